@@ -1,0 +1,53 @@
+"""Deterministic figure files: one place decides where figures go and how bytes are fixed.
+
+PNG from Matplotlib's Agg backend is byte-stable for a given Matplotlib and
+FreeType version once the ``Software`` metadata (which carries the version)
+is dropped; the versions are pinned in ``requirements.txt``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["figures_dir", "save", "STYLE"]
+
+STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def figures_dir() -> Path:
+    """``$DERIVATIONS_FIGURES`` if set, else ``figures/`` at the repository root."""
+    env = os.environ.get("DERIVATIONS_FIGURES")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "figures"
+
+
+def save(fig: plt.Figure, name: str) -> Path:
+    """Write ``fig`` to ``<figures_dir>/<name>.png`` atomically, close it, return the path.
+
+    >>> import matplotlib.pyplot as plt, tempfile, os
+    >>> os.environ["DERIVATIONS_FIGURES"] = tempfile.mkdtemp()
+    >>> fig = plt.figure(); p = save(fig, "demo"); p.name
+    'demo.png'
+    >>> del os.environ["DERIVATIONS_FIGURES"]
+    """
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"figure name must be letters, digits, '_' or '-'; got {name!r}")
+    out = figures_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
+    tmp = path.with_suffix(".png.tmp")
+    fig.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
