@@ -9,6 +9,10 @@ Numeric API (NumPy, stable, validated)::
 The symbolic forms live in :mod:`derivations.symbolic`; the note's claims, each
 with the checks that compute its verdict, in :mod:`derivations.registry`.
 """
+from . import flipping as _flipping
+from . import smoothing as _smoothing
+from .flipping import *  # noqa: F401,F403  (names listed in flipping.__all__)
 from .numeric import cross_entropy, log_softmax, log_sum_exp, softmax
+from .smoothing import *  # noqa: F401,F403  (names listed in smoothing.__all__)
 
-__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy"]
+__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", *_smoothing.__all__, *_flipping.__all__]

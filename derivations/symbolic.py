@@ -18,6 +18,7 @@ __all__ = [
     "log_sum_exp",
     "cross_entropy",
     "one_hot",
+    "smoothed_target",
     "canonical",
     "split_first",
     "is_zero",
@@ -119,6 +120,18 @@ def one_hot(x: Logits, j, true_class: int = 1):
     (1, 0)
     """
     return sp.KroneckerDelta(j, true_class)
+
+
+def smoothed_target(x: Logits, j, eps, true_class: int = 1):
+    """The note's soft target: ``1 - eps`` on the true class, ``eps/(K-1)`` on each other.
+
+    >>> eps = sp.Symbol("epsilon", nonnegative=True)
+    >>> x = Logits()
+    >>> sp.simplify(x.sum(lambda j: smoothed_target(x, j, eps)).doit())
+    1
+    """
+    d = sp.KroneckerDelta(j, true_class)
+    return d * (1 - eps) + (1 - d) * eps / (x.K - 1)
 
 
 def cross_entropy(x: Logits, p: Callable):

@@ -1,0 +1,1 @@
+"""Placeholder: chapter 2 claims (soft labels)."""

@@ -1,0 +1,1 @@
+"""Placeholder: chapter 3 claims (label flipping)."""

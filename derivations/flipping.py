@@ -1,0 +1,2 @@
+"""Placeholder: filled in by the chapter that owns it."""
+__all__: list[str] = []
