@@ -168,7 +168,7 @@ def split_first(expr):
     >>> j, K = sp.symbols("j K", integer=True)
     >>> z = sp.IndexedBase("z")
     >>> split_first(sp.Sum(z[j], (j, 1, K)))
-    Sum(z[j], (j, 2, K)) + z[1]
+    z[1] + Sum(z[j], (j, 2, K))
     """
     def split(s: sp.Sum):
         (j, lo, hi), f = s.limits[0], s.function
