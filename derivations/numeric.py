@@ -29,10 +29,33 @@ def _lse_parts(z: np.ndarray, axis: int):
     """
     a = np.argmax(z, axis=axis, keepdims=True)
     m = np.take_along_axis(z, a, axis=axis)
-    with np.errstate(over="ignore"):  # z - m may overflow to -inf: exp(-inf) = 0 is right
-        e = np.exp(z - m)
+    with np.errstate(over="ignore", invalid="ignore"):  # z - m may overflow to -inf: exp(-inf) = 0 is right
+        e = _exp_of_difference(z, m)
     np.put_along_axis(e, a, 0, axis=axis)
     return m, np.sum(e, axis=axis, keepdims=True)
+
+
+def _exp_of_difference(z: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``exp(z - m)`` with the rounding error of the subtraction compensated.
+
+    ``d = fl(z - m)`` is off by up to half an ulp of ``d``, which ``exp`` turns
+    into a *relative* error of ``|d| * eps``: 60 ulps at ``d = -60``. Knuth's
+    TwoSum recovers the exact remainder ``r = (z - m) - d`` and
+    ``exp(d) * (1 + r)`` restores full relative accuracy. Where ``d``
+    overflowed (``-inf``) ``r`` is nan and the term is 0 anyway.
+    """
+    d = z - m
+    b = d - z
+    r = d - b
+    np.subtract(z, r, out=r)           # z - (d - b)
+    np.add(b, m, out=b)                # m + b
+    np.subtract(r, b, out=r)           # r = (z - m) - d exactly
+    e = np.exp(d, out=d)
+    np.multiply(e, r, out=r)
+    e += r
+    if not np.isfinite(e).all():       # only where z - m overflowed: r was nan, the term is 0
+        e[~np.isfinite(e)] = 0
+    return e
 
 
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
@@ -73,8 +96,8 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     """
     z = as_logits(z, axis=axis)
     m = np.max(z, axis=axis, keepdims=True)
-    with np.errstate(over="ignore"):
-        e = np.exp(z - m)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = _exp_of_difference(z, m)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 

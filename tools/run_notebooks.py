@@ -67,6 +67,8 @@ def run_one(path: Path, timeout: int, out_path: Path | None = None) -> tuple[boo
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        # the kernel's own start-up warnings (e.g. about TCP transport) are noise here; errors still show
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:

@@ -1,0 +1,128 @@
+"""The NumPy functions against mpmath at 50 digits, and every bad-input case."""
+import mpmath
+import numpy as np
+import pytest
+
+from derivations import cross_entropy, log_softmax, log_sum_exp, softmax
+from derivations.reference import mp_cross_entropy, mp_log_sum_exp, mp_softmax
+
+DTYPES = [np.float64, np.float32]
+# scales of the logits per dtype: ordinary, large, and the extremes the issue names
+SCALES = {np.float64: [1.0, 30.0, 1e4, 1e300], np.float32: [1.0, 30.0, 1e4, 1e30]}
+
+
+def ulp(x, dtype):
+    return np.spacing(np.abs(np.asarray(x, dtype=np.float64)).astype(dtype)).astype(np.float64)
+
+
+def cases(dtype, n=6, Ks=(2, 3, 10, 257)):
+    rng = np.random.default_rng(12345)
+    for K in Ks:
+        for scale in SCALES[dtype]:
+            yield K, scale, rng.uniform(-scale, scale, size=(n, K)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_sum_exp_within_few_ulps_of_mpmath(dtype):
+    for K, scale, z in cases(dtype):
+        got = log_sum_exp(z)
+        assert got.dtype == dtype and np.all(np.isfinite(got))
+        ref = np.array([float(mp_log_sum_exp(row)) for row in z.astype(np.float64)])
+        # error in units of the last place of the result's scale, max(|LSE|, max|z|)
+        scale_ = np.maximum(np.abs(ref), np.abs(z).max(axis=1))
+        err_ulps = np.abs(got.astype(np.float64) - ref) / ulp(scale_, dtype)
+        assert err_ulps.max() <= 4, (K, scale, err_ulps.max())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_within_few_ulps_of_mpmath(dtype):
+    rng = np.random.default_rng(7)
+    for K, scale, z in cases(dtype):
+        y = rng.integers(0, K, size=len(z))
+        y[0] = int(np.argmax(z[0]))  # a confident, correct example: tiny loss, no cancellation allowed
+        got = cross_entropy(z, y)
+        assert got.dtype == dtype and np.all(np.isfinite(got)) and np.all(got >= 0)
+        ref = np.array([float(mp_cross_entropy(row, int(t))) for row, t in zip(z.astype(np.float64), y)])
+        # relative error (loss is a sum of non-negative terms); tiny losses: against the dtype's tiny
+        err_ulps = np.abs(got.astype(np.float64) - ref) / ulp(np.maximum(ref, np.finfo(dtype).tiny), dtype)
+        assert err_ulps.max() <= 4, (K, scale, err_ulps.max())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_and_log_softmax_against_mpmath(dtype):
+    eps = np.finfo(dtype).eps
+    for K, scale, z in cases(dtype, n=3, Ks=(2, 5, 64)):
+        p, lp = softmax(z), log_softmax(z)
+        assert p.dtype == dtype and lp.dtype == dtype
+        assert np.allclose(p.sum(axis=-1), 1, rtol=0, atol=8 * eps)
+        for row, prow, lrow in zip(z.astype(np.float64), p, lp):
+            ref = np.array([float(v) for v in mp_softmax(row)])
+            lse = mp_log_sum_exp(row)
+            lref = np.array([float(mpmath.mpf(float(v)) - lse) for v in row])
+            # log_softmax: absolute error a few ulps of max(|z|, |log q|)
+            assert np.all(np.abs(lrow - lref) <= 4 * ulp(np.maximum(np.abs(lref), np.abs(row).max()), dtype))
+            # softmax: exp amplifies the rounding of z_i - max by |log q_i| (its condition number)
+            big = ref > np.finfo(dtype).tiny
+            rel = np.abs(prow[big] - ref[big]) / ref[big]
+            assert np.all(rel <= eps * (4 + np.abs(lref[big]))), rel.max()
+
+
+def test_batch_shapes_and_axis():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 3, 4, 5))
+    assert log_sum_exp(z).shape == (2, 3, 4)
+    assert softmax(z, axis=1).shape == z.shape
+    assert np.allclose(softmax(z, axis=1).sum(axis=1), 1)
+    assert np.allclose(log_sum_exp(z, axis=1), np.log(np.exp(z).sum(axis=1)))
+    y = rng.integers(0, 5, size=(2, 3, 4))
+    ce = cross_entropy(z, y)
+    assert ce.shape == (2, 3, 4)
+    naive = -np.log(np.take_along_axis(np.exp(z) / np.exp(z).sum(-1, keepdims=True), y[..., None], -1))[..., 0]
+    assert np.allclose(ce, naive, rtol=1e-13)
+
+
+def test_extreme_logits_stay_finite():
+    z64 = np.array([[1e300, -1e300, 0.0], [-1e300, -1e300, -1e300]])
+    assert np.all(np.isfinite(log_sum_exp(z64)))
+    assert log_sum_exp(z64)[0] == 1e300
+    assert np.isclose(log_sum_exp(z64)[1], -1e300 + np.log(3), rtol=1e-15)
+    assert np.array_equal(cross_entropy(z64, [0, 2]), [0.0, np.log(3)])
+    z32 = np.array([[1e4, -1e4, 0.0]], dtype=np.float32)
+    assert log_sum_exp(z32).dtype == np.float32 and log_sum_exp(z32)[0] == np.float32(1e4)
+    assert cross_entropy(z32, [1])[0] == np.float32(2e4)
+    assert np.array_equal(softmax(z32), np.array([[1, 0, 0]], dtype=np.float32))
+
+
+@pytest.mark.parametrize("logits, labels, message", [
+    ([1.0, np.nan], 0, "logits must be finite; found nan at index (1,)"),
+    ([[1.0, 2.0], [np.inf, 0.0]], [0, 1], "logits must be finite; found inf at index (1, 0)"),
+    ([1.0], 0, "at least 2 classes"),
+    (3.0, 0, "must have a class axis"),
+    (np.array(["a", "b"]), 0, "must be real numbers"),
+    ([[1.0, 2.0]], [0.5], "labels must be integers; found 0.5 at index (0,)"),
+    ([[1.0, 2.0]], [1.0], "labels must have an integer dtype"),
+    ([[1.0, 2.0]], ["x"], "labels must be integers"),
+    ([[1.0, 2.0]], [2], "labels must lie in [0, 2); found 2 at index (0,)"),
+    ([[1.0, 2.0]], [-1], "labels must lie in [0, 2); found -1 at index (0,)"),
+    ([[1.0, 2.0], [0.0, 0.0]], [0], "labels must have shape (2,)"),
+    ([[1.0, 2.0]], 0, "labels must have shape (1,)"),
+])
+def test_cross_entropy_rejects_bad_input(logits, labels, message):
+    with pytest.raises(ValueError) as err:
+        cross_entropy(logits, labels)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("fn", [log_sum_exp, log_softmax, softmax])
+def test_elementwise_functions_reject_bad_input(fn):
+    with pytest.raises(ValueError, match="found -inf at index"):
+        fn([0.0, -np.inf])
+    with pytest.raises(ValueError, match="at least 2 classes along axis 0"):
+        fn(np.zeros((1, 3)), axis=0)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        fn(np.zeros((2, 3)), axis=2)
+
+
+def test_integer_logits_are_promoted():
+    assert log_sum_exp([0, 0]).dtype == np.float64
+    assert np.isclose(log_sum_exp([0, 0]), np.log(2))
