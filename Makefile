@@ -11,6 +11,8 @@ export MPLBACKEND := Agg
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
+	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched)"
+	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
 	@echo "make lab     install JupyterLab into .venv and start it"
@@ -24,8 +26,18 @@ $(STAMP): requirements.txt constraints.txt
 	@$(BIN)/python -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "soft_targets_companion.pth").write_text("$(CURDIR)\n")'
 	@touch $@
 
+# `make run K=1000 EPS=0.05 [SEED=1]`: run every chapter with these values into build/runs/<values>/
+empty :=
+space := $(empty) $(empty)
+RUN_VALUES   := $(strip $(if $(K),K=$(K)) $(if $(EPS),EPS=$(EPS)) $(if $(SEED),SEED=$(SEED)))
+RUN_SETTINGS := $(addprefix --set ,$(RUN_VALUES))
+RUN_OUT      := $(if $(RUN_VALUES),--out build/runs/$(subst $(space),_,$(RUN_VALUES)))
+
 run: $(STAMP)
-	$(BIN)/python tools/run_notebooks.py
+	$(BIN)/python tools/run_notebooks.py $(RUN_SETTINGS) $(RUN_OUT)
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -149,6 +149,7 @@ def _counterexample(printed: Formula, exact: Formula, reference, key: str, facts
     if not found:
         facts.append(Fact("numeric", f"no counterexample found (largest discrepancy {d:.2g})", False, d))
         return None
+    z = np.array([float(f"{v:.3g}") for v in z])  # the point as shown, so a reader can recompute it
     p, q = _mp_value(printed, z), _mp_value(exact, z)
     real = abs(p - q) > CE_RTOL * max(1.0, abs(q))
     facts.append(Fact("numeric", f"counterexample {_fmt_point(z)} confirmed in mpmath", real))

@@ -38,3 +38,28 @@ def test_good_and_failing_notebooks(tmp_path):
     assert all("execution" not in c.metadata for c in nb.cells)  # no timing
     first = good.read_bytes()
     assert run(good).returncode == 0 and good.read_bytes() == first   # rerun: byte-identical
+
+
+def test_parameters_are_validated_before_anything_runs(tmp_path):
+    nb = write(tmp_path / "p.ipynb", [new_code_cell("K = 10", metadata={"tags": ["parameters"]}), new_code_cell("print(K)")])
+    before = nb.read_bytes()
+    for bad, message in [("K=1", "K must be an integer >= 2; got '1'"), ("EPS=1.5", "EPS must be a number in [0, 1]"),
+                         ("EPS=abc", "EPS must be a number in [0, 1]; got 'abc'"), ("Q=3", "unknown parameter 'Q'")]:
+        r = subprocess.run([sys.executable, str(RUNNER), str(nb), "--set", bad, "--out", str(tmp_path / "out")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and message in r.stderr and "no notebook was run" in r.stderr, (bad, r.stderr)
+    assert not (tmp_path / "out").exists() and nb.read_bytes() == before
+
+
+def test_parameters_override_into_out_dir(tmp_path):
+    nb = write(tmp_path / "p.ipynb", [new_code_cell("K = 10\nSEED = 0", metadata={"tags": ["parameters"]}),
+                                      new_code_cell("print(K, SEED)")])
+    before = nb.read_bytes()
+    out = tmp_path / "runs" / "K=7"
+    r = subprocess.run([sys.executable, str(RUNNER), str(nb), "--set", "K=7", "--set", "EPS=0.1", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert nb.read_bytes() == before
+    ran = nbformat.read(out / "p.ipynb", as_version=4)
+    assert ran.cells[1].metadata["tags"] == ["injected-parameters"] and "EPS" not in ran.cells[1].source
+    assert ran.cells[2].outputs[0]["text"] == "7 0\n"

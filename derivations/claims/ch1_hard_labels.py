@@ -159,8 +159,8 @@ register(Claim(
         key="ch1.loss_others_zero",
     ),
     remark="exp(z_j) = 1 for every j != 1 only if those logits are all zero, which the note never says. "
-           "Shifting all logits by a constant leaves the loss unchanged, so the step is exact when the other "
-           "logits are all equal to each other (then measure them from that common value); in general it is not.",
+           "Since adding a constant to every logit leaves the loss unchanged, the printed form is also right "
+           "whenever the other logits are all equal, reading z_1 as z_1 minus their common value; in general it is not.",
 ))
 
 
