@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run test verify lab bench clean-venv help
+.PHONY: run html test verify lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
 	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched)"
+	@echo "make html    render the notebooks into an offline site in build/html/"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
@@ -35,11 +36,19 @@ RUN_OUT      := $(if $(RUN_VALUES),--out build/runs/$(subst $(space),_,$(RUN_VAL
 
 run: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(RUN_SETTINGS) $(RUN_OUT)
+ifneq ($(RUN_VALUES),)
+	$(BIN)/python tools/build_html.py --notebooks build/runs/$(subst $(space),_,$(RUN_VALUES)) --out build/runs/$(subst $(space),_,$(RUN_VALUES))/html
+endif
+
+html: $(STAMP)
+	@command -v npm >/dev/null || bash tools/ensure_system.sh
+	$(BIN)/python tools/build_html.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 test: $(STAMP)
+	bash tools/ensure_system.sh
 	$(BIN)/python -m pytest
 
 verify: $(STAMP)

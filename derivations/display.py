@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .registry import Outcome, Verdict, claims, run
 
-__all__ = ["show", "ClaimView", "VerdictTable", "verdict_table"]
+__all__ = ["show", "ClaimView", "VerdictTable", "verdict_table", "ErrataView", "errata"]
 
 _MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
 
@@ -92,3 +92,45 @@ def verdict_table(chapter: int | None = None) -> VerdictTable:
     bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
     assert not bad, f"unsound claims: {bad}"
     return VerdictTable(outcomes)
+
+
+class ErrataView:
+    """Every claim whose verdict is not *holds*: what is printed, what is right, and why."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        self.outcomes = [o for o in outcomes if o.verdict is not Verdict.HOLDS]
+
+    def _lines(self, md: bool) -> list[str]:
+        out = []
+        for o in self.outcomes:
+            c = o.claim
+            head = f"{c.id}: {c.title} (chapter {c.chapter}, equation {c.order}): {_MARK[o.verdict]}"
+            out.append(f"**{head}**" if md else head)
+            out.append(f"- printed: ${c.printed}$" if md else f"    printed:   {c.printed}")
+            if o.verdict is Verdict.HOLDS_UNDER:
+                out.append(f"- assumption: {c.assumption}" if md else f"    assumption: {c.assumption}")
+            label = "general form" if o.verdict is Verdict.HOLDS_UNDER else "corrected"
+            out.append(f"- {label}: ${c.corrected}$" if md else f"    {label}: {c.corrected}")
+            if o.evidence.counterexample:
+                out.append(f"- counterexample: {o.evidence.counterexample}" if md
+                           else f"    counterexample: {o.evidence.counterexample}")
+            out.append("")
+        return out
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(self._lines(md=True))
+
+    def __repr__(self) -> str:
+        return "\n".join(self._lines(md=False))
+
+
+def errata() -> ErrataView:
+    """Run every claim and list those that do not simply hold (asserts soundness).
+
+    >>> all(o.verdict is not Verdict.HOLDS for o in errata().outcomes)
+    True
+    """
+    outcomes = [run(c) for c in claims()]
+    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
+    assert not bad, f"unsound claims: {bad}"
+    return ErrataView(outcomes)

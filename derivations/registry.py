@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 __all__ = [
     "Verdict",
@@ -224,7 +225,11 @@ def get(claim_id: str) -> Claim:
 
 
 def run(claim: Claim | str) -> Outcome:
-    """Run a claim's checks and compute its verdict."""
-    c = get(claim) if isinstance(claim, str) else claim
+    """Run a claim's checks and compute its verdict (once per process: checks are seeded)."""
+    return _run(get(claim) if isinstance(claim, str) else claim)
+
+
+@lru_cache(maxsize=None)
+def _run(c: Claim) -> Outcome:
     e = c.check()
     return Outcome(c, e, verdict_of(e), problems_of(c, e))

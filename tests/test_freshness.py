@@ -1,0 +1,34 @@
+"""Committed figures are exactly what the notebooks generate now.
+
+nbval (strict) already fails when a notebook's stored outputs are stale. This
+test, which conftest.py orders after the notebooks, compares the figures those
+nbval runs wrote (into a temporary folder) with the committed ``figures/``.
+"""
+from pathlib import Path
+
+import pytest
+
+import conftest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_figures_match_regenerated():
+    fresh = {p.name: p.read_bytes() for p in Path(conftest.FRESH_FIGURES).glob("*.png")}
+    if not fresh:
+        pytest.skip("no notebook ran in this session (run the whole suite: make test)")
+    committed = {p.name: p.read_bytes() for p in (ROOT / "figures").glob("*.png")}
+    missing = sorted(set(fresh) - set(committed))
+    stale = sorted(n for n in set(fresh) & set(committed) if fresh[n] != committed[n])
+    assert not missing, f"figures generated but not committed: {missing} (run make run and commit)"
+    assert not stale, f"committed figures differ from what the notebooks generate: {stale} (run make run)"
+
+
+def test_no_orphan_figures():
+    fresh = {p.name for p in Path(conftest.FRESH_FIGURES).glob("*.png")}
+    if not fresh:
+        pytest.skip("no notebook ran in this session")
+    chapters = {n.split("_")[0] for n in fresh}          # figures are named chN_...; judge chapters that ran
+    orphans = sorted(p.name for p in (ROOT / "figures").glob("*.png")
+                     if p.name.split("_")[0] in chapters and p.name not in fresh)
+    assert not orphans, f"committed figures no notebook generates: {orphans}"

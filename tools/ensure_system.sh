@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the two system programs the site test needs, when missing: Chromium (Debian's
+# package) to render pages headless, and npm to fetch MathJax for the offline site.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing ${need[*]} (apt-get)"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "error: ${need[*]} missing and not root (no sudo): install them first" >&2; exit 1; }
+  sudo=sudo
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+for c in "${need[@]}"; do command -v "$c" >/dev/null || { echo "error: $c still missing after apt-get" >&2; exit 1; }; done
