@@ -9,8 +9,10 @@ import tempfile
 
 import pytest
 
-FRESH_FIGURES = tempfile.mkdtemp(prefix="fresh-figures-")
-os.environ["DERIVATIONS_FIGURES"] = FRESH_FIGURES
+# set once per session (this module may be imported twice: by pytest and by the freshness test)
+if "DERIVATIONS_FRESH_FIGURES" not in os.environ:
+    os.environ["DERIVATIONS_FRESH_FIGURES"] = tempfile.mkdtemp(prefix="fresh-figures-")
+os.environ["DERIVATIONS_FIGURES"] = os.environ["DERIVATIONS_FRESH_FIGURES"]
 
 
 def pytest_collection_modifyitems(session, config, items):
