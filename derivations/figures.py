@@ -36,10 +36,11 @@ def save(fig: plt.Figure, name: str) -> Path:
     """Write ``fig`` to ``<figures_dir>/<name>.png`` atomically, close it, return the path.
 
     >>> import matplotlib.pyplot as plt, tempfile, os
+    >>> before = os.environ.get("DERIVATIONS_FIGURES")
     >>> os.environ["DERIVATIONS_FIGURES"] = tempfile.mkdtemp()
     >>> fig = plt.figure(); p = save(fig, "demo"); p.name
     'demo.png'
-    >>> del os.environ["DERIVATIONS_FIGURES"]
+    >>> os.environ.pop("DERIVATIONS_FIGURES") and before and os.environ.update(DERIVATIONS_FIGURES=before)
     """
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"figure name must be letters, digits, '_' or '-'; got {name!r}")
