@@ -1,2 +1,160 @@
-"""Placeholder: filled in by the chapter that owns it."""
-__all__: list[str] = []
+"""Label flipping: the sampler and the closed forms of what it adds to soft labels.
+
+The flipping process of the note, made precise: keep the true label with
+probability ``1 - eps``; otherwise replace it by one of the ``K - 1`` other
+classes, chosen uniformly. The flipped label ``Y`` then has the smoothed target
+as its distribution, ``Pr(Y = j) = p_j`` with ``p = (1 - eps)`` on the true class
+and ``eps / (K - 1)`` on each other (chapter 3 derives this symbolically), so
+
+* the expected loss and the expected gradient equal the smoothed ones, and
+* what differs is the noise: with ``l_j = LSE(z) - z_j`` the loss of label ``j``,
+
+      Var(l_Y) = sum_j p_j l_j**2 - (sum_j p_j l_j)**2,
+
+  and the gradient with respect to the logits, ``g = softmax(z) - e_Y``, has
+  ``Cov(g) = diag(p) - p p^T`` (trace ``1 - sum_j p_j**2``), whatever the logits.
+
+Labels are 0-based integers here, as in the rest of the numeric API.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import numeric as _num
+from . import smoothing as _smoothing
+from ._validate import as_labels, as_logits, as_probability
+
+__all__ = ["flip_labels", "flipped_loss_variance", "flipped_gradient_covariance"]
+
+#: Labels processed per block by :func:`flip_labels` (the uniforms are drawn block by block, as
+#: one stream: the result does not depend on the block size).
+BLOCK = 1 << 16
+
+
+def _as_num_classes(num_classes) -> int:
+    """``num_classes`` as an ``int >= 2``, or ``ValueError`` naming the value."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+    if int(num_classes) < 2:
+        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+    return int(num_classes)
+
+
+def _labels_in_range(labels, K: int) -> np.ndarray:
+    """Integer labels in ``[0, K)`` as a contiguous ``intp`` array; errors as :func:`as_labels`.
+
+    The common case (integer dtype, in range) is checked with one ``min`` and one
+    ``max``; anything else goes through :func:`as_labels` for its error message.
+    """
+    y = np.asarray(labels)
+    if y.dtype.kind in "iu" and (y.size == 0 or (int(y.min()) >= 0 and int(y.max()) < K)):
+        return np.asarray(y, dtype=np.intp, order="C")
+    return np.asarray(as_labels(y, K, y.shape), order="C")
+
+
+def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) -> np.ndarray:
+    """Flip each label with probability ``eps`` to a uniformly chosen *other* class.
+
+    ``labels`` holds integers in ``[0, num_classes)`` (any shape); the result has
+    the same shape. One uniform number ``u`` per label decides both things, so
+    the cost does not depend on ``num_classes``: the label is kept when
+    ``u >= eps``; otherwise ``u / eps`` is again uniform on ``[0, 1)``, and
+    ``k = floor((K - 1) u / eps)`` in ``{0, ..., K-2}`` picks the ``k``-th class
+    other than the label (``k``, or ``k + 1`` when ``k >= label``). Hence
+    ``Pr(kept) = 1 - eps`` and ``Pr(each other class) = eps / (K - 1)``.
+    The same generator state gives the same flips; ``labels.size`` uniforms
+    are drawn whatever ``eps``. Returns ``intp`` labels.
+
+    >>> import numpy as np
+    >>> y = np.zeros(100_000, dtype=int)
+    >>> f = flip_labels(y, 4, 0.3, np.random.default_rng(0))
+    >>> np.round(np.bincount(f, minlength=4) / f.size, 2)
+    array([0.7, 0.1, 0.1, 0.1])
+    >>> bool(np.all(f == flip_labels(y, 4, 0.3, np.random.default_rng(0))))
+    True
+    >>> flip_labels([0, 1], 2, 1.0, np.random.default_rng(0)).tolist()   # eps = 1: always the other one
+    [1, 0]
+    >>> flip_labels([0], 2, 0.1, rng=0)
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); got int 0
+    """
+    K = _as_num_classes(num_classes)
+    eps = as_probability(eps, "eps")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); "
+                        f"got {type(rng).__name__} {rng!r}")
+    y = _labels_in_range(labels, K)
+    if eps == 0.0:
+        rng.random(y.shape)                 # consume the same draws as for any other eps
+        return y.copy()
+    flat, out = y.reshape(-1), np.empty(y.size, dtype=np.intp)
+    scale = (K - 1) / eps
+    for start in range(0, flat.size, BLOCK):  # blocks stay in cache; the draws are one stream
+        yb, ob = flat[start:start + BLOCK], out[start:start + BLOCK]
+        u = rng.random(yb.size)
+        ob[...] = yb
+        flipped = np.flatnonzero(u < eps)   # only these (a fraction eps) need more work
+        v = u[flipped]
+        if np.isfinite(scale):
+            v *= scale                      # uniform on [0, K-1) given u < eps
+        else:                               # eps below ~1e-308: divide first (0/eps stays 0)
+            v /= eps
+            v *= K - 1
+        k = np.minimum(v, K - 2).astype(np.intp)   # min guards a product rounded up to K-1
+        k += k >= yb[flipped]               # the k-th class other than the label
+        ob[flipped] = k
+    return out.reshape(y.shape)
+
+
+def _losses_and_targets(logits, labels, eps):
+    """``l_j = LSE(z) - z_j`` for every class and the smoothed targets ``p``, validated."""
+    z = as_logits(logits, axis=-1)
+    K = z.shape[-1]
+    y = as_labels(labels, K, z.shape[:-1])
+    eps = as_probability(eps, "eps")
+    p = _smoothing.smoothed_targets(y, K, eps)
+    return -_num.log_softmax(z), p
+
+
+def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
+    """Variance over the flip of the per-example loss ``LSE(z) - z_Y``, in closed form.
+
+    ``Var = sum_j p_j l_j**2 - (sum_j p_j l_j)**2`` with ``l_j = LSE(z) - z_j``
+    and ``p`` the smoothed target; computed as ``sum_j p_j (l_j - mean)**2``,
+    which cannot go negative. ``logits`` has shape ``(..., K)``, ``labels``
+    shape ``(...)``; returns shape ``(...)``.
+
+    >>> import numpy as np
+    >>> round(float(flipped_loss_variance([0.0, 0.0, 0.0], 0, 0.2)), 12)   # every label costs log 3
+    0.0
+    >>> z = [np.log(4.0), 0.0]            # losses l = (log 5/4, log 5), so l_2 - l_1 = log 4
+    >>> bool(np.isclose(flipped_loss_variance(z, 0, 0.25), 0.25 * 0.75 * np.log(4.0) ** 2))
+    True
+    """
+    losses, p = _losses_and_targets(logits, labels, eps)
+    mean = np.sum(p * losses, axis=-1, keepdims=True)
+    return np.sum(p * (losses - mean) ** 2, axis=-1)
+
+
+def flipped_gradient_covariance(logits, labels, eps: float) -> np.ndarray:
+    """Covariance over the flip of the logit gradient ``softmax(z) - e_Y``: ``diag(p) - p p^T``.
+
+    The softmax term is the same for every flip, so the covariance is that of
+    the one-hot vector ``e_Y`` and does not depend on the logits (they fix the
+    shape and are validated). Its trace is ``1 - sum_j p_j**2``. Returns shape
+    ``(..., K, K)``.
+
+    >>> import numpy as np
+    >>> C = flipped_gradient_covariance([[1.0, 2.0, 3.0]], [0], 0.3)
+    >>> np.round(C[0], 3)
+    array([[ 0.21 , -0.105, -0.105],
+           [-0.105,  0.128, -0.022],
+           [-0.105, -0.022,  0.128]])
+    >>> round(float(np.trace(C[0])), 3)      # 1 - 0.7**2 - 2 * 0.15**2
+    0.465
+    """
+    _, p = _losses_and_targets(logits, labels, eps)
+    return p[..., :, None] * (np.eye(p.shape[-1]) - p[..., None, :])

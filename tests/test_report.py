@@ -7,12 +7,20 @@ from derivations import __main__ as cli
 from derivations.registry import REGISTRY, Claim, Evidence, Fact, claims
 
 
-def test_cli_prints_every_claim_and_exits_zero():
-    r = subprocess.run([sys.executable, "-m", "derivations"], capture_output=True, text=True, timeout=120)
+def test_cli_runs_as_a_module_and_exits_zero():
+    r = subprocess.run([sys.executable, "-m", "derivations", "--chapter", "1"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    for c in claims():
+    for c in claims(1):
         assert c.id in r.stdout
     assert "0 failed" in r.stdout.splitlines()[-1]
+
+
+def test_cli_table_lists_every_claim_of_every_chapter(capsys):
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    for c in claims():
+        assert c.id in out
+    assert f"{len(claims())} claims" in out and "0 failed" in out.splitlines()[-1]
 
 
 def test_cli_json(capsys):
