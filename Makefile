@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run html test verify lab bench clean-venv help
+.PHONY: run html screenshot test verify lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -43,6 +43,9 @@ endif
 html: $(STAMP)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh
 	$(BIN)/python tools/build_html.py
+
+screenshot: html
+	bash tools/screenshot.sh
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
