@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_logits", "as_labels", "as_probability"]
+__all__ = ["as_logits", "as_labels", "as_probability", "as_num_classes"]
 
 
 def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
@@ -100,3 +100,18 @@ def as_probability(value, name: str = "eps") -> float:
     if not (0.0 <= v <= 1.0):
         raise ValueError(f"{name} must lie in [0, 1]; got {value!r}")
     return v
+
+
+def as_num_classes(num_classes) -> int:
+    """``num_classes`` as an ``int >= 2``, or ``ValueError`` naming the value.
+
+    >>> as_num_classes(10)
+    10
+    >>> as_num_classes(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_classes must be an integer >= 2; got 1
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+    return int(num_classes)

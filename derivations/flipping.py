@@ -18,28 +18,18 @@ Labels are 0-based integers here, as in the rest of the numeric API.
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from . import numeric as _num
 from . import smoothing as _smoothing
-from ._validate import as_labels, as_logits, as_probability
+from ._validate import as_labels, as_logits, as_num_classes, as_probability
 
 __all__ = ["flip_labels", "flipped_loss_variance", "flipped_gradient_covariance"]
 
 #: Labels processed per block by :func:`flip_labels` (the uniforms are drawn block by block, as
 #: one stream: the result does not depend on the block size).
 BLOCK = 1 << 16
-
-
-def _as_num_classes(num_classes) -> int:
-    """``num_classes`` as an ``int >= 2``, or ``ValueError`` naming the value."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
-    if int(num_classes) < 2:
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
-    return int(num_classes)
 
 
 def _labels_in_range(labels, K: int) -> np.ndarray:
@@ -81,7 +71,7 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     ...
     TypeError: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); got int 0
     """
-    K = _as_num_classes(num_classes)
+    K = as_num_classes(num_classes)
     eps = as_probability(eps, "eps")
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); "

@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import _first_bad, as_labels, as_logits, as_probability
+from ._validate import _first_bad, as_labels, as_logits, as_num_classes, as_probability
 from .numeric import _row_lse_parts, log_softmax
 
 __all__ = [
@@ -50,12 +50,6 @@ CONVENTIONS = ("note", "uniform")
 BLOCK_ELEMENTS = 1 << 16
 
 
-def _num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
-    return int(num_classes)
-
-
 def eps_to_alpha(eps, num_classes) -> float:
     """The uniform-mixture ``alpha`` giving the note's target for ``eps``: ``alpha = eps K/(K-1)``.
 
@@ -69,7 +63,7 @@ def eps_to_alpha(eps, num_classes) -> float:
     ...
     ValueError: eps must lie in [0, 0.9] = [0, (K-1)/K] for K=10 to be written as alpha in [0, 1]; got 0.95
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     e = as_probability(eps, "eps")
     if e > (K - 1) / K:
         raise ValueError(f"eps must lie in [0, {(K - 1) / K:.6g}] = [0, (K-1)/K] for K={K} "
@@ -87,7 +81,7 @@ def alpha_to_eps(alpha, num_classes) -> float:
     >>> alpha_to_eps(1.0, 4)        # alpha = 1 is the uniform target: eps = (K-1)/K
     0.75
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     return as_probability(alpha, "alpha") * (K - 1) / K
 
 
@@ -102,7 +96,7 @@ def target_levels(num_classes, eps, convention: str = "note") -> tuple[float, fl
     >>> target_levels(5, 0.25, convention="uniform")
     (0.8, 0.05)
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     if convention == "note":
         e = as_probability(eps, "eps")
         return 1.0 - e, e / (K - 1)
@@ -124,7 +118,7 @@ def smoothed_targets(labels, num_classes, eps, convention: str = "note", dtype=n
     >>> smoothed_targets([1], 4, 0.4, convention="uniform").tolist()
     [[0.1, 0.7, 0.1, 0.1]]
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     on, off = target_levels(K, eps, convention)
     y = np.asarray(labels)
     y = as_labels(y, K, y.shape)
@@ -240,7 +234,7 @@ def smoothed_optimum_gap(num_classes, eps) -> float:
     >>> smoothed_optimum_gap(10, 0.0)
     inf
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     e = as_probability(eps, "eps")
     if e == 0.0:
         return math.inf
@@ -260,7 +254,7 @@ def smoothed_minimum(num_classes, eps) -> float:
     >>> round(smoothed_minimum(4, 0.75), 12) == round(math.log(4), 12)   # uniform target
     True
     """
-    K = _num_classes(num_classes)
+    K = as_num_classes(num_classes)
     e = as_probability(eps, "eps")
     on, off = 1.0 - e, e / (K - 1)
     return -_xlogx(on) - (K - 1) * _xlogx(off)
