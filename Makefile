@@ -7,11 +7,13 @@ STAMP  := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run html screenshot test verify lab bench clean-venv help
+.PHONY: run sweep html screenshot test verify lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
-	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched)"
+	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched);"
+	@echo "            any parameter of derivations/parameters.py; CHAPTERS=1,2,3 to run only those"
+	@echo "make sweep  every chapter over a grid of values (edges, K 2..1000, seeds, random draws)"
 	@echo "make html    render the notebooks into an offline site in build/html/"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
@@ -27,18 +29,20 @@ $(STAMP): requirements.txt constraints.txt
 	@$(BIN)/python -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "soft_targets_companion.pth").write_text("$(CURDIR)\n")'
 	@touch $@
 
-# `make run K=1000 EPS=0.05 [SEED=1]`: run every chapter with these values into build/runs/<values>/
-empty :=
-space := $(empty) $(empty)
-RUN_VALUES   := $(strip $(if $(K),K=$(K)) $(if $(EPS),EPS=$(EPS)) $(if $(SEED),SEED=$(SEED)))
-RUN_SETTINGS := $(addprefix --set ,$(RUN_VALUES))
-RUN_OUT      := $(if $(RUN_VALUES),--out build/runs/$(subst $(space),_,$(RUN_VALUES)))
+# `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3]`: every NAME=value given on the command line
+# (except the Makefile's own PYTHON, CHAPTERS, JOBS) goes to the runner, which checks it against
+# derivations/parameters.py before any notebook runs and writes into build/runs/<values>/ (notebooks, figures, html).
+OWN_VARS     := PYTHON CHAPTERS JOBS
+RUN_SETTINGS := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,--set $v=$($v)))))
 
 run: $(STAMP)
-	$(BIN)/python tools/run_notebooks.py $(RUN_SETTINGS) $(RUN_OUT)
-ifneq ($(RUN_VALUES),)
-	$(BIN)/python tools/build_html.py --notebooks build/runs/$(subst $(space),_,$(RUN_VALUES)) --out build/runs/$(subst $(space),_,$(RUN_VALUES))/html
-endif
+	@$(if $(RUN_SETTINGS),command -v npm >/dev/null || bash tools/ensure_system.sh,true)
+	$(BIN)/python tools/run_notebooks.py $(RUN_SETTINGS) $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(RUN_SETTINGS),--html)
+
+# every chapter over a grid of value sets (edges, K from 2 to 1000, several seeds, random draws)
+sweep: $(STAMP)
+	@command -v npm >/dev/null || bash tools/ensure_system.sh
+	$(BIN)/python tools/sweep.py --markdown build/sweep/table.md $(if $(JOBS),--jobs $(JOBS))
 
 html: $(STAMP)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh

@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["figures_dir", "save", "STYLE"]
+__all__ = ["figures_dir", "save", "STYLE", "on_family"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.0),
@@ -52,3 +52,25 @@ def save(fig: plt.Figure, name: str) -> Path:
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+def on_family(f, first, K: int, fill: float = 0.0, budget: int = 2_000_000):
+    """``f`` evaluated on the logit vectors ``(first[i], fill, ..., fill)`` of length ``K``, in chunks of rows.
+
+    A figure's curve over a family of logits, at any K, never holding more than
+    about ``budget`` logits at once. ``f`` maps an ``(n, K)`` array to ``n`` values.
+
+    >>> import numpy as np
+    >>> on_family(lambda z: z.sum(axis=1), np.array([1.0, 2.0]), 3, fill=1.0).tolist()
+    [3.0, 4.0]
+    """
+    import numpy as np
+
+    first = np.asarray(first, dtype=float)
+    rows = max(1, budget // K)
+    out = np.empty(first.size)
+    for i in range(0, first.size, rows):
+        z = np.full((min(rows, first.size - i), K), fill)
+        z[:, 0] = first[i:i + rows]
+        out[i:i + rows] = f(z)
+    return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._validate import as_labels, as_logits
 
-__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy"]
+__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", "loss_rtol"]
 
 
 def _lse_parts(z: np.ndarray, axis: int):
@@ -61,21 +61,38 @@ def _exp_of_difference(z: np.ndarray, m: np.ndarray) -> np.ndarray:
 def _row_lse_parts(z: np.ndarray):
     """:func:`_lse_parts` for a 2-D block along its rows, plus the row sums of ``z - m``.
 
-    The same decomposition, specialised for speed on blocks of rows (row sums
-    as matrix-vector products, one work array reused in place). Returns 1-D
-    ``(m, s, d)`` with ``LSE(z) = m + log1p(s)`` and ``d = sum_j (z_j - m) <= 0``.
-    No validation: non-finite input gives non-finite ``m`` or ``d``.
+    The same decomposition, specialised for speed on blocks of rows (one work
+    array reused in place). Returns 1-D ``(m, s, d)`` with ``LSE(z) = m + log1p(s)``
+    and ``d = sum_j (z_j - m) <= 0``. Row sums (:func:`_row_sums`) keep the error
+    within a few units of roundoff at every K. No validation: non-finite input
+    gives non-finite ``m`` or ``d``.
     """
     rows = np.arange(z.shape[0])
     a = np.argmax(z, axis=1)
     m = z[rows, a]
-    ones = np.ones(z.shape[1], dtype=z.dtype)
     w = z - m[:, None]
-    d = w @ ones
+    d = _row_sums(w)
     with np.errstate(over="ignore"):
         np.exp(w, out=w)
     w[rows, a] = 0
-    return m, w @ ones, d
+    return m, _row_sums(w), d
+
+
+#: Up to this many columns a row sum is a matrix-vector product (BLAS); beyond, NumPy's pairwise sum.
+_BLAS_ROW_SUM_MAX = 64
+
+
+def _row_sums(w: np.ndarray) -> np.ndarray:
+    """Sums of the rows of a 2-D block of same-sign terms, to a few units of roundoff.
+
+    A matrix-vector product is fastest for short rows, but BLAS accumulates
+    sequentially: its error grows like K/20 units of roundoff (measured: 3 at
+    K = 64, 47 at K = 1024, over 300 at K = 100,000 equal terms). NumPy's
+    pairwise sum stays within a few units at every K but has a per-row cost.
+    """
+    if w.shape[1] <= _BLAS_ROW_SUM_MAX:
+        return w @ np.ones(w.shape[1], dtype=w.dtype)
+    return w.sum(axis=1)
 
 
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
@@ -106,8 +123,13 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     return (z - m) - np.log1p(s)
 
 
-def softmax(z, axis: int = -1) -> np.ndarray:
+def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     """``exp(z_i) / sum_j exp(z_j)`` along ``axis``; entries sum to 1.
+
+    ``compensated=False`` skips the compensation of ``z - max`` (so a tiny
+    probability ``exp(d)`` may err by ``|d|`` units of roundoff, relative): about
+    5x faster at K = 1000, for the inner loop of training, where the
+    probabilities enter a gradient step, not a reported value.
 
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
@@ -117,7 +139,7 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     z = as_logits(z, axis=axis)
     m = np.max(z, axis=axis, keepdims=True)
     with np.errstate(over="ignore", invalid="ignore"):
-        e = _exp_of_difference(z, m)
+        e = _exp_of_difference(z, m) if compensated else np.exp(z - m)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -139,3 +161,22 @@ def cross_entropy(logits, labels) -> np.ndarray:
     with np.errstate(over="ignore"):
         loss = (m - z_y) + np.log1p(s)
     return loss[..., 0]
+
+
+def loss_rtol(num_classes: int, dtype=np.float64) -> float:
+    """The relative accuracy of :func:`cross_entropy` and ``smoothed_cross_entropy``: ``(8 + log2 K) u``.
+
+    ``u`` is the unit roundoff of ``dtype``. Both losses are sums of
+    non-negative terms (no cancellation); pairwise summation of K terms errs by
+    at most about ``log2(K) u``, and the compensated exponentials and the few
+    final operations by a few ``u``. Measured against mpmath at 50 digits, the
+    error stays below ``6 u`` for K up to 100,000 and every eps (the tests check
+    the bound). Results below the smallest normal number lose relative accuracy
+    (subnormals); compare them with an absolute ``np.finfo(dtype).tiny``.
+
+    >>> round(loss_rtol(1024) / 2.0 ** -53, 6)
+    18.0
+    """
+    if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+    return (8.0 + float(np.log2(num_classes))) * float(np.finfo(dtype).eps) / 2

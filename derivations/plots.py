@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import numeric as num
-from .figures import STYLE, save
+from .figures import STYLE, on_family, save
 from .lse_bounds import margin_error_bounds, max_approximation_error
 
 __all__ = ["plot_margin_error", "plot_hard_loss_approximation"]
@@ -40,13 +40,12 @@ def plot_hard_loss_approximation(K: int = 10, name: str = "ch1_hard_loss_approxi
     sweeps [-8, 8]. Returns the saved path.
     """
     z1 = np.linspace(-8.0, 8.0, 321)
-    z = np.concatenate([z1[:, None], np.zeros((z1.size, K - 1))], axis=1)
-    exact = num.cross_entropy(z, np.zeros(z1.size, dtype=int))
+    exact = on_family(lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), z1, K)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
         ax.plot(z1, exact, lw=2.5, label=r"exact: $\mathrm{LSE}(z) - z_1$")
-        ax.plot(z1, np.max(z, axis=1) - z1, "--", lw=2, label=r"corrected: $\max_j z_j - z_1$")
-        ax.plot(z1, np.max(np.abs(z), axis=1) - z1, ":", lw=2, label=r"note: $\|z\|_\infty - z_1$")
+        ax.plot(z1, np.maximum(z1, 0.0) - z1, "--", lw=2, label=r"corrected: $\max_j z_j - z_1$")
+        ax.plot(z1, np.abs(z1) - z1, ":", lw=2, label=r"note: $\|z\|_\infty - z_1$")
         ax.set_xlabel(r"true-class logit $z_1$ (other logits 0)")
         ax.set_ylabel("hard-label loss")
         ax.set_title(f"Hard-label loss and its approximations, K = {K}", fontsize=10)

@@ -4,85 +4,80 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import numeric as num
 from .figures import STYLE, save
-from .flipping import flip_labels, flipped_gradient_covariance, flipped_loss_variance
-from .smoothing import smoothed_cross_entropy, smoothed_targets
+from .flipping import flip_labels, flipped_gradient_total_variance, flipped_loss_variance
+from .smoothing import smoothed_targets
 
-__all__ = ["running_mean_of_flipped_loss", "plot_flip_distribution", "plot_mc_convergence", "plot_noise_at_optimum"]
+__all__ = ["SHOWN_CLASSES", "plot_flip_distribution", "plot_mc_convergence", "plot_noise_at_optimum"]
 
-
-def running_mean_of_flipped_loss(logits, label: int, eps: float, n: int, rng: np.random.Generator):
-    """Running mean of ``LSE(z) - z_Y`` over ``n`` fresh flips of ``label``; also the draws' losses.
-
-    >>> m, l = running_mean_of_flipped_loss([0.0, 0.0], 0, 0.3, 5, np.random.default_rng(0))
-    >>> np.round(m, 6).tolist() == [round(float(np.log(2)), 6)] * 5
-    True
-    """
-    z = np.asarray(logits, dtype=float)
-    y = flip_labels(np.full(n, label), z.shape[-1], eps, rng)
-    losses = num.cross_entropy(np.broadcast_to(z, (n, z.shape[-1])), y)
-    return np.cumsum(losses) / np.arange(1, n + 1), losses
+#: Classes drawn as bars in the distribution figure (the first ones; K may be 100,000).
+SHOWN_CLASSES = 12
 
 
 def plot_flip_distribution(K: int, eps: float, n: int, seed: int, name: str = "ch3_flip_distribution"):
     """Frequencies of ``flip_labels`` (true class 1) against the closed form, for flip probability eps
-    and for the note's wording (flip probability 1 - eps). Returns the saved path."""
+    and for the note's wording (flip probability 1 - eps). At most :data:`SHOWN_CLASSES` classes are
+    drawn. Returns the saved path."""
     rng = np.random.default_rng(seed)
-    classes = np.arange(1, K + 1)
+    shown = min(K, SHOWN_CLASSES)
+    classes = np.arange(1, shown + 1)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
         for f, label, off, colour in ((eps, r"flip with prob. $\epsilon$", -0.2, "C0"),
                                       (1 - eps, r"flip with prob. $1-\epsilon$ (note's wording)", 0.2, "C3")):
-            freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, f, rng), minlength=K) / n
+            freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, f, rng), minlength=K)[:shown] / n
             ax.bar(classes + off, freq, width=0.4, color=colour, alpha=0.7, label=f"{label}: sampled")
-            ax.plot(classes + off, smoothed_targets([0], K, f)[0], "k_", ms=14, mew=2)
+            ax.plot(classes + off, smoothed_targets([0], K, f)[0, :shown], "k_", ms=14, mew=2)
         ax.plot([], [], "k_", ms=14, mew=2, label=r"closed form $(1-f,\ f/(K-1), \dots)$")
         ax.set_xticks(classes)
-        ax.set_xlabel("flipped label (class 1 is the true class)")
+        rest = f" (classes 1-{shown} of {K} shown)" if shown < K else ""
+        ax.set_xlabel("flipped label (class 1 is the true class)" + rest)
         ax.set_ylabel("probability")
         ax.set_title(f"Distribution of the flipped label, K = {K}, eps = {eps:g}, {n:,} draws", fontsize=10)
         ax.legend(fontsize=8)
         return save(fig, name)
 
 
-def plot_mc_convergence(logits, eps: float, n: int, seed: int, name: str = "ch3_mc_convergence"):
-    """Running mean of the flipped loss converging to the smoothed loss, with the exact +/- 2 SE band.
+def plot_mc_convergence(running: np.ndarray, smoothed: float, variance: float, hard: float, K: int, eps: float,
+                        name: str = "ch3_mc_convergence"):
+    """The running mean of the flipped loss against the smoothed loss, with the +/- 2 sd/sqrt(m) band.
 
-    The band is ``smoothed loss +/- 2 sqrt(Var / m)`` after ``m`` draws, ``Var`` from
-    :func:`flipped_loss_variance`. Returns ``(path, running_mean, losses)``.
+    The band is the central-limit band (about 95%) from the closed-form
+    ``variance``; ``hard`` is the hard-label loss, drawn for comparison. With
+    ``variance`` 0 (a deterministic flip) the running mean is the smoothed loss
+    and the axis is scaled to the rounding. Returns the saved path.
     """
-    z = np.asarray(logits, dtype=float)
-    running, losses = running_mean_of_flipped_loss(z, 0, eps, n, np.random.default_rng(seed))
-    target = float(smoothed_cross_entropy(z, 0, eps))
-    se = np.sqrt(float(flipped_loss_variance(z, 0, eps)) / np.arange(1, n + 1))
+    n = len(running)
     m = np.arange(1, n + 1)
+    se = np.sqrt(variance / m)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
-        ax.fill_between(m, target - 2 * se, target + 2 * se, color="C1", alpha=0.25,
-                        label=r"smoothed loss $\pm 2\sqrt{\mathrm{Var}/m}$ (closed form)")
+        ax.fill_between(m, smoothed - 2 * se, smoothed + 2 * se, color="C1", alpha=0.25,
+                        label=r"smoothed loss $\pm 2\sqrt{\mathrm{Var}/m}$ (CLT, about 95%)")
         ax.semilogx(m, running, lw=1.2, label="running mean of the flipped loss")
-        ax.axhline(target, color="k", lw=1, label="smoothed loss")
-        ax.axhline(float(num.cross_entropy(z, 0)), color="C2", ls="--", lw=1, label="hard-label loss")
-        ax.set_ylim(target - 6 * se[min(9, n - 1)], target + 6 * se[min(9, n - 1)])
+        ax.axhline(smoothed, color="k", lw=1, label="smoothed loss")
+        ax.axhline(hard, color="C2", ls="--", lw=1, label="hard-label loss")
+        half = 6 * se[min(9, n - 1)] if variance > 0 else 1e-9 * max(1.0, abs(smoothed))
+        ax.set_ylim(smoothed - half, smoothed + half)
         ax.set_xlabel("number of fresh flips m")
         ax.set_ylabel("loss")
-        ax.set_title(f"Monte Carlo: flipped loss -> smoothed loss (K = {z.size}, eps = {eps:g})", fontsize=10)
+        ax.set_title(f"Monte Carlo: flipped loss -> smoothed loss (K = {K}, eps = {eps:g})", fontsize=10)
         ax.legend(fontsize=8, loc="upper right")
-        return save(fig, name), running, losses
+        return save(fig, name)
 
 
 def plot_noise_at_optimum(Ks=(2, 10, 100), name: str = "ch3_noise_at_optimum"):
-    """At the smoothed optimum: trace of the gradient covariance and variance of the loss, against eps."""
+    """At the smoothed optimum: trace of the gradient covariance and variance of the loss, against eps.
+
+    Closed forms, ``O(K)`` per point (:func:`flipped_gradient_total_variance`,
+    :func:`flipped_loss_variance` at ``z = log p``).
+    """
     eps = np.linspace(0.005, 0.995, 199)
     with plt.rc_context(STYLE):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-        for K in Ks:
-            tr, var = [], []
-            for e in eps:
-                z = np.log(smoothed_targets([0], K, e))
-                tr.append(np.trace(flipped_gradient_covariance(z, [0], e)[0]))
-                var.append(flipped_loss_variance(z, [0], e)[0])
+        for K in sorted(set(Ks)):
+            tr = [flipped_gradient_total_variance(K, e) for e in eps]
+            var = [float(flipped_loss_variance(np.log(smoothed_targets([0], K, e)), [0], e)[0]) for e in eps]
             a1.plot(eps, tr, label=f"K = {K}")
             a2.plot(eps, var, label=f"K = {K}")
             a2.plot([(K - 1) / K], [0.0], "k.", ms=6)
@@ -95,4 +90,3 @@ def plot_noise_at_optimum(Ks=(2, 10, 100), name: str = "ch3_noise_at_optimum"):
                      "(dots: eps = (K-1)/K, Var = 0)", fontsize=9)
         fig.tight_layout()
         return save(fig, name)
-

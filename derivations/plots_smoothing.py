@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figures import STYLE, save
+from .figures import STYLE, on_family, save
 from .numeric import cross_entropy
 from .smoothing import smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap, target_levels
 
@@ -19,13 +19,15 @@ def plot_loss_vs_gap(K: int = 10, eps_values=(0.0, 0.05, 0.1, 0.2, 0.4), max_gap
     ``smoothed_optimum_gap`` and ``smoothed_minimum``. Returns the saved path.
     """
     gap = np.linspace(-2.0, max_gap, 281)
-    z = np.zeros((gap.size, K))
-    z[:, 0] = gap
-    y = np.zeros(gap.size, dtype=int)
+
+    def zeros(z):
+        return np.zeros(len(z), dtype=int)
+
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
-        for eps in eps_values:
-            loss = smoothed_cross_entropy(z, y, eps) if eps > 0 else cross_entropy(z, y)
+        for eps in sorted(set(eps_values)):
+            loss = on_family(lambda z, e=eps: smoothed_cross_entropy(z, zeros(z), e) if e > 0 else
+                             cross_entropy(z, zeros(z)), gap, K)
             line, = ax.plot(gap, loss, lw=2, label=rf"$\epsilon$ = {eps:g}")
             g = smoothed_optimum_gap(K, eps)
             if np.isfinite(g):

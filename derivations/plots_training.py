@@ -18,9 +18,12 @@ _STYLE = {"hard": dict(color="C2", lw=1.5), "soft": dict(color="k", lw=2.5),
 
 
 def _reference_lines(a1, a2, K: int, eps: float):
+    """Chapter 2's optimum (1 - eps, and the gap where it is finite: not at eps = 0 or 1)."""
     a1.axhline(1 - eps, color="0.4", ls=":", lw=1, label=r"closed-form optimum $1-\epsilon$")
-    a2.axhline(smoothed_optimum_gap(K, eps), color="0.4", ls=":", lw=1,
-               label=r"closed-form optimum $\log\frac{(1-\epsilon)(K-1)}{\epsilon}$")
+    gap = smoothed_optimum_gap(K, eps)
+    if np.isfinite(gap):
+        a2.axhline(gap, color="0.4", ls=":", lw=1,
+                   label=r"closed-form optimum $\log\frac{(1-\epsilon)(K-1)}{\epsilon}$")
 
 
 def plot_training_curves(runs: dict, K: int, eps: float, title: str, name: str):

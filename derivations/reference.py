@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import mpmath
 
-__all__ = ["mp_log_sum_exp", "mp_softmax", "mp_cross_entropy"]
+__all__ = ["mp_log_sum_exp", "mp_softmax", "mp_cross_entropy", "mp_label_losses", "mp_smoothed_cross_entropy"]
 
 
 def mp_log_sum_exp(z: Sequence[float], dps: int = 50) -> mpmath.mpf:
@@ -49,3 +49,46 @@ def mp_cross_entropy(z: Sequence[float], label: int, dps: int = 50) -> mpmath.mp
         zy = mpmath.mpf(float(z[label]))
         rest = mpmath.fsum(mpmath.exp(mpmath.mpf(float(v)) - zy) for j, v in enumerate(z) if j != label)
         return mpmath.log1p(rest)
+
+
+def mp_label_losses(z: Sequence[float], dps: int = 50) -> list:
+    """``LSE(z) - z_j`` for every class ``j``, at ``dps`` digits, without cancellation.
+
+    With ``m = max z`` attained at ``a`` and ``r = log1p(sum_{k != a} exp(z_k - m)) > 0``,
+    ``LSE(z) - z_j = (m - z_j) + r``: two non-negative terms, each accurate, so a
+    loss far below ``10**-dps`` (the label's logit dominating) keeps its relative
+    accuracy. Computing ``LSE(z) - z_j`` as a difference would lose it.
+
+    >>> [float(v) for v in mp_label_losses([0.0, -200.0])]     # exp(-200), then 200 + exp(-200)
+    [1.3838965267367376e-87, 200.0]
+    """
+    with mpmath.workdps(dps):
+        x = [mpmath.mpf(float(v)) for v in z]
+        a = max(range(len(x)), key=lambda j: x[j])
+        m = x[a]
+        r = mpmath.log1p(mpmath.fsum(mpmath.exp(v - m) for k, v in enumerate(x) if k != a))
+        return [(m - v) + r for v in x]
+
+
+def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float, convention: str = "note",
+                              dps: int = 50) -> mpmath.mpf:
+    """``sum_j p_j (LSE(z) - z_j)`` for the soft target ``p`` of ``label``, at ``dps`` digits.
+
+    ``convention="note"``: ``p = 1 - eps`` on the label and ``eps/(K-1)`` elsewhere;
+    ``"uniform"``: ``(1 - eps) onehot + eps/K``. Written from the definition with the
+    losses of :func:`mp_label_losses`, independent of the library's closed form.
+
+    >>> float(mp_smoothed_cross_entropy([0.0, 0.0, 0.0], 1, 0.3))          # log 3
+    1.0986122886681098
+    """
+    K = len(z)
+    losses = mp_label_losses(z, dps)
+    with mpmath.workdps(dps):
+        e = mpmath.mpf(float(eps))
+        if convention == "note":
+            on, off = 1 - e, e / (K - 1)
+        elif convention == "uniform":
+            on, off = 1 - e + e / K, e / K
+        else:
+            raise ValueError(f"convention must be 'note' or 'uniform'; got {convention!r}")
+        return mpmath.fsum((on if j == label else off) * v for j, v in enumerate(losses))

@@ -17,7 +17,9 @@ way the target is ``on`` on class ``y`` and ``off`` elsewhere
 
 with ``m = max_j z_j`` and ``LSE(z) = m + log1p(s)`` from
 :func:`derivations.numeric._row_lse_parts`. Every term is non-negative when
-``on >= off`` (``eps <= (K-1)/K``), so nothing cancels.
+``on >= off`` (``eps <= (K-1)/K``); beyond, the sum is regrouped as
+``log1p(s) + off * sum_{j != y} (m - z_j) + on * (m - z_y)``, again non-negative,
+so nothing cancels for any eps.
 :func:`smoothed_cross_entropy` evaluates this closed form block by block, never
 materialising an ``N x K`` target; :func:`smoothed_cross_entropy_materialised`
 is the textbook computation it is tested and benchmarked against.
@@ -30,7 +32,7 @@ import numbers
 import numpy as np
 
 from ._validate import _first_bad, as_labels, as_logits, as_num_classes, as_probability
-from .numeric import _row_lse_parts, log_softmax
+from .numeric import _lse_parts, _row_lse_parts, log_softmax
 
 __all__ = [
     "CONVENTIONS",
@@ -172,12 +174,36 @@ def _raise_non_finite(block: np.ndarray, row0: int, shape: tuple[int, ...]) -> N
 
 
 def _block_loss(zb: np.ndarray, yb: np.ndarray, on: float, off: float, out: np.ndarray) -> bool:
-    """Write the closed-form loss of the rows ``zb`` into ``out``; False if the rows need a finiteness scan."""
+    """Write the closed-form loss of the rows ``zb`` into ``out``; False if the rows need a finiteness scan.
+
+    ``on >= off``: ``log1p(s) + off sum_j (m - z_j) + (on - off)(m - z_y)``, three
+    non-negative terms. ``on < off`` (eps above (K-1)/K): the same loss as
+    ``log1p(s) + off sum_{j != y} (m - z_j) + on (m - z_y)``, again non-negative
+    terms, with the sum over ``j != y`` formed directly: as ``sum_j - (m - z_y)``
+    it would cancel when the label's logit is far below the others.
+
+    The fast ``s`` is not compensated (an ``exp`` of a rounded ``z_j - m`` errs by
+    up to ``|z_j - m|`` units of roundoff). That matters only in rows where a tiny
+    ``log1p(s)`` carries the loss (``s < 1/16``, more than 1/64 of the loss: a
+    confident, correct prediction at small eps); those rows are recomputed with
+    the compensated :func:`derivations.numeric._lse_parts`.
+    """
+    rows = np.arange(len(zb))
     with np.errstate(over="ignore", invalid="ignore"):
         m, s, shifted_sum = _row_lse_parts(zb)               # shifted_sum = sum_j (z_j - m) <= 0
-        true_gap = m - zb[np.arange(len(zb)), yb]              # m - z_y >= 0
+        true_gap = m - zb[rows, yb]                            # m - z_y >= 0
+        if on >= off:
+            rest = off * -shifted_sum + (on - off) * true_gap
+        else:
+            w = m[:, None] - zb                                # m - z_j >= 0
+            w[rows, yb] = 0.0
+            rest = off * w.sum(axis=1) + on * true_gap
         np.log1p(s, out=out)
-        out += off * -shifted_sum + (on - off) * true_gap
+        redo = np.flatnonzero((s < 0.0625) & (out * 64 > out + rest))
+        out += rest
+        if redo.size:
+            _, s_exact = _lse_parts(zb[redo], axis=1)
+            out[redo] = np.log1p(s_exact[:, 0]) + rest[redo]
     return bool(np.isfinite(m).all() and np.isfinite(shifted_sum).all())
 
 
@@ -257,7 +283,7 @@ def smoothed_minimum(num_classes, eps) -> float:
     K = as_num_classes(num_classes)
     e = as_probability(eps, "eps")
     on, off = 1.0 - e, e / (K - 1)
-    return -_xlogx(on) - (K - 1) * _xlogx(off)
+    return 0.0 + (-_xlogx(on) - (K - 1) * _xlogx(off))          # 0.0 + : never -0.0
 
 
 def _xlogx(p: float) -> float:

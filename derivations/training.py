@@ -1,4 +1,4 @@
-"""Training with hard, soft and flipped labels: softmax regression and free logits, in NumPy.
+"""Training with hard, soft and flipped labels: free logits and softmax regression, in NumPy.
 
 Four ways to use the labels (``MODES``):
 
@@ -7,13 +7,25 @@ Four ways to use the labels (``MODES``):
 * ``"flip_fresh"``: a label flipped afresh at every step (``flip_labels``);
 * ``"flip_once"``: labels flipped once before training, then kept.
 
-Two models: softmax regression (logits ``[X, 1] @ W``) on a seeded synthetic
-data set, and a *free logit vector per example* (the parameters are the
-logits themselves), which can memorise any labelling. Both are trained by
-full-batch gradient descent on the mean cross-entropy against the current
-targets; the gradient with respect to the logits is ``softmax(z) - target``.
-Deterministic for a given seed. Calibration is measured by the expected
-calibration error (:func:`expected_calibration_error`).
+Two models, both trained by full-batch gradient descent on the summed (free
+logits) or mean (softmax regression) cross-entropy against the current targets,
+from zero, with step ``lr / (1 + t / lr_decay)`` (constant when ``lr_decay`` is
+``None``). The gradient with respect to the logits is ``softmax(z) - target``.
+
+* **Free logits** (:func:`train_free_logits`): each example has its own logit
+  vector, the parameters are the logits; it can memorise any labelling.
+  Examples are independent, so examples whose targets are the same at every
+  step follow the same trajectory: for ``"hard"``, ``"soft"`` and
+  ``"flip_once"`` each distinct label is trained once and shared (the same
+  floating-point operations give the same numbers); ``"flip_fresh"`` trains
+  every example.
+* **Softmax regression** (:func:`train_softmax_regression`): logits
+  ``[X, 1] @ W`` on a seeded synthetic data set (:func:`make_blobs`); three
+  parameters per class, so with many examples per class it cannot memorise.
+
+Deterministic for a given seed. :class:`TrainingPlan` is how chapter 4 sizes
+both experiments for the reader's ``K`` (and why). Calibration is measured by
+the expected calibration error (:func:`expected_calibration_error`).
 """
 from __future__ import annotations
 
@@ -22,12 +34,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import numeric as num
-from ._validate import as_labels, as_probability
+from ._validate import as_labels, as_num_classes, as_probability
 from .flipping import flip_labels
-from .smoothing import smoothed_targets
+from .smoothing import target_levels
 
 __all__ = [
     "MODES",
+    "TrainingPlan",
     "make_blobs",
     "one_hot",
     "true_class_probability",
@@ -41,6 +54,84 @@ __all__ = [
 ]
 
 MODES = ("hard", "soft", "flip_fresh", "flip_once")
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """The sizes of chapter 4's two experiments for a given K, and why.
+
+    **Free logits** (the model that can memorise): ``n_free`` copies of the
+    note's one example (true class 1), trained for ``free_steps`` steps of size
+    ``free_lr / (1 + t / free_decay)``. Nothing here needs to grow with K: the
+    soft target's logit gap relaxes at rate ``eps (1 - eps) K/(K-1)`` per unit
+    step whatever K, and hard labels are fit once ``sum_t lr_t`` exceeds about
+    ``log K`` (it is ``free_lr * free_decay * log(1 + free_steps / free_decay)``,
+    about 139, so every K up to 1,000 is fit). The first steps are small
+    (``free_lr = 0.25``) because a large early step makes one flip move a wrong
+    class's logit far, and the softmax's curvature turns that into a systematic
+    offset of fresh flips against soft labels; at 0.25 the offset stays well
+    inside the bound the comparison uses (chapter 4 prints both). Cost grows
+    as ``n_free * K * free_steps``: about 5 s at K = 1,000.
+
+    **Softmax regression** (the model that cannot memorise) on 2-D blobs: the
+    data set has ``blob_classes = min(K, 20, n_train // 100)`` classes, so every
+    class has at least 100 training examples for its 3 parameters (the model
+    cannot single out a flipped example), and two features still tell the
+    classes apart; the model still has K outputs' worth of smoothing only if
+    K <= 20, which the chapter says. ``steps`` of constant size ``lr``.
+
+    >>> TrainingPlan(K=1000, eps=0.05, seed=0).blob_classes
+    20
+    >>> TrainingPlan(K=4, eps=0.1, seed=0).blob_classes
+    4
+    """
+
+    K: int
+    eps: float
+    seed: int
+    n_free: int = 400
+    free_steps: int = 3000
+    free_lr: float = 0.25
+    free_decay: float = 200.0
+    n_train: int = 2000
+    n_test: int = 2000
+    steps: int = 2000
+    lr: float = 0.5
+    spread: float = 3.0
+    record_every: int = 10
+
+    def __post_init__(self):
+        as_num_classes(self.K)
+        as_probability(self.eps)
+        for name in ("n_free", "free_steps", "n_train", "n_test", "steps", "record_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or int(v) != v or v < 1:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if self.n_train < 200:
+            raise ValueError(f"n_train must be >= 200 (100 examples for each of at least 2 classes); "
+                             f"got {self.n_train}")
+
+    @property
+    def blob_classes(self) -> int:
+        return min(self.K, 20, self.n_train // 100)
+
+    @property
+    def free_step_sum(self) -> float:
+        """``sum_t lr_t`` over the free-logit run: how far gradient descent can move the logits."""
+        return float(sum(self.free_lr / (1.0 + t / self.free_decay) for t in range(self.free_steps)))
+
+    def describe(self) -> str:
+        out = [f"free logits: {self.n_free} copies of one example of class 1, K = {self.K} classes, "
+               f"{self.free_steps} steps of size {self.free_lr:g} / (1 + t / {self.free_decay:g}) "
+               f"(total step {self.free_step_sum:.1f})",
+               f"softmax regression: {self.n_train} training and {self.n_test} test points from "
+               f"{self.blob_classes} Gaussian blobs in 2-D (spread {self.spread:g}), {self.steps} steps of "
+               f"size {self.lr:g}"]
+        if self.blob_classes < self.K:
+            why = ("20 classes is the most two features tell apart" if self.blob_classes == 20 else
+                   f"N_TRAIN = {self.n_train} allows 100 examples per class for {self.blob_classes} classes")
+            out.append(f"  the blobs have {self.blob_classes} classes, not K = {self.K}: {why}")
+        return "\n".join(out)
 
 
 def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 1.0, seed: int = 0):
@@ -92,33 +183,18 @@ def logit_gap(logits, labels) -> np.ndarray:
     return z_y - (z.sum(axis=-1) - z_y) / (K - 1)
 
 
-def _targets_for(mode: str, labels: np.ndarray, K: int, eps: float, rng: np.random.Generator):
-    """A function ``step -> target matrix`` for one of the four modes."""
-    if mode == "hard":
-        t = one_hot(labels, K)
-        return lambda step: t
-    if mode == "soft":
-        t = smoothed_targets(labels, K, eps)
-        return lambda step: t
-    if mode == "flip_fresh":
-        return lambda step: one_hot(flip_labels(labels, K, eps, rng), K)
-    if mode == "flip_once":
-        t = one_hot(flip_labels(labels, K, eps, rng), K)
-        return lambda step: t
-    raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-
-
 @dataclass
 class TrainingRun:
     """What one training run recorded.
 
     ``steps``: the recorded step numbers; ``p_true`` / ``gap``: the mean
-    true-class probability and mean logit gap (w.r.t. the *true* labels) on the
-    training set at those steps; ``logits``: final training logits;
-    ``averaged_logits``: the training logits of the iterate averaged over the
-    second half of training (removes the fluctuation of ``flip_fresh``);
-    ``params``: final parameters (and ``averaged_params``); ``extra["kept_labels"]``:
-    the labels a ``flip_once`` run trained on.
+    true-class probability and mean logit gap (w.r.t. the *true* labels) over
+    the examples at those steps; ``logits``: final logits of every example;
+    ``params``: final parameters; ``path``: the parameters before every step
+    and after the last (only when asked for, see :mod:`derivations.linear_response`);
+    ``extra["kept_labels"]``: the labels a ``flip_once`` run trained on;
+    ``extra["flips"]``: how many labels were flipped over the run (``flip_fresh``,
+    ``flip_once``).
     """
 
     mode: str
@@ -126,71 +202,149 @@ class TrainingRun:
     p_true: np.ndarray
     gap: np.ndarray
     logits: np.ndarray
-    averaged_logits: np.ndarray
     params: np.ndarray
-    averaged_params: np.ndarray
+    path: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
-def _train(logits_of, grad_params, params, labels, K, mode, eps, steps, lr, seed, record_every, lr_decay=None):
-    """Full-batch gradient descent; shared by both models."""
-    eps = as_probability(eps, "eps")
-    rng = np.random.default_rng([seed, MODES.index(mode) if mode in MODES else 99])
-    target = _targets_for(mode, labels, K, eps, rng)
+class _Targets:
+    """The residual ``softmax(z) - target`` of a mode, for the rows being trained.
+
+    ``rows``: labels of the trained rows; ``fresh``: whether targets change every step.
+    """
+
+    def __init__(self, mode: str, labels: np.ndarray, K: int, eps: float, rng: np.random.Generator):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+        self.mode, self.K, self.eps, self.rng = mode, K, eps, rng
+        self.true = labels
+        self.flips = 0
+        self.kept = flip_labels(labels, K, eps, rng) if mode == "flip_once" else labels
+        if mode == "flip_once":
+            self.flips = int(np.count_nonzero(self.kept != labels))
+        self.fresh = mode == "flip_fresh"
+
+    def residual(self, Q: np.ndarray, rows_labels: np.ndarray) -> np.ndarray:
+        """``Q - target`` in place (``Q`` is not used afterwards)."""
+        idx = np.arange(len(Q))
+        if self.mode == "soft":
+            on, off = target_levels(self.K, self.eps)
+            if off == 0.0:                       # eps = 0: the soft target is the one-hot label
+                Q[idx, rows_labels] -= on
+            elif on == 0.0 and self.K == 2:      # K = 2, eps = 1: the one-hot other label
+                Q[idx, 1 - rows_labels] -= off
+            else:
+                Q -= off
+                Q[idx, rows_labels] -= on - off
+            return Q
+        labels = rows_labels
+        if self.fresh:
+            labels = flip_labels(rows_labels, self.K, self.eps, self.rng)
+            self.flips += int(np.count_nonzero(labels != rows_labels))
+        Q[idx, labels] -= 1.0
+        return Q
+
+
+def _stats(Z: np.ndarray, Q: np.ndarray, example_rows: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """Mean over examples of ``softmax(z)_y`` and of the logit gap, from the trained rows."""
+    K = Z.shape[1]
+    q_true = Q[example_rows, true]
+    z_true = Z[example_rows, true]
+    gap = z_true - (Z.sum(axis=1)[example_rows] - z_true) / (K - 1)
+    return float(q_true.mean()), float(gap.mean())
+
+
+def _train(logits_of, grad_params, params, row_labels, example_rows, true, K, targets: _Targets, steps, lr,
+           record_every, lr_decay, keep_path):
     rec_steps, p_true, gaps = [], [], []
-    avg, n_avg = np.zeros_like(params), 0
+    path = [params.copy()] if keep_path else None
     for step in range(steps + 1):
-        z = logits_of(params)
-        if step % record_every == 0:
+        Z = logits_of(params)
+        Q = num.softmax(Z, compensated=False)
+        if step % record_every == 0 or step == steps:
+            p, g = _stats(Z, Q, example_rows, true)
             rec_steps.append(step)
-            p_true.append(float(true_class_probability(z, labels).mean()))
-            gaps.append(float(logit_gap(z, labels).mean()))
-        if step >= steps // 2:
-            n_avg += 1
-            avg += (params - avg) / n_avg
+            p_true.append(p)
+            gaps.append(g)
         if step == steps:
             break
         rate = lr if lr_decay is None else lr / (1.0 + step / lr_decay)
-        params = params - rate * grad_params(num.softmax(z) - target(step))
-    extra = {"kept_labels": np.argmax(target(0), axis=-1)} if mode == "flip_once" else {}
-    return TrainingRun(mode, np.array(rec_steps), np.array(p_true), np.array(gaps), logits_of(params),
-                       logits_of(avg), params, avg, extra)
+        params = params - rate * grad_params(targets.residual(Q, row_labels))
+        if keep_path:
+            path.append(params.copy())
+    return np.array(rec_steps), np.array(p_true), np.array(gaps), params, (np.array(path) if keep_path else None)
+
+
+def _check_steps(steps, lr, lr_decay, record_every):
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0; got {steps!r}")
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be > 0; got {lr!r}")
+    if lr_decay is not None and not (isinstance(lr_decay, (int, float)) and lr_decay > 0):
+        raise ValueError(f"lr_decay must be > 0 or None; got {lr_decay!r}")
+    if isinstance(record_every, bool) or int(record_every) != record_every or record_every < 1:
+        raise ValueError(f"record_every must be an integer >= 1; got {record_every!r}")
 
 
 def train_softmax_regression(X, y, num_classes: int, mode: str, eps: float, steps: int = 2000,
                              lr: float = 0.5, seed: int = 0, record_every: int = 10,
-                             lr_decay: float | None = None) -> TrainingRun:
+                             lr_decay: float | None = None, keep_path: bool = False) -> TrainingRun:
     """Softmax regression ``z = [X, 1] W`` from ``W = 0``, gradient descent on the mean loss.
 
     The step size is ``lr``, or ``lr / (1 + step / lr_decay)`` when ``lr_decay`` is
-    given (a Robbins-Monro schedule: the noise of fresh flips then averages out).
+    given. ``keep_path=True`` stores ``W`` before every step (for
+    :func:`derivations.linear_response.softmax_regression_spread`).
 
     >>> X, y = make_blobs(200, 3, spread=4.0, seed=1)
     >>> run = train_softmax_regression(X, y, 3, "soft", 0.1, steps=300)
     >>> bool(0.8 < run.p_true[-1] < 0.95)
     True
     """
+    K = as_num_classes(num_classes)
+    eps = as_probability(eps, "eps")
+    _check_steps(steps, lr, lr_decay, record_every)
     X1 = np.concatenate([np.asarray(X, dtype=float), np.ones((len(X), 1))], axis=1)
-    y = as_labels(y, num_classes, (len(X1),))
-    return _train(lambda W: X1 @ W, lambda G: X1.T @ G / len(X1), np.zeros((X1.shape[1], num_classes)),
-                  y, num_classes, mode, eps, steps, lr, seed, record_every, lr_decay)
+    y = as_labels(y, K, (len(X1),))
+    rng = np.random.default_rng([seed, MODES.index(mode) if mode in MODES else 99])
+    targets = _Targets(mode, y, K, eps, rng)
+    idx = np.arange(len(y))
+    rec, p, g, W, path = _train(lambda W: X1 @ W, lambda G: X1.T @ G / len(X1), np.zeros((X1.shape[1], K)),
+                                targets.kept, idx, y, K, targets, int(steps), lr, record_every, lr_decay, keep_path)
+    extra = {"flips": targets.flips}
+    if mode == "flip_once":
+        extra["kept_labels"] = targets.kept
+    return TrainingRun(mode, rec, p, g, X1 @ W, W, path, extra)
 
 
 def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2000, lr: float = 1.0,
                       seed: int = 0, record_every: int = 10, lr_decay: float | None = None) -> TrainingRun:
     """A free logit vector per example (a model that can memorise), from zero.
 
-    Each example's logits take the step ``-lr (softmax(z_i) - target_i)``: gradient
-    descent on the summed loss, so examples do not interact. ``lr_decay`` as in
-    :func:`train_softmax_regression`.
+    Each example's logits take the step ``-lr_t (softmax(z_i) - target_i)``:
+    gradient descent on the summed loss, so examples do not interact. For the
+    modes whose targets are fixed (hard, soft, flipped once), every distinct
+    training label is trained once and shared by the examples that have it.
 
     >>> run = train_free_logits([0, 1, 2], 3, "soft", 0.1, steps=2000)
     >>> round(float(run.p_true[-1]), 3)
     0.9
     """
-    y = as_labels(y, num_classes, np.shape(y))
-    return _train(lambda Z: Z, lambda G: G, np.zeros((len(y), num_classes)),
-                  y, num_classes, mode, eps, steps, lr, seed, record_every, lr_decay)
+    K = as_num_classes(num_classes)
+    eps = as_probability(eps, "eps")
+    _check_steps(steps, lr, lr_decay, record_every)
+    y = as_labels(y, K, np.shape(y)).reshape(-1)
+    rng = np.random.default_rng([seed, MODES.index(mode) if mode in MODES else 99])
+    targets = _Targets(mode, y, K, eps, rng)
+    if targets.fresh:
+        row_labels, example_rows = targets.kept, np.arange(len(y))
+    else:
+        row_labels, example_rows = np.unique(targets.kept, return_inverse=True)
+    rec, p, g, Z, _ = _train(lambda Z: Z, lambda G: G, np.zeros((len(row_labels), K)), row_labels,
+                             example_rows, y, K, targets, int(steps), lr, record_every, lr_decay, False)
+    extra = {"flips": targets.flips}
+    if mode == "flip_once":
+        extra["kept_labels"] = targets.kept
+    return TrainingRun(mode, rec, p, g, Z[example_rows], Z[example_rows], None, extra)
 
 
 def accuracy(logits, labels) -> float:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import derivations.flipping as flipping
-from derivations import flip_labels, flipped_gradient_covariance, flipped_loss_variance
+from derivations import (flip_labels, flipped_gradient_covariance, flipped_gradient_total_variance, flipped_losses,
+                         flipped_loss_variance)
+from derivations import numeric as num
 from derivations.registry import claims, run
 
 
@@ -159,3 +161,21 @@ def test_chapter_3_claims_are_sound(claim_id):
     assert outcome.ok, outcome.problems
 
 
+
+
+def test_flipped_losses_are_the_losses_of_the_flipped_labels():
+    z = np.random.default_rng(3).normal(size=7)
+    a = flipped_losses(z, 2, 0.4, 500, np.random.default_rng(9))
+    labels = flip_labels(np.full(500, 2), 7, 0.4, np.random.default_rng(9))
+    np.testing.assert_allclose(a, num.cross_entropy(np.broadcast_to(z, (500, 7)), labels), rtol=1e-14)
+    with pytest.raises(ValueError, match="one vector"):
+        flipped_losses(np.zeros((2, 3)), 0, 0.1, 5, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("K", [2, 3, 17])
+def test_total_variance_is_the_trace(K):
+    z = np.zeros((1, K))
+    for eps in (0.0, 0.2, (K - 1) / K, 0.9, 1.0):
+        trace = float(np.trace(flipped_gradient_covariance(z, [0], eps)[0]))
+        assert flipped_gradient_total_variance(K, eps) == pytest.approx(trace, abs=1e-15)
+    assert flipped_gradient_total_variance(2, 1.0) == 0.0 and flipped_gradient_total_variance(K, 0.0) == 0.0

@@ -126,3 +126,17 @@ def test_elementwise_functions_reject_bad_input(fn):
 def test_integer_logits_are_promoted():
     assert log_sum_exp([0, 0]).dtype == np.float64
     assert np.isclose(log_sum_exp([0, 0]), np.log(2))
+
+
+def test_uncompensated_softmax_for_training_loops():
+    from derivations.numeric import softmax
+    z = np.random.default_rng(0).normal(scale=5.0, size=(50, 30))
+    np.testing.assert_allclose(softmax(z, compensated=False), softmax(z), rtol=1e-12)
+
+
+def test_loss_rtol_grows_like_log2_k():
+    from derivations.numeric import loss_rtol
+    assert loss_rtol(2) == 9 * 2.0 ** -53 and loss_rtol(1024) == 18 * 2.0 ** -53
+    assert loss_rtol(1024, np.float32) == 18 * 2.0 ** -24
+    with pytest.raises(ValueError, match="num_classes"):
+        loss_rtol(1)

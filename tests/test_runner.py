@@ -63,3 +63,23 @@ def test_parameters_override_into_out_dir(tmp_path):
     ran = nbformat.read(out / "p.ipynb", as_version=4)
     assert ran.cells[1].metadata["tags"] == ["injected-parameters"] and "EPS" not in ran.cells[1].source
     assert ran.cells[2].outputs[0]["text"] == "7 0\n"
+
+
+def test_values_above_a_chapter_maximum_are_refused_before_anything_runs(tmp_path):
+    r = subprocess.run([sys.executable, str(RUNNER), "--set", "K=5000", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no notebook was run" in r.stderr
+    assert "K must be an integer in [2, 1000] for chapter 4" in r.stderr and "CHAPTERS=1,2,3" in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = subprocess.run([sys.executable, str(RUNNER), "--chapters", "9"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "CHAPTERS must list chapter numbers" in r.stderr
+
+
+def test_a_failing_check_is_named_with_its_numbers(tmp_path):
+    bad = write(tmp_path / "bad.ipynb", [new_code_cell(
+        "from derivations.finding import Finding, Findings, confirm\n"
+        "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
+    r = run(bad)
+    assert r.returncode == 1
+    assert "FAILED at cell 0 (code cell 1: 'from derivations.finding import" in r.stdout
+    assert "AssertionError: demo: 1 finding(s) do not hold:" in r.stdout and "[FAILED] one is even" in r.stdout

@@ -17,7 +17,7 @@ import pytest
 
 import derivations
 from derivations import numeric as num
-from derivations.reference import mp_cross_entropy, mp_log_sum_exp
+from derivations.reference import mp_cross_entropy, mp_log_sum_exp, mp_smoothed_cross_entropy
 from derivations.registry import claims, run
 from derivations.smoothing import (
     alpha_to_eps, eps_to_alpha, smoothed_cross_entropy, smoothed_cross_entropy_materialised, smoothed_minimum,
@@ -36,12 +36,14 @@ def materialised(z, y, on, off):
     return -np.sum(targets_by_hand(y, z.shape[-1], on, off) * num.log_softmax(z), axis=-1)
 
 
-def mp_smoothed(row, label, on, off, dps=50):
-    """``sum_j p_j (LSE(z) - z_j)`` at ``dps`` digits; ``on``/``off`` as exact decimal strings or mpf."""
+def mp_smoothed_brute(row, label, eps, dps):
+    """``sum_j p_j (LSE(z) - z_j)`` as a plain difference, at ``dps`` digits: enough digits make the
+    cancellation in ``LSE(z) - z_j`` harmless (used to check the reference, at moderate logits)."""
     with mpmath.workdps(dps):
+        K, e = len(row), mpmath.mpf(float(eps))
         lse = mp_log_sum_exp(row, dps)
-        on, off = mpmath.mpf(on), mpmath.mpf(off)
-        return mpmath.fsum((on if j == label else off) * (lse - mpmath.mpf(float(v))) for j, v in enumerate(row))
+        return mpmath.fsum(((1 - e) if j == label else e / (K - 1)) * (lse - mpmath.mpf(float(v)))
+                           for j, v in enumerate(row))
 
 
 def levels(K, eps, convention):
@@ -86,17 +88,48 @@ def test_leading_batch_shape_and_single_example():
                                                                                    rel=1e-14)
 
 
-@pytest.mark.parametrize("scale", [1.0, 1e2, 1e4, 1e300])
-def test_matches_mpmath(scale):
-    rng = np.random.default_rng(int(math.log10(scale)))
-    for K in (2, 7, 40):
-        z = rng.uniform(-scale, scale, size=(6, K))
-        y = rng.integers(0, K, size=6)
-        for eps, on, off in ((0.1, "0.9", mpmath.mpf("0.1") / (K - 1)), (0.5, "0.5", mpmath.mpf("0.5") / (K - 1))):
-            got = smoothed_cross_entropy(z, y, eps)
-            ref = np.array([float(mp_smoothed(r, int(t), on, off)) for r, t in zip(z, y)])
-            assert np.all(np.isfinite(got))
-            np.testing.assert_allclose(got, ref, rtol=1e-13)
+def test_the_mpmath_reference_against_brute_precision():
+    rng = np.random.default_rng(11)
+    for K in (2, 5, 30):
+        z = rng.uniform(-60, 60, size=(4, K))
+        z[0, 1] = z[0].max() + 150.0                     # a row whose loss for label 1 is about e^-150
+        for eps in (0.0, 0.3, 1.0):
+            for row in z:
+                ref = mp_smoothed_cross_entropy(row, 1, eps)
+                brute = mp_smoothed_brute(row, 1, eps, dps=400)
+                assert float(abs(ref - brute)) <= 1e-40 * max(float(abs(brute)), 1e-300)
+
+
+def adversarial_rows(rng, K, scale):
+    """Random logits, plus rows where the label dominates (tiny loss) or is far below the rest."""
+    z = rng.uniform(-scale, scale, size=(6, K))
+    y = rng.integers(0, K, size=6)
+    i = np.arange(2)
+    z[i, y[i]] = z[i].max(axis=1) + rng.uniform(0.0, scale, 2)          # confident and right
+    z[2, y[2]] = z[2].min() - scale                                     # confident and wrong
+    return z, y
+
+
+@pytest.mark.parametrize("K, scale", [(K, s) for K in (2, 7, 40) for s in (1.0, 30.0, 1e2, 1e4, 1e300)]
+                         + [(1000, 30.0)])
+def test_within_its_documented_accuracy_for_every_eps(K, scale):
+    """Relative error at most loss_rtol(K) = (8 + log2 K) u, for eps at and beyond every edge."""
+    rng = np.random.default_rng([K, int(math.log10(scale))])
+    z, y = adversarial_rows(rng, K, scale)
+    for eps in (0.0, 1e-12, 0.1, 0.5, (K - 1) / K, 0.999, 1.0):
+        got = smoothed_cross_entropy(z, y, eps)
+        ref = np.array([float(mp_smoothed_cross_entropy(r, int(t), eps)) for r, t in zip(z, y)])
+        assert np.all(np.isfinite(got))
+        np.testing.assert_array_less(np.abs(got - ref), num.loss_rtol(K) * np.abs(ref) + np.finfo(float).tiny)
+
+
+def test_accuracy_at_large_k_with_equal_logits():
+    """K = 100,000 equal terms: a sequential (BLAS) row sum erred by hundreds of ulps here."""
+    K, eps = 100_000, 0.05
+    z = np.zeros((1, K))
+    z[0, 0] = math.log(K - 1) + 5.0
+    ref = float(mp_smoothed_cross_entropy(z[0], 0, eps))
+    assert abs(float(smoothed_cross_entropy(z, [0], eps)[0]) - ref) <= num.loss_rtol(K) * ref
 
 
 def test_eps_zero_is_the_hard_loss_even_when_tiny():

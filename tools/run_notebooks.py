@@ -1,20 +1,23 @@
-"""Execute notebooks in place, deterministically and atomically.
+"""Execute notebooks in place, deterministically and atomically; or with a reader's own values.
 
-    python tools/run_notebooks.py [NOTEBOOK ...]     (default: notebooks/*.ipynb)
-    python tools/run_notebooks.py --set K=1000 --set EPS=0.05 --out build/runs/K=1000_EPS=0.05
+    python tools/run_notebooks.py [NOTEBOOK ...]          (default: every chapter, notebooks/*.ipynb)
+    python tools/run_notebooks.py --set K=1000 --set EPS=0.05 [--chapters 1,2,3]
 
 With ``--set NAME=VALUE`` the values override the notebook's parameters cell
 (the code cell tagged ``parameters``): a cell tagged ``injected-parameters`` is
-inserted after it, for the names that chapter defines. The executed copies go
-to ``--out`` (with their figures in ``--out/figures``); the committed notebooks
-and figures are not touched. Values are validated before anything runs.
+inserted after it, for the names that chapter reads. The executed copies go to
+``build/runs/<values>/`` (or ``--out``), with their figures in ``<that>/figures``;
+the committed notebooks and figures are not touched. Every value is checked
+against :mod:`derivations.parameters` before anything runs: an unknown name, a
+value out of range, or a K above a selected chapter's maximum is refused with
+a message naming the parameter and its valid range.
 
 For each notebook: execute it top to bottom in a fresh kernel (nbclient, no
 per-cell timing), normalise the metadata that would differ between machines
-or runs, and only on success replace the file (temporary file in the same
+or runs, and only on success write the file (temporary file in the same
 folder + ``os.replace``). A failing notebook is left byte-for-byte untouched.
-Prints one line per notebook (name, seconds, ok or the failing cell) and
-exits 1 if any notebook failed.
+Notebooks run ``--jobs`` at a time (default 2). Prints one line per notebook
+(name, seconds, ok or the failing cell and its error) and exits 1 if any failed.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -45,7 +49,7 @@ def normalise(nb: nbformat.NotebookNode) -> None:
 
 
 def failing_cell(nb: nbformat.NotebookNode) -> str:
-    """Describe the first code cell with an error output: its index and first line."""
+    """Describe the first code cell with an error output: its index, first line and the error."""
     code_index = 0
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -54,7 +58,11 @@ def failing_cell(nb: nbformat.NotebookNode) -> str:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
-                return f"cell {i} (code cell {code_index}: {first[:60]!r}): {out.get('ename')}: {out.get('evalue', '')[:200]}"
+                value = out.get("evalue", "")
+                head, _, rest = value.partition("\n")
+                detail = "".join(f"\n      {ln}" for ln in rest.splitlines()[:12])
+                return (f"cell {i} (code cell {code_index}: {first[:60]!r}): {out.get('ename')}: "
+                        f"{head[:300]}{detail}")
     return "unknown cell"
 
 
@@ -68,47 +76,6 @@ def write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-#: Validators for the parameters a reader may set: name -> (parse, description of the valid range).
-PARAMETERS = {
-    "K": (lambda v: _int_at_least(v, 2), "an integer >= 2"),
-    "EPS": (lambda v: _float_in(v, 0.0, 1.0), "a number in [0, 1]"),
-    "SEED": (lambda v: _int_at_least(v, 0), "an integer >= 0"),
-    "N_SAMPLES": (lambda v: _int_at_least(v, 1), "an integer >= 1"),
-}
-
-
-def _int_at_least(text: str, lo: int) -> int:
-    v = int(text)
-    if v < lo:
-        raise ValueError
-    return v
-
-
-def _float_in(text: str, lo: float, hi: float) -> float:
-    v = float(text)
-    if not lo <= v <= hi:
-        raise ValueError
-    return v
-
-
-def parse_settings(items: list[str]) -> dict[str, int | float]:
-    """``["K=1000", "EPS=0.05"]`` -> ``{"K": 1000, "EPS": 0.05}``; ``ValueError`` naming a bad value."""
-    out: dict[str, int | float] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep:
-            raise ValueError(f"--set takes NAME=VALUE; got {item!r}")
-        if name not in PARAMETERS:
-            raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMETERS)}")
-        parse, valid = PARAMETERS[name]
-        try:
-            out[name] = parse(text.strip())
-        except ValueError:
-            raise ValueError(f"{name} must be {valid}; got {text.strip()!r}") from None
-    return out
 
 
 def inject(nb: nbformat.NotebookNode, settings: dict) -> list[str]:
@@ -145,39 +112,89 @@ def run_one(path: Path, timeout: int, out_path: Path | None = None, settings: di
     return True, "ok"
 
 
+def _timed(path: Path, timeout: int, out_path: Path | None, settings: dict) -> tuple[bool, str, float]:
+    t = time.perf_counter()
+    ok, msg = run_one(path, timeout, out_path, settings)
+    return ok, msg, time.perf_counter() - t
+
+
+def chapters_of(paths: list[Path]) -> list[int] | None:
+    """The chapter numbers of these notebooks, or ``None`` if any is not a chapter of the registry."""
+    from derivations.parameters import CHAPTERS
+
+    by_stem = {c.notebook: n for n, c in CHAPTERS.items()}
+    found = [by_stem.get(p.stem) for p in paths]
+    return None if None in found else found
+
+
+def parse_chapters(text: str) -> list[int]:
+    from derivations.parameters import CHAPTERS
+
+    try:
+        out = [int(t) for t in text.replace(",", " ").split()]
+    except ValueError:
+        out = []
+    if not out or any(c not in CHAPTERS for c in out):
+        raise ValueError(f"CHAPTERS must list chapter numbers among {', '.join(map(str, CHAPTERS))} "
+                         f"(e.g. CHAPTERS=1,2,3); got {text!r}")
+    return sorted(set(out))
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(ROOT))
+    from derivations.parameters import CHAPTERS, PARAMETERS, parse_all, run_folder_name
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="*", type=Path)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                    help=f"override a parameter ({', '.join(PARAMETERS)}); needs --out")
+                    help=f"override a parameter ({', '.join(PARAMETERS)}); the results go to build/runs/<values>/")
+    ap.add_argument("--chapters", help="run only these chapters, e.g. 1,2,3 (default: all)")
     ap.add_argument("--out", type=Path, help="write executed notebooks (and figures/) here instead of in place")
+    ap.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time (default 2)")
+    ap.add_argument("--html", action="store_true", help="also render the executed notebooks into <out>/html/")
     args = ap.parse_args(argv)
     try:
-        settings = parse_settings(args.set)
+        if args.chapters and args.notebooks:
+            raise ValueError("give notebooks or --chapters, not both")
+        selected = parse_chapters(args.chapters) if args.chapters else None
+        paths = args.notebooks or [ROOT / CHAPTERS[c].path for c in (selected or sorted(CHAPTERS))]
+        settings = parse_all(args.set, selected if selected is not None else chapters_of(paths))
     except ValueError as e:
         print(f"error: {e}; no notebook was run", file=sys.stderr)
         return 2
-    if settings and args.out is None:
-        print("error: --set needs --out (the committed notebooks are never run with other values)", file=sys.stderr)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"error: no such notebook: {', '.join(map(str, missing))}; no notebook was run", file=sys.stderr)
         return 2
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if not paths:
-        print("no notebooks found", file=sys.stderr)
-        return 1
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        os.environ["DERIVATIONS_FIGURES"] = str((args.out / "figures").resolve())
+    out = args.out
+    if settings and out is None:
+        out = ROOT / "build" / "runs" / run_folder_name(settings)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        os.environ["DERIVATIONS_FIGURES"] = str((out / "figures").resolve())
+        print(f"values: {run_folder_name(settings) or 'defaults'}; results in {os.path.relpath(out, Path.cwd())}/",
+              flush=True)
     failed = 0
-    for p in paths:
-        t = time.perf_counter()
-        ok, msg = run_one(p, args.timeout, args.out / p.name if args.out else None, settings)
-        failed += not ok
-        name = os.path.relpath(p, Path.cwd())
-        print(f"{name:<40} {time.perf_counter() - t:6.1f} s  {'ok' if ok else 'FAILED at ' + msg}", flush=True)
+    jobs = max(1, min(args.jobs, len(paths)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [(p, pool.submit(_timed, p, args.timeout, out / p.name if out else None, settings)) for p in paths]
+        for p, fut in futures:
+            ok, msg, secs = fut.result()
+            failed += not ok
+            name = os.path.relpath(p, Path.cwd())
+            print(f"{name:<40} {secs:6.1f} s  {'ok' if ok else 'FAILED at ' + msg}", flush=True)
     if failed:
         print(f"{failed} of {len(paths)} notebook(s) failed; failing notebooks were left unchanged.", file=sys.stderr)
-    return 1 if failed else 0
+        return 1
+    if args.html:
+        from tools.build_html import build
+
+        t = time.perf_counter()
+        site = (out or ROOT / "build") / "html"
+        build(out or ROOT / "notebooks", site, ROOT / "build" / "npm")
+        print(f"{os.path.relpath(site / 'index.html', Path.cwd()):<40} {time.perf_counter() - t:6.1f} s  ok")
+    return 0
 
 
 if __name__ == "__main__":

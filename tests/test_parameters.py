@@ -1,0 +1,110 @@
+"""The parameter registry: one home for names, ranges and defaults, kept in step with the notebooks."""
+import ast
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from derivations.parameters import CHAPTERS, PARAMETERS, check, parse, parse_all, run_folder_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parameters_cell(chapter):
+    nb = nbformat.read(ROOT / CHAPTERS[chapter].path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    return nb, cells
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_notebook_parameters_are_the_registry_defaults(chapter):
+    nb, cells = parameters_cell(chapter)
+    defaults = CHAPTERS[chapter].defaults
+    if not defaults:
+        assert not cells
+        return
+    assert len(cells) == 1, "exactly one cell tagged 'parameters'"
+    assigned = {}
+    for node in ast.parse(cells[0].source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name), \
+            "one NAME = value per line (the runner injects by name)"
+        assigned[node.targets[0].id] = ast.literal_eval(node.value)
+    assert assigned == defaults
+
+
+@pytest.mark.parametrize("chapter", [c for c in sorted(CHAPTERS) if CHAPTERS[c].defaults])
+def test_notebook_checks_its_values_first(chapter):
+    nb, cells = parameters_cell(chapter)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    after = code[code.index(cells[0]) + 1].source
+    names = ", ".join(f"{n}={n}" for n in CHAPTERS[chapter].defaults)
+    assert f"check({chapter}, {names})" in after
+
+
+def test_defaults_are_valid():
+    for c in CHAPTERS.values():
+        assert check(c.number, **c.defaults) == c.defaults
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("K", "1", "K must be an integer >= 2; got '1'"),
+    ("K", "2.5", "K must be an integer >= 2; got '2.5'"),
+    ("K", "1e3", "K must be an integer >= 2; got '1e3'"),
+    ("EPS", "nan", "EPS must be a number in [0, 1]; got 'nan'"),
+    ("EPS", "-0.1", "EPS must be a number in [0, 1]; got '-0.1'"),
+    ("SEED", "-1", "SEED must be an integer >= 0; got '-1'"),
+    ("N_MC", "10", "N_MC must be an integer in [100, 1e+07]; got '10'"),
+    ("N_FREE", "5000", "N_FREE must be an integer in [50, 2000]; got '5000'"),
+    ("Q", "1", "unknown parameter 'Q'"),
+])
+def test_bad_values_are_refused_with_the_range(name, text, message):
+    with pytest.raises(ValueError) as e:
+        parse(name, text)
+    assert message in str(e.value)
+
+
+def test_k_above_a_chapter_maximum_names_the_chapter():
+    assert parse("K", "100000", chapters=[1, 2, 3]) == 100_000
+    with pytest.raises(ValueError, match=r"\[2, 1000\] for chapter 4 .* CHAPTERS=1,2,3"):
+        parse("K", "1001")
+    with pytest.raises(ValueError, match=r"\[2, 100000\] for chapter 1"):
+        parse("K", "100001", chapters=[1])
+
+
+def test_a_parameter_no_selected_chapter_reads_is_refused():
+    with pytest.raises(ValueError, match="N_MC is read only by chapter"):
+        parse("N_MC", "1000", chapters=[1, 4])
+
+
+def test_parse_all_is_canonical_and_refuses_repeats():
+    assert list(parse_all(["SEED=3", "EPS=0.5", "K=7"])) == ["K", "EPS", "SEED"]
+    with pytest.raises(ValueError, match="set twice"):
+        parse_all(["K=3", "K=4"])
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_all(["K"])
+    assert run_folder_name(parse_all(["EPS=0.05", "K=1000"])) == "K=1000_EPS=0.05"
+
+
+def test_check_refuses_what_the_runner_refuses():
+    with pytest.raises(ValueError, match="EPS must be"):
+        check(2, K=10, EPS=True, SEED=0)
+    with pytest.raises(ValueError, match="K must be an integer in"):
+        check(4, K=5000, EPS=0.1, SEED=0, N_FREE=400, N_TRAIN=2000, N_TEST=2000)
+    with pytest.raises(ValueError, match="missing"):
+        check(1, K=10)
+
+
+def test_every_parameter_is_read_by_some_chapter():
+    read = {n for c in CHAPTERS.values() for n in c.defaults}
+    assert read == set(PARAMETERS)
+
+
+def test_make_run_passes_every_command_line_value():
+    r = subprocess.run(["make", "-n", "run", "K=7", "EPS=0.5", "N_MC=1000", "CHAPTERS=2,3"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    line = [ln for ln in r.stdout.splitlines() if "run_notebooks.py" in ln][-1]
+    assert "--set EPS=0.5 --set K=7 --set N_MC=1000" in line and "--chapters 2,3" in line and "--html" in line
+    r = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    line = [ln for ln in r.stdout.splitlines() if "run_notebooks.py" in ln][-1]
+    assert "--set" not in line and "--html" not in line
