@@ -108,3 +108,20 @@ def test_make_run_passes_every_command_line_value():
     r = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     line = [ln for ln in r.stdout.splitlines() if "run_notebooks.py" in ln][-1]
     assert "--set" not in line and "--html" not in line
+
+
+def test_the_readme_table_states_the_registry():
+    """README's parameter table is a second copy of the registry: it must state the same ranges and defaults."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    for name, p in PARAMETERS.items():
+        row = next((r for key, r in rows.items() if f"`{name}`" in key), None)
+        assert row is not None, f"README has no row for {name}"
+        for c in CHAPTERS.values():
+            if name in c.defaults:
+                v = c.defaults[name]
+                assert (f"{v:,}" if isinstance(v, int) else f"{v:g}") in row, (name, v)
+                if name == "K":
+                    assert f"{c.k_max:,}" in row, (name, c.k_max)
+        if p.high is not None and name != "EPS":
+            assert f"{int(p.low):,} to {int(p.high):,}" in row, (name, p.low, p.high)
