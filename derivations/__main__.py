@@ -7,18 +7,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .report import as_json, as_rows, collect, format_table
+from .report import as_json, as_rows, collect, describe_schema, format_table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m derivations",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Re-run the symbolic (SymPy) and numeric (NumPy, mpmath) checks of every claim of "
                     "'Soft Targets v/s Label Flipping' and print each claim's computed verdict: holds, "
-                    "holds under an assumption, or erratum. Columns: claim id; place in the note "
-                    "(chapter, displayed equation 'eqN' or added result '+N'); verdict; what the symbolic "
-                    "checks established; the largest numeric error seen in the agreement checks; status. "
-                    "Exits 1 if any claim's checks fail.",
+                    "holds under an assumption, or erratum.\n\nColumns of the table: claim id; place in the note "
+                    "(chapter, displayed equation 'eqN' or added result '+N'); computed verdict; what the symbolic "
+                    "checks established; the largest numeric error seen in the agreement checks; status.\n\n"
+                    "Exits 1 if any claim's evidence fails to support its verdict, or the computed verdict differs "
+                    "from the referee's stated one (the status names the claim and why).",
+        epilog="--json prints {\"ok\": bool, \"claims\": [...]}, one object per claim with these fields "
+               "(JSON Schema in derivations.report.SCHEMA):\n" + describe_schema(),
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--chapter", type=int, default=None, help="only this chapter's claims")

@@ -138,11 +138,8 @@ def _mp_value(formula: Formula, z: np.ndarray) -> float:
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 
 
-def _fmt_point(z: np.ndarray) -> str:
-    return "K={}, z=({})".format(len(z), ", ".join(f"{v:.3g}" for v in z))
-
-
-def _counterexample(printed: Formula, exact: Formula, reference, key: str, facts: list[Fact]):
+def _counterexample(printed: Formula, exact: Formula, reference, key: str, facts: list[Fact],
+                    parameters: dict | None = None):
     """Search random logits for the largest printed-vs-reference discrepancy."""
     d, z, K = _numeric(printed, reference, key + "/counterexample")
     found = d > CE_RTOL
@@ -152,8 +149,9 @@ def _counterexample(printed: Formula, exact: Formula, reference, key: str, facts
     z = np.array([float(f"{v:.3g}") for v in z])  # the point as shown, so a reader can recompute it
     p, q = _mp_value(printed, z), _mp_value(exact, z)
     real = abs(p - q) > CE_RTOL * max(1.0, abs(q))
-    facts.append(Fact("numeric", f"counterexample {_fmt_point(z)} confirmed in mpmath", real))
-    return Counterexample(_fmt_point(z), p, q)
+    ce = Counterexample("value of the line", p, q, K=len(z), z=tuple(float(v) for v in z), parameters=parameters or {})
+    facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath", real))
+    return ce
 
 
 def equation(

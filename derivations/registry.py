@@ -9,7 +9,7 @@ a claim whose symbolic and numeric findings disagree, an erratum without a
 counterexample, or a correction that does not check out is a failure of the
 companion, reported by tests, notebooks and ``python -m derivations`` alike.
 
->>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1",
+>>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
 ...           check=lambda: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
 >>> run(c).verdict
 <Verdict.HOLDS: 'holds'>
@@ -21,9 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
+from typing import Literal, get_args
 
 __all__ = [
     "Verdict",
+    "FactKind",
+    "Source",
     "Fact",
     "Counterexample",
     "Evidence",
@@ -47,6 +50,12 @@ class Verdict(str, Enum):
     ERRATUM = "erratum"
 
 
+#: The kinds of evidence a fact records.
+FactKind = Literal["symbolic", "numeric"]
+#: Where a claim comes from: a displayed equation or sentence of the note, or a result the companion adds.
+Source = Literal["note", "added"]
+
+
 @dataclass(frozen=True)
 class Fact:
     """One finding: ``ok`` says whether it came out as the evidence requires.
@@ -54,26 +63,67 @@ class Fact:
     ``error`` is the largest numeric error observed (numeric facts only).
     """
 
-    kind: str  # "symbolic" or "numeric"
+    kind: FactKind
     text: str
     ok: bool
     error: float | None = None
 
+    def __post_init__(self):
+        if self.kind not in get_args(FactKind):
+            raise ValueError(f"Fact.kind must be one of {get_args(FactKind)}; got {self.kind!r}")
+        object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
+        if self.error is not None:                                      # plain ones (JSON, identity tests)
+            object.__setattr__(self, "error", float(self.error))
+
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A concrete input where the statement as printed is wrong.
+    """A concrete input where the statement as printed is wrong, as numbers.
 
-    ``printed`` and ``correct`` are the two sides evaluated there (in mpmath at
-    50 digits when the check could, so float round-off cannot fake it).
+    ``quantity`` names what both sides evaluate (``"loss"``, ``"Pr(y=1|x)"`` ...);
+    ``K`` and ``z`` are the logits (``z`` may be ``None`` when none are involved),
+    ``parameters`` any other inputs (``{"eps": 0.1}``). ``printed`` and ``correct``
+    are the two sides there (in mpmath at 50 digits when the check could, so float
+    round-off cannot fake it); ``note`` is a remark on the point.
+
+    >>> print(Counterexample("loss", 60.0, 4.1e-09, K=3, z=(-20.0, -40.0, -40.0), note="margin 20"))
+    at K=3, z=(-20, -40, -40) (margin 20), loss: printed side = 60, correct value = 4.1e-09
     """
 
-    point: str
+    quantity: str
     printed: float
     correct: float
+    K: int | None = None
+    z: tuple[float, ...] | None = None
+    parameters: dict = field(default_factory=dict)
+    note: str = ""
+
+    def point(self) -> str:
+        parts = [f"K={self.K}"] if self.K is not None else []
+        if self.z is not None:
+            parts.append("z=({})".format(", ".join(f"{v:.3g}" for v in self.z)))
+        parts += [f"{k}={v}" for k, v in self.parameters.items()]
+        out = ", ".join(parts)
+        return out + (f" ({self.note})" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return {"quantity": self.quantity, "K": self.K, "z": list(self.z) if self.z is not None else None,
+                "parameters": {k: _number(v) for k, v in self.parameters.items()}, "note": self.note,
+                "printed": self.printed, "correct": self.correct}
 
     def __str__(self) -> str:
-        return f"at {self.point}: printed side = {_g(self.printed)}, correct value = {_g(self.correct)}"
+        return f"at {self.point()}, {self.quantity}: printed side = {_g(self.printed)}, correct value = {_g(self.correct)}"
+
+
+def _number(v):
+    """A parameter value as a JSON number where it is one (SymPy rationals and lists included)."""
+    if isinstance(v, (list, tuple)):
+        return [_number(x) for x in v]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return int(f) if f.is_integer() and not isinstance(v, float) else f
 
 
 def _g(v: float) -> str:
@@ -107,7 +157,8 @@ class Claim:
     ``chapter``/``section``/``order`` place it (``order`` counts the note's
     displayed equations within the section, 1-based; added results continue
     the count). ``printed`` is LaTeX as the note prints it (or the statement,
-    for added results). ``assumption`` names what a *holds under an
+    for added results). ``stated`` is the referee's verdict: the computed one
+    must agree with it. ``assumption`` names what a *holds under an
     assumption* verdict relies on; ``corrected`` is the corrected or general
     form (LaTeX). ``remark`` is the referee's comment.
     """
@@ -119,10 +170,22 @@ class Claim:
     title: str
     printed: str
     check: Callable[[], Evidence]
+    stated: Verdict
     assumption: str | None = None
     corrected: str | None = None
     remark: str = ""
-    source: str = "note"  # "note" or "added"
+    source: Source = "note"
+
+    def __post_init__(self):
+        if self.source not in get_args(Source):
+            raise ValueError(f"Claim.source must be one of {get_args(Source)}; got {self.source!r}")
+        if not isinstance(self.stated, Verdict):
+            raise ValueError(f"{self.id}: stated must be a Verdict; got {self.stated!r}")
+
+    @property
+    def place(self) -> str:
+        """``"ch1 eq9"`` for the note's displayed equations, ``"ch1 +10"`` for added results."""
+        return f"ch{self.chapter} {'eq' if self.source == 'note' else '+'}{self.order}"
 
 
 def verdict_of(e: Evidence) -> Verdict:
@@ -141,12 +204,14 @@ def verdict_of(e: Evidence) -> Verdict:
 def problems_of(claim: Claim, e: Evidence) -> list[str]:
     """Ways in which the evidence fails to support its own verdict (empty = sound).
 
-    >>> c = Claim("demo.bad", 0, "demo", 1, "", "", check=lambda: None)
+    >>> c = Claim("demo.bad", 0, "demo", 1, "", "", check=lambda: None, stated=Verdict.HOLDS)
     >>> problems_of(c, Evidence(holds=False))
-    ['erratum without a numeric counterexample', 'erratum without a verified corrected form']
+    ['computed verdict erratum differs from the stated verdict holds', 'erratum without a numeric counterexample', 'erratum without a verified corrected form']
     """
     out = [f"{f.kind} check failed: {f.text}" for f in e.facts if not f.ok]
     v = verdict_of(e)
+    if v is not claim.stated:
+        out.append(f"computed verdict {v.value} differs from the stated verdict {claim.stated.value}")
     if v is Verdict.HOLDS:
         if e.counterexample is not None:
             out.append("holds symbolically, yet a numeric counterexample was found")

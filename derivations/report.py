@@ -1,12 +1,79 @@
-"""The verification report: every claim, its place, verdict and the size of its checks."""
+"""The verification report: every claim, its place, stated and computed verdict, formulas and evidence.
+
+:func:`as_rows` gives one dict per claim, in the shape :data:`SCHEMA` describes
+(a JSON Schema); ``python -m derivations --json`` prints them, and
+:func:`format_table` the terminal table.
+"""
 from __future__ import annotations
 
 import json
 import time
 
-from .registry import Outcome, claims, run
+from .registry import Outcome, Verdict, claims, run
 
-__all__ = ["collect", "as_rows", "format_table", "as_json"]
+__all__ = ["SCHEMA", "collect", "as_rows", "format_table", "as_json", "describe_schema"]
+
+_VERDICTS = [v.value for v in Verdict]
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+#: The shape of ``python -m derivations --json`` (JSON Schema, draft 2020-12).
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "python -m derivations --json",
+    "type": "object",
+    "required": ["claims", "ok"],
+    "properties": {
+        "ok": {"type": "boolean", "description": "every claim's evidence supports its verdict, and it is the stated one"},
+        "claims": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "chapter", "section", "order", "place", "source", "title", "stated_verdict",
+                         "computed_verdict", "printed", "corrected", "assumption", "remark", "symbolic",
+                         "max_numeric_error", "facts", "counterexample", "ok", "problems", "seconds"],
+            "properties": {
+                "id": {"type": "string", "description": "claim id, e.g. ch1.loss_approx_max"},
+                "chapter": {"type": "integer"},
+                "section": {"type": "string", "description": "the note's section"},
+                "order": {"type": "integer", "description": "displayed equation number in the section (added results continue the count)"},
+                "place": {"type": "string", "description": "chN eqM for the note's equations, chN +M for added results"},
+                "source": {"enum": ["note", "added"]},
+                "title": {"type": "string"},
+                "stated_verdict": {"enum": _VERDICTS, "description": "the referee's verdict"},
+                "computed_verdict": {"enum": _VERDICTS, "description": "the verdict the checks support"},
+                "printed": {"type": "string", "description": "LaTeX as the note prints it (the statement, for added results)"},
+                "corrected": {**_NULLABLE_STRING, "description": "corrected or general form (LaTeX)"},
+                "assumption": {**_NULLABLE_STRING, "description": "what a holds-under-an-assumption verdict relies on"},
+                "remark": {"type": "string"},
+                "symbolic": {"type": "string", "description": "what the symbolic checks established, and for which K"},
+                "max_numeric_error": {"type": ["number", "null"]},
+                "facts": {"type": "array", "items": {
+                    "type": "object", "required": ["kind", "text", "ok", "error"],
+                    "properties": {"kind": {"enum": ["symbolic", "numeric"]}, "text": {"type": "string"},
+                                   "ok": {"type": "boolean"}, "error": {"type": ["number", "null"]}}}},
+                "counterexample": {"type": ["object", "null"], "required": ["quantity", "K", "z", "parameters",
+                                                                            "note", "printed", "correct"],
+                                   "properties": {"quantity": {"type": "string"},
+                                                  "K": {"type": ["integer", "null"]},
+                                                  "z": {"type": ["array", "null"], "items": {"type": "number"}},
+                                                  "parameters": {"type": "object"},
+                                                  "note": {"type": "string"},
+                                                  "printed": {"type": "number"}, "correct": {"type": "number"}}},
+                "ok": {"type": "boolean"},
+                "problems": {"type": "array", "items": {"type": "string"}},
+                "seconds": {"type": "number", "description": "time the checks took (varies between runs)"},
+            },
+        }},
+    },
+}
+
+
+def describe_schema() -> str:
+    """One line per field of a claim in the JSON report (for ``--help``)."""
+    props = SCHEMA["properties"]["claims"]["items"]["properties"]
+    lines = []
+    for name, p in props.items():
+        kind = p.get("type") or "one of " + ", ".join(map(str, p["enum"]))
+        lines.append(f"  {name} ({'/'.join(kind) if isinstance(kind, list) else kind}): {p.get('description', '')}".rstrip(": "))
+    return "\n".join(lines)
 
 
 def collect(chapter: int | None = None) -> list[tuple[Outcome, float]]:
@@ -20,22 +87,28 @@ def collect(chapter: int | None = None) -> list[tuple[Outcome, float]]:
 
 
 def as_rows(results: list[tuple[Outcome, float]]) -> list[dict]:
-    """One dict per claim: the fields of the table and of ``--json``."""
+    """One dict per claim, in the shape of :data:`SCHEMA`."""
     rows = []
     for o, secs in results:
-        c = o.claim
+        c, e = o.claim, o.evidence
         rows.append({
             "id": c.id,
             "chapter": c.chapter,
             "section": c.section,
             "order": c.order,
+            "place": c.place,
             "source": c.source,
             "title": c.title,
-            "verdict": o.verdict.value,
-            "assumption": c.assumption if o.verdict.name == "HOLDS_UNDER" else None,
+            "stated_verdict": c.stated.value,
+            "computed_verdict": o.verdict.value,
+            "printed": c.printed,
+            "corrected": c.corrected,
+            "assumption": c.assumption,
+            "remark": c.remark,
             "symbolic": o.symbolic_summary,
             "max_numeric_error": o.max_numeric_error,
-            "counterexample": str(o.evidence.counterexample) if o.evidence.counterexample else None,
+            "facts": [{"kind": f.kind, "text": f.text, "ok": f.ok, "error": f.error} for f in e.facts],
+            "counterexample": e.counterexample.as_dict() if e.counterexample else None,
             "ok": o.ok,
             "problems": o.problems,
             "seconds": round(secs, 3),
@@ -48,15 +121,12 @@ def format_table(rows: list[dict]) -> str:
     head = f"{'claim':<24} {'place':<10} {'verdict':<26} {'symbolic check':<52} {'max num. err':>12}  status"
     lines = [head, "-" * len(head)]
     for r in rows:
-        place = f"ch{r['chapter']} {'eq' if r['source'] == 'note' else '+'}{r['order']}"
         err = "-" if r["max_numeric_error"] is None else f"{r['max_numeric_error']:.1e}"
         status = "ok" if r["ok"] else "FAILED: " + "; ".join(r["problems"])
-        lines.append(f"{r['id']:<24} {place:<10} {r['verdict']:<26} {r['symbolic']:<52} {err:>12}  {status}")
+        lines.append(f"{r['id']:<24} {r['place']:<10} {r['computed_verdict']:<26} {r['symbolic']:<52} {err:>12}  {status}")
     n_bad = sum(not r["ok"] for r in rows)
-    counts = {}
-    for r in rows:
-        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    counts = {v.value: sum(r["computed_verdict"] == v.value for r in rows) for v in Verdict}
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     lines += ["", f"{len(rows)} claims: {summary}. {len(rows) - n_bad} checked ok, {n_bad} failed."]
     return "\n".join(lines)
 

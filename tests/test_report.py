@@ -4,7 +4,10 @@ import subprocess
 import sys
 
 from derivations import __main__ as cli
-from derivations.registry import REGISTRY, Claim, Evidence, Fact, claims
+import pytest
+
+from derivations.registry import REGISTRY, Claim, Counterexample, Evidence, Fact, Verdict, claims
+from derivations.report import SCHEMA
 
 
 def test_cli_runs_as_a_module_and_exits_zero():
@@ -41,7 +44,7 @@ def test_cli_help(capsys):
 
 
 def test_cli_exits_nonzero_when_a_claim_fails(capsys):
-    bad = Claim("zz.bad", 99, "test", 1, "a claim whose numeric check fails", "x",
+    bad = Claim("zz.bad", 99, "test", 1, "a claim whose numeric check fails", "x", stated=Verdict.HOLDS,
                 check=lambda: Evidence(holds=True, facts=[Fact("numeric", "deliberately failing", False)]))
     REGISTRY[bad.id] = bad
     try:
@@ -54,3 +57,70 @@ def test_cli_exits_nonzero_when_a_claim_fails(capsys):
 
 def test_cli_unknown_chapter_exits_2(capsys):
     assert cli.main(["--chapter", "42"]) == 2
+
+
+def validate(value, schema, path="$"):
+    """The subset of JSON Schema that SCHEMA uses: type (one or several), enum, required, properties, items."""
+    types = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+    if "enum" in schema:
+        assert value in schema["enum"], f"{path}: {value!r} not in {schema['enum']}"
+    if "type" in schema:
+        allowed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        ok = False
+        for t in allowed:
+            if t == "integer":
+                ok |= isinstance(value, int) and not isinstance(value, bool)
+            elif t == "number":
+                ok |= isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                ok |= isinstance(value, types[t]) and not (t != "boolean" and isinstance(value, bool))
+        assert ok, f"{path}: {value!r} is not {allowed}"
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            assert key in value, f"{path}: missing {key}"
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                validate(value[key], sub, f"{path}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            validate(item, schema["items"], f"{path}[{i}]")
+
+
+def test_json_report_follows_its_schema(capsys):
+    assert cli.main(["--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc, SCHEMA)
+    rows = {r["id"]: r for r in doc["claims"]}
+    assert set(rows) == {c.id for c in claims()}
+    for r in rows.values():
+        assert r["stated_verdict"] == r["computed_verdict"]
+        assert r["facts"] and all(f["kind"] in ("symbolic", "numeric") for f in r["facts"])
+        if r["computed_verdict"] != "holds":
+            ce = r["counterexample"]
+            assert ce is not None and ce["printed"] != ce["correct"]
+    ce = rows["ch1.loss_approx_max"]["counterexample"]
+    assert ce["K"] == 3 and ce["z"] == [-20.0, -40.0, -40.0] and ce["printed"] == 60.0
+    assert rows["ch2.loss_squared"]["corrected"] and rows["ch1.loss_others_zero"]["assumption"]
+
+
+def test_the_validator_rejects_what_the_schema_forbids():
+    with pytest.raises(AssertionError):
+        validate({"claims": [{"id": 3}], "ok": True}, SCHEMA)
+    with pytest.raises(AssertionError):
+        validate({"claims": [], "ok": "yes"}, SCHEMA)
+
+
+def test_cli_exits_nonzero_when_the_computed_verdict_is_not_the_stated_one(capsys):
+    """A claim that names an assumption but whose evidence makes it an erratum is a failure, not 'erratum ... ok'."""
+    ce = Counterexample("value", 1.0, 0.0, K=2, z=(0.0, 1.0))
+    flipped = Claim("zz.flipped", 98, "test", 1, "stated: holds under an assumption", "x",
+                    stated=Verdict.HOLDS_UNDER, assumption="an assumption", corrected="y",
+                    check=lambda: Evidence(holds=False, holds_under=False, corrected_ok=True, counterexample=ce,
+                                           facts=[Fact("symbolic", "not under the assumption either", True)]))
+    REGISTRY[flipped.id] = flipped
+    try:
+        assert cli.main(["--chapter", "98"]) == 1
+        out = capsys.readouterr().out
+        assert "zz.flipped" in out and "computed verdict erratum differs from the stated verdict holds under" in out
+    finally:
+        del REGISTRY[flipped.id]

@@ -133,10 +133,10 @@ def verdict_rows() -> str:
 
     rows = []
     for r in as_rows(collect()):
-        cls = {"erratum": "erratum", "holds under an assumption": "under"}.get(r["verdict"], "")
+        cls = {"erratum": "erratum", "holds under an assumption": "under"}.get(r["computed_verdict"], "")
         place = f"ch{r['chapter']} {'eq.' if r['source'] == 'note' else 'added'} {r['order']}"
         rows.append(f"<tr><td><code>{r['id']}</code></td><td>{place}</td><td>{html.escape(r['title'])}</td>"
-                    f"<td class=\"{cls}\">{r['verdict']}</td></tr>")
+                    f"<td class=\"{cls}\">{r['computed_verdict']}</td></tr>")
     return "\n".join(rows)
 
 

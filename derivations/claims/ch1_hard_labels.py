@@ -15,7 +15,7 @@ from ..checks import (
 )
 from ..lse_bounds import logit_margin, margin_error_bounds, max_approximation_error
 from ..reference import mp_log_sum_exp
-from ..registry import Claim, Counterexample, Evidence, Fact, register
+from ..registry import Claim, Verdict, Counterexample, Evidence, Fact, register
 from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, softmax
 
 SECTION = "Hard labels (opening section)"
@@ -42,6 +42,7 @@ def _sup_norm(x: Logits):
 # -- 1. the softmax -----------------------------------------------------------
 register(Claim(
     id="ch1.softmax", chapter=1, section=SECTION, order=1,
+    stated=Verdict.HOLDS,
     title="The softmax output",
     printed=r"q_\theta(y|x_i) = \left(\frac{\exp(z_{y_1})}{\sum_{j=1}^K \exp(z_{y_j})}, \cdots, "
             r"\frac{\exp(z_{y_K})}{\sum_{j=1}^K \exp(z_{y_j})}\right)",
@@ -71,6 +72,7 @@ def _check_one_hot() -> Evidence:
 
 register(Claim(
     id="ch1.one_hot", chapter=1, section=SECTION, order=2,
+    stated=Verdict.HOLDS,
     title="The hard (one-hot) target",
     printed=r"p(y_j|x) = \begin{cases} 1, & \text{if } j = 1\\ 0, & \text{otherwise} \end{cases}",
     check=_check_one_hot,
@@ -98,6 +100,7 @@ def _check_normalisation() -> Evidence:
 
 register(Claim(
     id="ch1.normalisation", chapter=1, section=SECTION, order=3,
+    stated=Verdict.HOLDS,
     title="Both distributions sum to one",
     printed=r"\sum_{j=1}^{K} q_{\theta}(y_j|x_i) = 1 \quad\text{and}\quad \sum_{j=1}^{K} p(y_j|x_i) = 1",
     check=_check_normalisation,
@@ -112,6 +115,7 @@ def _neg_sum_p_log_q(x: Logits):
 
 register(Claim(
     id="ch1.loss_as_sum", chapter=1, section=SECTION, order=4,
+    stated=Verdict.HOLDS,
     title="The loss as a sum of per-class terms",
     printed=r"\mathcal{L} = \sum_{j=1}^{K} H_{j}(p, q_{\theta})",
     check=equation(printed=_neg_sum_p_log_q, exact=hard_loss, reference=hard_loss_numeric, key="ch1.loss_as_sum"),
@@ -121,6 +125,7 @@ register(Claim(
 
 register(Claim(
     id="ch1.loss_definition", chapter=1, section=SECTION, order=5,
+    stated=Verdict.HOLDS,
     title="Cross-entropy between target and prediction",
     printed=r"= -\sum_{j=1}^{K} p(y_{j}|x) \log(q_{\theta}(y_{j}|x))",
     check=equation(printed=_neg_sum_p_log_q, exact=hard_loss, reference=hard_loss_numeric, key="ch1.loss_definition"),
@@ -129,6 +134,7 @@ register(Claim(
 
 register(Claim(
     id="ch1.loss_true_class", chapter=1, section=SECTION, order=6,
+    stated=Verdict.HOLDS,
     title="Only the true class contributes",
     printed=r"= -(1) \cdot \log(q_{\theta}(y_{1}|x))",
     check=equation(printed=lambda x: -sp.log(softmax(x, 1)), exact=hard_loss,
@@ -138,6 +144,7 @@ register(Claim(
 
 register(Claim(
     id="ch1.loss_lse", chapter=1, section=SECTION, order=7,
+    stated=Verdict.HOLDS,
     title="Loss = LSE(z) - z_1",
     printed=r"= -\left(z_{y_{1}} - \log\left(\sum_{j=1}^{K} \exp(z_{y_{j}})\right)\right)",
     check=equation(printed=lambda x: -(x.z(1) - log_sum_exp(x)), exact=hard_loss,
@@ -148,6 +155,7 @@ register(Claim(
 
 register(Claim(
     id="ch1.loss_others_zero", chapter=1, section=SECTION, order=8,
+    stated=Verdict.HOLDS_UNDER,
     title="The step to log(exp(z_1) + K - 1)",
     printed=r"= -\left(z_{y_{1}} - \log\left(\exp(z_{y_{1}}) + K - 1\right)\right)",
     assumption=OTHERS_ZERO.name,
@@ -194,7 +202,7 @@ def _check_sup_norm_approx() -> Evidence:
     # numeric: counterexample in the regime, confirmed in mpmath
     z = np.array([-20.0, -40.0, -40.0])
     exact_mp = float(mp_log_sum_exp(z) - z[0])
-    ce = Counterexample("K=3, z=(-20, -40, -40) (margin 20)", float(-(z[0] - np.max(np.abs(z)))), exact_mp)
+    ce = Counterexample("loss", float(-(z[0] - np.max(np.abs(z)))), exact_mp, K=3, z=tuple(z), note="margin 20")
     facts.append(Fact("numeric", "counterexample in the regime confirmed in mpmath",
                       abs(ce.printed - ce.correct) > 1.0))
     # numeric: the corrected approximation's error is LSE - max, inside the margin bounds
@@ -216,6 +224,7 @@ def _check_sup_norm_approx() -> Evidence:
 
 register(Claim(
     id="ch1.loss_approx_max", chapter=1, section=SECTION, order=9,
+    stated=Verdict.ERRATUM,
     title="The approximation by the maximum",
     printed=r"\approx -\left(z_{y_{1}} - \|z_{y}\|_{\infty}\right)",
     corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right), \quad 0 < \mathrm{LSE}(z) - \max_j z_j "
@@ -224,7 +233,8 @@ register(Claim(
     remark="LSE(z) is approximated by the largest logit, max_j z_j, not by the infinity norm max_j |z_j|. "
            "The two differ whenever the logit of largest magnitude is negative, e.g. a confidently wrong "
            "model; then the printed form can be off by any amount, even with a large margin. With max_j z_j "
-           "the error is below log K always and vanishes like (K-1)exp(-Delta) in the margin Delta.",
+           "the error is at most log K, attained when all logits are equal, and vanishes like (K-1)exp(-Delta) in "
+           "the margin Delta.",
 ))
 
 
@@ -263,6 +273,7 @@ def _check_lse_bounds() -> Evidence:
 
 register(Claim(
     id="ch1.lse_bounds", chapter=1, section=SECTION, order=10, source="added",
+    stated=Verdict.HOLDS,
     title="Exact bounds of log-sum-exp",
     printed=r"\max_j z_j < \mathrm{LSE}(z) \le \max_j z_j + \log K",
     check=_check_lse_bounds,
@@ -300,6 +311,7 @@ def _check_margin_error() -> Evidence:
 
 register(Claim(
     id="ch1.margin_error", chapter=1, section=SECTION, order=11, source="added",
+    stated=Verdict.HOLDS,
     title="The error of LSE ~ max against the logit margin",
     printed=r"\log\left(1 + e^{-\Delta}\right) \le \mathrm{LSE}(z) - \max_j z_j \le \log\left(1 + (K-1)e^{-\Delta}\right)",
     check=_check_margin_error,

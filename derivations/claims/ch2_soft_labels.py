@@ -17,7 +17,7 @@ from .. import numeric as num
 from .. import smoothing as sm
 from ..checks import NUMERIC_K, RTOL, SCALES, SYMBOLIC_K, _counterexample, _numeric, _symbolic_zero, rng_for, sample_logits
 from ..lse_bounds import max_approximation_error
-from ..registry import Claim, Counterexample, Evidence, Fact, register
+from ..registry import Claim, Verdict, Counterexample, Evidence, Fact, register
 from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, smoothed_target, softmax
 
 SECTION = "Label smoothing: soft labels"
@@ -87,7 +87,8 @@ def eps_equation(printed, exact, reference, corrected=None, general: bool = True
                               f"{{{_eps_label(EPS_VALUES)}}} (rel. tol {RTOL:g})", d <= RTOL, d))
             return ev
         ev.counterexample = _counterexample(at(printed, EPS_CE), at(exact, EPS_CE),
-                                            lambda z: reference(z, float(EPS_CE)), f"{key} eps={EPS_CE}", facts)
+                                            lambda z: reference(z, float(EPS_CE)), f"{key} eps={EPS_CE}", facts,
+                                            parameters={"eps": EPS_CE})
         if corrected is not None:
             ok = _symbolic_zero(lambda x: corrected(x, EPS) - exact(x, EPS), general, "corrected - exact", facts)
             d = max(_numeric(at(corrected, e), lambda z, e=e: reference(z, float(e)), f"{key}/corrected/{e}")[0]
@@ -137,7 +138,8 @@ def _check_q_modified() -> Evidence:
     facts.append(Fact("numeric", "library smoothed loss = -sum_j p_eps,j log softmax(z)_j at random logits "
                                  f"(rel. tol {RTOL:g})", worst <= RTOL, worst))
     point = {x3.z(1): 1, x3.z(2): 0, x3.z(3): 0, EPS: EPS_CE}
-    ce = Counterexample(f"K=3, z=(1, 0, 0), eps={EPS_CE}: sum of the printed components", _mp(total, point), 1.0)
+    ce = Counterexample("sum of the printed components", _mp(total, point), 1.0, K=3, z=(1.0, 0.0, 0.0),
+                        parameters={"eps": EPS_CE})
     facts.append(Fact("numeric", "counterexample confirmed in mpmath", abs(ce.printed - ce.correct) > 1e-3))
     return Evidence(holds=same_1 and sums_to_one, corrected_ok=uses_softmax and worst <= RTOL,
                     facts=facts, counterexample=ce)
@@ -145,6 +147,7 @@ def _check_q_modified() -> Evidence:
 
 register(Claim(
     id="ch2.q_modified", chapter=2, section=SECTION, order=1,
+    stated=Verdict.ERRATUM,
     title="The model output under label smoothing",
     printed=r"q_{\theta}(y|x) = \left(\frac{\exp((1-\epsilon)z_1)}{\sum_{j=1}^K \exp(z_{y_j})}, \cdots, "
             r"\frac{\exp(\frac{\epsilon}{K-1}z_{y_K})}{\sum_{j=1}^K \exp(z_{y_j})}\right)",
@@ -184,6 +187,7 @@ def _check_soft_target() -> Evidence:
 
 register(Claim(
     id="ch2.soft_target", chapter=2, section=SECTION, order=2,
+    stated=Verdict.HOLDS,
     title="The soft target",
     printed=r"p(y_j|x) = \begin{cases} 1 - \epsilon, & \text{if } j = 1\\ \frac{\epsilon}{K - 1}, & \text{otherwise} \end{cases}",
     check=_check_soft_target,
@@ -228,7 +232,8 @@ def _check_loss_sum_examples() -> Evidence:
                       worst <= RTOL, worst))
     x = Logits(3)
     h = _mp(smoothed_loss(x, EPS), {x.z(1): 1, x.z(2): 0, x.z(3): 0, EPS: EPS_CE})
-    ce = Counterexample(f"N=2 copies of the example K=3, z=(1, 0, 0), eps={EPS_CE}", 2 * h, h)
+    ce = Counterexample("loss of the data set", 2 * h, h, K=3, z=(1.0, 0.0, 0.0), parameters={"N": 2, "eps": EPS_CE},
+                        note="two copies of one example")
     facts.append(Fact("numeric", "counterexample confirmed in mpmath (as printed: N times the one-example loss)",
                       abs(ce.printed - ce.correct) > 1e-3))
     return Evidence(holds=holds, holds_under=under, corrected_ok=general_ok and worst <= RTOL,
@@ -237,6 +242,7 @@ def _check_loss_sum_examples() -> Evidence:
 
 register(Claim(
     id="ch2.loss_sum_examples", chapter=2, section=SECTION, order=3,
+    stated=Verdict.HOLDS_UNDER,
     title="The loss as a sum over N examples",
     printed=r"\mathcal{L} = \sum_{l=1}^{N} H_{i}(p, q_{\theta})",
     assumption=N1_ASSUMPTION,
@@ -258,6 +264,7 @@ def _neg_sum_p_log_q(x: Logits, eps):
 
 register(Claim(
     id="ch2.loss_definition", chapter=2, section=SECTION, order=4,
+    stated=Verdict.HOLDS,
     title="Cross-entropy with the soft target",
     printed=r"= -\sum_{j=1}^{K} p(y_{j}|x) \log(q_{\theta}(y_{j}|x))",
     check=eps_equation(_neg_sum_p_log_q, smoothed_loss, smoothed_loss_numeric, key="ch2.loss_definition"),
@@ -272,6 +279,7 @@ def _expanded(x: Logits, eps):
 
 register(Claim(
     id="ch2.loss_expanded", chapter=2, section=SECTION, order=5,
+    stated=Verdict.HOLDS,
     title="The loss written out term by term",
     printed=r"= -\left[ (1 - \epsilon) \cdot \log(q_{\theta}(y_{1}|x)) + \dots + \frac{\epsilon}{K - 1} "
             r"\log(q_{\theta}(y_{K}|x)) \right]",
@@ -346,14 +354,26 @@ def _approximation_evidence(printed, key: str, facts: list[Fact]) -> Evidence:
                                  "at random logits", ok and worst <= 1e-12, worst))
     z = (10, 0, 0)
     subs = {x3.z(i + 1): v for i, v in enumerate(z)} | {EPS: EPS_CE}
-    ce = Counterexample(f"K=3, z=(10, 0, 0), eps={EPS_CE} (z_1 dominates, M = max_j z_j)",
-                        _mp(printed(x3, EPS), subs), _mp(smoothed_loss(x3, EPS), subs))
+    ce = Counterexample("loss", _mp(printed(x3, EPS), subs), _mp(smoothed_loss(x3, EPS), subs), K=3,
+                        z=tuple(float(v) for v in z), parameters={"eps": EPS_CE},
+                        note="z_1 dominates, M = max_j z_j")
     facts.append(Fact("numeric", "counterexample confirmed in mpmath", abs(ce.printed - ce.correct) > 0.5))
     return Evidence(holds=False, corrected_ok=closed_ok and gap_ok and ok, facts=facts, counterexample=ce)
 
 
 def _check_loss_approx_M() -> Evidence:
     facts: list[Fact] = []
+    # the line is -sum_j p_j log q_j with the note's own q of equation 1, LSE(z) replaced by M
+    M = sp.Symbol("M")
+    inherited = True
+    for x in (Logits(K) for K in SYMBOLIC_K):
+        lse = log_sum_exp(x)
+        from_eq1 = -sum(smoothed_target(x, j, EPS) * sp.expand_log(sp.log(_printed_q(x, j, EPS)), force=True)
+                        .subs(lse, M) for j in range(1, x.K + 1))
+        inherited &= is_zero(from_eq1 - _printed_with_M(x, EPS, M))
+    facts.append(Fact("symbolic", "printed = -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced "
+                                  f"by M (K={', '.join(map(str, SYMBOLIC_K))}): the squared weights are inherited",
+                      inherited))
     return _approximation_evidence(lambda x, e: _printed_with_M(x, e, _M_of(x)), "ch2.loss_approx_M", facts)
 
 
@@ -364,15 +384,18 @@ def _M_of(x: Logits):
 
 register(Claim(
     id="ch2.loss_approx_M", chapter=2, section=SECTION, order=6,
+    stated=Verdict.ERRATUM,
     title="The approximation with M = ||z||_inf",
     printed=r"\approx -\left[ (1 - \epsilon) \cdot \left( (1 - \epsilon)z_{y_{1}} - M \right) + \dots + "
             r"\frac{\epsilon}{K - 1} \left( \frac{\epsilon}{K - 1} \cdot z_{y_{K}} - M \right) \right], \quad M = \|z_y\|_\infty",
     corrected=APPROX_CORRECTED,
     check=_check_loss_approx_M,
-    remark="Two errors. log q_j = z_j - LSE(z), so each target weight multiplies (z_j - LSE), not (weight * z_j - M): "
-           "the weights end up squared. And LSE(z) is approximated by max_j z_j, not by ||z||_inf (chapter 1, "
-           "ch1.loss_approx_max). Even where the max approximation is excellent (one dominant logit m, M = m), the "
-           "printed form is off by eps(1-eps) m, without bound. The exact loss needs no approximation at all.",
+    remark="The line follows exactly from the note's own q of equation 1 (whose logits carry the target weights) "
+           "with LSE(z) replaced by M: the error is inherited from equation 1, not a new misuse of log q_j. With the "
+           "model's actual q = softmax(z), log q_j = z_j - LSE(z) and each weight enters once; here it enters twice. "
+           "And LSE(z) is approximated by max_j z_j, not by ||z||_inf (chapter 1, ch1.loss_approx_max). Even where "
+           "the max approximation is excellent (one dominant logit m, M = m), the printed form is off by "
+           "eps(1-eps) m, without bound. The exact loss needs no approximation at all.",
 ))
 
 
@@ -388,6 +411,7 @@ def _check_loss_squared() -> Evidence:
 
 register(Claim(
     id="ch2.loss_squared", chapter=2, section=SECTION, order=7,
+    stated=Verdict.ERRATUM,
     title="The final form with squared coefficients",
     printed=r"\approx -\left[ \left[ (1 - \epsilon)^{2} z_{y_{1}} + \left( \frac{\epsilon}{K - 1} \right)^{2} "
             r"\sum_{j \neq i} z_{y_{j}} \right] - M \right]",
@@ -403,6 +427,7 @@ register(Claim(
 # -- added: the exact closed form and its relation to the hard loss ------------------------------
 register(Claim(
     id="ch2.closed_form", chapter=2, section=SECTION, order=8, source="added",
+    stated=Verdict.HOLDS,
     title="The smoothed loss in closed form",
     printed=r"\mathcal{L}_\epsilon(z) = \mathrm{LSE}(z) - (1-\epsilon) z_1 - \frac{\epsilon}{K-1}\sum_{j=2}^{K} z_j",
     check=eps_equation(smoothed_loss_closed, smoothed_loss, smoothed_loss_numeric, key="ch2.closed_form"),
@@ -418,6 +443,7 @@ def _via_hard(x: Logits, eps):
 
 register(Claim(
     id="ch2.vs_hard", chapter=2, section=SECTION, order=9, source="added",
+    stated=Verdict.HOLDS,
     title="Smoothed loss = hard loss + eps x (true logit - mean of the others)",
     printed=r"\mathcal{L}_\epsilon(z) = \mathcal{L}_0(z) + \epsilon\left(z_1 - \frac{1}{K-1}\sum_{j=2}^{K} z_j\right)",
     check=eps_equation(_via_hard, smoothed_loss, smoothed_loss_numeric, key="ch2.vs_hard"),
@@ -468,6 +494,7 @@ def _check_gradient() -> Evidence:
 
 register(Claim(
     id="ch2.gradient", chapter=2, section=SECTION, order=10, source="added",
+    stated=Verdict.HOLDS,
     title="Gradient with respect to the logits",
     printed=r"\nabla_z H(p, \mathrm{softmax}(z)) = q - p \quad \text{for any } p \text{ with } \textstyle\sum_j p_j = 1",
     check=_check_gradient,
@@ -522,6 +549,7 @@ def _check_hessian() -> Evidence:
 
 register(Claim(
     id="ch2.hessian", chapter=2, section=SECTION, order=11, source="added",
+    stated=Verdict.HOLDS,
     title="Hessian: independent of the target, PSD, null space span(1)",
     printed=r"\nabla_z^2 H(p, \mathrm{softmax}(z)) = \mathrm{diag}(q) - q q^{\top} \succeq 0, \quad "
             r"\ker = \mathrm{span}(\mathbf{1})",
@@ -568,6 +596,7 @@ def _check_optimum() -> Evidence:
 
 register(Claim(
     id="ch2.optimum", chapter=2, section=SECTION, order=12, source="added",
+    stated=Verdict.HOLDS,
     title="The optimum: q = p_eps, finite logit gap, minimum = entropy",
     printed=r"\arg\min_z \mathcal{L}_\epsilon:\ \mathrm{softmax}(z) = p_\epsilon,\ \ z_1 - z_j = "
             r"\log\frac{(1-\epsilon)(K-1)}{\epsilon};\quad \min_z \mathcal{L}_\epsilon = H(p_\epsilon) = "
@@ -608,6 +637,7 @@ def _check_hard_no_minimiser() -> Evidence:
 
 register(Claim(
     id="ch2.hard_no_minimiser", chapter=2, section=SECTION, order=13, source="added",
+    stated=Verdict.HOLDS,
     title="Hard labels (eps = 0): no finite minimiser",
     printed=r"\mathcal{L}_0(z) = \log\Big(1 + \sum_{j=2}^{K} e^{-(z_1 - z_j)}\Big) > 0 = \inf_z \mathcal{L}_0, "
             r"\text{ approached only as } z_1 - z_j \to \infty",
@@ -649,6 +679,7 @@ def _check_entropy_kl() -> Evidence:
 
 register(Claim(
     id="ch2.entropy_kl", chapter=2, section=SECTION, order=14, source="added",
+    stated=Verdict.HOLDS,
     title="Cross-entropy = entropy of the target + KL divergence",
     printed=r"H(p_\epsilon, q) = H(p_\epsilon) + \mathrm{KL}(p_\epsilon \,\|\, q) \ \ge\ H(p_\epsilon)",
     check=_check_entropy_kl,
@@ -697,6 +728,7 @@ def _check_conventions() -> Evidence:
 
 register(Claim(
     id="ch2.conventions", chapter=2, section=SECTION, order=15, source="added",
+    stated=Verdict.HOLDS,
     title="The note's eps and the frameworks' alpha",
     printed=r"(1-\alpha)\,\mathrm{onehot} + \frac{\alpha}{K} = p_\epsilon \iff \epsilon = \alpha\frac{K-1}{K},\ "
             r"\alpha = \epsilon\frac{K}{K-1};\quad \alpha \in [0,1] \iff \epsilon \in \left[0, \tfrac{K-1}{K}\right]",

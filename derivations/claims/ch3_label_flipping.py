@@ -21,7 +21,7 @@ import sympy as sp
 from .. import numeric as num
 from ..checks import rng_for
 from ..flipping import flip_labels, flipped_gradient_covariance, flipped_losses, flipped_loss_variance
-from ..registry import Claim, Counterexample, Evidence, Fact, register
+from ..registry import Claim, Verdict, Counterexample, Evidence, Fact, register
 from ..smoothing import smoothed_cross_entropy, smoothed_optimum_gap, smoothed_targets
 from ..symbolic import Logits, canonical, cross_entropy, log_sum_exp, smoothed_target, softmax
 
@@ -131,6 +131,7 @@ def _keep_fact() -> Fact:
 
 register(Claim(
     id="ch3.keep_probability", chapter=3, section=SECTION, order=1,
+    stated=Verdict.HOLDS,
     title="The flipped label is the true one with probability 1 - eps",
     printed=r"\Pr\left(y=1|x\right) = 1 - \epsilon",
     check=_check_keep,
@@ -159,6 +160,7 @@ def _check_not_true() -> Evidence:
 
 register(Claim(
     id="ch3.flip_probability", chapter=3, section=SECTION, order=2,
+    stated=Verdict.HOLDS,
     title="The label is changed with probability eps",
     printed=r"\Pr(y \neq 1|x) = \epsilon",
     check=_check_not_true,
@@ -168,6 +170,39 @@ register(Claim(
 
 # -- 3. Pr(y = incorrect class | x) = eps/(K-1) ------------------------------------------------------
 UNIFORM_FLIPS = "a flipped label goes to each of the K - 1 wrong classes with equal probability"
+
+
+def _uneven_flips(facts: list[Fact], key: str):
+    """The general form without uniform flips: Pr(Y = j) = eps r_j (j != 1), sum_j r_j = 1.
+
+    Appends the facts (symbolic for K = 2..8, sampled at K = 3, r = (0.9, 0.1)) and
+    returns ``(verified, counterexample)``, the counterexample being Pr(y = 2|x)
+    there against the uniform eps/(K-1).
+    """
+    general_ok = True
+    for K in EXPANDED_K:
+        r = sp.symbols(f"r_2:{K + 1}", nonnegative=True)
+        total = sp.expand((1 - EPS) + sum(EPS * rj for rj in r)).subs(r[-1], 1 - sum(r[:-1]))
+        general_ok &= sp.simplify(total - 1) == 0
+    facts.append(Fact("symbolic", "general form: (1 - eps) + sum_j eps r_j = 1 whenever sum_j r_j = 1 (K = 2..8)",
+                      general_ok))
+    rng = rng_for(key)
+    K, eps, r = 3, 0.3, np.array([0.9, 0.1])
+    n = MC_DRAWS
+    flipped = rng.random(n) < eps
+    wrong = 1 + rng.choice(2, size=n, p=r)
+    y = np.where(flipped, wrong, 0)
+    freq = np.bincount(y, minlength=K) / n
+    expected = np.array([1 - eps, eps * r[0], eps * r[1]])
+    sampled_ok = standard_errors(freq, expected, n) <= Z_ACCEPT
+    facts.append(Fact("numeric", f"non-uniform flips (K = 3, eps = 0.3, r = (0.9, 0.1)) sampled: frequencies "
+                                 f"match (1 - eps, eps r_2, eps r_3) within {Z_ACCEPT:g} standard errors", sampled_ok))
+    ce = Counterexample("Pr(y=2|x)", eps / (K - 1), eps * r[0], K=3, parameters={"eps": eps, "r": [0.9, 0.1]},
+                        note="flips split unevenly among the wrong classes")
+    real = abs(float(freq[1]) - ce.printed) > 10 * np.sqrt(eps * r[0] * (1 - eps * r[0]) / n)
+    facts.append(Fact("numeric", "counterexample: the sampled Pr(y = 2) is more than 10 standard errors from "
+                                 "eps/(K-1)", real))
+    return general_ok and sampled_ok and real, ce
 
 
 def _check_incorrect_class() -> Evidence:
@@ -187,36 +222,14 @@ def _check_incorrect_class() -> Evidence:
     under = sp.simplify(sampler_probability(g, j).subs(sp.KroneckerDelta(j, 1), 0) - EPS / (g.K - 1)) == 0
     facts.append(Fact("symbolic", "uniform flips: Pr(Y = j) = eps/(K-1) for every j != 1 (general K)", under))
     facts.append(_sampler_fact(_smoothed_vector, "(1 - eps, eps/(K-1), ..., eps/(K-1))", "ch3.incorrect_uniform"))
-    # general form: Pr(Y = j) = eps r_j with sum_j r_j = 1; checked for K = 2..8 and by sampling
-    general_ok = True
-    for K in EXPANDED_K:
-        r = sp.symbols(f"r_2:{K + 1}", nonnegative=True)
-        total = sp.expand((1 - EPS) + sum(EPS * rj for rj in r)).subs(r[-1], 1 - sum(r[:-1]))
-        general_ok &= sp.simplify(total - 1) == 0
-    facts.append(Fact("symbolic", "general form: (1 - eps) + sum_j eps r_j = 1 whenever sum_j r_j = 1 (K = 2..8)",
-                      general_ok))
-    rng = rng_for("ch3.incorrect_general")
-    K, eps, r = 3, 0.3, np.array([0.9, 0.1])
-    n = MC_DRAWS
-    flipped = rng.random(n) < eps
-    wrong = 1 + rng.choice(2, size=n, p=r)
-    y = np.where(flipped, wrong, 0)
-    freq = np.bincount(y, minlength=K) / n
-    expected = np.array([1 - eps, eps * r[0], eps * r[1]])
-    se = standard_errors(freq, expected, n)
-    sampled_ok = se <= Z_ACCEPT
-    facts.append(Fact("numeric", f"non-uniform flips (K = 3, eps = 0.3, r = (0.9, 0.1)) sampled: frequencies "
-                                 f"match (1 - eps, eps r_2, eps r_3) within {Z_ACCEPT:g} standard errors", sampled_ok))
-    ce = Counterexample("K=3, eps=0.3, wrong-class split r=(0.9, 0.1): Pr(y=2|x)", eps / (K - 1), eps * r[0])
-    real = abs(float(freq[1]) - ce.printed) > 10 * np.sqrt(eps * r[0] * (1 - eps * r[0]) / n)
-    facts.append(Fact("numeric", "counterexample: the sampled Pr(y = 2) is more than 10 standard errors from "
-                                 "eps/(K-1)", real))
-    return Evidence(holds=not not_identity, holds_under=under, corrected_ok=general_ok and sampled_ok,
-                    facts=facts, counterexample=ce)
+    general_ok, ce = _uneven_flips(facts, "ch3.incorrect_general")
+    return Evidence(holds=not not_identity, holds_under=under, corrected_ok=general_ok, facts=facts,
+                    counterexample=ce)
 
 
 register(Claim(
     id="ch3.incorrect_class", chapter=3, section=SECTION, order=3,
+    stated=Verdict.HOLDS_UNDER,
     title="Each wrong class gets eps/(K-1)",
     printed=r"\Pr\left(y = \text{incorrect class}|x\right) = \frac{\epsilon}{K - 1}",
     assumption=UNIFORM_FLIPS,
@@ -250,13 +263,14 @@ def _check_flip_one_minus_eps() -> Evidence:
     ok = standard_errors(freq, swapped, MC_DRAWS) <= Z_ACCEPT
     facts.append(Fact("numeric", f"flip_labels with flip probability 1 - eps (K = 10, eps = 0.1): frequencies match "
                                  f"(eps, (1 - eps)/(K-1), ...) within {Z_ACCEPT:g} standard errors", ok))
-    ce = Counterexample("K=10, eps=0.1, labels flipped with probability 1-eps: Pr(y=1|x)",
-                        float(keep_if_flip_prob.subs(EPS, sp.Rational(1, 10))), 1 - eps)
+    ce = Counterexample("Pr(y=1|x)", float(keep_if_flip_prob.subs(EPS, sp.Rational(1, 10))), 1 - eps, K=10,
+                        parameters={"eps": 0.1}, note="labels flipped with probability 1-eps")
     return Evidence(holds=holds, corrected_ok=corrected_ok and ok, facts=facts, counterexample=ce)
 
 
 register(Claim(
     id="ch3.flip_one_minus_eps", chapter=3, section=SECTION, order=4,
+    stated=Verdict.ERRATUM,
     title="'flipping the labels with 1 - eps probability'",
     printed=r"\text{flip each label with probability } 1 - \epsilon",
     corrected=r"\text{flip each label with probability } \epsilon \text{ (keep it with probability } 1 - \epsilon)",
@@ -295,7 +309,7 @@ def _check_same_q() -> Evidence:
     p = _smoothed_vector(3, eps)
     note_q0 = float(np.exp(p[0] * z[0]) / np.exp(z).sum())
     q0 = float(num.softmax(z)[0])
-    ce = Counterexample("K=3, z=(2, -1, 0.5), eps=0.1: q_theta(y_1|x)", note_q0, q0)
+    ce = Counterexample("q_theta(y_1|x)", note_q0, q0, K=3, z=tuple(z), parameters={"eps": eps})
     facts.append(Fact("numeric", "counterexample: the note's soft-label q_1 is far from the model's softmax q_1",
                       abs(note_q0 - q0) > 0.1))
     return Evidence(holds=not differs, corrected_ok=unchanged and same_p, facts=facts, counterexample=ce)
@@ -303,6 +317,7 @@ def _check_same_q() -> Evidence:
 
 register(Claim(
     id="ch3.same_q", chapter=3, section=SECTION, order=5,
+    stated=Verdict.ERRATUM,
     title="'we obtain the same q_theta(y|x)'",
     printed=r"q_\theta(y|x) \text{ under flipping} = q_\theta(y|x) \text{ under label smoothing (as displayed)}",
     corrected=r"q_\theta(y|x) = \mathrm{softmax}(z) \text{ under both; the same is the target: } "
@@ -318,13 +333,22 @@ register(Claim(
 # -- 6. "... and same p(y_j|x) as in label smoothing" --------------------------------------------------
 def _check_same_p() -> Evidence:
     facts = []
+    # without the assumption: flips split (r_2, 1 - r_2) among two wrong classes (K = 3)
+    r2 = sp.Symbol("r_2", nonnegative=True)
+    x3 = Logits(3)
+    uneven = EPS * r2 - smoothed_target(x3, 2, EPS)
+    not_identity = sp.simplify(uneven) != 0
+    facts.append(Fact("symbolic", "K = 3, flips split (r_2, 1 - r_2): Pr(Y = 2) - p_2 = eps (r_2 - 1/2), zero only "
+                                  "for the uniform split", not_identity and sp.solve(uneven, r2) == [sp.Rational(1, 2)]))
+    # under the assumption: the uniform sampler's distribution is the soft target
     g = Logits()
     j = sp.Symbol("j", integer=True)
     ok_g = all(sp.simplify(sampler_probability(g, jj) - smoothed_target(g, jj, EPS)) == 0 for jj in (1, 2, j))
-    facts.append(Fact("symbolic", "Pr(Y = j) - p_j = 0 for j = 1, j = 2 and a symbolic j (general K)", ok_g))
+    facts.append(Fact("symbolic", "uniform flips: Pr(Y = j) - p_j = 0 for j = 1, j = 2 and a symbolic j "
+                                  "(general K)", ok_g))
     ok_c = all(sp.expand(sampler_probability(Logits(K), jj) - smoothed_target(Logits(K), jj, EPS)) == 0
                for K in EXPANDED_K for jj in range(1, K + 1))
-    facts.append(Fact("symbolic", "the same for every class, K = 2..8", ok_c))
+    facts.append(Fact("symbolic", "uniform flips: the same for every class, K = 2..8", ok_c))
     rng, worst = rng_for("ch3.same_p"), 0.0
     for K, eps in SAMPLER_CASES:
         y = rng.integers(0, min(K, 3), size=MC_DRAWS // 4)      # true labels among the first (up to) 3 classes
@@ -335,19 +359,26 @@ def _check_same_p() -> Evidence:
             sel = y == c
             freq = np.bincount(f[sel], minlength=K) / sel.sum()
             worst = max(worst, standard_errors(freq, lib[sel][0], int(sel.sum())))
-    facts.append(Fact("numeric", "per true class, flipped-label frequencies match smoothed_targets within "
-                                 f"{Z_ACCEPT:g} standard errors (random true labels)", worst <= Z_ACCEPT))
-    return Evidence(holds=ok_g and ok_c, facts=facts)
+    facts.append(Fact("numeric", "uniform flips: per true class, flipped-label frequencies match smoothed_targets "
+                                 f"within {Z_ACCEPT:g} standard errors (random true labels)", worst <= Z_ACCEPT))
+    general_ok, ce = _uneven_flips(facts, "ch3.same_p_general")
+    return Evidence(holds=not not_identity, holds_under=ok_g and ok_c and worst <= Z_ACCEPT,
+                    corrected_ok=general_ok, facts=facts, counterexample=ce)
 
 
 register(Claim(
     id="ch3.same_p", chapter=3, section=SECTION, order=6,
+    stated=Verdict.HOLDS_UNDER,
     title="'... and the same p(y_j|x) as in label smoothing'",
     printed=r"\Pr(Y = j|x) = p(y_j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \frac{\epsilon}{K - 1}, & \text{otherwise} \end{cases}",
+    assumption=UNIFORM_FLIPS,
+    corrected=r"\Pr(Y = j|x) = (1 - \epsilon)\,[j = 1] + \epsilon\, r_j\,[j \ne 1], \quad r_j \ge 0,\ "
+              r"\sum_{j \ne 1} r_j = 1: \text{ the soft target only for } r_j = \tfrac{1}{K-1}",
     check=_check_same_p,
-    remark="Stated in the text. The distribution of the flipped label is exactly the soft target (with uniform "
-           "flips, claim ch3.incorrect_class), i.e. the soft target is the expectation of the flipped one-hot "
-           "label. Each realised label is still one-hot.",
+    remark="Stated in the text. With uniform flips (the assumption of equation 3) the distribution of the flipped "
+           "label is exactly the soft target, i.e. the soft target is the expectation of the flipped one-hot label; "
+           "each realised label is still one-hot. Flips split unevenly among the wrong classes satisfy equations 1 "
+           "and 2 and give a different p.",
 ))
 
 
@@ -410,8 +441,8 @@ def _check_equivalence() -> Evidence:
     kept_grad = num.softmax(z) - np.eye(K)[kept]
     facts.append(Fact("numeric", "a kept flipped label: its gradient at the smoothed optimum is not zero",
                       float(np.abs(kept_grad).max()) > 0.5))
-    ce = Counterexample("K=3, eps=0.1, z at the smoothed optimum, label flipped once to class 2 and kept: loss",
-                        kept_loss, soft_loss)
+    ce = Counterexample("loss", kept_loss, soft_loss, K=3, z=tuple(z), parameters={"eps": eps},
+                        note="z at the smoothed optimum; the label flipped once to class 2 and kept")
     facts.append(Fact("numeric", "counterexample: the kept label's loss is far from the smoothed loss",
                       abs(kept_loss - soft_loss) > 1.0))
     # general form, numerically: enumeration over the K labels vs the library's smoothed loss
@@ -431,6 +462,7 @@ def _check_equivalence() -> Evidence:
 
 register(Claim(
     id="ch3.equivalence", chapter=3, section=SECTION, order=7,
+    stated=Verdict.HOLDS_UNDER,
     title="'label flipping is equivalent to soft labels'",
     printed=r"\text{label flipping} \equiv \text{soft labels}",
     assumption=FRESH_FLIPS,
@@ -460,6 +492,7 @@ def _check_distribution() -> Evidence:
 
 register(Claim(
     id="ch3.flip_distribution", chapter=3, section=SECTION, order=8, source="added",
+    stated=Verdict.HOLDS,
     title="The distribution of the flipped label",
     printed=r"\Pr(Y = j) = (1 - \epsilon)\,[j = 1] + \frac{\epsilon}{K - 1}\,[j \ne 1]",
     check=_check_distribution,
@@ -489,6 +522,7 @@ def _check_expected_loss() -> Evidence:
 
 register(Claim(
     id="ch3.expected_loss", chapter=3, section=SECTION, order=9, source="added",
+    stated=Verdict.HOLDS,
     title="Expected flipped loss = smoothed loss",
     printed=r"\mathbb{E}_{Y}\left[\mathrm{LSE}(z) - z_Y\right] = -\sum_{j=1}^K p_j \log \mathrm{softmax}(z)_j",
     check=_check_expected_loss,
@@ -517,6 +551,7 @@ def _check_expected_gradient() -> Evidence:
 
 register(Claim(
     id="ch3.expected_gradient", chapter=3, section=SECTION, order=10, source="added",
+    stated=Verdict.HOLDS,
     title="Expected flipped gradient = smoothed gradient",
     printed=r"\mathbb{E}_{Y}\left[\mathrm{softmax}(z) - \mathbf{e}_Y\right] = \mathrm{softmax}(z) - p = "
             r"\nabla_z H(p, \mathrm{softmax}(z))",
@@ -575,6 +610,7 @@ def _check_loss_variance() -> Evidence:
 
 register(Claim(
     id="ch3.loss_variance", chapter=3, section=SECTION, order=11, source="added",
+    stated=Verdict.HOLDS,
     title="Variance of the flipped loss",
     printed=r"\mathrm{Var}_Y\left[\ell_Y\right] = \sum_j p_j \ell_j^2 - \Bigl(\sum_j p_j \ell_j\Bigr)^2 = "
             r"\epsilon(1-\epsilon)(\ell_1 - \bar\ell)^2 + \epsilon\, s^2, \quad \ell_j = \mathrm{LSE}(z) - z_j",
@@ -638,6 +674,7 @@ def _check_gradient_covariance() -> Evidence:
 
 register(Claim(
     id="ch3.gradient_covariance", chapter=3, section=SECTION, order=12, source="added",
+    stated=Verdict.HOLDS,
     title="Covariance of the flipped gradient",
     printed=r"\mathrm{Cov}_Y\left[\mathrm{softmax}(z) - \mathbf{e}_Y\right] = \mathrm{diag}(p) - p p^{\mathsf T}, "
             r"\quad \mathrm{tr} = 1 - (1-\epsilon)^2 - \frac{\epsilon^2}{K-1}",
@@ -680,6 +717,7 @@ def _check_optimum_noise() -> Evidence:
 
 register(Claim(
     id="ch3.optimum_noise", chapter=3, section=SECTION, order=13, source="added",
+    stated=Verdict.HOLDS,
     title="At the optimum: mean gradient zero, noise not",
     printed=r"z^\star_j = \log p_j:\ \mathbb{E}[g] = 0,\ \ \mathrm{tr\,Cov}[g] = \frac{\epsilon\,(2K - 2 - \epsilon K)}{K - 1},"
             r"\ \ \mathrm{Var}[\ell_Y] = \epsilon(1-\epsilon)\log^2\frac{(1-\epsilon)(K-1)}{\epsilon}",
