@@ -1,29 +1,46 @@
-"""Reusable check builders: turn a printed formula into :class:`Evidence`.
+"""The check toolkit: turn formulas read from the note into :class:`Evidence`.
 
-:func:`equation` handles the note's ``=`` steps. It compares the formula as
-printed with the exact expression derived from :mod:`derivations.symbolic`,
+Every claim's check reads its formulas from :class:`~derivations.registry.Formulas`
+(parsed from the LaTeX a reader sees) and builds evidence with these pieces:
 
-* symbolically, for a general ``K`` and for concrete ``K``;
-* numerically, at random logits (several ``K``, several scales), against the
-  independent NumPy implementation in :mod:`derivations.numeric`;
+* :func:`zero`: is an expression identically zero, for a general symbolic K
+  and for concrete K (and say which was proved);
+* :func:`sweep`: the largest discrepancy between a formula and an independent
+  NumPy reference at random logits, over several K, logit scales and values of
+  eps, with seeds derived from a key;
+* :func:`counterexample`: the worst point of such a sweep, rounded to the digits
+  shown and confirmed in mpmath at 50 digits;
+* :func:`equation`: the whole check of an ``=`` step: the printed formula
+  against the exact expression, under an assumption if the claim names one, and
+  the corrected form.
 
-and, when the printed form is not an identity, under the claim's assumption
-and for the corrected form, with a counterexample confirmed in mpmath.
+>>> from derivations.notation import HARD, read
+>>> from derivations.registry import Formulas
+>>> from derivations.symbolic import cross_entropy, one_hot
+>>> from derivations import numeric as num
+>>> check = equation(lambda x: cross_entropy(x, lambda j: one_hot(x, j)),
+...                  lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), HARD, key="doc")
+>>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"))).holds
+True
 """
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from .registry import Counterexample, Evidence, Fact
+from .evaluation import side_values
+from .notation import EPS, Context, Reading, evaluate
+from .registry import Counterexample, Evidence, Fact, Formulas
 from .symbolic import Logits, is_zero
 
-__all__ = ["Assumption", "OTHERS_ZERO", "equation", "sample_logits", "rng_for", "agreement"]
+__all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
+           "rng_for", "sample_logits", "agreement", "zero", "Sweep", "sweep", "mp_value", "counterexample",
+           "equation", "rhs_of"]
 
 #: Concrete K at which symbolic identities are also checked.
 SYMBOLIC_K = (2, 3, 4)
@@ -35,6 +52,8 @@ POINTS = 64
 RTOL = 1e-9
 #: A discrepancy this large (relative) counts as a counterexample.
 CE_RTOL = 1e-3
+
+Formula = Callable[[Logits], sp.Expr]
 
 
 def rng_for(key: str) -> np.random.Generator:
@@ -80,21 +99,24 @@ OTHERS_ZERO = Assumption(
     restrict=lambda z: np.concatenate([z[:, :1], np.zeros_like(z[:, 1:])], axis=1),
 )
 
-Formula = Callable[[Logits], sp.Expr]
 
+def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, transform=None,
+         Ks: Sequence[int] = SYMBOLIC_K) -> bool:
+    """Is ``diff(x)`` identically zero, for a general K (if ``general``) and for each K in ``Ks``?
 
-def _symbolic_zero(diff: Formula, general: bool, what: str, facts: list[Fact],
-                   transform=lambda x, e: e) -> bool:
-    """Is ``diff`` identically zero? Checked for general K (if asked) and concrete K."""
+    Appends one fact saying where it was decided; a disagreement between the
+    general and the concrete cases is itself a failed fact. Returns the general
+    result (or the concrete one when ``general`` is False).
+    """
+    transform = transform or (lambda x, e: e)
     results = {}
     if general:
         x = Logits()
         results["general K"] = is_zero(transform(x, diff(x)), force_log=True)
-    for K in SYMBOLIC_K:
+    for K in Ks:
         x = Logits(K)
         results[f"K={K}"] = is_zero(transform(x, diff(x)))
-    verdicts = set(results.values())
-    same = len(verdicts) == 1
+    same = len(set(results.values())) == 1
     value = results.get("general K", all(results.values()))
     where = ", ".join(results)
     if same:
@@ -106,31 +128,45 @@ def _symbolic_zero(diff: Formula, general: bool, what: str, facts: list[Fact],
     return value
 
 
-def _numeric(formula: Formula, reference, key: str, restrict=None):
-    """Evaluate ``formula`` (lambdified) and ``reference`` at random logits.
+@dataclass(frozen=True)
+class Sweep:
+    """The largest relative discrepancy found, and where: logits ``z`` (one row), ``K`` and parameter value."""
 
-    Returns ``(max discrepancy, worst point, K at worst point)``.
+    worst: float
+    z: np.ndarray | None
+    K: int | None
+    param: object = None
+
+
+def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: Sequence[float] = SCALES,
+          restrict=None, params: Sequence = (None,)) -> Sweep:
+    """Compare ``formula`` (lambdified) with ``reference`` at random logits.
+
+    ``formula(x, p)`` and ``reference(z, p)`` take a parameter ``p`` from
+    ``params`` (e.g. values of eps; ``None`` when there is none). Seeds come from
+    ``key``, so the points are the same on every run.
     """
     rng = rng_for(key)
-    worst = (-1.0, None, None)
-    for K in NUMERIC_K:
-        x = Logits(K)
-        f = sp.lambdify(x.symbols, formula(x), "numpy")
-        for scale in SCALES:
-            z = sample_logits(rng, K, scale)
-            if restrict is not None:
-                z = restrict(z)
-            with np.errstate(all="ignore"):
-                a = np.broadcast_to(np.asarray(f(*z.T), dtype=float), (len(z),))
-            d = agreement(a, reference(z))
-            i = int(np.nanargmax(np.where(np.isnan(d), np.inf, d)))
-            di = float(np.inf if np.isnan(d[i]) else d[i])
-            if di > worst[0]:
-                worst = (di, z[i], K)
+    worst = Sweep(-1.0, None, None)
+    for p in params:
+        for K in Ks:
+            x = Logits(K)
+            f = sp.lambdify(x.symbols, formula(x, p), "numpy")
+            for scale in scales:
+                z = sample_logits(rng, K, scale)
+                if restrict is not None:
+                    z = restrict(z)
+                with np.errstate(all="ignore"):
+                    a = np.broadcast_to(np.asarray(f(*z.T), dtype=float), (len(z),))
+                d = agreement(a, reference(z, p))
+                i = int(np.nanargmax(np.where(np.isnan(d), np.inf, d)))
+                di = float(np.inf if np.isnan(d[i]) else d[i])
+                if di > worst.worst:
+                    worst = Sweep(di, z[i], K, p)
     return worst
 
 
-def _mp_value(formula: Formula, z: np.ndarray) -> float:
+def mp_value(formula: Formula, z: np.ndarray) -> float:
     """``formula`` at logits ``z`` in mpmath, 50 digits."""
     x = Logits(len(z))
     f = sp.lambdify(x.symbols, formula(x), "mpmath")
@@ -138,68 +174,274 @@ def _mp_value(formula: Formula, z: np.ndarray) -> float:
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 
 
-def _counterexample(printed: Formula, exact: Formula, reference, key: str, facts: list[Fact],
-                    parameters: dict | None = None):
-    """Search random logits for the largest printed-vs-reference discrepancy."""
-    d, z, K = _numeric(printed, reference, key + "/counterexample")
-    found = d > CE_RTOL
-    if not found:
-        facts.append(Fact("numeric", f"no counterexample found (largest discrepancy {d:.2g})", False, d))
+def counterexample(printed, exact, reference, key: str, facts: list[Fact], params: Sequence = (None,),
+                   quantity: str = "value of the line", parameter: str = "eps"):
+    """The worst point of a :func:`sweep` of ``printed`` against ``reference``, confirmed in mpmath.
+
+    The point is rounded to the three digits it is shown with, so a reader can
+    recompute it. Appends a fact; returns the :class:`Counterexample` or ``None``.
+    """
+    s = sweep(printed, reference, key + "/counterexample", params=params)
+    if s.worst <= CE_RTOL:
+        facts.append(Fact("numeric", f"no counterexample found (largest discrepancy {s.worst:.2g})", False, s.worst))
         return None
-    z = np.array([float(f"{v:.3g}") for v in z])  # the point as shown, so a reader can recompute it
-    p, q = _mp_value(printed, z), _mp_value(exact, z)
+    z = np.array([float(f"{v:.3g}") for v in s.z])
+    p, q = mp_value(lambda x: printed(x, s.param), z), mp_value(lambda x: exact(x, s.param), z)
     real = abs(p - q) > CE_RTOL * max(1.0, abs(q))
-    ce = Counterexample("value of the line", p, q, K=len(z), z=tuple(float(v) for v in z), parameters=parameters or {})
+    ce = Counterexample(quantity, p, q, K=len(z), z=tuple(float(v) for v in z),
+                        parameters={} if s.param is None else {parameter: s.param})
     facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath", real))
     return ce
 
 
-def equation(
-    printed: Formula,
-    exact: Formula,
-    reference: Callable[[np.ndarray], np.ndarray],
-    assumption: Assumption | None = None,
-    corrected: Formula | None = None,
-    general: bool = True,
-    key: str = "",
-) -> Callable[[], Evidence]:
-    """A check for a printed ``=`` step: ``printed(x)`` against ``exact(x)``.
+def rhs_of(reading: Reading, ctx: Context, part: int = 0) -> Callable:
+    """The right-hand side of relation ``part`` of a reading, as ``(x, eps) -> expression``.
 
-    ``reference(z)`` computes the exact value numerically for logits ``z`` of
-    shape ``(n, K)`` with the NumPy library. ``assumption`` and ``corrected``
-    mirror the claim's fields. ``general=False`` skips the general-K symbolic
-    check (for formulas only written for concrete K).
-
-    >>> from derivations.symbolic import log_sum_exp
-    >>> from derivations.numeric import log_sum_exp as lse
-    >>> check = equation(lambda x: log_sum_exp(x), lambda x: log_sum_exp(x), lse, key="doc")
-    >>> check().holds
-    True
+    ``eps`` (a number or ``None``) is substituted for the note's epsilon.
     """
+    def f(x, eps=None):
+        e = reading.rhs(x, ctx, part)
+        return e if eps is None else e.subs(EPS, eps)
+    return f
 
-    def check() -> Evidence:
+
+def equation(exact, reference, ctx: Context, assumption: Assumption | None = None, general: bool = True,
+             key: str = "", eps_values: Sequence | None = None, eps_counterexample=sp.Rational(1, 10),
+             quantity: str = "value of the line") -> Callable[[Formulas], Evidence]:
+    """A check for an ``=`` step: the printed right-hand side against ``exact``.
+
+    ``exact(x)`` is the quantity derived from the definitions (SymPy, may contain
+    the note's epsilon); ``reference(z)`` (or ``reference(z, eps)`` with
+    ``eps_values``) computes it with the NumPy library for logits ``z`` of shape
+    ``(n, K)``. With ``eps_values`` the numeric checks sweep eps and the
+    counterexample is sought at ``eps_counterexample``. ``assumption`` mirrors
+    the claim's; the corrected form, when the claim gives one, must equal
+    ``exact``. ``general=False`` skips the general-K symbolic check.
+    """
+    ex = (lambda x, eps=None: exact(x) if eps is None else exact(x).subs(EPS, eps))
+    ref = reference if eps_values else (lambda z, eps=None: reference(z))
+    params = tuple(eps_values) if eps_values else (None,)
+    where = f", eps in {{{', '.join(str(v) for v in params)}}}" if eps_values else ""
+
+    def check(f: Formulas) -> Evidence:
         facts: list[Fact] = []
-        holds = _symbolic_zero(lambda x: printed(x) - exact(x), general, "printed - exact", facts)
+        printed = rhs_of(f.printed, ctx)
+        holds = zero(lambda x: printed(x) - ex(x), "printed - exact" + (", symbolic eps" if eps_values else ""),
+                     facts, general)
         ev = Evidence(holds=holds, facts=facts)
         if holds:
-            d, _, _ = _numeric(printed, reference, key + "/agree")
-            facts.append(Fact("numeric", f"printed form matches NumPy at random logits (rel. tol {RTOL:g})", d <= RTOL, d))
+            d = sweep(printed, ref, key + "/agree", params=params).worst
+            facts.append(Fact("numeric", f"printed form matches NumPy at random logits{where} (rel. tol {RTOL:g})",
+                              d <= RTOL, d))
             return ev
-        ev.counterexample = _counterexample(printed, exact, reference, key, facts)
+        ce_params = (eps_counterexample,) if eps_values else (None,)
+        ev.counterexample = counterexample(printed, ex, ref, key, facts, params=ce_params, quantity=quantity)
         if assumption is not None:
-            ev.holds_under = _symbolic_zero(
-                lambda x: printed(x) - exact(x), general, "printed - exact under the assumption",
-                facts, transform=assumption.apply,
-            )
+            ev.holds_under = zero(lambda x: printed(x) - ex(x), "printed - exact under the assumption", facts,
+                                  general, transform=assumption.apply)
             if ev.holds_under:
-                d, _, _ = _numeric(printed, reference, key + "/assumed", restrict=assumption.restrict)
+                d = sweep(printed, ref, key + "/assumed", restrict=assumption.restrict, params=params).worst
                 facts.append(Fact("numeric", "under the assumption, printed form matches NumPy "
                                   f"(rel. tol {RTOL:g})", d <= RTOL, d))
-        if corrected is not None:
-            ok = _symbolic_zero(lambda x: corrected(x) - exact(x), general, "corrected - exact", facts)
-            d, _, _ = _numeric(corrected, reference, key + "/corrected")
-            facts.append(Fact("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})", d <= RTOL, d))
+        if f.corrected is not None:
+            corrected = rhs_of(f.corrected, ctx)
+            ok = zero(lambda x: corrected(x) - ex(x), "corrected - exact", facts, general)
+            d = sweep(corrected, ref, key + "/corrected", params=params).worst
+            facts.append(Fact("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})",
+                              d <= RTOL, d))
             ev.corrected_ok = ok and d <= RTOL
         return ev
 
     return check
+
+
+# -- vectors: (A, \cdots, B) --------------------------------------------------------------------------
+#: A class index for a general component of a vector, j >= 2 (distinct from every summation index).
+COMPONENT = sp.Symbol("c", integer=True, positive=True)
+
+
+def vector_equation(exact_component, reference_component, ctx: Context, key: str) -> Callable[[Formulas], Evidence]:
+    """A check for ``q = (A, \\cdots, B)``: every component against ``exact_component(x, j)``.
+
+    Symbolically for a general K (component 1 and a general component ``c >= 2``)
+    and for concrete K (every component); numerically component by component
+    against ``reference_component(z, j)`` (0-based ``j``).
+    """
+    def check(f: Formulas) -> Evidence:
+        facts: list[Fact] = []
+        vec = lambda x: f.printed.rhs(x, ctx)                                     # noqa: E731
+        g = Logits()
+        general = [is_zero(vec(g).component(1) - exact_component(g, 1), force_log=True),
+                   is_zero(vec(g).component(COMPONENT) - exact_component(g, COMPONENT), force_log=True)]
+        concrete = [is_zero(vec(Logits(K)).component(j) - exact_component(Logits(K), j))
+                    for K in SYMBOLIC_K for j in range(1, K + 1)]
+        holds = all(general) and all(concrete)
+        facts.append(Fact("symbolic", "component 1 and a general component c >= 2 equal the exact ones (general K), "
+                                      f"and every component for K={', '.join(map(str, SYMBOLIC_K))}"
+                          + ("" if holds else ": NOT all"), all(general) == all(concrete)))
+        worst = 0.0
+        for j in range(1, max(NUMERIC_K) + 1):
+            Ks = [K for K in NUMERIC_K if K >= j]
+            s = sweep(lambda x, p, j=j: vec(x).component(j), lambda z, p, j=j: reference_component(z, j - 1),
+                      f"{key}/component{j}", Ks=Ks)
+            worst = max(worst, s.worst)
+        facts.append(Fact("numeric", f"every component matches NumPy at random logits (rel. tol {RTOL:g})",
+                          (worst <= RTOL) == holds, worst))
+        return Evidence(holds=holds, facts=facts)
+
+    return check
+
+
+# -- approximations: "≈" in the regime where LSE ~ max ------------------------------------------------
+_T = sp.Symbol("t", positive=True)
+#: One representative of each sign of the largest logit m (the limits are taken symbolically in m).
+_M_SIGNS = (sp.Symbol("m", negative=True), sp.Integer(0), sp.Symbol("m", positive=True))
+APPROX_K = (2, 3, 5)
+
+
+def margin_family(x: Logits, m, t=_T) -> dict:
+    """``z_1 = m``, ``z_j = m - Delta`` (``j >= 2``) with margin ``Delta = 2|m| + 1 + t``: as ``t -> oo`` the margin
+    grows without bound, and every max, min and absolute value on the family has a known sign."""
+    d = 2 * sp.Abs(m) + 1 + t
+    return {x.z(1): m, **{x.z(j): m - d for j in range(2, x.K + 1)}}
+
+
+def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
+    """Does ``exact(x, eps) - approx(x, eps)`` tend to 0 as the margin grows, for every sign of m, K and eps?
+
+    Returns the verdict and the distinct limits found.
+    """
+    limits = []
+    for K in APPROX_K:
+        x = Logits(K)
+        for e in eps_values:
+            diff = exact(x, e) - approx(x, e)
+            for m in _M_SIGNS:
+                limits.append(sp.limit(sp.simplify(diff.subs(margin_family(x, m))), _T, sp.oo))
+    distinct = sorted(set(limits), key=str)
+    return all(v == 0 for v in limits), distinct
+
+
+def approximation(exact, reference, ctx: Context, key: str, eps_values=None, quantity: str = "loss", extra=None):
+    """A check for a ``≈`` line, read as: the error vanishes where LSE(z) ~ max_j z_j, i.e. as the margin between
+    the largest logit and the others grows without bound, for every value of the largest logit.
+
+    The line holds when its error vanishes there (symbolically, K in :data:`APPROX_K`, each sign of the
+    largest logit m, each eps); otherwise the counterexample is the family point (margin 20, m in
+    {-20, 0, 20}, K = 3) where the printed side is furthest from the exact one, in mpmath. The corrected
+    form must vanish likewise, and its error must lie in (0, log K] at random logits. ``extra(facts,
+    formulas)`` may add facts; they must hold too.
+    """
+    ex = (lambda x, eps=None: exact(x) if eps is None else exact(x).subs(EPS, eps))
+    ce_eps = sp.Rational(1, 10) if eps_values else None
+    values = tuple(eps_values) if eps_values else (None,)
+
+    def check(f: Formulas) -> Evidence:
+        facts: list[Fact] = []
+        printed = rhs_of(f.printed, ctx)
+        holds, limits = vanishing_error(ex, printed, values)
+        facts.append(Fact("symbolic", "printed: exact - printed -> " + ", ".join(map(str, limits)) + " as the "
+                          f"margin grows (K={', '.join(map(str, APPROX_K))}, every sign of the largest logit"
+                          + (", eps in {" + ", ".join(map(str, values)) + "})" if eps_values else ")"), True))
+        ev = Evidence(holds=holds, facts=facts)
+        if not holds:
+            best = None
+            for m in (-20, 0, 20):
+                z = np.array([m, m - 20.0, m - 20.0])
+                p = mp_value(lambda x: printed(x, ce_eps), z)
+                q = mp_value(lambda x: ex(x, ce_eps), z)
+                if best is None or abs(p - q) > abs(best.printed - best.correct):
+                    best = Counterexample(quantity, p, q, K=3, z=tuple(z), note="margin 20",
+                                          parameters={"eps": ce_eps} if eps_values else {})
+            facts.append(Fact("numeric", f"counterexample at {best.point()} confirmed in mpmath",
+                              abs(best.printed - best.correct) > CE_RTOL * max(1.0, abs(best.correct))))
+            ev.counterexample = best
+        if f.corrected is not None:
+            corrected = rhs_of(f.corrected, ctx)
+            ok, climits = vanishing_error(ex, corrected, values)
+            facts.append(Fact("symbolic", "corrected: exact - corrected -> " + ", ".join(map(str, climits))
+                              + " as the margin grows", ok))
+            rng, inside = rng_for(key + "/corrected"), True
+            for K in NUMERIC_K:
+                x = Logits(K)
+                for e in values:
+                    c = sp.lambdify(x.symbols, corrected(x, e), "numpy")
+                    for scale in SCALES:
+                        z = sample_logits(rng, K, scale)
+                        err = reference(z, e) - np.asarray(c(*z.T), dtype=float)
+                        slack = 1e-12 * np.maximum(1.0, np.abs(z).max(axis=1))
+                        inside &= bool(np.all(err > -slack) and np.all(err <= np.log(K) + slack))
+            facts.append(Fact("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
+                                         "LSE(z) - max_j z_j, bounded in chapter 1)", inside))
+            ev.corrected_ok = ok and inside
+        if extra is not None:
+            extra(facts, f)
+        return ev
+
+    return check
+
+
+# -- inequality chains: a < b <= c ----------------------------------------------------------------------
+
+
+def chain(reading: Reading) -> list:
+    """The relations of a reading's first part, a chain ``a < b <= c`` flattened into ``[a < b, b <= c]``."""
+    rel = reading.relation()
+    return list(rel.rhs.args) if rel.op == "chain" else [rel]
+
+
+@dataclass(frozen=True)
+class Attained:
+    """Where relation ``index`` of a chain holds with equality: ``config(x)`` substitutes the logits (and Delta)."""
+
+    what: str
+    index: int
+    config: Callable
+    Ks: tuple = SYMBOLIC_K
+
+
+def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extra=None,
+                 Ks: Sequence[int] = NUMERIC_K + (50,)) -> Callable[[Formulas], Evidence]:
+    """A check for a chain of ``<`` / ``<=`` between formulas in the logits (and the margin ``\\Delta``).
+
+    Every relation is checked at random logits (``\\Delta`` bound to the largest logit minus the second
+    largest), with a rounding slack; each :class:`Attained` case must make its relation an equality,
+    symbolically. ``extra(facts, formulas)`` may add facts (e.g. a proof for a general K); they count too.
+    """
+    def check(f: Formulas) -> Evidence:
+        facts: list[Fact] = []
+        rels = chain(f.printed)
+        rng, ok, worst = rng_for(key), True, 0.0
+        for K in Ks:
+            x = Logits(K)
+            sides = [side_values(r, x, ctx) for r in rels]
+            for scale in SCALES:
+                z = sample_logits(rng, K, scale)
+                for side in sides:
+                    lhs, rhs = side(z)
+                    slack = 8 * 2.0 ** -53 * (np.abs(z).max(axis=1) + np.log(K) + 1.0)
+                    gap = lhs - rhs
+                    ok &= bool(np.all(gap <= slack))
+                    worst = max(worst, float(np.max(gap / slack)))
+        ops = " ".join(r.op for r in rels)
+        facts.append(Fact("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
+                          ok, max(worst, 0.0)))
+        for a in attained:
+            eq = True
+            for K in a.Ks:
+                x = Logits(K)
+                r = rels[a.index]
+                subs = a.config(x)
+                d = (_side(r.rhs, x, ctx) - _side(r.lhs, x, ctx)).subs(subs)
+                eq &= sp.simplify(sp.expand_log(d, force=True)) == 0 or sp.simplify(sp.exp(d)) == 1
+            facts.append(Fact("symbolic", f"relation {a.index + 1} is an equality {a.what} "
+                                          f"(K={', '.join(map(str, a.Ks))})", eq))
+        if extra is not None:
+            extra(facts, f)
+        return Evidence(holds=all(fact.ok for fact in facts), facts=facts)
+
+    return check
+
+
+def _side(node, x, ctx):
+    return evaluate(node, x, ctx, {})

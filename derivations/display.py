@@ -11,6 +11,22 @@ from .registry import Outcome, Verdict, claims, run
 
 __all__ = ["show", "ClaimView", "VerdictTable", "verdict_table", "ErrataView", "errata"]
 
+def _is_prose(s: str) -> bool:
+    """A quotation of the note's running text (its mathematics between ``$``), not a formula."""
+    return "$" in s or not any(ch in s for ch in "\\_^=")
+
+
+def _formula(s: str, md: bool) -> str:
+    """A displayed formula, or a quotation of the note's words (as a block quote)."""
+    if _is_prose(s):
+        return f"> {s}" if md else f"    \"{s}\""
+    return f"$$\n{s}\n$$" if md else f"    {s}"
+
+
+def _inline(s: str) -> str:
+    return s if _is_prose(s) else f"${s}$"
+
+
 _MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
 
 
@@ -27,7 +43,7 @@ class ClaimView:
     def _lines(self, md: bool) -> list[str]:
         o, c, e = self.outcome, self.outcome.claim, self.outcome.evidence
         where = f"{c.section}, {'equation' if c.source == 'note' else 'added result'} {c.order}"
-        math = (lambda s: f"$$\n{s}\n$$") if md else (lambda s: f"    {s}")
+        math = lambda s: _formula(s, md)                                    # noqa: E731
         bold = (lambda s: f"**{s}**") if md else (lambda s: s)
         out = [f"{bold(c.id)}: {c.title} ({where})", "", "As printed:" if c.source == "note" else "Statement:",
                math(c.printed), "", f"Verdict: {bold(_MARK[o.verdict])}"]
@@ -106,11 +122,11 @@ class ErrataView:
             c = o.claim
             head = f"{c.id}: {c.title} (chapter {c.chapter}, equation {c.order}): {_MARK[o.verdict]}"
             out.append(f"**{head}**" if md else head)
-            out.append(f"- printed: ${c.printed}$" if md else f"    printed:   {c.printed}")
+            out.append(f"- printed: {_inline(c.printed)}" if md else f"    printed:   {c.printed}")
             if o.verdict is Verdict.HOLDS_UNDER:
                 out.append(f"- assumption: {c.assumption}" if md else f"    assumption: {c.assumption}")
             label = "general form" if o.verdict is Verdict.HOLDS_UNDER else "corrected"
-            out.append(f"- {label}: ${c.corrected}$" if md else f"    {label}: {c.corrected}")
+            out.append(f"- {label}: {_inline(c.corrected)}" if md else f"    {label}: {c.corrected}")
             if o.evidence.counterexample:
                 out.append(f"- counterexample: {o.evidence.counterexample}" if md
                            else f"    counterexample: {o.evidence.counterexample}")

@@ -10,7 +10,7 @@ counterexample, or a correction that does not check out is a failure of the
 companion, reported by tests, notebooks and ``python -m derivations`` alike.
 
 >>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
-...           check=lambda: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
+...           check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
 >>> run(c).verdict
 <Verdict.HOLDS: 'holds'>
 """
@@ -31,6 +31,7 @@ __all__ = [
     "Counterexample",
     "Evidence",
     "Claim",
+    "Formulas",
     "Outcome",
     "REGISTRY",
     "register",
@@ -39,6 +40,7 @@ __all__ = [
     "run",
     "verdict_of",
     "problems_of",
+    "outcome_of",
 ]
 
 
@@ -151,6 +153,21 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Formulas:
+    """What a check reads: the claim's formulas, parsed (:func:`derivations.notation.read_text`).
+
+    ``printed`` is the note's formula (or the statement, for added results),
+    ``corrected`` the corrected or general form, ``inputs`` further formulas the
+    check reads by name (e.g. another displayed equation of the note). A check
+    evaluates these and nothing else, so a test may hand it mutated ones.
+    """
+
+    printed: object
+    corrected: object = None
+    inputs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Claim:
     """One displayed equation of the note, or one result the companion adds.
 
@@ -169,18 +186,23 @@ class Claim:
     order: int
     title: str
     printed: str
-    check: Callable[[], Evidence]
+    check: Callable[[Formulas], Evidence]
     stated: Verdict
     assumption: str | None = None
     corrected: str | None = None
     remark: str = ""
     source: Source = "note"
+    inputs: dict = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self):
         if self.source not in get_args(Source):
             raise ValueError(f"Claim.source must be one of {get_args(Source)}; got {self.source!r}")
         if not isinstance(self.stated, Verdict):
             raise ValueError(f"{self.id}: stated must be a Verdict; got {self.stated!r}")
+
+    def formulas(self) -> Formulas:
+        """The claim's LaTeX, read (cached): what its check evaluates."""
+        return _formulas(self)
 
     @property
     def place(self) -> str:
@@ -254,10 +276,20 @@ class Outcome:
         if not all(f.ok for f in sym):
             return "FAILED"
         if e.holds:
-            return "identity"
+            return "identity" + self.scope
         if e.holds_under:
-            return "identity under the assumption" + ("; general form verified" if e.corrected_ok else "")
+            return ("identity under the assumption" + self.scope
+                    + ("; general form verified" if e.corrected_ok else ""))
         return "not an identity" + ("; correction verified" if e.corrected_ok else "")
+
+    @property
+    def scope(self) -> str:
+        """For which K the symbolic checks proved it: ``", general K"`` when one of them says so, else
+        only for the concrete K its facts name (and sampled numerically beyond)."""
+        sym = [f.text for f in self.evidence.facts if f.kind == "symbolic" and f.ok]
+        if any("general K" in t and "not zero for a general K" not in t for t in sym):
+            return ", general K"
+        return ", concrete K only (see its facts)"
 
 
 REGISTRY: dict[str, Claim] = {}
@@ -295,6 +327,18 @@ def run(claim: Claim | str) -> Outcome:
 
 
 @lru_cache(maxsize=None)
+def _formulas(c: Claim) -> Formulas:
+    from .notation import read_text
+
+    return Formulas(read_text(c.printed), read_text(c.corrected) if c.corrected else None,
+                    {name: read_text(latex) for name, latex in c.inputs.items()})
+
+
+@lru_cache(maxsize=None)
 def _run(c: Claim) -> Outcome:
-    e = c.check()
+    return outcome_of(c, c.check(c.formulas()))
+
+
+def outcome_of(c: Claim, e: Evidence) -> Outcome:
+    """The verdict and problems of evidence for ``c`` (also for evidence from mutated formulas)."""
     return Outcome(c, e, verdict_of(e), problems_of(c, e))

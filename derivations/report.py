@@ -118,12 +118,15 @@ def as_rows(results: list[tuple[Outcome, float]]) -> list[dict]:
 
 def format_table(rows: list[dict]) -> str:
     """A fixed-width table for the terminal, with a closing summary line."""
-    head = f"{'claim':<24} {'place':<10} {'verdict':<26} {'symbolic check':<52} {'max num. err':>12}  status"
+    w_id = max([len("claim")] + [len(r["id"]) for r in rows])
+    w_sym = max([len("symbolic check")] + [len(r["symbolic"]) for r in rows])
+    head = f"{'claim':<{w_id}} {'place':<10} {'verdict':<26} {'symbolic check':<{w_sym}} {'max num. err':>12}  status"
     lines = [head, "-" * len(head)]
     for r in rows:
         err = "-" if r["max_numeric_error"] is None else f"{r['max_numeric_error']:.1e}"
         status = "ok" if r["ok"] else "FAILED: " + "; ".join(r["problems"])
-        lines.append(f"{r['id']:<24} {r['place']:<10} {r['computed_verdict']:<26} {r['symbolic']:<52} {err:>12}  {status}")
+        lines.append(f"{r['id']:<{w_id}} {r['place']:<10} {r['computed_verdict']:<26} {r['symbolic']:<{w_sym}} "
+                     f"{err:>12}  {status}")
     n_bad = sum(not r["ok"] for r in rows)
     counts = {v.value: sum(r["computed_verdict"] == v.value for r in rows) for v in Verdict}
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)

@@ -22,6 +22,9 @@ __all__ = [
     "canonical",
     "split_first",
     "is_zero",
+    "reduce_general",
+    "pull_constants",
+    "class_sums",
 ]
 
 
@@ -174,7 +177,9 @@ def split_first(expr):
         (j, lo, hi), f = s.limits[0], s.function
         if lo != 1 or len(s.limits) != 1:
             return s
-        return f.subs(j, 1) + sp.Sum(f, (j, 2, hi))
+        # in the tail j >= 2, so a Kronecker delta of j and the first class is 0
+        tail = f.xreplace({sp.KroneckerDelta(1, j): 0, sp.KroneckerDelta(j, 1): 0})
+        return f.subs(j, 1) + sp.Sum(tail, (j, 2, hi))
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), split)
 
@@ -199,5 +204,115 @@ def is_zero(expr, force_log: bool = False) -> bool:
     if force_log:
         e = sp.simplify(canonical(sp.expand_log(e, force=True)))
     if e != 0 and e.has(sp.Sum):  # sums written from 1 on one side and from 2 on the other
-        e = sp.simplify(canonical(sp.expand_log(split_first(e), force=force_log)))
+        e = sp.simplify(canonical(sp.expand_log(split_first(e), force=force_log).doit()))
+    if e != 0 and sp.sympify(expr).has(sp.Sum):  # split before simplifying (Kronecker deltas in the summand)
+        e = sp.simplify(canonical(sp.expand_log(split_first(canonical(sp.sympify(expr))).doit(), force=force_log)))
     return e == 0
+
+
+def pull_constants(expr):
+    """Take factors that do not depend on a sum's index out of the sum, term by term.
+
+    >>> j, K = sp.symbols("j K", integer=True)
+    >>> a, z = sp.Symbol("a"), sp.IndexedBase("z")
+    >>> pull_constants(sp.Sum(a * z[j] + 2, (j, 1, K)))
+    a*Sum(z[j], (j, 1, K)) + 2*Sum(1, (j, 1, K))
+    """
+    def pull(s: sp.Sum):
+        if len(s.limits) != 1:
+            return s
+        j = s.limits[0][0]
+        out = 0
+        for term in sp.Add.make_args(sp.expand(s.function)):
+            indep, dep = term.as_independent(j, as_Add=False)
+            out += indep * sp.Sum(dep, s.limits)
+        return out
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), pull)
+
+
+def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
+    """Simplify an expression in a general-K ``Logits`` for the cases that matter.
+
+    ``sum_j exp(z_j)`` becomes a positive symbol ``S``; a ``Piecewise`` takes its
+    first branch (the one for a class index ``1 <= i <= K``, which is how SymPy
+    writes the result of summing a Kronecker delta); and if ``distribution`` is
+    given, ``sum_j distribution[j]`` becomes 1 (a target that sums to one).
+
+    >>> x = Logits()
+    >>> i = sp.Symbol("i", integer=True, positive=True)
+    >>> reduce_general(sp.diff(log_sum_exp(x), x.z(i)) - softmax(x, i), x)
+    0
+    """
+    e = sp.sympify(expr).doit()
+    e = canonical(pull_constants(e.replace(lambda a: isinstance(a, sp.Piecewise), lambda a: a.args[0][0])))
+    j = sp.Symbol("j", integer=True)
+    S = sp.Symbol("S", positive=True)
+    e = e.xreplace({sp.Sum(sp.exp(x.base[j]), (j, 1, x.K)): S})
+    if distribution is not None:
+        e = e.xreplace({sp.Sum(distribution[j], (j, 1, x.K)): 1})
+    return sp.simplify(sp.expand_log(e, force=True))
+
+
+def class_sums(expr, x: Logits, classes: tuple = ()):
+    """Rewrite every sum over the classes of a general-K expression in a few named unknowns.
+
+    A sum ``sum_{j=1}^K f(j)`` becomes ``f(1) + sum_{j=2}^K f(j)``, and a sum over
+    the wrong classes ``j = 2..K`` of each term ``c * g(z_j)`` (``c`` free of ``j``)
+    becomes ``c * S[g]``, one symbol per function ``g`` of the logit (``S[1] = K - 1``).
+    ``KroneckerDelta(j, 1)`` is 0 on the wrong classes, and ``KroneckerDelta(j, c)``
+    for a class ``c`` in ``classes`` (generic wrong classes, distinct from each
+    other) picks the term at ``c``. Sums are rewritten innermost first, so a
+    nested sum over the wrong classes becomes a symbol too. Two expressions
+    whose difference rewrites to 0 are equal for every K >= 2 and all logits:
+    the rewriting is exact, nothing is sampled.
+
+    >>> x = Logits()
+    >>> j = sp.Symbol("j", integer=True, positive=True)
+    >>> class_sums(x.sum(lambda j: x.z(j) ** 2) - x.z(1) ** 2, x)
+    S[z**2]
+    """
+    w = sp.Dummy("w", real=True)
+    named: dict = {}
+    generic = set(classes)
+
+    def unknown(g):
+        if g == 1:
+            return x.K - 1
+        key = sp.srepr(g)
+        if key not in named:
+            named[key] = sp.Symbol(f"S[{sp.sstr(g.subs(w, sp.Symbol('z')))}]", real=True)
+        return named[key]
+
+    def wrong_classes(term, j):
+        """sum_{j=2}^K of one product term."""
+        if not term.has(j):
+            return term * (x.K - 1)
+        coeff, depend = term.as_independent(j, as_Add=False)
+        for d in sp.Mul.make_args(depend):
+            if isinstance(d, sp.KroneckerDelta):
+                other = d.args[0] if d.args[1] == j else d.args[1]
+                if other == 1:
+                    return sp.S.Zero
+                if other in generic:
+                    return coeff * (depend / d).subs(j, other)
+        g = depend.subs(x.base[j], w)
+        if g.has(j):
+            raise ValueError(f"cannot rewrite the class sum of {term}: it depends on j other than through z_j")
+        return coeff * unknown(g)
+
+    def rewrite(s: sp.Sum):
+        f, (j, lo, hi) = s.function, s.limits[0]
+        if hi != x.K or lo not in (1, 2) or len(s.limits) != 1:
+            raise ValueError(f"not a sum over the classes 1..K or 2..K: {s}")
+        total = f.subs(j, 1) if lo == 1 else sp.S.Zero
+        for term in sp.Add.make_args(sp.expand(f)):
+            total += wrong_classes(term, j)
+        return total
+
+    e = sp.sympify(expr)
+    while e.has(sp.Sum):
+        e = e.replace(lambda a: isinstance(a, sp.Sum) and not a.function.has(sp.Sum), rewrite)
+    deltas = {sp.KroneckerDelta(c, 1): 0 for c in generic}
+    deltas.update({sp.KroneckerDelta(c, d): 0 for c in generic for d in generic if c != d})
+    return sp.simplify(sp.expand(e.subs(deltas)))

@@ -1,8 +1,11 @@
 """Chapter 1: the note's opening section: hard labels, cross-entropy, LSE ~ max.
 
-The note's displayed equations, in order, followed by the results the
-companion adds (the exact bounds of log-sum-exp and its error against the
-logit margin). Class 1 is the true class throughout, as in the note.
+The note's displayed equations, in order, each taken from the transcription
+(:func:`derivations.note.displayed`) and read into SymPy
+(:mod:`derivations.notation`): the checks evaluate exactly the formula a reader
+sees. Then the results the companion adds (the exact bounds of log-sum-exp and
+its error against the logit margin), written in the same notation. Class 1 is
+the true class throughout, as in the note.
 """
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import numpy as np
 import sympy as sp
 
 from .. import numeric as num
-from ..checks import (
-    NUMERIC_K, OTHERS_ZERO, RTOL, SCALES, equation, rng_for, sample_logits,
-)
-from ..lse_bounds import logit_margin, margin_error_bounds, max_approximation_error
-from ..reference import mp_log_sum_exp
-from ..registry import Claim, Verdict, Counterexample, Evidence, Fact, register
+from ..checks import (NUMERIC_K, OTHERS_ZERO, SCALES, Attained, approximation, chain, equation, inequalities,
+                      rng_for, sample_logits, vector_equation)
+from ..evaluation import values
+from ..lse_bounds import logit_margin, margin_error_bounds
+from ..note import displayed, quote
+from ..notation import HARD, INDEX_J, evaluate
+from ..registry import Claim, Evidence, Fact, Formulas, Verdict, register
 from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, softmax
 
 SECTION = "Hard labels (opening section)"
@@ -31,42 +35,29 @@ def hard_loss_numeric(z: np.ndarray) -> np.ndarray:
     return num.cross_entropy(z, np.zeros(len(z), dtype=int))
 
 
-def _max(x: Logits):
-    return sp.Max(*[x.z(j) for j in range(1, x.K + 1)])
-
-
-def _sup_norm(x: Logits):
-    return sp.Max(*[sp.Abs(x.z(j)) for j in range(1, x.K + 1)])
-
-
 # -- 1. the softmax -----------------------------------------------------------
 register(Claim(
     id="ch1.softmax", chapter=1, section=SECTION, order=1,
     stated=Verdict.HOLDS,
     title="The softmax output",
-    printed=r"q_\theta(y|x_i) = \left(\frac{\exp(z_{y_1})}{\sum_{j=1}^K \exp(z_{y_j})}, \cdots, "
-            r"\frac{\exp(z_{y_K})}{\sum_{j=1}^K \exp(z_{y_j})}\right)",
-    check=equation(
-        printed=lambda x: sp.exp(x.z(x.K)) / x.sum(lambda j: sp.exp(x.z(j))),
-        exact=lambda x: softmax(x, x.K),
-        reference=lambda z: num.softmax(z)[:, -1],
-        key="ch1.softmax",
-    ),
-    remark="A definition; checked componentwise (class K shown) against the stable NumPy softmax. "
-           "Writing z_{y_j} for the logit of class j is the note's notation.",
+    printed=displayed(1, 1),
+    check=vector_equation(softmax, lambda z, j: num.softmax(z)[:, j], HARD, key="ch1.softmax"),
+    remark="A definition; every component is checked (symbolically component 1 and a general component, "
+           "numerically each one) against the stable NumPy softmax. Writing z_{y_j} for the logit of class j "
+           "is the note's notation.",
 ))
 
 
 # -- 2. the one-hot target ---------------------------------------------------
-def _check_one_hot() -> Evidence:
+def _check_one_hot(f: Formulas) -> Evidence:
     facts = []
-    j = sp.Symbol("j", integer=True, positive=True)
-    printed = sp.Piecewise((1, sp.Eq(j, 1)), (0, True))
-    same = all(printed.subs(j, k) == one_hot(Logits(3), k) for k in range(1, 9))
-    facts.append(Fact("symbolic", "printed cases equal KroneckerDelta(j, 1) for j = 1..8", same))
     g = Logits()
-    total = g.sum(lambda k: one_hot(g, k)).doit()
-    facts.append(Fact("symbolic", f"sum_j p_j = {total} (general K)", total == 1))
+    p = f.printed.rhs(g, HARD)                              # a function of the class index j
+    same = all(sp.simplify(p.subs(INDEX_J, k) - one_hot(g, k)) == 0 for k in range(1, 9))
+    facts.append(Fact("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
+                                  "for j = 1..8", same))
+    total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
+    facts.append(Fact("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
     return Evidence(holds=same and total == 1, facts=facts)
 
 
@@ -74,51 +65,54 @@ register(Claim(
     id="ch1.one_hot", chapter=1, section=SECTION, order=2,
     stated=Verdict.HOLDS,
     title="The hard (one-hot) target",
-    printed=r"p(y_j|x) = \begin{cases} 1, & \text{if } j = 1\\ 0, & \text{otherwise} \end{cases}",
+    printed=displayed(1, 2),
     check=_check_one_hot,
     remark="A definition: the one-hot vector of class 1.",
 ))
 
 
 # -- 3. both sum to one ------------------------------------------------------
-def _check_normalisation() -> Evidence:
+def _check_normalisation(f: Formulas) -> Evidence:
     facts = []
     g = Logits()
-    q_sum = g.sum(lambda i: softmax(g, i))
-    ok_q = is_zero(q_sum - 1)
-    facts.append(Fact("symbolic", "sum_i exp(z_i) / sum_j exp(z_j) = 1 (general K)", ok_q))
-    ok_p = g.sum(lambda k: one_hot(g, k)).doit() == 1
-    facts.append(Fact("symbolic", "sum_j p_j = 1 (general K)", ok_p))
+    rels = f.printed.relations()
+    ok = []
+    for r, what in zip(rels, ("q", "p")):
+        z = is_zero(f.printed.lhs(g, HARD, rels.index(r)) - f.printed.rhs(g, HARD, rels.index(r)), force_log=True)
+        facts.append(Fact("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
+                          f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
+        ok.append(z)
     rng, worst = rng_for("ch1.normalisation"), 0.0
     for K in NUMERIC_K:
         for scale in SCALES + (1e4,):
             q = num.softmax(sample_logits(rng, K, scale))
             worst = max(worst, float(np.max(np.abs(q.sum(axis=-1) - 1))))
-    facts.append(Fact("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4", worst <= 8 * np.finfo(float).eps, worst))
-    return Evidence(holds=ok_q and ok_p, facts=facts)
+    facts.append(Fact("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
+                      worst <= 8 * np.finfo(float).eps, worst))
+    return Evidence(holds=len(ok) == 2 and all(ok), facts=facts)
 
 
 register(Claim(
     id="ch1.normalisation", chapter=1, section=SECTION, order=3,
     stated=Verdict.HOLDS,
     title="Both distributions sum to one",
-    printed=r"\sum_{j=1}^{K} q_{\theta}(y_j|x_i) = 1 \quad\text{and}\quad \sum_{j=1}^{K} p(y_j|x_i) = 1",
+    printed=quote(r"$\sum_{j=1}^{K} q_{\theta}(y_j|x_i) = 1$  and  $\sum_{j=1}^{K} p(y_j|x_i) = 1$"),
     check=_check_normalisation,
     remark="Stated in the text, not displayed; proved for a general symbolic K.",
 ))
 
 
 # -- 4-8. the cross-entropy chain ------------------------------------------------
-def _neg_sum_p_log_q(x: Logits):
-    return -x.sum(lambda j: one_hot(x, j) * sp.log(sp.exp(x.z(j)) / x.sum(lambda k: sp.exp(x.z(k)))))
+def _chain_step(key: str, **kw):
+    return equation(hard_loss, hard_loss_numeric, HARD, key=key, quantity="loss", **kw)
 
 
 register(Claim(
     id="ch1.loss_as_sum", chapter=1, section=SECTION, order=4,
     stated=Verdict.HOLDS,
     title="The loss as a sum of per-class terms",
-    printed=r"\mathcal{L} = \sum_{j=1}^{K} H_{j}(p, q_{\theta})",
-    check=equation(printed=_neg_sum_p_log_q, exact=hard_loss, reference=hard_loss_numeric, key="ch1.loss_as_sum"),
+    printed=displayed(1, 3),
+    check=_chain_step("ch1.loss_as_sum"),
     remark="Holds once H_j(p, q) is read as the per-class term -p_j log q_j, which the note never defines. "
            "Chapter 2 reuses the symbol with a sum over examples instead (sum_{l=1}^N H_i).",
 ))
@@ -127,8 +121,8 @@ register(Claim(
     id="ch1.loss_definition", chapter=1, section=SECTION, order=5,
     stated=Verdict.HOLDS,
     title="Cross-entropy between target and prediction",
-    printed=r"= -\sum_{j=1}^{K} p(y_{j}|x) \log(q_{\theta}(y_{j}|x))",
-    check=equation(printed=_neg_sum_p_log_q, exact=hard_loss, reference=hard_loss_numeric, key="ch1.loss_definition"),
+    printed=displayed(1, 4),
+    check=_chain_step("ch1.loss_definition"),
     remark="The definition of cross-entropy, checked against the NumPy cross_entropy.",
 ))
 
@@ -136,9 +130,8 @@ register(Claim(
     id="ch1.loss_true_class", chapter=1, section=SECTION, order=6,
     stated=Verdict.HOLDS,
     title="Only the true class contributes",
-    printed=r"= -(1) \cdot \log(q_{\theta}(y_{1}|x))",
-    check=equation(printed=lambda x: -sp.log(softmax(x, 1)), exact=hard_loss,
-                   reference=hard_loss_numeric, key="ch1.loss_true_class"),
+    printed=displayed(1, 5),
+    check=_chain_step("ch1.loss_true_class"),
     remark="The sum over a Kronecker delta, evaluated by SymPy for a general K.",
 ))
 
@@ -146,9 +139,8 @@ register(Claim(
     id="ch1.loss_lse", chapter=1, section=SECTION, order=7,
     stated=Verdict.HOLDS,
     title="Loss = LSE(z) - z_1",
-    printed=r"= -\left(z_{y_{1}} - \log\left(\sum_{j=1}^{K} \exp(z_{y_{j}})\right)\right)",
-    check=equation(printed=lambda x: -(x.z(1) - log_sum_exp(x)), exact=hard_loss,
-                   reference=hard_loss_numeric, key="ch1.loss_lse"),
+    printed=displayed(1, 6),
+    check=_chain_step("ch1.loss_lse"),
     remark="Holds: log of the softmax. The note's justification '(assuming i is the correct label)' "
            "names i where the class is 1, and no assumption is used at this step.",
 ))
@@ -157,15 +149,10 @@ register(Claim(
     id="ch1.loss_others_zero", chapter=1, section=SECTION, order=8,
     stated=Verdict.HOLDS_UNDER,
     title="The step to log(exp(z_1) + K - 1)",
-    printed=r"= -\left(z_{y_{1}} - \log\left(\exp(z_{y_{1}}) + K - 1\right)\right)",
+    printed=displayed(1, 7),
     assumption=OTHERS_ZERO.name,
     corrected=r"= -\left(z_{y_1} - \log\left(\exp(z_{y_1}) + \sum_{j=2}^{K} \exp(z_{y_j})\right)\right)",
-    check=equation(
-        printed=lambda x: -(x.z(1) - sp.log(sp.exp(x.z(1)) + x.K - 1)),
-        exact=hard_loss, reference=hard_loss_numeric, assumption=OTHERS_ZERO,
-        corrected=lambda x: -(x.z(1) - sp.log(sp.exp(x.z(1)) + x.sum(lambda j: sp.exp(x.z(j)), start=2))),
-        key="ch1.loss_others_zero",
-    ),
+    check=_chain_step("ch1.loss_others_zero", assumption=OTHERS_ZERO),
     remark="exp(z_j) = 1 for every j != 1 only if those logits are all zero, which the note never says. "
            "Since adding a constant to every logit leaves the loss unchanged, the printed form is also right "
            "whenever the other logits are all equal, reading z_1 as z_1 minus their common value; in general it is not.",
@@ -173,102 +160,37 @@ register(Claim(
 
 
 # -- 9. the approximation by the maximum --------------------------------------------
-MARGIN_REGIME = "one logit dominates: the margin Delta between the largest logit and the next grows without bound"
-
-
-def _check_sup_norm_approx() -> Evidence:
-    facts: list[Fact] = []
-    printed = lambda x: -(x.z(1) - _sup_norm(x))          # noqa: E731
-    corrected = lambda x: -(x.z(1) - _max(x))              # noqa: E731
-    # symbolic: neither form is an identity (K = 3 is enough to see it)
-    x3 = Logits(3)
-    not_identity = not is_zero(printed(x3) - hard_loss(x3))
-    facts.append(Fact("symbolic", "printed - exact is not identically zero (K=3)", not_identity))
-    # symbolic: along the family z_1 = m, z_j = m - Delta (j >= 2), for a general K
-    g = Logits()
-    m = sp.Symbol("m", real=True)
-    d = sp.Symbol("Delta", positive=True)
-    lse_family = sp.simplify(g.fix_others(log_sum_exp(g), m - d).subs(g.z(1), m))
-    err_corr = sp.simplify(sp.expand_log(lse_family - m, force=True))
-    lim_corr = sp.limit(err_corr, d, sp.oo)
-    facts.append(Fact("symbolic", f"corrected: exact - approximation on the family = {sp.sstr(err_corr)}, "
-                                  f"-> {lim_corr} as Delta -> oo (any real m)", lim_corr == 0))
-    m_neg = sp.Symbol("m", negative=True)
-    sup_family = sp.Max(sp.Abs(m_neg), sp.Abs(m_neg - d))        # = Delta - m for m < 0
-    lim_printed = sp.limit(lse_family.subs(m, m_neg) - sup_family, d, sp.oo)
-    facts.append(Fact("symbolic", f"printed: exact - approximation -> {lim_printed} as Delta -> oo when m < 0",
-                      lim_printed != 0))
-    holds_under = lim_printed == 0
-    # numeric: counterexample in the regime, confirmed in mpmath
-    z = np.array([-20.0, -40.0, -40.0])
-    exact_mp = float(mp_log_sum_exp(z) - z[0])
-    ce = Counterexample("loss", float(-(z[0] - np.max(np.abs(z)))), exact_mp, K=3, z=tuple(z), note="margin 20")
-    facts.append(Fact("numeric", "counterexample in the regime confirmed in mpmath",
-                      abs(ce.printed - ce.correct) > 1.0))
-    # numeric: the corrected approximation's error is LSE - max, inside the margin bounds
-    rng, worst = rng_for("ch1.loss_approx_max"), 0.0
-    for K in NUMERIC_K:
-        for scale in SCALES:
-            zz = sample_logits(rng, K, scale)
-            err = num.cross_entropy(zz, np.zeros(len(zz), dtype=int)) - (np.max(zz, axis=1) - zz[:, 0])
-            lo, hi = margin_error_bounds(logit_margin(zz), K)
-            slack = RTOL * np.maximum(1.0, np.abs(zz).max(axis=1))
-            worst = max(worst, float(np.max(np.maximum(lo - err, err - hi) / np.maximum(1, hi))))
-            if np.any(err < lo - slack) or np.any(err > hi + slack):
-                facts.append(Fact("numeric", f"corrected error outside the margin bounds (K={K}, scale={scale})", False))
-    facts.append(Fact("numeric", "corrected error lies within [log(1+e^-Delta), log(1+(K-1)e^-Delta)] at "
-                                 "random logits", True, max(worst, 0.0)))
-    corrected_ok = lim_corr == 0 and all(f.ok for f in facts)
-    return Evidence(holds=False, holds_under=holds_under, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
-
-
 register(Claim(
     id="ch1.loss_approx_max", chapter=1, section=SECTION, order=9,
     stated=Verdict.ERRATUM,
     title="The approximation by the maximum",
-    printed=r"\approx -\left(z_{y_{1}} - \|z_{y}\|_{\infty}\right)",
-    corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right), \quad 0 < \mathrm{LSE}(z) - \max_j z_j "
-              r"\le \log\left(1 + (K-1)e^{-\Delta}\right) \le \log K",
-    check=_check_sup_norm_approx,
-    remark="LSE(z) is approximated by the largest logit, max_j z_j, not by the infinity norm max_j |z_j|. "
-           "The two differ whenever the logit of largest magnitude is negative, e.g. a confidently wrong "
-           "model; then the printed form can be off by any amount, even with a large margin. With max_j z_j "
-           "the error is at most log K, attained when all logits are equal, and vanishes like (K-1)exp(-Delta) in "
-           "the margin Delta.",
+    printed=displayed(1, 8),
+    corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right)",
+    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD, key="ch1.loss_approx_max"),
+    remark="'≈' is read as: the error vanishes where LSE(z) ~ max_j z_j is good, i.e. as the margin between the "
+           "largest logit and the others grows, whatever the largest logit. LSE(z) is approximated by the largest "
+           "logit, max_j z_j, not by the infinity norm max_j |z_j|: the two differ whenever the logit of largest "
+           "magnitude is negative, e.g. a confidently wrong model, and then the printed form is off by any amount, "
+           "even with a large margin. With max_j z_j the error is at most log K, attained when all logits are "
+           "equal, and vanishes like (K-1)exp(-Delta) in the margin Delta (ch1.lse_bounds, ch1.margin_error).",
 ))
 
 
 # -- added: the exact bounds of log-sum-exp ------------------------------------------
-def _check_lse_bounds() -> Evidence:
-    facts: list[Fact] = []
-    # LSE(z) - max = log(1 + t), t = sum over the K-1 non-maximal classes of exp(z_j - max), each in (0, 1]
+def _lse_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+    """The proof for a general K: LSE - max = log(1 + t) with t in (0, K - 1], increasing in t."""
     t, K = sp.Symbol("t", nonnegative=True), sp.Symbol("K", integer=True, positive=True)
     gap = sp.log(1 + t)
-    increasing = sp.diff(gap, t).is_positive
     facts.append(Fact("symbolic", "LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max) in (0, K-1]; "
-                                  "d/dt log(1+t) = 1/(1+t) > 0", bool(increasing)))
+                                  "d/dt log(1+t) = 1/(1+t) > 0 (general K)", bool(sp.diff(gap, t).is_positive)))
     lo, hi = gap.subs(t, 0), sp.simplify(gap.subs(t, K - 1))
-    facts.append(Fact("symbolic", f"so {lo} < LSE - max <= {hi}; lower end t -> 0 not attained", lo == 0 and hi == sp.log(K)))
-    g = Logits()
+    facts.append(Fact("symbolic", f"so {lo} < LSE - max <= {hi} for a general K; the lower end (t -> 0) is not "
+                                  "attained by finite logits", lo == 0 and hi == sp.log(K)))
+
+
+def _equal_logits(x: Logits) -> dict:
     c = sp.Symbol("c", real=True)
-    equal = sp.simplify(sp.expand_log(g.fix_others(log_sum_exp(g), c).subs(g.z(1), c), force=True))
-    facts.append(Fact("symbolic", f"all logits equal to c: LSE = {sp.sstr(equal)} (upper bound attained)",
-                      is_zero(equal - (c + sp.log(g.K)), force_log=True)))
-    rng, worst = rng_for("ch1.lse_bounds"), 0.0
-    for K_ in NUMERIC_K + (1000,):
-        for scale in SCALES + (1e4,):
-            zz = sample_logits(rng, K_, scale)
-            err = max_approximation_error(zz)
-            tol = 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(zz).max(axis=1))
-            below = float(np.max(-err / tol))
-            above = float(np.max((err - np.log(K_)) / tol))
-            worst = max(worst, below, above)
-            eq = max_approximation_error(np.full((1, K_), scale))[0]
-            worst_eq = abs(eq - np.log(K_)) / np.log(K_)
-            if worst_eq > 1e-12:
-                facts.append(Fact("numeric", f"equal logits: LSE - max != log K (K={K_}, {eq})", False, worst_eq))
-    facts.append(Fact("numeric", "0 <= LSE - max <= log K at random logits, to within 4 ulps", worst <= 1.0))
-    return Evidence(holds=all(f.ok for f in facts if f.kind == "symbolic"), facts=facts)
+    return {s: c for s in x.symbols}
 
 
 register(Claim(
@@ -276,37 +198,52 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Exact bounds of log-sum-exp",
     printed=r"\max_j z_j < \mathrm{LSE}(z) \le \max_j z_j + \log K",
-    check=_check_lse_bounds,
+    check=inequalities(HARD, "ch1.lse_bounds", extra=_lse_bounds_general_k,
+                       attained=[Attained("when all logits are equal", 1, _equal_logits)]),
     remark="The upper bound is attained exactly when all K logits are equal; the lower bound is strict "
            "for finite logits and approached as every other logit falls infinitely below the largest.",
 ))
 
 
 # -- added: the error against the margin -----------------------------------------------
-def _check_margin_error() -> Evidence:
-    facts: list[Fact] = []
-    g = Logits()
-    m, d = sp.Symbol("m", real=True), sp.Symbol("Delta", positive=True)
-    family = sp.expand_log(g.fix_others(log_sum_exp(g), m - d).subs(g.z(1), m), force=True) - m
-    upper = sp.log(1 + (g.K - 1) * sp.exp(-d))
-    facts.append(Fact("symbolic", "others all at max - Delta: LSE - max = log(1 + (K-1) e^-Delta) (upper bound attained)",
-                      is_zero(family - upper, force_log=True)))
-    x2 = Logits(2)
-    two = sp.expand_log(log_sum_exp(x2).subs({x2.z(1): m, x2.z(2): m - d}), force=True) - m
-    facts.append(Fact("symbolic", "K = 2: LSE - max = log(1 + e^-Delta) (lower bound attained)",
-                      is_zero(two - sp.log(1 + sp.exp(-d)))))
-    rng, worst, ok = rng_for("ch1.margin_error"), 0.0, True
+def _margin_family(x: Logits) -> dict:
+    m, t = sp.Symbol("m", real=True), sp.Symbol("t", positive=True)
+    fam = {x.z(1): m, **{x.z(j): m - t for j in range(2, x.K + 1)}}
+    return {**fam, sp.Symbol("Delta"): t}
+
+
+def _margin_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+    """The proof for a general K: LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max), and each of the
+    K - 1 terms lies in (0, exp(-Delta)], the second largest logit's term being exactly exp(-Delta)."""
+    rels = chain(f.printed)
+    g, t = Logits(), sp.Symbol("t", positive=True)
+    delta = sp.Symbol("Delta")
+    gap = sp.log(1 + t)
+    lo, hi = evaluate(rels[0].lhs, g, HARD, {}), evaluate(rels[-1].rhs, g, HARD, {})
+    d = sp.Symbol("Delta", positive=True)
+    ok = (bool(sp.diff(gap, t).is_positive)
+          and sp.simplify((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d)) == 0
+          and sp.simplify((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)) == 0)
+    facts.append(Fact("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
+                                  "and exp(-Delta) <= t <= (K-1) exp(-Delta); the printed bounds are log(1 + t) at "
+                                  "these two ends (general K)", ok))
+
+
+def _library_bounds(facts: list[Fact], f: Formulas) -> None:
+    """The library's margin_error_bounds (drawn in chapter 1's figure) are the statement's two bounds,
+    and the proof for a general K."""
+    _margin_bounds_general_k(facts, f)
+    rels = chain(f.printed)
+    rng, worst = rng_for("ch1.margin_error/library"), 0.0
     for K in NUMERIC_K:
-        for scale in SCALES:
-            zz = sample_logits(rng, K, scale)
-            err = max_approximation_error(zz)
-            lo, hi = margin_error_bounds(logit_margin(zz), K)
-            tol = 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(zz).max(axis=1))
-            ok &= bool(np.all(err >= lo - tol) and np.all(err <= hi + tol))
-            worst = max(worst, float(np.max(np.maximum(lo - err, err - hi))))
-    facts.append(Fact("numeric", "log(1+e^-Delta) <= LSE - max <= log(1+(K-1)e^-Delta) at random logits", ok,
-                      max(worst, 0.0)))
-    return Evidence(holds=all(f.ok for f in facts if f.kind == "symbolic"), facts=facts)
+        x = Logits(K)
+        z = sample_logits(rng, K, 5.0)
+        lo_lib, hi_lib = margin_error_bounds(logit_margin(z), K)
+        lo = values(evaluate(rels[0].lhs, x, HARD, {}), x, z)
+        hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, z)
+        worst = max(worst, float(np.max(np.abs(lo - lo_lib))), float(np.max(np.abs(hi - hi_lib))))
+    facts.append(Fact("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
+                                 "figure) at random logits, to 1e-12", worst <= 1e-12, worst))
 
 
 register(Claim(
@@ -314,7 +251,12 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The error of LSE ~ max against the logit margin",
     printed=r"\log\left(1 + e^{-\Delta}\right) \le \mathrm{LSE}(z) - \max_j z_j \le \log\left(1 + (K-1)e^{-\Delta}\right)",
-    check=_check_margin_error,
+    check=inequalities(HARD, "ch1.margin_error", extra=_library_bounds, attained=[
+        Attained("when every other logit is max - Delta", 1, _margin_family),
+        Attained("for K = 2", 0, _margin_family, Ks=(2,)),
+    ]),
     remark="Delta is the largest logit minus the second largest. Both bounds are attained (the lower one "
            "for K = 2), so the approximation error decays exactly like exp(-Delta), times at most K - 1.",
 ))
+
+__all__ = ["hard_loss", "hard_loss_numeric"]
