@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run sweep html screenshot test verify lab bench clean-venv help
+.PHONY: run sweep html screenshot test verify mutants lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
+	@echo "make mutants every wrong variant of every claim's formulas, and which ones its check misses"
 	@echo "make lab     install JupyterLab into .venv and start it"
 
 # (Re)create the virtual environment when a requirements file changes.
@@ -60,6 +61,9 @@ test: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/python -m derivations
+
+mutants: $(STAMP)
+	$(BIN)/python -m derivations.mutation --all
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt

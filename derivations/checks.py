@@ -228,6 +228,9 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
         printed = rhs_of(f.printed, ctx)
         holds = zero(lambda x: printed(x) - ex(x), "printed - exact" + (", symbolic eps" if eps_values else ""),
                      facts, general)
+        if f.printed.relation().lhs is not None:           # a left-hand side must name the same quantity
+            left = lambda x: f.printed.lhs(x, ctx)          # noqa: E731
+            holds = zero(lambda x: left(x) - ex(x), "printed left-hand side - exact", facts, general) and holds
         ev = Evidence(holds=holds, facts=facts)
         if holds:
             d = sweep(printed, ref, key + "/agree", params=params).worst
@@ -412,15 +415,18 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
         facts: list[Fact] = []
         rels = chain(f.printed)
         rng, ok, worst = rng_for(key), True, 0.0
-        for K in Ks:
+        known = all(r.op in _ORDER for r in rels)
+        facts.append(Fact("symbolic", "every relation is one of <, <=, >, >= (" + " ".join(r.op for r in rels) + ")",
+                          known))
+        for K in Ks if known else ():
             x = Logits(K)
             sides = [side_values(r, x, ctx) for r in rels]
             for scale in SCALES:
                 z = sample_logits(rng, K, scale)
-                for side in sides:
+                for r, side in zip(rels, sides):
                     lhs, rhs = side(z)
                     slack = 8 * 2.0 ** -53 * (np.abs(z).max(axis=1) + np.log(K) + 1.0)
-                    gap = lhs - rhs
+                    gap = (lhs - rhs) * _ORDER[r.op]              # <= 0 wherever the relation holds
                     ok &= bool(np.all(gap <= slack))
                     worst = max(worst, float(np.max(gap / slack)))
         ops = " ".join(r.op for r in rels)
@@ -436,11 +442,18 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
                 eq &= sp.simplify(sp.expand_log(d, force=True)) == 0 or sp.simplify(sp.exp(d)) == 1
             facts.append(Fact("symbolic", f"relation {a.index + 1} is an equality {a.what} "
                                           f"(K={', '.join(map(str, a.Ks))})", eq))
+            strict = rels[a.index].op in ("<", ">")
+            facts.append(Fact("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
+                                          + ("a strict sign: wrong" if strict else "<= or >="), not strict))
         if extra is not None:
             extra(facts, f)
         return Evidence(holds=all(fact.ok for fact in facts), facts=facts)
 
     return check
+
+
+#: The sign that makes ``lhs - rhs`` non-positive where a relation holds.
+_ORDER = {"<": 1, "<=": 1, ">": -1, ">=": -1}
 
 
 def _side(node, x, ctx):

@@ -23,7 +23,8 @@ corrected one), one small plausible mistake at a time:
 
 Parts a reader cannot change without making the formula unreadable are left
 alone: names of summation variables, the upper bound of a sum over classes
-(always ``K``), the subscript of ``\\mathcal{L}``, the variables of a derivative.
+(always ``K``), the subscript of ``\\mathcal{L}``, the variables of a derivative;
+so are the arguments of ``\\max_j`` and ``\\|z\\|_\\infty``, which the reader does not evaluate.
 A mutant the check still cannot evaluate is *invalid*, not killed.
 
 :func:`kill` runs the claim's own check on a mutant's formulas: the mutant is
@@ -44,10 +45,10 @@ A worked example, on a claim whose check evaluates its printed formula:
 ...     print(f"{kind}: {change}")
 sign: 1 - \\epsilon -> 1 + \\epsilon
 sign: 1 - \\epsilon -> -1 - \\epsilon
-sign: 1 - \\epsilon -> -(1 - \\epsilon)
-coefficient: 1 -> 2
-dropped term: 1 - \\epsilon -> 1
+sign: 1 - \\epsilon -> -\\left(1 - \\epsilon\\right)
+coefficient: 1 - \\epsilon -> 2 - \\epsilon
 dropped term: 1 - \\epsilon -> -\\epsilon
+dropped term: 1 - \\epsilon -> 1
 >>> def check(f):
 ...     same = sp.simplify(f.printed.rhs(Logits(2), SOFT) - (1 - EPS)) == 0
 ...     return Evidence(holds=same, facts=[Fact("symbolic", "printed - (1 - eps) = 0", same)])
@@ -57,7 +58,7 @@ dropped term: 1 - \\epsilon -> -\\epsilon
 >>> first.description
 'printed: 1 - \\\\epsilon -> 1 + \\\\epsilon'
 >>> kill(claim, first)
-(<Status.KILLED: 'killed'>, 'symbolic check failed: printed - (1 - eps) = 0')
+(<Status.KILLED: 'killed'>, 'verdict holds -> erratum; symbolic check failed: printed - (1 - eps) = 0 (+2 more problems)')
 
 A check that ignores its formula lets every mutant survive:
 
@@ -143,7 +144,7 @@ def latex(node) -> str:
     >>> from derivations.notation import read
     >>> r = read(r"= -\\left(z_{y_1} - \\log\\left(\\exp(z_{y_1}) + K - 1\\right)\\right)")
     >>> latex(r.relation())
-    '= -\\\\left(z_{y_{1}} - \\\\log(\\\\exp(z_{y_{1}}) + K - 1)\\\\right)'
+    '= -\\\\left(z_{1} - \\\\log(\\\\exp(z_{1}) + K - 1)\\\\right)'
     >>> read(latex(r.relation())).parts == r.parts
     True
     """
@@ -217,9 +218,9 @@ def latex(node) -> str:
             rows.append(latex(value) + ", & " + (r"\text{otherwise}" if cond is None else r"\text{if } " + latex(cond)))
         return r"\begin{cases} " + r"\\ ".join(rows) + r" \end{cases}"
     if k == "Pr":
-        ev = a[0].args
-        what = r"= \text{incorrect class}" if ev[0] == "incorrect" else f"{_OPS[ev[0]]} {latex(ev[1])}"
-        return rf"\Pr(y {what}|x)"
+        return rf"\Pr({latex(a[0])}|x)"
+    if k == "event":
+        return r"y = \text{incorrect class}" if a[0] == "incorrect" else f"y {_OPS[a[0]]} {latex(a[1])}"
     if k == "deriv":
         variables, operand = a
         top = r"\partial" if len(variables) == 1 else rf"\partial^{len(variables)}"
@@ -338,7 +339,7 @@ def _without(n: Node, i: int) -> Node:
 
 
 # -- the rules: each maps a place to its mutants, in order -------------------------------------------
-Rule = Callable[[object, str, tuple], Iterable[tuple[str, object]]]
+Rule = Callable[[object, str, list], Iterable[tuple[str, object]]]
 _VALUE = ("value", "side")
 
 
@@ -347,11 +348,14 @@ def _flip(n, role, alphabet):
         yield "sign", n.args[0]
 
 
+_ZERO = Node("num", (sp.Integer(0),))
+
+
 def _negate(n, role, alphabet):
-    if isinstance(n, Node) and role in _VALUE:
+    if isinstance(n, Node) and role in _VALUE and n != _ZERO:            # -0 is 0: no mutant
         if n.kind == "add" and n != _K_MINUS_1:               # a + b -> a - b (one term at a time)
             for i, t in enumerate(n.args):
-                if t.kind != "neg":
+                if t.kind != "neg" and t != _ZERO:
                     yield "sign", Node("add", n.args[:i] + (Node("neg", (t,)),) + n.args[i + 1:])
         if role == "side" and n.kind not in ("neg", "tuple", "text") and n != Node("q", (None,)):   # a whole side
             yield "sign", Node("neg", (n,))
@@ -445,21 +449,26 @@ def _in_scope(alphabet: list, summed: set, bound: tuple) -> list:
 
 
 def _short(before: str, after: str, width: int = 90) -> str:
-    """``before -> after``, long renderings cut to the part that changed (with some context)."""
+    """``before -> after``; long renderings cut to the part that changed, with some context on either side."""
     if len(before) + len(after) <= width:
         return f"{before} -> {after}"
+    n = min(len(before), len(after))
     p = 0
-    while p < min(len(before), len(after)) and before[p] == after[p]:
+    while p < n and before[p] == after[p]:
         p += 1
     s = 0
-    while s < min(len(before), len(after)) - p and before[-1 - s] == after[-1 - s]:
+    while s < n - p and before[-1 - s] == after[-1 - s]:
         s += 1
-    ctx = 16
-    a, b = max(0, p - ctx), s - ctx
+    a = max(0, p - 15)
+    a = before.rfind(" ", 0, a) + 1 if a else 0                 # back to a space: more context, never less
+    keep = before.find(" ", len(before) - s + 15)               # 15 characters of the common end, up to a space
+    b = 0 if keep < 0 else len(before) - keep
 
-    def cut(t):
-        end = len(t) - max(0, b)
-        return ("…" if a > 0 else "") + t[a:end] + ("…" if b > 0 else "")
+    def cut(t: str) -> str:
+        mid = t[a:len(t) - b]
+        if len(mid) > 70:
+            mid = mid[:50] + " … " + mid[-16:]
+        return ("…" if a else "") + mid + ("…" if b else "")
     return f"{cut(before)} -> {cut(after)}"
 
 
@@ -483,6 +492,8 @@ def _describe(before: object, after: object, path: tuple, place, role: str, show
         parent = _get(before, path[:-1])
         if isinstance(parent, Node) or (role == "condition" and isinstance(parent, Relation)):
             depth -= 1
+            if isinstance(parent, Node) and parent.kind == "event":        # y = 1: shown as Pr(y = 1|x)
+                depth -= 1
     while True:
         change = _short(latex(_get(before, path[:depth])), latex(_get(after, path[:depth])))
         if change not in shown:
@@ -506,7 +517,7 @@ def variants(reading: Reading) -> list[tuple[str, str, Reading]]:
     >>> [c for k, c, _ in variants(read(r"= \\frac{\\epsilon}{K - 1}")) if k == "K vs K-1"]
     ['K - 1 -> K']
     >>> [c for k, c, _ in variants(read(r"q_{a} \\delta_{ab} - q_{a} q_{b}")) if k == "index"][:2]
-    ['a -> b', 'a -> b']
+    ['q_{a} -> q_{b}', 'q_{a} q_{b} -> q_{b} q_{b}']
     """
     out, seen, shown = [], {tuple(reading.parts)}, set()
     alphabet, summed = _alphabet(reading)
@@ -586,11 +597,11 @@ def kill(claim: Claim, mutant: Mutant, timeout: float | None = None) -> tuple[St
     except Exception as e:                                       # noqa: BLE001  (an unevaluable mutant)
         text = str(e).splitlines()[0] if str(e) else ""
         return Status.INVALID, f"{type(e).__name__}: {text[:160]}"
-    if outcome.verdict is not normal:
-        return Status.KILLED, f"verdict {normal.value} -> {outcome.verdict.value}"
-    if outcome.problems:
-        more = f" (+{len(outcome.problems) - 1} more)" if len(outcome.problems) > 1 else ""
-        return Status.KILLED, outcome.problems[0] + more
+    said = [f"verdict {normal.value} -> {outcome.verdict.value}"] if outcome.verdict is not normal else []
+    said += [p for p in outcome.problems if not p.startswith("computed verdict")][:1]
+    if said:
+        more = len(outcome.problems) - len(said)   # the verdict's change is one of the problems
+        return Status.KILLED, "; ".join(said) + (f" (+{more} more problems)" if more > 0 else "")
     return Status.SURVIVED, f"accepted: {outcome.verdict.value}, sound"
 
 

@@ -346,10 +346,10 @@ class _Parser:
             return Node("pow", (node, power)) if power is not None else node
         if c == r"\sum":
             return self._sum()
-        if c == r"\max":
+        if c in (r"\max", r"\min"):
             self.take("_")
             var = self.script()
-            return Node("max", (var, self.power()))
+            return Node(c[1:], (var, self.power()))
         if c == r"\Pr":
             self.take("(")
             event = self._event()
@@ -631,10 +631,16 @@ def _sup_norm(x: Logits):
     return sp.Max(*[sp.Abs(x.z(j)) for j in range(1, x.K + 1)])
 
 
-def _max(x: Logits):
+def _extremum(node: Node, x: Logits, ctx: "Context", bind: dict):
+    """``\\max_j f(j)`` or ``\\min_j f(j)`` over the classes j = 1..K (concrete K only)."""
+    var, body = node.args
     if x.general:
-        raise ParseError("max_j z_j has no closed form for a general symbolic K")
-    return sp.Max(*[x.z(j) for j in range(1, x.K + 1)])
+        raise ParseError(f"{node.kind}_j has no closed form for a general symbolic K")
+    name = var.args[0] if var.kind == "var" else None
+    if name is None:
+        raise ParseError(f"{node.kind} is read over a class index, as in \\max_j")
+    values = [evaluate(body, x, ctx, {**bind, name: j}) for j in range(1, x.K + 1)]
+    return (sp.Max if node.kind == "max" else sp.Min)(*values)
 
 
 def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
@@ -697,7 +703,11 @@ def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
             return -ctx.target(x, j) * sp.log(softmax(x, j))
         return ctx.symbols["example_loss"](bind.get(name, index))
     if k == "calL":
-        return ctx.loss(x) if a[0] is None else ctx.symbols[f"L_{evaluate(a[0], x, ctx, bind)}"](x)
+        if a[0] is None:
+            return ctx.loss(x)
+        sub = a[0]                                            # L_0, L_\epsilon, L_{\epsilon}
+        key = _GREEK.get(sub.args[0], sub.args[0]) if sub.kind == "var" else evaluate(sub, x, ctx, bind)
+        return ctx.symbols[f"L_{key}"](x)
     if k == "neg":
         return -ev(a[0])
     if k == "add":
@@ -714,8 +724,8 @@ def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
         return sp.log(ev(a[0]))
     if k == "lse":
         return log_sum_exp(x)
-    if k == "max":
-        return _max(x)
+    if k in ("max", "min"):
+        return _extremum(node, x, ctx, bind)
     if k == "norm_inf":
         return _sup_norm(x)
     if k == "tuple":

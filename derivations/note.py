@@ -55,8 +55,9 @@ def displayed(chapter: int, n: int) -> str:
 
 
 def normalise(text: str) -> str:
-    """Collapse runs of whitespace, so a quotation may wrap differently than the transcription."""
-    return " ".join(text.split())
+    """Collapse runs of whitespace, and read ``$$`` as ``$``, so a quotation may wrap differently than the
+    transcription and quote a displayed equation inline."""
+    return " ".join(text.replace("$$", "$").split())
 
 
 def contains(fragment: str) -> bool:

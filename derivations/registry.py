@@ -41,6 +41,7 @@ __all__ = [
     "verdict_of",
     "problems_of",
     "outcome_of",
+    "check_claim",
 ]
 
 
@@ -336,7 +337,21 @@ def _formulas(c: Claim) -> Formulas:
 
 @lru_cache(maxsize=None)
 def _run(c: Claim) -> Outcome:
-    return outcome_of(c, c.check(c.formulas()))
+    return check_claim(c)
+
+
+def check_claim(c: Claim, formulas: Formulas | None = None) -> Outcome:
+    """Run ``c``'s check on its own formulas, or on ``formulas`` (e.g. mutated ones), uncached.
+
+    An exception (an unreadable formula, a check that breaks) becomes a failed
+    outcome naming the claim, as for any other problem.
+    """
+    try:
+        evidence = c.check(c.formulas() if formulas is None else formulas)
+    except Exception as err:                    # an unreadable formula, or a check that breaks, is a failure
+        return Outcome(c, Evidence(holds=False), Verdict.ERRATUM,   # of the claim, reported with its id
+                       [f"its formulas could not be read or checked: {type(err).__name__}: {err}"])
+    return outcome_of(c, evidence)
 
 
 def outcome_of(c: Claim, e: Evidence) -> Outcome:

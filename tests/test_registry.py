@@ -1,11 +1,15 @@
 """The claim registry: every claim is sound, and the verdict machinery can fail."""
+import dataclasses
+
 import numpy as np
 import pytest
-import sympy as sp
 
+from derivations import note
 from derivations import numeric as num
 from derivations.checks import OTHERS_ZERO, equation
-from derivations.registry import Claim, Evidence, Fact, Verdict, claims, get, problems_of, run, verdict_of
+from derivations.notation import HARD
+from derivations.registry import (Claim, Evidence, Fact, Verdict, check_claim, claims, get, problems_of, run,
+                                  verdict_of)
 from derivations.symbolic import log_sum_exp
 
 ALL = claims()
@@ -42,40 +46,64 @@ def _lse_reference(z):
     return num.log_sum_exp(z)
 
 
-def _claim(printed, stated, **kw):
-    return Claim("test.tmp", 0, "test", 1, "tmp", "-", check=equation(printed, log_sum_exp, _lse_reference, key="t", **kw),
-                 stated=stated, assumption=kw.get("assumption").name if kw.get("assumption") else None,
-                 corrected="c" if kw.get("corrected") else None)
+def _claim(printed: str, stated: Verdict, corrected: str | None = None, assumption=None) -> Claim:
+    """A throw-away claim about LSE(z), its formulas given as LaTeX (read like the note's)."""
+    return Claim("test.tmp", 0, "test", 1, "tmp", printed, stated=stated, corrected=corrected,
+                 assumption=assumption.name if assumption else None,
+                 check=equation(log_sum_exp, _lse_reference, HARD, assumption=assumption, key="t"))
+
+
+LSE = r"= \mathrm{LSE}(z)"
+DOUBLED = r"= \frac{1}{2}\log\left(\sum_{j=1}^{K} \exp(2 z_{y_j})\right)"
 
 
 def test_a_true_formula_is_judged_holds():
-    o = run(_claim(lambda x: log_sum_exp(x), Verdict.HOLDS))
+    o = run(_claim(LSE, Verdict.HOLDS))
     assert o.verdict is Verdict.HOLDS and o.ok
 
 
 def test_a_wrong_formula_is_judged_erratum_with_a_counterexample():
-    wrong = lambda x: sp.log(x.sum(lambda j: sp.exp(2 * x.z(j)))) / 2          # noqa: E731
-    o = run(_claim(wrong, Verdict.ERRATUM, corrected=lambda x: log_sum_exp(x)))
+    o = run(_claim(DOUBLED, Verdict.ERRATUM, corrected=LSE))
     assert o.verdict is Verdict.ERRATUM and o.ok
     z = np.array(o.evidence.counterexample.z)
     assert not np.isclose(np.log(np.exp(2 * z).sum()) / 2, num.log_sum_exp(z), rtol=1e-3)
 
 
 def test_a_wrong_correction_makes_the_claim_unsound():
-    wrong = lambda x: sp.log(x.sum(lambda j: sp.exp(2 * x.z(j)))) / 2          # noqa: E731
-    o = run(_claim(wrong, Verdict.ERRATUM, corrected=wrong))
+    o = run(_claim(DOUBLED, Verdict.ERRATUM, corrected=DOUBLED))
     assert not o.ok and any("corrected" in p for p in o.problems)
 
 
 def test_a_formula_true_under_an_assumption_is_judged_so():
-    under = lambda x: sp.log(sp.exp(x.z(1)) + x.K - 1)                          # noqa: E731
-    o = run(_claim(under, Verdict.HOLDS_UNDER, assumption=OTHERS_ZERO, corrected=lambda x: log_sum_exp(x)))
+    under = r"= \log\left(\exp(z_{y_1}) + K - 1\right)"
+    o = run(_claim(under, Verdict.HOLDS_UNDER, corrected=LSE, assumption=OTHERS_ZERO))
     assert o.verdict is Verdict.HOLDS_UNDER and o.ok
 
 
 def test_a_verdict_other_than_the_stated_one_is_a_failure():
-    o = run(_claim(lambda x: log_sum_exp(x), Verdict.ERRATUM))
+    o = run(_claim(LSE, Verdict.ERRATUM))
     assert not o.ok and "computed verdict holds differs from the stated verdict erratum" in o.problems
+
+
+def test_editing_the_displayed_formula_alone_changes_the_outcome():
+    """The check evaluates the LaTeX a reader sees: an edit of the text, nothing else, is caught."""
+    for c in (get("ch1.loss_approx_max"), get("ch2.conventions"), get("ch1.lse_bounds")):
+        edited = {"ch1.loss_approx_max": ("corrected", r"\max_j", r"\min_j"),
+                  "ch2.conventions": ("printed", r"\frac{K-1}{K}", r"\frac{K}{K-1}"),
+                  "ch1.lse_bounds": ("printed", r"\log K", r"\log (K-1)")}[c.id]
+        field, old, new = edited
+        assert old in getattr(c, field)
+        changed = dataclasses.replace(c, **{field: getattr(c, field).replace(old, new)})
+        o = check_claim(changed)
+        assert not o.ok, (c.id, field, new)
+
+
+def test_every_printed_formula_of_the_note_is_its_transcription():
+    for c in ALL:
+        if c.source == "note":
+            assert note.contains(c.printed), c.id
+            for latex in c.inputs.values():
+                assert note.contains(latex), (c.id, latex)
 
 
 def test_typed_fields_refuse_free_strings():

@@ -45,7 +45,7 @@ def test_cli_help(capsys):
 
 def test_cli_exits_nonzero_when_a_claim_fails(capsys):
     bad = Claim("zz.bad", 99, "test", 1, "a claim whose numeric check fails", "x", stated=Verdict.HOLDS,
-                check=lambda: Evidence(holds=True, facts=[Fact("numeric", "deliberately failing", False)]))
+                check=lambda f: Evidence(holds=True, facts=[Fact("numeric", "deliberately failing", False)]))
     REGISTRY[bad.id] = bad
     try:
         assert cli.main(["--chapter", "99"]) == 1
@@ -115,7 +115,7 @@ def test_cli_exits_nonzero_when_the_computed_verdict_is_not_the_stated_one(capsy
     ce = Counterexample("value", 1.0, 0.0, K=2, z=(0.0, 1.0))
     flipped = Claim("zz.flipped", 98, "test", 1, "stated: holds under an assumption", "x",
                     stated=Verdict.HOLDS_UNDER, assumption="an assumption", corrected="y",
-                    check=lambda: Evidence(holds=False, holds_under=False, corrected_ok=True, counterexample=ce,
+                    check=lambda f: Evidence(holds=False, holds_under=False, corrected_ok=True, counterexample=ce,
                                            facts=[Fact("symbolic", "not under the assumption either", True)]))
     REGISTRY[flipped.id] = flipped
     try:

@@ -53,9 +53,11 @@ def _check_one_hot(f: Formulas) -> Evidence:
     facts = []
     g = Logits()
     p = f.printed.rhs(g, HARD)                              # a function of the class index j
-    same = all(sp.simplify(p.subs(INDEX_J, k) - one_hot(g, k)) == 0 for k in range(1, 9))
+    target = f.printed.lhs(g, HARD)                         # p(y_j|x): the target, one-hot in this chapter
+    same = all(sp.simplify(p.subs(INDEX_J, k) - one_hot(g, k)) == 0
+               and sp.simplify(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) == 0 for k in range(1, 9))
     facts.append(Fact("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
-                                  "for j = 1..8", same))
+                                  "and the left-hand side p(y_j|x), for j = 1..8", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
     facts.append(Fact("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
     return Evidence(holds=same and total == 1, facts=facts)

@@ -137,9 +137,11 @@ def _check_soft_target(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     g = Logits()
     p = f.printed.rhs(g, SOFT)                                 # a function of the class index j
-    same = all(sp.simplify(p.subs(INDEX_J, k) - smoothed_target(g, k, EPS)) == 0 for k in range(1, 9))
-    facts.append(Fact("symbolic", "printed cases equal (1-eps) delta_j1 + eps/(K-1) (1 - delta_j1) for j = 1..8, "
-                                  "general K", same))
+    target = f.printed.lhs(g, SOFT)                            # p(y_j|x), the soft target of this chapter
+    same = all(sp.simplify(p.subs(INDEX_J, k) - smoothed_target(g, k, EPS)) == 0
+               and sp.simplify(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) == 0 for k in range(1, 9))
+    facts.append(Fact("symbolic", "printed cases equal (1-eps) delta_j1 + eps/(K-1) (1 - delta_j1) and the left-hand "
+                                  "side p(y_j|x), for j = 1..8, general K", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
     facts.append(Fact("symbolic", f"sum_j of the printed cases = {total} (general K, symbolic eps)", True))
     rng, worst = rng_for("ch2.soft_target"), 0.0
@@ -179,11 +181,15 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     g = Logits()
     printed = f.printed.rhs(g, SOFT)                          # sum_{l=1}^N H_i, as read
-    one = sp.Function("H")(sp.Symbol("i", integer=True, positive=True))   # the next line: one example's loss
-    literal = sp.simplify(printed.doit())
-    facts.append(Fact("symbolic", f"as printed the sum evaluates to {sp.sstr(literal)}", True))
+    # the left-hand side, read, in units of one example's loss L (what the next lines compute)
+    L = sp.Symbol("L")
+    one = sp.simplify(f.printed.lhs(g, SOFT) / SOFT.loss(g)) * L
+    literal = sp.simplify(printed.doit().replace(lambda a: isinstance(a, sp.Function) and a.func.__name__ == "H",
+                                                 lambda a: L))
+    facts.append(Fact("symbolic", f"as printed, with H_i the loss L of the one example: {sp.sstr(one)} = "
+                                  f"{sp.sstr(literal)}", True))
     holds = sp.simplify(literal - one) == 0
-    facts.append(Fact("symbolic", f"printed - next line = {sp.sstr(sp.factor(literal - one))}", True))
+    facts.append(Fact("symbolic", f"printed right - left = {sp.sstr(sp.factor(literal - one))}", True))
     under = sp.simplify((literal - one).subs(_N, 1)) == 0
     facts.append(Fact("symbolic", "with N = 1: printed - next line = " + ("0" if under else "not 0")
                       + " (general K: the sum runs over examples, the per-example loss is left whole)", True))
@@ -192,7 +198,7 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
     h = _mp(smoothed_loss(x, EPS), {x.z(1): 1, x.z(2): 0, x.z(3): 0, EPS: EPS_CE})
     if not holds:
         # N = 2 copies of one example: each term is that example's loss h
-        value = float(literal.subs(_N, 2).subs(one, h)) if literal.has(one) else float(literal.subs(_N, 2))
+        value = float((literal / L).subs(_N, 2)) * h                 # N = 2 copies of the one example
         ce = Counterexample("loss of the data set", value, h, K=3, z=(1.0, 0.0, 0.0), parameters={"N": 2, "eps": EPS_CE},
                             note="two copies of one example, as printed")
         facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath",
@@ -487,6 +493,19 @@ def _check_optimum(f: Formulas) -> Evidence:
                       + ("yes" if min_ok else "no"), True))
     facts.append(Fact("symbolic", "convex (Hessian PSD, ch2.hessian) with null space span(1): a stationary point is "
                                   "the global minimiser, unique up to adding c 1", True))
+    # the printed left-hand sides, read: at z = (gap + s, s, ..., s) they are the gap (every j > 1) and the minimum
+    s_ = sp.Symbol("s", real=True)
+    sides_ok = True
+    for K in SYMBOLIC_K:
+        x = Logits(K)
+        point = {x.z(1): gap.subs(g.K, K) + s_, **{x.z(j): s_ for j in range(2, K + 1)}}
+        sides_ok &= all(sp.simplify(f.printed.lhs(x, SOFT, 0, j=j).subs(point) - gap.subs(g.K, K)) == 0
+                        for j in range(2, K + 1))
+        sides_ok &= is_zero(f.printed.lhs(x, SOFT, 1).subs(point) - h.subs(g.K, K))
+    facts.append(Fact("symbolic", "the printed left-hand sides at z = (gap + s, s, ..., s): z_1 - z_j is the gap for "
+                                  "every j > 1 and L_eps(z) is the printed minimum (K = 2, 3, 4): "
+                      + ("yes" if sides_ok else "no"), True))
+    q_ok = q_ok and sides_ok
     rng, ok, worst = rng_for("ch2.optimum"), True, 0.0
     for K in NUMERIC_K:
         for e in (0.01, 0.1, 0.5, 0.9):
@@ -528,8 +547,10 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
     steps = list(rel.rhs.args) if rel.op == "chain" else [rel]
     hard = cross_entropy(g, lambda j: one_hot(g, j))
     as_printed = evaluate(steps[0].rhs, g, SOFT)
-    ok_form = is_zero(hard - as_printed, force_log=True)
-    facts.append(Fact("symbolic", f"hard loss - printed form: {'zero' if ok_form else 'not zero'} (general K)", True))
+    left = evaluate(steps[0].lhs, g, SOFT)                     # L_0(z), the hard loss
+    ok_form = is_zero(hard - as_printed, force_log=True) and is_zero(left - hard, force_log=True)
+    facts.append(Fact("symbolic", f"hard loss - printed form, and printed left side - hard loss: "
+                                  f"{'zero' if ok_form else 'not zero'} (general K)", True))
     positive = len(steps) > 1 and steps[1].op == ">" and evaluate(steps[1].rhs, g, SOFT) == 0
     # the log's argument minus 1 must be a non-empty sum (K >= 2) of exponentials, each positive
     inside = sp.expand(as_printed.args[0] - 1) if isinstance(as_printed, sp.log) else sp.S.Zero
@@ -625,8 +646,16 @@ ALPHA = sp.Symbol("alpha", nonnegative=True)
 def _check_conventions(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     g = Logits()
-    eps_of_alpha = f.printed.rhs(g, SOFT, 0).subs(sp.Symbol("alpha"), ALPHA)
-    alpha_of_eps = f.printed.rhs(g, SOFT, 1)
+    e_, a_ = sp.Symbol("e", real=True), sp.Symbol("a", real=True)
+    plain = {EPS: e_, sp.Symbol("alpha"): a_}
+    rel0 = [sp.simplify(f.printed.lhs(g, SOFT, 0).subs(plain) - f.printed.rhs(g, SOFT, 0).subs(plain))]
+    rel1 = [sp.simplify(f.printed.lhs(g, SOFT, 1).subs(plain) - f.printed.rhs(g, SOFT, 1).subs(plain))]
+    sol0, sol1 = sp.solve(rel0, e_, dict=True), sp.solve(rel1, a_, dict=True)
+    if len(sol0) != 1 or len(sol1) != 1:
+        facts.append(Fact("symbolic", "each printed relation determines its parameter uniquely", False))
+        return Evidence(holds=False, facts=facts)
+    eps_of_alpha = sol0[0][e_].subs(a_, ALPHA)                 # relation 1 solved for eps
+    alpha_of_eps = sol1[0][a_].subs(e_, EPS)                   # relation 2 solved for alpha
     K = g.K
     uniform = lambda j: (1 - ALPHA) * one_hot(g, j) + ALPHA / K         # noqa: E731
     same = all(sp.simplify(uniform(j) - smoothed_target(g, j, eps_of_alpha)) == 0 for j in (1, 2, INDEX_J))

@@ -315,9 +315,10 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
         c = _flip_probability_of(f.corrected)
         j = sp.Symbol("j", integer=True)
         corrected_ok = all(sp.simplify(sampler_probability(g, k, flip_prob=c) - smoothed_target(g, k, EPS)) == 0
-                           for k in (1, j))
-        facts.append(Fact("symbolic", f"flipping with probability {sp.sstr(c)}: Pr(y = j|x) = the note's soft target "
-                                      "for every j (general K)", corrected_ok))
+                           for k in (1, j)) and sp.simplify(sampler_probability(g, 1, flip_prob=c) - required) == 0
+        facts.append(Fact("symbolic", f"flipping with probability {sp.sstr(c)}: Pr(y = 1|x) is what equation 1 "
+                                      "requires, and Pr(y = j|x) the note's soft target for every j (general K)",
+                          corrected_ok))
     return Evidence(holds=holds, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
 
 
@@ -326,7 +327,7 @@ register(Claim(
     stated=Verdict.ERRATUM,
     title="'flipping the labels with 1 - eps probability'",
     printed=quote(r"by flipping the labels with  $1-\epsilon$  probability"),
-    corrected=r"by flipping the labels with $\epsilon$ probability (keeping them with $1 - \epsilon$ probability)",
+    corrected=r"by flipping the labels with $\epsilon$ probability",
     inputs={"keep": displayed(3, 1)},
     check=_check_flip_one_minus_eps,
     remark="Stated in the text. Flipping with probability 1 - eps keeps the true label with probability eps, the "
