@@ -10,8 +10,8 @@ corrected one), one small plausible mistake at a time:
 * ``coefficient``: a number ``n -> n + 1`` (a non-integer ``r -> 1/r``), or a
   constant factor is dropped (``(1-\\epsilon) \\log q_1 -> \\log q_1``);
 * ``K vs K-1``: ``K -> K - 1`` and ``K - 1 -> K``;
-* ``max vs min``: the note's notation has no ``\\min``; this swaps the two
-  maxima it does have, ``\\max_j z_j`` and ``\\|z\\|_\\infty`` (also ``M``);
+* ``max vs min``: ``\\max_j`` against ``\\min_j``, and the two maxima of the
+  note, ``\\max_j z_j`` against ``\\|z\\|_\\infty`` (also ``M``);
 * ``dropped term``: one term of a sum ``a + b (+ ...)`` is left out, the
   ``+ \\dots + B`` of an ellipsis, or the first term of a ``\\sum`` (its lower
   bound raised by one);
@@ -202,8 +202,8 @@ def latex(node) -> str:
         return f"\\{k}({latex(a[0])})"
     if k == "lse":
         return r"\mathrm{LSE}(z)"
-    if k == "max":
-        return r"\max_" + _sub(a[0]) + " " + latex(a[1])
+    if k in ("max", "min"):
+        return f"\\{k}_" + _sub(a[0]) + " " + latex(a[1])
     if k == "norm_inf":
         return r"\|z_{y}\|_{\infty}"
     if k == "tuple":
@@ -245,7 +245,7 @@ _ARG_ROLES = {
     "event": ("skip", "index"),
 }
 #: Kinds whose arguments are names or are not evaluated (``max`` and ``norm_inf`` ignore them).
-_OPAQUE = {"num", "var", "H", "calL", "max", "norm_inf", "delta", "text", "lse"}
+_OPAQUE = {"num", "var", "H", "calL", "max", "min", "norm_inf", "delta", "text", "lse"}
 _K = Node("var", ("K",))
 _ONE = Node("num", (sp.Integer(1),))
 _K_MINUS_1 = Node("add", (_K, Node("neg", (_ONE,))))
@@ -381,7 +381,10 @@ def _k(n, role, alphabet):
 def _max(n, role, alphabet):
     if isinstance(n, Node) and role in _VALUE:
         if n.kind == "max":
+            yield "max vs min", Node("min", n.args)
             yield "max vs min", _NORM
+        if n.kind == "min":
+            yield "max vs min", Node("max", n.args)
         if n.kind == "norm_inf" or n == Node("var", ("M",)):
             yield "max vs min", _MAX
 
@@ -482,7 +485,7 @@ def _get(obj, path: tuple):
 
 
 #: Places shown with their parent in a description (``1 - \\epsilon -> 1 + \\epsilon``, not ``-\\epsilon -> \\epsilon``).
-_SMALL = {"num", "var", "neg", "z", "q", "p", "indexed", "max", "norm_inf", "lse"}
+_SMALL = {"num", "var", "neg", "z", "q", "p", "indexed", "max", "min", "norm_inf", "lse"}
 
 
 def _describe(before: object, after: object, path: tuple, place, role: str, shown: set) -> str:

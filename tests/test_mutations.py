@@ -57,8 +57,9 @@ def test_k_against_k_minus_1():
     assert _of(r"= \log K", "K vs K-1") == [read(r"= \log(K - 1)").parts]
 
 
-def test_max_against_the_infinity_norm():
-    assert _of(r"= \max_j z_j", "max vs min") == [read(r"= \|z_{y}\|_{\infty}").parts]
+def test_max_against_min_and_the_infinity_norm():
+    assert _of(r"= \max_j z_j", "max vs min") == [read(r"= \min_j z_j").parts, read(r"= \|z_{y}\|_{\infty}").parts]
+    assert _of(r"= \min_j z_j", "max vs min") == [read(r"= \max_j z_j").parts]
     assert _of(r"= \|z_{y}\|_{\infty}", "max vs min") == [read(r"= \max_j z_j").parts]
 
 
