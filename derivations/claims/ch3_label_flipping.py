@@ -225,10 +225,11 @@ def _general_flips_ok(f: Formulas, facts: list[Fact], key: str) -> tuple[bool, C
     matches sampled uneven flips. Returns the verdict and the counterexample to uniformity (Pr(y = 2|x))."""
     x3 = Logits(3)
     rel = f.corrected.relation()
-    exact = all(sp.simplify(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) == 0 for j in (1, 2, 3))
+    exact = all(sp.simplify(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) == 0
+                and sp.simplify(evaluate(rel.lhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) == 0 for j in (1, 2, 3))
     total = sp.simplify(sum(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) for j in (1, 2, 3)) - 1) == 0
-    facts.append(Fact("symbolic", "general form = the distribution of flips split (r_2, 1 - r_2) among the wrong "
-                                  "classes, class by class, and it sums to 1 (K = 3, symbolic eps and r_2)",
+    facts.append(Fact("symbolic", "general form: both sides = the distribution of flips split (r_2, 1 - r_2) among "
+                                  "the wrong classes, class by class, and it sums to 1 (K = 3, symbolic eps and r_2)",
                       exact and total))
     eps, r = UNEVEN_SAMPLE
     rng, n = rng_for(key), MC_DRAWS
@@ -293,6 +294,9 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     g = Logits()
     required = f.inputs["keep"].rhs(g, FLIP)                      # equation 1: Pr(y = 1|x) = 1 - eps
+    about = sp.simplify(f.inputs["keep"].lhs(g, FLIP) - sampler_probability(g, 1)) == 0
+    facts.append(Fact("symbolic", "equation 1, read: its left side is Pr(y = 1|x), the probability the label is "
+                                  "kept", about))
     flip = _flip_probability_of(f.printed)
     keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
     holds = sp.simplify(keep - required) == 0
@@ -392,6 +396,11 @@ def _check_same_p(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     node = f.printed.relation().rhs                              # p(y_j|x)
     smoothing = lambda x, j: f.inputs["soft_target"].rhs(x, SOFT).subs(INDEX_J, j)   # noqa: E731 chapter 2, eq. 2
+    g0 = Logits()
+    defines = all(sp.simplify(f.inputs["soft_target"].lhs(g0, SOFT).subs(INDEX_J, j) - smoothing(g0, j)) == 0
+                  for j in (1, 2, 3))
+    facts.append(Fact("symbolic", "chapter 2, equation 2, read: its left side p(y_j|x) is the soft target its right "
+                                  "side defines", defines))
     x3 = Logits(3)
     without = [sp.simplify(evaluate(node, x3, UNEVEN, {"j": j}) - smoothing(x3, j)) for j in (1, 2, 3)]
     holds = all(d == 0 for d in without)
@@ -733,13 +742,22 @@ register(Claim(
 
 
 # -- added 13. what that implies at the optimum ----------------------------------------------------------------
+def _logit_at(point_relation, x: Logits, j):
+    """The logit ``z_j`` that the relation ``lhs = rhs`` (both read, class index ``j``) defines."""
+    w = sp.Dummy("w", real=True)
+    lhs = evaluate(point_relation.lhs, x, FLIP, {"j": j}).subs(x.z(j), w)
+    solved = sp.solve(sp.Eq(lhs, evaluate(point_relation.rhs, x, FLIP, {"j": j})), w)
+    if len(solved) != 1:
+        raise ValueError(f"the first relation does not define z_j: {point_relation}")
+    return solved[0]
+
+
 def _at_point(point_relation, x: Logits, expr):
     """``expr`` at the logits the first relation defines (``z_j = ...`` for every class j)."""
     if x.general:
         return expr.replace(lambda a: isinstance(a, sp.Indexed) and a.base == x.base,
-                            lambda a: evaluate(point_relation.rhs, x, FLIP, {"j": a.indices[0]}))
-    return expr.subs({x.z(j): evaluate(point_relation.rhs, x, FLIP, {"j": j}) for j in range(1, x.K + 1)},
-                     simultaneous=True)
+                            lambda a: _logit_at(point_relation, x, a.indices[0]))
+    return expr.subs({x.z(j): _logit_at(point_relation, x, j) for j in range(1, x.K + 1)}, simultaneous=True)
 
 
 def _by_symmetry(expr, x: Logits):
@@ -778,7 +796,7 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
     rng, worst = rng_for("ch3.optimum_noise"), 0.0
     for K, eps in ((2, 0.1), (10, 0.1), (100, 0.3)):
         x = Logits(K)
-        z = np.array([float(evaluate(point.rhs, x, FLIP, {"j": j}).subs(EPS, sp.Rational(str(eps))))
+        z = np.array([float(_logit_at(point, x, j).subs(EPS, sp.Rational(str(eps))))
                       for j in range(1, K + 1)]) + rng.normal()          # any shift of the point
         v = float(flipped_loss_variance(z, 0, eps))
         want = float(evaluate(variance.rhs, x, FLIP).subs(EPS, sp.Rational(str(eps))))
