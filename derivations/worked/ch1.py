@@ -14,7 +14,7 @@ from ..lse_bounds import max_approximation_error
 from ..numeric import cross_entropy, loss_rtol
 from ..reference import mp_cross_entropy, mp_log_sum_exp
 
-__all__ = ["SCALES", "spot_rows", "cross_entropy_vs_mpmath", "others_zero_example", "lse_bounds_spot"]
+__all__ = ["SCALES", "spot_rows", "losses_vs_mpmath", "cross_entropy_vs_mpmath", "others_zero_example", "lse_bounds_spot"]
 
 #: Logit scales of the spot checks: ordinary, large, and far beyond where a naive exp overflows.
 SCALES = (1.0, 1e2, 1e4, 1e300)
@@ -29,23 +29,30 @@ def spot_rows(K: int, budget: int = 20_000, most: int = 8) -> int:
     return max(1, min(most, budget // K))
 
 
-def cross_entropy_vs_mpmath(K: int, seed: int) -> Findings:
-    """``cross_entropy`` at random logits and labels, against mpmath at 50 digits, at every scale of :data:`SCALES`."""
+def losses_vs_mpmath(title: str, K: int, seed: int, loss, reference, detail: str = "") -> Findings:
+    """A library loss ``loss(z, y)`` at random logits and labels against ``reference(row, label)`` (mpmath, 50
+    digits), at every scale of :data:`SCALES`, to :func:`~derivations.numeric.loss_rtol` relative; ``detail``
+    (e.g. ``", eps = 0.1"``) follows K in the heading."""
     rng = np.random.default_rng(seed)
     rtol, tiny = loss_rtol(K), float(np.finfo(float).tiny)
     n = spot_rows(K)
-    out = Findings(f"cross_entropy against mpmath (50 digits), K = {K}, {n} random point(s) per scale, seed {seed}")
+    out = Findings(f"{title} against mpmath (50 digits), K = {K}{detail}, {n} random point(s) per scale, seed {seed}")
     for scale in SCALES:
         z = rng.uniform(-scale, scale, size=(n, K))
         y = rng.integers(0, K, size=n)
-        got = cross_entropy(z, y)
-        ref = np.array([float(mp_cross_entropy(row, int(t))) for row, t in zip(z, y)])
+        got = loss(z, y)
+        ref = np.array([float(reference(row, int(t))) for row, t in zip(z, y)])
         err = np.abs(got - ref)
         ok = bool(np.all(np.isfinite(got)) and np.all(err <= rtol * np.abs(ref) + tiny))
         worst = float(np.max(err / np.maximum(np.abs(ref), tiny)))
         out.add(Finding(f"logits uniform in [-{scale:.0e}, {scale:.0e}]", within(ok, worst, "relative error"),
                         f"tolerance (8 + log2 K) u = {rtol:.1e}", ok))
     return out
+
+
+def cross_entropy_vs_mpmath(K: int, seed: int) -> Findings:
+    """``cross_entropy`` at random logits and labels, against mpmath at 50 digits, at every scale of :data:`SCALES`."""
+    return losses_vs_mpmath("cross_entropy", K, seed, cross_entropy, mp_cross_entropy)
 
 
 def others_zero_example(K: int) -> Findings:

@@ -18,7 +18,7 @@ from ..reference import mp_smoothed_cross_entropy
 from ..regimes import regime, uniform_eps
 from ..smoothing import (alpha_to_eps, eps_to_alpha, smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap,
                          smoothed_targets)
-from .ch1 import SCALES, spot_rows
+from .ch1 import SCALES, losses_vs_mpmath, spot_rows
 
 __all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example"]
 
@@ -74,22 +74,8 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
 
 def smoothed_vs_mpmath(K: int, eps: float, seed: int) -> Findings:
     """``smoothed_cross_entropy`` against :func:`~derivations.reference.mp_smoothed_cross_entropy` (50 digits)."""
-    rng = np.random.default_rng(seed)
-    rtol, tiny = loss_rtol(K), float(np.finfo(float).tiny)
-    n = spot_rows(K)
-    out = Findings(f"smoothed_cross_entropy against mpmath (50 digits), K = {K}, eps = {eps:g}, "
-                   f"{n} random point(s) per scale, seed {seed}")
-    for scale in SCALES:
-        z = rng.uniform(-scale, scale, size=(n, K))
-        y = rng.integers(0, K, size=n)
-        got = smoothed_cross_entropy(z, y, eps)
-        ref = np.array([float(mp_smoothed_cross_entropy(row, int(t), eps)) for row, t in zip(z, y)])
-        err = np.abs(got - ref)
-        ok = bool(np.all(np.isfinite(got)) and np.all(err <= rtol * np.abs(ref) + tiny))
-        worst = float(np.max(err / np.maximum(np.abs(ref), tiny)))
-        out.add(Finding(f"logits uniform in [-{scale:.0e}, {scale:.0e}]", within(ok, worst, "relative error"),
-                        f"tolerance (8 + log2 K) u = {rtol:.1e}", ok))
-    return out
+    return losses_vs_mpmath("smoothed_cross_entropy", K, seed, lambda z, y: smoothed_cross_entropy(z, y, eps),
+                            lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=f", eps = {eps:g}")
 
 
 def optimum_table(K: int, eps: float) -> str:
