@@ -6,13 +6,18 @@ Numeric API (NumPy, stable, validated)::
     >>> round(float(log_sum_exp([0.0, 0.0])), 6)
     0.693147
 
-The symbolic forms live in :mod:`derivations.symbolic`; the note's claims, each
-with the checks that compute its verdict, in :mod:`derivations.registry`.
+The symbolic forms live in :mod:`derivations.symbolic`. The note's claims are
+data: :mod:`derivations.registry` holds the types and computes verdicts (the
+mechanism), :mod:`derivations.checks` the check toolkit, and the chapters of
+:mod:`derivations.catalogue` register into the registry when this package is
+imported (the catalogue).
 """
 from . import flipping as _flipping
 from . import smoothing as _smoothing
-from .flipping import *  # noqa: F401,F403  (names listed in flipping.__all__)
+from .flipping import *  # noqa: F403  (names listed in flipping.__all__)
 from .numeric import cross_entropy, log_softmax, log_sum_exp, softmax
-from .smoothing import *  # noqa: F401,F403  (names listed in smoothing.__all__)
+from .smoothing import *  # noqa: F403  (names listed in smoothing.__all__)
 
 __all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", *_smoothing.__all__, *_flipping.__all__]
+
+from . import catalogue as _catalogue  # noqa: F401  (registers every chapter's claims, in note order)

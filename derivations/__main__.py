@@ -5,6 +5,7 @@ Exit status 0 when every claim's evidence supports its verdict, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .report import as_json, as_rows, collect, describe_schema, format_table
@@ -26,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--chapter", type=int, default=None, help="only this chapter's claims")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes that compute the claims (default: one per core)")
     args = parser.parse_args(argv)
-    rows = as_rows(collect(args.chapter))
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    rows = as_rows(collect(args.chapter, args.jobs))
     if not rows:
         print(f"no claims for chapter {args.chapter}", file=sys.stderr)
         return 2

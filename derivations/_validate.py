@@ -54,8 +54,13 @@ def as_logits(logits, axis: int = -1, name: str = "logits") -> np.ndarray:
     return z
 
 
-def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...]) -> np.ndarray:
-    """Return integer class labels in ``[0, num_classes)`` with shape ``batch_shape``.
+def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Return integer class labels in ``[0, num_classes)`` with shape ``batch_shape`` (any, if ``None``).
+
+    The common case (an integer array of the right shape, in range) costs one
+    ``min`` and one ``max`` and no temporary of the labels' size, so the numeric
+    functions call this on every batch; anything else is examined in full, for
+    a message that names the first offending label.
 
     >>> as_labels([0, 2], 3, (2,))
     array([0, 2])
@@ -65,6 +70,10 @@ def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...]) -> np.ndar
     ValueError: labels must lie in [0, 3); found 3 at index (1,)
     """
     y = np.asarray(labels)
+    shape = y.shape if batch_shape is None else tuple(batch_shape)
+    if (y.dtype.kind in "iu" and y.shape == shape
+            and (y.size == 0 or (int(y.min()) >= 0 and int(y.max()) < num_classes))):
+        return y.astype(np.intp, copy=False)
     if y.dtype.kind not in "iu":
         if y.dtype.kind != "f":
             raise ValueError(f"labels must be integers; got dtype {y.dtype}")
@@ -73,9 +82,9 @@ def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...]) -> np.ndar
             idx = _first_bad(bad)
             raise ValueError(f"labels must be integers; found {float(y[idx])} at index {idx}")
         raise ValueError(f"labels must have an integer dtype; got {y.dtype} (cast with .astype(int))")
-    if y.shape != tuple(batch_shape):
+    if y.shape != shape:
         raise ValueError(
-            f"labels must have shape {tuple(batch_shape)} (the logits' shape without the class axis); got {y.shape}"
+            f"labels must have shape {shape} (the logits' shape without the class axis); got {y.shape}"
         )
     out = (y < 0) | (y >= num_classes)
     if out.any():

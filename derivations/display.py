@@ -2,14 +2,27 @@
 
 Everything shown is computed by running the claim's checks; a claim whose
 evidence does not support its verdict raises ``AssertionError``, so the
-notebook cell (and nbval) fails. Numeric error sizes are left out of the view
-on purpose (they depend on the CPU's libm); ``python -m derivations`` prints them.
+notebook cell (and nbval) fails. Each claim's remark is set as a paragraph of
+prose under its verdict, where the reader reads. Numeric error sizes are left
+out of the view on purpose (they depend on the CPU's libm);
+``python -m derivations`` prints them.
+
+A chapter's notebook ends with :func:`chapter_verdicts`, which fails unless
+every claim of the chapter was shown above it.
 """
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Mapping
+
 from .registry import Outcome, Verdict, claims, run
 
-__all__ = ["show", "ClaimView", "VerdictTable", "verdict_table", "ErrataView", "errata"]
+__all__ = ["show", "ClaimView", "chapter_verdicts", "VerdictTable", "verdict_table", "ErrataView", "errata",
+           "MathView"]
+
+#: Width of the plain-text view's prose (the remark), in characters.
+TEXT_WIDTH = 100
+
 
 def _is_prose(s: str) -> bool:
     """A quotation of the note's running text (its mathematics between ``$``), not a formula."""
@@ -49,6 +62,8 @@ class ClaimView:
                math(c.printed), "", f"Verdict: {bold(_MARK[o.verdict])}"]
         if o.verdict is Verdict.HOLDS_UNDER:
             out.append(f"Assumption: {c.assumption}")
+        if c.remark:                                  # the referee's explanation, as a paragraph of prose
+            out += ["", c.remark if md else textwrap.fill(c.remark, TEXT_WIDTH)]
         if o.verdict is not Verdict.HOLDS and c.corrected:
             out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", math(c.corrected)]
         if e.counterexample is not None:
@@ -57,8 +72,6 @@ class ClaimView:
         out += ["", "Checks:"]
         for f in e.facts:
             out.append(f"{'-' if md else ' '} {'ok' if f.ok else 'FAILED'} [{f.kind}] {f.text}")
-        if c.remark:
-            out += ["", f"Remark: {c.remark}"]
         return out
 
     def _repr_markdown_(self) -> str:
@@ -68,8 +81,14 @@ class ClaimView:
         return "\n".join(self._lines(md=False))
 
 
+#: The views :func:`show` returned in this process (this notebook's kernel), by claim id.
+SHOWN: dict[str, ClaimView] = {}
+
+
 def show(claim_id: str) -> ClaimView:
     """Run the claim's checks and return its view; ``AssertionError`` if unsound.
+
+    The view is kept in :data:`SHOWN` for :func:`chapter_verdicts`.
 
     >>> v = show("ch1.loss_lse")
     >>> v.verdict.value
@@ -77,7 +96,35 @@ def show(claim_id: str) -> ClaimView:
     """
     o = run(claim_id)
     assert o.ok, f"{claim_id}: the evidence does not support the verdict: {o.problems}"
-    return ClaimView(o)
+    SHOWN[claim_id] = ClaimView(o)
+    return SHOWN[claim_id]
+
+
+def chapter_verdicts(chapter: int, shown: Mapping[str, ClaimView] | None = None) -> VerdictTable:
+    """The verdicts of every claim of ``chapter``, as shown: the last cell of each chapter's notebook.
+
+    ``shown`` maps claim ids to their views, by default every view :func:`show`
+    returned in this kernel (:data:`SHOWN`). Every claim the registry holds for
+    the chapter must be among them, so a notebook that leaves a claim out fails;
+    ``AssertionError`` names each one missing. Nothing is computed again.
+
+    >>> views = {c.id: show(c.id) for c in claims(1) if c.id not in ("ch1.softmax", "ch1.lse_bounds")}
+    >>> chapter_verdicts(1, views)
+    Traceback (most recent call last):
+    ...
+    AssertionError: chapter 1: 2 claims of the registry are not shown: ch1.softmax, ch1.lse_bounds (show each with show(id) beside the text it checks)
+    >>> views.update({c: show(c) for c in ("ch1.softmax", "ch1.lse_bounds")})
+    >>> chapter_verdicts(1, views).rows()[0][0]
+    'ch1.softmax'
+    """
+    shown = SHOWN if shown is None else shown
+    expected = claims(chapter)
+    missing = [c.id for c in expected if c.id not in shown]
+    if missing:
+        raise AssertionError(f"chapter {chapter}: {len(missing)} claim{'s' if len(missing) > 1 else ''} of the "
+                             f"registry {'are' if len(missing) > 1 else 'is'} not shown: {', '.join(missing)} "
+                             "(show each with show(id) beside the text it checks)")
+    return VerdictTable([shown[c.id].outcome for c in expected])
 
 
 class VerdictTable:
@@ -150,3 +197,26 @@ def errata() -> ErrataView:
     bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
     assert not bad, f"unsound claims: {bad}"
     return ErrataView(outcomes)
+
+
+class MathView:
+    r"""Formulas a worked example derived (with SymPy), one per line: LaTeX for people, plain text for nbval.
+
+    ``rows`` are ``(latex, text)`` pairs, each the same formula twice.
+
+    >>> MathView((r"\sum_j p_j = 1", "sum_j p_j = 1"))
+    sum_j p_j = 1
+    >>> print(MathView(("a = 1", "a = 1"), ("b = 2", "b = 2"))._repr_latex_())
+    $$\begin{gathered}a = 1 \\ b = 2\end{gathered}$$
+    """
+
+    def __init__(self, *rows: tuple[str, str]):
+        self.rows = rows
+
+    def _repr_latex_(self) -> str:
+        if len(self.rows) == 1:
+            return rf"$\displaystyle {self.rows[0][0]}$"
+        return r"$$\begin{gathered}" + r" \\ ".join(latex for latex, _ in self.rows) + r"\end{gathered}$$"
+
+    def __repr__(self) -> str:
+        return "\n".join(text for _, text in self.rows)

@@ -18,7 +18,6 @@ Labels are 0-based integers here, as in the rest of the numeric API.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import numeric as _num
@@ -33,18 +32,6 @@ __all__ = ["flip_labels", "flipped_losses", "flipped_loss_variance", "flipped_gr
 BLOCK = 1 << 16
 
 
-def _labels_in_range(labels, K: int) -> np.ndarray:
-    """Integer labels in ``[0, K)`` as a contiguous ``intp`` array; errors as :func:`as_labels`.
-
-    The common case (integer dtype, in range) is checked with one ``min`` and one
-    ``max``; anything else goes through :func:`as_labels` for its error message.
-    """
-    y = np.asarray(labels)
-    if y.dtype.kind in "iu" and (y.size == 0 or (int(y.min()) >= 0 and int(y.max()) < K)):
-        return np.asarray(y, dtype=np.intp, order="C")
-    return np.asarray(as_labels(y, K, y.shape), order="C")
-
-
 def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) -> np.ndarray:
     """Flip each label with probability ``eps`` to a uniformly chosen *other* class.
 
@@ -57,6 +44,9 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     ``Pr(kept) = 1 - eps`` and ``Pr(each other class) = eps / (K - 1)``.
     The same generator state gives the same flips; ``labels.size`` uniforms
     are drawn whatever ``eps``. Returns ``intp`` labels.
+
+    Checked by: ch3.keep_probability, ch3.flip_probability, ch3.incorrect_class, ch3.flip_one_minus_eps,
+        ch3.same_p, ch3.flip_distribution
 
     >>> import numpy as np
     >>> y = np.zeros(100_000, dtype=int)
@@ -77,7 +67,7 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); "
                         f"got {type(rng).__name__} {rng!r}")
-    y = _labels_in_range(labels, K)
+    y = np.asarray(as_labels(labels, K), order="C")
     if eps == 0.0:
         rng.random(y.shape)                 # consume the same draws as for any other eps
         return y.copy()
@@ -105,6 +95,8 @@ def flipped_losses(logits, label: int, eps: float, n: int, rng: np.random.Genera
 
     The K possible losses ``-log softmax(z)`` are computed once; each flip picks
     one, so the cost is ``O(K + n)`` (not ``n K``).
+
+    Checked by: ch3.expected_loss, ch3.loss_variance
 
     >>> import numpy as np
     >>> flipped_losses([0.0, 0.0, 0.0], 0, 0.5, 4, np.random.default_rng(0)).round(6).tolist()   # all log 3
@@ -137,6 +129,8 @@ def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
     which cannot go negative. ``logits`` has shape ``(..., K)``, ``labels``
     shape ``(...)``; returns shape ``(...)``.
 
+    Checked by: ch3.loss_variance, ch3.expected_loss, ch3.optimum_noise
+
     >>> import numpy as np
     >>> round(float(flipped_loss_variance([0.0, 0.0, 0.0], 0, 0.2)), 12)   # every label costs log 3
     0.0
@@ -157,6 +151,8 @@ def flipped_gradient_covariance(logits, labels, eps: float) -> np.ndarray:
     shape and are validated). Its trace is ``1 - sum_j p_j**2``. Returns shape
     ``(..., K, K)``.
 
+    Checked by: ch3.gradient_covariance
+
     >>> import numpy as np
     >>> C = flipped_gradient_covariance([[1.0, 2.0, 3.0]], [0], 0.3)
     >>> np.round(C[0], 3)
@@ -176,6 +172,9 @@ def flipped_gradient_total_variance(num_classes, eps) -> float:
     The trace of :func:`flipped_gradient_covariance`, without forming the K x K
     matrix. It is 0 exactly when the flip is deterministic: ``eps = 0``, or
     ``eps = 1`` with ``K = 2`` (a swap).
+
+    Used in: chapter 3 (against the trace of :func:`flipped_gradient_covariance`; the figure of the noise at the
+        optimum)
 
     >>> round(flipped_gradient_total_variance(3, 0.3), 3)       # 1 - 0.7**2 - 2 * 0.15**2
     0.465

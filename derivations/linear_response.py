@@ -38,6 +38,8 @@ __all__ = ["step_size", "soft_gap_path", "free_logit_spread", "Spread", "softmax
 def step_size(t: int, lr: float, lr_decay: float | None) -> float:
     """``lr / (1 + t / lr_decay)``, or ``lr`` when ``lr_decay`` is ``None`` (as the training loop).
 
+    Used in: chapter 4 (the step of :func:`soft_gap_path` and of the training loops)
+
     >>> step_size(200, 0.25, 200.0)
     0.125
     """
@@ -60,6 +62,8 @@ def soft_gap_path(K: int, eps: float, steps: int, lr: float, lr_decay: float | N
     moves the gap by ``-lr_t ((q_1 - q_j) - (p_1 - p_j))`` (chapter 2's gradient);
     this is that one-dimensional recursion, written independently of the training code.
 
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum
+
     >>> float(soft_gap_path(3, 0.5, 0, 1.0)[0])
     0.0
     >>> round(float(soft_gap_path(4, 0.1, 20000, 1.0)[-1]), 6)   # chapter 2: log((1 - eps)(K - 1)/eps) = log 27
@@ -77,24 +81,35 @@ def soft_gap_path(K: int, eps: float, steps: int, lr: float, lr_decay: float | N
     return out
 
 
-def free_logit_spread(K: int, eps: float, steps: int, lr: float, lr_decay: float | None = None):
+def free_logit_spread(K: int, eps: float, steps: int, lr: float, lr_decay: float | None = None,
+                      noise: float | None = None):
     """Predicted standard deviation, over the flips, of one free-logit example trained on fresh flips.
 
     Returns ``(sd_gap, sd_p_true, gap)``: the standard deviation of the final
     logit gap and of the final predicted probability of the true class, to
     first order around soft-label training, and (b)'s final gap. Linear response
     in the gap direction ``u = e_1 - mean_{j != 1} e_j``: its variance obeys
-    ``v_{t+1} = (1 - lr_t K q_1 q_j)^2 v_t + lr_t^2 K p_1 p_j K/(K-1)``, and
-    ``d q_1 = q_1 (1 - q_1) d(gap)``.
+    ``v_{t+1} = (1 - lr_t K q_1 q_j)^2 v_t + lr_t^2 s``, and
+    ``d q_1 = q_1 (1 - q_1) d(gap)``. ``s = u^T C u`` is the variance of one flip's
+    noise along the gap, ``C`` the covariance of the flipped one-hot label;
+    ``noise`` gives it (e.g. from a covariance read from the note's notation),
+    by default chapter 3's ``C = diag(p) - p p^T``, for which ``s = K p_1 p_j K/(K-1)``.
+
+    Checked by: ch4.fresh_same_point, ch4.once_memorises
 
     >>> sd_gap, sd_p, gap = free_logit_spread(10, 0.0, 100, 0.25)     # eps = 0: no noise at all
     >>> sd_gap, sd_p
     (0.0, 0.0)
+    >>> free_logit_spread(4, 0.1, 100, 0.25, noise=4 * 0.16)[0] / free_logit_spread(4, 0.1, 100, 0.25)[0]
+    2.0
     """
     K = as_num_classes(K)
     e = as_probability(eps)
     on, off = target_levels(K, e)
-    noise = K * on * off * K / (K - 1)
+    if noise is None:
+        noise = K * on * off * K / (K - 1)
+    elif not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a variance (finite, >= 0); got {noise!r}")
     v, d = 0.0, 0.0
     for t in range(int(steps)):
         q1, qj = _probs_of_gap(d, K)
@@ -151,6 +166,8 @@ def softmax_regression_spread(X, y, num_classes: int, eps: float, path: np.ndarr
     ``v_T = grad s(W_T)``, ``v_t = v_{t+1} - lr_t H_t v_{t+1}`` (a Hessian-vector
     product of the mean loss at ``W_t``); the coefficient of example ``i``'s
     noise at step ``t`` is ``a_{t,i} = lr_t x_i^T v_{t+1} / N``.
+
+    Checked by: ch4.regression_same_point
     """
     K = as_num_classes(num_classes)
     e = as_probability(eps)

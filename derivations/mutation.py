@@ -70,6 +70,7 @@ A check that ignores its formula lets every mutant survive:
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -82,7 +83,8 @@ from enum import Enum
 import sympy as sp
 
 from .notation import Node, Reading, Relation
-from .registry import Claim, Formulas, outcome_of, run
+from .parallel import in_processes
+from .registry import Claim, Formulas, outcome_of, run, run_all
 
 __all__ = ["KINDS", "Status", "Mutant", "Trial", "ClaimReport", "variants", "mutants", "kill", "report",
            "format_report", "latex", "main"]
@@ -597,7 +599,7 @@ def kill(claim: Claim, mutant: Mutant, timeout: float | None = None) -> tuple[St
             outcome = outcome_of(claim, claim.check(mutant.formulas))
     except _Timeout:
         return Status.INVALID, f"timed out after {timeout:g} s"
-    except Exception as e:                                       # noqa: BLE001  (an unevaluable mutant)
+    except Exception as e:
         text = str(e).splitlines()[0] if str(e) else ""
         return Status.INVALID, f"{type(e).__name__}: {text[:160]}"
     said = [f"verdict {normal.value} -> {outcome.verdict.value}"] if outcome.verdict is not normal else []
@@ -642,30 +644,44 @@ class ClaimReport:
 
 
 def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool = True,
-           timeout: float | None = None, progress: Callable[[Claim, Trial], None] | None = None) -> list[ClaimReport]:
-    """Run the mutants of each claim: up to the first kill (``stop_at_kill``), at most ``limit`` each.
+           timeout: float | None = None, progress: Callable[[Claim, Trial], None] | None = None,
+           jobs: int = 1) -> list[ClaimReport]:
+    """Run the mutants of each claim: up to the first kill (``stop_at_kill``), at most ``limit`` each, the claims
+    shared among ``jobs`` processes (:func:`derivations.parallel.in_processes`; ``progress`` needs ``jobs=1``).
 
     A claim whose normal run is unsound gets no trials (every mutant would be
     "killed" by the unsoundness already there) and counts as a defect.
     """
+    claims = list(claims)
+    if jobs > 1:
+        run_all(claims, jobs)                     # the normal runs first: forked workers inherit them
+        done = dict(in_processes(lambda c: _trials(c, limit, stop_at_kill, timeout), claims, jobs))
+    else:
+        done = {c: _trials(c, limit, stop_at_kill, timeout, progress) for c in claims}
     out = []
     for claim in claims:
-        start = time.perf_counter()
-        ms = mutants(claim)
-        rep = ClaimReport(claim, run(claim).ok, len(ms))
-        if rep.sound:
-            for m in ms[:limit]:
-                t0 = time.perf_counter()
-                status, why = kill(claim, m, timeout)
-                trial = Trial(m, status, why, time.perf_counter() - t0)
-                rep.trials.append(trial)
-                if progress is not None:
-                    progress(claim, trial)
-                if stop_at_kill and status is Status.KILLED:
-                    break
-        rep.seconds = time.perf_counter() - start
-        out.append(rep)
+        sound, generated, trials, seconds = done[claim]
+        ms = mutants(claim) if trials else []
+        out.append(ClaimReport(claim, sound, generated, [Trial(ms[i], st, why, sec) for i, st, why, sec in trials],
+                               seconds))
     return out
+
+
+def _trials(claim: Claim, limit, stop_at_kill, timeout, progress=None) -> tuple:
+    """One claim's mutant runs, as plain values that pickle: ``(sound, generated, [(index, status, reason,
+    seconds)], seconds)``."""
+    start = time.perf_counter()
+    ms = mutants(claim)
+    sound, trials = run(claim).ok, []
+    for i, m in enumerate(ms[:limit] if sound else []):
+        t0 = time.perf_counter()
+        status, why = kill(claim, m, timeout)
+        trials.append((i, status, why, time.perf_counter() - t0))
+        if progress is not None:
+            progress(claim, Trial(m, status, why, trials[-1][3]))
+        if stop_at_kill and status is Status.KILLED:
+            break
+    return sound, len(ms), trials, time.perf_counter() - start
 
 
 def format_report(reports: list[ClaimReport], survivors: bool = True) -> str:
@@ -700,7 +716,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most this many mutants per claim")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant before it counts as "
                                                                        "invalid (default 300; 0: none)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print every mutant as it is run")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every mutant as it is run (one process)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes sharing the claims (default: one per core)")
     args = parser.parse_args(argv)
     chosen = [get(i) for i in args.claim] if args.claim else claims(args.chapter)
 
@@ -708,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {claim.id}  {t.status.value:<8} {t.seconds:6.2f}s  [{t.mutant.kind}] {t.mutant.description}"
               f"  -- {t.reason}", file=sys.stderr, flush=True)
     reports = report(chosen, limit=args.limit, stop_at_kill=not args.all, timeout=args.timeout or None,
-                     progress=show if args.verbose else None)
+                     progress=show if args.verbose else None, jobs=1 if args.verbose else max(1, args.jobs))
     print(format_report(reports))
     return 1 if any(r.defect for r in reports) else 0
 

@@ -40,7 +40,7 @@ import sympy as sp
 from .symbolic import Logits, cross_entropy, log_sum_exp, smoothed_target, softmax
 
 __all__ = ["ParseError", "Node", "Relation", "Reading", "Vector", "Context", "HARD", "SOFT", "ANY_TARGET", "TARGET",
-           "EPS", "read", "read_text", "evaluate", "distribution_constraint", "INDEX_J"]
+           "EPS", "read", "read_text", "evaluate", "distribution_constraint", "INDEX_J", "sup_norm"]
 
 #: The note's smoothing parameter, as a SymPy symbol shared by every chapter.
 EPS = sp.Symbol("epsilon", positive=True)
@@ -625,7 +625,12 @@ def _index(node: Node, x: Logits, ctx: Context, bind: dict):
     return evaluate(node, x, ctx, bind)
 
 
-def _sup_norm(x: Logits):
+def sup_norm(x: Logits):
+    """``||z||_inf = max_j |z_j|`` for concrete K; the symbol ``M`` for a general K (no closed form).
+
+    >>> sup_norm(Logits(2))
+    Max(Abs(z_1), Abs(z_2))
+    """
     if x.general:
         return sp.Symbol("M")                                 # not expressible for a symbolic K
     return sp.Max(*[sp.Abs(x.z(j)) for j in range(1, x.K + 1)])
@@ -640,7 +645,9 @@ def _extremum(node: Node, x: Logits, ctx: "Context", bind: dict):
     if name is None:
         raise ParseError(f"{node.kind} is read over a class index, as in \\max_j")
     values = [evaluate(body, x, ctx, {**bind, name: j}) for j in range(1, x.K + 1)]
-    return (sp.Max if node.kind == "max" else sp.Min)(*values)
+    # unevaluated: SymPy's pairwise comparison of K arguments is quadratic and slow for K = 50, and
+    # substituting values (subs, lambdify) evaluates it anyway
+    return (sp.Max if node.kind == "max" else sp.Min)(*values, evaluate=False)
 
 
 def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
@@ -659,7 +666,7 @@ def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
         if name == "epsilon":
             return ctx.symbols.get("epsilon", EPS)
         if name == "M":
-            return _sup_norm(x)
+            return sup_norm(x)
         if name in ctx.symbols:
             return ctx.symbols[name]
         if name in ("j", "k", "l", "i", "a", "b"):
@@ -727,7 +734,7 @@ def evaluate(node: Node, x: Logits, ctx: Context, bind: dict | None = None):
     if k in ("max", "min"):
         return _extremum(node, x, ctx, bind)
     if k == "norm_inf":
-        return _sup_norm(x)
+        return sup_norm(x)
     if k == "tuple":
         return Vector(node, x, ctx, tuple(bind.items()))
     if k == "dots":                                           # A + \dots + B: A + sum_{j=2}^K B[K -> j]

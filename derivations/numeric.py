@@ -98,6 +98,8 @@ def _row_sums(w: np.ndarray) -> np.ndarray:
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     """``log(sum_j exp(z_j))`` along ``axis``, stable for every finite input.
 
+    Used in: chapter 1 (through :func:`derivations.lse_bounds.max_approximation_error`)
+
     >>> import numpy as np
     >>> float(log_sum_exp([0.0, 0.0]))          # log 2
     0.6931471805599453
@@ -113,6 +115,8 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """``z_i - LSE(z)`` along ``axis``: the log-probabilities of the softmax.
+
+    Checked by: ch2.gradient, ch2.entropy_kl, ch3.expected_loss, ch3.loss_variance
 
     >>> import numpy as np
     >>> np.round(log_softmax([0.0, np.log(3.0)]), 6)
@@ -131,6 +135,8 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     5x faster at K = 1000, for the inner loop of training, where the
     probabilities enter a gradient step, not a reported value.
 
+    Checked by: ch1.softmax, ch1.normalisation, ch2.hessian
+
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
     >>> float(softmax([1000.0, 0.0])[0])         # no overflow
@@ -148,6 +154,8 @@ def cross_entropy(logits, labels) -> np.ndarray:
 
     ``logits`` has shape ``(..., K)`` (last axis = classes) and ``labels`` has
     shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``.
+
+    Checked by: ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero, ch1.loss_approx_max
 
     >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668
@@ -173,6 +181,8 @@ def loss_rtol(num_classes: int, dtype=np.float64) -> float:
     error stays below ``6 u`` for K up to 100,000 and every eps (the tests check
     the bound). Results below the smallest normal number lose relative accuracy
     (subnormals); compare them with an absolute ``np.finfo(dtype).tiny``.
+
+    Used in: chapters 1-3 (the tolerance of every spot check against mpmath)
 
     >>> round(loss_rtol(1024) / 2.0 ** -53, 6)
     18.0

@@ -16,6 +16,8 @@ __all__ = ["mp_log_sum_exp", "mp_softmax", "mp_cross_entropy", "mp_label_losses"
 def mp_log_sum_exp(z: Sequence[float], dps: int = 50) -> mpmath.mpf:
     """``log(sum exp(z_j))`` at ``dps`` digits (mpmath has no overflow).
 
+    Used in: chapter 1 (the bounds of LSE - max at random logits)
+
     >>> float(mp_log_sum_exp([1e300, 1e300]))
     1e+300
     """
@@ -25,6 +27,8 @@ def mp_log_sum_exp(z: Sequence[float], dps: int = 50) -> mpmath.mpf:
 
 def mp_softmax(z: Sequence[float], dps: int = 50) -> list:
     """Softmax probabilities at ``dps`` digits.
+
+    Used in: the tests (tests/test_numeric.py)
 
     >>> [float(p) for p in mp_softmax([0.0, 0.0])]
     [0.5, 0.5]
@@ -39,6 +43,8 @@ def mp_cross_entropy(z: Sequence[float], label: int, dps: int = 50) -> mpmath.mp
 
     Written without the subtraction ``LSE - z_label``, which would cancel
     when the label's logit dominates (the loss can be far below 10**-dps).
+
+    Used in: chapter 1 (cross_entropy against mpmath at the reader's K)
 
     >>> float(mp_cross_entropy([0.0, 0.0], 0))
     0.6931471805599453
@@ -59,6 +65,8 @@ def mp_label_losses(z: Sequence[float], dps: int = 50) -> list:
     loss far below ``10**-dps`` (the label's logit dominating) keeps its relative
     accuracy. Computing ``LSE(z) - z_j`` as a difference would lose it.
 
+    Used in: chapter 2 (through :func:`mp_smoothed_cross_entropy`)
+
     >>> [float(v) for v in mp_label_losses([0.0, -200.0])]     # exp(-200), then 200 + exp(-200)
     [1.3838965267367376e-87, 200.0]
     """
@@ -77,6 +85,8 @@ def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float, conven
     ``convention="note"``: ``p = 1 - eps`` on the label and ``eps/(K-1)`` elsewhere;
     ``"uniform"``: ``(1 - eps) onehot + eps/K``. Written from the definition with the
     losses of :func:`mp_label_losses`, independent of the library's closed form.
+
+    Used in: chapter 2 (smoothed_cross_entropy against mpmath at the reader's K and eps)
 
     >>> float(mp_smoothed_cross_entropy([0.0, 0.0, 0.0], 1, 0.3))          # log 3
     1.0986122886681098

@@ -49,6 +49,8 @@ _MEANING = {
 def uniform_eps(K) -> float:
     """``(K-1)/K``: the eps of the uniform target.
 
+    Used in: chapters 2-4 (through :func:`regime`; the eps values of chapter 2's optimum table)
+
     >>> uniform_eps(4)
     0.75
     """
@@ -61,6 +63,8 @@ def is_uniform(K, eps) -> bool:
 
     A reader types ``EPS=0.6666666666666666`` for ``K = 3``; it counts as ``2/3``.
 
+    Used in: chapters 2-4 (through :func:`regime`)
+
     >>> is_uniform(3, 0.6666666666666666), is_uniform(3, 0.66)
     (True, False)
     """
@@ -68,7 +72,10 @@ def is_uniform(K, eps) -> bool:
 
 
 def regime(K, eps) -> str:
-    """The name of the regime of ``(K, eps)``, one of :data:`REGIMES`."""
+    """The name of the regime of ``(K, eps)``, one of :data:`REGIMES`.
+
+    Used in: chapters 2 and 4 (the optimum table; which findings are asserted)
+    """
     e = as_probability(eps)
     if e == 0.0:
         return "hard"
@@ -80,7 +87,10 @@ def regime(K, eps) -> str:
 
 
 def describe(K, eps) -> str:
-    """One paragraph: the values, and what their regime (and ``K = 2``) means."""
+    """One paragraph: the values, and what their regime (and ``K = 2``) means.
+
+    Used in: chapters 2-4 (what the reader's K and eps mean)
+    """
     K, e = as_num_classes(K), as_probability(eps)
     out = f"K = {K}, eps = {e:g}: {_MEANING[regime(K, e)]}"
     if K == 2:

@@ -9,6 +9,10 @@ a claim whose symbolic and numeric findings disagree, an erratum without a
 counterexample, or a correction that does not check out is a failure of the
 companion, reported by tests, notebooks and ``python -m derivations`` alike.
 
+This module is the mechanism: the types, :data:`REGISTRY` and the verdicts.
+The claims themselves are the catalogue, :mod:`derivations.catalogue`, whose
+chapter modules call :func:`register` (``import derivations`` loads them).
+
 >>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
 ...           check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
 >>> run(c).verdict
@@ -17,11 +21,15 @@ companion, reported by tests, notebooks and ``python -m derivations`` alike.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import Literal, get_args
+
+from . import results
+from .parallel import in_processes
 
 __all__ = [
     "Verdict",
@@ -38,6 +46,7 @@ __all__ = [
     "claims",
     "get",
     "run",
+    "run_all",
     "verdict_of",
     "problems_of",
     "outcome_of",
@@ -151,6 +160,7 @@ class Evidence:
     corrected_ok: bool | None = None
     facts: list[Fact] = field(default_factory=list)
     counterexample: Counterexample | None = None
+    seconds: float | None = None        # how long the check took (set by check_claim)
 
 
 @dataclass(frozen=True)
@@ -306,16 +316,12 @@ def register(claim: Claim) -> Claim:
 
 def claims(chapter: int | None = None) -> list[Claim]:
     """All registered claims in note order (chapter, then order), optionally one chapter's."""
-    from . import claims as _load  # noqa: F401  (importing registers every chapter)
-
     out = [c for c in REGISTRY.values() if chapter is None or c.chapter == chapter]
     return sorted(out, key=lambda c: (c.chapter, c.order))
 
 
 def get(claim_id: str) -> Claim:
     """The claim with this id; ``KeyError`` lists the known ids."""
-    from . import claims as _load  # noqa: F401
-
     try:
         return REGISTRY[claim_id]
     except KeyError:
@@ -323,8 +329,41 @@ def get(claim_id: str) -> Claim:
 
 
 def run(claim: Claim | str) -> Outcome:
-    """Run a claim's checks and compute its verdict (once per process: checks are seeded)."""
-    return _run(get(claim) if isinstance(claim, str) else claim)
+    """Run a claim's checks and compute its verdict: once per process (checks are seeded), and once per
+    run when :mod:`derivations.results` shares evidence between processes."""
+    c = get(claim) if isinstance(claim, str) else claim
+    if c not in _OUTCOMES:
+        shared = REGISTRY.get(c.id) is c                # a registered claim, not an ad-hoc one of the same id
+        stored = results.load(c.id) if shared else None
+        if stored is not None:
+            _OUTCOMES[c] = outcome_of(c, stored)
+        else:
+            _OUTCOMES[c] = out = check_claim(c)
+            if shared and out.evidence is not _UNREAD:
+                results.save(c.id, out.evidence)
+    return _OUTCOMES[c]
+
+
+def run_all(cs: list[Claim], jobs: int = 1) -> list[Outcome]:
+    """:func:`run` for every claim of ``cs``, computing those not yet known in ``jobs`` processes
+    (:func:`derivations.parallel.in_processes`).
+
+    >>> [o.verdict.value for o in run_all([get("ch1.one_hot")], jobs=2)]
+    ['holds']
+    """
+    todo = [c for c in cs if c not in _OUTCOMES and REGISTRY.get(c.id) is c and results.load(c.id) is None]
+    if jobs > 1 and len(todo) > 1:
+        for c, evidence in in_processes(_evidence, todo, jobs):
+            if evidence is not None:
+                _OUTCOMES[c] = outcome_of(c, evidence)
+                results.save(c.id, evidence)
+    return [run(c) for c in cs]
+
+
+def _evidence(c: Claim) -> Evidence | None:
+    """The claim's evidence, or ``None`` if its check raised (then :func:`run` recomputes it and reports why)."""
+    out = check_claim(c)
+    return None if out.evidence is _UNREAD else out.evidence
 
 
 @lru_cache(maxsize=None)
@@ -335,9 +374,10 @@ def _formulas(c: Claim) -> Formulas:
                     {name: read_text(latex) for name, latex in c.inputs.items()})
 
 
-@lru_cache(maxsize=None)
-def _run(c: Claim) -> Outcome:
-    return check_claim(c)
+#: Outcomes computed (or loaded) in this process, by claim.
+_OUTCOMES: dict[Claim, Outcome] = {}
+#: The evidence of a check that raised: never stored.
+_UNREAD = Evidence(holds=False)
 
 
 def check_claim(c: Claim, formulas: Formulas | None = None) -> Outcome:
@@ -346,10 +386,12 @@ def check_claim(c: Claim, formulas: Formulas | None = None) -> Outcome:
     An exception (an unreadable formula, a check that breaks) becomes a failed
     outcome naming the claim, as for any other problem.
     """
+    start = time.perf_counter()
     try:
         evidence = c.check(c.formulas() if formulas is None else formulas)
+        evidence.seconds = time.perf_counter() - start
     except Exception as err:                    # an unreadable formula, or a check that breaks, is a failure
-        return Outcome(c, Evidence(holds=False), Verdict.ERRATUM,   # of the claim, reported with its id
+        return Outcome(c, _UNREAD, Verdict.ERRATUM,                 # of the claim, reported with its id
                        [f"its formulas could not be read or checked: {type(err).__name__}: {err}"])
     return outcome_of(c, evidence)
 

@@ -58,6 +58,8 @@ def eps_to_alpha(eps, num_classes) -> float:
     Valid for ``eps`` in ``[0, (K-1)/K]``; a larger ``eps`` puts less mass on the
     true class than on the others, which no ``alpha`` in ``[0, 1]`` can do.
 
+    Checked by: ch2.conventions
+
     >>> round(eps_to_alpha(0.09, 10), 12)
     0.1
     >>> eps_to_alpha(0.95, 10)
@@ -78,6 +80,8 @@ def alpha_to_eps(alpha, num_classes) -> float:
 
     Every ``alpha`` in ``[0, 1]`` maps into ``[0, (K-1)/K]``.
 
+    Checked by: ch2.conventions
+
     >>> alpha_to_eps(0.1, 10)
     0.09
     >>> alpha_to_eps(1.0, 4)        # alpha = 1 is the uniform target: eps = (K-1)/K
@@ -92,6 +96,8 @@ def target_levels(num_classes, eps, convention: str = "note") -> tuple[float, fl
 
     ``eps`` is the note's epsilon for ``convention="note"`` and the mixture
     weight ``alpha`` for ``convention="uniform"``. ``on + (K-1) off = 1``.
+
+    Checked by: ch2.soft_target, ch2.conventions (through :func:`smoothed_targets`), ch4.soft_optimum
 
     >>> target_levels(5, 0.2)
     (0.8, 0.05)
@@ -114,6 +120,8 @@ def smoothed_targets(labels, num_classes, eps, convention: str = "note", dtype=n
     This materialises the targets; the loss does not need them
     (:func:`smoothed_cross_entropy`).
 
+    Checked by: ch2.soft_target, ch2.conventions, ch3.same_p
+
     >>> smoothed_targets([0, 2], 3, 0.2)
     array([[0.8, 0.1, 0.1],
            [0.1, 0.1, 0.8]])
@@ -122,8 +130,7 @@ def smoothed_targets(labels, num_classes, eps, convention: str = "note", dtype=n
     """
     K = as_num_classes(num_classes)
     on, off = target_levels(K, eps, convention)
-    y = np.asarray(labels)
-    y = as_labels(y, K, y.shape)
+    y = as_labels(labels, K)
     p = np.full(y.shape + (K,), off, dtype=dtype)
     np.put_along_axis(p, y[..., None], on, axis=-1)
     return p
@@ -133,6 +140,8 @@ def smoothed_cross_entropy_materialised(logits, labels, eps, convention: str = "
     """The textbook computation ``-sum_j p_j log softmax(z)_j`` with the ``N x K`` targets built.
 
     The reference that :func:`smoothed_cross_entropy` is tested and benchmarked against.
+
+    Checked by: ch2.loss_sum_examples
 
     >>> round(float(smoothed_cross_entropy_materialised([0.0, 0.0, 0.0], 1, 0.3)), 12)   # log 3
     1.098612288668
@@ -153,15 +162,6 @@ def _prepared_logits(logits) -> np.ndarray:
         as_logits(z[..., :0, :])          # dtype, class axis; an empty batch has nothing to scan
         return z
     return as_logits(z)
-
-
-def _prepared_labels(labels, num_classes: int, batch_shape: tuple[int, ...]) -> np.ndarray:
-    """Labels checked without full-size temporaries: min/max decide; :func:`as_labels` explains."""
-    y = np.asarray(labels)
-    if (y.dtype.kind in "iu" and y.shape == tuple(batch_shape) and y.size
-            and int(y.min()) >= 0 and int(y.max()) < num_classes):
-        return y
-    return as_labels(y, num_classes, batch_shape)
 
 
 def _raise_non_finite(block: np.ndarray, row0: int, shape: tuple[int, ...]) -> None:
@@ -218,6 +218,8 @@ def smoothed_cross_entropy(logits, labels, eps, convention: str = "note", *, blo
     (default: about ``BLOCK_ELEMENTS / K``), so the extra memory is a few blocks
     plus the returned array; validation is blockwise too.
 
+    Checked by: ch2.loss_definition, ch2.closed_form, ch2.vs_hard, ch3.equivalence
+
     >>> smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], 0.1).round(6)   # log(e^2 + 2) - 0.9 * 2
     array([0.439545])
     >>> float(smoothed_cross_entropy([0.0, 0.0], 0, 0.5))      # uniform target: log 2
@@ -235,7 +237,7 @@ def smoothed_cross_entropy(logits, labels, eps, convention: str = "note", *, blo
     if out.size == 0:
         as_labels(labels, K, batch)
         return out
-    y = _prepared_labels(labels, K, batch).reshape(-1)
+    y = as_labels(labels, K, batch).reshape(-1)
     z2 = z.reshape(-1, K)
     flat = out.reshape(-1)
     rows = block_rows if block_rows is not None else max(1, BLOCK_ELEMENTS // K)
@@ -254,6 +256,8 @@ def smoothed_optimum_gap(num_classes, eps) -> float:
     ``log((1 - eps)(K - 1) / eps)`` in the note's convention: the logits whose
     softmax equals the soft target. ``+inf`` at ``eps = 0`` (hard labels have
     no finite minimiser), ``-inf`` at ``eps = 1``, ``0`` at ``eps = (K-1)/K``.
+
+    Checked by: ch2.optimum, ch2.hard_no_minimiser, ch3.optimum_noise, ch4.soft_optimum
 
     >>> round(smoothed_optimum_gap(10, 0.1), 6)         # log 81
     4.394449
@@ -274,6 +278,8 @@ def smoothed_minimum(num_classes, eps) -> float:
 
     ``-(1 - eps) log(1 - eps) - eps log(eps / (K - 1))`` (``0 log 0 = 0``); ``0`` for
     hard labels, where it is an infimum that no finite logits attain.
+
+    Checked by: ch2.optimum, ch2.entropy_kl
 
     >>> round(smoothed_minimum(10, 0.1), 6)
     0.544805

@@ -17,6 +17,8 @@ eps, the sample size or the seed.
   against the true variance, from the first four central moments.
 * :func:`normal_quantile`: the two-sided normal quantile, for comparisons that
   rest on a central limit theorem (stated where used).
+* :func:`variance_ratio_band`: the range of a sample variance over the true
+  one, for ``n`` normal draws (chi-square; stated where used).
 * :func:`summation_slack`: the floating-point error of a computed mean, so an
   exact agreement (variance 0) is not failed by rounding.
 """
@@ -33,6 +35,7 @@ __all__ = [
     "frequency_radius",
     "variance_radius",
     "normal_quantile",
+    "variance_ratio_band",
     "summation_slack",
 ]
 
@@ -56,6 +59,9 @@ def bernstein_radius(n: int, sigma2, bound, false_alarm: float = FALSE_ALARM):
     ``t = bound L / (3n) + sqrt((bound L / (3n))^2 + 2 sigma2 L / n)``.
     Works elementwise on arrays.
 
+    Used in: chapters 3 and 4 (the bounds of ch3.expected_loss, ch4.fresh_same_point, ch4.soft_optimum,
+        ch4.regression_same_point)
+
     >>> round(float(bernstein_radius(10_000, 0.25, 0.5)), 4)       # a fair coin, 1e4 tosses
     0.0272
     >>> float(bernstein_radius(100, 0.0, 0.0))                      # no randomness: exact
@@ -74,6 +80,8 @@ def frequency_radius(n: int, p, false_alarm: float = FALSE_ALARM):
     """Bernstein radius for the frequency of an event of probability ``p`` in ``n`` draws.
 
     ``0`` exactly where ``p`` is 0 or 1: the frequency is then deterministic.
+
+    Used in: chapters 3 and 4 (the bounds of ch3.keep_probability, ch3.flip_distribution, ch4.once_memorises)
 
     >>> round(float(frequency_radius(200_000, 0.9)), 5)
     0.00364
@@ -95,6 +103,8 @@ def variance_radius(n: int, values, probabilities, false_alarm: float = FALSE_AL
     and the second is at most the square of the radius of the mean. Each gets
     half the false-alarm budget.
 
+    Used in: chapter 3 (the bound of ch3.loss_variance)
+
     >>> round(variance_radius(10_000, [0.0, 1.0], [0.5, 0.5]), 6)    # a fair coin: only (mean - 1/2)^2 is random
     0.001028
     """
@@ -113,12 +123,37 @@ def variance_radius(n: int, values, probabilities, false_alarm: float = FALSE_AL
 def normal_quantile(false_alarm: float = FALSE_ALARM) -> float:
     """``z`` with ``P(|Z| > z) = false_alarm`` for a standard normal ``Z``.
 
+    Used in: chapter 4 (through :func:`variance_ratio_band`)
+
     >>> round(normal_quantile(1e-6), 3)
     4.892
     """
     if not 0.0 < false_alarm < 1.0:
         raise ValueError(f"false_alarm must lie in (0, 1); got {false_alarm!r}")
     return NormalDist().inv_cdf(1.0 - false_alarm / 2.0)
+
+
+def variance_ratio_band(n: int, false_alarm: float = FALSE_ALARM) -> tuple[float, float]:
+    """``(lo, hi)`` with ``P(s^2 / sigma^2 outside [lo, hi]) <= false_alarm`` for ``n`` independent normal draws.
+
+    ``s^2`` is the sample variance (``ddof=1``): ``(n - 1) s^2 / sigma^2`` is chi-square
+    with ``nu = n - 1`` degrees of freedom. Its quantiles by Wilson and Hilferty's
+    cube-root normal approximation, ``nu (1 - 2/(9 nu) -+ z sqrt(2/(9 nu)))^3`` with
+    ``z`` the two-sided :func:`normal_quantile`; at false-alarm 1e-6 and ``n >= 50`` each
+    exact tail (checked in mpmath) stays below ``false_alarm / 2``. Rests on the draws
+    being normal: say why where it is used.
+
+    Used in: chapter 4 (the band of ch4.fresh_same_point)
+
+    >>> [round(v, 3) for v in variance_ratio_band(200)]
+    [0.583, 1.57]
+    """
+    _check(n, false_alarm)
+    if n < 2:
+        raise ValueError(f"a sample variance needs n >= 2; got {n}")
+    nu = n - 1
+    z, c = normal_quantile(false_alarm), 2.0 / (9.0 * nu)
+    return max(1.0 - c - z * math.sqrt(c), 0.0) ** 3, (1.0 - c + z * math.sqrt(c)) ** 3
 
 
 def summation_slack(n: int, max_abs, dtype=np.float64) -> float:
@@ -128,6 +163,8 @@ def summation_slack(n: int, max_abs, dtype=np.float64) -> float:
     (``u`` the unit roundoff), so the mean errs by at most ``n u max_abs``, plus
     one rounding for the division. Tiny next to any statistical radius; it keeps
     an exact agreement (variance 0) from failing on rounding alone.
+
+    Used in: chapter 3 (the Monte Carlo bounds at the reader's values)
 
     >>> summation_slack(10, 1.0) < 1e-14
     True

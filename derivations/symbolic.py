@@ -198,7 +198,16 @@ def is_zero(expr, force_log: bool = False) -> bool:
     e = canonical(sp.sympify(expr))
     if force_log:
         e = sp.expand_log(e, force=True)
-    e = sp.simplify(canonical(e.doit()))
+    e = e.doit()
+    if not e.has(sp.Sum):
+        quick = _quick_zero(e)
+    elif force_log and _sums_cancel(e):
+        quick = True
+    else:
+        quick = False if _fails_at_concrete_k(e) else None
+    if quick is not None:
+        return quick
+    e = sp.simplify(canonical(e))
     if e == 0:
         return True
     if force_log:
@@ -208,6 +217,97 @@ def is_zero(expr, force_log: bool = False) -> bool:
     if e != 0 and sp.sympify(expr).has(sp.Sum):  # split before simplifying (Kronecker deltas in the summand)
         e = sp.simplify(canonical(sp.expand_log(split_first(canonical(sp.sympify(expr))).doit(), force=force_log)))
     return e == 0
+
+
+#: Digits of the numeric probe in :func:`_quick_zero`, and the relative size below which a value counts as 0.
+_PROBE_DIGITS, _PROBE_TOL = 40, 1e-25
+
+
+def _probe_point(symbols) -> dict | None:
+    """Rational values for ``symbols`` that respect their assumptions, or ``None`` where that is not
+    simple (integer-valued symbols such as K or a class index; symbols bounded by others)."""
+    point = {}
+    for k, s in enumerate(sorted(symbols, key=str)):
+        if s.is_integer or not (s.is_real or s.is_real is None):
+            return None
+        v = sp.Rational(37 + 11 * k, 97 + 3 * k)               # in (0, 1): fits positive, eps, and probability symbols
+        point[s] = -v if s.is_negative else v
+    return point
+
+
+def _rational_zero(e) -> bool:
+    """Is ``e`` zero as a rational function once every ``exp(n_1 z_1 + ... )`` (integer ``n``) is written
+    as a monomial ``w_1^n_1 ...`` in new positive unknowns? Logarithms stay as unknowns of their own. A
+    ``True`` is a proof (an identity in more unknowns holds in fewer); ``False`` means "not shown".
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> _rational_zero(sp.exp(a) / (sp.exp(a) + sp.exp(b)) + 1 / (1 + sp.exp(a - b)) - 1)
+    True
+    """
+    e = sp.expand_log(e)
+    powers = {}
+    for ex in e.atoms(sp.exp):
+        arg = sp.expand(ex.args[0])
+        coeffs = arg.as_coefficients_dict()
+        if not all(c.is_Integer and (s.is_Symbol and s.is_real) for s, c in coeffs.items()):
+            return False
+        powers[ex] = coeffs
+    w = {s: sp.Dummy(f"w_{s}", positive=True) for c in powers.values() for s in c}
+    ew = e.xreplace({ex: sp.Mul(*[w[s] ** c for s, c in co.items()]) for ex, co in powers.items()})
+    return sp.expand(sp.numer(sp.together(ew))) == 0
+
+
+def _sums_cancel(e) -> bool:
+    """A fast proof for a general-K expression: its class sums, rewritten exactly by :func:`class_sums`,
+    cancel (``False``: not shown; :func:`is_zero` goes on with :func:`sympy.simplify`)."""
+    try:
+        rewritten = class_sums(sp.expand_log(e, force=True), Logits(), simplify=False)
+    except ValueError:                            # a sum class_sums does not rewrite
+        return False
+    return not rewritten.has(sp.Sum) and _quick_zero(sp.expand_log(rewritten, force=True)) is True
+
+
+def _fails_at_concrete_k(e, K: int = 3) -> bool:
+    """Is the general-K expression ``e`` clearly non-zero at ``K = 3`` (so not zero for every K)?
+
+    The sums are written out for ``K = 3`` and the result probed by :func:`_quick_zero`; ``False`` means
+    "not shown" (a free class index, or no clear value).
+
+    >>> x = Logits()
+    >>> _fails_at_concrete_k(x.sum(lambda j: x.z(j)) - x.z(1)), _fails_at_concrete_k(x.sum(lambda j: 1) - x.K)
+    (True, False)
+    """
+    concrete = sp.sympify(e).subs(Logits().K, K).doit()
+    if concrete.has(sp.Sum):
+        return False
+    concrete = concrete.xreplace({a: sp.Symbol(f"_{a.base}{a.indices[0]}", real=True)
+                                  for a in concrete.atoms(sp.Indexed) if a.indices[0].is_Integer})
+    return not concrete.has(sp.Indexed) and _quick_zero(concrete) is False
+
+
+def _quick_zero(e) -> bool | None:
+    """A fast decision for an expression without sums: ``True`` when expanding products and logarithms
+    cancels it to 0 (an identity); ``False`` when it is clearly non-zero at a rational point (so it is not
+    identically zero); ``None`` to leave it to :func:`sympy.simplify`.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _quick_zero(sp.log(a * b) - sp.log(a) - sp.log(b)), _quick_zero(sp.log(a + b) - sp.log(a))
+    (True, False)
+    """
+    if e == 0:
+        return True
+    if e.has(sp.Sum, sp.Indexed, sp.Piecewise, sp.KroneckerDelta):
+        return None
+    if sp.expand(sp.expand_log(e)) == 0 or _rational_zero(e):
+        return True
+    point = _probe_point(e.free_symbols)
+    if point is None:
+        return None
+    value = e.evalf(_PROBE_DIGITS, subs=point)
+    if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    scale = max([1.0] + [abs(complex(t.evalf(15, subs=point))) for t in sp.Add.make_args(e)])
+    return False if abs(complex(value)) > _PROBE_TOL * scale else None
 
 
 def pull_constants(expr):
@@ -254,7 +354,7 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     return sp.simplify(sp.expand_log(e, force=True))
 
 
-def class_sums(expr, x: Logits, classes: tuple = ()):
+def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     """Rewrite every sum over the classes of a general-K expression in a few named unknowns.
 
     A sum ``sum_{j=1}^K f(j)`` becomes ``f(1) + sum_{j=2}^K f(j)``, and a sum over
@@ -265,7 +365,8 @@ def class_sums(expr, x: Logits, classes: tuple = ()):
     other) picks the term at ``c``. Sums are rewritten innermost first, so a
     nested sum over the wrong classes becomes a symbol too. Two expressions
     whose difference rewrites to 0 are equal for every K >= 2 and all logits:
-    the rewriting is exact, nothing is sampled.
+    the rewriting is exact, nothing is sampled. ``simplify=False`` returns the
+    rewritten expression expanded but not simplified.
 
     >>> x = Logits()
     >>> j = sp.Symbol("j", integer=True, positive=True)
@@ -299,6 +400,8 @@ def class_sums(expr, x: Logits, classes: tuple = ()):
         g = depend.subs(x.base[j], w)
         if g.has(j):
             raise ValueError(f"cannot rewrite the class sum of {term}: it depends on j other than through z_j")
+        if g.has(w) and not (g := sp.cancel(g)).has(w):      # e.g. exp(z_j) / (exp(z_j) S): constant in j
+            return coeff * g * (x.K - 1)
         return coeff * unknown(g)
 
     def rewrite(s: sp.Sum):
@@ -306,7 +409,8 @@ def class_sums(expr, x: Logits, classes: tuple = ()):
         if hi != x.K or lo not in (1, 2) or len(s.limits) != 1:
             raise ValueError(f"not a sum over the classes 1..K or 2..K: {s}")
         total = f.subs(j, 1) if lo == 1 else sp.S.Zero
-        for term in sp.Add.make_args(sp.expand(f)):
+        tail = f.xreplace({sp.KroneckerDelta(1, j): 0, sp.KroneckerDelta(j, 1): 0})    # j >= 2 in the tail
+        for term in sp.Add.make_args(sp.expand(tail)):
             total += wrong_classes(term, j)
         return total
 
@@ -315,4 +419,5 @@ def class_sums(expr, x: Logits, classes: tuple = ()):
         e = e.replace(lambda a: isinstance(a, sp.Sum) and not a.function.has(sp.Sum), rewrite)
     deltas = {sp.KroneckerDelta(c, 1): 0 for c in generic}
     deltas.update({sp.KroneckerDelta(c, d): 0 for c in generic for d in generic if c != d})
-    return sp.simplify(sp.expand(e.subs(deltas)))
+    e = sp.expand(e.subs(deltas))
+    return sp.simplify(e) if simplify else e

@@ -140,6 +140,8 @@ def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 
     Centres are uniform in ``[-spread, spread]^d`` per class (``spread`` sets how
     separable the classes are); labels are balanced and shuffled.
 
+    Used in: chapter 4 (the data of ch4.regression_same_point)
+
     >>> X, y = make_blobs(6, 3, seed=0)
     >>> X.shape, sorted(y.tolist())
     ((6, 2), [0, 0, 1, 1, 2, 2])
@@ -153,6 +155,8 @@ def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 
 def one_hot(labels, num_classes: int) -> np.ndarray:
     """One-hot rows for integer labels.
 
+    Used in: chapter 4 (the targets of hard-label training)
+
     >>> one_hot([2, 0], 3).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
@@ -163,6 +167,8 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 def true_class_probability(logits, labels) -> np.ndarray:
     """``softmax(z)_y`` per example.
 
+    Used in: chapter 4 (what ch4.fresh_same_point, ch4.once_memorises and ch4.regression_same_point compare)
+
     >>> true_class_probability([[0.0, 0.0]], [1]).tolist()
     [0.5]
     """
@@ -172,6 +178,8 @@ def true_class_probability(logits, labels) -> np.ndarray:
 
 def logit_gap(logits, labels) -> np.ndarray:
     """``z_y - mean_{j != y} z_j`` per example: the chapter 2 gap when the other logits are equal.
+
+    Used in: chapter 4 (what ch4.fresh_same_point compares)
 
     >>> logit_gap([[3.0, 1.0, 0.0]], [0]).tolist()
     [2.5]
@@ -295,6 +303,8 @@ def train_softmax_regression(X, y, num_classes: int, mode: str, eps: float, step
     given. ``keep_path=True`` stores ``W`` before every step (for
     :func:`derivations.linear_response.softmax_regression_spread`).
 
+    Checked by: ch4.regression_same_point
+
     >>> X, y = make_blobs(200, 3, spread=4.0, seed=1)
     >>> run = train_softmax_regression(X, y, 3, "soft", 0.1, steps=300)
     >>> bool(0.8 < run.p_true[-1] < 0.95)
@@ -325,6 +335,8 @@ def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2
     modes whose targets are fixed (hard, soft, flipped once), every distinct
     training label is trained once and shared by the examples that have it.
 
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises
+
     >>> run = train_free_logits([0, 1, 2], 3, "soft", 0.1, steps=2000)
     >>> round(float(run.p_true[-1]), 3)
     0.9
@@ -350,6 +362,8 @@ def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2
 def accuracy(logits, labels) -> float:
     """Fraction of examples whose largest logit is the label.
 
+    Used in: chapter 4 (the calibration table)
+
     >>> accuracy([[1.0, 0.0], [1.0, 2.0]], [0, 0])
     0.5
     """
@@ -361,6 +375,8 @@ def reliability_bins(probs, labels, bins: int = 10):
     """Per confidence bin (equal width on ``[0, 1]``): mean confidence, accuracy, count.
 
     Confidence is the largest predicted probability; empty bins give ``nan``.
+
+    Used in: chapter 4 (the reliability diagrams)
 
     >>> conf, acc, count = reliability_bins([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     >>> conf.tolist(), acc.tolist(), count.tolist()
@@ -379,6 +395,8 @@ def reliability_bins(probs, labels, bins: int = 10):
 
 def expected_calibration_error(probs, labels, bins: int = 10) -> float:
     """``ECE = sum_b (n_b / n) |accuracy_b - confidence_b|`` over equal-width confidence bins.
+
+    Used in: chapter 4 (the calibration table)
 
     >>> expected_calibration_error([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     0.25

@@ -1,12 +1,11 @@
-"""Committed figures are exactly what the notebooks generate now.
+"""Committed figures are exactly what the notebooks generate now; each claim was computed once.
 
 nbval (strict) already fails when a notebook's stored outputs are stale. This
 test, which conftest.py orders after the notebooks, compares the figures those
 nbval runs wrote (into a temporary folder) with the committed ``figures/``.
 """
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +31,14 @@ def test_no_orphan_figures():
     orphans = sorted(p.name for p in (ROOT / "figures").glob("*.png")
                      if p.name.split("_")[0] in chapters and p.name not in fresh)
     assert not orphans, f"committed figures no notebook generates: {orphans}"
+
+
+def test_each_claim_was_computed_at_most_once_this_session():
+    """The session's shared results (conftest.py) reached every process: no claim was computed twice."""
+    from derivations import results
+
+    assert os.environ.get(results.ENV) == os.environ["DERIVATIONS_SESSION_RESULTS"], \
+        "the shared-results variable was changed during the session: later kernels computed everything again"
+    log = results.computed()
+    twice = sorted({c for c in log if log.count(c) > 1})
+    assert not twice, f"computed more than once in this session: {twice}"

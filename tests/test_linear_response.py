@@ -3,7 +3,13 @@ import numpy as np
 import pytest
 
 from derivations.linear_response import free_logit_spread, soft_gap_path, softmax_regression_spread, step_size
-from derivations.training import logit_gap, make_blobs, train_free_logits, train_softmax_regression, true_class_probability
+from derivations.training import (
+    logit_gap,
+    make_blobs,
+    train_free_logits,
+    train_softmax_regression,
+    true_class_probability,
+)
 
 
 @pytest.mark.parametrize("K, eps", [(2, 0.3), (5, 0.1), (50, 0.9), (4, 1.0), (3, 0.0)])

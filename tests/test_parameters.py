@@ -35,11 +35,13 @@ def test_notebook_parameters_are_the_registry_defaults(chapter):
 
 @pytest.mark.parametrize("chapter", [c for c in sorted(CHAPTERS) if CHAPTERS[c].defaults])
 def test_notebook_checks_its_values_first(chapter):
+    """The first statement after the parameters cell that is not an import checks every parameter."""
     nb, cells = parameters_cell(chapter)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    after = code[code.index(cells[0]) + 1].source
+    following = [node for c in code[code.index(cells[0]) + 1:] for node in ast.parse(c.source).body]
+    first = next(node for node in following if not isinstance(node, (ast.Import, ast.ImportFrom)))
     names = ", ".join(f"{n}={n}" for n in CHAPTERS[chapter].defaults)
-    assert f"check({chapter}, {names})" in after
+    assert ast.unparse(first) == f"check({chapter}, {names})"
 
 
 def test_defaults_are_valid():

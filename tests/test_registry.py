@@ -8,8 +8,7 @@ from derivations import note
 from derivations import numeric as num
 from derivations.checks import OTHERS_ZERO, equation
 from derivations.notation import HARD
-from derivations.registry import (Claim, Evidence, Fact, Verdict, check_claim, claims, get, problems_of, run,
-                                  verdict_of)
+from derivations.registry import Claim, Evidence, Fact, Verdict, check_claim, claims, get, problems_of, run, verdict_of
 from derivations.symbolic import log_sum_exp
 
 ALL = claims()
@@ -17,6 +16,8 @@ ALL = claims()
 
 @pytest.mark.parametrize("claim", ALL, ids=[c.id for c in ALL])
 def test_claim_evidence_supports_its_verdict(claim):
+    """The one soundness test: every claim's evidence supports its computed verdict, which is the stated one
+    (the verdict itself is not restated here: the notebooks' stored outputs pin it)."""
     outcome = run(claim)
     assert outcome.ok, outcome.problems
 

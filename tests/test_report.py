@@ -3,9 +3,9 @@ import json
 import subprocess
 import sys
 
-from derivations import __main__ as cli
 import pytest
 
+from derivations import __main__ as cli
 from derivations.registry import REGISTRY, Claim, Counterexample, Evidence, Fact, Verdict, claims
 from derivations.report import SCHEMA
 

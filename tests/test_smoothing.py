@@ -18,10 +18,15 @@ import pytest
 import derivations
 from derivations import numeric as num
 from derivations.reference import mp_cross_entropy, mp_log_sum_exp, mp_smoothed_cross_entropy
-from derivations.registry import claims, run
+from derivations.registry import claims
 from derivations.smoothing import (
-    alpha_to_eps, eps_to_alpha, smoothed_cross_entropy, smoothed_cross_entropy_materialised, smoothed_minimum,
-    smoothed_optimum_gap, smoothed_targets,
+    alpha_to_eps,
+    eps_to_alpha,
+    smoothed_cross_entropy,
+    smoothed_cross_entropy_materialised,
+    smoothed_minimum,
+    smoothed_optimum_gap,
+    smoothed_targets,
 )
 
 
@@ -283,8 +288,3 @@ def test_note_equations_in_order():
     assert [c.order for c in claims(2)] == list(range(1, len(claims(2)) + 1))
 
 
-@pytest.mark.parametrize("claim", claims(2), ids=lambda c: c.id)
-def test_chapter2_claim_is_sound(claim):
-    outcome = run(claim)
-    assert outcome.ok, outcome.problems
-    # the verdict itself is not restated here: it is computed, and the notebook's stored output pins it

@@ -5,7 +5,14 @@ import sympy as sp
 
 from derivations import numeric as num
 from derivations.symbolic import (
-    Logits, canonical, cross_entropy, is_zero, log_sum_exp, one_hot, smoothed_target, softmax,
+    Logits,
+    canonical,
+    cross_entropy,
+    is_zero,
+    log_sum_exp,
+    one_hot,
+    smoothed_target,
+    softmax,
 )
 
 

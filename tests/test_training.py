@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 from derivations.training import (
-    MODES, TrainingPlan, accuracy, expected_calibration_error, logit_gap, make_blobs, reliability_bins,
-    train_free_logits, train_softmax_regression, true_class_probability,
+    MODES,
+    TrainingPlan,
+    accuracy,
+    expected_calibration_error,
+    logit_gap,
+    make_blobs,
+    reliability_bins,
+    train_free_logits,
+    train_softmax_regression,
+    true_class_probability,
 )
 
 K, EPS = 4, 0.1

@@ -8,13 +8,17 @@ units of roundoff of ``max|z| + log K``.
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
+from ..display import MathView
 from ..finding import Finding, Findings, within
 from ..lse_bounds import max_approximation_error
 from ..numeric import cross_entropy, loss_rtol
 from ..reference import mp_cross_entropy, mp_log_sum_exp
+from ..symbolic import Logits, canonical, softmax
 
-__all__ = ["SCALES", "spot_rows", "losses_vs_mpmath", "cross_entropy_vs_mpmath", "others_zero_example", "lse_bounds_spot"]
+__all__ = ["SCALES", "spot_rows", "losses_vs_mpmath", "cross_entropy_vs_mpmath", "others_zero_example", "lse_bounds_spot",
+           "softmax_total"]
 
 #: Logit scales of the spot checks: ordinary, large, and far beyond where a naive exp overflows.
 SCALES = (1.0, 1e2, 1e4, 1e300)
@@ -96,3 +100,18 @@ def lse_bounds_spot(K: int, seed: int) -> Findings:
                         "; against mpmath " + within(worst_mp <= 1.0, worst_mp, "error / tolerance"),
                         "tolerance 8 u (max|z| + log K), absolute", inside and worst_mp <= 1.0))
     return out
+
+
+def softmax_total() -> MathView:
+    """The softmax summed over the classes for a general symbolic K, as SymPy reduces it.
+
+    ``simplify`` leaves a ratio of two sums over the same terms (their indices
+    differ); naming both indices ``j`` (:func:`~derivations.symbolic.canonical`) makes it 1.
+    """
+    g = Logits()
+    total = g.sum(lambda i: softmax(g, i))
+    ratio = sp.simplify(total.doit())
+    one = sp.simplify(canonical(ratio))
+    assert one == 1, f"the softmax of a general K sums to {one}"
+    return MathView((f"{sp.latex(total)} = {sp.latex(ratio)} = {sp.latex(one)}",
+                     f"{sp.sstr(total)} = {sp.sstr(ratio)} = {sp.sstr(one)}"))

@@ -11,16 +11,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 
+from ..display import MathView
 from ..finding import Finding, Findings, within
 from ..numeric import loss_rtol
 from ..reference import mp_smoothed_cross_entropy
 from ..regimes import regime, uniform_eps
-from ..smoothing import (alpha_to_eps, eps_to_alpha, smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap,
-                         smoothed_targets)
-from .ch1 import SCALES, losses_vs_mpmath, spot_rows
+from ..smoothing import (
+    alpha_to_eps,
+    eps_to_alpha,
+    smoothed_cross_entropy,
+    smoothed_minimum,
+    smoothed_optimum_gap,
+    smoothed_targets,
+)
+from ..symbolic import Logits
+from .ch1 import losses_vs_mpmath
 
-__all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example"]
+__all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example",
+           "closed_form_general"]
 
 U = 2.0 ** -53
 
@@ -119,3 +129,12 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
         out.add(Finding(f"eps = {e_try:g} has no alpha", f"eps_to_alpha raises: {raised}" if raised else "no error",
                         "eps above (K-1)/K puts less mass on the true class than on the others", bool(raised)))
     return out
+
+
+def closed_form_general() -> MathView:
+    """The exact smoothed loss for a general symbolic K, as SymPy writes it (the closed form chapter 2 derives)."""
+    from ..catalogue.ch2_soft_labels import smoothed_loss_closed
+    from ..notation import EPS
+
+    loss = smoothed_loss_closed(Logits(), EPS)
+    return MathView((r"\mathcal{L}_\epsilon = " + sp.latex(loss), f"L_eps = {sp.sstr(loss)}"))

@@ -14,15 +14,24 @@ only for ``K <= 2000``.
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
+from ..display import MathView
 from ..finding import Finding, Findings, shown
-from ..flipping import (flip_labels, flipped_gradient_covariance, flipped_gradient_total_variance, flipped_losses,
-                        flipped_loss_variance)
+from ..flipping import (
+    flip_labels,
+    flipped_gradient_covariance,
+    flipped_gradient_total_variance,
+    flipped_loss_variance,
+    flipped_losses,
+)
 from ..numeric import log_softmax, loss_rtol
 from ..smoothing import smoothed_cross_entropy, smoothed_targets
 from ..stats import FALSE_ALARM, bernstein_radius, frequency_radius, summation_slack, variance_radius
+from ..symbolic import Logits
 
-__all__ = ["sampler_frequencies", "example_logits", "closed_forms", "monte_carlo", "monte_carlo_figure", "MATRIX_K_MAX"]
+__all__ = ["sampler_frequencies", "example_logits", "closed_forms", "monte_carlo", "monte_carlo_figure", "MATRIX_K_MAX",
+           "sampler_distribution", "expected_loss_difference"]
 
 #: Largest K for which the K x K covariance matrix is formed (2000^2 doubles = 32 MB).
 MATRIX_K_MAX = 2000
@@ -135,7 +144,42 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
 def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
     """The Monte Carlo figure for :func:`monte_carlo`'s running mean (closed forms computed here)."""
     from ..numeric import cross_entropy
-    from ..plots_flipping import plot_mc_convergence
+    from ..plots.ch3 import plot_mc_convergence
 
     return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps)),
                                float(flipped_loss_variance(z, 0, eps)), float(cross_entropy(z, 0)), len(z), eps)
+
+
+def sampler_distribution() -> MathView:
+    """The flipped label's distribution, integrated over the sampler's uniform draw, for a general symbolic K.
+
+    Class 1 is kept on ``[eps, 1)``; class ``j >= 2`` is produced on
+    ``[eps (j-2)/(K-1), eps (j-1)/(K-1))``. ``AssertionError`` unless the result is
+    the note's soft target and sums to 1.
+    """
+    from ..catalogue.ch3_label_flipping import sampler_probability
+    from ..notation import EPS
+
+    g = Logits()
+    j = sp.Symbol("j", integer=True)
+    p1 = sp.simplify(sampler_probability(g, 1))
+    pj = sp.simplify(sampler_probability(g, j).subs(sp.KroneckerDelta(j, 1), 0))
+    total = sp.simplify(g.sum(lambda k: sampler_probability(g, k)).doit())
+    assert p1 == 1 - EPS and sp.simplify(pj - EPS / (g.K - 1)) == 0 and total == 1, (p1, pj, total)
+    return MathView((rf"\Pr(Y = 1) = {sp.latex(p1)}, \qquad \Pr(Y = j) = {sp.latex(pj)}\quad (j \ne 1)",
+                     f"Pr(Y = 1) = {sp.sstr(p1)},  Pr(Y = j) = {sp.sstr(pj)}  (j != 1)"),
+                    (rf"\sum_{{j=1}}^{{K}} \Pr(Y = j) = {sp.latex(total)}", f"sum_j Pr(Y = j) = {sp.sstr(total)}"))
+
+
+def expected_loss_difference(K: int = 3) -> MathView:
+    """``E_Y[l_Y] - H(p, softmax(z))`` for a concrete K, expanded completely by SymPy: 0.
+
+    ``AssertionError`` unless it is 0.
+    """
+    from ..catalogue.ch3_label_flipping import flipped_loss_expectation, smoothed_loss
+
+    x = Logits(K)
+    difference = sp.expand(sp.expand_log((flipped_loss_expectation(x) - smoothed_loss(x)).doit(), force=True))
+    assert difference == 0, difference
+    return MathView((r"\mathbb{E}_Y[\ell_Y] - H(p, \mathrm{softmax}(z)) = " + sp.latex(difference),
+                     f"E_Y[l_Y] - H(p, softmax(z)) = {sp.sstr(difference)}"))

@@ -38,8 +38,17 @@ from ..numeric import softmax
 from ..regimes import describe, regime
 from ..smoothing import smoothed_optimum_gap
 from ..stats import FALSE_ALARM, bernstein_radius, frequency_radius
-from ..training import (MODES, TrainingPlan, accuracy, expected_calibration_error, logit_gap,
-                        make_blobs, train_free_logits, train_softmax_regression, true_class_probability)
+from ..training import (
+    MODES,
+    TrainingPlan,
+    accuracy,
+    expected_calibration_error,
+    logit_gap,
+    make_blobs,
+    train_free_logits,
+    train_softmax_regression,
+    true_class_probability,
+)
 
 __all__ = ["plan", "FreeLogits", "free_logits", "free_logit_findings", "Regression", "softmax_regression",
            "regression_findings", "calibration_table", "training_table", "BEYOND_UNIFORM"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figures import STYLE, on_family, save
-from .numeric import cross_entropy
-from .smoothing import smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap, target_levels
+from ..numeric import cross_entropy
+from ..smoothing import smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap, target_levels
+from . import STYLE, on_family, save
 
 __all__ = ["plot_loss_vs_gap", "plot_conventions"]
 

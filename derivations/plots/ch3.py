@@ -4,9 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figures import STYLE, save
-from .flipping import flip_labels, flipped_gradient_total_variance, flipped_loss_variance
-from .smoothing import smoothed_targets
+from ..flipping import flip_labels, flipped_gradient_total_variance, flipped_loss_variance
+from ..smoothing import smoothed_targets
+from . import STYLE, save
 
 __all__ = ["SHOWN_CLASSES", "plot_flip_distribution", "plot_mc_convergence", "plot_noise_at_optimum"]
 

@@ -19,14 +19,20 @@ import sympy as sp
 
 from .. import numeric as num
 from .. import smoothing as sm
-from ..checks import (NUMERIC_K, RTOL, SCALES, SYMBOLIC_K, COMPONENT, approximation, equation, rng_for,
-                      sample_logits, zero)
-from ..evaluation import function
+from ..checks import (
+    COMPONENT,
+    NUMERIC_K,
+    RTOL,
+    SYMBOLIC_K,
+    approximation,
+    equation,
+    rng_for,
+    sample_logits,
+)
+from ..notation import ANY_TARGET, EPS, INDEX_J, SOFT, TARGET, distribution_constraint, evaluate, sup_norm
 from ..note import displayed
-from ..notation import ANY_TARGET, EPS, INDEX_J, SOFT, TARGET, distribution_constraint, evaluate
 from ..registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
-from ..symbolic import (Logits, cross_entropy, is_zero, log_sum_exp, one_hot, reduce_general, smoothed_target,
-                        softmax)
+from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, reduce_general, smoothed_target, softmax
 
 __all__ = ["EPS", "EPS_VALUES", "SOFTMAX_Q", "smoothed_loss", "smoothed_loss_closed", "smoothed_loss_numeric"]
 
@@ -90,7 +96,7 @@ def _check_q_modified(f: Formulas) -> Evidence:
     sums_to_one = is_zero(total - 1)
     facts.append(Fact("symbolic", "the printed components do not sum to 1 (K=3, symbolic eps)"
                       if not sums_to_one else "the printed components sum to 1 (K=3)", True))
-    at_zero = [sp.simplify(vec.component(j).subs(EPS, 0) - softmax(x3, j)) == 0 for j in (1, 2)]
+    at_zero = [is_zero(vec.component(j).subs(EPS, 0) - softmax(x3, j)) for j in (1, 2)]
     facts.append(Fact("symbolic", f"at eps = 0, components 1 and 2 are the softmax's: {at_zero}", True))
     point = {x3.z(1): 1, x3.z(2): 0, x3.z(3): 0, EPS: EPS_CE}
     ce = None
@@ -138,8 +144,8 @@ def _check_soft_target(f: Formulas) -> Evidence:
     g = Logits()
     p = f.printed.rhs(g, SOFT)                                 # a function of the class index j
     target = f.printed.lhs(g, SOFT)                            # p(y_j|x), the soft target of this chapter
-    same = all(sp.simplify(p.subs(INDEX_J, k) - smoothed_target(g, k, EPS)) == 0
-               and sp.simplify(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) == 0 for k in range(1, 9))
+    same = all(is_zero(p.subs(INDEX_J, k) - smoothed_target(g, k, EPS))
+               and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
     facts.append(Fact("symbolic", "printed cases equal (1-eps) delta_j1 + eps/(K-1) (1 - delta_j1) and the left-hand "
                                   "side p(y_j|x), for j = 1..8, general K", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
@@ -188,9 +194,9 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
                                                  lambda a: L))
     facts.append(Fact("symbolic", f"as printed, with H_i the loss L of the one example: {sp.sstr(one)} = "
                                   f"{sp.sstr(literal)}", True))
-    holds = sp.simplify(literal - one) == 0
+    holds = is_zero(literal - one)
     facts.append(Fact("symbolic", f"printed right - left = {sp.sstr(sp.factor(literal - one))}", True))
-    under = sp.simplify((literal - one).subs(_N, 1)) == 0
+    under = is_zero((literal - one).subs(_N, 1))
     facts.append(Fact("symbolic", "with N = 1: printed - next line = " + ("0" if under else "not 0")
                       + " (general K: the sum runs over examples, the per-example loss is left whole)", True))
     ce = None
@@ -278,14 +284,10 @@ def _inherited_from_eq1(facts: list[Fact], f: Formulas) -> None:
         lse = log_sum_exp(x)
         from_eq1 = -sum(smoothed_target(x, j, EPS) * sp.expand_log(sp.log(q_note.component(j)), force=True).subs(lse, M)
                         for j in range(1, K + 1))
-        line = f.printed.rhs(x, SOFT).subs(_sup_norm_of(x), M)
+        line = f.printed.rhs(x, SOFT).subs(sup_norm(x), M)
         ok &= is_zero(from_eq1 - line)
     facts.append(Fact("symbolic", "printed = -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced "
                                   f"by M (K={', '.join(map(str, SYMBOLIC_K))}): the squared weights are inherited", ok))
-
-
-def _sup_norm_of(x: Logits):
-    return sp.Max(*[sp.Abs(x.z(j)) for j in range(1, x.K + 1)])
 
 
 register(Claim(
@@ -313,7 +315,7 @@ def _follows_from_line_6(facts: list[Fact], f: Formulas) -> None:
     for x in (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K):
         a, b = f.printed.rhs(x, SOFT), f.inputs["line_6"].rhs(x, SOFT)
         if not x.general:
-            a, b = a.subs(_sup_norm_of(x), M), b.subs(_sup_norm_of(x), M)
+            a, b = a.subs(sup_norm(x), M), b.subs(sup_norm(x), M)
         follows &= is_zero(a - b, force_log=x.general)
     facts.append(Fact("symbolic", "printed = previous line, term by term (M a symbol; general K and "
                                   f"K={', '.join(map(str, SYMBOLIC_K))}): the line follows, errors included", follows))
@@ -362,17 +364,16 @@ def _for_any_target(f: Formulas, part: int = 0, Ks=SYMBOLIC_K):
     """lhs - rhs of a statement about the loss H(p, softmax(z)) of any target p summing to 1:
     zero for a general K (sum_j p_j = 1 substituted, class indices in 1..K) and for concrete K (p_K = 1 - ...)."""
     g = Logits()
-    general = reduce_general(f.printed.lhs(g, ANY_TARGET, part) - f.printed.rhs(g, ANY_TARGET, part), g,
-                             distribution=TARGET) == 0
     concrete = {}
     for K in Ks:
         x = Logits(K)
-        ok = True
-        for a in range(1, K + 1):
-            for b in range(1, K + 1):
-                d = (f.printed.lhs(x, ANY_TARGET, part, a=a, b=b) - f.printed.rhs(x, ANY_TARGET, part, a=a, b=b))
-                ok &= sp.simplify(distribution_constraint(d, x)) == 0
-        concrete[K] = ok
+        entries = {distribution_constraint(f.printed.lhs(x, ANY_TARGET, part, a=a, b=b)
+                                           - f.printed.rhs(x, ANY_TARGET, part, a=a, b=b), x)
+                   for a in range(1, K + 1) for b in range(1, K + 1)}      # a set: a gradient has no b
+        concrete[K] = all(is_zero(d) for d in entries)
+    # an identity for every K holds for each concrete K: if one fails, so does the general case (not computed)
+    general = all(concrete.values()) and reduce_general(
+        f.printed.lhs(g, ANY_TARGET, part) - f.printed.rhs(g, ANY_TARGET, part), g, distribution=TARGET) == 0
     return general, concrete
 
 
@@ -386,7 +387,7 @@ def _check_gradient(f: Formulas) -> Evidence:
     x3 = Logits(3)
     p_free = sp.symbols("p_1:4", positive=True)
     H_free = -sum(p_free[j - 1] * sp.log(softmax(x3, j)) for j in (1, 2, 3))
-    without = sp.simplify(sp.diff(H_free, x3.z(1)) - (softmax(x3, 1) * sum(p_free) - p_free[0])) == 0
+    without = is_zero(sp.diff(H_free, x3.z(1)) - (softmax(x3, 1) * sum(p_free) - p_free[0]))
     facts.append(Fact("symbolic", "without normalisation dH/dz_k = q_k sum_j p_j - p_k (K=3): the sum-to-one is used",
                       without))
     rng, worst, h = rng_for("ch2.gradient"), 0.0, 1e-6
@@ -432,14 +433,15 @@ def _check_hessian(f: Formulas) -> Evidence:
     rng, ok, worst = rng_for("ch2.hessian"), True, 0.0
     for K in NUMERIC_K + (50,):
         x = Logits(K)
-        entries = [[function(f.printed.rhs(x, ANY_TARGET, a=a, b=b), x) for b in range(1, K + 1)]
-                   for a in range(1, K + 1)] if K <= 10 else None
-        for z in sample_logits(rng, K, 3.0, n=8):
-            if entries is not None:
-                H = np.array([[e(z[None])[0] for e in row] for row in entries])
-            else:
-                qn = num.softmax(z)
-                H = np.diag(qn) - np.outer(qn, qn)
+        zs = sample_logits(rng, K, 3.0, n=8)
+        if K <= 10:                                  # the printed matrix, all entries in one function
+            matrix = sp.lambdify(x.symbols, [[f.printed.rhs(x, ANY_TARGET, a=a, b=b) for b in range(1, K + 1)]
+                                             for a in range(1, K + 1)], "numpy")
+            Hs = np.broadcast_to(np.array(matrix(*zs.T), dtype=float).transpose(2, 0, 1), (len(zs), K, K))
+        else:
+            qn = num.softmax(zs)
+            Hs = np.einsum("na,ab->nab", qn, np.eye(K)) - np.einsum("na,nb->nab", qn, qn)
+        for H in Hs:
             w, V = np.linalg.eigh((H + H.T) / 2)
             scale = float(w[-1])
             ok &= bool(w[0] >= -1e-12 * scale and w[1] > 1e-12 * scale)
@@ -452,7 +454,7 @@ def _check_hessian(f: Formulas) -> Evidence:
     qv = sum(a * b for a, b in zip(qs, v))
     form = sum(qs[j] * v[j] ** 2 for j in range(K)) - qv ** 2
     variance = sum(qs[j] * (v[j] - qv) ** 2 for j in range(K))
-    psd = sp.simplify(sp.expand(form - variance).subs(qs[2], 1 - qs[0] - qs[1])) == 0
+    psd = is_zero(sp.expand(form - variance).subs(qs[2], 1 - qs[0] - qs[1]))
     facts.append(Fact("symbolic", "v^T (diag q - q q^T) v = sum_j q_j (v_j - q.v)^2 >= 0 when sum q = 1 (K=3): PSD, "
                                   "zero only for constant v", psd))
     x = Logits(4)
@@ -484,11 +486,11 @@ def _check_optimum(f: Formulas) -> Evidence:
     ex = sp.simplify(sp.exp(gap))
     q1 = sp.simplify(ex / (ex + g.K - 1))
     qj = sp.simplify(1 / (ex + g.K - 1))
-    q_ok = sp.simplify(q1 - (1 - EPS)) == 0 and sp.simplify(qj - EPS / (g.K - 1)) == 0
+    q_ok = is_zero(q1 - (1 - EPS)) and is_zero(qj - EPS / (g.K - 1))
     facts.append(Fact("symbolic", "at z_1 - z_j = the printed gap for all j > 1, softmax(z) = p_eps, so the gradient "
                                   f"q - p vanishes (general K, 0 < eps < 1): {'yes' if q_ok else 'no'}", True))
     value = sp.log(sp.factor(sp.simplify(ex + g.K - 1))) - (1 - EPS) * gap   # the loss at z = (gap, 0, ..., 0)
-    min_ok = sp.simplify(sp.expand_log(value - h, force=True)) == 0
+    min_ok = is_zero(sp.expand_log(value - h, force=True))
     facts.append(Fact("symbolic", "the loss there equals the printed minimum (general K): "
                       + ("yes" if min_ok else "no"), True))
     facts.append(Fact("symbolic", "convex (Hessian PSD, ch2.hessian) with null space span(1): a stationary point is "
@@ -499,7 +501,7 @@ def _check_optimum(f: Formulas) -> Evidence:
     for K in SYMBOLIC_K:
         x = Logits(K)
         point = {x.z(1): gap.subs(g.K, K) + s_, **{x.z(j): s_ for j in range(2, K + 1)}}
-        sides_ok &= all(sp.simplify(f.printed.lhs(x, SOFT, 0, j=j).subs(point) - gap.subs(g.K, K)) == 0
+        sides_ok &= all(is_zero(f.printed.lhs(x, SOFT, 0, j=j).subs(point) - gap.subs(g.K, K))
                         for j in range(2, K + 1))
         sides_ok &= is_zero(f.printed.lhs(x, SOFT, 1).subs(point) - h.subs(g.K, K))
     facts.append(Fact("symbolic", "the printed left-hand sides at z = (gap + s, s, ..., s): z_1 - z_j is the gap for "
@@ -658,13 +660,13 @@ def _check_conventions(f: Formulas) -> Evidence:
     alpha_of_eps = sol1[0][a_].subs(e_, EPS)                   # relation 2 solved for alpha
     K = g.K
     uniform = lambda j: (1 - ALPHA) * one_hot(g, j) + ALPHA / K         # noqa: E731
-    same = all(sp.simplify(uniform(j) - smoothed_target(g, j, eps_of_alpha)) == 0 for j in (1, 2, INDEX_J))
+    same = all(is_zero(uniform(j) - smoothed_target(g, j, eps_of_alpha)) for j in (1, 2, INDEX_J))
     facts.append(Fact("symbolic", "(1-alpha) onehot + alpha/K = the note's target at eps = the printed eps(alpha) "
                                   "(general K, classes 1, 2 and a general j): " + ("yes" if same else "no"), True))
-    back = sp.simplify(alpha_of_eps.subs(EPS, eps_of_alpha) - ALPHA) == 0
+    back = is_zero(alpha_of_eps.subs(EPS, eps_of_alpha) - ALPHA)
     facts.append(Fact("symbolic", "the printed alpha(eps) inverts the printed eps(alpha): " + ("yes" if back else "no"),
                       True))
-    ends = sp.simplify(eps_of_alpha.subs(ALPHA, 0)) == 0 and sp.simplify(eps_of_alpha.subs(ALPHA, 1) - (K - 1) / K) == 0
+    ends = is_zero(eps_of_alpha.subs(ALPHA, 0)) and is_zero(eps_of_alpha.subs(ALPHA, 1) - (K - 1) / K)
     slope = sp.simplify(sp.diff(eps_of_alpha, ALPHA))
     k = sp.Symbol("k", integer=True, nonnegative=True)          # K = k + 2 >= 2
     facts.append(Fact("symbolic", f"d eps/d alpha = {sp.sstr(slope)} > 0, alpha = 0 -> eps = 0, alpha = 1 -> eps = "

@@ -1,12 +1,12 @@
-"""The figures of the companion, each drawn from the library's own functions."""
+"""Chapter 1 figures: the error of LSE ~ max against the margin, the hard-label loss and its approximations."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import numeric as num
-from .figures import STYLE, on_family, save
-from .lse_bounds import margin_error_bounds, max_approximation_error
+from .. import numeric as num
+from ..lse_bounds import margin_error_bounds, max_approximation_error
+from . import STYLE, on_family, save
 
 __all__ = ["plot_margin_error", "plot_hard_loss_approximation"]
 

@@ -1,4 +1,11 @@
-"""Deterministic figure files: one place decides where figures go and how bytes are fixed.
+"""The companion's figures: one module per chapter, and here what they share.
+
+:mod:`~derivations.plots.ch1` (LSE against the margin, the hard-label loss),
+:mod:`~derivations.plots.ch2` (the smoothed loss, the conventions),
+:mod:`~derivations.plots.ch3` (the flipped label, Monte Carlo, noise at the optimum) and
+:mod:`~derivations.plots.ch4` (training curves, memorisation, reliability) draw each
+figure from the library's own functions; this module decides where figures go
+and how their bytes are fixed (:func:`save`), with one style (:data:`STYLE`).
 
 PNG from Matplotlib's Agg backend is byte-stable for a given Matplotlib and
 FreeType version once the ``Software`` metadata (which carries the version)
@@ -12,7 +19,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["figures_dir", "save", "STYLE", "on_family"]
 
@@ -29,7 +36,7 @@ STYLE = {
 def figures_dir() -> Path:
     """``$DERIVATIONS_FIGURES`` if set, else ``figures/`` at the repository root."""
     env = os.environ.get("DERIVATIONS_FIGURES")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "figures"
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "figures"
 
 
 def save(fig: plt.Figure, name: str) -> Path:

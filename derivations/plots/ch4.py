@@ -4,9 +4,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figures import STYLE, save
-from .smoothing import smoothed_optimum_gap
-from .training import reliability_bins, true_class_probability
+from ..smoothing import smoothed_optimum_gap
+from ..training import reliability_bins, true_class_probability
+from . import STYLE, save
 
 __all__ = ["LABELS", "plot_training_curves", "plot_memorisation", "plot_reliability"]
 

@@ -13,14 +13,25 @@ import numpy as np
 import sympy as sp
 
 from .. import numeric as num
-from ..checks import (NUMERIC_K, OTHERS_ZERO, SCALES, Attained, approximation, chain, equation, inequalities,
-                      rng_for, sample_logits, vector_equation)
+from ..checks import (
+    NUMERIC_K,
+    OTHERS_ZERO,
+    SCALES,
+    Attained,
+    approximation,
+    chain,
+    equation,
+    inequalities,
+    rng_for,
+    sample_logits,
+    vector_equation,
+)
 from ..evaluation import values
 from ..lse_bounds import logit_margin, margin_error_bounds
-from ..note import displayed, quote
 from ..notation import HARD, INDEX_J, evaluate
+from ..note import displayed, quote
 from ..registry import Claim, Evidence, Fact, Formulas, Verdict, register
-from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, softmax
+from ..symbolic import Logits, cross_entropy, is_zero, one_hot, softmax
 
 SECTION = "Hard labels (opening section)"
 
@@ -54,8 +65,8 @@ def _check_one_hot(f: Formulas) -> Evidence:
     g = Logits()
     p = f.printed.rhs(g, HARD)                              # a function of the class index j
     target = f.printed.lhs(g, HARD)                         # p(y_j|x): the target, one-hot in this chapter
-    same = all(sp.simplify(p.subs(INDEX_J, k) - one_hot(g, k)) == 0
-               and sp.simplify(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) == 0 for k in range(1, 9))
+    same = all(is_zero(p.subs(INDEX_J, k) - one_hot(g, k))
+               and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
     facts.append(Fact("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
                                   "and the left-hand side p(y_j|x), for j = 1..8", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
@@ -224,8 +235,8 @@ def _margin_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
     lo, hi = evaluate(rels[0].lhs, g, HARD, {}), evaluate(rels[-1].rhs, g, HARD, {})
     d = sp.Symbol("Delta", positive=True)
     ok = (bool(sp.diff(gap, t).is_positive)
-          and sp.simplify((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d)) == 0
-          and sp.simplify((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)) == 0)
+          and is_zero((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d))
+          and is_zero((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)))
     facts.append(Fact("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
                                   "and exp(-Delta) <= t <= (K-1) exp(-Delta); the printed bounds are log(1 + t) at "
                                   "these two ends (general K)", ok))
