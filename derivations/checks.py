@@ -332,15 +332,22 @@ def margin_limit(error):
 def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
     """Does ``exact(x, eps) - approx(x, eps)`` tend to 0 as the margin grows, for every sign of m, K and eps?
 
-    Returns the verdict and the distinct limits found.
+    The limit is taken once with eps a symbol and then evaluated at each value; where that is not a
+    definite number (``oo * sign(0)``, say: the generic limit does not apply at this eps), the limit is
+    taken again at the value itself. Returns the verdict and the distinct limits found.
     """
     limits = []
+    symbolic = any(e is not None for e in eps_values)
     for K in APPROX_K:
         x = Logits(K)
-        for e in eps_values:
-            diff = exact(x, e) - approx(x, e)
-            for m in _M_SIGNS:
-                limits.append(margin_limit(diff.subs(margin_family(x, m))))
+        generic = exact(x, EPS) - approx(x, EPS) if symbolic else None
+        for m in _M_SIGNS:
+            at_m = margin_limit(generic.subs(margin_family(x, m))) if symbolic else None
+            for e in eps_values:
+                value = at_m.subs(EPS, e) if symbolic and e is not None else None
+                if value is None or value.has(sp.nan, sp.zoo) or not value.is_number:
+                    value = margin_limit((exact(x, e) - approx(x, e)).subs(margin_family(x, m)))
+                limits.append(value)
     distinct = sorted(set(limits), key=str)
     return all(v == 0 for v in limits), distinct
 
