@@ -62,8 +62,9 @@ class Verdict(str, Enum):
     ERRATUM = "erratum"
 
 
-#: The kinds of evidence a fact records.
-FactKind = Literal["symbolic", "numeric"]
+#: The kinds of evidence a fact records: a symbolic proof, a numeric agreement, or a statistical test (a bound
+#: on a random quantity at a stated false-alarm probability).
+FactKind = Literal["symbolic", "numeric", "statistical"]
 #: Where a claim comes from: a displayed equation or sentence of the note, or a result the companion adds.
 Source = Literal["note", "added"]
 
@@ -286,6 +287,8 @@ class Outcome:
         sym = [f for f in e.facts if f.kind == "symbolic"]
         if not all(f.ok for f in sym):
             return "FAILED"
+        if e.holds and any(f.kind == "statistical" for f in e.facts) and "general K" not in self.scope:
+            return "statistical tests at stated false-alarm; identities at concrete K"
         if e.holds:
             return "identity" + self.scope
         if e.holds_under:

@@ -46,7 +46,7 @@ SCHEMA = {
                 "max_numeric_error": {"type": ["number", "null"]},
                 "facts": {"type": "array", "items": {
                     "type": "object", "required": ["kind", "text", "ok", "error"],
-                    "properties": {"kind": {"enum": ["symbolic", "numeric"]}, "text": {"type": "string"},
+                    "properties": {"kind": {"enum": ["symbolic", "numeric", "statistical"]}, "text": {"type": "string"},
                                    "ok": {"type": "boolean"}, "error": {"type": ["number", "null"]}}}},
                 "counterexample": {"type": ["object", "null"], "required": ["quantity", "K", "z", "parameters",
                                                                             "note", "printed", "correct"],

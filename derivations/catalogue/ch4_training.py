@@ -212,13 +212,13 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
     radius = float(bernstein_radius(N, sd_p ** 2, 1.0))
     d = abs(float(q_c.mean()) - float(q_b[0]))
     mean_ok = d <= radius
-    facts.append(Fact("numeric", f"mean q_1 of (c) over {N} examples is within the Bernstein radius {_sd(radius)} of "
+    facts.append(Fact("statistical", f"mean q_1 of (c) over {N} examples is within the Bernstein radius {_sd(radius)} of "
                                  f"(b)'s q_1 (false-alarm {FALSE_ALARM:g}; per-example SD {_sd(sd_p)} from the printed "
                                  f"covariance by linear response, |q_1 - E q_1| <= 1)", mean_ok))
     lo, hi = variance_ratio_band(N)
     ratio = float(logit_gap(x.runs["flip_fresh"].logits, x.y).var(ddof=1)) / sd_gap ** 2 if sd_gap > 0 else math.inf
     var_ok = lo <= ratio <= hi
-    facts.append(Fact("numeric", f"the sample variance of (c)'s {N} final gaps z_1 - mean_j z_j is {ratio:.2f} times "
+    facts.append(Fact("statistical", f"the sample variance of (c)'s {N} final gaps z_1 - mean_j z_j is {ratio:.2f} times "
                                  f"the predicted SD^2 ({_sd(sd_gap)}^2: the printed covariance along the gap, u^T C u = "
                                  f"{noise:.3g}, carried through training), inside the chi-square band "
                                  f"[{lo:.2f}, {hi:.2f}] at false-alarm {FALSE_ALARM:g} (to first order the gap is a sum "
@@ -275,7 +275,7 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
                       gap_ok and q_ok, max(worst_gap, worst_q)))
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
     fresh_ok = abs(float(qc_lhs[1:].mean()) - float(qc_rhs[0])) <= radius + delta / 4
-    facts.append(Fact("numeric", f"(c): mean q_1 over {N} examples within the Bernstein radius {_sd(radius)} "
+    facts.append(Fact("statistical", f"(c): mean q_1 over {N} examples within the Bernstein radius {_sd(radius)} "
                                  f"(false-alarm {FALSE_ALARM:g}, per-example SD {_sd(x.sd_p)} by linear response) plus "
                                  "the convergence bound of the printed value", fresh_ok))
     return Evidence(holds=so and gap_ok and q_ok and fresh_ok, facts=facts)
@@ -310,7 +310,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     k = int(flipped.sum())
     r = float(frequency_radius(N, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / N - printed) <= r + 1e-15
-    facts.append(Fact("numeric", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
+    facts.append(Fact("statistical", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
                                  f"{max(r, 0):.3f} (false-alarm {FALSE_ALARM:g}) of the printed fraction", frac_ok))
     Z = x.runs["flip_once"].logits
     z = np.concatenate([x.runs["soft"].logits[:1], Z])
@@ -371,7 +371,7 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
         radius = float(bernstein_radius(1, var, bound))
         within = abs(s[mode] - s["soft"]) <= radius
         ok &= within
-        facts.append(Fact("numeric", f"{what}: mean q_1 on the training set within the Bernstein radius {_sd(radius)} "
+        facts.append(Fact("statistical", f"{what}: mean q_1 on the training set within the Bernstein radius {_sd(radius)} "
                                      f"of (b)'s (false-alarm {FALSE_ALARM:g}; predicted SD {_sd(math.sqrt(var))}, "
                                      "a sum of independent flips, each term bounded)", within))
     larger = once_var > spread.fresh_var
