@@ -198,6 +198,8 @@ def is_zero(expr, force_log: bool = False) -> bool:
     e = canonical(sp.sympify(expr))
     if force_log:
         e = sp.expand_log(e, force=True)
+        if e.has(sp.Sum) and _sums_cancel(e):    # before doit(): evaluating a general sum is slow
+            return True
     e = e.doit()
     if not e.has(sp.Sum):
         quick = _quick_zero(e)
@@ -298,16 +300,23 @@ def _quick_zero(e) -> bool | None:
         return True
     if e.has(sp.Sum, sp.Indexed, sp.Piecewise, sp.KroneckerDelta):
         return None
-    if sp.expand(sp.expand_log(e)) == 0 or _rational_zero(e):
+    if _clearly_nonzero(e):                       # first: cheap, and decisive for a wrong formula
+        return False
+    if _rational_zero(e) or sp.expand(sp.expand_log(e)) == 0:
         return True
+    return None
+
+
+def _clearly_nonzero(e) -> bool:
+    """Is ``e`` clearly non-zero at a rational point (40 digits, relative to its largest term)?"""
     point = _probe_point(e.free_symbols)
     if point is None:
-        return None
+        return False
     value = e.evalf(_PROBE_DIGITS, subs=point)
     if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        return None
+        return False
     scale = max([1.0] + [abs(complex(t.evalf(15, subs=point))) for t in sp.Add.make_args(e)])
-    return False if abs(complex(value)) > _PROBE_TOL * scale else None
+    return abs(complex(value)) > _PROBE_TOL * scale
 
 
 def pull_constants(expr):

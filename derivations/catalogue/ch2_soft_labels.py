@@ -423,7 +423,7 @@ register(Claim(
 
 def _check_hessian(f: Formulas) -> Evidence:
     facts: list[Fact] = []
-    general, concrete = _for_any_target(f, Ks=(2, 3))
+    general, concrete = _for_any_target(f, Ks=(2,))
     facts.append(Fact("symbolic", "d^2/dz_a dz_b of H(p, softmax(z)) minus the printed right-hand side, with sum_j "
                                   f"p_j = 1: {'zero' if general else 'not zero'} for a general K (1 <= a, b <= K), and "
                                   f"{'zero' if all(concrete.values()) else 'not zero'} entry by entry, "
@@ -457,11 +457,11 @@ def _check_hessian(f: Formulas) -> Evidence:
     psd = is_zero(sp.expand(form - variance).subs(qs[2], 1 - qs[0] - qs[1]))
     facts.append(Fact("symbolic", "v^T (diag q - q q^T) v = sum_j q_j (v_j - q.v)^2 >= 0 when sum q = 1 (K=3): PSD, "
                                   "zero only for constant v", psd))
-    x = Logits(4)
+    x = Logits(3)
     c = sp.Symbol("c", real=True)
     L = smoothed_loss(x, EPS)
     shift = is_zero(L.subs({s: s + c for s in x.symbols}, simultaneous=True) - L)
-    facts.append(Fact("symbolic", "L(z + c 1) = L(z) (K=4): the loss is flat along the null space span(1)", shift))
+    facts.append(Fact("symbolic", "L(z + c 1) = L(z) (K=3): the loss is flat along the null space span(1)", shift))
     return Evidence(holds=general and all(concrete.values()) and psd and shift, facts=facts)
 
 
