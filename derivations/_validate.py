@@ -111,8 +111,8 @@ def as_probability(value, name: str = "eps") -> float:
     return v
 
 
-def as_num_classes(num_classes) -> int:
-    """``num_classes`` as an ``int >= 2``, or ``ValueError`` naming the value.
+def as_num_classes(num_classes, name: str = "num_classes") -> int:
+    """``num_classes`` as an ``int >= 2``, or ``ValueError`` naming it (as ``name``) and the value.
 
     >>> as_num_classes(10)
     10
@@ -122,5 +122,5 @@ def as_num_classes(num_classes) -> int:
     ValueError: num_classes must be an integer >= 2; got 1
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+        raise ValueError(f"{name} must be an integer >= 2; got {num_classes!r}")
     return int(num_classes)

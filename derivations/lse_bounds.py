@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_logits
+from ._validate import as_logits, as_num_classes
 from .numeric import log_sum_exp
 
 __all__ = ["max_approximation_error", "logit_margin", "margin_error_bounds"]
@@ -56,7 +56,6 @@ def margin_error_bounds(margin, K: int) -> tuple[np.ndarray, np.ndarray]:
     d = np.asarray(margin, dtype=float)
     if np.any(d < 0) or not np.all(np.isfinite(d)):
         raise ValueError(f"margin must be finite and >= 0; got {margin!r}")
-    if int(K) != K or K < 2:
-        raise ValueError(f"K must be an integer >= 2; got {K!r}")
+    K = as_num_classes(K, "K")
     e = np.exp(-d)
     return np.log1p(e), np.log1p((K - 1) * e)
