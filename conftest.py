@@ -9,6 +9,7 @@ fresh folder of this session only (:mod:`derivations.results`), which this
 process fills, on every core, before the tests that read many claims run (the
 notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
 """
+import gc
 import os
 import tempfile
 
@@ -30,4 +31,6 @@ def pytest_collection_modifyitems(session, config, items):
     if any(i.nodeid.startswith(_READERS) for i in items):
         from derivations.registry import claims, run_all
 
+        gc.freeze()                            # SymPy's many short-lived objects: see derivations/__main__.py
+        gc.set_threshold(50_000, 20, 20)
         run_all(claims(), jobs=os.cpu_count() or 1)
