@@ -6,6 +6,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from tools.run_notebooks import main as runner_main
+
 RUNNER = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
 
 
@@ -40,14 +42,21 @@ def test_good_and_failing_notebooks(tmp_path):
     assert run(good).returncode == 0 and good.read_bytes() == first   # rerun: byte-identical
 
 
-def test_parameters_are_validated_before_anything_runs(tmp_path):
+def refused(argv, capsys) -> str:
+    """Run the runner's ``main`` in this process (validation starts no kernel, so no subprocess is needed;
+    the command line itself is exercised by the tests above): it must exit 2 before running anything."""
+    assert runner_main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "no notebook was run" in err
+    return err
+
+
+def test_parameters_are_validated_before_anything_runs(tmp_path, capsys):
     nb = write(tmp_path / "p.ipynb", [new_code_cell("K = 10", metadata={"tags": ["parameters"]}), new_code_cell("print(K)")])
     before = nb.read_bytes()
     for bad, message in [("K=1", "K must be an integer >= 2; got '1'"), ("EPS=1.5", "EPS must be a number in [0, 1]"),
                          ("EPS=abc", "EPS must be a number in [0, 1]; got 'abc'"), ("Q=3", "unknown parameter 'Q'")]:
-        r = subprocess.run([sys.executable, str(RUNNER), str(nb), "--set", bad, "--out", str(tmp_path / "out")],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 2 and message in r.stderr and "no notebook was run" in r.stderr, (bad, r.stderr)
+        assert message in refused([nb, "--set", bad, "--out", tmp_path / "out"], capsys), bad
     assert not (tmp_path / "out").exists() and nb.read_bytes() == before
 
 
@@ -65,14 +74,11 @@ def test_parameters_override_into_out_dir(tmp_path):
     assert ran.cells[2].outputs[0]["text"] == "7 0\n"
 
 
-def test_values_above_a_chapter_maximum_are_refused_before_anything_runs(tmp_path):
-    r = subprocess.run([sys.executable, str(RUNNER), "--set", "K=5000", "--out", str(tmp_path / "out")],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "no notebook was run" in r.stderr
-    assert "K must be an integer in [2, 1000] for chapter 4" in r.stderr and "CHAPTERS=1,2,3" in r.stderr
+def test_values_above_a_chapter_maximum_are_refused_before_anything_runs(tmp_path, capsys):
+    err = refused(["--set", "K=5000", "--out", tmp_path / "out"], capsys)
+    assert "K must be an integer in [2, 1000] for chapter 4" in err and "CHAPTERS=1,2,3" in err
     assert not (tmp_path / "out").exists()
-    r = subprocess.run([sys.executable, str(RUNNER), "--chapters", "9"], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "CHAPTERS must list chapter numbers" in r.stderr
+    assert "CHAPTERS must list chapter numbers" in refused(["--chapters", "9"], capsys)
 
 
 def test_a_failing_check_is_named_with_its_numbers(tmp_path):
