@@ -60,6 +60,8 @@ Formula = Callable[[Logits], sp.Expr]
 def rng_for(key: str) -> np.random.Generator:
     """A generator seeded from ``key`` (stable across runs and machines).
 
+    Used in: the checks of chapters 1, 2, 3; sample_logits, sweep, approximation
+
     >>> float(rng_for("x").random()) == float(rng_for("x").random())
     True
     """
@@ -69,6 +71,8 @@ def rng_for(key: str) -> np.random.Generator:
 def sample_logits(rng: np.random.Generator, K: int, scale: float, n: int = POINTS) -> np.ndarray:
     """``n`` logit vectors with entries uniform in ``[-scale, scale]``, shape ``(n, K)``.
 
+    Used in: the checks of chapters 1, 2, 3; sweep, approximation, inequalities
+
     >>> sample_logits(rng_for("s"), 3, 1.0, n=4).shape
     (4, 3)
     """
@@ -77,6 +81,8 @@ def sample_logits(rng: np.random.Generator, K: int, scale: float, n: int = POINT
 
 def agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise relative discrepancy ``|a - b| / max(1, |b|)``.
+
+    Used in: sweep
 
     >>> agreement(np.array([1.0, 3.0]), np.array([1.0, 2.0])).tolist()
     [0.0, 0.5]
@@ -109,6 +115,8 @@ def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, tran
     general and the concrete cases is itself a failed fact. The concrete K come
     first: when one is not zero, neither is the general case (not computed).
     Returns the general result (or the concrete one when ``general`` is False).
+
+    Used in: equation
     """
     transform = transform or (lambda x, e: e)
     results = {}
@@ -148,6 +156,8 @@ def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: S
     ``formula(x, p)`` and ``reference(z, p)`` take a parameter ``p`` from
     ``params`` (e.g. values of eps; ``None`` when there is none). Seeds come from
     ``key``, so the points are the same on every run.
+
+    Used in: counterexample, equation, vector_equation
     """
     rng = rng_for(key)
     worst = Sweep(-1.0, None, None)
@@ -170,7 +180,10 @@ def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: S
 
 
 def mp_value(formula: Formula, z: np.ndarray) -> float:
-    """``formula`` at logits ``z`` in mpmath, 50 digits."""
+    """``formula`` at logits ``z`` in mpmath, 50 digits.
+
+    Used in: the checks of chapter 3; counterexample, approximation
+    """
     x = Logits(len(z))
     f = sp.lambdify(x.symbols, formula(x), "mpmath")
     with mpmath.workdps(50):
@@ -183,6 +196,8 @@ def counterexample(printed, exact, reference, key: str, facts: list[Fact], param
 
     The point is rounded to the three digits it is shown with, so a reader can
     recompute it. Appends a fact; returns the :class:`Counterexample` or ``None``.
+
+    Used in: equation
     """
     s = sweep(printed, reference, key + "/counterexample", params=params)
     if s.worst <= CE_RTOL:
@@ -201,6 +216,8 @@ def rhs_of(reading: Reading, ctx: Context, part: int = 0) -> Callable:
     """The right-hand side of relation ``part`` of a reading, as ``(x, eps) -> expression``.
 
     ``eps`` (a number or ``None``) is substituted for the note's epsilon.
+
+    Used in: equation, approximation
     """
     def f(x, eps=None):
         e = reading.rhs(x, ctx, part)
@@ -220,6 +237,8 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
     counterexample is sought at ``eps_counterexample``. ``assumption`` mirrors
     the claim's; the corrected form, when the claim gives one, must equal
     ``exact``. ``general=False`` skips the general-K symbolic check.
+
+    Used in: the checks of chapters 1, 2
     """
     def ex(x, eps=None):
         return (exact(x) if eps is None else exact(x).subs(EPS, eps))
@@ -273,6 +292,8 @@ def vector_equation(exact_component, reference_component, ctx: Context, key: str
     Symbolically for a general K (component 1 and a general component ``c >= 2``)
     and for concrete K (every component); numerically component by component
     against ``reference_component(z, j)`` (0-based ``j``).
+
+    Used in: the checks of chapter 1
     """
     def check(f: Formulas) -> Evidence:
         facts: list[Fact] = []
@@ -308,7 +329,10 @@ APPROX_K = (2, 3)
 
 def margin_family(x: Logits, m, t=_T) -> dict:
     """``z_1 = m``, ``z_j = m - Delta`` (``j >= 2``) with margin ``Delta = 2|m| + 1 + t``: as ``t -> oo`` the margin
-    grows without bound, and every max, min and absolute value on the family has a known sign."""
+    grows without bound, and every max, min and absolute value on the family has a known sign.
+
+    Used in: vanishing_error
+    """
     d = 2 * sp.Abs(m) + 1 + t
     return {x.z(1): m, **{x.z(j): m - d for j in range(2, x.K + 1)}}
 
@@ -321,6 +345,8 @@ def margin_limit(error):
     so expanding logarithms with ``force=True`` is exact; it lets Gruntz's algorithm see the
     exponentials directly (4x faster than :func:`sympy.simplify` first). Cached: the same error
     recurs across claims that share a corrected form, and across the mutants of one claim.
+
+    Used in: vanishing_error
 
     >>> m = sp.Symbol("m", positive=True)
     >>> margin_limit(sp.log(sp.exp(m) + sp.exp(m - _T)) - m)
@@ -335,6 +361,8 @@ def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
     The limit is taken once with eps a symbol and then evaluated at each value; where that is not a
     definite number (``oo * sign(0)``, say: the generic limit does not apply at this eps), the limit is
     taken again at the value itself. Returns the verdict and the distinct limits found.
+
+    Used in: approximation
     """
     limits = []
     symbolic = any(e is not None for e in eps_values)
@@ -361,6 +389,8 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
     {-20, 0, 20}, K = 3) where the printed side is furthest from the exact one, in mpmath. The corrected
     form must vanish likewise, and its error must lie in (0, log K] at random logits. ``extra(facts,
     formulas)`` may add facts; they must hold too.
+
+    Used in: the checks of chapters 1, 2
     """
     def ex(x, eps=None):
         return (exact(x) if eps is None else exact(x).subs(EPS, eps))
@@ -416,7 +446,10 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
 
 
 def chain(reading: Reading) -> list:
-    """The relations of a reading's first part, a chain ``a < b <= c`` flattened into ``[a < b, b <= c]``."""
+    """The relations of a reading's first part, a chain ``a < b <= c`` flattened into ``[a < b, b <= c]``.
+
+    Used in: the checks of chapter 1; inequalities
+    """
     rel = reading.relation()
     return list(rel.rhs.args) if rel.op == "chain" else [rel]
 
@@ -438,6 +471,8 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
     Every relation is checked at random logits (``\\Delta`` bound to the largest logit minus the second
     largest), with a rounding slack; each :class:`Attained` case must make its relation an equality,
     symbolically. ``extra(facts, formulas)`` may add facts (e.g. a proof for a general K); they count too.
+
+    Used in: the checks of chapter 1
     """
     def check(f: Formulas) -> Evidence:
         facts: list[Fact] = []

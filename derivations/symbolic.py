@@ -101,6 +101,8 @@ class Logits:
 def softmax(x: Logits, i):
     """``q_i = exp(z_i) / sum_j exp(z_j)``.
 
+    Used in: the exact side of the checks of chapters 1-4 (ch1.softmax, ch2.gradient, ch3.same_q ...)
+
     >>> softmax(Logits(2), 1)
     exp(z_1)/(exp(z_1) + exp(z_2))
     """
@@ -109,6 +111,8 @@ def softmax(x: Logits, i):
 
 def log_sum_exp(x: Logits):
     """``LSE(z) = log sum_j exp(z_j)``.
+
+    Used in: the exact side of the checks of chapters 2-3 (ch2.closed_form, ch3.loss_variance ...)
 
     >>> log_sum_exp(Logits(2))
     log(exp(z_1) + exp(z_2))
@@ -119,6 +123,8 @@ def log_sum_exp(x: Logits):
 def one_hot(x: Logits, j, true_class: int = 1):
     """The hard target ``p_j = [j = true_class]`` as a ``KroneckerDelta``.
 
+    Used in: the exact side of chapter 1's checks (ch1.one_hot, ch1.loss_definition ...)
+
     >>> one_hot(Logits(3), 1), one_hot(Logits(3), 2)
     (1, 0)
     """
@@ -127,6 +133,8 @@ def one_hot(x: Logits, j, true_class: int = 1):
 
 def smoothed_target(x: Logits, j, eps, true_class: int = 1):
     """The note's soft target: ``1 - eps`` on the true class, ``eps/(K-1)`` on each other.
+
+    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.flip_distribution ...)
 
     >>> eps = sp.Symbol("epsilon", nonnegative=True)
     >>> x = Logits()
@@ -140,6 +148,8 @@ def smoothed_target(x: Logits, j, eps, true_class: int = 1):
 def cross_entropy(x: Logits, p: Callable):
     """``H(p, q) = -sum_j p_j log q_j`` with ``q = softmax(z)``; ``p(j)`` gives the target.
 
+    Used in: the exact side of the checks of chapters 1-3 (ch1.loss_definition, ch2.loss_definition ...)
+
     >>> x = Logits(2)
     >>> sp.simplify(cross_entropy(x, lambda j: one_hot(x, j)) - (log_sum_exp(x) - x.z(1)))
     0
@@ -149,6 +159,8 @@ def cross_entropy(x: Logits, p: Callable):
 
 def canonical(expr):
     """Rename the index of every innermost ``Sum`` to ``j`` so equal sums compare equal.
+
+    Used in: is_zero (every symbolic check)
 
     >>> i, j, K = sp.symbols("i j K", integer=True)
     >>> z = sp.IndexedBase("z")
@@ -167,6 +179,8 @@ def canonical(expr):
 
 def split_first(expr):
     """Write every ``Sum`` from 1 as its first term plus the ``Sum`` from 2.
+
+    Used in: is_zero (every symbolic check)
 
     >>> j, K = sp.symbols("j K", integer=True)
     >>> z = sp.IndexedBase("z")
@@ -190,6 +204,8 @@ def is_zero(expr, force_log: bool = False) -> bool:
     ``force_log=True`` expands ``log(a*b)`` and ``log(exp(u))`` without checking
     signs; use it only where the arguments are known positive (sums of ``exp``)
     and real (the logits), which SymPy cannot infer for a symbolic ``Sum``.
+
+    Used in: checks.zero and the symbolic facts of every chapter
 
     >>> x = Logits()
     >>> is_zero(sp.log(softmax(x, 1)) - (x.z(1) - log_sum_exp(x)), force_log=True)
@@ -322,6 +338,8 @@ def _clearly_nonzero(e) -> bool:
 def pull_constants(expr):
     """Take factors that do not depend on a sum's index out of the sum, term by term.
 
+    Used in: reduce_general
+
     >>> j, K = sp.symbols("j K", integer=True)
     >>> a, z = sp.Symbol("a"), sp.IndexedBase("z")
     >>> pull_constants(sp.Sum(a * z[j] + 2, (j, 1, K)))
@@ -347,6 +365,8 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     first branch (the one for a class index ``1 <= i <= K``, which is how SymPy
     writes the result of summing a Kronecker delta); and if ``distribution`` is
     given, ``sum_j distribution[j]`` becomes 1 (a target that sums to one).
+
+    Used in: the general-K proofs of ch2.gradient, ch2.hessian and chapter 3
 
     >>> x = Logits()
     >>> i = sp.Symbol("i", integer=True, positive=True)
@@ -376,6 +396,8 @@ def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     whose difference rewrites to 0 are equal for every K >= 2 and all logits:
     the rewriting is exact, nothing is sampled. ``simplify=False`` returns the
     rewritten expression expanded but not simplified.
+
+    Used in: the general-K proofs of chapter 3 (ch3.loss_variance, ch3.gradient_covariance ...) and is_zero
 
     >>> x = Logits()
     >>> j = sp.Symbol("j", integer=True, positive=True)

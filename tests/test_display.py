@@ -13,7 +13,7 @@ from derivations.registry import claims, get, run
 
 #: The modules whose public functions name the claims that check them (or the chapter that uses them).
 LIBRARY = ["smoothing", "flipping", "numeric", "lse_bounds", "linear_response", "stats", "reference", "regimes",
-           "training"]
+           "training", "symbolic", "checks"]
 CLAIM_ID = re.compile(r"\bch\d+\.[a-z][a-z0-9_]*[a-z0-9]")
 
 
