@@ -5,13 +5,18 @@ kernels inherit ``DERIVATIONS_FIGURES``), never over the committed ``figures/``;
 ``tests/test_freshness.py`` then compares the two, and runs last.
 
 Every claim is computed once per session: ``DERIVATIONS_RESULTS`` points at a
-fresh folder of this session only (:mod:`derivations.results`), which this
-process fills, on every core, before the tests that read many claims run (the
-notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
+fresh folder of this session only (:mod:`derivations.results`), which the first
+test worker to collect fills, on every core, while the others wait on a lock
+(the notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
+
+pytest-xdist (``-n auto --dist loadfile`` in pyproject.toml) shares the test
+files among the cores, one file per worker; the notebook cells that have run are
+logged so that ``tests/test_freshness.py`` can wait for notebooks on another worker.
 """
 import gc
 import os
 import tempfile
+from pathlib import Path
 
 # set once per session (this module may be imported twice: by pytest and by the freshness test)
 if "DERIVATIONS_FRESH_FIGURES" not in os.environ:
@@ -28,9 +33,36 @@ _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "te
 def pytest_collection_modifyitems(session, config, items):
     last = [i for i in items if i.nodeid.startswith("tests/test_freshness.py")]
     items[:] = [i for i in items if i not in last] + last
+    _cells_file("expected").write_text("".join(i.nodeid + "\n" for i in items if i.nodeid.startswith("notebooks/")))
     if any(i.nodeid.startswith(_READERS) for i in items):
-        from derivations.registry import claims, run_all
+        _compute_every_claim_once()
 
-        gc.freeze()                            # SymPy's many short-lived objects: see derivations/__main__.py
-        gc.set_threshold(50_000, 20, 20)
-        run_all(claims(), jobs=os.cpu_count() or 1)
+
+def pytest_runtest_logfinish(nodeid, location):
+    """Log each notebook cell that has run: with pytest-xdist (``--dist loadfile``) the notebooks may run on
+    another worker than ``tests/test_freshness.py``, which waits until every collected cell has run."""
+    if nodeid.startswith("notebooks/"):
+        with _cells_file("ran").open("a") as log:
+            log.write(nodeid + "\n")
+
+
+def _cells_file(which: str) -> Path:
+    """The session's list of notebook cells collected (``expected``) or run so far (``ran``)."""
+    return Path(os.environ["DERIVATIONS_SESSION_RESULTS"], f"cells.{which}")
+
+
+def _compute_every_claim_once():
+    """Every claim into the session's shared results, on every core; with several test workers, the first
+    to get here computes while the others wait, then read (each claim computed once)."""
+    import fcntl
+
+    from derivations.registry import claims, run_all
+
+    gc.freeze()                                # SymPy's many short-lived objects: see derivations/__main__.py
+    gc.set_threshold(50_000, 20, 20)
+    with open(os.path.join(os.environ["DERIVATIONS_SESSION_RESULTS"], "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            run_all(claims(), jobs=os.cpu_count() or 1)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

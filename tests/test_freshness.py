@@ -5,11 +5,31 @@ test, which conftest.py orders after the notebooks, compares the figures those
 nbval runs wrote (into a temporary folder) with the committed ``figures/``.
 """
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: How long to wait for notebooks running on another test worker (pytest-xdist) before judging.
+WAIT_SECONDS = 900
+
+
+@pytest.fixture(scope="module", autouse=True)
+def notebooks_done():
+    """Every notebook cell collected in this session has run, on whichever test worker (conftest.py logs
+    them): wait for them before judging the figures."""
+    folder = Path(os.environ["DERIVATIONS_SESSION_RESULTS"])
+
+    def cells(which):
+        path = folder / f"cells.{which}"
+        return set(path.read_text().split("\n")) - {""} if path.exists() else set()
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not cells("expected") <= cells("ran"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"notebook cells not run after {WAIT_SECONDS} s: {sorted(cells('expected') - cells('ran'))[:3]}")
+        time.sleep(0.2)
 
 
 def test_committed_figures_match_regenerated():
