@@ -33,9 +33,14 @@ _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "te
 def pytest_collection_modifyitems(session, config, items):
     last = [i for i in items if i.nodeid.startswith("tests/test_freshness.py")]
     items[:] = [i for i in items if i not in last] + last
-    _cells_file("expected").write_text("".join(i.nodeid + "\n" for i in items if i.nodeid.startswith("notebooks/")))
     if any(i.nodeid.startswith(_READERS) for i in items):
         _compute_every_claim_once()
+
+
+def pytest_collection_finish(session):
+    """The notebook cells this session will run (after any deselection, ``-k`` included)."""
+    cells = [i.nodeid for i in session.items if i.nodeid.startswith("notebooks/")]
+    _cells_file("expected").write_text("".join(c + "\n" for c in cells))
 
 
 def pytest_runtest_logfinish(nodeid, location):

@@ -219,8 +219,6 @@ def is_zero(expr, force_log: bool = False) -> bool:
     e = e.doit()
     if not e.has(sp.Sum):
         quick = _quick_zero(e)
-    elif force_log and _sums_cancel(e):
-        quick = True
     else:
         quick = False if _fails_at_concrete_k(e) else None
     if quick is not None:
