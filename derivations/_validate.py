@@ -10,10 +10,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_logits", "as_labels", "as_probability", "as_num_classes"]
+__all__ = ["as_logits", "as_labels", "as_probability", "as_num_classes", "first_bad"]
 
 
-def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
+def first_bad(mask: np.ndarray) -> tuple[int, ...]:
     """Index (as a tuple) of the first True entry of ``mask``."""
     return tuple(int(i) for i in np.argwhere(mask)[0])
 
@@ -49,7 +49,7 @@ def as_logits(logits, axis: int = -1, name: str = "logits") -> np.ndarray:
         raise ValueError(f"{name} need at least 2 classes along axis {axis}; got {n_classes} (shape {z.shape})")
     finite = np.isfinite(z)
     if not finite.all():
-        idx = _first_bad(~finite)
+        idx = first_bad(~finite)
         raise ValueError(f"{name} must be finite; found {float(z[idx])} at index {idx}")
     return z
 
@@ -79,7 +79,7 @@ def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...] | None = No
             raise ValueError(f"labels must be integers; got dtype {y.dtype}")
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
-            idx = _first_bad(bad)
+            idx = first_bad(bad)
             raise ValueError(f"labels must be integers; found {float(y[idx])} at index {idx}")
         raise ValueError(f"labels must have an integer dtype; got {y.dtype} (cast with .astype(int))")
     if y.shape != shape:
@@ -88,7 +88,7 @@ def as_labels(labels, num_classes: int, batch_shape: tuple[int, ...] | None = No
         )
     out = (y < 0) | (y >= num_classes)
     if out.any():
-        idx = _first_bad(out)
+        idx = first_bad(out)
         raise ValueError(f"labels must lie in [0, {num_classes}); found {int(y[idx])} at index {idx}")
     return y.astype(np.intp, copy=False)
 

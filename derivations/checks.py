@@ -5,9 +5,12 @@ Every claim's check reads its formulas from :class:`~derivations.registry.Formul
 
 * :func:`zero`: is an expression identically zero, for a general symbolic K
   and for concrete K (and say which was proved);
+* :func:`each_k`: a symbolic test for a general symbolic K and for concrete K;
+* :func:`largest`: the largest value of any measure over a numeric sweep (K,
+  logit scales and a parameter such as eps, or explicit cases), each cell with
+  its random logits and generator seeded from a key: the one sweep loop;
 * :func:`sweep`: the largest discrepancy between a formula and an independent
-  NumPy reference at random logits, over several K, logit scales and values of
-  eps, with seeds derived from a key;
+  NumPy reference at random logits (:func:`largest` with a lambdified formula);
 * :func:`counterexample`: the worst point of such a sweep, rounded to the digits
   shown and confirmed in mpmath at 50 digits;
 * :func:`equation`: the whole check of an ``=`` step: the printed formula
@@ -26,7 +29,7 @@ True
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,8 +43,8 @@ from .registry import Counterexample, Evidence, Fact, Formulas
 from .symbolic import Logits, is_zero
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
-           "rng_for", "sample_logits", "agreement", "zero", "Sweep", "sweep", "mp_value", "counterexample",
-           "equation", "rhs_of"]
+           "rng_for", "sample_logits", "agreement", "each_k", "where", "zero", "Point", "points", "Sweep", "largest", "sweep",
+           "numeric_values", "mp_value", "counterexample", "equation", "rhs_of"]
 
 #: Concrete K at which symbolic identities are also checked.
 SYMBOLIC_K = (2, 3)
@@ -60,7 +63,7 @@ Formula = Callable[[Logits], sp.Expr]
 def rng_for(key: str) -> np.random.Generator:
     """A generator seeded from ``key`` (stable across runs and machines).
 
-    Used in: the checks of chapters 1, 2, 3; sample_logits, sweep, approximation
+    Used in: the Monte Carlo checks of chapter 3; points
 
     >>> float(rng_for("x").random()) == float(rng_for("x").random())
     True
@@ -71,7 +74,7 @@ def rng_for(key: str) -> np.random.Generator:
 def sample_logits(rng: np.random.Generator, K: int, scale: float, n: int = POINTS) -> np.ndarray:
     """``n`` logit vectors with entries uniform in ``[-scale, scale]``, shape ``(n, K)``.
 
-    Used in: the checks of chapters 1, 2, 3; sweep, approximation, inequalities
+    Used in: points
 
     >>> sample_logits(rng_for("s"), 3, 1.0, n=4).shape
     (4, 3)
@@ -107,6 +110,36 @@ OTHERS_ZERO = Assumption(
 )
 
 
+def each_k(test: Callable[[Logits], object], general: bool = True, Ks: Sequence[int] = SYMBOLIC_K) -> dict:
+    """``test(x)`` for a general symbolic K (if ``general``) and for each concrete K in ``Ks``.
+
+    Returns ``{"general K": ..., "K=2": ..., ...}`` in that order; :func:`where`
+    names the cases for a fact's text.
+
+    Used in: the checks of chapters 1-4; zero
+
+    >>> each_k(lambda x: x.general or x.K, Ks=(2, 3))
+    {'general K': True, 'K=2': 2, 'K=3': 3}
+    """
+    cases = ((Logits(),) if general else ()) + tuple(Logits(K) for K in Ks)
+    return {("general K" if x.general else f"K={x.K}"): test(x) for x in cases}
+
+
+def where(results: dict) -> str:
+    """The cases of an :func:`each_k` result, for a fact's text.
+
+    Used in: the checks of chapters 1-4; zero
+
+    >>> where({"general K": True, "K=2": True, "K=3": False})
+    'general K and K = 2, 3'
+    >>> where({"K=2": True})
+    'K = 2'
+    """
+    concrete = [k.removeprefix("K=") for k in results if k != "general K"]
+    parts = (["general K"] if "general K" in results else []) + (["K = " + ", ".join(concrete)] if concrete else [])
+    return " and ".join(parts)
+
+
 def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, transform=None,
          Ks: Sequence[int] = SYMBOLIC_K) -> bool:
     """Is ``diff(x)`` identically zero, for a general K (if ``general``) and for each K in ``Ks``?
@@ -119,19 +152,15 @@ def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, tran
     Used in: equation
     """
     transform = transform or (lambda x, e: e)
-    results = {}
-    for K in Ks:
-        x = Logits(K)
-        results[f"K={K}"] = is_zero(transform(x, diff(x)))
+    results = each_k(lambda x: is_zero(transform(x, diff(x))), general=False, Ks=Ks)
     if general:              # an identity for every K holds for each concrete K: if one fails, so does the general
         x = Logits()
         results = {"general K": all(results.values()) and is_zero(transform(x, diff(x)), force_log=True),
                    **results}
     same = len(set(results.values())) == 1
     value = results.get("general K", all(results.values()))
-    where = ", ".join(results)
     if same:
-        text = f"{what}: {'zero' if value else 'not zero'} ({where})"
+        text = f"{what}: {'zero' if value else 'not zero'} ({where(results)})"
     else:
         text = f"{what}: general and concrete K disagree: " + ", ".join(
             f"{k} {'zero' if v else 'not zero'}" for k, v in results.items())
@@ -140,8 +169,41 @@ def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, tran
 
 
 @dataclass(frozen=True)
+class Point:
+    """One cell of a numeric sweep: ``K``, the logit ``scale``, the parameter value ``param`` (``None`` when there
+    is none), ``n`` random logit vectors ``z`` (shape ``(n, K)``, uniform in ``[-scale, scale]``) and the cell's
+    generator ``rng`` (seeded from the sweep's key), for anything else the measure draws."""
+
+    K: int
+    scale: float
+    param: object
+    z: np.ndarray
+    rng: np.random.Generator
+
+    def labels(self) -> np.ndarray:
+        """One random class index (0-based) per logit vector, drawn from the cell's generator."""
+        return self.rng.integers(0, self.K, size=len(self.z))
+
+
+def points(key: str, Ks: Sequence[int] = NUMERIC_K, scales: Sequence[float] = SCALES, params: Sequence = (None,),
+           n: int = POINTS, cases: Sequence[tuple[int, object]] | None = None) -> Iterator[Point]:
+    """The cells of a sweep: every parameter value, K and scale (``cases``: explicit ``(K, param)`` pairs instead
+    of ``Ks`` x ``params``), in that order, from one generator seeded by ``key``.
+
+    Used in: largest
+
+    >>> [(p.K, p.scale, p.z.shape) for p in points("doc", Ks=(2, 3), scales=(1.0,), n=4)]
+    [(2, 1.0, (4, 2)), (3, 1.0, (4, 3))]
+    """
+    rng = rng_for(key)
+    for K, p in (cases if cases is not None else [(K, p) for p in params for K in Ks]):
+        for scale in scales:
+            yield Point(K, scale, p, sample_logits(rng, K, scale, n), rng)
+
+
+@dataclass(frozen=True)
 class Sweep:
-    """The largest relative discrepancy found, and where: logits ``z`` (one row), ``K`` and parameter value."""
+    """The largest value found, and where: logits ``z`` (one row), ``K`` and parameter value."""
 
     worst: float
     z: np.ndarray | None
@@ -149,9 +211,59 @@ class Sweep:
     param: object = None
 
 
+def largest(measure: Callable[[Point], object], key: str, Ks: Sequence[int] = NUMERIC_K,
+            scales: Sequence[float] = SCALES, params: Sequence = (None,), n: int = POINTS,
+            cases: Sequence[tuple[int, object]] | None = None) -> Sweep:
+    """The largest value of ``measure(point)`` over the :func:`points` of a sweep, and where.
+
+    ``measure`` returns a number, or an array with one value per row of
+    ``point.z`` (so that the worst row is kept); NaN counts as infinitely large,
+    so a computation that breaks down is never mistaken for agreement. The cells
+    are the same on every run (seeds from ``key``).
+
+    Used in: the checks of chapters 1, 2, 3; sweep
+
+    >>> s = largest(lambda pt: np.abs(pt.z).max(axis=1), "doc", Ks=(2, 3), scales=(1.0, 10.0))
+    >>> bool(s.K in (2, 3) and 1.0 < s.worst <= 10.0 and s.worst == np.abs(s.z).max())
+    True
+    >>> largest(lambda pt: np.nan, "doc", Ks=(2,), scales=(1.0,)).worst
+    inf
+    """
+    worst = Sweep(-np.inf, None, None)
+    for pt in points(key, Ks, scales, params, n, cases):
+        with np.errstate(all="ignore"):
+            d = np.asarray(measure(pt), dtype=float)
+        d = np.where(np.isnan(d), np.inf, d)
+        i = int(np.argmax(d)) if d.ndim else None
+        di = float(d.flat[i] if d.ndim else d)
+        if di > worst.worst:
+            worst = Sweep(di, pt.z[i] if d.ndim and d.shape == (len(pt.z),) else None, pt.K, pt.param)
+    return worst
+
+
+def numeric_values(formula) -> Callable[[Point, np.ndarray], np.ndarray]:
+    """``formula(x, p)`` as a NumPy function of a sweep's cell and logits: ``at(point, z)`` gives one float per
+    row of ``z``, lambdified once per K and parameter value.
+
+    Used in: sweep, approximation
+
+    >>> at = numeric_values(lambda x, p: x.z(1) * p)
+    >>> at(next(points("doc", Ks=(2,), scales=(1.0,), params=(3,))), np.array([[1.0, 0.0], [2.0, 5.0]])).tolist()
+    [3.0, 6.0]
+    """
+    compiled = {}
+
+    def at(pt: Point, z: np.ndarray) -> np.ndarray:
+        if (pt.K, pt.param) not in compiled:
+            x = Logits(pt.K)
+            compiled[pt.K, pt.param] = sp.lambdify(x.symbols, formula(x, pt.param), "numpy")
+        return np.broadcast_to(np.asarray(compiled[pt.K, pt.param](*z.T), dtype=float), (len(z),))
+    return at
+
+
 def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: Sequence[float] = SCALES,
           restrict=None, params: Sequence = (None,)) -> Sweep:
-    """Compare ``formula`` (lambdified) with ``reference`` at random logits.
+    """Compare ``formula`` (lambdified) with ``reference`` at random logits: their largest :func:`agreement`.
 
     ``formula(x, p)`` and ``reference(z, p)`` take a parameter ``p`` from
     ``params`` (e.g. values of eps; ``None`` when there is none). Seeds come from
@@ -159,24 +271,14 @@ def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: S
 
     Used in: counterexample, equation, vector_equation
     """
-    rng = rng_for(key)
-    worst = Sweep(-1.0, None, None)
-    for p in params:
-        for K in Ks:
-            x = Logits(K)
-            f = sp.lambdify(x.symbols, formula(x, p), "numpy")
-            for scale in scales:
-                z = sample_logits(rng, K, scale)
-                if restrict is not None:
-                    z = restrict(z)
-                with np.errstate(all="ignore"):
-                    a = np.broadcast_to(np.asarray(f(*z.T), dtype=float), (len(z),))
-                d = agreement(a, reference(z, p))
-                i = int(np.nanargmax(np.where(np.isnan(d), np.inf, d)))
-                di = float(np.inf if np.isnan(d[i]) else d[i])
-                if di > worst.worst:
-                    worst = Sweep(di, z[i], K, p)
-    return worst
+    at = numeric_values(formula)
+
+    def measure(pt: Point) -> np.ndarray:
+        z = pt.z if restrict is None else restrict(pt.z)
+        return agreement(at(pt, z), reference(z, pt.param))
+
+    s = largest(measure, key, Ks, scales, params)
+    return s if restrict is None or s.z is None else Sweep(s.worst, restrict(s.z[None])[0], s.K, s.param)
 
 
 def mp_value(formula: Formula, z: np.ndarray) -> float:
@@ -422,16 +524,13 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
             ok, climits = vanishing_error(ex, corrected, values)
             facts.append(Fact("symbolic", "corrected: exact - corrected -> " + ", ".join(map(str, climits))
                               + " as the margin grows", ok))
-            rng, inside = rng_for(key + "/corrected"), True
-            for K in NUMERIC_K:
-                x = Logits(K)
-                for e in values:
-                    c = sp.lambdify(x.symbols, corrected(x, e), "numpy")
-                    for scale in SCALES:
-                        z = sample_logits(rng, K, scale)
-                        err = reference(z, e) - np.asarray(c(*z.T), dtype=float)
-                        slack = 1e-12 * np.maximum(1.0, np.abs(z).max(axis=1))
-                        inside &= bool(np.all(err > -slack) and np.all(err <= np.log(K) + slack))
+            at = numeric_values(corrected)
+
+            def outside(pt: Point) -> np.ndarray:              # 1 where the error leaves (0, log K]
+                err = reference(pt.z, pt.param) - at(pt, pt.z)
+                slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
+                return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
+            inside = largest(outside, key + "/corrected", params=values).worst == 0
             facts.append(Fact("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
                                          "LSE(z) - max_j z_j, bounded in chapter 1)", inside))
             ev.corrected_ok = ok and inside
@@ -477,34 +576,28 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
     def check(f: Formulas) -> Evidence:
         facts: list[Fact] = []
         rels = chain(f.printed)
-        rng, ok, worst = rng_for(key), True, 0.0
         known = all(r.op in _ORDER for r in rels)
         facts.append(Fact("symbolic", "every relation is one of <, <=, >, >= (" + " ".join(r.op for r in rels) + ")",
                           known))
-        for K in Ks if known else ():
-            x = Logits(K)
-            sides = [side_values(r, x, ctx) for r in rels]
-            for scale in SCALES:
-                z = sample_logits(rng, K, scale)
-                for r, side in zip(rels, sides):
-                    lhs, rhs = side(z)
-                    slack = 8 * 2.0 ** -53 * (np.abs(z).max(axis=1) + np.log(K) + 1.0)
-                    gap = (lhs - rhs) * _ORDER[r.op]              # <= 0 wherever the relation holds
-                    ok &= bool(np.all(gap <= slack))
-                    worst = max(worst, float(np.max(gap / slack)))
+        sides = {}
+
+        def violation(pt: Point) -> np.ndarray:    # the largest (lhs - rhs) in units of the rounding slack, per row
+            if pt.K not in sides:
+                sides[pt.K] = [side_values(r, Logits(pt.K), ctx) for r in rels]
+            slack = 8 * 2.0 ** -53 * (np.abs(pt.z).max(axis=1) + np.log(pt.K) + 1.0)
+            return np.max([(lhs - rhs) * _ORDER[r.op] / slack                  # <= 0 wherever the relation holds
+                           for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
+        worst = largest(violation, key, Ks=Ks).worst if known else 0.0
         ops = " ".join(r.op for r in rels)
         facts.append(Fact("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
-                          ok, max(worst, 0.0)))
+                          worst <= 1, max(worst, 0.0)))
         for a in attained:
-            eq = True
-            for K in a.Ks:
-                x = Logits(K)
-                r = rels[a.index]
-                subs = a.config(x)
-                d = (_side(r.rhs, x, ctx) - _side(r.lhs, x, ctx)).subs(subs)
-                eq &= is_zero(sp.expand_log(d, force=True)) or sp.simplify(sp.exp(d)) == 1
-            facts.append(Fact("symbolic", f"relation {a.index + 1} is an equality {a.what} "
-                                          f"(K={', '.join(map(str, a.Ks))})", eq))
+            def equality(x: Logits, r=rels[a.index], a=a) -> bool:
+                d = (_side(r.rhs, x, ctx) - _side(r.lhs, x, ctx)).subs(a.config(x))
+                return is_zero(sp.expand_log(d, force=True)) or sp.simplify(sp.exp(d)) == 1
+            cases = each_k(equality, general=False, Ks=a.Ks)
+            facts.append(Fact("symbolic", f"relation {a.index + 1} is an equality {a.what} ({where(cases)})",
+                              all(cases.values())))
             strict = rels[a.index].op in ("<", ">")
             facts.append(Fact("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
                                           + ("a strict sign: wrong" if strict else "<= or >="), not strict))

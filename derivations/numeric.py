@@ -2,7 +2,7 @@
 
 All functions accept float32 or float64 logits of any leading batch shape and
 compute in the input's precision. Stability comes from one decomposition,
-written once in :func:`_lse_parts`: with ``m = max_j z_j`` attained at ``a``,
+written once in :func:`lse_parts`: with ``m = max_j z_j`` attained at ``a``,
 
     LSE(z) = m + log1p( sum_{j != a} exp(z_j - m) ),
 
@@ -19,13 +19,16 @@ import numpy as np
 
 from ._validate import as_labels, as_logits
 
-__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", "loss_rtol"]
+__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", "loss_rtol", "lse_parts", "row_lse_parts"]
 
 
-def _lse_parts(z: np.ndarray, axis: int):
+def lse_parts(z: np.ndarray, axis: int):
     """Return ``(m, s)`` with ``LSE(z) = m + log1p(s)``, both with ``keepdims``.
 
     ``m`` is the maximum along ``axis`` and ``s = sum_{j != argmax} exp(z_j - m)``.
+
+    Used in: log_sum_exp, log_softmax, softmax, cross_entropy, and the smoothed loss
+    (:func:`derivations.smoothing.smoothed_cross_entropy`)
     """
     a = np.argmax(z, axis=axis, keepdims=True)
     m = np.take_along_axis(z, a, axis=axis)
@@ -58,14 +61,16 @@ def _exp_of_difference(z: np.ndarray, m: np.ndarray) -> np.ndarray:
     return e
 
 
-def _row_lse_parts(z: np.ndarray):
-    """:func:`_lse_parts` for a 2-D block along its rows, plus the row sums of ``z - m``.
+def row_lse_parts(z: np.ndarray):
+    """:func:`lse_parts` for a 2-D block along its rows, plus the row sums of ``z - m``.
 
     The same decomposition, specialised for speed on blocks of rows (one work
     array reused in place). Returns 1-D ``(m, s, d)`` with ``LSE(z) = m + log1p(s)``
     and ``d = sum_j (z_j - m) <= 0``. Row sums (:func:`_row_sums`) keep the error
     within a few units of roundoff at every K. No validation: non-finite input
     gives non-finite ``m`` or ``d``.
+
+    Used in: :func:`derivations.smoothing.smoothed_cross_entropy`
     """
     rows = np.arange(z.shape[0])
     a = np.argmax(z, axis=1)
@@ -109,7 +114,7 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     dtype('float32')
     """
     z = as_logits(z, axis=axis)
-    m, s = _lse_parts(z, axis)
+    m, s = lse_parts(z, axis)
     return np.squeeze(m + np.log1p(s), axis=axis)
 
 
@@ -123,7 +128,7 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     array([-1.386294, -0.287682])
     """
     z = as_logits(z, axis=axis)
-    m, s = _lse_parts(z, axis)
+    m, s = lse_parts(z, axis)
     return (z - m) - np.log1p(s)
 
 
@@ -164,7 +169,7 @@ def cross_entropy(logits, labels) -> np.ndarray:
     """
     z = as_logits(logits, axis=-1)
     y = as_labels(labels, z.shape[-1], z.shape[:-1])
-    m, s = _lse_parts(z, -1)
+    m, s = lse_parts(z, -1)
     z_y = np.take_along_axis(z, y[..., None], axis=-1)
     with np.errstate(over="ignore"):
         loss = (m - z_y) + np.log1p(s)

@@ -16,7 +16,7 @@ way the target is ``on`` on class ``y`` and ``off`` elsewhere
                      = log1p(s) + off * sum_j (m - z_j) + (on - off) * (m - z_y),
 
 with ``m = max_j z_j`` and ``LSE(z) = m + log1p(s)`` from
-:func:`derivations.numeric._row_lse_parts`. Every term is non-negative when
+:func:`derivations.numeric.row_lse_parts`. Every term is non-negative when
 ``on >= off`` (``eps <= (K-1)/K``); beyond, the sum is regrouped as
 ``log1p(s) + off * sum_{j != y} (m - z_j) + on * (m - z_y)``, again non-negative,
 so nothing cancels for any eps.
@@ -31,8 +31,8 @@ import numbers
 
 import numpy as np
 
-from ._validate import _first_bad, as_labels, as_logits, as_num_classes, as_probability
-from .numeric import _lse_parts, _row_lse_parts, log_softmax
+from ._validate import as_labels, as_logits, as_num_classes, as_probability, first_bad
+from .numeric import log_softmax, lse_parts, row_lse_parts
 
 __all__ = [
     "CONVENTIONS",
@@ -168,7 +168,7 @@ def _raise_non_finite(block: np.ndarray, row0: int, shape: tuple[int, ...]) -> N
     """If ``block`` (rows ``row0...`` of the flattened logits) holds a non-finite entry, name it."""
     bad = ~np.isfinite(block)
     if bad.any():
-        r, c = _first_bad(bad)
+        r, c = first_bad(bad)
         idx = tuple(int(i) for i in np.unravel_index((row0 + r) * block.shape[1] + c, shape))
         raise ValueError(f"logits must be finite; found {float(block[r, c])} at index {idx}")
 
@@ -186,11 +186,11 @@ def _block_loss(zb: np.ndarray, yb: np.ndarray, on: float, off: float, out: np.n
     up to ``|z_j - m|`` units of roundoff). That matters only in rows where a tiny
     ``log1p(s)`` carries the loss (``s < 1/16``, more than 1/64 of the loss: a
     confident, correct prediction at small eps); those rows are recomputed with
-    the compensated :func:`derivations.numeric._lse_parts`.
+    the compensated :func:`derivations.numeric.lse_parts`.
     """
     rows = np.arange(len(zb))
     with np.errstate(over="ignore", invalid="ignore"):
-        m, s, shifted_sum = _row_lse_parts(zb)               # shifted_sum = sum_j (z_j - m) <= 0
+        m, s, shifted_sum = row_lse_parts(zb)               # shifted_sum = sum_j (z_j - m) <= 0
         true_gap = m - zb[rows, yb]                            # m - z_y >= 0
         if on >= off:
             rest = off * -shifted_sum + (on - off) * true_gap
@@ -202,7 +202,7 @@ def _block_loss(zb: np.ndarray, yb: np.ndarray, on: float, off: float, out: np.n
         redo = np.flatnonzero((s < 0.0625) & (out * 64 > out + rest))
         out += rest
         if redo.size:
-            _, s_exact = _lse_parts(zb[redo], axis=1)
+            _, s_exact = lse_parts(zb[redo], axis=1)
             out[redo] = np.log1p(s_exact[:, 0]) + rest[redo]
     return bool(np.isfinite(m).all() and np.isfinite(shifted_sum).all())
 

@@ -14,7 +14,6 @@ import sympy as sp
 
 from .. import numeric as num
 from ..checks import (
-    NUMERIC_K,
     OTHERS_ZERO,
     SCALES,
     Attained,
@@ -22,8 +21,7 @@ from ..checks import (
     chain,
     equation,
     inequalities,
-    rng_for,
-    sample_logits,
+    largest,
     vector_equation,
 )
 from ..evaluation import values
@@ -95,11 +93,8 @@ def _check_normalisation(f: Formulas) -> Evidence:
         facts.append(Fact("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
                           f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
         ok.append(z)
-    rng, worst = rng_for("ch1.normalisation"), 0.0
-    for K in NUMERIC_K:
-        for scale in SCALES + (1e4,):
-            q = num.softmax(sample_logits(rng, K, scale))
-            worst = max(worst, float(np.max(np.abs(q.sum(axis=-1) - 1))))
+    worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), "ch1.normalisation",
+                    scales=SCALES + (1e4,)).worst
     facts.append(Fact("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
                       worst <= 8 * np.finfo(float).eps, worst))
     return Evidence(holds=len(ok) == 2 and all(ok), facts=facts)
@@ -247,14 +242,14 @@ def _library_bounds(facts: list[Fact], f: Formulas) -> None:
     and the proof for a general K."""
     _margin_bounds_general_k(facts, f)
     rels = chain(f.printed)
-    rng, worst = rng_for("ch1.margin_error/library"), 0.0
-    for K in NUMERIC_K:
-        x = Logits(K)
-        z = sample_logits(rng, K, 5.0)
-        lo_lib, hi_lib = margin_error_bounds(logit_margin(z), K)
-        lo = values(evaluate(rels[0].lhs, x, HARD, {}), x, z)
-        hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, z)
-        worst = max(worst, float(np.max(np.abs(lo - lo_lib))), float(np.max(np.abs(hi - hi_lib))))
+
+    def gap(pt):                                             # statement's bounds - library's, the larger of the two
+        x = Logits(pt.K)
+        lo_lib, hi_lib = margin_error_bounds(logit_margin(pt.z), pt.K)
+        lo = values(evaluate(rels[0].lhs, x, HARD, {}), x, pt.z)
+        hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, pt.z)
+        return np.maximum(np.abs(lo - lo_lib), np.abs(hi - hi_lib))
+    worst = largest(gap, "ch1.margin_error/library", scales=(5.0,)).worst
     facts.append(Fact("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
                                  "figure) at random logits, to 1e-12", worst <= 1e-12, worst))
 

@@ -23,11 +23,11 @@ from ..checks import (
     COMPONENT,
     NUMERIC_K,
     RTOL,
-    SYMBOLIC_K,
     approximation,
+    each_k,
     equation,
-    rng_for,
-    sample_logits,
+    largest,
+    where,
 )
 from ..notation import ANY_TARGET, EPS, INDEX_J, SOFT, TARGET, distribution_constraint, evaluate, sup_norm
 from ..note import displayed
@@ -87,8 +87,9 @@ def _matches_softmax(reading, x: Logits) -> bool:
 
 def _check_q_modified(f: Formulas) -> Evidence:
     facts: list[Fact] = []
-    holds = all(_matches_softmax(f.printed, x) for x in (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K))
-    facts.append(Fact("symbolic", "printed components are the softmax of the logits (general K and K=2, 3, 4, "
+    cases = each_k(lambda x: _matches_softmax(f.printed, x))
+    holds = all(cases.values())
+    facts.append(Fact("symbolic", f"printed components are the softmax of the logits ({where(cases)}, "
                                   f"symbolic eps): {'yes' if holds else 'no'}", True))
     x3 = Logits(3)
     vec = f.printed.rhs(x3, SOFT)
@@ -107,18 +108,18 @@ def _check_q_modified(f: Formulas) -> Evidence:
                           abs(ce.printed - ce.correct) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
-        corrected_ok = all(_matches_softmax(f.corrected, x) for x in (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K))
-        no_eps = all(EPS not in f.corrected.rhs(Logits(K), SOFT).component(j).free_symbols
-                     for K in SYMBOLIC_K for j in range(1, K + 1))
-        facts.append(Fact("symbolic", "corrected: every component is the softmax and contains no eps (general K and "
-                                      "K=2, 3, 4)", corrected_ok and no_eps))
-        # smoothing enters the loss only through p: the smoothed loss is -sum_j p_j log softmax(z)_j
-        rng, worst = rng_for("ch2.q_modified"), 0.0
-        for K in NUMERIC_K:
-            z = sample_logits(rng, K, 3.0)
-            for e in (0.0, 0.1, 0.5, 1.0):
-                ref = -np.sum(sm.smoothed_targets(np.zeros(len(z), dtype=int), K, e) * num.log_softmax(z), axis=-1)
-                worst = max(worst, float(np.max(np.abs(smoothed_loss_numeric(z, e) - ref) / np.maximum(1, ref))))
+        cases = each_k(lambda x: _matches_softmax(f.corrected, x))
+        corrected_ok = all(cases.values())
+        no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
+                                          for j in range(1, x.K + 1)), general=False).values())
+        facts.append(Fact("symbolic", f"corrected: every component is the softmax and contains no eps ({where(cases)})",
+                          corrected_ok and no_eps))
+
+        def vs_targets(pt):      # smoothing enters the loss only through p: the loss is -sum_j p_j log softmax(z)_j
+            ref = -np.sum(sm.smoothed_targets(np.zeros(len(pt.z), dtype=int), pt.K, pt.param)
+                          * num.log_softmax(pt.z), axis=-1)
+            return np.abs(smoothed_loss_numeric(pt.z, pt.param) - ref) / np.maximum(1, ref)
+        worst = largest(vs_targets, "ch2.q_modified", scales=(3.0,), params=(0.0, 0.1, 0.5, 1.0)).worst
         facts.append(Fact("numeric", "library smoothed loss = -sum_j p_eps,j log softmax(z)_j at random logits "
                                      f"(rel. tol {RTOL:g})", worst <= RTOL, worst))
         corrected_ok = corrected_ok and no_eps and worst <= RTOL
@@ -150,17 +151,15 @@ def _check_soft_target(f: Formulas) -> Evidence:
                                   "side p(y_j|x), for j = 1..8, general K", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
     facts.append(Fact("symbolic", f"sum_j of the printed cases = {total} (general K, symbolic eps)", True))
-    rng, worst = rng_for("ch2.soft_target"), 0.0
-    for K in NUMERIC_K + (1000,):
-        x = Logits(K)
-        row = [sp.lambdify(EPS, p.subs(INDEX_J, k).subs(g.K, K)) for k in (1, 2)]
-        for e in (0.0, 0.1, 0.5, 1.0):
-            y = rng.integers(0, K, size=16)
-            lib = sm.smoothed_targets(y, K, e)
-            on, off = float(row[0](e)), float(row[1](e))
-            worst = max(worst, float(np.max(np.abs(lib[np.arange(16), y] - on))),
-                        float(np.max(np.abs(np.where(np.arange(K) == y[:, None], off, lib) - off))))
-        del x
+
+    def entries(pt):                                          # library's targets - printed, on and off the label
+        y = pt.labels()
+        lib = sm.smoothed_targets(y, pt.K, pt.param)
+        on, off = (float(p.subs(INDEX_J, k).subs({g.K: pt.K, EPS: pt.param})) for k in (1, 2))
+        return np.maximum(np.abs(lib[np.arange(len(y)), y] - on),
+                          np.max(np.abs(np.where(np.arange(pt.K) == y[:, None], off, lib) - off), axis=1))
+    worst = largest(entries, "ch2.soft_target", Ks=NUMERIC_K + (1000,), scales=(1.0,), n=16,
+                    params=(0.0, 0.1, 0.5, 1.0)).worst
     facts.append(Fact("numeric", "smoothed_targets has the printed entries (1 - eps on the label, eps/(K-1) "
                                  "elsewhere), K up to 1000, eps in {0, 0.1, 0.5, 1}", worst <= 1e-15, worst))
     return Evidence(holds=same and total == 1, facts=facts)
@@ -219,13 +218,13 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
         general_ok = is_zero(per_example - sum(smoothed_loss_closed(zi, EPS) for zi in Z))
         facts.append(Fact("symbolic", "corrected, N = 2 examples, K = 3: sum_i H_i = sum_i [LSE(z^(i)) - (1-eps) "
                                       "z^(i)_1 - eps/2 sum_(j>1) z^(i)_j], one term per example", general_ok))
-        rng, worst = rng_for("ch2.loss_sum_examples"), 0.0
-        for K in NUMERIC_K:
-            z = sample_logits(rng, K, 5.0, n=32)
-            y = rng.integers(0, K, size=32)
-            total = float(np.sum(sm.smoothed_cross_entropy(z, y, 0.1)))
-            one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(z[i], y[i], 0.1)) for i in range(32))
-            worst = max(worst, abs(total - one_by_one) / max(1.0, abs(one_by_one)))
+
+        def batch_vs_singles(pt):
+            y = pt.labels()
+            total = float(np.sum(sm.smoothed_cross_entropy(pt.z, y, 0.1)))
+            one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(zi, yi, 0.1)) for zi, yi in zip(pt.z, y))
+            return abs(total - one_by_one) / max(1.0, abs(one_by_one))
+        worst = largest(batch_vs_singles, "ch2.loss_sum_examples", scales=(5.0,), n=32).worst
         facts.append(Fact("numeric", "loss of a batch of 32 = sum of 32 single-example losses (library vs "
                                      "materialised)", worst <= RTOL, worst))
         corrected_ok = general_ok and worst <= RTOL
@@ -277,17 +276,16 @@ APPROX_CORRECTED = r"\approx \max_j z_{y_j} - (1-\epsilon) z_{y_1} - \frac{\epsi
 def _inherited_from_eq1(facts: list[Fact], f: Formulas) -> None:
     """Line 6 is -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced by M."""
     M = sp.Symbol("M")
-    ok = True
-    for K in SYMBOLIC_K:
-        x = Logits(K)
+
+    def inherited(x: Logits) -> bool:
         q_note = f.inputs["q_modified"].rhs(x, SOFT)
         lse = log_sum_exp(x)
         from_eq1 = -sum(smoothed_target(x, j, EPS) * sp.expand_log(sp.log(q_note.component(j)), force=True).subs(lse, M)
-                        for j in range(1, K + 1))
-        line = f.printed.rhs(x, SOFT).subs(sup_norm(x), M)
-        ok &= is_zero(from_eq1 - line)
+                        for j in range(1, x.K + 1))
+        return is_zero(from_eq1 - f.printed.rhs(x, SOFT).subs(sup_norm(x), M))
+    cases = each_k(inherited, general=False)
     facts.append(Fact("symbolic", "printed = -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced "
-                                  f"by M (K={', '.join(map(str, SYMBOLIC_K))}): the squared weights are inherited", ok))
+                                  f"by M ({where(cases)}): the squared weights are inherited", all(cases.values())))
 
 
 register(Claim(
@@ -311,14 +309,15 @@ register(Claim(
 
 def _follows_from_line_6(facts: list[Fact], f: Formulas) -> None:
     M = sp.Symbol("M")
-    follows = True
-    for x in (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K):
+
+    def same_as_line_6(x: Logits) -> bool:
         a, b = f.printed.rhs(x, SOFT), f.inputs["line_6"].rhs(x, SOFT)
         if not x.general:
             a, b = a.subs(sup_norm(x), M), b.subs(sup_norm(x), M)
-        follows &= is_zero(a - b, force_log=x.general)
-    facts.append(Fact("symbolic", "printed = previous line, term by term (M a symbol; general K and "
-                                  f"K={', '.join(map(str, SYMBOLIC_K))}): the line follows, errors included", follows))
+        return is_zero(a - b, force_log=x.general)
+    cases = each_k(same_as_line_6)
+    facts.append(Fact("symbolic", f"printed = previous line, term by term (M a symbol; {where(cases)}): the line "
+                                  "follows, errors included", all(cases.values())))
 
 
 register(Claim(
@@ -360,17 +359,17 @@ register(Claim(
 
 
 # -- added: gradient and Hessian, for any target that sums to one -------------------------------------
-def _for_any_target(f: Formulas, part: int = 0, Ks=SYMBOLIC_K):
+def _for_any_target(f: Formulas, part: int = 0, Ks=None):
     """lhs - rhs of a statement about the loss H(p, softmax(z)) of any target p summing to 1:
     zero for a general K (sum_j p_j = 1 substituted, class indices in 1..K) and for concrete K (p_K = 1 - ...)."""
     g = Logits()
-    concrete = {}
-    for K in Ks:
-        x = Logits(K)
+
+    def every_entry(x: Logits) -> bool:
         entries = {distribution_constraint(f.printed.lhs(x, ANY_TARGET, part, a=a, b=b)
                                            - f.printed.rhs(x, ANY_TARGET, part, a=a, b=b), x)
-                   for a in range(1, K + 1) for b in range(1, K + 1)}      # a set: a gradient has no b
-        concrete[K] = all(is_zero(d) for d in entries)
+                   for a in range(1, x.K + 1) for b in range(1, x.K + 1)}      # a set: a gradient has no b
+        return all(is_zero(d) for d in entries)
+    concrete = each_k(every_entry, general=False, **({"Ks": Ks} if Ks else {}))
     # an identity for every K holds for each concrete K: if one fails, so does the general case (not computed)
     general = all(concrete.values()) and reduce_general(
         f.printed.lhs(g, ANY_TARGET, part) - f.printed.rhs(g, ANY_TARGET, part), g, distribution=TARGET) == 0
@@ -383,27 +382,27 @@ def _check_gradient(f: Formulas) -> Evidence:
     facts.append(Fact("symbolic", "d/dz_a of H(p, softmax(z)) minus the printed right-hand side, with sum_j p_j = 1: "
                                   f"{'zero' if general else 'not zero'} for a general K (1 <= a <= K), and "
                                   f"{'zero' if all(concrete.values()) else 'not zero'} for every component, "
-                                  f"K={', '.join(map(str, concrete))}", general == all(concrete.values())))
+                                  f"{where(concrete)}", general == all(concrete.values())))
     x3 = Logits(3)
     p_free = sp.symbols("p_1:4", positive=True)
     H_free = -sum(p_free[j - 1] * sp.log(softmax(x3, j)) for j in (1, 2, 3))
     without = is_zero(sp.diff(H_free, x3.z(1)) - (softmax(x3, 1) * sum(p_free) - p_free[0]))
     facts.append(Fact("symbolic", "without normalisation dH/dz_k = q_k sum_j p_j - p_k (K=3): the sum-to-one is used",
                       without))
-    rng, worst, h = rng_for("ch2.gradient"), 0.0, 1e-6
-    for K in NUMERIC_K:
-        x = Logits(K)
-        z = sample_logits(rng, K, 3.0, n=8)
-        p = rng.dirichlet(np.ones(K), size=8)
-        subs = {sp.Symbol(f"p_{j}", real=True): sp.Symbol(f"P{j}") for j in range(1, K + 1)}
-        for k in range(K):
-            rhs = f.printed.rhs(x, ANY_TARGET, a=k + 1).subs(subs)
-            g_k = sp.lambdify(list(x.symbols) + [sp.Symbol(f"P{j}") for j in range(1, K + 1)], rhs, "numpy")
-            printed = np.asarray(g_k(*z.T, *p.T), dtype=float)
-            dz = np.zeros(K)
-            dz[k] = h
-            fd = (-np.sum(p * num.log_softmax(z + dz), axis=1) + np.sum(p * num.log_softmax(z - dz), axis=1)) / (2 * h)
-            worst = max(worst, float(np.max(np.abs(fd - printed))))
+    h = 1e-6
+
+    def vs_differences(pt):           # printed gradient - central differences, every component, Dirichlet targets
+        K, z, x = pt.K, pt.z, Logits(pt.K)
+        p = pt.rng.dirichlet(np.ones(K), size=len(z))
+        P = [sp.Symbol(f"P{j}") for j in range(1, K + 1)]
+        subs = {sp.Symbol(f"p_{j}", real=True): P[j - 1] for j in range(1, K + 1)}
+        gaps = []
+        for k, dz in enumerate(h * np.eye(K)):
+            g_k = sp.lambdify(list(x.symbols) + P, f.printed.rhs(x, ANY_TARGET, a=k + 1).subs(subs), "numpy")
+            fd = (np.sum(p * num.log_softmax(z - dz), axis=1) - np.sum(p * num.log_softmax(z + dz), axis=1)) / (2 * h)
+            gaps.append(np.abs(fd - np.asarray(g_k(*z.T, *p.T), dtype=float)))
+        return np.max(gaps, axis=0)
+    worst = largest(vs_differences, "ch2.gradient", scales=(3.0,), n=8).worst
     facts.append(Fact("numeric", "central differences of -sum p log softmax(z) match the printed gradient (random z, "
                                  "Dirichlet p, abs. tol 1e-7)", (worst <= 1e-7) == general, worst))
     return Evidence(holds=general and all(concrete.values()) and without, facts=facts)
@@ -427,27 +426,25 @@ def _check_hessian(f: Formulas) -> Evidence:
     facts.append(Fact("symbolic", "d^2/dz_a dz_b of H(p, softmax(z)) minus the printed right-hand side, with sum_j "
                                   f"p_j = 1: {'zero' if general else 'not zero'} for a general K (1 <= a, b <= K), and "
                                   f"{'zero' if all(concrete.values()) else 'not zero'} entry by entry, "
-                                  f"K={', '.join(map(str, concrete))}; it contains no p: the same for every target",
+                                  f"{where(concrete)}; it contains no p: the same for every target",
                       general == all(concrete.values())))
     # the printed matrix, entry by entry: PSD with null space span(1) (eigenvalues at random logits)
-    rng, ok, worst = rng_for("ch2.hessian"), True, 0.0
-    for K in NUMERIC_K + (50,):
-        x = Logits(K)
-        zs = sample_logits(rng, K, 3.0, n=8)
+    def off_span_one(pt):   # per matrix: misalignment of the null vector with 1 (inf when not PSD of rank K - 1)
+        K, x = pt.K, Logits(pt.K)
         if K <= 10:                                  # the printed matrix, all entries in one function
             matrix = sp.lambdify(x.symbols, [[f.printed.rhs(x, ANY_TARGET, a=a, b=b) for b in range(1, K + 1)]
                                              for a in range(1, K + 1)], "numpy")
-            Hs = np.broadcast_to(np.array(matrix(*zs.T), dtype=float).transpose(2, 0, 1), (len(zs), K, K))
+            Hs = np.broadcast_to(np.array(matrix(*pt.z.T), dtype=float).transpose(2, 0, 1), (len(pt.z), K, K))
         else:
-            qn = num.softmax(zs)
+            qn = num.softmax(pt.z)
             Hs = np.einsum("na,ab->nab", qn, np.eye(K)) - np.einsum("na,nb->nab", qn, qn)
-        for H in Hs:
-            w, V = np.linalg.eigh((H + H.T) / 2)
-            scale = float(w[-1])
-            ok &= bool(w[0] >= -1e-12 * scale and w[1] > 1e-12 * scale)
-            worst = max(worst, abs(abs(V[:, 0].sum()) / np.sqrt(K) - 1))
+        w, V = np.linalg.eigh((Hs + Hs.transpose(0, 2, 1)) / 2)
+        top = w[:, -1]
+        psd = (w[:, 0] >= -1e-12 * top) & (w[:, 1] > 1e-12 * top)
+        return np.where(psd, np.abs(np.abs(V[:, :, 0].sum(axis=1)) / np.sqrt(K) - 1), np.inf)
+    worst = largest(off_span_one, "ch2.hessian", Ks=NUMERIC_K + (50,), scales=(3.0,), n=8).worst
     facts.append(Fact("numeric", "the printed matrix at random logits: one zero eigenvalue with eigenvector along 1, "
-                                 "all others positive (PSD, null space span(1))", (ok and worst <= 1e-9) == general, worst))
+                                 "all others positive (PSD, null space span(1))", (worst <= 1e-9) == general, worst))
     K = 3
     qs = sp.symbols("q_1:4", positive=True)
     v = sp.symbols("v_1:4", real=True)
@@ -497,35 +494,35 @@ def _check_optimum(f: Formulas) -> Evidence:
                                   "the global minimiser, unique up to adding c 1", True))
     # the printed left-hand sides, read: at z = (gap + s, s, ..., s) they are the gap (every j > 1) and the minimum
     s_ = sp.Symbol("s", real=True)
-    sides_ok = True
-    for K in SYMBOLIC_K:
-        x = Logits(K)
+
+    def sides_at_optimum(x: Logits) -> bool:
+        K = x.K
         point = {x.z(1): gap.subs(g.K, K) + s_, **{x.z(j): s_ for j in range(2, K + 1)}}
-        sides_ok &= all(is_zero(f.printed.lhs(x, SOFT, 0, j=j).subs(point) - gap.subs(g.K, K))
-                        for j in range(2, K + 1))
-        sides_ok &= is_zero(f.printed.lhs(x, SOFT, 1).subs(point) - h.subs(g.K, K))
+        return (all(is_zero(f.printed.lhs(x, SOFT, 0, j=j).subs(point) - gap.subs(g.K, K)) for j in range(2, K + 1))
+                and is_zero(f.printed.lhs(x, SOFT, 1).subs(point) - h.subs(g.K, K)))
+    cases = each_k(sides_at_optimum, general=False)
+    sides_ok = all(cases.values())
     facts.append(Fact("symbolic", "the printed left-hand sides at z = (gap + s, s, ..., s): z_1 - z_j is the gap for "
-                                  "every j > 1 and L_eps(z) is the printed minimum (K = 2, 3, 4): "
+                                  f"every j > 1 and L_eps(z) is the printed minimum ({where(cases)}): "
                       + ("yes" if sides_ok else "no"), True))
     q_ok = q_ok and sides_ok
-    rng, ok, worst = rng_for("ch2.optimum"), True, 0.0
-    for K in NUMERIC_K:
-        for e in (0.01, 0.1, 0.5, 0.9):
-            e_ = sp.Rational(str(e))
-            g_sym = float(gap.subs({g.K: K, EPS: e_}))
-            h_sym = float(h.subs({g.K: K, EPS: e_}))
-            worst = max(worst, abs(sm.smoothed_optimum_gap(K, e) - g_sym) / max(1, abs(g_sym)),
-                        abs(sm.smoothed_minimum(K, e) - h_sym))
-            z_star = np.zeros((1, K))
-            z_star[0, 0] = g_sym
-            at_opt = float(smoothed_loss_numeric(z_star, e)[0])
-            worst = max(worst, abs(at_opt - h_sym))
-            nearby = smoothed_loss_numeric(z_star + rng.normal(scale=0.3, size=(64, K)), e)
-            ok &= bool(np.all(nearby >= at_opt - 1e-12))
+
+    def off_optimum(pt):         # library vs printed gap and minimum (inf when a perturbation pt.z lowers the loss)
+        K, e = pt.K, pt.param
+        g_sym = float(gap.subs({g.K: K, EPS: sp.Rational(str(e))}))
+        h_sym = float(h.subs({g.K: K, EPS: sp.Rational(str(e))}))
+        z_star = np.zeros((1, K))
+        z_star[0, 0] = g_sym
+        at_opt = float(smoothed_loss_numeric(z_star, e)[0])
+        if np.any(smoothed_loss_numeric(z_star + pt.z, e) < at_opt - 1e-12):
+            return np.inf
+        return max(abs(sm.smoothed_optimum_gap(K, e) - g_sym) / max(1, abs(g_sym)),
+                   abs(sm.smoothed_minimum(K, e) - h_sym), abs(at_opt - h_sym))
+    worst = largest(off_optimum, "ch2.optimum", scales=(0.3,), n=64, params=(0.01, 0.1, 0.5, 0.9)).worst
     facts.append(Fact("numeric", "smoothed_optimum_gap and smoothed_minimum match the printed forms; the library loss "
-                                 "at the printed gap equals the printed minimum and is below 64 random perturbations",
-                      (ok and worst <= 1e-12) == (q_ok and min_ok), worst))
-    return Evidence(holds=q_ok and min_ok and ok and worst <= 1e-12, facts=facts)
+                                 "at the printed gap equals the printed minimum and is below 64 random "
+                                 "perturbations", (worst <= 1e-12) == (q_ok and min_ok), worst))
+    return Evidence(holds=q_ok and min_ok and worst <= 1e-12, facts=facts)
 
 
 register(Claim(
@@ -572,15 +569,17 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
     gap_lim = sp.limit(sp.log((1 - EPS) * (g.K - 1) / EPS), EPS, 0, "+")
     facts.append(Fact("symbolic", f"optimal smoothed gap log((1-eps)(K-1)/eps) -> {gap_lim} as eps -> 0+", gap_lim == sp.oo))
     deltas = np.linspace(0.0, 40.0, 81)
-    ok = True
-    for K in NUMERIC_K:
-        z = np.zeros((deltas.size, K))
+
+    def not_decreasing(pt):                 # 1 when the hard loss along z = (Delta, 0, ..., 0) is not > 0 and falling
+        z = np.zeros((deltas.size, pt.K))
         z[:, 0] = deltas
         loss = num.cross_entropy(z, np.zeros(deltas.size, dtype=int))
-        ok &= bool(np.all(np.diff(loss) < 0) and np.all(loss > 0))
+        return float(not (np.all(np.diff(loss) < 0) and np.all(loss > 0)))
+    ok = largest(not_decreasing, "ch2.hard_no_minimiser", scales=(1.0,), n=1).worst == 0
     facts.append(Fact("numeric", "library hard loss is positive and strictly decreasing in the gap on [0, 40]", ok))
-    facts.append(Fact("numeric", "smoothed_optimum_gap(K, 0) is +inf",
-                      all(sm.smoothed_optimum_gap(K, 0.0) == np.inf for K in NUMERIC_K)))
+    finite = largest(lambda pt: float(sm.smoothed_optimum_gap(pt.K, 0.0) != np.inf), "ch2.hard_no_minimiser/gap",
+                     scales=(1.0,), n=1).worst
+    facts.append(Fact("numeric", "smoothed_optimum_gap(K, 0) is +inf", finite == 0))
     return Evidence(holds=ok_form and pos_ok and lim == 0 and gap_lim == sp.oo and ok, facts=facts)
 
 
@@ -599,33 +598,26 @@ register(Claim(
 # -- added: cross-entropy = entropy + KL -----------------------------------------------------------
 def _check_entropy_kl(f: Formulas) -> Evidence:
     facts: list[Fact] = []
-    results = {}
-    for x in (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K):
-        results["general K" if x.general else f"K={x.K}"] = [
-            is_zero(f.printed.lhs(x, SOFT, i) - f.printed.rhs(x, SOFT, i), force_log=True) for i in (0, 1)]
+    results = each_k(lambda x: [is_zero(f.printed.lhs(x, SOFT, i) - f.printed.rhs(x, SOFT, i), force_log=True)
+                                for i in (0, 1)])
     decomposition = all(r[0] for r in results.values())
     entropy = all(r[1] for r in results.values())
     facts.append(Fact("symbolic", "cross-entropy = entropy + KL: " + ("zero" if decomposition else "not zero")
                       + f" ({', '.join(results)}, symbolic eps)", len({r[0] for r in results.values()}) == 1))
     facts.append(Fact("symbolic", "entropy of p_eps = the printed closed form: " + ("zero" if entropy else "not zero")
                       + f" ({', '.join(results)})", len({r[1] for r in results.values()}) == 1))
-    rng, ok, worst = rng_for("ch2.entropy_kl"), True, 0.0
-    for K in NUMERIC_K:
-        x = Logits(K)
-        closed = f.printed.rhs(x, SOFT, 1)
-        z = sample_logits(rng, K, 5.0)
-        y = rng.integers(0, K, size=len(z))
-        for e in (0.1, 0.5):
-            p = sm.smoothed_targets(y, K, e)
-            kl = np.sum(p * (np.log(p) - num.log_softmax(z)), axis=1)
-            h = float(closed.subs(EPS, sp.Rational(str(e))))
-            worst = max(worst, abs(sm.smoothed_minimum(K, e) - h),
-                        float(np.max(np.abs(sm.smoothed_cross_entropy(z, y, e) - (h + kl)))))
-            ok &= bool(np.all(kl >= -1e-12))
+    def off_decomposition(pt):       # library loss - (printed entropy + KL), per row (inf where KL < 0)
+        y, e = pt.labels(), pt.param
+        p = sm.smoothed_targets(y, pt.K, e)
+        kl = np.sum(p * (np.log(p) - num.log_softmax(pt.z)), axis=1)
+        h = float(f.printed.rhs(Logits(pt.K), SOFT, 1).subs(EPS, sp.Rational(str(e))))
+        gap = np.maximum(np.abs(sm.smoothed_cross_entropy(pt.z, y, e) - (h + kl)), abs(sm.smoothed_minimum(pt.K, e) - h))
+        return np.where(kl >= -1e-12, gap, np.inf)
+    worst = largest(off_decomposition, "ch2.entropy_kl", scales=(5.0,), params=(0.1, 0.5)).worst
     facts.append(Fact("numeric", "library loss = printed entropy + KL at random logits, KL >= 0, and "
-                                 "smoothed_minimum = printed entropy", (ok and worst <= RTOL) == (decomposition and entropy),
+                                 "smoothed_minimum = printed entropy", (worst <= RTOL) == (decomposition and entropy),
                       worst))
-    return Evidence(holds=decomposition and entropy and ok and worst <= RTOL, facts=facts)
+    return Evidence(holds=decomposition and entropy and worst <= RTOL, facts=facts)
 
 
 register(Claim(
@@ -672,18 +664,16 @@ def _check_conventions(f: Formulas) -> Evidence:
     facts.append(Fact("symbolic", f"d eps/d alpha = {sp.sstr(slope)} > 0, alpha = 0 -> eps = 0, alpha = 1 -> eps = "
                                   "(K-1)/K: alpha in [0,1] <=> eps in [0, (K-1)/K]",
                       ends and bool(slope.subs(K, k + 2).is_positive)))
-    rng, worst = rng_for("ch2.conventions"), 0.0
-    for K_ in NUMERIC_K + (1000,):
-        z = sample_logits(rng, K_, 5.0)
-        y = rng.integers(0, K_, size=len(z))
-        for a in (0.0, 0.1, 0.5, 1.0):
-            e_printed = float(eps_of_alpha.subs({K: K_, ALPHA: sp.Rational(str(a))}))
-            a_printed = float(alpha_of_eps.subs({K: K_, EPS: sp.Rational(str(a)) * (K_ - 1) / K_}))
-            worst = max(worst, abs(sm.alpha_to_eps(a, K_) - e_printed), abs(sm.eps_to_alpha(sm.alpha_to_eps(a, K_), K_)
-                                                                              - a_printed))
-            t = np.max(np.abs(sm.smoothed_targets(y, K_, e_printed) - sm.smoothed_targets(y, K_, a, convention="uniform")))
-            lo = np.max(np.abs(sm.smoothed_cross_entropy(z, y, e_printed) - sm.smoothed_cross_entropy(z, y, a, "uniform")))
-            worst = max(worst, float(t), float(lo))
+    def across_conventions(pt):      # library mappings vs printed ones; targets and losses of the two conventions
+        K_, a, z, y = pt.K, pt.param, pt.z, pt.labels()
+        e_printed = float(eps_of_alpha.subs({K: K_, ALPHA: sp.Rational(str(a))}))
+        a_printed = float(alpha_of_eps.subs({K: K_, EPS: sp.Rational(str(a)) * (K_ - 1) / K_}))
+        t = np.max(np.abs(sm.smoothed_targets(y, K_, e_printed) - sm.smoothed_targets(y, K_, a, convention="uniform")))
+        lo = np.max(np.abs(sm.smoothed_cross_entropy(z, y, e_printed) - sm.smoothed_cross_entropy(z, y, a, "uniform")))
+        return max(abs(sm.alpha_to_eps(a, K_) - e_printed), abs(sm.eps_to_alpha(sm.alpha_to_eps(a, K_), K_) - a_printed),
+                   float(t), float(lo))
+    worst = largest(across_conventions, "ch2.conventions", Ks=NUMERIC_K + (1000,), scales=(5.0,),
+                    params=(0.0, 0.1, 0.5, 1.0)).worst
     facts.append(Fact("numeric", "the library's alpha_to_eps / eps_to_alpha are the printed mappings, and targets and "
                                  "losses of the two conventions agree under them to 1e-12 (K up to 1000)",
                       (worst <= 1e-12) == (same and back), worst))

@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 from .. import numeric as num
-from ..checks import COMPONENT, RTOL, SYMBOLIC_K, mp_value, rng_for, sample_logits
+from ..checks import COMPONENT, RTOL, each_k, largest, mp_value, rng_for, where
 from ..flipping import flip_labels, flipped_gradient_covariance, flipped_loss_variance, flipped_losses
 from ..notation import EPS, INDEX_J, SOFT, Context, evaluate
 from ..note import displayed, quote
@@ -130,11 +130,6 @@ UNEVEN_SAMPLE = (0.3, (0.9, 0.1))                   # eps and (r_2, r_3) of the 
 
 
 # -- numeric helpers --------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _frequencies(K: int, flip_prob: float, n: int, key: str) -> np.ndarray:
-    return flip_frequencies(K, flip_prob, n, rng_for(f"{key}/{K}/{flip_prob}"))
-
-
 def flip_frequencies(K: int, eps: float, n: int, rng: np.random.Generator, true_class: int = 0) -> np.ndarray:
     """Relative frequency of each class among ``n`` flips of the label ``true_class``."""
     f = flip_labels(np.full(n, true_class), K, eps, rng)
@@ -145,20 +140,30 @@ def _value(expr, K: int, eps: float) -> float:
     return float(expr.subs({Logits().K: K, EPS: sp.Rational(str(eps))}))
 
 
+def _radii(freq: float, p: float, n: int = MC_DRAWS) -> float:
+    """How far a frequency of ``n`` draws is from a probability, in Bernstein radii (false-alarm 1e-6): > 1 is
+    a disagreement, as is a ``p`` outside [0, 1] (infinitely far)."""
+    if not 0.0 <= p <= 1.0:
+        return np.inf
+    return abs(freq - p) / (float(frequency_radius(n, p)) + 1e-15)
+
+
 def _agrees(freq: float, p: float, n: int) -> bool:
     """Is a frequency within the Bernstein radius (false-alarm 1e-6) of a probability in [0, 1]?"""
-    if not 0.0 <= p <= 1.0:
-        return False
-    return abs(freq - p) <= float(frequency_radius(n, p)) + 1e-15
+    return _radii(freq, p, n) <= 1
 
 
-def _sampling_fact(probability, what: str, key: str, flip_prob=lambda eps: eps) -> tuple[Fact, bool]:
+def _worst_frequency(deviation, key: str, flip_prob=lambda eps: eps, cases=SAMPLER_CASES) -> float:
+    """The largest ``deviation(K, eps, freq)`` (in Bernstein radii) over the cases ``(K, eps)``, ``freq`` the
+    class frequencies of ``MC_DRAWS`` labels flipped by ``flip_labels`` with probability ``flip_prob(eps)``."""
+    return largest(lambda pt: deviation(pt.K, pt.param, flip_frequencies(pt.K, flip_prob(pt.param), MC_DRAWS, pt.rng)),
+                   key, cases=cases, scales=(1.0,), n=1).worst
+
+
+def _sampling_fact(probability, what: str, key: str) -> tuple[Fact, bool]:
     """Frequencies of ``flip_labels`` against ``probability(K, eps, freq) -> (p, observed)`` per case."""
-    ok = True
-    for K, eps in SAMPLER_CASES:
-        freq = _frequencies(K, flip_prob(eps), MC_DRAWS, key)
-        p, observed = probability(K, eps, freq)
-        ok &= _agrees(observed, p, MC_DRAWS)
+    ok = _worst_frequency(lambda K, eps, freq: _radii(probability(K, eps, freq)[1], probability(K, eps, freq)[0]),
+                          key) <= 1
     return Fact("numeric", f"flip_labels: {what} within the Bernstein radius (false-alarm {FALSE_ALARM:g} per "
                            f"case; {MC_DRAWS} draws; K, eps in {SAMPLER_CASES})", ok), ok
 
@@ -166,8 +171,8 @@ def _sampling_fact(probability, what: str, key: str, flip_prob=lambda eps: eps) 
 def _identity(diff, x_general: Logits, what: str, facts: list[Fact], concrete=None) -> bool:
     """``diff(x)`` zero for a general K (``class_sums`` / ``reduce_general``) and fully expanded for K = 2..8."""
     general = is_zero(diff(x_general), force_log=True)
-    expanded = all(is_zero(sp.expand(sp.expand_log(sp.sympify(diff(Logits(K))).doit(), force=True)))
-                   for K in (concrete or EXPANDED_K))
+    expanded = all(each_k(lambda x: is_zero(sp.expand(sp.expand_log(sp.sympify(diff(x)).doit(), force=True))),
+                          general=False, Ks=concrete or EXPANDED_K).values())
     facts.append(Fact("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K, "
                                   f"{'zero' if expanded else 'not zero'} for K = 2..8 expanded", general == expanded))
     return general and expanded
@@ -305,8 +310,9 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
                                   f"equation 1 requires {sp.sstr(required)}"
                                   + ("" if holds else f"; equal only at eps = {roots}"), True))
     K, eps = 10, 0.1
-    freq = _frequencies(K, _value(flip, K, eps), MC_DRAWS, "ch3.flip_one_minus_eps")
-    measured = _agrees(float(freq[0]), _value(keep, K, eps), MC_DRAWS)
+    measured = _worst_frequency(lambda K, eps, freq: _radii(float(freq[0]), _value(keep, K, eps)),
+                                "ch3.flip_one_minus_eps", flip_prob=lambda eps: _value(flip, K, eps),
+                                cases=((K, eps),)) <= 1
     facts.append(Fact("numeric", f"flip_labels with flip probability {sp.sstr(flip)} at K = {K}, eps = {eps}: the "
                                  "kept frequency matches the derived Pr(y = 1|x) within the Bernstein radius", measured))
     ce = None
@@ -351,12 +357,12 @@ def _check_same_q(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     flipping = lambda x: f.printed.rhs(x, FLIP)                 # noqa: E731  the model's q_theta(y|x)
     smoothing = lambda x: f.inputs["q_smoothing"].rhs(x, SOFT)   # noqa: E731  as chapter 2 displays it
-    cases = (Logits(),) + tuple(Logits(K) for K in SYMBOLIC_K)
-    holds = all(_same_vectors(flipping(x), smoothing(x), x) for x in cases)
+    cases = each_k(lambda x: _same_vectors(flipping(x), smoothing(x), x))
+    holds = all(cases.values())
     facts.append(Fact("symbolic", "q_theta(y|x) under flipping (the softmax: flipping changes only the label) "
                                   + ("equals" if holds else "differs from")
-                                  + " q_theta(y|x) as the note displays it under label smoothing (general K, K = 2, 3, "
-                                    "4, symbolic eps)", True))
+                                  + f" q_theta(y|x) as the note displays it under label smoothing ({where(cases)}, "
+                                    "symbolic eps)", True))
     ce = None
     if not holds:
         z, eps = np.array([2.0, -1.0, 0.5]), sp.Rational(1, 10)
@@ -367,11 +373,12 @@ def _check_same_q(f: Formulas) -> Evidence:
         facts.append(Fact("numeric", f"counterexample at {ce.point()} in mpmath", abs(a - b) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
-        corrected_ok = all(_same_vectors(f.corrected.rhs(x, SOFT), flipping(x), x) for x in cases)
-        no_eps = all(EPS not in f.corrected.rhs(Logits(K), SOFT).component(j).free_symbols
-                     for K in SYMBOLIC_K for j in range(1, K + 1))
+        cases = each_k(lambda x: _same_vectors(f.corrected.rhs(x, SOFT), flipping(x), x))
+        corrected_ok = all(cases.values())
+        no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
+                                          for j in range(1, x.K + 1)), general=False).values())
         facts.append(Fact("symbolic", "corrected: the softmax of the logits, under flipping and smoothing alike, free "
-                                      "of eps (general K, K = 2, 3, 4)", corrected_ok and no_eps))
+                                      f"of eps ({where(cases)})", corrected_ok and no_eps))
         corrected_ok = corrected_ok and no_eps
     return Evidence(holds=holds, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
 
@@ -409,16 +416,15 @@ def _check_same_p(f: Formulas) -> Evidence:
     g = Logits()
     under_general = all(is_zero(_wrong_class(evaluate(node, g, FLIPPED_TARGET, {"j": j}) - smoothing(g, j)))
                         for j in (1, COMPONENT))
-    under_concrete = all(is_zero(evaluate(node, Logits(K), FLIPPED_TARGET, {"j": j}) - smoothing(Logits(K), j))
-                         for K in EXPANDED_K for j in range(1, K + 1))
+    under_concrete = all(each_k(lambda x: all(is_zero(evaluate(node, x, FLIPPED_TARGET, {"j": j}) - smoothing(x, j))
+                                              for j in range(1, x.K + 1)), general=False, Ks=EXPANDED_K).values())
     facts.append(Fact("symbolic", "uniform flips: the flipped label's distribution = the soft target of chapter 2, "
                                   "equation 2, for class 1 and a generic wrong class (general K) and every class "
                                   "(K = 2..8)", under_general == under_concrete))
-    agree = True
-    for K, eps in SAMPLER_CASES:                                  # against the library's smoothed_targets
-        freq = _frequencies(K, eps, MC_DRAWS, "ch3.same_p")
+    def off_targets(K, eps, freq):                                # against the library's smoothed_targets
         lib = smoothed_targets(np.array([0]), K, eps)[0]
-        agree &= all(_agrees(float(freq[j]), float(lib[j]), MC_DRAWS) for j in {0, 1, K - 1})
+        return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
+    agree = _worst_frequency(off_targets, "ch3.same_p") <= 1
     facts.append(Fact("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
                                  f"Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})", agree))
     corrected_ok, ce = _general_flips_ok(f, facts, "ch3.same_p_general") if f.corrected else (None, None)
@@ -457,11 +463,11 @@ def _general_identity(diff, what: str, facts: list[Fact], classes=(), Ks=None) -
     else:
         combos = [dict(zip(classes, v)) for v in _class_cases(len(classes), c, d)]
         general = all(_reduced(diff(g, **b), g, (c, d)) == 0 for b in combos)
-    concrete, Ks = True, Ks or SYMBOLIC_K
-    for K in Ks:
-        x = Logits(K)
-        binds = [{}] if not classes else [dict(zip(classes, v)) for v in _all_classes(K, len(classes))]
-        concrete &= all(_expanded_zero(diff(x, **b), x) for b in binds)
+    def every_class(x: Logits) -> bool:
+        binds = [{}] if not classes else [dict(zip(classes, v)) for v in _all_classes(x.K, len(classes))]
+        return all(_expanded_zero(diff(x, **b), x) for b in binds)
+    cases = each_k(every_class, general=False, **({"Ks": Ks} if Ks else {}))
+    concrete, Ks = all(cases.values()), [int(k[2:]) for k in cases]
     facts.append(Fact("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K (class sums rewritten "
                                   "exactly" + (", free classes 1 or generic wrong classes" if classes else "")
                                   + f"), {'zero' if concrete else 'not zero'} expanded for K = {Ks[0]}..{Ks[-1]}"
@@ -522,12 +528,11 @@ def _check_equivalence(f: Formulas) -> Evidence:
         grad_ok = len(rels) > 1 and _general_identity(
             lambda x, a: f.corrected.lhs(x, FLIP, 1, a=a) - f.corrected.rhs(x, FLIP, 1, a=a),
             "fresh flips: E[gradient]_a - smoothed gradient_a", facts, classes=("a",))
-        rng, worst = rng_for("ch3.equivalence"), 0.0
-        for K_ in NUMERIC_K:
-            zz = sample_logits(rng, K_, 3.0, n=32)
-            mean, _ = enumerated_flipped_loss(zz, 0.2)
-            worst = max(worst, float(np.max(np.abs(mean - smoothed_cross_entropy(zz, np.zeros(32, dtype=int), 0.2))
-                                            / np.maximum(1.0, mean))))
+
+        def off_smoothed(pt):
+            mean, _ = enumerated_flipped_loss(pt.z, 0.2)
+            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
+        worst = largest(off_smoothed, "ch3.equivalence", Ks=NUMERIC_K, scales=(3.0,), n=32).worst
         facts.append(Fact("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
                                      f"tol {RTOL:g})", worst <= RTOL, worst))
         under = loss_ok and grad_ok
@@ -563,11 +568,8 @@ def _check_distribution(f: Formulas) -> Evidence:
     g = Logits()
     total = sp.simplify(g.sum(lambda k: f.printed.rhs(g, FLIP, j=k)).doit())
     facts.append(Fact("symbolic", f"sum_j of the printed distribution = {sp.sstr(total)} (general K)", True))
-    ok = True
-    for K, eps in SAMPLER_CASES:
-        freq = _frequencies(K, eps, MC_DRAWS, "ch3.flip_distribution")
-        for j in {1, 2, K}:
-            ok &= _agrees(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps), MC_DRAWS)
+    ok = _worst_frequency(lambda K, eps, freq: max(_radii(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps))
+                                                   for j in {1, 2, K}), "ch3.flip_distribution") <= 1
     facts.append(Fact("numeric", "flip_labels: frequencies of classes 1, 2 and K match the printed distribution "
                                  f"within the Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})",
                       ok == holds))
@@ -611,15 +613,15 @@ def _check_expected_loss(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
                               "E_Y[LSE(z) - z_Y] - printed right-hand side", facts)
-    rng, ok = rng_for("ch3.expected_loss"), True
-    for K, eps in ((3, 0.1), (10, 0.3), (30, 0.5)):
-        z = rng.normal(0, 3, size=K)
-        losses = flipped_losses(z, 0, eps, MC_DRAWS, rng)
+    def radii_off(pt):               # Monte Carlo mean - printed, in Bernstein radii
+        K, eps, z = pt.K, pt.param, pt.z[0]
+        losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
         l_all = -num.log_softmax(z)
         p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
         radius = float(bernstein_radius(MC_DRAWS, float(flipped_loss_variance(z, 0, eps)),
                                         float(np.max(np.abs(l_all - p @ l_all)))))
-        ok &= abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) <= radius
+        return abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) / radius
+    ok = largest(radii_off, "ch3.expected_loss", cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
     facts.append(Fact("numeric", "Monte Carlo mean of the flipped loss (flipped_losses) is within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of the printed right-hand side", ok == holds))
     return Evidence(holds=holds and ok, facts=facts)
@@ -641,13 +643,15 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     holds = _general_identity(lambda x, a: f.printed.lhs(x, FLIP, a=a) - f.printed.rhs(x, FLIP, a=a),
                               "d/dz_a E_Y[LSE(z) - z_Y] - printed right-hand side", facts, classes=("a",))
-    rng, worst, h = rng_for("ch3.expected_gradient"), 0.0, 1e-6
-    for K in (2, 5, 20):
-        z = rng.normal(0, 2, size=K)
+    h = 1e-6
+
+    def vs_differences(pt):
+        K, z = pt.K, pt.z[0]
         printed = np.array([_printed_values(f, 0, "rhs", K, 0.2, z, a=a) for a in range(1, K + 1)])
         fd = np.array([(smoothed_cross_entropy(z + h * e, 0, 0.2) - smoothed_cross_entropy(z - h * e, 0, 0.2)) / (2 * h)
                        for e in np.eye(K)])
-        worst = max(worst, float(np.max(np.abs(fd - printed))))
+        return float(np.max(np.abs(fd - printed)))
+    worst = largest(vs_differences, "ch3.expected_gradient", Ks=(2, 5, 20), scales=(4.0,), n=1).worst
     facts.append(Fact("numeric", "central differences of smoothed_cross_entropy match the printed gradient (abs. tol "
                                  "1e-7)", (worst <= 1e-7) == holds, worst))
     return Evidence(holds=holds and worst <= 1e-7, facts=facts)
@@ -670,22 +674,20 @@ def _check_loss_variance(f: Formulas) -> Evidence:
     facts: list[Fact] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
                               "E_Y[(loss - E loss)^2] - printed right-hand side", facts)
-    rng, worst, ok = rng_for("ch3.loss_variance"), 0.0, True
-    for K in NUMERIC_K:
-        for scale in (0.1, 1.0, 10.0):
-            zz = rng.uniform(-scale, scale, size=(4, K))
-            for z in zz:
-                v = float(flipped_loss_variance(z, 0, 0.3))
-                printed = _printed_values(f, 0, "rhs", K, 0.3, z)
-                worst = max(worst, abs(printed - v) / max(1.0, v))
+    def off_printed(pt):
+        v = flipped_loss_variance(pt.z, np.zeros(len(pt.z), dtype=int), 0.3)
+        printed = np.array([_printed_values(f, 0, "rhs", pt.K, 0.3, z) for z in pt.z])
+        return np.abs(printed - v) / np.maximum(1.0, v)
+    worst = largest(off_printed, "ch3.loss_variance", Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
     facts.append(Fact("numeric", f"flipped_loss_variance = the printed right-hand side at random logits (rel. tol "
                                  f"{RTOL:g})", (worst <= RTOL) == holds, worst))
-    for K, eps in ((3, 0.1), (10, 0.4)):
-        z = rng.normal(0, 2, size=K)
-        losses = flipped_losses(z, 0, eps, MC_DRAWS, rng)
+    def radii_off(pt):               # Monte Carlo variance - flipped_loss_variance, in Bernstein radii
+        K, eps, z = pt.K, pt.param, pt.z[0]
+        losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
         p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
-        ok &= abs(float(losses.var()) - float(flipped_loss_variance(z, 0, eps))) <= variance_radius(
+        return abs(float(losses.var()) - float(flipped_loss_variance(z, 0, eps))) / variance_radius(
             MC_DRAWS, -num.log_softmax(z), p)
+    ok = largest(radii_off, "ch3.loss_variance/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
     facts.append(Fact("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of flipped_loss_variance", ok))
     return Evidence(holds=holds and worst <= RTOL, facts=facts)
@@ -714,13 +716,14 @@ def _check_gradient_covariance(f: Formulas) -> Evidence:
                             classes=("a", "b"))
     trace = _general_identity(lambda x: f.printed.lhs(x, FLIP, 1) - f.printed.rhs(x, FLIP, 1),
                               "trace: sum_a (p_a - p_a^2) - printed", facts)
-    rng, worst = rng_for("ch3.gradient_covariance"), 0.0
-    for K, eps in ((2, 0.1), (5, 0.3), (20, 0.2)):
-        z = rng.normal(0, 2, size=(1, K))
+    def off_printed(pt):                # entries (1, 1), (1, 2), (2, 2), (2, K), (K, K) and the trace
+        K, eps, z = pt.K, pt.param, pt.z
         C = flipped_gradient_covariance(z, [0], eps)[0]
-        for a, b in {(1, 1), (1, 2), (2, 2), (2, K), (K, K)}:
-            worst = max(worst, abs(C[a - 1, b - 1] - _printed_values(f, 0, "rhs", K, eps, z[0], a=a, b=b)))
-        worst = max(worst, abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0])))
+        entries = [abs(C[a - 1, b - 1] - _printed_values(f, 0, "rhs", K, eps, z[0], a=a, b=b))
+                   for a, b in {(1, 1), (1, 2), (2, 2), (2, K), (K, K)}]
+        return max(entries + [abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0]))])
+    worst = largest(off_printed, "ch3.gradient_covariance", cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
+                    n=1).worst
     facts.append(Fact("numeric", "flipped_gradient_covariance (entries and trace) = the printed forms at random "
                                  "logits (abs. tol 1e-12)", (worst <= 1e-12) == (cov and trace), worst))
     return Evidence(holds=cov and trace and worst <= 1e-12, facts=facts)
@@ -794,23 +797,24 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
     for name, rel, binds in (("mean gradient", grad, [{"a": 1}, {"a": COMPONENT}]), ("loss variance", variance, [{}])):
         general = all(is_zero(sp.expand_log(_wrong_class(_by_symmetry(at(g, rel.lhs, **b) - at(g, rel.rhs, **b), g)),
                                             force=True), force_log=True) for b in binds)
-        concrete = all(is_zero(at(Logits(K), rel.lhs, a=a) - at(Logits(K), rel.rhs, a=a))
-                       for K in SYMBOLIC_K for a in range(1, K + 1))
+        cases = each_k(lambda x: all(is_zero(at(x, rel.lhs, a=a) - at(x, rel.rhs, a=a)) for a in range(1, x.K + 1)),
+                       general=False)
+        concrete = all(cases.values())
         facts.append(Fact("symbolic", f"at the printed point: {name}, printed: {'zero' if general else 'not zero'} "
-                                      f"for a general K, {'zero' if concrete else 'not zero'} "
-                                      f"for K = {SYMBOLIC_K[0]}..{SYMBOLIC_K[-1]}",
+                                      f"for a general K, {'zero' if concrete else 'not zero'} for {where(cases)}",
                           general == concrete))
         results[name] = general and concrete
-    rng, worst = rng_for("ch3.optimum_noise"), 0.0
     first, other = (_wrong_class(_logit_at(point, g, j)) for j in (1, COMPONENT))   # solved once, general K
-    for K, eps in ((2, 0.1), (10, 0.1), (100, 0.3)):
-        x = Logits(K)
+
+    def off_printed(pt):                 # the library's variance at the printed point (any shift) vs the printed
+        K, eps = pt.K, pt.param
         at = {g.K: K, EPS: sp.Rational(str(eps))}
-        z = np.array([float(first.subs(at))] + [float(other.subs(at))] * (K - 1)) + rng.normal()  # any shift
+        z = np.array([float(first.subs(at))] + [float(other.subs(at))] * (K - 1)) + pt.z[0, 0]
         v = float(flipped_loss_variance(z, 0, eps))
-        want = float(evaluate(variance.rhs, x, FLIP).subs(EPS, sp.Rational(str(eps))))
-        worst = max(worst, abs(v - want) / max(want, 1e-300))
-        worst = max(worst, abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
+        want = float(evaluate(variance.rhs, Logits(K), FLIP).subs(EPS, sp.Rational(str(eps))))
+        return max(abs(v - want) / max(want, 1e-300), abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
+    worst = largest(off_printed, "ch3.optimum_noise", cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
+                    n=1).worst
     facts.append(Fact("numeric", "flipped_loss_variance at the printed point = the printed variance = eps(1-eps) "
                                  "smoothed_optimum_gap^2 (rel. tol 1e-9)", (worst <= 1e-9) == all(results.values()),
                       worst))

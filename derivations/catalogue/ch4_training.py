@@ -36,7 +36,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..checks import SYMBOLIC_K
+from ..checks import each_k, where
 from ..linear_response import free_logit_spread
 from ..notation import EPS, SOFT, evaluate
 from ..numeric import softmax
@@ -249,14 +249,15 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
     x, facts = free_experiment(), []
     p, N, K = x.plan, x.plan.n_free, x.plan.K
     gap_rel, q_soft, q_fresh = _equalities(f.printed)[:3]
-    so = True
-    for k in SYMBOLIC_K:
-        xk = Logits(k)
+
+    def so_at(xk: Logits) -> bool:
         gap = evaluate(gap_rel.rhs, xk, SOFT, {"j": 2})
-        point = {xk.z(1): gap, **{xk.z(j): 0 for j in range(2, k + 1)}}
-        so &= _vanishes(evaluate(q_soft.lhs, xk, SOFT).subs(point) - evaluate(q_soft.rhs, xk, SOFT))
+        point = {xk.z(1): gap, **{xk.z(j): 0 for j in range(2, xk.K + 1)}}
+        return _vanishes(evaluate(q_soft.lhs, xk, SOFT).subs(point) - evaluate(q_soft.rhs, xk, SOFT))
+    cases = each_k(so_at, general=False)
     facts.append(Fact("symbolic", "'so': at z_1 - z_j = the printed gap for every j, the printed q_1 is its printed "
-                                  f"value (symbolic eps, K = {', '.join(map(str, SYMBOLIC_K))})", so))
+                                  f"value (symbolic eps, {where(cases)})", all(cases.values())))
+    so = all(cases.values())
     g, e = Logits(K), _eps(p.eps)
     sides = [(gap_rel.lhs, {"j": j}) for j in range(2, K + 1)] + [(gap_rel.rhs, {"j": j}) for j in range(2, K + 1)]
     sides += [(q_soft.lhs, {}), (q_soft.rhs, {}), (q_fresh.lhs, {}), (q_fresh.rhs, {})]
