@@ -1,13 +1,16 @@
 # Two commands do everything: `make run` (execute notebooks, regenerate figures)
 # and `make test` (unit tests + nbval strict). Both set up .venv first when needed.
-PYTHON ?= python3
-VENV   := .venv
+# Python: the newest supported python3.x on PATH (tools/find_python.sh), or the one named by PYTHON=...
+# The supported range has one home: requires-python in pyproject.toml.
+PYTHON ?= $(shell bash tools/find_python.sh)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-$(PYVER)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run sweep html screenshot test verify mutants lab bench clean-venv help
+.PHONY: run sweep html screenshot test test-pythons check-install verify mutants lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -17,23 +20,31 @@ help:
 	@echo "make html    render the notebooks into an offline site in build/html/"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
+	@echo "make check-install   pip install . into a clean venv and use the library from outside the checkout"
+	@echo "make test-pythons   make test on every supported Python found here ($$(bash tools/find_python.sh --range))"
+	@echo "            PYTHON=python3.12 make ...   use that interpreter (.venv is rebuilt for it)"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
 	@echo "make mutants every wrong variant of every claim's formulas, and which ones its check misses"
 	@echo "make lab     install JupyterLab into .venv and start it"
 
-# (Re)create the virtual environment when a requirements file changes.
-$(STAMP): requirements.txt constraints.txt
+# (Re)create the virtual environment when a requirements file or the Python changes, then install the
+# pinned requirements and the package itself with pip, editable (`pip show soft-targets-companion`).
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@bash tools/find_python.sh --check "$(PYTHON)"
+	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVER)" ]; \
+	  then echo "$(VENV) holds another Python: rebuilding it with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
-	@# the package itself, "editable": a .pth file pointing at this checkout (no build step)
-	@$(BIN)/python -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "soft_targets_companion.pth").write_text("$(CURDIR)\n")'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# the .pth file that made the package importable before it was pip-installed (issue 11)
+	@rm -f "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/soft_targets_companion.pth"
+	@rm -f $(VENV)/.installed $(VENV)/.installed-*
 	@touch $@
 
 # `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3]`: every NAME=value given on the command line
-# (except the Makefile's own PYTHON, CHAPTERS, JOBS) goes to the runner, which checks it against
+# (except the Makefile's own PYTHON, VENV, CHAPTERS, JOBS) goes to the runner, which checks it against
 # derivations/parameters.py before any notebook runs and writes into build/runs/<values>/ (notebooks, figures, html).
-OWN_VARS     := PYTHON CHAPTERS JOBS
+OWN_VARS     := PYTHON VENV CHAPTERS JOBS
 RUN_SETTINGS := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,--set $v=$($v)))))
 
 run: $(STAMP)
@@ -59,6 +70,21 @@ test: $(STAMP)
 	bash tools/ensure_system.sh
 	$(BIN)/python -m pytest
 
+# `pip install .` into a clean temporary venv, and the library used from outside the checkout
+check-install:
+	bash tools/check_install.sh $(PYTHON)
+
+# `make test` with every supported interpreter found (PATH, then pyenv), each in its own venv (.venvs/3.x;
+# the one .venv already holds is reused). Stops at the first failure and says which Python it was.
+test-pythons:
+	@found="$$(bash tools/find_python.sh --all)"; [ -n "$$found" ] || { echo "no supported Python found"; exit 1; }; \
+	for py in $$found; do \
+	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); venv=.venvs/$$v; \
+	  if [ -x .venv/bin/python ] && [ "$$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" = "$$v" ]; then venv=.venv; fi; \
+	  echo "== Python $$v ($$py) in $$venv"; \
+	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=$$venv || { echo "make test FAILED on Python $$v ($$py)"; exit 1; }; \
+	done; echo "make test passed on Python $$(echo $$found | xargs -n1 sh -c '"$$0" -c "import sys; print(\"%d.%d\" % sys.version_info[:2])"' | paste -sd' ')"
+
 verify: $(STAMP)
 	$(BIN)/python -m derivations
 
@@ -70,4 +96,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venvs

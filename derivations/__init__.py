@@ -12,12 +12,14 @@ mechanism), :mod:`derivations.checks` the check toolkit, and the chapters of
 :mod:`derivations.catalogue` register into the registry when this package is
 imported (the catalogue).
 """
+__version__ = "0.2.0"
+
 from . import flipping as _flipping
 from . import smoothing as _smoothing
 from .flipping import *  # noqa: F403  (names listed in flipping.__all__)
 from .numeric import cross_entropy, log_softmax, log_sum_exp, softmax
 from .smoothing import *  # noqa: F403  (names listed in smoothing.__all__)
 
-__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", *_smoothing.__all__, *_flipping.__all__]
+__all__ = ["__version__", "log_sum_exp", "log_softmax", "softmax", "cross_entropy", *_smoothing.__all__, *_flipping.__all__]
 
 from . import catalogue as _catalogue  # noqa: F401  (registers every chapter's claims, in note order)
