@@ -162,8 +162,10 @@ def _worst_frequency(deviation, key: str, flip_prob=lambda eps: eps, cases=SAMPL
 
 def _sampling_fact(probability, what: str, key: str) -> tuple[Fact, bool]:
     """Frequencies of ``flip_labels`` against ``probability(K, eps, freq) -> (p, observed)`` per case."""
-    ok = _worst_frequency(lambda K, eps, freq: _radii(probability(K, eps, freq)[1], probability(K, eps, freq)[0]),
-                          key) <= 1
+    def deviation(K, eps, freq):
+        p, observed = probability(K, eps, freq)
+        return _radii(observed, p)
+    ok = _worst_frequency(deviation, key) <= 1
     return Fact("numeric", f"flip_labels: {what} within the Bernstein radius (false-alarm {FALSE_ALARM:g} per "
                            f"case; {MC_DRAWS} draws; K, eps in {SAMPLER_CASES})", ok), ok
 
