@@ -1,10 +1,10 @@
 """The offline site in a real headless browser (Debian's Chromium).
 
 The site is built from the committed notebooks into a temporary folder and served
-on 127.0.0.1; Chromium loads every page with every other host unresolvable. Each
-page's own check script reports, after MathJax has finished, how many formulas
-rendered, any MathJax errors, broken images and every resource the page loaded.
-`make test` installs Chromium first (tools/ensure_system.sh).
+on 127.0.0.1; one Chromium (tools/browser.py) loads every page, each in its own tab,
+with every other host unresolvable. Each page's own check script reports, after
+MathJax has finished, how many formulas rendered, any MathJax errors, broken images
+and every resource the page loaded. `make test` installs Chromium first (tools/ensure_system.sh).
 """
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import http.server
 import json
 import re
 import shutil
-import subprocess
-import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from tools.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -35,7 +34,7 @@ def site(tmp_path_factory):
     pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield out, pages, f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
 
@@ -45,29 +44,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def dump_dom(url: str) -> str:
-    with tempfile.TemporaryDirectory() as profile:
-        r = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", f"--user-data-dir={profile}",
-             "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120)
-    return r.stdout
-
-
-def site_check(dom: str) -> dict:
-    m = re.search(r'<pre id="site-check"[^>]*>(.*?)</pre>', dom, re.S)
-    assert m, "the page's check script never reported (page did not load or MathJax never finished)"
-    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+def site_check(text: str | None) -> dict:
+    assert text is not None, "the page's check script never reported (page did not load or MathJax never finished)"
+    return json.loads(text)
 
 
 @pytest.fixture(scope="module")
 def reports(site):
     out, pages, base = site
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        doms = list(pool.map(lambda p: dump_dom(base + p.name), pages))
-    return {p.name: site_check(d) for p, d in zip(pages, doms)}
+    with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
+        texts = browser.texts_of([base + p.name for p in pages], "site-check")
+    return {p.name: site_check(t) for p, t in zip(pages, texts)}
 
 
 def test_every_notebook_has_a_page(site):
