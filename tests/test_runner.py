@@ -24,8 +24,8 @@ def write(path, cells):
     return path
 
 
-def run(*paths):
-    return subprocess.run([sys.executable, str(RUNNER), *map(str, paths)], capture_output=True, text=True, timeout=180)
+def run(*args):
+    return subprocess.run([sys.executable, str(RUNNER), *map(str, args)], capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def first_run(tmp_path_factory):
         "from derivations.finding import Finding, Findings, confirm\n"
         "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
     before = {p.name: p.read_bytes() for p in (bad, check)}
-    return folder, run(good, bad, check), before
+    return folder, run(good, bad, check, "--jobs", "3"), before          # the three kernels side by side
 
 
 def test_good_and_failing_notebooks(first_run):
