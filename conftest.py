@@ -10,8 +10,11 @@ test worker to collect fills, on every core, while the others wait on a lock
 (the notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
 
 pytest-xdist (``-n auto --dist loadfile`` in pyproject.toml) shares the test
-files among the cores, one file per worker; the notebook cells that have run are
-logged so that ``tests/test_freshness.py`` can wait for notebooks on another worker.
+files among the cores, one file per worker, in the order of the collection
+(``--no-loadscope-reorder``): the longest files first (:data:`_LONGEST_FIRST`), so
+that no core is left alone with a long file at the end. The notebook cells that
+have run are logged so that ``tests/test_freshness.py`` can wait for notebooks on
+another worker.
 """
 import gc
 import os
@@ -30,9 +33,22 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "tests/test_registry.py")
 
 
+#: The files that take longest (measured), longest first; the others follow in their order, the freshness test last.
+_LONGEST_FIRST = ("tests/test_mutations.py", "tests/test_worked.py", "notebooks/04_training.ipynb",
+                  "tests/test_runner.py", "tests/test_site.py", "notebooks/03_label_flipping.ipynb",
+                  "notebooks/02_soft_labels.ipynb", "notebooks/01_hard_labels.ipynb", "tests/test_smoothing.py",
+                  "notebooks/00_overview.ipynb", "tests/test_registry.py")
+
+
+def _rank(nodeid: str) -> int:
+    path = nodeid.split("::", 1)[0]
+    if path == "tests/test_freshness.py":
+        return len(_LONGEST_FIRST) + 1
+    return _LONGEST_FIRST.index(path) if path in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(session, config, items):
-    last = [i for i in items if i.nodeid.startswith("tests/test_freshness.py")]
-    items[:] = [i for i in items if i not in last] + last
+    items.sort(key=lambda i: _rank(i.nodeid))     # stable: each file's tests keep their order
     if any(i.nodeid.startswith(_READERS) for i in items):
         _compute_every_claim_once()
 

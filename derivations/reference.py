@@ -71,11 +71,15 @@ def mp_label_losses(z: Sequence[float], dps: int = 50) -> list:
     [1.3838965267367376e-87, 200.0]
     """
     with mpmath.workdps(dps):
-        x = [mpmath.mpf(float(v)) for v in z]
-        a = max(range(len(x)), key=lambda j: x[j])
-        m = x[a]
-        r = mpmath.log1p(mpmath.fsum(mpmath.exp(v - m) for k, v in enumerate(x) if k != a))
-        return [(m - v) + r for v in x]
+        x = [float(v) for v in z]
+        a = max(range(len(x)), key=x.__getitem__)
+        m = mpmath.mpf(x[a])
+        # each distinct logit's terms computed once (K equal logits: one exponential, not K)
+        distinct = {v: mpmath.mpf(v) for v in set(x)}
+        exp = {v: mpmath.exp(d - m) for v, d in distinct.items()}
+        r = mpmath.log1p(mpmath.fsum(exp[v] for k, v in enumerate(x) if k != a))
+        loss = {v: (m - d) + r for v, d in distinct.items()}
+        return [loss[v] for v in x]
 
 
 def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float, convention: str = "note",

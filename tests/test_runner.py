@@ -1,9 +1,15 @@
-"""tools/run_notebooks.py: deterministic output, and atomic on failure."""
+"""tools/run_notebooks.py: deterministic output, and atomic on failure.
+
+Each notebook run starts a Jupyter kernel, so the kernels are few: the real command
+line runs once, over every notebook its tests read (:func:`first_run`); the other
+tests call the runner's ``main`` in this process.
+"""
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools.run_notebooks import main as runner_main
@@ -18,28 +24,40 @@ def write(path, cells):
     return path
 
 
-def run(*paths):
-    return subprocess.run([sys.executable, str(RUNNER), *map(str, paths)], capture_output=True, text=True, timeout=180)
+def run(*args):
+    return subprocess.run([sys.executable, str(RUNNER), *map(str, args)], capture_output=True, text=True, timeout=180)
 
 
-def test_good_and_failing_notebooks(tmp_path):
-    good = write(tmp_path / "good.ipynb", [new_markdown_cell("# ok"), new_code_cell("print(6 * 7)")])
-    bad = write(tmp_path / "bad.ipynb", [new_code_cell("x = 1"), new_markdown_cell("text"),
-                                         new_code_cell("raise RuntimeError('boom')")])
-    before = bad.read_bytes()
-    r = run(good, bad)
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """The command line over three notebooks: one that runs, one that raises, one whose findings fail.
+    Returns the folder, the completed process and the failing notebooks' bytes before the run."""
+    folder = tmp_path_factory.mktemp("first-run")
+    good = write(folder / "good.ipynb", [new_markdown_cell("# ok"), new_code_cell("print(6 * 7)")])
+    bad = write(folder / "bad.ipynb", [new_code_cell("x = 1"), new_markdown_cell("text"),
+                                       new_code_cell("raise RuntimeError('boom')")])
+    check = write(folder / "check.ipynb", [new_code_cell(
+        "from derivations.finding import Finding, Findings, confirm\n"
+        "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
+    before = {p.name: p.read_bytes() for p in (bad, check)}
+    return folder, run(good, bad, check, "--jobs", "3"), before          # the three kernels side by side
+
+
+def test_good_and_failing_notebooks(first_run):
+    folder, r, before = first_run
+    good, bad = folder / "good.ipynb", folder / "bad.ipynb"
     assert r.returncode == 1
-    lines = r.stdout.splitlines()
-    assert len(lines) == 2 and lines[0].endswith("ok")
+    lines = [ln for ln in r.stdout.splitlines() if not ln.startswith(" ")]   # not the failing check's details
+    assert len(lines) == 3 and lines[0].endswith("ok")
     assert "bad.ipynb" in lines[1] and "FAILED at cell 2" in lines[1] and "RuntimeError: boom" in lines[1]
-    assert bad.read_bytes() == before                     # left byte-for-byte untouched
-    assert not list(tmp_path.glob("*.tmp"))                # no temporary left behind
+    assert bad.read_bytes() == before["bad.ipynb"]        # left byte-for-byte untouched
+    assert not list(folder.glob("*.tmp"))                  # no temporary left behind
     nb = nbformat.read(good, as_version=4)
     assert nb.cells[1].outputs[0]["text"] == "42\n"
     assert nb.metadata["language_info"] == {"name": "python"}   # no machine-dependent version
     assert all("execution" not in c.metadata for c in nb.cells)  # no timing
     first = good.read_bytes()
-    assert run(good).returncode == 0 and good.read_bytes() == first   # rerun: byte-identical
+    assert runner_main([str(good)]) == 0 and good.read_bytes() == first   # rerun: byte-identical
 
 
 def refused(argv, capsys) -> str:
@@ -60,14 +78,13 @@ def test_parameters_are_validated_before_anything_runs(tmp_path, capsys):
     assert not (tmp_path / "out").exists() and nb.read_bytes() == before
 
 
-def test_parameters_override_into_out_dir(tmp_path):
+def test_parameters_override_into_out_dir(tmp_path, monkeypatch, capsys):
     nb = write(tmp_path / "p.ipynb", [new_code_cell("K = 10\nSEED = 0", metadata={"tags": ["parameters"]}),
                                       new_code_cell("print(K, SEED)")])
     before = nb.read_bytes()
     out = tmp_path / "runs" / "K=7"
-    r = subprocess.run([sys.executable, str(RUNNER), str(nb), "--set", "K=7", "--set", "EPS=0.1", "--out", str(out)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
+    monkeypatch.setenv("DERIVATIONS_FIGURES", str(tmp_path / "figures"))   # main points it into out/: restored after
+    assert runner_main([str(nb), "--set", "K=7", "--set", "EPS=0.1", "--out", str(out)]) == 0, capsys.readouterr()
     assert nb.read_bytes() == before
     ran = nbformat.read(out / "p.ipynb", as_version=4)
     assert ran.cells[1].metadata["tags"] == ["injected-parameters"] and "EPS" not in ran.cells[1].source
@@ -81,11 +98,10 @@ def test_values_above_a_chapter_maximum_are_refused_before_anything_runs(tmp_pat
     assert "CHAPTERS must list chapter numbers" in refused(["--chapters", "9"], capsys)
 
 
-def test_a_failing_check_is_named_with_its_numbers(tmp_path):
-    bad = write(tmp_path / "bad.ipynb", [new_code_cell(
-        "from derivations.finding import Finding, Findings, confirm\n"
-        "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
-    r = run(bad)
+def test_a_failing_check_is_named_with_its_numbers(first_run):
+    folder, r, before = first_run
     assert r.returncode == 1
-    assert "FAILED at cell 0 (code cell 1: 'from derivations.finding import" in r.stdout
-    assert "AssertionError: demo: 1 finding(s) do not hold:" in r.stdout and "[FAILED] one is even" in r.stdout
+    line = r.stdout.split("check.ipynb", 1)[1]
+    assert "FAILED at cell 0 (code cell 1: 'from derivations.finding import" in line
+    assert "AssertionError: demo: 1 finding(s) do not hold:" in line and "[FAILED] one is even" in line
+    assert (folder / "check.ipynb").read_bytes() == before["check.ipynb"]

@@ -1,10 +1,11 @@
 """The offline site in a real headless browser (Debian's Chromium).
 
 The site is built from the committed notebooks into a temporary folder and served
-on 127.0.0.1; Chromium loads every page with every other host unresolvable. Each
-page's own check script reports, after MathJax has finished, how many formulas
-rendered, any MathJax errors, broken images and every resource the page loaded.
-`make test` installs Chromium first (tools/ensure_system.sh).
+on 127.0.0.1; one Chromium (tools/browser.py) loads every page as soon as it is
+written, each in its own tab, with every other host unresolvable. Each page's own
+check script reports, after MathJax has finished, how many formulas rendered, any
+MathJax errors, broken images and every resource the page loaded. `make test`
+installs Chromium first (tools/ensure_system.sh).
 """
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ import http.server
 import json
 import re
 import shutil
-import subprocess
-import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from tools.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -29,15 +29,24 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    """The folder, its pages, the base URL, and each page's text of ``site-check``: every page is loaded in
+    Chromium as soon as it is written (the next ones render while MathJax typesets it)."""
     from tools.build_html import build
 
     out = tmp_path_factory.mktemp("html")
-    pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield out, pages, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
+            tabs = {}
+            pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm",
+                          on_page=lambda page: tabs.setdefault(page.name, browser.open(base + page.name)))
+            texts = {name: browser.text_of(tab, "site-check") for name, tab in tabs.items()}
+        yield out, pages, base, texts
+    finally:
+        server.shutdown()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -45,33 +54,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def dump_dom(url: str) -> str:
-    with tempfile.TemporaryDirectory() as profile:
-        r = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", f"--user-data-dir={profile}",
-             "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120)
-    return r.stdout
-
-
-def site_check(dom: str) -> dict:
-    m = re.search(r'<pre id="site-check"[^>]*>(.*?)</pre>', dom, re.S)
-    assert m, "the page's check script never reported (page did not load or MathJax never finished)"
-    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+def site_check(text: str | None) -> dict:
+    assert text is not None, "the page's check script never reported (page did not load or MathJax never finished)"
+    return json.loads(text)
 
 
 @pytest.fixture(scope="module")
 def reports(site):
-    out, pages, base = site
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        doms = list(pool.map(lambda p: dump_dom(base + p.name), pages))
-    return {p.name: site_check(d) for p, d in zip(pages, doms)}
+    out, pages, base, texts = site
+    assert sorted(texts) == sorted(p.name for p in pages)
+    return {p.name: site_check(texts[p.name]) for p in pages}
 
 
 def test_every_notebook_has_a_page(site):
-    out, pages, _ = site
+    out, pages, _, _ = site
     assert {p.stem for p in pages} == {"index"} | {nb.stem for nb in (ROOT / "notebooks").glob("*.ipynb")}
 
 
@@ -91,7 +87,7 @@ def test_every_image_loads(reports):
 
 
 def test_no_request_leaves_the_site(site, reports):
-    _, _, base = site
+    _, _, base, _ = site
     for name, r in reports.items():
         outside = [u for u in r["resources"] if not u.startswith(base)]
         assert not outside, f"{name} requested {outside}"
@@ -121,7 +117,7 @@ def _parse(path: Path) -> _Links:
 
 
 def test_every_internal_link_resolves(site):
-    out, pages, _ = site
+    out, pages, _, _ = site
     parsed = {p.name: _parse(p) for p in pages}
     from urllib.parse import unquote
     for name, p in parsed.items():

@@ -21,6 +21,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,13 +110,19 @@ def notebook_title(nb_path: Path) -> str:
     return nb_path.stem
 
 
-def render_notebook(nb_path: Path, out: Path) -> Path:
+@lru_cache(maxsize=1)
+def _exporter():
+    """One exporter for every page (its templates load once)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab")
     exporter.mathjax_url = MATHJAX_URL
     exporter.require_js_url = ""
-    body, _ = exporter.from_filename(str(nb_path))
+    return exporter
+
+
+def render_notebook(nb_path: Path, out: Path) -> Path:
+    body, _ = _exporter().from_filename(str(nb_path))
     body = body.replace('<script src=""></script>', "")
     # the template's Mermaid loader imports from a CDN when a page has diagrams; ours have none
     body = re.sub(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded".*?</script>', "",
@@ -164,14 +172,20 @@ The loss under hard labels is \\(\\mathrm{{LSE}}(z) - z_1\\).</p>
 """, encoding="utf-8")
 
 
-def build(notebooks: Path, out: Path, cache: Path) -> list[Path]:
+def build(notebooks: Path, out: Path, cache: Path, on_page: Callable[[Path], object] | None = None) -> list[Path]:
+    """Render the site into ``out``; return its pages, the index first. ``on_page`` is called with each page
+    as soon as it is written, MathJax and the check script being in place (a browser may load it meanwhile)."""
     out.mkdir(parents=True, exist_ok=True)
     copy_mathjax(ensure_mathjax(cache), out)
     (out / "site-check.js").write_text(SITE_CHECK_JS, encoding="utf-8")
     pages = []
     for nb in sorted(notebooks.glob("*.ipynb")):
         pages.append((render_notebook(nb, out), notebook_title(nb)))
+        if on_page:
+            on_page(pages[-1][0])
     write_index(pages, out)
+    if on_page:
+        on_page(out / "index.html")
     return [out / "index.html"] + [p for p, _ in pages]
 
 
