@@ -9,7 +9,8 @@ Jupyter is refused the same way.
 
 Chapters 1-3 are closed forms and sampling, linear in K: they accept K up to
 100,000. Chapter 4 trains models whose cost grows with K times the data size:
-it accepts K up to 1,000 (see ``derivations.training.TrainingPlan``).
+it accepts K up to 1,000 (see ``derivations.training.TrainingPlan``). Chapter 5 does not read K: its data
+(scikit-learn's digits) have K = 10 classes; its SEED is the first of five seeds.
 
 >>> parse("K", "1000", chapters=[4])
 1000
@@ -79,6 +80,7 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
             k_max=100_000),
     Chapter(4, "04_training", {"K": 4, "EPS": 0.1, "SEED": 0, "N_FREE": 400, "N_TRAIN": 2000, "N_TEST": 2000},
             k_max=1000),
+    Chapter(5, "05_real_data", {"EPS": 0.1, "SEED": 0}),
 )}
 
 

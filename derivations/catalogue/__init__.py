@@ -3,4 +3,4 @@
 
 ``import derivations`` imports it, so ``derivations.registry.claims()`` lists every claim.
 """
-from . import ch1_hard_labels, ch2_soft_labels, ch3_label_flipping, ch4_training  # noqa: F401
+from . import ch1_hard_labels, ch2_soft_labels, ch3_label_flipping, ch4_training, ch5_real_data  # noqa: F401

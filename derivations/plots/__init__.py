@@ -3,7 +3,8 @@
 :mod:`~derivations.plots.ch1` (LSE against the margin, the hard-label loss),
 :mod:`~derivations.plots.ch2` (the smoothed loss, the conventions),
 :mod:`~derivations.plots.ch3` (the flipped label, Monte Carlo, noise at the optimum) and
-:mod:`~derivations.plots.ch4` (training curves, memorisation, reliability) draw each
+:mod:`~derivations.plots.ch4` (training curves, memorisation, reliability) and
+:mod:`~derivations.plots.ch5` (reliability on held-out digits) draw each
 figure from the library's own functions; this module decides where figures go
 and how their bytes are fixed (:func:`save`), with one style (:data:`STYLE`).
 
