@@ -84,7 +84,7 @@ import sympy as sp
 
 from .notation import Node, Reading, Relation
 from .parallel import in_processes
-from .registry import Claim, Formulas, outcome_of, run, run_all
+from .registry import Claim, Formulas, outcome_of, run, run_all, work_units
 
 __all__ = ["KINDS", "Status", "Mutant", "Trial", "ClaimReport", "variants", "mutants", "kill", "report",
            "format_report", "latex", "main"]
@@ -655,7 +655,9 @@ def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool
     claims = list(claims)
     if jobs > 1:
         run_all(claims, jobs)                     # the normal runs first: forked workers inherit them
-        done = dict(in_processes(lambda c: _trials(c, limit, stop_at_kill, timeout), claims, jobs))
+        units = in_processes(lambda unit: [_trials(c, limit, stop_at_kill, timeout) for c in unit], work_units(claims),
+                             jobs)                # claims that share an experiment stay in one process
+        done = {c: t for unit, trials in units for c, t in zip(unit, trials)}
     else:
         done = {c: _trials(c, limit, stop_at_kill, timeout, progress) for c in claims}
     out = []

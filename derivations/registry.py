@@ -47,6 +47,7 @@ __all__ = [
     "get",
     "run",
     "run_all",
+    "work_units",
     "verdict_of",
     "problems_of",
     "outcome_of",
@@ -189,7 +190,10 @@ class Claim:
     for added results). ``stated`` is the referee's verdict: the computed one
     must agree with it. ``assumption`` names what a *holds under an
     assumption* verdict relies on; ``corrected`` is the corrected or general
-    form (LaTeX). ``remark`` is the referee's comment.
+    form (LaTeX). ``remark`` is the referee's comment. ``shares`` names an
+    expensive computation the check shares with other claims (an experiment,
+    cached in its module): claims that share one are computed one after another
+    in the same process (:func:`run_all`), so it runs once.
     """
 
     id: str
@@ -205,6 +209,7 @@ class Claim:
     remark: str = ""
     source: Source = "note"
     inputs: dict = field(default_factory=dict, hash=False, compare=False)
+    shares: str | None = None
 
     def __post_init__(self):
         if self.source not in get_args(Source):
@@ -356,17 +361,35 @@ def run_all(cs: list[Claim], jobs: int = 1) -> list[Outcome]:
     """
     todo = [c for c in cs if c not in _OUTCOMES and REGISTRY.get(c.id) is c and results.load(c.id) is None]
     if jobs > 1 and len(todo) > 1:
-        for c, evidence in in_processes(_evidence, todo, jobs):
-            if evidence is not None:
-                _OUTCOMES[c] = outcome_of(c, evidence)
-                results.save(c.id, evidence)
+        for group, done in in_processes(_evidence_of_group, work_units(todo), jobs):
+            for c, evidence in zip(group, done):
+                if evidence is not None:
+                    _OUTCOMES[c] = outcome_of(c, evidence)
+                    results.save(c.id, evidence)
     return [run(c) for c in cs]
 
 
-def _evidence(c: Claim) -> Evidence | None:
-    """The claim's evidence, or ``None`` if its check raised (then :func:`run` recomputes it and reports why)."""
-    out = check_claim(c)
-    return None if out.evidence is _UNREAD else out.evidence
+def work_units(cs: list[Claim]) -> list[tuple[Claim, ...]]:
+    """The claims as units of work for :func:`~derivations.parallel.in_processes`: those that share a computation
+    (``Claim.shares``) together, first (the longest units start first), then one claim each.
+
+    Used in: run_all, :func:`derivations.mutation.report`
+
+    >>> a, b, c = (Claim(i, 9, "", 1, "", "x", None, Verdict.HOLDS, shares=s) for i, s in (("a", "e"), ("b", None), ("c", "e")))
+    >>> [[x.id for x in g] for g in work_units([a, b, c])]
+    [['a', 'c'], ['b']]
+    """
+    shared: dict[str, list[Claim]] = {}
+    for c in cs:
+        if c.shares is not None:
+            shared.setdefault(c.shares, []).append(c)
+    return [tuple(g) for g in shared.values()] + [(c,) for c in cs if c.shares is None]
+
+
+def _evidence_of_group(group: tuple[Claim, ...]) -> list[Evidence | None]:
+    """Each claim's evidence, in order, or ``None`` where its check raised (then :func:`run` recomputes it and
+    reports why). Only evidence crosses between processes (a claim's check is a closure: it does not pickle)."""
+    return [None if (o := check_claim(c)).evidence is _UNREAD else o.evidence for c in group]
 
 
 @lru_cache(maxsize=None)

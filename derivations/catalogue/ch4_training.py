@@ -227,7 +227,7 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch4.fresh_same_point", chapter=4, section=SECTION, order=1, source="added",
+    id="ch4.fresh_same_point", chapter=4, section=SECTION, order=1, source="added", shares="ch4.free_experiment",
     stated=Verdict.HOLDS,
     title="Soft labels and fresh flips train to the same point",
     printed=r"Free logits trained on labels flipped afresh at every step end, on average, where soft labels take "
@@ -283,7 +283,7 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch4.soft_optimum", chapter=4, section=SECTION, order=2, source="added",
+    id="ch4.soft_optimum", chapter=4, section=SECTION, order=2, source="added", shares="ch4.free_experiment",
     stated=Verdict.HOLDS,
     title="The common point is chapter 2's optimum",
     printed=r"Soft labels train free logits to chapter 2's optimum, "
@@ -332,7 +332,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch4.once_memorises", chapter=4, section=SECTION, order=3, source="added",
+    id="ch4.once_memorises", chapter=4, section=SECTION, order=3, source="added", shares="ch4.free_experiment",
     stated=Verdict.HOLDS,
     title="Labels flipped once are not equivalent: a model that can memorise fits them",
     printed=r"Labels flipped once and kept are not equivalent: a fraction $\Pr(y \neq 1|x) = \epsilon$ of them is "

@@ -158,7 +158,7 @@ def _check_hard_overconfident(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.hard_overconfident", chapter=5, section=SECTION, order=1, source="added",
+    id="ch5.hard_overconfident", chapter=5, section=SECTION, order=1, source="added", shares="ch5.experiment",
     stated=Verdict.HOLDS,
     title="Hard labels: the over-fitting MLP is over-confident on held-out digits",
     printed=r"Trained on hard labels until it fits them, the MLP is over-confident on held-out digits: averaged over "
@@ -208,7 +208,7 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.smoothing_calibrates", chapter=5, section=SECTION, order=2, source="added",
+    id="ch5.smoothing_calibrates", chapter=5, section=SECTION, order=2, source="added", shares="ch5.experiment",
     stated=Verdict.ERRATUM,
     title="Smoothing lowers the calibration error (Müller et al.): does not reproduce at eps = 0.1",
     printed=r"Label smoothing at $\epsilon$ corrects the over-confidence of hard labels without reversing it: on held-out "
@@ -252,7 +252,7 @@ def _check_fresh_matches_soft(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.fresh_matches_soft", chapter=5, section=SECTION, order=3, source="added",
+    id="ch5.fresh_matches_soft", chapter=5, section=SECTION, order=3, source="added", shares="ch5.experiment",
     stated=Verdict.HOLDS,
     title="Soft labels reach chapter 2's optimum; labels flipped afresh end where soft labels do",
     printed=r"Soft labels train the MLP to chapter 2's optimum on its training digits, $q_{1} = 1 - \epsilon$ within the "
@@ -306,7 +306,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.once_memorises", chapter=5, section=SECTION, order=4, source="added",
+    id="ch5.once_memorises", chapter=5, section=SECTION, order=4, source="added", shares="ch5.experiment",
     stated=Verdict.HOLDS,
     title="Labels flipped once are memorised, and held-out accuracy falls",
     printed=r"Labels flipped once and kept are memorised: a fraction $\Pr(y \neq 1|x) = \epsilon$ of the training "
