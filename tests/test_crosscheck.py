@@ -76,10 +76,11 @@ def test_table_fails_on_a_difference_above_its_bound_or_not_finite():
     t.record(np.float32, "note", "loss", [np.nan], 1.0, "nan")
     row = t.rows[("float64", "note", "loss")]
     assert (row.n, row.failures, row.max_diff, row.max_ratio, row.where) == (2, 1, 3e-16, 1.5, "here")
+    assert (row.diff_at_worst, row.tol_at_worst) == (3e-16, 2e-16)
     assert t.failed == [("float64", "note", "loss"), ("float32", "note", "loss")]
     assert math.isnan(t.rows[("float32", "note", "loss")].max_diff)
     text, status = report(t, "test", 0.0, 0)
-    assert status == 1 and "FAILED (1)" in text and "| float64 | note | targets | 2 | 1.0e-17 | 0.1 |" in text
+    assert status == 1 and "FAILED (1)" in text and "| float64 | note | targets | 2 | 1.0e-17 | 0.1 | 1.0e-17 | 1.0e-16 | there | ok |" in text
 
 
 def test_the_package_against_itself_passes():

@@ -44,8 +44,8 @@ Every comparison is elementwise against a worst-case bound, not a tolerance tune
   closed form.
 
 The table prints, per dtype, convention and quantity, how many values were compared, the largest
-absolute difference, the largest ratio of a difference to its bound and where it occurred
-(K, parameter, logit scale). The run fails (exit 1) when any ratio exceeds 1 or is not finite.
+absolute difference, and the largest ratio of a difference to its bound with that difference, its
+bound and where it occurred (K, parameter, logit scale). The run fails (exit 1) when any ratio exceeds 1 or is not finite.
 Run as ``python tools/crosscheck.py [--seed N]`` in an environment with JAX and optax (make
 crosscheck builds one, .venv-crosscheck). The comparison logic takes any :class:`Reference`, so
 ``tests/test_crosscheck.py`` runs it without JAX, on the package against itself.
@@ -131,6 +131,7 @@ class Row:
     n: int = 0
     max_diff: float = 0.0
     max_ratio: float = 0.0
+    diff_at_worst: float = math.nan
     tol_at_worst: float = math.nan
     where: str = ""
     failures: int = 0
@@ -158,7 +159,8 @@ class Table:
             row.max_diff = float(np.max([row.max_diff, np.max(diff)]))          # nan propagates
             i = int(np.argmax(ratio))
             if ratio[i] > row.max_ratio or not row.where:
-                row.max_ratio, row.tol_at_worst, row.where = float(ratio[i]), float(tol[i]), where
+                row.max_ratio, row.where = float(ratio[i]), where
+                row.diff_at_worst, row.tol_at_worst = float(diff[i]), float(tol[i])
 
     @property
     def failed(self) -> list:
@@ -167,18 +169,19 @@ class Table:
 
     def markdown(self) -> str:
         """The table in Markdown, one line per (dtype, convention, quantity)."""
-        lines = ["| dtype | convention | quantity | values | max abs difference | max difference / bound "
-                 "| bound there | worst at | status |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+        lines = ["| dtype | convention | quantity | values | max abs difference | worst difference / bound "
+                 "| that difference | its bound | where (K, parameter, logit scale) | status |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for (dtype, conv, quantity), r in self.rows.items():
             status = "ok" if not r.failures else f"FAILED ({r.failures})"
             lines.append(f"| {dtype} | {conv} | {quantity} | {r.n:,} | {r.max_diff:.1e} | {r.max_ratio:.2g} "
-                         f"| {r.tol_at_worst:.1e} | {r.where} | {status} |")
+                         f"| {r.diff_at_worst:.1e} | {r.tol_at_worst:.1e} | {r.where} | {status} |")
         return "\n".join(lines)
 
 
 CAPTION = ("Largest absolute difference between optax and this package, per dtype, convention and quantity, and "
-           "the largest ratio of a difference to its worst-case bound (u = unit roundoff of the dtype, "
+           "the largest ratio of a difference to its worst-case bound, with that difference, its bound and where "
+           "it occurred (u = unit roundoff of the dtype, "
            "B(K) = (K + 8 + log2 K) u; targets 8 u; loss 2 B(K) (1 + L), L the loss, which grows with the logit "
            "scale; gradient 4 B(K) per entry; finite differences h^2/60 + the losses' own error / step + B(K)). "
            "A ratio above 1 fails.")
