@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(PYVER)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run sweep html screenshot test test-pythons check-install verify mutants lab bench clean-venv help
+.PHONY: run sweep html screenshot test test-pythons check-install crosscheck verify mutants lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make check-install   pip install . into a clean venv and use the library from outside the checkout"
+	@echo "make crosscheck   targets, losses and gradients against JAX/optax, installed into .venv-crosscheck"
 	@echo "make test-pythons   make test on every supported Python found here ($$(bash tools/find_python.sh --range))"
 	@echo "            PYTHON=python3.12 make ...   use that interpreter (.venv is rebuilt for it)"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
@@ -73,6 +74,22 @@ test: $(STAMP)
 # `pip install .` into a clean temporary venv, and the library used from outside the checkout
 check-install:
 	bash tools/check_install.sh $(PYTHON)
+
+# JAX and optax in their own environment (never .venv): re-created from scratch when its requirements, the
+# package's pins or the Python change; then this package, editable, so one process imports both.
+XVENV  := .venv-crosscheck
+XSTAMP := $(XVENV)/.installed-$(PYVER)
+$(XSTAMP): requirements-crosscheck.txt requirements.txt constraints.txt pyproject.toml
+	@bash tools/find_python.sh --check "$(PYTHON)"
+	rm -rf $(XVENV)
+	$(PYTHON) -m venv $(XVENV)
+	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-crosscheck.txt -c constraints.txt
+	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# this package's targets, losses and gradients against optax's, float32 and float64 (tools/crosscheck.py)
+crosscheck: $(XSTAMP)
+	$(XVENV)/bin/python tools/crosscheck.py
 
 # `make test` with every supported interpreter found (PATH, then pyenv), each in its own venv (.venvs/3.x;
 # the one .venv already holds is reused). Stops at the first failure and says which Python it was.
