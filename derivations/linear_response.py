@@ -184,17 +184,18 @@ def softmax_regression_spread(X, y, num_classes: int, eps: float, path: np.ndarr
     V = X1.T @ R / N                                     # grad of s at W_T
     A = np.zeros((N, K))
     fresh_var, fresh_bound = 0.0, 0.0
-    for t in range(T - 1, -1, -1):
-        rate = step_size(t, lr, lr_decay)
-        B = X1 @ V
-        a = (rate / N) * B
-        v, b = _term_moments(a, y, on, off)
-        fresh_var += v
-        fresh_bound = max(fresh_bound, b)
-        A += a
-        Qt = num.softmax(X1 @ path[t], compensated=False)
-        S = Qt * B
-        S -= Qt * S.sum(axis=1, keepdims=True)           # (diag q - q q^T) b, row by row
-        V = V - rate * (X1.T @ S) / N
-    once_var, once_bound = _term_moments(A, y, on, off)
+    with np.errstate(over="ignore", invalid="ignore"):    # an unstable linearisation overflows: callers check
+        for t in range(T - 1, -1, -1):
+            rate = step_size(t, lr, lr_decay)
+            B = X1 @ V
+            a = (rate / N) * B
+            v, b = _term_moments(a, y, on, off)
+            fresh_var += v
+            fresh_bound = max(fresh_bound, b)
+            A += a
+            Qt = num.softmax(X1 @ path[t], compensated=False)
+            S = Qt * B
+            S -= Qt * S.sum(axis=1, keepdims=True)           # (diag q - q q^T) b, row by row
+            V = V - rate * (X1.T @ S) / N
+        once_var, once_bound = _term_moments(A, y, on, off)
     return Spread(fresh_var, fresh_bound, once_var, once_bound, A)

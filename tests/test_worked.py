@@ -113,3 +113,14 @@ def test_chapter4_detects_fresh_flips_that_are_not_fresh(monkeypatch):
 def test_chapter4_plan_at_the_largest_k():
     p = ch4.plan(1000, 0.05, 0)
     assert p.blob_classes == 20 and p.free_step_sum > np.log(1000) + 10
+
+
+def test_chapter4_shows_rather_than_bounds_where_the_linear_response_is_unstable():
+    """K = 2 at the uniform target: (b) stays at W = 0, where step x curvature > 2; no first-order bound exists
+    (the full-size plan's backward pass overflowed to nan before this was caught), so it is shown with the reason."""
+    reg = ch4.softmax_regression(small_plan(2, 0.5))
+    f = ch4.regression_findings(reg)
+    same = [x for x in f if x.statement.startswith(("(b) and (c)", "(d) too"))]
+    assert len(same) == 2 and not any(x.asserted for x in same) and all("diverges" in x.note for x in same)
+    stable = ch4.regression_findings(ch4.softmax_regression(small_plan(2, 0.45)))
+    assert all(x.asserted for x in stable if x.statement.startswith(("(b) and (c)", "(d) too")))

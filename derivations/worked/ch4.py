@@ -237,6 +237,17 @@ def regression_findings(x: Regression) -> Findings:
     s = {m: x.mean_q(m) for m in MODES}
     sp = x.spread
     beyond = regime(K, eps) in ("beyond uniform", "all flipped")
+    stable = _linearised_step(x)
+    if stable > 2 or not np.isfinite([sp.fresh_var, sp.once_var]).all():
+        for mode, what in (("flip_fresh", "(b) and (c) reach the same point"),
+                           ("flip_once", "(d) too: this model cannot memorise its flipped labels")):
+            out.add(shown(what, f"mean p(true) on the training set: soft {s['soft']:.5f}, "
+                                f"{mode.replace('_', ' ')} {s[mode]:.5f}",
+                          f"no bound: the linear response diverges here. (b) ends where the step size times the "
+                          f"loss's largest curvature is {stable:.2f} > 2 (K = 2 at the uniform target: (b) stays at "
+                          f"W = 0, where the curvature is largest), so to first order a deviation from (b) grows at "
+                          f"every step; only the second-order terms keep it bounded, and this theory omits them"))
+        return out
     for mode, var, bound, what in (("flip_fresh", sp.fresh_var, sp.fresh_bound, "(b) and (c) reach the same point"),
                                    ("flip_once", sp.once_var, sp.once_bound,
                                     "(d) too: this model cannot memorise its flipped labels")):
@@ -256,6 +267,17 @@ def regression_findings(x: Regression) -> Findings:
                   "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
                   "the same noise at every step, which adds up"))
     return out
+
+
+def _linearised_step(x: Regression) -> float:
+    """``lr * lambda_max(H)`` at (b)'s final parameters, ``H`` the Hessian of the mean loss in the parameters,
+    ``(1/N) sum_i (diag q_i - q_i q_i^T) kron x_i x_i^T``: above 2, gradient descent's linearisation around (b)
+    is unstable (a deviation grows at every step), and so is the linear response."""
+    X1 = np.concatenate([x.X_train, np.ones((len(x.X_train), 1))], axis=1)
+    Q = softmax(X1 @ x.runs["soft"].params)
+    C = np.einsum("na,ab->nab", Q, np.eye(Q.shape[1])) - np.einsum("na,nb->nab", Q, Q)
+    H = np.einsum("nab,nc,nd->cadb", C, X1, X1).reshape(X1.shape[1] * Q.shape[1], -1) / len(X1)
+    return x.plan.lr * float(np.linalg.eigvalsh(H).max())
 
 
 def calibration_table(x: Regression) -> str:
