@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from derivations.parameters import CHAPTERS, parse_all, run_folder_name  # noqa: E402
 from tools.run_notebooks import run_one  # noqa: E402
 
-ALL = (1, 2, 3, 4)
+ALL = (1, 2, 3, 4, 5)
 
 
 def grid(draws: int, seed: int) -> list[tuple[str, dict, tuple[int, ...]]]:
