@@ -10,14 +10,15 @@ STAMP  := $(VENV)/.installed-$(PYVER)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run sweep html screenshot test test-pythons check-install crosscheck verify mutants lab bench clean-venv help
+.PHONY: run sweep html pdf screenshot test test-pythons check-install crosscheck verify mutants lab bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
 	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched);"
 	@echo "            any parameter of derivations/parameters.py; CHAPTERS=1,2,3 to run only those"
 	@echo "make sweep  every chapter over a grid of values (edges, K 2..1000, seeds, random draws)"
-	@echo "make html    render the notebooks into an offline site in build/html/"
+	@echo "make html    the book: the notebooks as an offline site (Sphinx) in build/html/"
+	@echo "make pdf     the corrected note and the whole book as PDF in build/pdf/ (headless Chromium)"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make check-install   pip install . into a clean venv and use the library from outside the checkout"
@@ -59,9 +60,13 @@ sweep: $(STAMP)
 
 html: $(STAMP)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh
-	$(BIN)/python tools/build_html.py
+	$(BIN)/python tools/book.py
 
-screenshot: html
+pdf: $(STAMP)
+	@bash tools/ensure_system.sh
+	$(BIN)/python tools/book.py --pdf build/pdf
+
+screenshot: $(STAMP)
 	bash tools/screenshot.sh
 
 bench: $(STAMP)

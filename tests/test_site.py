@@ -1,11 +1,15 @@
-"""The offline site in a real headless browser (Debian's Chromium).
+"""The book (tools/book.py: Sphinx + myst-nb) in a real headless browser (Debian's Chromium), and its PDFs.
 
-The site is built from the committed notebooks into a temporary folder and served
-on 127.0.0.1; one Chromium (tools/browser.py) loads every page as soon as it is
-written, each in its own tab, with every other host unresolvable. Each page's own
-check script reports, after MathJax has finished, how many formulas rendered, any
-MathJax errors, broken images and every resource the page loaded. `make test`
-installs Chromium first (tools/ensure_system.sh).
+The site is built once from the committed notebooks into a temporary folder and
+served on 127.0.0.1. One Chromium (tools/browser.py), with every other host
+unresolvable, loads every page side by side twice, over ``http://127.0.0.1`` and
+``file://``, each tab watched (requests sent, uncaught exceptions, console and
+logged errors). Each page's own script (``book/_static/book.js``) reports, after
+MathJax 3 has typeset it, the formulas rendered, MathJax errors, images and the
+resources loaded. Search runs for "softmax" both ways. The corrected note and
+chapter 2 are printed to PDF, and every PDF page is rendered to PNG with
+poppler's ``pdftoppm``. `make test` installs Chromium, npm and poppler first
+(tools/ensure_system.sh).
 """
 from __future__ import annotations
 
@@ -14,39 +18,61 @@ import http.server
 import json
 import re
 import shutil
+import subprocess
 import threading
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tools.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is None,
+                                 reason="chromium or pdftoppm not installed (make test installs them)"),
+              # Sphinx 9's notices to extensions (myst-parser) about its next major version
+              pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+#: The pages printed to PDF in the test (``make pdf`` prints the whole book).
+PRINTED = ("corrected_note.html", "02_soft_labels.html")
+#: Resolution of the PNG pages (dots per inch), and the right-hand strip that must stay blank (inches).
+DPI, STRIP = 50, 0.4
+
+# resolves to the hrefs of the search results once the search has finished (null after 20 s)
+SEARCH_RESULTS = """new Promise(resolve => {
+  const end = Date.now() + 20000;
+  (function poll() {
+    const links = Array.from(document.querySelectorAll('#search-results ul.search li a'));
+    const done = /finished|found/i.test((document.querySelector('#search-results') || {}).innerText || '');
+    if (links.length && done) resolve(links.map(a => a.getAttribute('href')));
+    else if (Date.now() > end) resolve(null); else setTimeout(poll, 50);
+  })();
+})"""
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The folder, its pages, the base URL, and each page's text of ``site-check``: every page is loaded in
-    Chromium as soon as it is written (the next ones render while MathJax typesets it)."""
-    from tools.build_html import build
+@dataclass
+class Visit:
+    """What one tab saw: its page's check report, the requests it sent, its errors."""
 
-    out = tmp_path_factory.mktemp("html")
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
-        with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
-            tabs = {}
-            pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm",
-                          on_page=lambda page: tabs.setdefault(page.name, browser.open(base + page.name)))
-            texts = {name: browser.text_of(tab, "site-check") for name, tab in tabs.items()}
-        yield out, pages, base, texts
-    finally:
-        server.shutdown()
+    report: dict
+    requests: list[str]
+    errors: list[str]
+
+
+@dataclass
+class Site:
+    out: Path
+    pages: list[Path]
+    bases: dict[str, str]                                   # "http" / "file" -> base URL
+    visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
+    search: dict[str, list[str] | None] = field(default_factory=dict)
+    pdfs: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    overflow_probe: list[np.ndarray] = field(default_factory=list)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -54,44 +80,110 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def site_check(text: str | None) -> dict:
-    assert text is not None, "the page's check script never reported (page did not load or MathJax never finished)"
-    return json.loads(text)
+def _pngs(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
+    """Every page of the PDF rendered by pdftoppm, as a grey-level array (0 black, 255 white)."""
+    (folder / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", str(folder / f"{name}.pdf"), str(folder / name)],
+                   check=True)
+    return [np.asarray(Image.open(p).convert("L")) for p in sorted(folder.glob(f"{name}-*.png"))]
+
+
+def _visit(browser: Browser, site: Site, urls: dict[tuple[str, str], str]) -> None:
+    """Load every page both ways side by side, then read each tab's report, requests and errors."""
+    tabs = {key: browser.open(url, watch=True, block=False) for key, url in urls.items()}
+    searches = {how: browser.open(base + "search.html?q=softmax", watch=True, block=False) for how, base in site.bases.items()}
+    for key, tab in tabs.items():
+        text = browser.text_of(tab, "site-check")
+        site.visits[key] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
+    for how, tab in searches.items():
+        site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
+        site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
+    for key, tab in tabs.items():
+        if key[0] == "file" and key[1] in PRINTED:
+            site.pdfs[key[1]] = _pngs(browser.print_pdf(tab), site.out.parent, key[1].removesuffix(".html"))
+    probe = tabs[("file", PRINTED[0])]        # the same page with a line too wide for the column: must show
+    browser.evaluate(probe, "document.querySelector('main').insertAdjacentHTML('afterbegin', "
+                            "'<div style=\"width:3000px;border-top:4px solid black\"></div>')")
+    site.overflow_probe = _pngs(browser.print_pdf(probe), site.out.parent, "probe")
 
 
 @pytest.fixture(scope="module")
-def reports(site):
-    out, pages, base, texts = site
-    assert sorted(texts) == sorted(p.name for p in pages)
-    return {p.name: site_check(texts[p.name]) for p in pages}
+def site(tmp_path_factory):
+    """The book built once, every page visited over http and file, two pages printed."""
+    from tools.book import build
+
+    out = tmp_path_factory.mktemp("book") / "html"
+    pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    s = Site(out, pages, {"http": f"http://127.0.0.1:{server.server_address[1]}/", "file": out.as_uri() + "/"})
+    try:
+        with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
+            _visit(browser, s, {(how, p.name): base + p.name for how, base in s.bases.items() for p in pages})
+        yield s
+    finally:
+        server.shutdown()
 
 
-def test_every_notebook_has_a_page(site):
-    out, pages, _, _ = site
-    assert {p.stem for p in pages} == {"index"} | {nb.stem for nb in (ROOT / "notebooks").glob("*.ipynb")}
+def test_every_notebook_is_a_page_in_reading_order(site):
+    names = [p.name for p in site.pages]
+    notebooks = sorted(nb.stem + ".html" for nb in (ROOT / "notebooks").glob("*.ipynb"))
+    assert names[0] == "index.html" and names[1:1 + len(notebooks)] == notebooks
+    assert {"corrected_note.html", "references.html"} <= set(names)
 
 
-def test_every_formula_renders_without_error(reports):
-    for name, r in reports.items():
-        assert r["mathjax"], f"{name}: MathJax did not load"
-        assert r["formulas"] >= 1, f"{name}: no formula rendered"
-        assert r["math_errors"] == 0, f"{name}: {r['math_errors']} MathJax error(s)"
-        assert r["raw_tex_left"] == 0, f"{name}: unrendered $$ left in the text"
+def test_navigation_sidebar_and_previous_next(site):
+    for i, page in enumerate(site.pages):
+        html = page.read_text(encoding="utf-8")
+        nav = html[html.index('class="bd-sidebar-primary'):]
+        for other in site.pages[1:]:
+            if other == page:                             # the page itself is marked current, its link "#"
+                continue
+            assert f'href="{other.name}"' in nav, f"{page.name}: sidebar lacks {other.name}"
+        if i + 1 < len(site.pages):
+            assert re.search(rf'class="right-next"\s+href="{re.escape(site.pages[i + 1].name)}"', html), page.name
+        if i > 0:
+            assert re.search(r'class="left-prev"\s+href="', html), f"{page.name}: no previous link"
 
 
-def test_every_image_loads(reports):
-    for name, r in reports.items():
-        assert not r["broken_images"], f"{name}: broken images {r['broken_images']}"
-    chapters = [n for n in reports if n != "index.html"]
-    assert all(reports[n]["images"] >= 1 for n in chapters if not n.startswith("00_")), "a chapter lost its figures"
+def test_every_formula_renders_without_error(site):
+    for (how, name), v in site.visits.items():
+        if name == "search.html":
+            continue
+        r = v.report
+        assert r, f"{how} {name}: the page's check never reported (not loaded, or MathJax never finished)"
+        if name not in ("index.html", "references.html"):
+            assert r["mathjax"] and r["formulas"] >= 1, f"{how} {name}: no formula rendered"
+        assert r["math_errors"] == 0, f"{how} {name}: {r['math_errors']} MathJax error(s)"
+        assert r["raw_tex_left"] == 0, f"{how} {name}: unrendered $$ left in the text"
 
 
-def test_no_request_leaves_the_site(site, reports):
-    _, _, base, _ = site
-    for name, r in reports.items():
-        outside = [u for u in r["resources"] if not u.startswith(base)]
-        assert not outside, f"{name} requested {outside}"
-        assert any("mathjax/" in u for u in r["resources"]), f"{name}: MathJax not served from the site folder"
+def test_every_image_loads(site):
+    for (how, name), v in site.visits.items():
+        assert not v.report.get("broken_images"), f"{how} {name}: broken images {v.report['broken_images']}"
+    chapters = [name for how, name in site.visits if re.match(r"0[1-9]", name)]
+    assert chapters and all(site.visits[("http", n)].report["images"] >= 1 for n in chapters), "a chapter lost its figures"
+
+
+def test_no_request_leaves_the_site(site):
+    for (how, name), v in site.visits.items():
+        base = site.bases[how]
+        seen = v.requests + v.report.get("resources", [])
+        outside = [u for u in seen if not u.startswith(base)]
+        assert not outside, f"{how} {name} requested {outside}"
+        if v.report.get("formulas"):
+            assert any("/_static/mathjax/" in u for u in seen), f"{how} {name}: MathJax not served from the site"
+
+
+def test_no_page_throws_a_javascript_error(site):
+    for (how, name), v in site.visits.items():
+        assert not v.errors, f"{how} {name}: {v.errors}"
+
+
+def test_search_finds_the_overview_for_softmax(site):
+    for how, hits in site.search.items():
+        assert hits, f"search over {how}: no result for 'softmax'"
+        assert any(h.split("?")[0].split("#")[0].endswith("00_overview.html") for h in hits), f"{how}: {hits}"
 
 
 class _Links(HTMLParser):
@@ -110,24 +202,59 @@ class _Links(HTMLParser):
                 self.loads.append(a[key])
 
 
-def _parse(path: Path) -> _Links:
-    p = _Links()
-    p.feed(path.read_text(encoding="utf-8"))
-    return p
-
-
 def test_every_internal_link_resolves(site):
-    out, pages, _, _ = site
-    parsed = {p.name: _parse(p) for p in pages}
-    from urllib.parse import unquote
+    parsed = {}
+    for page in site.out.glob("*.html"):
+        parsed[page.name] = p = _Links()
+        p.feed(page.read_text(encoding="utf-8"))
     for name, p in parsed.items():
         for href in p.links:
-            if re.match(r"^[a-z]+:", href):          # external hyperlinks are not loaded by the page
+            if re.match(r"^[a-z]+:", href):          # external hyperlinks (the bibliography's DOIs) are not loaded
                 continue
             target, _, anchor = href.partition("#")
-            target = target or name
-            assert (out / target).exists(), f"{name}: link to missing {target}"
+            target = target.split("?")[0] or name
+            assert (site.out / target).exists(), f"{name}: link to missing {target}"
             if anchor and target in parsed:
                 assert {anchor, unquote(anchor)} & parsed[target].ids, f"{name}: missing anchor #{anchor} in {target}"
         for src in p.loads:
             assert not re.match(r"^(https?:)?//", src), f"{name} loads {src} from outside the site"
+
+
+def test_corrected_note_marks_every_claim_that_quotes_the_note(site):
+    import derivations  # noqa: F401
+    from derivations.registry import run
+    from tools.corrected_note import note_claims
+
+    html = (site.out / "corrected_note.html").read_text(encoding="utf-8")
+    boxes = html.split('<div class="verdict ')[1:]
+    for c in note_claims():
+        anchor = "claim-" + re.sub(r"[^a-z0-9]+", "-", c.id.lower())
+        mine = [b for b in boxes if f'#{anchor}"' in b.split("</div>")[0]]
+        assert len(mine) == 1, f"{c.id}: {len(mine)} verdict boxes on the corrected note"
+        assert f'<span class="mark">{run(c).verdict.value}</span>' in mine[0], f"{c.id}: verdict missing"
+        if c.corrected and run(c).verdict.value != "holds":
+            assert "Corrected" in mine[0] or "General form" in mine[0], f"{c.id}: no correction beside it"
+
+
+def test_corrected_note_cites_and_the_bibliography_lists(site):
+    refs = (site.out / "references.html").read_text(encoding="utf-8")
+    for words in ("Rethinking the Inception", "When Does Label Smoothing Help", "DisturbLabel", "Soft Targets"):
+        assert words.lower() in refs.lower(), words
+    for page in site.pages:
+        html = page.read_text(encoding="utf-8")
+        if re.match(r"\d\d_", page.name):                  # each chapter: its own references section
+            assert 'id="references"' in html and 'id="footcite-' in html, f"{page.name}: no references section"
+        if page.name in ("index.html", "corrected_note.html"):
+            assert 'href="references.html#id' in html, f"{page.name}: the note is not cited"
+
+
+def test_pdf_pages_have_content_and_nothing_crosses_the_right_margin(site):
+    strip = int(STRIP * DPI)
+    assert set(site.pdfs) == set(PRINTED)
+    for name, pages in site.pdfs.items():
+        assert pages, f"{name}: no PDF page"
+        for i, page in enumerate(pages, 1):
+            assert (page < 128).sum() > 200, f"{name}, page {i}: blank"
+            assert (page[:, -strip:] < 230).sum() == 0, f"{name}, page {i}: ink in the right margin (cut off)"
+    # the check sees an overflow when there is one: a rule 3000 px wide reaches into the strip
+    assert any((page[:, -strip:] < 230).sum() > 0 for page in site.overflow_probe)

@@ -10,9 +10,13 @@ session, so one pipe serves them all); the pages given to :meth:`Browser.texts_o
 load at the same time, then each is read once the element with the given id
 appears (a page's own script writes it when the page is ready). Any URL
 Chromium loads works: ``http://`` or ``file://``. Extra switches go to the constructor.
+A tab opened with ``watch=True`` records what the page did: every request it sent
+(:meth:`Browser.requests`) and every uncaught exception, console error and logged
+error (:meth:`Browser.errors`); :meth:`Browser.print_pdf` prints a tab to PDF.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import select
@@ -65,24 +69,31 @@ class Browser:
         os.close(commands)
         os.close(replies)
         self._buffer, self._next_id, self._targets = b"", 0, {}
+        self._events: dict[str, list[dict]] = {}             # by session: the events of watched tabs
 
     # -- the protocol ---------------------------------------------------------------------------------
     def send(self, method: str, params: dict | None = None, session: str | None = None,
              wait: float | None = None) -> dict:
         """Send one command (to a tab when ``session`` is given) and return its result, waiting at most ``wait``
         seconds (default: the browser's timeout)."""
+        self._post(method, params, session)
+        deadline = time.monotonic() + (wait or self.timeout)
+        while True:
+            reply = self._receive(deadline)
+            if "id" not in reply and reply.get("sessionId") in self._events:
+                self._events[reply["sessionId"]].append(reply)
+            if reply.get("id") == self._next_id:            # other events and other replies are dropped
+                if "error" in reply:
+                    raise BrowserError(f"{method}: {reply['error'].get('message')}")
+                return reply["result"]
+
+    def _post(self, method: str, params: dict | None, session: str | None) -> None:
+        """Write one command (its id is ``self._next_id``); its reply is read by :meth:`send`, or dropped."""
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
         os.write(self._out, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + (wait or self.timeout)
-        while True:
-            reply = self._receive(deadline)
-            if reply.get("id") == self._next_id:            # events (no id) and other replies are dropped
-                if "error" in reply:
-                    raise BrowserError(f"{method}: {reply['error'].get('message')}")
-                return reply["result"]
 
     def _receive(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
@@ -102,11 +113,20 @@ class Browser:
         return f"; its last output:\n{text[-2000:]}" if text else ""
 
     # -- pages ----------------------------------------------------------------------------------------
-    def open(self, url: str) -> str:
-        """Load ``url`` in a new tab; return the tab's session id."""
+    def open(self, url: str, watch: bool = False, block: bool = True) -> str:
+        """Load ``url`` in a new tab; return the tab's session id. With ``watch``, the tab's requests and errors
+        are recorded from before the page starts loading. Without ``block``, the navigation is sent and not waited
+        for (the next tab starts at once; a page that fails to load then shows as its missing content)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self._targets[session] = target
+        if watch:
+            self._events[session] = []
+            for domain in ("Runtime", "Log", "Network"):
+                self.send(f"{domain}.enable", {}, session)
+        if not block:
+            self._post("Page.navigate", {"url": url}, session)
+            return session
         error = self.send("Page.navigate", {"url": url}, session).get("errorText")
         if error:
             self.close_tab(session)
@@ -148,6 +168,58 @@ class Browser:
     def close_tab(self, session: str) -> None:
         """Close the tab of this session."""
         self.send("Target.closeTarget", {"targetId": self._targets.pop(session)})
+        self._events.pop(session, None)
+
+    def requests(self, session: str) -> list[str]:
+        """Every URL a watched tab requested (``data:`` URLs excepted), in order."""
+        urls = [e["params"]["request"]["url"] for e in self._events[session]
+                if e["method"] == "Network.requestWillBeSent"]
+        return [u for u in urls if not u.startswith("data:")]
+
+    def errors(self, session: str) -> list[str]:
+        """What went wrong in a watched tab: uncaught exceptions, ``console.error`` calls, logged errors (a failed
+        load among them)."""
+        out = []
+        for e in self._events[session]:
+            p = e["params"]
+            if e["method"] == "Runtime.exceptionThrown":
+                d = p["exceptionDetails"]
+                out.append(f"exception: {d.get('exception', {}).get('description') or d.get('text')}")
+            elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+                out.append("console.error: " + " ".join(str(a.get("value", a.get("description"))) for a in p["args"]))
+            elif e["method"] == "Log.entryAdded" and p["entry"]["level"] == "error":
+                out.append(f"log: {p['entry']['text']} {p['entry'].get('url', '')}".rstrip())
+        return out
+
+    def print_pdf(self, session: str, fit: str = "window.fitForPrint && window.fitForPrint()", **options) -> bytes:
+        """The tab printed to PDF (A4, print media, backgrounds, the page's CSS ``@page`` size and margins);
+        ``fit`` is evaluated first, in print media (a page's own fitting of wide content); ``options`` go to
+        ``Page.printToPDF``."""
+        self.send("Emulation.setEmulatedMedia", {"media": "print"}, session)
+        self.evaluate(session, fit)
+        params = {"printBackground": True, "preferCSSPageSize": True, "paperWidth": 8.27, "paperHeight": 11.69}
+        data = self.send("Page.printToPDF", {**params, **options}, session)["data"]
+        return base64.b64decode(data)
+
+    def screenshot(self, session: str, width: int, height: int) -> bytes:
+        """A PNG of the tab's viewport at this size (CSS pixels), as shown now."""
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+        return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"}, session)["data"])
+
+    def print_pages(self, urls: list[str], element_id: str) -> list[bytes]:
+        """Load every URL at the same time, wait in each for the element with this id, then print each to PDF."""
+        sessions = []
+        try:
+            for url in urls:
+                sessions.append(self.open(url))
+            for s, url in zip(sessions, urls):
+                if self.text_of(s, element_id) is None:
+                    raise BrowserError(f"{url}: #{element_id} never appeared")
+            return [self.print_pdf(s) for s in sessions]
+        finally:
+            for s in sessions:
+                self.close_tab(s)
 
     # -- the end --------------------------------------------------------------------------------------
     def close(self) -> None:

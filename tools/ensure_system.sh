@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Install the two system programs the site test needs, when missing: Chromium (Debian's
-# package) to render pages headless, and npm to fetch MathJax for the offline site.
+# Install the system programs the site and PDF tests need, when missing: Chromium (Debian's
+# package) to render pages headless and print them, npm to fetch MathJax for the offline site,
+# and poppler-utils (pdftoppm, pdfunite) to check and join the PDFs.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing ${need[*]} (apt-get)"
 sudo=""
@@ -14,4 +16,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-for c in "${need[@]}"; do command -v "$c" >/dev/null || { echo "error: $c still missing after apt-get" >&2; exit 1; }; done
+for c in "${need[@]/poppler-utils/pdftoppm}"; do command -v "$c" >/dev/null || { echo "error: $c still missing after apt-get" >&2; exit 1; }; done

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chapters", help="run only these chapters, e.g. 1,2,3 (default: all)")
     ap.add_argument("--out", type=Path, help="write executed notebooks (and figures/) here instead of in place")
     ap.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time (default 2)")
-    ap.add_argument("--html", action="store_true", help="also render the executed notebooks into <out>/html/")
+    ap.add_argument("--html", action="store_true", help="also build the book (tools/book.py) from the executed notebooks into <out>/html/")
     args = ap.parse_args(argv)
     try:
         if args.chapters and args.notebooks:
@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{failed} of {len(paths)} notebook(s) failed; failing notebooks were left unchanged.", file=sys.stderr)
         return 1
     if args.html:
-        from tools.build_html import build
+        from tools.book import build
 
         t = time.perf_counter()
         site = (out or ROOT / "build") / "html"
-        build(out or ROOT / "notebooks", site, ROOT / "build" / "npm")
+        build((out or ROOT / "notebooks").resolve(), site.resolve(), ROOT / "build" / "npm")
         print(f"{os.path.relpath(site / 'index.html', Path.cwd()):<40} {time.perf_counter() - t:6.1f} s  ok")
     return 0
 

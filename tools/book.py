@@ -1,0 +1,219 @@
+"""Build the book: the offline site (Sphinx + myst-nb) and, on request, its PDFs (headless Chromium).
+
+    python tools/book.py [--notebooks DIR] [--out DIR] [--pdf DIR]
+
+Defaults: ``notebooks/`` -> ``build/html/``. The sources are staged into ``<out>.src/``:
+every ``*.ipynb`` of the notebooks folder as stored (with a per-chapter references
+section appended to the copy, :data:`CHAPTER_REFERENCES`), the pages of ``book/``,
+and the corrected note (``tools/corrected_note.py``). Sphinx reads them with
+``book/conf.py`` and never executes a notebook. MathJax 3 is installed from the
+npm registry (pinned below) into ``build/npm`` once; the part the pages use is
+copied into the site (``_static/mathjax``), so no page loads anything from
+outside its folder. The claims' verdicts come from ``DERIVATIONS_RESULTS``
+(:mod:`derivations.results`), by default ``build/results``.
+
+With ``--pdf DIR``, the corrected note (``corrected-note.pdf``) and the whole book
+(``book.pdf``: every page, in reading order, joined by poppler's ``pdfunite``) are
+printed there with the print stylesheet (``book/_static/book.css``) after each
+displayed formula is fitted to the column (``fitForPrint`` in ``book/_static/book.js``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+__all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
+           "reading_order", "print_pdfs", "screenshots", "main"]
+
+MATHJAX_VERSION = "3.2.2"
+#: What the pages use of the npm package (its es5/ folder): TeX input, CommonHTML output, its woff-v2 fonts.
+MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2"]
+BOOK = ROOT / "book"
+
+#: The references section appended to each chapter's page (a notebook's stem prefix -> its Markdown).
+CHAPTER_REFERENCES = {
+    "00": "The note under audit is {footcite:t}`pillai2019softtargets`. Label smoothing was introduced by "
+          "{footcite:t}`szegedy2016rethinking`; {footcite:t}`muller2019does` study when it helps (calibration, "
+          "distillation); {footcite:t}`xie2016disturblabel` regularise by flipping labels afresh at every "
+          "iteration (DisturbLabel), the process of chapter 3.",
+    "01": "Chapter 1 checks the opening of {footcite:t}`pillai2019softtargets`. The bounds "
+          "$\\max_j z_j < \\mathrm{LSE}(z) \\le \\max_j z_j + \\log K$ are standard "
+          "{footcite:p}`boyd2004convex`.",
+    "02": "Chapter 2 checks the note's label smoothing {footcite:p}`pillai2019softtargets`, as introduced by "
+          "{footcite:t}`szegedy2016rethinking` (the frameworks' $\\alpha/K$ convention comes from there).",
+    "03": "Chapter 3 checks the note's label flipping {footcite:p}`pillai2019softtargets`. Flipping afresh at "
+          "every use is DisturbLabel {footcite:p}`xie2016disturblabel`; the sampling checks use Bernstein's "
+          "inequality {footcite:p}`boucheron2013concentration`.",
+    "04": "Training with soft and flipped labels compares with {footcite:t}`szegedy2016rethinking` and "
+          "{footcite:t}`xie2016disturblabel`; calibration as in {footcite:t}`muller2019does` and "
+          "{footcite:t}`guo2017calibration`; the statistical bands use Bernstein's inequality "
+          "{footcite:p}`boucheron2013concentration`.",
+    "05": "The digits {footcite:p}`alpaydin1998digits` come with scikit-learn {footcite:p}`pedregosa2011scikit`; "
+          "the network trains with Adam {footcite:p}`kingma2015adam`. Over-confidence of hard labels and the "
+          "calibration error follow {footcite:t}`guo2017calibration` and {footcite:t}`muller2019does`; flipping "
+          "afresh is DisturbLabel {footcite:p}`xie2016disturblabel`.",
+}
+
+
+def ensure_mathjax(cache: Path) -> Path:
+    """Install mathjax@MATHJAX_VERSION with npm into ``cache`` unless already there; return its es5 folder."""
+    pkg = cache / "node_modules" / "mathjax"
+    meta = pkg / "package.json"
+    if not (meta.exists() and json.loads(meta.read_text())["version"] == MATHJAX_VERSION):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("npm is needed to install MathJax for the offline site (apt-get install npm)")
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error",
+                        "--prefix", str(cache), f"mathjax@{MATHJAX_VERSION}"], check=True)
+    return pkg / "es5"
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Write ``data`` unless the file holds it already (Sphinx rebuilds only what changed)."""
+    if not (path.exists() and path.read_bytes() == data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _chapter_copy(nb_path: Path) -> bytes:
+    """The notebook as stored, with its chapter's references section appended as a last Markdown cell."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    refs = CHAPTER_REFERENCES.get(nb_path.stem[:2])
+    if refs:
+        nb["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "book-references",
+                            "source": f"## References\n\n{refs}\n\n```{{footbibliography}}\n```\n"})
+    return json.dumps(nb, ensure_ascii=False, indent=1).encode()
+
+
+def _verdict_outcomes():
+    """The outcomes of the claims the corrected note marks (read from, or computed into, the results folder)."""
+    os.environ.setdefault("DERIVATIONS_RESULTS", str(ROOT / "build" / "results"))
+    Path(os.environ["DERIVATIONS_RESULTS"]).mkdir(parents=True, exist_ok=True)
+    import derivations  # noqa: F401  (registers the catalogue)
+    from derivations.registry import run_all
+    from tools.corrected_note import note_claims
+
+    return run_all(note_claims(), jobs=os.cpu_count() or 1)
+
+
+def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
+    """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, and
+    the trimmed MathJax (``src/_mathjax/mathjax``, a static folder of the site)."""
+    from tools.corrected_note import markdown
+
+    wanted = {nb.name for nb in notebooks.glob("*.ipynb")}
+    for old in src.glob("*.ipynb"):
+        if old.name not in wanted:
+            old.unlink()
+    for nb in sorted(notebooks.glob("*.ipynb")):
+        _write_if_changed(src / nb.name, _chapter_copy(nb))
+    for page in BOOK.glob("*.md"):
+        _write_if_changed(src / page.name, page.read_bytes())
+    _write_if_changed(src / "corrected_note.md", markdown(_verdict_outcomes()).encode())
+    dest = src / "_mathjax" / "mathjax"
+    for part in MATHJAX_PARTS:
+        if (mathjax / part).is_dir():
+            shutil.copytree(mathjax / part, dest / part, dirs_exist_ok=True)
+        else:
+            _write_if_changed(dest / part, (mathjax / part).read_bytes())
+
+
+def build(notebooks: Path, out: Path, cache: Path) -> list[Path]:
+    """Build the site into ``out`` (Sphinx, html builder, warnings are errors); return its pages in reading order."""
+    from sphinx.cmd.build import build_main
+
+    src = out.with_name(out.name + ".src")
+    stage(notebooks, src, ensure_mathjax(cache))
+    args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
+            "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'}", str(src), str(out)]
+    if build_main(args) != 0:
+        raise SystemExit(f"sphinx-build failed (sources in {src})")
+    return reading_order(out)
+
+
+def reading_order(out: Path) -> list[Path]:
+    """The site's pages in reading order: the index, then each next page (the theme's "next" link)."""
+    import re
+
+    pages, page = [], out / "index.html"
+    while page.exists() and page not in pages:
+        pages.append(page)
+        nxt = re.search(r'<a class="right-next"\s+href="([^"#]+)', page.read_text(encoding="utf-8"))
+        if not nxt:
+            break
+        page = (page.parent / nxt[1]).resolve()
+    return pages
+
+
+def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
+    """Print the corrected note, and the whole book when asked, from the built site into ``pdf_dir``."""
+    from tools.browser import Browser
+
+    pdf_dir.mkdir(parents=True, exist_ok=True)
+    pages = reading_order(out) if whole_book else [out / "corrected_note.html"]
+    with Browser("--host-resolver-rules=MAP * ~NOTFOUND") as browser, tempfile.TemporaryDirectory() as tmp:
+        printed = browser.print_pages([p.as_uri() for p in pages], "site-check")
+        files = []
+        for page, data in zip(pages, printed):
+            files.append(Path(tmp, page.stem + ".pdf"))
+            files[-1].write_bytes(data)
+        results = [pdf_dir / "corrected-note.pdf"]
+        shutil.copyfile(files[[p.name for p in pages].index("corrected_note.html")], results[0])
+        if whole_book:
+            results.append(pdf_dir / "book.pdf")
+            subprocess.run(["pdfunite", *map(str, files), str(results[-1])], check=True)
+    return results
+
+
+def screenshots(out: Path, shots: list[tuple[str, Path]], size: tuple[int, int] = (1300, 900)) -> None:
+    """A picture of each ``(page[#anchor], file)`` of the built site, once MathJax has typeset it."""
+    from tools.browser import Browser
+
+    with Browser("--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars") as browser:
+        for page, path in shots:
+            tab = browser.open(out.as_uri() + "/" + page)
+            browser.text_of(tab, "site-check")
+            browser.screenshot(tab, *size)                       # the new size reflows: let it, then scroll
+            browser.evaluate(tab, "new Promise(r => { const a = location.hash && document.getElementById("
+                                  "decodeURIComponent(location.hash.slice(1))); if (a) a.scrollIntoView(); "
+                                  "setTimeout(r, 300); })")
+            path.write_bytes(browser.screenshot(tab, *size))
+            browser.close_tab(tab)
+            print(os.path.relpath(path, Path.cwd()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
+    ap.add_argument("--out", type=Path, default=ROOT / "build" / "html")
+    ap.add_argument("--cache", type=Path, default=ROOT / "build" / "npm", help="where npm installs MathJax")
+    ap.add_argument("--pdf", type=Path, help="also print the corrected note and the whole book into this folder")
+    ap.add_argument("--screenshot", nargs=2, action="append", default=[], metavar=("PAGE", "PNG"),
+                    help="after the build, a picture of PAGE (e.g. corrected_note.html#label-smoothing) into PNG")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    pages = build(args.notebooks.resolve(), args.out.resolve(), args.cache.resolve())
+    print(f"{os.path.relpath(args.out / 'index.html', Path.cwd())}: {len(pages)} pages, "
+          f"{time.perf_counter() - t:.1f} s")
+    if args.pdf:
+        t = time.perf_counter()
+        for pdf in print_pdfs(args.out.resolve(), args.pdf.resolve()):
+            print(f"{os.path.relpath(pdf, Path.cwd())}: {time.perf_counter() - t:.1f} s")
+    screenshots(args.out.resolve(), [(page, Path(png)) for page, png in args.screenshot])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

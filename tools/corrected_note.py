@@ -1,0 +1,125 @@
+"""The note, corrected: one MyST Markdown page from the note's transcription and the claim registry.
+
+    python tools/corrected_note.py [--out FILE]        (default: print the page)
+
+The page is the note's text (``derivations/note.md``) in order, every displayed
+equation in place. After each equation, and after each paragraph that a claim
+quotes, a box gives the claim's verdict (computed: :func:`derivations.registry.run_all`),
+the corrected form beside each erratum, the assumption and the general form beside
+each claim that holds under one, and a link to the claim in its chapter
+(``{ref}`` to the label ``claim-<id>`` that the book's ``conf.py`` gives each claim
+view). ``tools/book.py`` writes it into the book as ``corrected_note.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from derivations import note  # noqa: E402  (after the checkout is on the path)
+from derivations.registry import Claim, Outcome, Verdict, claims, run_all  # noqa: E402
+
+__all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown", "main"]
+
+#: The chapters that re-derive the note (4 and 5 go beyond it).
+CHAPTERS = (1, 2, 3)
+#: The CSS class of each verdict's box (``book/_static/book.css``).
+CSS_CLASS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
+
+INTRO = """# The note, corrected
+
+The text of the note {cite:p}`pillai2019softtargets`, as transcribed for this book, unedited. Every displayed
+equation, and every sentence of the text that a chapter checks, is followed by its **computed** verdict:
+<span class="verdict-key holds">holds</span>, <span class="verdict-key holds-under">holds under an assumption</span>
+(the assumption and the general form are given), or <span class="verdict-key erratum">erratum</span> (the corrected
+form is given, with a counterexample to the printed one). Each verdict links to the claim's checks in its chapter.
+The note's words are its author's; the corrections are this book's.
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or displayed equation of the note (``text``), and the outcomes of the claims about it."""
+
+    chapter: int
+    text: str
+    outcomes: tuple[Outcome, ...]
+
+
+def note_claims() -> list[Claim]:
+    """The claims of chapters 1-3 that quote the note (a displayed equation or words of its text)."""
+    return [c for c in claims() if c.chapter in CHAPTERS and c.source == "note"]
+
+
+def _is_displayed(text: str) -> bool:
+    return text.startswith("$$") and text.endswith("$$")
+
+
+def _about(block: str, c: Claim) -> bool:
+    """Is ``c`` a claim about this paragraph or displayed equation of its chapter?"""
+    if _is_displayed(block):
+        return c.printed.strip() == block[2:-2].strip()
+    return c.printed.strip() not in note.displayed_all(c.chapter) and note.normalise(c.printed) in note.normalise(block)
+
+
+def blocks(outcomes: list[Outcome]) -> list[Block]:
+    """The note's paragraphs and displayed equations in order, each with the outcomes of its claims."""
+    out = []
+    for chapter in CHAPTERS:
+        mine = [o for o in outcomes if o.claim.chapter == chapter]
+        for text in re.split(r"\n\s*\n", note.chapter_text(chapter).strip()):
+            out.append(Block(chapter, text.strip(), tuple(o for o in mine if _about(text.strip(), o.claim))))
+    return out
+
+
+def _math(latex: str) -> str:
+    """A formula as a displayed equation, or a quotation of the note's words (which carry their own ``$``)."""
+    return f"“{latex.strip()}”" if "$" in latex or not any(ch in latex for ch in "\\_^=") else f"$$\n{latex}\n$$"
+
+
+def _box(o: Outcome, quoted: bool) -> str:
+    """The verdict box of one claim: verdict, link, and the correction or the assumption."""
+    c, v = o.claim, o.verdict
+    link = f"{{ref}}`{c.place} · {c.id} <claim-{c.id.lower()}>`"
+    lines = [f"{_math(c.printed)}\n" if quoted else "",
+             f"<span class=\"mark\">{v.value}</span> — {c.title} ({link})\n"]
+    if v is Verdict.HOLDS_UNDER:
+        lines.append(f"**Assumption:** {c.assumption}\n")
+    if v is not Verdict.HOLDS and c.corrected:
+        lines.append(f"**{'General form' if v is Verdict.HOLDS_UNDER else 'Corrected'}:**\n\n{_math(c.corrected)}\n")
+    if v is not Verdict.HOLDS and o.evidence.counterexample is not None:
+        lines.append(f"**Counterexample** (as printed): {o.evidence.counterexample}\n")
+    body = "\n".join(x for x in lines if x)
+    return f"````{{container}} verdict {CSS_CLASS[v]}\n:name: note-{c.id.lower().replace('.', '-')}\n\n{body}````\n"
+
+
+def markdown(outcomes: list[Outcome]) -> str:
+    """The page: the note's text with a verdict box after each equation or paragraph that claims are about."""
+    parts = [INTRO]
+    for b in blocks(outcomes):
+        parts.append(b.text + "\n")
+        parts += [_box(o, quoted=not _is_displayed(b.text)) for o in b.outcomes]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, help="write the page here (default: print it)")
+    args = ap.parse_args(argv)
+    page = markdown(run_all(note_claims(), jobs=os.cpu_count() or 1))
+    if args.out:
+        args.out.write_text(page, encoding="utf-8")
+    else:
+        print(page)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
