@@ -2,8 +2,8 @@
 
 The site is built once from the committed notebooks into a temporary folder and
 served on 127.0.0.1. One Chromium (tools/browser.py), with every other host
-unresolvable, loads every page side by side twice, over ``http://127.0.0.1`` and
-``file://``, each tab watched (requests sent, uncaught exceptions, console and
+unresolvable, loads every page side by side over ``http://127.0.0.1``, and one page
+of each kind (:data:`FILE_PAGES`) over ``file://``, each tab watched (requests sent, uncaught exceptions, console and
 logged errors). Each page's own script (``book/_static/book.js``) reports, after
 MathJax 3 has typeset it, the formulas rendered, MathJax errors, images and the
 resources loaded. Search runs for "softmax" both ways. The corrected note and
@@ -40,6 +40,10 @@ pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 #: The pages printed to PDF in the test (``make pdf`` prints the whole book).
 PRINTED = ("corrected_note.html", "02_soft_labels.html")
+#: The pages loaded over ``file://`` too: one of each kind (the index, a chapter with figures and formulas, the
+#: corrected note, the bibliography) and the search page. Every page shares the same templates and static files;
+#: what ``file://`` can break (relative resources, search, scripts) shows on these. Over http every page is loaded.
+FILE_PAGES = ("index.html", "01_hard_labels.html", "corrected_note.html", "references.html")
 #: Resolution of the PNG pages (dots per inch), and the right-hand strip that must stay blank (inches).
 DPI, STRIP = 50, 0.4
 
@@ -99,7 +103,7 @@ def _visit(browser: Browser, site: Site, urls: dict[tuple[str, str], str]) -> No
         site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
         site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
     for key, tab in tabs.items():
-        if key[0] == "file" and key[1] in PRINTED:
+        if key[0] == "http" and key[1] in PRINTED:
             site.pdfs[key[1]] = _pngs(browser.print_pdf(tab), site.out.parent, key[1].removesuffix(".html"))
     probe = tabs[("file", PRINTED[0])]        # the same page with a line too wide for the column: must show
     browser.evaluate(probe, "document.querySelector('main').insertAdjacentHTML('afterbegin', "
@@ -119,7 +123,8 @@ def site(tmp_path_factory):
     s = Site(out, pages, {"http": f"http://127.0.0.1:{server.server_address[1]}/", "file": out.as_uri() + "/"})
     try:
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
-            _visit(browser, s, {(how, p.name): base + p.name for how, base in s.bases.items() for p in pages})
+            _visit(browser, s, {(how, p.name): base + p.name for how, base in s.bases.items() for p in pages
+                                if how == "http" or p.name in FILE_PAGES})
         yield s
     finally:
         server.shutdown()
