@@ -19,7 +19,7 @@ the modes differ only by their targets.
 >>> import numpy as np
 >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
 >>> run = train(X, np.array([0, 1, 1, 0]), 2, "hard", 0.0, hidden=16, steps=300, lr=0.05, seed=0)
->>> bool(mean_loss(run.logits(X), one_hot_targets(np.array([0, 1, 1, 0]), 2)) < 0.01)    # fits XOR-like data
+>>> bool(mean_loss(run.logits(X), one_hot(np.array([0, 1, 1, 0]), 2)) < 0.01)    # fits XOR-like data
 True
 """
 from __future__ import annotations
@@ -32,9 +32,9 @@ from ._validate import as_labels, as_num_classes, as_probability
 from .flipping import flip_labels
 from .numeric import log_softmax, softmax
 from .smoothing import smoothed_targets
-from .training import MODES
+from .training import MODES, one_hot
 
-__all__ = ["Network", "initial_network", "relu", "forward", "gradients", "one_hot_targets", "mean_loss", "Adam",
+__all__ = ["Network", "initial_network", "relu", "forward", "gradients", "mean_loss", "Adam",
            "MLPRun", "train"]
 
 
@@ -101,15 +101,6 @@ def gradients(net: Network, X, h: np.ndarray, G: np.ndarray) -> list[np.ndarray]
     dh = (G @ net.W2.T) * (h > 0)
     X = np.asarray(X, dtype=float)
     return [X.T @ dh, dh.sum(axis=0), h.T @ G, G.sum(axis=0)]
-
-
-def one_hot_targets(labels, num_classes: int) -> np.ndarray:
-    """One-hot rows.
-
-    >>> one_hot_targets(np.array([1, 0]), 2).tolist()
-    [[0.0, 1.0], [1.0, 0.0]]
-    """
-    return np.eye(num_classes)[labels]
 
 
 def mean_loss(logits, targets) -> float:
@@ -182,14 +173,14 @@ def train(X, y, num_classes: int, mode: str, eps: float, hidden: int = 128, step
     net = initial_network(X.shape[1], hidden, K, seed)
     opt = Adam(net.arrays(), lr)
     kept = flip_labels(y, K, eps, rng) if mode == "flip_once" else y
-    fixed = smoothed_targets(y, K, eps) if mode == "soft" else one_hot_targets(kept, K)
+    fixed = smoothed_targets(y, K, eps) if mode == "soft" else one_hot(kept, K)
     losses, flips = np.empty(steps), int(np.count_nonzero(kept != y))
     for t in range(steps):
         target = fixed
         if mode == "flip_fresh":
             drawn = flip_labels(y, K, eps, rng)
             flips += int(np.count_nonzero(drawn != y))
-            target = one_hot_targets(drawn, K)
+            target = one_hot(drawn, K)
         z, h = forward(net, X)
         losses[t] = mean_loss(z, target)
         opt.lr = lr * (1.0 - t / steps)

@@ -155,7 +155,7 @@ def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 
 def one_hot(labels, num_classes: int) -> np.ndarray:
     """One-hot rows for integer labels.
 
-    Used in: chapter 4 (the targets of hard-label training)
+    Used in: chapters 4 and 5 (the targets of hard-label training; derivations.mlp)
 
     >>> one_hot([2, 0], 3).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]

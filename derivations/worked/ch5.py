@@ -31,7 +31,7 @@ import numpy as np
 from .. import digits
 from ..finding import Finding, Findings, shown
 from ..mlp import train
-from ..numeric import log_softmax, softmax
+from ..numeric import cross_entropy, log_softmax, softmax
 from ..regimes import describe
 from ..smoothing import smoothed_cross_entropy, smoothed_optimum_gap
 from ..stats import FALSE_ALARM, normal_quantile
@@ -101,9 +101,8 @@ def _one_seed(plan: Plan, seed: int) -> dict:
     for m in MODES:
         r = train(X[tr], y[tr], plan.K, m, plan.eps, hidden=plan.hidden, steps=plan.steps, lr=plan.lr, seed=seed)
         z_tr = r.logits(X[tr])
-        target = np.eye(plan.K)[r.kept_labels] if m != "soft" else None
-        loss = (float(smoothed_cross_entropy(z_tr, y[tr], plan.eps).mean()) if target is None else
-                float(-(target * log_softmax(z_tr)).sum(axis=1).mean()))
+        loss = float((smoothed_cross_entropy(z_tr, y[tr], plan.eps) if m == "soft" else
+                      cross_entropy(z_tr, r.kept_labels)).mean())
         out[m] = Run(y[tr], y[te], z_tr, r.logits(X[te]), r.kept_labels, loss)
     return out
 
