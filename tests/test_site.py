@@ -2,9 +2,10 @@
 
 The site is built once from the committed notebooks into a temporary folder and
 served on 127.0.0.1. One Chromium (tools/browser.py), with every other host
-unresolvable, loads every page side by side over ``http://127.0.0.1``, and one page
-of each kind (:data:`FILE_PAGES`) over ``file://``, each tab watched (requests sent, uncaught exceptions, console and
-logged errors). Each page's own script (``book/_static/book.js``) reports, after
+unresolvable, loads every page over ``http://127.0.0.1``, and one page of each kind
+(:data:`FILE_PAGES`) over ``file://``: one tab for each, going from page to page
+(a tab per page cost Chromium twice the CPU), watched page by page (requests sent,
+uncaught exceptions, console and logged errors). Each page's own script (``book/_static/book.js``) reports, after
 MathJax 3 has typeset it, the formulas rendered, MathJax errors, images and the
 resources loaded. Search runs for "softmax" both ways. The corrected note and
 chapter 2 are printed to PDF, and every PDF page is rendered to PNG with
@@ -40,10 +41,10 @@ pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 #: The pages printed to PDF in the test (``make pdf`` prints the whole book).
 PRINTED = ("corrected_note.html", "02_soft_labels.html")
-#: The pages loaded over ``file://`` too: one of each kind (the index, a chapter with figures and formulas, the
-#: corrected note, the bibliography) and the search page. Every page shares the same templates and static files;
+#: The pages loaded over ``file://`` too: one of each kind (the index, the lightest chapter with figures and formulas,
+#: the corrected note, the bibliography) and the search page. Every page shares the same templates and static files;
 #: what ``file://`` can break (relative resources, search, scripts) shows on these. Over http every page is loaded.
-FILE_PAGES = ("index.html", "01_hard_labels.html", "corrected_note.html", "references.html")
+FILE_PAGES = ("index.html", "05_real_data.html", "corrected_note.html", "references.html")
 #: Resolution of the PNG pages (dots per inch), and the right-hand strip that must stay blank (inches).
 DPI, STRIP = 50, 0.4
 
@@ -92,23 +93,24 @@ def _pngs(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("L")) for p in sorted(folder.glob(f"{name}-*.png"))]
 
 
-def _visit(browser: Browser, site: Site, urls: dict[tuple[str, str], str]) -> None:
-    """Load every page both ways side by side, then read each tab's report, requests and errors."""
-    tabs = {key: browser.open(url, watch=True, block=False) for key, url in urls.items()}
-    searches = {how: browser.open(base + "search.html?q=softmax", watch=True, block=False) for how, base in site.bases.items()}
-    for key, tab in tabs.items():
-        text = browser.text_of(tab, "site-check")
-        site.visits[key] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
-    for how, tab in searches.items():
+def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
+    """One tab for each way (http, file) goes from page to page, each page's report, requests and errors read
+    before the next; the pages of :data:`PRINTED` are printed on the way, then a page with a line too wide for
+    its column; then each tab searches."""
+    for how, names in pages.items():
+        base, tab = site.bases[how], browser.open("about:blank", watch=True)
+        for name in names:
+            text = browser.visit(tab, base + name, "site-check")
+            site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
+            if how == "http" and name in PRINTED:
+                site.pdfs[name] = _pngs(browser.print_pdf(tab), site.out.parent, name.removesuffix(".html"))
+        if how == "http":                     # the last page with a line too wide for the column: the check must see it
+            browser.evaluate(tab, "document.querySelector('main').insertAdjacentHTML('afterbegin', "
+                                  "'<div style=\"width:3000px;border-top:4px solid black\"></div>')")
+            site.overflow_probe = _pngs(browser.print_pdf(tab), site.out.parent, "probe")
+        browser.visit(tab, base + "search.html?q=softmax", "site-check")
         site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
         site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
-    for key, tab in tabs.items():
-        if key[0] == "http" and key[1] in PRINTED:
-            site.pdfs[key[1]] = _pngs(browser.print_pdf(tab), site.out.parent, key[1].removesuffix(".html"))
-    probe = tabs[("file", PRINTED[0])]        # the same page with a line too wide for the column: must show
-    browser.evaluate(probe, "document.querySelector('main').insertAdjacentHTML('afterbegin', "
-                            "'<div style=\"width:3000px;border-top:4px solid black\"></div>')")
-    site.overflow_probe = _pngs(browser.print_pdf(probe), site.out.parent, "probe")
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +125,8 @@ def site(tmp_path_factory):
     s = Site(out, pages, {"http": f"http://127.0.0.1:{server.server_address[1]}/", "file": out.as_uri() + "/"})
     try:
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
-            _visit(browser, s, {(how, p.name): base + p.name for how, base in s.bases.items() for p in pages
-                                if how == "http" or p.name in FILE_PAGES})
+            _visit(browser, s, {how: [p.name for p in pages if how == "http" or p.name in FILE_PAGES]
+                                for how in s.bases})
         yield s
     finally:
         server.shutdown()

@@ -8,7 +8,8 @@ file descriptor 3 and writes replies on 4, each a JSON message ended by a NUL
 byte. Every page opens in a tab of its own (a target, attached with a "flat"
 session, so one pipe serves them all); the pages given to :meth:`Browser.texts_of`
 load at the same time, then each is read once the element with the given id
-appears (a page's own script writes it when the page is ready). Any URL
+appears (a page's own script writes it when the page is ready); :meth:`Browser.visit`
+takes one tab from page to page instead, which costs Chromium less. Any URL
 Chromium loads works: ``http://`` or ``file://``. Extra switches go to the constructor.
 A tab opened with ``watch=True`` records what the page did: every request it sent
 (:meth:`Browser.requests`) and every uncaught exception, console error and logged
@@ -35,11 +36,13 @@ SWITCHES = [
     "--disable-backgrounding-occluded-windows",
 ]
 
-# resolves to the text of the element, polling until it exists (null after `ms` milliseconds)
+# resolves to the text of the element, polling until it exists in the page at `url` (any page but about:blank when
+# url is null; null after `ms` milliseconds)
 _WAIT_FOR = """new Promise(resolve => {{
   const end = Date.now() + {ms};
   (function poll() {{
-    const e = location.href === 'about:blank' ? null : document.getElementById({id});
+    const here = location.href.split('#')[0];
+    const e = here === 'about:blank' || ({url} !== null && here !== {url}) ? null : document.getElementById({id});
     if (e) resolve(e.textContent); else if (Date.now() > end) resolve(null); else setTimeout(poll, 20);
   }})();
 }})"""
@@ -70,6 +73,7 @@ class Browser:
         os.close(replies)
         self._buffer, self._next_id, self._targets = b"", 0, {}
         self._events: dict[str, list[dict]] = {}             # by session: the events of watched tabs
+        self._page: dict[str, list[int]] = {}                # by session: [first event of the page, first not read]
 
     # -- the protocol ---------------------------------------------------------------------------------
     def send(self, method: str, params: dict | None = None, session: str | None = None,
@@ -121,7 +125,7 @@ class Browser:
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self._targets[session] = target
         if watch:
-            self._events[session] = []
+            self._events[session], self._page[session] = [], [0, 0]
             for domain in ("Runtime", "Log", "Network"):
                 self.send(f"{domain}.enable", {}, session)
         if not block:
@@ -141,10 +145,12 @@ class Browser:
             raise BrowserError(f"{expression[:60]!r}: {r['exceptionDetails'].get('text')}")
         return r["result"].get("value")
 
-    def text_of(self, session: str, element_id: str) -> str | None:
-        """The text of the element with this id once the tab's page has it, or ``None`` after the timeout."""
+    def text_of(self, session: str, element_id: str, url: str | None = None) -> str | None:
+        """The text of the element with this id once the tab's page (the page at ``url``, when given) has it,
+        or ``None`` after the timeout."""
         deadline = time.monotonic() + self.timeout
-        expression = _WAIT_FOR.format(ms=int(self.timeout * 1000), id=json.dumps(element_id))
+        expression = _WAIT_FOR.format(ms=int(self.timeout * 1000), id=json.dumps(element_id),
+                                      url=json.dumps(url.split("#")[0] if url else None))
         while True:
             try:
                 return self.evaluate(session, expression, wait=self.timeout + 10)
@@ -152,6 +158,19 @@ class Browser:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def visit(self, session: str, url: str, element_id: str) -> str | None:
+        """Navigate the tab to ``url`` and return the text of the element with this id once the new page has it
+        (``None`` after the timeout). A watched tab's record starts afresh: :meth:`requests` and :meth:`errors`
+        then tell what this page did (an event of the page before that arrived after its record was read counts
+        for this page: none is lost). One tab visiting page after page costs Chromium much less than a tab
+        per page (the renderer, its compiled scripts and the cache are kept)."""
+        if session in self._page:                     # the new page's record starts after what was read
+            self._page[session][0] = self._page[session][1]
+        error = self.send("Page.navigate", {"url": url}, session).get("errorText")
+        if error:
+            raise BrowserError(f"{url}: {error}")
+        return self.text_of(session, element_id, url)
 
     def texts_of(self, urls: list[str], element_id: str) -> list[str | None]:
         """Load every URL at the same time, each in its own tab; then the text of the element with this id in
@@ -169,10 +188,18 @@ class Browser:
         """Close the tab of this session."""
         self.send("Target.closeTarget", {"targetId": self._targets.pop(session)})
         self._events.pop(session, None)
+        self._page.pop(session, None)
+
+    def _of_page(self, session: str) -> list[dict]:
+        """The events of a watched tab's page so far (since it was opened, or since :meth:`visit` left the page
+        before, counting what was not read there); they are now read."""
+        page = self._page[session]
+        page[1] = len(self._events[session])
+        return self._events[session][page[0]:page[1]]
 
     def requests(self, session: str) -> list[str]:
         """Every URL a watched tab requested (``data:`` URLs excepted), in order."""
-        urls = [e["params"]["request"]["url"] for e in self._events[session]
+        urls = [e["params"]["request"]["url"] for e in self._of_page(session)
                 if e["method"] == "Network.requestWillBeSent"]
         return [u for u in urls if not u.startswith("data:")]
 
@@ -180,7 +207,7 @@ class Browser:
         """What went wrong in a watched tab: uncaught exceptions, ``console.error`` calls, logged errors (a failed
         load among them)."""
         out = []
-        for e in self._events[session]:
+        for e in self._of_page(session):
             p = e["params"]
             if e["method"] == "Runtime.exceptionThrown":
                 d = p["exceptionDetails"]
@@ -199,6 +226,7 @@ class Browser:
         self.evaluate(session, fit)
         params = {"printBackground": True, "preferCSSPageSize": True, "paperWidth": 8.27, "paperHeight": 11.69}
         data = self.send("Page.printToPDF", {**params, **options}, session)["data"]
+        self.send("Emulation.setEmulatedMedia", {"media": ""}, session)      # the tab shows the screen again
         return base64.b64decode(data)
 
     def screenshot(self, session: str, width: int, height: int) -> bytes:
