@@ -33,6 +33,10 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "tests/test_registry.py")
 
 
+#: The mutation test: its runs are computed with the claims.
+_MUTATIONS = "tests/test_mutations.py"
+
+
 #: The files that take longest (measured), longest first; the others follow in their order, the freshness test last.
 _LONGEST_FIRST = ("tests/test_mutations.py", "tests/test_worked.py", "notebooks/04_training.ipynb",
                   "tests/test_runner.py", "tests/test_site.py", "notebooks/03_label_flipping.ipynb",
@@ -51,7 +55,7 @@ def _rank(nodeid: str) -> int:
 def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda i: _rank(i.nodeid))     # stable: each file's tests keep their order
     if any(i.nodeid.startswith(_READERS) for i in items):
-        _compute_every_claim_once()
+        _compute_every_claim_once(mutants=any(i.nodeid.startswith(_MUTATIONS) for i in items))
 
 
 def pytest_collection_finish(session):
@@ -73,11 +77,14 @@ def _cells_file(which: str) -> Path:
     return Path(os.environ["DERIVATIONS_SESSION_RESULTS"], f"cells.{which}")
 
 
-def _compute_every_claim_once():
+def _compute_every_claim_once(mutants: bool):
     """Every claim into the session's shared results, on every core; with several test workers, the first
-    to get here computes while the others wait, then read (each claim computed once)."""
+    to get here computes while the others wait, then read (each claim computed once). With ``mutants``, each
+    claim's mutants up to the first kill too, in the process that has just computed the claim (what the check
+    compiled is there for them), for the mutation test to read."""
     import fcntl
 
+    from derivations.mutation import TIMEOUT, report
     from derivations.registry import claims, run_all
 
     gc.freeze()                                # SymPy's many short-lived objects: see derivations/__main__.py
@@ -85,6 +92,8 @@ def _compute_every_claim_once():
     with open(os.path.join(os.environ["DERIVATIONS_SESSION_RESULTS"], "lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            if mutants:
+                report(claims(), timeout=TIMEOUT, jobs=os.cpu_count() or 1)
             run_all(claims(), jobs=os.cpu_count() or 1)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -82,9 +82,10 @@ from enum import Enum
 
 import sympy as sp
 
+from . import results
 from .notation import Node, Reading, Relation
 from .parallel import in_processes
-from .registry import Claim, Formulas, outcome_of, run, run_all, work_units
+from .registry import REGISTRY, Claim, Formulas, outcome_of, run, work_units
 
 __all__ = ["KINDS", "Status", "Mutant", "Trial", "ClaimReport", "variants", "mutants", "kill", "report",
            "format_report", "latex", "main"]
@@ -610,6 +611,11 @@ def kill(claim: Claim, mutant: Mutant, timeout: float | None = None) -> tuple[St
     return Status.SURVIVED, f"accepted: {outcome.verdict.value}, sound"
 
 
+#: Seconds a mutant's check may take before it counts as invalid, by default (the slowest normal checks take
+#: about a second; a mutant can make a check loop much longer).
+TIMEOUT = 900.0
+
+
 @dataclass
 class Trial:
     """One mutant run: its status, why, and how long the check took."""
@@ -644,22 +650,29 @@ class ClaimReport:
 
 
 def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool = True,
-           timeout: float | None = None, progress: Callable[[Claim, Trial], None] | None = None,
+           timeout: float | None = TIMEOUT, progress: Callable[[Claim, Trial], None] | None = None,
            jobs: int = 1) -> list[ClaimReport]:
     """Run the mutants of each claim: up to the first kill (``stop_at_kill``), at most ``limit`` each, the claims
     shared among ``jobs`` processes (:func:`derivations.parallel.in_processes`; ``progress`` needs ``jobs=1``).
 
     A claim whose normal run is unsound gets no trials (every mutant would be
     "killed" by the unsoundness already there) and counts as a defect.
+
+    Each process computes a claim's normal run and then its mutants, so what the
+    check computed once (its compiled formulas, its limits) is there for the
+    mutants. Runs up to the first kill of registered claims are kept with the
+    claims' evidence (:mod:`derivations.results`): a test session computes them
+    once, with the claims (``conftest.py``), and the mutation test reads them.
     """
     claims = list(claims)
-    if jobs > 1:
-        run_all(claims, jobs)                     # the normal runs first: forked workers inherit them
-        units = in_processes(lambda unit: [_trials(c, limit, stop_at_kill, timeout) for c in unit], work_units(claims),
+    done = {c: stored for c in claims if (stored := _stored(c, limit, stop_at_kill, timeout)) is not None}
+    todo = [c for c in claims if c not in done]
+    if jobs > 1 and len(todo) > 1:
+        units = in_processes(lambda unit: [_trials(c, limit, stop_at_kill, timeout) for c in unit], work_units(todo),
                              jobs)                # claims that share an experiment stay in one process
-        done = {c: t for unit, trials in units for c, t in zip(unit, trials)}
+        done.update((c, t) for unit, trials in units for c, t in zip(unit, trials))
     else:
-        done = {c: _trials(c, limit, stop_at_kill, timeout, progress) for c in claims}
+        done.update((c, _trials(c, limit, stop_at_kill, timeout, progress)) for c in todo)
     out = []
     for claim in claims:
         sound, generated, trials, seconds = done[claim]
@@ -669,9 +682,30 @@ def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool
     return out
 
 
+def _first_kill_key(claim: Claim, limit, stop_at_kill, timeout) -> str | None:
+    """Where the runs up to the first kill of a registered claim are kept (:mod:`derivations.results`), or
+    ``None`` for other runs (every mutant, a limit, an ad-hoc claim)."""
+    if not stop_at_kill or limit is not None or REGISTRY.get(claim.id) is not claim:
+        return None
+    return f"{claim.id}.mutants-to-first-kill.timeout-{timeout}"
+
+
+def _stored(claim: Claim, limit, stop_at_kill, timeout) -> tuple | None:
+    key = _first_kill_key(claim, limit, stop_at_kill, timeout)
+    return results.load(key) if key else None
+
+
 def _trials(claim: Claim, limit, stop_at_kill, timeout, progress=None) -> tuple:
     """One claim's mutant runs, as plain values that pickle: ``(sound, generated, [(index, status, reason,
-    seconds)], seconds)``."""
+    seconds)], seconds)``; kept for the run when they are runs up to the first kill (:func:`_first_kill_key`)."""
+    key = None if progress is not None else _first_kill_key(claim, limit, stop_at_kill, timeout)
+    done = _runs(claim, limit, stop_at_kill, timeout, progress)
+    if key:
+        results.save(key, done)
+    return done
+
+
+def _runs(claim: Claim, limit, stop_at_kill, timeout, progress) -> tuple:
     start = time.perf_counter()
     ms = mutants(claim)
     sound, trials = run(claim).ok, []
@@ -716,8 +750,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapter", type=int, default=None, help="only this chapter's claims")
     parser.add_argument("--all", action="store_true", help="run every mutant (default: stop at the first kill)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many mutants per claim")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant before it counts as "
-                                                                       "invalid (default 300; 0: none)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per mutant before it counts as "
+                                                                        f"invalid (default {TIMEOUT:g}; 0: none)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every mutant as it is run (one process)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="processes sharing the claims (default: one per core)")

@@ -10,19 +10,18 @@ import os
 
 import pytest
 
-from derivations.mutation import KINDS, Status, kill, latex, mutants, report, variants
+from derivations.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
 from derivations.notation import Node, ParseError, read, read_text
 from derivations.registry import Claim, Evidence, Fact, Verdict, claims, run
 
 ALL = claims()
-#: Seconds a mutant's check may take before it counts as invalid (the slowest normal checks take minutes).
-MUTANT_TIMEOUT = 900
 
 
 @pytest.fixture(scope="module")
 def first_kills():
-    """Every claim's mutants up to the first kill, the claims shared among the cores."""
-    return {r.claim.id: r for r in report(ALL, timeout=MUTANT_TIMEOUT, jobs=os.cpu_count() or 1)}
+    """Every claim's mutants up to the first kill, the claims shared among the cores: computed with the claims
+    when the session starts (conftest.py), read here."""
+    return {r.claim.id: r for r in report(ALL, timeout=TIMEOUT, jobs=os.cpu_count() or 1)}
 
 
 @pytest.mark.parametrize("claim", ALL, ids=[c.id for c in ALL])
