@@ -10,6 +10,10 @@ read them back. Edit any source file and the key changes, so nothing stale is
 read. Without the variable nothing is stored: ``python -m derivations`` and a
 notebook run on their own compute everything.
 
+Other deterministic computations that several processes need (chapter 5's
+experiment: the claims' and the notebook's) are kept the same way, by
+:func:`shared`.
+
 The test session (``conftest.py``) points the variable at a fresh temporary
 folder of that session only, so a clean ``make test`` computes everything once.
 
@@ -27,10 +31,14 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["ENV", "source_key", "folder", "load", "save", "computed"]
+T = TypeVar("T")
+
+__all__ = ["ENV", "source_key", "folder", "load", "save", "computed", "shared"]
 
 #: The environment variable naming the folder of shared results.
 ENV = "DERIVATIONS_RESULTS"
@@ -82,4 +90,21 @@ def computed() -> list[str]:
     twice: something did not share)."""
     where = folder()
     log = where / "computed.log" if where else None
-    return log.read_text().split() if log is not None and log.exists() else []
+    return log.read_text().splitlines() if log is not None and log.exists() else []
+
+
+def shared(key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it returned in another process of the run (stored under ``key``, which must name
+    the computation and all its inputs but the package's source); computed and kept when not stored yet.
+
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ENV: tempfile.mkdtemp()}):
+    ...     print(shared("demo.square", lambda: 7 * 7), shared("demo.square", lambda: 0))
+    49 49
+    """
+    stored = load(key)
+    if stored is None:
+        stored = compute()
+        save(key, stored)
+    return stored

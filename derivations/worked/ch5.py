@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import digits
+from .. import digits, results
 from ..finding import Finding, Findings, shown
 from ..mlp import train
 from ..numeric import cross_entropy, log_softmax, softmax
@@ -109,13 +109,16 @@ def _one_seed(plan: Plan, seed: int) -> dict:
 
 @lru_cache(maxsize=8)
 def experiment(plan: Plan) -> Experiment:
-    """Train every mode at every seed of ``plan`` (cached: the notebook, the findings and the claims share it).
+    """Train every mode at every seed of ``plan`` (cached: the notebook, the findings and the claims share it,
+    and so do the processes of a test session: :func:`derivations.results.shared`).
 
     One BLAS thread: the matrices are small, and threads only contend on a busy machine."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return Experiment(plan, [_one_seed(plan, plan.seed + s) for s in range(plan.seeds)])
+    def train() -> Experiment:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return Experiment(plan, [_one_seed(plan, plan.seed + s) for s in range(plan.seeds)])
+    return results.shared(f"ch5.experiment.{plan!r}", train)
 
 
 def calibration_gap(probs, labels) -> np.ndarray:
