@@ -40,7 +40,7 @@ import sympy as sp
 from .evaluation import side_values
 from .notation import EPS, Context, Reading, evaluate
 from .registry import Counterexample, Evidence, Fact, Formulas
-from .symbolic import Logits, is_zero
+from .symbolic import Logits, compiled, is_zero
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
            "rng_for", "sample_logits", "agreement", "each_k", "where", "zero", "Point", "points", "Sweep", "largest", "sweep",
@@ -251,13 +251,13 @@ def numeric_values(formula) -> Callable[[Point, np.ndarray], np.ndarray]:
     >>> at(next(points("doc", Ks=(2,), scales=(1.0,), params=(3,))), np.array([[1.0, 0.0], [2.0, 5.0]])).tolist()
     [3.0, 6.0]
     """
-    compiled = {}
+    functions = {}
 
     def at(pt: Point, z: np.ndarray) -> np.ndarray:
-        if (pt.K, pt.param) not in compiled:
+        if (pt.K, pt.param) not in functions:
             x = Logits(pt.K)
-            compiled[pt.K, pt.param] = sp.lambdify(x.symbols, formula(x, pt.param), "numpy")
-        return np.broadcast_to(np.asarray(compiled[pt.K, pt.param](*z.T), dtype=float), (len(z),))
+            functions[pt.K, pt.param] = compiled(x.symbols, formula(x, pt.param))
+        return np.broadcast_to(np.asarray(functions[pt.K, pt.param](*z.T), dtype=float), (len(z),))
     return at
 
 
@@ -287,7 +287,7 @@ def mp_value(formula: Formula, z: np.ndarray) -> float:
     Used in: the checks of chapter 3; counterexample, approximation
     """
     x = Logits(len(z))
-    f = sp.lambdify(x.symbols, formula(x), "mpmath")
+    f = compiled(x.symbols, formula(x), "mpmath")
     with mpmath.workdps(50):
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 

@@ -9,6 +9,7 @@ both cases. Classes are numbered 1..K as in the note; class 1 is the true one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import sympy as sp
 
@@ -25,6 +26,7 @@ __all__ = [
     "reduce_general",
     "pull_constants",
     "class_sums",
+    "compiled",
 ]
 
 
@@ -450,3 +452,38 @@ def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     deltas.update({sp.KroneckerDelta(c, d): 0 for c in generic for d in generic if c != d})
     e = sp.expand(e.subs(deltas))
     return sp.simplify(e) if simplify else e
+
+
+def compiled(args, expr, modules: str = "numpy"):
+    """``sympy.lambdify(args, expr, modules)``, compiled once per distinct arguments, expression and modules.
+
+    The same formula is compiled again and again across a run: by the sweeps of one check (its counterexample
+    and its assumption sweep share the printed form), by claims that share a form (a corrected form, the closed
+    form of the smoothed loss) and by the mutants of one claim. SymPy expressions are hashable and compare
+    structurally, so equal expressions give the same function (nested lists are compiled as nested tuples, which
+    NumPy reads alike). lambdify's docstring, which prints the whole expression a second time, is left out
+    (``docstring_limit=0``): the generated code is the same.
+
+    Used in: checks.numeric_values, checks.mp_value, evaluation.function and the numeric checks of chapters 2-4
+
+    >>> z = sp.symbols("z_1:3", real=True)
+    >>> f = compiled(z, z[0] - z[1])
+    >>> f(3.0, 1.0), compiled(list(z), z[0] - z[1]) is f
+    (2.0, True)
+    """
+    args, expr = tuple(args), _frozen(expr)
+    try:
+        hash(expr)
+    except TypeError:                             # a mutable matrix, say: compiled each time
+        return sp.lambdify(args, expr, modules, docstring_limit=0)
+    return _compiled(args, expr, modules)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(args: tuple, expr, modules: str):
+    return sp.lambdify(args, expr, modules, docstring_limit=0)
+
+
+def _frozen(expr):
+    """Lists (of lists) as tuples, so that the expression can be a cache key."""
+    return tuple(_frozen(e) for e in expr) if isinstance(expr, (list, tuple)) else expr

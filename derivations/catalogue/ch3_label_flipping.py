@@ -36,7 +36,16 @@ from ..note import displayed, quote
 from ..registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
 from ..smoothing import smoothed_cross_entropy, smoothed_optimum_gap, smoothed_targets
 from ..stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_radius
-from ..symbolic import Logits, class_sums, cross_entropy, is_zero, log_sum_exp, reduce_general, smoothed_target
+from ..symbolic import (
+    Logits,
+    class_sums,
+    compiled,
+    cross_entropy,
+    is_zero,
+    log_sum_exp,
+    reduce_general,
+    smoothed_target,
+)
 from .ch2_soft_labels import SOFTMAX_Q
 
 __all__ = ["EPS", "FLIP", "FLIPPED_TARGET", "sampler_probability", "flipped_loss_expectation", "smoothed_loss",
@@ -607,7 +616,7 @@ def _printed_values(f: Formulas, part: int, side: str, K: int, eps: float, z: np
     if key not in _LAMBDIFIED or _LAMBDIFIED[key][0] is not f.printed:
         x = Logits(K)
         e = (f.printed.lhs if side == "lhs" else f.printed.rhs)(x, FLIP, part, **bind).subs(EPS, sp.Rational(str(eps)))
-        _LAMBDIFIED[key] = (f.printed, sp.lambdify(x.symbols, e.doit(), "numpy"))
+        _LAMBDIFIED[key] = (f.printed, compiled(x.symbols, e.doit()))
     return float(_LAMBDIFIED[key][1](*z))
 
 
