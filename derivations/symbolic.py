@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import sympy as sp
+from sympy.polys.polyerrors import BasePolynomialError
 
 __all__ = [
     "Logits",
@@ -255,12 +256,18 @@ def _probe_point(symbols) -> dict | None:
 
 def _rational_zero(e) -> bool:
     """Is ``e`` zero as a rational function once every ``exp(n_1 z_1 + ... )`` (integer ``n``) is written
-    as a monomial ``w_1^n_1 ...`` in new positive unknowns? Logarithms stay as unknowns of their own. A
-    ``True`` is a proof (an identity in more unknowns holds in fewer); ``False`` means "not shown".
+    as a monomial ``w_1^n_1 ...`` in new positive unknowns? Logarithms stay as unknowns of their own, once
+    the positive factors of their arguments are taken out (:func:`_positive_factors_out`: ``log(exp(m) +
+    exp(m - t)) = m - t + log(w_t + 1)``). A ``True`` is a proof (an identity in more unknowns holds in
+    fewer); ``False`` means "not shown".
 
     >>> a, b = sp.symbols("a b", real=True)
     >>> _rational_zero(sp.exp(a) / (sp.exp(a) + sp.exp(b)) + 1 / (1 + sp.exp(a - b)) - 1)
     True
+    >>> _rational_zero(sp.log(sp.exp(a) + sp.exp(a + b)) - a - sp.log(1 + sp.exp(b)))
+    True
+    >>> _rational_zero(sp.log(sp.exp(a) + sp.exp(a + b)) - sp.log(1 + sp.exp(b)))
+    False
     """
     e = sp.expand_log(e)
     powers = {}
@@ -272,7 +279,50 @@ def _rational_zero(e) -> bool:
         powers[ex] = coeffs
     w = {s: sp.Dummy(f"w_{s}", positive=True) for c in powers.values() for s in c}
     ew = e.xreplace({ex: sp.Mul(*[w[s] ** c for s, c in co.items()]) for ex, co in powers.items()})
+    ew = ew.xreplace({g: _positive_factors_out(g.args[0], w) for g in ew.atoms(sp.log)})
     return sp.expand(sp.numer(sp.together(ew))) == 0
+
+
+def _positive_factors_out(arg, w: dict):
+    """``log(arg)`` with the positive factors of ``arg`` taken out: ``arg``, cancelled to a ratio of
+    polynomials, loses the positive rational content of its numerator and denominator and the monomials
+    ``w[s]^n`` common to their terms (``w[s] = exp(s)``, ``s`` real), which become ``log(c)`` and ``n s``.
+    Exact: a positive factor does not change the phase of what it multiplies, so the principal logarithm
+    splits over it (``log(2 - 2 eps) = log(2) + log(1 - eps)`` for every eps but 1). What is left is
+    ``sympy.expand_log`` of the logarithm of the rest (factored when it is free of the ``w[s]``), or
+    ``log(arg)`` as it was where ``arg`` is not such a ratio.
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> w = {a: sp.Dummy("w_a", positive=True), b: sp.Dummy("w_b", positive=True)}
+    >>> _positive_factors_out(4 * w[a] ** 2 + 4 * w[a] ** 2 * w[b], w) - sp.log(1 + w[b])
+    2*a + 2*log(2)
+    """
+    try:
+        num, den = sp.fraction(sp.cancel(arg))
+        out, rest = sp.S.Zero, []
+        for side, sign in ((num, 1), (den, -1)):
+            content, side = side.as_content_primitive()
+            out += sign * _log_of_rational(content)
+            if w and side.free_symbols & set(w.values()):
+                powers, poly = sp.Poly(side, *w.values()).terms_gcd()
+                out += sign * sum(n * s for s, n in zip(w, powers))
+                side = poly.as_expr()
+            rest.append(side)
+    except BasePolynomialError:
+        return sp.log(arg)
+    rest = rest[0] / rest[1]
+    if not rest.free_symbols & set(w.values()):    # a function of the parameters (eps): factored, so that
+        rest = sp.factor(rest)                      # log(eps - eps^2) = log(eps) + log(1 - eps) below
+    return out + sp.expand_log(sp.log(rest))
+
+
+def _log_of_rational(c):
+    """``log(c)`` for a positive rational ``c``, as a sum over the primes of its numerator and denominator
+    (``log(4) = 2 log(2)``), so that equal logarithms are one unknown; large numbers are left whole."""
+    if not c.is_Rational or max(abs(c.p), c.q) > 10**12:
+        return sp.log(c)
+    return (sum(n * sp.log(q) for q, n in sp.factorint(c.p).items())
+            - sum(n * sp.log(q) for q, n in sp.factorint(c.q).items()))
 
 
 def _sums_cancel(e) -> bool:
@@ -282,7 +332,13 @@ def _sums_cancel(e) -> bool:
         rewritten = class_sums(sp.expand_log(e, force=True), Logits(), simplify=False)
     except ValueError:                            # a sum class_sums does not rewrite
         return False
-    return not rewritten.has(sp.Sum) and _quick_zero(sp.expand_log(rewritten, force=True)) is True
+    if rewritten.has(sp.Sum):
+        return False
+    # the logits left (z[1], a generic z[c]) as plain symbols, real where they are, for _quick_zero: an
+    # identity in independent unknowns holds whatever their values, equal ones included
+    plain = rewritten.xreplace({a: sp.Dummy(str(a), **({"real": True} if a.is_real else {}))
+                                for a in rewritten.atoms(sp.Indexed)})
+    return _quick_zero(sp.expand_log(plain, force=True)) is True
 
 
 def _fails_at_concrete_k(e, K: int = 3) -> bool:
