@@ -208,12 +208,25 @@ def is_zero(expr, force_log: bool = False) -> bool:
     signs; use it only where the arguments are known positive (sums of ``exp``)
     and real (the logits), which SymPy cannot infer for a symbolic ``Sum``.
 
+    Cached: one decision per distinct expression (a check may ask about the same one for every class index,
+    and mutants of one claim share most of their differences).
+
     Used in: checks.zero and the symbolic facts of every chapter
 
     >>> x = Logits()
     >>> is_zero(sp.log(softmax(x, 1)) - (x.z(1) - log_sum_exp(x)), force_log=True)
     True
     """
+    e = sp.sympify(expr)
+    try:
+        hash(e)
+    except TypeError:                             # not hashable: decided without the cache
+        return _is_zero.__wrapped__(e, bool(force_log))
+    return _is_zero(e, bool(force_log))
+
+
+@lru_cache(maxsize=4096)
+def _is_zero(expr, force_log: bool) -> bool:
     e = canonical(sp.sympify(expr))
     if force_log:
         e = sp.expand_log(e, force=True)
