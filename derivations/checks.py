@@ -36,11 +36,13 @@ from functools import lru_cache
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.core.function import PoleError
+from sympy.series.gruntz import gruntz
 
 from .evaluation import side_values
 from .notation import EPS, Context, Reading, evaluate
 from .registry import Counterexample, Evidence, Fact, Formulas
-from .symbolic import Logits, is_zero
+from .symbolic import Logits, compiled, is_zero
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
            "rng_for", "sample_logits", "agreement", "each_k", "where", "zero", "Point", "points", "Sweep", "largest", "sweep",
@@ -251,13 +253,13 @@ def numeric_values(formula) -> Callable[[Point, np.ndarray], np.ndarray]:
     >>> at(next(points("doc", Ks=(2,), scales=(1.0,), params=(3,))), np.array([[1.0, 0.0], [2.0, 5.0]])).tolist()
     [3.0, 6.0]
     """
-    compiled = {}
+    functions = {}
 
     def at(pt: Point, z: np.ndarray) -> np.ndarray:
-        if (pt.K, pt.param) not in compiled:
+        if (pt.K, pt.param) not in functions:
             x = Logits(pt.K)
-            compiled[pt.K, pt.param] = sp.lambdify(x.symbols, formula(x, pt.param), "numpy")
-        return np.broadcast_to(np.asarray(compiled[pt.K, pt.param](*z.T), dtype=float), (len(z),))
+            functions[pt.K, pt.param] = compiled(x.symbols, formula(x, pt.param))
+        return np.broadcast_to(np.asarray(functions[pt.K, pt.param](*z.T), dtype=float), (len(z),))
     return at
 
 
@@ -287,7 +289,7 @@ def mp_value(formula: Formula, z: np.ndarray) -> float:
     Used in: the checks of chapter 3; counterexample, approximation
     """
     x = Logits(len(z))
-    f = sp.lambdify(x.symbols, formula(x), "mpmath")
+    f = compiled(x.symbols, formula(x), "mpmath")
     with mpmath.workdps(50):
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 
@@ -445,8 +447,10 @@ def margin_limit(error):
 
     Every logarithm on the family is of a positive quantity (a sum of exponentials, a probability),
     so expanding logarithms with ``force=True`` is exact; it lets Gruntz's algorithm see the
-    exponentials directly (4x faster than :func:`sympy.simplify` first). Cached: the same error
-    recurs across claims that share a corrected form, and across the mutants of one claim.
+    exponentials directly (4x faster than :func:`sympy.simplify` first). Cached twice: the same error
+    recurs across the mutants of one claim, and different errors expand to the same expression
+    (line 7 of chapter 2 against line 6, the corrected forms of chapters 1 and 2): the limit of an
+    expanded error is taken once.
 
     Used in: vanishing_error
 
@@ -454,7 +458,27 @@ def margin_limit(error):
     >>> margin_limit(sp.log(sp.exp(m) + sp.exp(m - _T)) - m)
     0
     """
-    return sp.limit(sp.expand(sp.expand_log(error, force=True)), _T, sp.oo)
+    return _limit_at_infinity(sp.expand(sp.expand_log(error, force=True)))
+
+
+@lru_cache(maxsize=4096)
+def _limit_at_infinity(e):
+    """``limit(e, t, oo)``. An expression built of exponentials, logarithms, powers and exact numbers goes
+    straight to Gruntz's algorithm, which :func:`sympy.limit` reaches too for these after trying series
+    expansions that do not apply to them (twice as fast); anything else (absolute values, signs, floats), or
+    a breakdown of Gruntz's algorithm (an exception, NaN), is left to :func:`sympy.limit` itself.
+
+    >>> _limit_at_infinity(-_T + sp.log(1 + sp.exp(-_T)) + sp.log(sp.exp(_T)))
+    0
+    """
+    if not e.has(sp.Float) and all(isinstance(f, (sp.exp, sp.log)) for f in e.atoms(sp.Function)):
+        try:
+            r = gruntz(e, _T, sp.oo)
+        except (NotImplementedError, ValueError, PoleError):
+            r = None
+        if r is not None and not r.has(sp.nan, sp.zoo, sp.Limit):
+            return r
+    return sp.limit(e, _T, sp.oo)
 
 
 def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:

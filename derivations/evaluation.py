@@ -6,7 +6,7 @@ import sympy as sp
 
 from .lse_bounds import logit_margin
 from .notation import Context, Relation, evaluate
-from .symbolic import Logits
+from .symbolic import Logits, compiled
 
 __all__ = ["function", "values", "side_values"]
 
@@ -15,7 +15,7 @@ DELTA = sp.Symbol("Delta")
 
 def function(expr, x: Logits):
     """``expr`` (in the logits of ``x``, and possibly the margin ``Delta``) as a function of logit rows ``z``."""
-    f = sp.lambdify(list(x.symbols) + [DELTA], expr, "numpy")
+    f = compiled(list(x.symbols) + [DELTA], expr)
 
     def at(z: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):

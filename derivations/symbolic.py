@@ -9,8 +9,10 @@ both cases. Classes are numbered 1..K as in the note; class 1 is the true one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import sympy as sp
+from sympy.polys.polyerrors import BasePolynomialError
 
 __all__ = [
     "Logits",
@@ -25,6 +27,7 @@ __all__ = [
     "reduce_general",
     "pull_constants",
     "class_sums",
+    "compiled",
 ]
 
 
@@ -205,12 +208,25 @@ def is_zero(expr, force_log: bool = False) -> bool:
     signs; use it only where the arguments are known positive (sums of ``exp``)
     and real (the logits), which SymPy cannot infer for a symbolic ``Sum``.
 
+    Cached: one decision per distinct expression (a check may ask about the same one for every class index,
+    and mutants of one claim share most of their differences).
+
     Used in: checks.zero and the symbolic facts of every chapter
 
     >>> x = Logits()
     >>> is_zero(sp.log(softmax(x, 1)) - (x.z(1) - log_sum_exp(x)), force_log=True)
     True
     """
+    e = sp.sympify(expr)
+    try:
+        hash(e)
+    except TypeError:                             # not hashable: decided without the cache
+        return _is_zero.__wrapped__(e, bool(force_log))
+    return _is_zero(e, bool(force_log))
+
+
+@lru_cache(maxsize=4096)
+def _is_zero(expr, force_log: bool) -> bool:
     e = canonical(sp.sympify(expr))
     if force_log:
         e = sp.expand_log(e, force=True)
@@ -253,12 +269,18 @@ def _probe_point(symbols) -> dict | None:
 
 def _rational_zero(e) -> bool:
     """Is ``e`` zero as a rational function once every ``exp(n_1 z_1 + ... )`` (integer ``n``) is written
-    as a monomial ``w_1^n_1 ...`` in new positive unknowns? Logarithms stay as unknowns of their own. A
-    ``True`` is a proof (an identity in more unknowns holds in fewer); ``False`` means "not shown".
+    as a monomial ``w_1^n_1 ...`` in new positive unknowns? Logarithms stay as unknowns of their own, once
+    the positive factors of their arguments are taken out (:func:`_positive_factors_out`: ``log(exp(m) +
+    exp(m - t)) = m - t + log(w_t + 1)``). A ``True`` is a proof (an identity in more unknowns holds in
+    fewer); ``False`` means "not shown".
 
     >>> a, b = sp.symbols("a b", real=True)
     >>> _rational_zero(sp.exp(a) / (sp.exp(a) + sp.exp(b)) + 1 / (1 + sp.exp(a - b)) - 1)
     True
+    >>> _rational_zero(sp.log(sp.exp(a) + sp.exp(a + b)) - a - sp.log(1 + sp.exp(b)))
+    True
+    >>> _rational_zero(sp.log(sp.exp(a) + sp.exp(a + b)) - sp.log(1 + sp.exp(b)))
+    False
     """
     e = sp.expand_log(e)
     powers = {}
@@ -270,7 +292,50 @@ def _rational_zero(e) -> bool:
         powers[ex] = coeffs
     w = {s: sp.Dummy(f"w_{s}", positive=True) for c in powers.values() for s in c}
     ew = e.xreplace({ex: sp.Mul(*[w[s] ** c for s, c in co.items()]) for ex, co in powers.items()})
+    ew = ew.xreplace({g: _positive_factors_out(g.args[0], w) for g in ew.atoms(sp.log)})
     return sp.expand(sp.numer(sp.together(ew))) == 0
+
+
+def _positive_factors_out(arg, w: dict):
+    """``log(arg)`` with the positive factors of ``arg`` taken out: ``arg``, cancelled to a ratio of
+    polynomials, loses the positive rational content of its numerator and denominator and the monomials
+    ``w[s]^n`` common to their terms (``w[s] = exp(s)``, ``s`` real), which become ``log(c)`` and ``n s``.
+    Exact: a positive factor does not change the phase of what it multiplies, so the principal logarithm
+    splits over it (``log(2 - 2 eps) = log(2) + log(1 - eps)`` for every eps but 1). What is left is
+    ``sympy.expand_log`` of the logarithm of the rest (factored when it is free of the ``w[s]``), or
+    ``log(arg)`` as it was where ``arg`` is not such a ratio.
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> w = {a: sp.Dummy("w_a", positive=True), b: sp.Dummy("w_b", positive=True)}
+    >>> _positive_factors_out(4 * w[a] ** 2 + 4 * w[a] ** 2 * w[b], w) - sp.log(1 + w[b])
+    2*a + 2*log(2)
+    """
+    try:
+        num, den = sp.fraction(sp.cancel(arg))
+        out, rest = sp.S.Zero, []
+        for side, sign in ((num, 1), (den, -1)):
+            content, side = side.as_content_primitive()
+            out += sign * _log_of_rational(content)
+            if w and side.free_symbols & set(w.values()):
+                powers, poly = sp.Poly(side, *w.values()).terms_gcd()
+                out += sign * sum(n * s for s, n in zip(w, powers))
+                side = poly.as_expr()
+            rest.append(side)
+    except BasePolynomialError:
+        return sp.log(arg)
+    rest = rest[0] / rest[1]
+    if not rest.free_symbols & set(w.values()):    # a function of the parameters (eps): factored, so that
+        rest = sp.factor(rest)                      # log(eps - eps^2) = log(eps) + log(1 - eps) below
+    return out + sp.expand_log(sp.log(rest))
+
+
+def _log_of_rational(c):
+    """``log(c)`` for a positive rational ``c``, as a sum over the primes of its numerator and denominator
+    (``log(4) = 2 log(2)``), so that equal logarithms are one unknown; large numbers are left whole."""
+    if not c.is_Rational or max(abs(c.p), c.q) > 10**12:
+        return sp.log(c)
+    return (sum(n * sp.log(q) for q, n in sp.factorint(c.p).items())
+            - sum(n * sp.log(q) for q, n in sp.factorint(c.q).items()))
 
 
 def _sums_cancel(e) -> bool:
@@ -280,7 +345,13 @@ def _sums_cancel(e) -> bool:
         rewritten = class_sums(sp.expand_log(e, force=True), Logits(), simplify=False)
     except ValueError:                            # a sum class_sums does not rewrite
         return False
-    return not rewritten.has(sp.Sum) and _quick_zero(sp.expand_log(rewritten, force=True)) is True
+    if rewritten.has(sp.Sum):
+        return False
+    # the logits left (z[1], a generic z[c]) as plain symbols, real where they are, for _quick_zero: an
+    # identity in independent unknowns holds whatever their values, equal ones included
+    plain = rewritten.xreplace({a: sp.Dummy(str(a), **({"real": True} if a.is_real else {}))
+                                for a in rewritten.atoms(sp.Indexed)})
+    return _quick_zero(sp.expand_log(plain, force=True)) is True
 
 
 def _fails_at_concrete_k(e, K: int = 3) -> bool:
@@ -363,6 +434,8 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     first branch (the one for a class index ``1 <= i <= K``, which is how SymPy
     writes the result of summing a Kronecker delta); and if ``distribution`` is
     given, ``sum_j distribution[j]`` becomes 1 (a target that sums to one).
+    Sums are split term by term (:func:`pull_constants`, exact for finite sums)
+    before SymPy evaluates them.
 
     Used in: the general-K proofs of ch2.gradient, ch2.hessian and chapter 3
 
@@ -371,7 +444,7 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     >>> reduce_general(sp.diff(log_sum_exp(x), x.z(i)) - softmax(x, i), x)
     0
     """
-    e = sp.sympify(expr).doit()
+    e = pull_constants(sp.expand(sp.sympify(expr))).doit()     # small sums: SymPy evaluates them 10x faster
     e = canonical(pull_constants(e.replace(lambda a: isinstance(a, sp.Piecewise), lambda a: a.args[0][0])))
     j = sp.Symbol("j", integer=True)
     S = sp.Symbol("S", positive=True)
@@ -392,8 +465,10 @@ def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     other) picks the term at ``c``. Sums are rewritten innermost first, so a
     nested sum over the wrong classes becomes a symbol too. Two expressions
     whose difference rewrites to 0 are equal for every K >= 2 and all logits:
-    the rewriting is exact, nothing is sampled. ``simplify=False`` returns the
-    rewritten expression expanded but not simplified.
+    the rewriting is exact, nothing is sampled. The result is 0 when it cancels
+    as a rational function (the unknowns taken as independent), else
+    :func:`sympy.simplify`'s form; ``simplify=False`` returns the rewritten
+    expression expanded but not simplified.
 
     Used in: the general-K proofs of chapter 3 (ch3.loss_variance, ch3.gradient_covariance ...) and is_zero
 
@@ -449,4 +524,43 @@ def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     deltas = {sp.KroneckerDelta(c, 1): 0 for c in generic}
     deltas.update({sp.KroneckerDelta(c, d): 0 for c in generic for d in generic if c != d})
     e = sp.expand(e.subs(deltas))
-    return sp.simplify(e) if simplify else e
+    if not simplify:
+        return e
+    if sp.expand(sp.numer(sp.together(e))) == 0:    # zero as a rational function of its unknowns (the exps and
+        return sp.S.Zero                            # the S[g] taken as independent): 0, and 5-10x faster than
+    return sp.simplify(e)                           # simplify, which would find 0 too
+
+
+def compiled(args, expr, modules: str = "numpy"):
+    """``sympy.lambdify(args, expr, modules)``, compiled once per distinct arguments, expression and modules.
+
+    The same formula is compiled again and again across a run: by the sweeps of one check (its counterexample
+    and its assumption sweep share the printed form), by claims that share a form (a corrected form, the closed
+    form of the smoothed loss) and by the mutants of one claim. SymPy expressions are hashable and compare
+    structurally, so equal expressions give the same function (nested lists are compiled as nested tuples, which
+    NumPy reads alike). lambdify's docstring, which prints the whole expression a second time, is left out
+    (``docstring_limit=0``): the generated code is the same.
+
+    Used in: checks.numeric_values, checks.mp_value, evaluation.function and the numeric checks of chapters 2-4
+
+    >>> z = sp.symbols("z_1:3", real=True)
+    >>> f = compiled(z, z[0] - z[1])
+    >>> f(3.0, 1.0), compiled(list(z), z[0] - z[1]) is f
+    (2.0, True)
+    """
+    args, expr = tuple(args), _frozen(expr)
+    try:
+        hash(expr)
+    except TypeError:                             # a mutable matrix, say: compiled each time
+        return sp.lambdify(args, expr, modules, docstring_limit=0)
+    return _compiled(args, expr, modules)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(args: tuple, expr, modules: str):
+    return sp.lambdify(args, expr, modules, docstring_limit=0)
+
+
+def _frozen(expr):
+    """Lists (of lists) as tuples, so that the expression can be a cache key."""
+    return tuple(_frozen(e) for e in expr) if isinstance(expr, (list, tuple)) else expr

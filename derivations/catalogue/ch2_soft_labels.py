@@ -32,7 +32,17 @@ from ..checks import (
 from ..notation import ANY_TARGET, EPS, INDEX_J, SOFT, TARGET, distribution_constraint, evaluate, sup_norm
 from ..note import displayed
 from ..registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
-from ..symbolic import Logits, cross_entropy, is_zero, log_sum_exp, one_hot, reduce_general, smoothed_target, softmax
+from ..symbolic import (
+    Logits,
+    compiled,
+    cross_entropy,
+    is_zero,
+    log_sum_exp,
+    one_hot,
+    reduce_general,
+    smoothed_target,
+    softmax,
+)
 
 __all__ = ["EPS", "EPS_VALUES", "SOFTMAX_Q", "smoothed_loss", "smoothed_loss_closed", "smoothed_loss_numeric"]
 
@@ -398,7 +408,7 @@ def _check_gradient(f: Formulas) -> Evidence:
         subs = {sp.Symbol(f"p_{j}", real=True): P[j - 1] for j in range(1, K + 1)}
         gaps = []
         for k, dz in enumerate(h * np.eye(K)):
-            g_k = sp.lambdify(list(x.symbols) + P, f.printed.rhs(x, ANY_TARGET, a=k + 1).subs(subs), "numpy")
+            g_k = compiled(list(x.symbols) + P, f.printed.rhs(x, ANY_TARGET, a=k + 1).subs(subs))
             fd = (np.sum(p * num.log_softmax(z - dz), axis=1) - np.sum(p * num.log_softmax(z + dz), axis=1)) / (2 * h)
             gaps.append(np.abs(fd - np.asarray(g_k(*z.T, *p.T), dtype=float)))
         return np.max(gaps, axis=0)
@@ -432,8 +442,8 @@ def _check_hessian(f: Formulas) -> Evidence:
     def off_span_one(pt):   # per matrix: misalignment of the null vector with 1 (inf when not PSD of rank K - 1)
         K, x = pt.K, Logits(pt.K)
         if K <= 10:                                  # the printed matrix, all entries in one function
-            matrix = sp.lambdify(x.symbols, [[f.printed.rhs(x, ANY_TARGET, a=a, b=b) for b in range(1, K + 1)]
-                                             for a in range(1, K + 1)], "numpy")
+            matrix = compiled(x.symbols, [[f.printed.rhs(x, ANY_TARGET, a=a, b=b) for b in range(1, K + 1)]
+                                          for a in range(1, K + 1)])
             Hs = np.broadcast_to(np.array(matrix(*pt.z.T), dtype=float).transpose(2, 0, 1), (len(pt.z), K, K))
         else:
             qn = num.softmax(pt.z)

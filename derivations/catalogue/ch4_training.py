@@ -43,7 +43,7 @@ from ..numeric import softmax
 from ..registry import Claim, Evidence, Fact, Formulas, Verdict, register
 from ..smoothing import smoothed_optimum_gap, target_levels
 from ..stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_ratio_band
-from ..symbolic import Logits
+from ..symbolic import Logits, compiled
 from ..training import TrainingPlan, logit_gap
 from ..worked import ch4
 from .ch3_label_flipping import sampler_probability
@@ -168,7 +168,7 @@ def _at(exprs, x: Logits, z: np.ndarray) -> list[np.ndarray]:
     """Several expressions in the logits of ``x``, each at every row of ``z`` (one ``lambdify`` for all, to plain
     ``math``: a few hundred rows). Where a (wrong) formula has no real value, as the log of a negative number, the
     row gives ``nan``, which no comparison accepts."""
-    f = sp.lambdify(list(x.symbols), list(exprs), "math")
+    f = compiled(list(x.symbols), list(exprs), "math")
 
     def row(r):
         try:
