@@ -141,18 +141,21 @@ class Spread:
     once_coefficients: np.ndarray
 
 
-def _term_moments(a: np.ndarray, y: np.ndarray, on: float, off: float):
-    """For rows ``a_i`` and ``xi_i = e_Y - p_i``: ``Var(a_i . xi_i)`` summed, and ``max |a_i . xi_i|``."""
-    idx = np.arange(len(a))
-    a_y = a[idx, y]
-    pa = off * a.sum(axis=1) + (on - off) * a_y
-    pa2 = off * (a * a).sum(axis=1) + (on - off) * a_y * a_y
-    var = float(np.sum(np.maximum(pa2 - pa * pa, 0.0)))
+def _term_moments(a: np.ndarray, at_label: np.ndarray, on: float, off: float, work: np.ndarray | None = None):
+    """For rows ``a_i`` and ``xi_i = e_Y - p_i``: ``Var(a_i . xi_i)`` summed, and ``max |a_i . xi_i|``.
+
+    ``at_label``: the flat index of each row's label in ``a``; ``work``: scratch of ``a``'s shape.
+    """
     if off == 0.0:                               # eps = 0: Y = y always, xi = 0
         return 0.0, 0.0
-    dev = np.abs(a - pa[:, None])
+    work = np.empty_like(a) if work is None else work
+    a_y = np.take(a, at_label)
+    pa = off * num.rowwise_sum(a) + (on - off) * a_y
+    pa2 = off * num.rowwise_sum(np.multiply(a, a, out=work)) + (on - off) * a_y * a_y
+    var = float(np.sum(np.maximum(pa2 - pa * pa, 0.0)))
+    dev = np.abs(np.subtract(a, pa[:, None], out=work), out=work)
     if on == 0.0:                                # eps = 1: Y != y always
-        dev[idx, y] = 0.0
+        dev.reshape(-1)[at_label] = 0.0
     return var, float(dev.max())
 
 
@@ -175,27 +178,28 @@ def softmax_regression_spread(X, y, num_classes: int, eps: float, path: np.ndarr
     X1 = np.concatenate([np.asarray(X, dtype=float), np.ones((len(X), 1))], axis=1)
     N = len(X1)
     y = as_labels(y, K, (N,))
-    idx = np.arange(N)
+    at_label = np.arange(N) * K + y
     T = len(path) - 1
     Q = num.softmax(X1 @ path[-1])
-    q_y = Q[idx, y]
+    q_y = np.take(Q, at_label)
     R = -q_y[:, None] * Q
-    R[idx, y] += q_y
+    R.reshape(-1)[at_label] += q_y
     V = X1.T @ R / N                                     # grad of s at W_T
     A = np.zeros((N, K))
+    B, a, Qt, S, work = (np.empty((N, K)) for _ in range(5))
     fresh_var, fresh_bound = 0.0, 0.0
     with np.errstate(over="ignore", invalid="ignore"):    # an unstable linearisation overflows: callers check
         for t in range(T - 1, -1, -1):
             rate = step_size(t, lr, lr_decay)
-            B = X1 @ V
-            a = (rate / N) * B
-            v, b = _term_moments(a, y, on, off)
+            np.matmul(X1, V, out=B)
+            np.multiply(rate / N, B, out=a)
+            v, b = _term_moments(a, at_label, on, off, work)
             fresh_var += v
             fresh_bound = max(fresh_bound, b)
             A += a
-            Qt = num.softmax(X1 @ path[t], compensated=False)
-            S = Qt * B
-            S -= Qt * S.sum(axis=1, keepdims=True)           # (diag q - q q^T) b, row by row
+            num.row_softmax(np.matmul(X1, path[t], out=Qt), out=Qt)
+            np.multiply(Qt, B, out=S)
+            S -= np.multiply(Qt, num.rowwise_sum(S)[:, None], out=work)   # (diag q - q q^T) b, row by row
             V = V - rate * (X1.T @ S) / N
-        once_var, once_bound = _term_moments(A, y, on, off)
+        once_var, once_bound = _term_moments(A, at_label, on, off)
     return Spread(fresh_var, fresh_bound, once_var, once_bound, A)

@@ -5,7 +5,8 @@ The network of chapter 5: ``z = relu(x W_1 + b_1) W_2 + b_2``, one hidden layer 
 ``W_1``, Glorot's for ``W_2``, biases 0) and trained full-batch by Adam on the mean
 cross-entropy against the current targets. The gradient with respect to the
 logits is ``(softmax(z) - target) / N``; back-propagation carries it to the weights
-(:func:`gradients`). The four modes are :data:`derivations.training.MODES`:
+(:func:`gradients`). The four modes are :data:`derivations.training.MODES`, their
+targets step by step those of :class:`derivations.training.Targets` (as in chapter 4):
 
 * ``"hard"``: the one-hot label;
 * ``"soft"``: the note's soft target (:func:`derivations.smoothing.smoothed_targets`);
@@ -17,6 +18,7 @@ Deterministic: every random draw comes from ``numpy.random.default_rng`` seeded 
 the modes differ only by their targets.
 
 >>> import numpy as np
+>>> from derivations.training import one_hot
 >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
 >>> run = train(X, np.array([0, 1, 1, 0]), 2, "hard", 0.0, hidden=16, steps=300, lr=0.05, seed=0)
 >>> bool(mean_loss(run.logits(X), one_hot(np.array([0, 1, 1, 0]), 2)) < 0.01)    # fits XOR-like data
@@ -29,10 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import as_labels, as_num_classes, as_probability
-from .flipping import flip_labels
 from .numeric import log_softmax, softmax
-from .smoothing import smoothed_targets
-from .training import MODES, one_hot
+from .training import MODES, Targets
 
 __all__ = ["Network", "initial_network", "relu", "forward", "gradients", "mean_loss", "Adam",
            "MLPRun", "train"]
@@ -172,17 +172,12 @@ def train(X, y, num_classes: int, mode: str, eps: float, hidden: int = 128, step
     rng = np.random.default_rng([seed, 2, MODES.index(mode)])
     net = initial_network(X.shape[1], hidden, K, seed)
     opt = Adam(net.arrays(), lr)
-    kept = flip_labels(y, K, eps, rng) if mode == "flip_once" else y
-    fixed = smoothed_targets(y, K, eps) if mode == "soft" else one_hot(kept, K)
-    losses, flips = np.empty(steps), int(np.count_nonzero(kept != y))
+    targets = Targets(mode, y, K, eps, rng, steps=steps)
+    losses = np.empty(steps)
     for t in range(steps):
-        target = fixed
-        if mode == "flip_fresh":
-            drawn = flip_labels(y, K, eps, rng)
-            flips += int(np.count_nonzero(drawn != y))
-            target = one_hot(drawn, K)
+        target = targets.target()
         z, h = forward(net, X)
         losses[t] = mean_loss(z, target)
         opt.lr = lr * (1.0 - t / steps)
         opt.step(net.arrays(), gradients(net, X, h, (softmax(z) - target) / len(X)))
-    return MLPRun(mode, net, kept, losses, flips)
+    return MLPRun(mode, net, targets.kept, losses, targets.flips)

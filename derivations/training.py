@@ -7,6 +7,9 @@ Four ways to use the labels (``MODES``):
 * ``"flip_fresh"``: a label flipped afresh at every step (``flip_labels``);
 * ``"flip_once"``: labels flipped once before training, then kept.
 
+:class:`Targets` holds this logic, step by step, for every training loop of the
+package (chapter 5's MLP in :mod:`derivations.mlp` too).
+
 Two models, both trained by full-batch gradient descent on the summed (free
 logits) or mean (softmax regression) cross-entropy against the current targets,
 from zero, with step ``lr / (1 + t / lr_decay)`` (constant when ``lr_decay`` is
@@ -23,6 +26,12 @@ from zero, with step ``lr / (1 + t / lr_decay)`` (constant when ``lr_decay`` is
   ``[X, 1] @ W`` on a seeded synthetic data set (:func:`make_blobs`); three
   parameters per class, so with many examples per class it cannot memorise.
 
+:func:`free_logit_runs` and :func:`softmax_regression_runs` train several modes
+side by side (as one block of rows, or one stack of weight matrices): each mode
+gets the numbers it would get alone, and NumPy's cost per operation is paid
+once a step for all of them. The inner loop uses
+:func:`derivations.numeric.row_softmax`, bit for bit the uncompensated softmax.
+
 Deterministic for a given seed. :class:`TrainingPlan` is how chapter 4 sizes
 both experiments for the reader's ``K`` (and why). Calibration is measured by
 the expected calibration error (:func:`expected_calibration_error`).
@@ -36,7 +45,7 @@ import numpy as np
 from . import numeric as num
 from ._validate import as_labels, as_num_classes, as_probability
 from .flipping import flip_labels
-from .smoothing import target_levels
+from .smoothing import smoothed_targets, target_levels
 
 __all__ = [
     "MODES",
@@ -46,8 +55,11 @@ __all__ = [
     "true_class_probability",
     "logit_gap",
     "TrainingRun",
+    "Targets",
     "train_softmax_regression",
+    "softmax_regression_runs",
     "train_free_logits",
+    "free_logit_runs",
     "accuracy",
     "reliability_bins",
     "expected_calibration_error",
@@ -215,72 +227,161 @@ class TrainingRun:
     extra: dict = field(default_factory=dict)
 
 
-class _Targets:
-    """The residual ``softmax(z) - target`` of a mode, for the rows being trained.
+#: Labels flipped at once for the steps ahead by :class:`Targets` (``"flip_fresh"``).
+_DRAW_AHEAD = 1 << 16
 
-    ``rows``: labels of the trained rows; ``fresh``: whether targets change every step.
+
+class Targets:
+    """The training target of one mode (:data:`MODES`), step after step.
+
+    ``labels`` are the examples' true labels; ``rng`` draws the flips: once,
+    here, for ``"flip_once"`` (``kept``: the labels trained on, the true ones in
+    the other modes), and at every step for ``"flip_fresh"``. ``flips`` counts
+    the labels flipped so far. Training asks once per step, either for the
+    target itself (:meth:`target`: the one-hot rows of the step's labels, or
+    the soft target) or for the residual ``softmax(z) - target`` (:meth:`residual`);
+    for ``"flip_fresh"`` either one draws that step's flips.
+
+    The trained rows are the examples, or with ``distinct=True`` and targets
+    that never change (every mode but ``"flip_fresh"``) one row per distinct
+    label: ``rows`` holds the rows' labels, ``example_rows`` each example's row.
+    Given the number of ``steps``, fresh flips are drawn for many steps at once
+    (the same labels as step by step: the draws are one stream).
+
+    Used in: chapters 4 and 5 (the training loops here and of derivations.mlp)
+
+    >>> t = Targets("soft", np.array([0, 2, 0]), 3, 0.3, np.random.default_rng(0), distinct=True)
+    >>> t.rows.tolist(), t.example_rows.tolist()
+    ([0, 2], [0, 1, 0])
+    >>> t.target().tolist()
+    [[0.7, 0.15, 0.15], [0.15, 0.15, 0.7]]
+    >>> t.residual(np.full((2, 3), 1 / 3)).round(4).tolist()
+    [[-0.3667, 0.1833, 0.1833], [0.1833, 0.1833, -0.3667]]
     """
 
-    def __init__(self, mode: str, labels: np.ndarray, K: int, eps: float, rng: np.random.Generator):
+    def __init__(self, mode: str, labels: np.ndarray, K: int, eps: float, rng: np.random.Generator,
+                 distinct: bool = False, steps: int | None = None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
         self.mode, self.K, self.eps, self.rng = mode, K, eps, rng
         self.true = labels
-        self.flips = 0
         self.kept = flip_labels(labels, K, eps, rng) if mode == "flip_once" else labels
-        if mode == "flip_once":
-            self.flips = int(np.count_nonzero(self.kept != labels))
+        self.flips = int(np.count_nonzero(self.kept != labels))
         self.fresh = mode == "flip_fresh"
+        if distinct and not self.fresh:
+            self.rows, self.example_rows = np.unique(self.kept, return_inverse=True)
+        else:
+            self.rows, self.example_rows = self.kept, np.arange(len(labels))
+        self._row_starts = np.arange(len(self.rows)) * K       # flat index of each row's first entry
+        self._at_label = self._row_starts + self.rows
+        self._levels = target_levels(K, eps)
+        self._fixed = None
+        self._ahead, self._drawn = steps, iter(())         # steps still to draw for, and the drawn ones
 
-    def residual(self, Q: np.ndarray, rows_labels: np.ndarray) -> np.ndarray:
-        """``Q - target`` in place (``Q`` is not used afterwards)."""
-        idx = np.arange(len(Q))
-        if self.mode == "soft":
-            on, off = target_levels(self.K, self.eps)
-            if off == 0.0:                       # eps = 0: the soft target is the one-hot label
-                Q[idx, rows_labels] -= on
-            elif on == 0.0 and self.K == 2:      # K = 2, eps = 1: the one-hot other label
-                Q[idx, 1 - rows_labels] -= off
-            else:
-                Q -= off
-                Q[idx, rows_labels] -= on - off
-            return Q
-        labels = rows_labels
+    def labels(self) -> np.ndarray:
+        """The rows' labels at this step: flipped afresh (and counted) for ``"flip_fresh"``, else ``rows``."""
+        if not self.fresh:
+            return self.rows
+        step = next(self._drawn, None)
+        if step is None:
+            self._draw_ahead()
+            step = next(self._drawn)
+        drawn, flipped = step
+        self.flips += flipped
+        return drawn
+
+    def _draw_ahead(self) -> None:
+        """Flip the rows' labels for the next steps (one step when their number is not known)."""
+        n = len(self.rows)
+        steps = max(1, min(self._ahead or 1, _DRAW_AHEAD // max(n, 1)))
+        if self._ahead:
+            self._ahead -= steps
+        drawn = flip_labels(np.broadcast_to(self.rows, (steps, n)), self.K, self.eps, self.rng)
+        self._drawn = zip(drawn, np.count_nonzero(drawn != self.rows, axis=1).tolist())
+
+    def target(self) -> np.ndarray:
+        """This step's target, one row per trained row: the soft target, or the one-hot rows of :meth:`labels`."""
         if self.fresh:
-            labels = flip_labels(rows_labels, self.K, self.eps, self.rng)
-            self.flips += int(np.count_nonzero(labels != rows_labels))
-        Q[idx, labels] -= 1.0
+            return one_hot(self.labels(), self.K)
+        if self._fixed is None:
+            self._fixed = (smoothed_targets(self.rows, self.K, self.eps) if self.mode == "soft"
+                           else one_hot(self.rows, self.K))
+        return self._fixed
+
+    def residual(self, Q: np.ndarray) -> np.ndarray:
+        """``Q - target`` in place, for ``Q = softmax(z)`` of the rows (C-contiguous); returns ``Q``.
+
+        A one-hot target subtracts 1 at the label. The soft target subtracts
+        its two levels in turn, ``off`` everywhere, then ``on - off`` at the
+        label; where it is one-hot (eps = 0, or K = 2 and eps = 1) only its 1.
+        """
+        if not Q.flags.c_contiguous:
+            raise ValueError("the residual is computed in place: Q must be C-contiguous")
+        flat = Q.reshape(-1)
+        if self.mode != "soft":
+            flat[self._at_label if not self.fresh else self._row_starts + self.labels()] -= 1.0
+            return Q
+        on, off = self._levels
+        if off == 0.0:                       # eps = 0: the soft target is the one-hot label
+            flat[self._at_label] -= on
+        elif on == 0.0 and self.K == 2:      # K = 2, eps = 1: the one-hot other label
+            flat[self._row_starts + 1 - self.rows] -= off
+        else:
+            Q -= off
+            flat[self._at_label] -= on - off
         return Q
 
 
-def _stats(Z: np.ndarray, Q: np.ndarray, example_rows: np.ndarray, true: np.ndarray) -> tuple[float, float]:
-    """Mean over examples of ``softmax(z)_y`` and of the logit gap, from the trained rows."""
-    K = Z.shape[1]
-    q_true = Q[example_rows, true]
-    z_true = Z[example_rows, true]
-    gap = z_true - (Z.sum(axis=1)[example_rows] - z_true) / (K - 1)
+def _stats(Z: np.ndarray, Q: np.ndarray, example_rows: np.ndarray, at_true: np.ndarray) -> tuple[float, float]:
+    """Mean over examples of ``softmax(z)_y`` and of the logit gap, from the trained rows.
+
+    ``at_true``: the flat index of each example's true class in its row.
+    """
+    K = Z.shape[-1]
+    q_true = np.take(Q, at_true)
+    z_true = np.take(Z, at_true)
+    gap = z_true - (num.rowwise_sum(Z).reshape(-1)[example_rows] - z_true) / (K - 1)
     return float(q_true.mean()), float(gap.mean())
 
 
-def _train(logits_of, grad_params, params, row_labels, example_rows, true, K, targets: _Targets, steps, lr,
-           record_every, lr_decay, keep_path):
-    rec_steps, p_true, gaps = [], [], []
-    path = [params.copy()] if keep_path else None
-    for step in range(steps + 1):
-        Z = logits_of(params)
-        Q = num.softmax(Z, compensated=False)
-        if step % record_every == 0 or step == steps:
-            p, g = _stats(Z, Q, example_rows, true)
-            rec_steps.append(step)
-            p_true.append(p)
-            gaps.append(g)
-        if step == steps:
-            break
-        rate = lr if lr_decay is None else lr / (1.0 + step / lr_decay)
-        params = params - rate * grad_params(targets.residual(Q, row_labels))
-        if keep_path:
-            path.append(params.copy())
-    return np.array(rec_steps), np.array(p_true), np.array(gaps), params, (np.array(path) if keep_path else None)
+def _train(logits_of, update, params, parts: dict, true, steps, lr, record_every, lr_decay, keep):
+    """Gradient descent for several modes side by side: ``params = update(params, rate, softmax(Z) - target)``.
+
+    ``Z = logits_of(params)``; ``parts`` maps each mode to ``(targets, where)``: the
+    mode's rows are ``Z[where]`` (and its parameters ``params[where]``). The modes
+    share nothing but the step sizes, so each gets the numbers it would get alone.
+    ``keep``: the mode whose parameters are kept before every step and after the
+    last, or ``None``. ``logits_of`` and ``update`` may work in place.
+    Returns the recorded steps, per mode the recorded mean p(true) and gap, the
+    final parameters and the kept path.
+    """
+    K = next(iter(parts.values()))[0].K
+    at_true = {m: t.example_rows * K + true for m, (t, _) in parts.items()}
+    rec_steps, p_true, gaps = [], {m: [] for m in parts}, {m: [] for m in parts}
+    path = np.empty((steps + 1,) + params[parts[keep][1]].shape) if keep else None
+    Q = None
+    with np.errstate(over="ignore", invalid="ignore"):      # divergence is caught below, once
+        for step in range(steps + 1):
+            if keep:
+                path[step] = params[parts[keep][1]]
+            Z = logits_of(params)
+            Q = num.row_softmax(Z, out=Q)
+            if step % record_every == 0 or step == steps:
+                rec_steps.append(step)
+                for m, (targets, where) in parts.items():
+                    p, g = _stats(Z[where], Q[where], targets.example_rows, at_true[m])
+                    p_true[m].append(p)
+                    gaps[m].append(g)
+            if step == steps:
+                break
+            rate = lr if lr_decay is None else lr / (1.0 + step / lr_decay)
+            for targets, where in parts.values():
+                targets.residual(Q[where])
+            params = update(params, rate, Q)
+    if not np.isfinite(Z).all():            # a logit that was ever not finite leaves nan in the last ones
+        raise ValueError("training diverged: the logits are not finite (a step size too large for the data?)")
+    return np.array(rec_steps), {m: np.array(v) for m, v in p_true.items()}, \
+        {m: np.array(v) for m, v in gaps.items()}, params, path
 
 
 def _check_steps(steps, lr, lr_decay, record_every):
@@ -292,6 +393,57 @@ def _check_steps(steps, lr, lr_decay, record_every):
         raise ValueError(f"lr_decay must be > 0 or None; got {lr_decay!r}")
     if isinstance(record_every, bool) or int(record_every) != record_every or record_every < 1:
         raise ValueError(f"record_every must be an integer >= 1; got {record_every!r}")
+
+
+def _targets(modes, y, K, eps, seed, distinct, steps) -> dict:
+    """Each mode's :class:`Targets`, its flips drawn from the generator seeded by ``(seed, mode)``."""
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    if not modes or len(set(modes)) != len(modes):
+        raise ValueError(f"modes must be distinct modes of {MODES}; got {modes!r}")
+    return {m: Targets(m, y, K, eps, np.random.default_rng([seed, MODES.index(m) if m in MODES else 99]), distinct,
+                       steps) for m in modes}
+
+
+def _extra(targets: Targets) -> dict:
+    extra = {"flips": targets.flips}
+    if targets.mode == "flip_once":
+        extra["kept_labels"] = targets.kept
+    return extra
+
+
+def softmax_regression_runs(X, y, num_classes: int, modes, eps: float, steps: int = 2000, lr: float = 0.5,
+                            seed: int = 0, record_every: int = 10, lr_decay: float | None = None,
+                            keep_path: str | None = None) -> dict:
+    """:func:`train_softmax_regression` for several ``modes`` side by side: ``{mode: TrainingRun}``.
+
+    The modes share the data and the step sizes and nothing else: their
+    parameters are stacked, one ``(d + 1) x K`` matrix per mode, so NumPy's
+    cost per operation is paid once a step for all of them, and every mode gets
+    the same numbers as trained alone. ``keep_path``: the mode whose path is kept.
+
+    Used in: chapter 4 (its softmax-regression experiment trains the four modes side by side)
+
+    >>> X, y = make_blobs(200, 3, spread=4.0, seed=1)
+    >>> runs = softmax_regression_runs(X, y, 3, ("soft", "flip_fresh"), 0.1, steps=50)
+    >>> bool(np.array_equal(runs["soft"].params, train_softmax_regression(X, y, 3, "soft", 0.1, steps=50).params))
+    True
+    """
+    K = as_num_classes(num_classes)
+    eps = as_probability(eps, "eps")
+    _check_steps(steps, lr, lr_decay, record_every)
+    X1 = np.concatenate([np.asarray(X, dtype=float), np.ones((len(X), 1))], axis=1)
+    y = as_labels(y, K, (len(X1),))
+    targets = _targets(modes, y, K, eps, seed, False, int(steps))
+    if keep_path is not None and keep_path not in targets:
+        raise ValueError(f"keep_path must be one of the modes trained, {tuple(targets)}; got {keep_path!r}")
+    parts = {m: (t, i) for i, (m, t) in enumerate(targets.items())}
+    Z = np.empty((len(parts), len(X1), K))
+    rec, p, g, W, path = _train(lambda W: np.matmul(X1, W, out=Z),
+                                lambda W, rate, G: W - rate * (X1.T @ G / len(X1)),
+                                np.zeros((len(parts), X1.shape[1], K)), parts, y, int(steps), lr, record_every,
+                                lr_decay, keep_path)
+    return {m: TrainingRun(m, rec, p[m], g[m], X1 @ W[i], W[i], path if m == keep_path else None, _extra(t))
+            for m, (t, i) in parts.items()}
 
 
 def train_softmax_regression(X, y, num_classes: int, mode: str, eps: float, steps: int = 2000,
@@ -310,20 +462,35 @@ def train_softmax_regression(X, y, num_classes: int, mode: str, eps: float, step
     >>> bool(0.8 < run.p_true[-1] < 0.95)
     True
     """
+    return softmax_regression_runs(X, y, num_classes, (mode,), eps, steps, lr, seed, record_every, lr_decay,
+                                   mode if keep_path else None)[mode]
+
+
+def free_logit_runs(y, num_classes: int, modes, eps: float, steps: int = 2000, lr: float = 1.0, seed: int = 0,
+                    record_every: int = 10, lr_decay: float | None = None) -> dict:
+    """:func:`train_free_logits` for several ``modes`` side by side: ``{mode: TrainingRun}``.
+
+    Rows do not interact, so the modes' rows are trained as one block (NumPy's
+    cost per operation paid once a step for all of them), and every mode gets
+    the same numbers as trained alone.
+
+    Used in: chapter 4 (its free-logit experiment trains the four modes side by side)
+
+    >>> runs = free_logit_runs([0, 1, 2], 3, MODES, 0.1, steps=100)
+    >>> bool(np.array_equal(runs["soft"].logits, train_free_logits([0, 1, 2], 3, "soft", 0.1, steps=100).logits))
+    True
+    """
     K = as_num_classes(num_classes)
     eps = as_probability(eps, "eps")
     _check_steps(steps, lr, lr_decay, record_every)
-    X1 = np.concatenate([np.asarray(X, dtype=float), np.ones((len(X), 1))], axis=1)
-    y = as_labels(y, K, (len(X1),))
-    rng = np.random.default_rng([seed, MODES.index(mode) if mode in MODES else 99])
-    targets = _Targets(mode, y, K, eps, rng)
-    idx = np.arange(len(y))
-    rec, p, g, W, path = _train(lambda W: X1 @ W, lambda G: X1.T @ G / len(X1), np.zeros((X1.shape[1], K)),
-                                targets.kept, idx, y, K, targets, int(steps), lr, record_every, lr_decay, keep_path)
-    extra = {"flips": targets.flips}
-    if mode == "flip_once":
-        extra["kept_labels"] = targets.kept
-    return TrainingRun(mode, rec, p, g, X1 @ W, W, path, extra)
+    y = as_labels(y, K, np.shape(y)).reshape(-1)
+    targets = _targets(modes, y, K, eps, seed, True, int(steps))
+    ends = np.cumsum([len(t.rows) for t in targets.values()])
+    parts = {m: (t, slice(end - len(t.rows), end)) for (m, t), end in zip(targets.items(), ends.tolist())}
+    rec, p, g, Z, _ = _train(lambda Z: Z, _step_in_place, np.zeros((int(ends[-1]), K)), parts, y, int(steps), lr,
+                             record_every, lr_decay, None)
+    return {m: TrainingRun(m, rec, p[m], g[m], Z[rows][t.example_rows], Z[rows][t.example_rows], None, _extra(t))
+            for m, (t, rows) in parts.items()}
 
 
 def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2000, lr: float = 1.0,
@@ -341,22 +508,14 @@ def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2
     >>> round(float(run.p_true[-1]), 3)
     0.9
     """
-    K = as_num_classes(num_classes)
-    eps = as_probability(eps, "eps")
-    _check_steps(steps, lr, lr_decay, record_every)
-    y = as_labels(y, K, np.shape(y)).reshape(-1)
-    rng = np.random.default_rng([seed, MODES.index(mode) if mode in MODES else 99])
-    targets = _Targets(mode, y, K, eps, rng)
-    if targets.fresh:
-        row_labels, example_rows = targets.kept, np.arange(len(y))
-    else:
-        row_labels, example_rows = np.unique(targets.kept, return_inverse=True)
-    rec, p, g, Z, _ = _train(lambda Z: Z, lambda G: G, np.zeros((len(row_labels), K)), row_labels,
-                             example_rows, y, K, targets, int(steps), lr, record_every, lr_decay, False)
-    extra = {"flips": targets.flips}
-    if mode == "flip_once":
-        extra["kept_labels"] = targets.kept
-    return TrainingRun(mode, rec, p, g, Z[example_rows], Z[example_rows], None, extra)
+    return free_logit_runs(y, num_classes, (mode,), eps, steps, lr, seed, record_every, lr_decay)[mode]
+
+
+def _step_in_place(Z: np.ndarray, rate: float, G: np.ndarray) -> np.ndarray:
+    """``Z - rate * G``, in ``Z`` (``G`` is overwritten)."""
+    G *= rate
+    Z -= G
+    return Z
 
 
 def accuracy(logits, labels) -> float:

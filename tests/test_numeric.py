@@ -134,6 +134,33 @@ def test_uncompensated_softmax_for_training_loops():
     np.testing.assert_allclose(softmax(z, compensated=False), softmax(z), rtol=1e-12)
 
 
+@pytest.mark.parametrize("column_up_to", (None, 128))
+def test_row_reductions_for_training_loops_are_numpys_bit_for_bit(monkeypatch, column_up_to):
+    """rowwise_sum follows NumPy's own summation order (checked at every K up to 128 with the column path
+    forced on), rowwise_max is exact, and row_softmax is softmax(compensated=False), bit for bit."""
+    from derivations import numeric
+    if column_up_to:
+        monkeypatch.setattr(numeric, "_COLUMN_SUM_UP_TO", column_up_to)
+        monkeypatch.setattr(numeric, "_COLUMN_MAX_UP_TO", column_up_to)
+        monkeypatch.setattr(numeric, "_ROWS_PER_COLUMN", 0)
+    rng = np.random.default_rng(1)
+    for K in list(range(1, 130)) + [300, 1000]:
+        z = rng.normal(scale=8.0, size=(500, K))
+        z[:2] = -0.0                                       # an all -0.0 row sums to +0.0
+        w = np.exp(z)
+        for x in (z, w):
+            assert np.array_equal(numeric.rowwise_sum(x), x.sum(axis=1)), K
+            assert not np.signbit(numeric.rowwise_sum(x)[:2]).any()
+        assert np.array_equal(numeric.rowwise_max(z), z.max(axis=1)), K
+        if K >= 2:
+            out = np.empty_like(z)
+            assert numeric.row_softmax(z, out=out) is out
+            assert np.array_equal(out, softmax(z, compensated=False)), K
+    w = np.exp(rng.normal(scale=3.0, size=(3, 400, 10)))              # a stack of blocks: along the last axis
+    assert np.array_equal(numeric.rowwise_sum(w), w.sum(axis=-1))
+    assert np.array_equal(numeric.row_softmax(w), softmax(w, compensated=False))
+
+
 def test_loss_rtol_grows_like_log2_k():
     from derivations.numeric import loss_rtol
     assert loss_rtol(2) == 9 * 2.0 ** -53 and loss_rtol(1024) == 18 * 2.0 ** -53

@@ -4,14 +4,20 @@ import math
 import numpy as np
 import pytest
 
+from derivations.flipping import flip_labels
+from derivations.smoothing import smoothed_targets
 from derivations.training import (
     MODES,
+    Targets,
     TrainingPlan,
     accuracy,
     expected_calibration_error,
+    free_logit_runs,
     logit_gap,
     make_blobs,
+    one_hot,
     reliability_bins,
+    softmax_regression_runs,
     train_free_logits,
     train_softmax_regression,
     true_class_probability,
@@ -78,6 +84,59 @@ def test_softmax_regression_is_deterministic_and_keeps_its_path():
     assert np.array_equal(a.params, b.params) and a.extra["flips"] == b.extra["flips"] > 0
     s = train_softmax_regression(X, y, K, "soft", EPS, steps=100, lr=0.5, keep_path=True)
     assert s.path.shape == (101,) + s.params.shape and np.array_equal(s.path[-1], s.params)
+
+
+def _same_run(a, b):
+    assert np.array_equal(a.steps, b.steps) and np.array_equal(a.p_true, b.p_true) and np.array_equal(a.gap, b.gap)
+    assert np.array_equal(a.logits, b.logits) and np.array_equal(a.params, b.params)
+    assert (a.path is None) == (b.path is None) and (a.path is None or np.array_equal(a.path, b.path))
+    assert a.extra.keys() == b.extra.keys() and all(np.array_equal(a.extra[k], b.extra[k]) for k in a.extra)
+
+
+@pytest.mark.parametrize("eps", (0.0, 0.3, 1.0))
+def test_modes_side_by_side_are_the_modes_alone_bit_for_bit(eps):
+    """Stacking the modes (one block of rows, one stack of weight matrices) changes no number."""
+    y = np.array([0, 2, 2, 1, 0, 0, 1])
+    together = free_logit_runs(y, 3, MODES, eps, steps=60, lr=0.5, seed=2, record_every=7, lr_decay=10.0)
+    for m in MODES:
+        _same_run(together[m], train_free_logits(y, 3, m, eps, steps=60, lr=0.5, seed=2, record_every=7,
+                                                 lr_decay=10.0))
+    X, yb = make_blobs(300, 5, spread=3.0, seed=4)
+    together = softmax_regression_runs(X, yb, 5, MODES[::-1], eps, steps=40, seed=3, record_every=9,
+                                       keep_path="soft")
+    for m in MODES:
+        _same_run(together[m], train_softmax_regression(X, yb, 5, m, eps, steps=40, seed=3, record_every=9,
+                                                        keep_path=(m == "soft")))
+    with pytest.raises(ValueError, match="distinct"):
+        free_logit_runs(y, 3, ("soft", "soft"), eps)
+    with pytest.raises(ValueError, match="keep_path"):
+        softmax_regression_runs(X, yb, 5, ("hard",), eps, keep_path="soft")
+
+
+def test_targets_of_every_mode():
+    """The target of a step and the residual softmax(z) - target agree; fresh flips drawn ahead are the flips
+    drawn step by step (one stream), and are counted."""
+    y, K, eps, steps = np.array([0, 3, 1, 1, 2]), 4, 0.4, 7
+    Q = np.random.default_rng(0).dirichlet(np.ones(K), size=len(y))
+    for mode in MODES:
+        a, b = (Targets(mode, y, K, eps, np.random.default_rng(1), steps=steps) for _ in range(2))
+        for _ in range(steps + 2):                       # two steps more than announced: drawn one at a time
+            target = a.target()
+            np.testing.assert_allclose(b.residual(Q.copy()), Q - target, rtol=0, atol=1e-15)
+        assert a.flips == b.flips
+    fresh, rng = Targets("flip_fresh", y, K, eps, np.random.default_rng(5), steps=steps), np.random.default_rng(5)
+    drawn = [flip_labels(y, K, eps, rng) for _ in range(steps + 1)]
+    assert all(np.array_equal(one_hot(d, K), fresh.target()) for d in drawn)
+    assert fresh.flips == sum(int(np.sum(d != y)) for d in drawn)
+    assert np.array_equal(Targets("soft", y, K, eps, rng).target(), smoothed_targets(y, K, eps))
+    once = Targets("flip_once", y, K, eps, np.random.default_rng(5), distinct=True)
+    assert np.array_equal(once.kept, drawn[0]) and np.array_equal(once.rows[once.example_rows], once.kept)
+
+
+def test_training_that_diverges_says_so():
+    X = np.array([[1e300, 0.0], [0.0, 1e300], [-1e300, 1.0]])
+    with pytest.raises(ValueError, match="training diverged"):
+        train_softmax_regression(X, [0, 1, 2], 3, "hard", 0.1, steps=20)
 
 
 def test_plan_scales_the_blobs_with_the_data():

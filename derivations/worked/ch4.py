@@ -43,10 +43,10 @@ from ..training import (
     TrainingPlan,
     accuracy,
     expected_calibration_error,
+    free_logit_runs,
     logit_gap,
     make_blobs,
-    train_free_logits,
-    train_softmax_regression,
+    softmax_regression_runs,
     true_class_probability,
 )
 
@@ -101,8 +101,8 @@ class FreeLogits:
 def free_logits(p: TrainingPlan) -> FreeLogits:
     """Train the four modes on ``p.n_free`` copies of one example of class 1 (index 0)."""
     y = np.zeros(p.n_free, dtype=int)
-    runs = {m: train_free_logits(y, p.K, m, p.eps, steps=p.free_steps, lr=p.free_lr, seed=p.seed,
-                                 record_every=p.record_every, lr_decay=p.free_decay) for m in MODES}
+    runs = free_logit_runs(y, p.K, MODES, p.eps, steps=p.free_steps, lr=p.free_lr, seed=p.seed,
+                           record_every=p.record_every, lr_decay=p.free_decay)
     path = soft_gap_path(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay)
     sd_gap, sd_p, _ = free_logit_spread(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay)
     return FreeLogits(p, y, runs, path, sd_gap, sd_p)
@@ -215,8 +215,8 @@ def softmax_regression(p: TrainingPlan) -> Regression:
     K = p.blob_classes
     X, y = make_blobs(p.n_train + p.n_test, K, spread=p.spread, seed=p.seed)
     Xtr, ytr, Xte, yte = X[:p.n_train], y[:p.n_train], X[p.n_train:], y[p.n_train:]
-    runs = {m: train_softmax_regression(Xtr, ytr, K, m, p.eps, steps=p.steps, lr=p.lr, seed=p.seed,
-                                        record_every=p.record_every, keep_path=(m == "soft")) for m in MODES}
+    runs = softmax_regression_runs(Xtr, ytr, K, MODES, p.eps, steps=p.steps, lr=p.lr, seed=p.seed,
+                                   record_every=p.record_every, keep_path="soft")
     spread = softmax_regression_spread(Xtr, ytr, K, p.eps, runs["soft"].path, p.lr)
     runs["soft"].path = None                      # not needed any more
     return Regression(p, Xtr, ytr, Xte, yte, runs, spread)
