@@ -20,6 +20,8 @@ chapter modules call :func:`register` (``import derivations`` loads them).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import time
 from collections.abc import Callable
@@ -36,6 +38,8 @@ __all__ = [
     "FactKind",
     "Source",
     "Fact",
+    "FailedFact",
+    "stop_at_failed_fact",
     "Counterexample",
     "Evidence",
     "Claim",
@@ -88,6 +92,39 @@ class Fact:
         object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
         if self.error is not None:                                      # plain ones (JSON, identity tests)
             object.__setattr__(self, "error", float(self.error))
+        if not self.ok and _STOP_AT_FAILED_FACT.get():
+            raise FailedFact(self)
+
+
+class FailedFact(BaseException):
+    """Raised by a :class:`Fact` that does not come out as required, inside :func:`stop_at_failed_fact`: its
+    check stops there (the outcome would be unsound whatever came next). A ``BaseException``, so that a check's
+    own ``except Exception`` does not take it for an error of its computation."""
+
+    def __init__(self, fact: Fact):
+        super().__init__(f"{fact.kind} check failed: {fact.text}")
+        self.fact = fact
+
+
+_STOP_AT_FAILED_FACT = contextvars.ContextVar("stop_at_failed_fact", default=False)
+
+
+@contextlib.contextmanager
+def stop_at_failed_fact():
+    """Within this block a fact that fails raises :class:`FailedFact` (for :func:`derivations.mutation.kill`:
+    a mutant is killed by its first failed fact, without the rest of its check).
+
+    >>> with stop_at_failed_fact():
+    ...     Fact("numeric", "1 + 1 = 3", False)
+    Traceback (most recent call last):
+    ...
+    derivations.registry.FailedFact: numeric check failed: 1 + 1 = 3
+    """
+    token = _STOP_AT_FAILED_FACT.set(True)
+    try:
+        yield
+    finally:
+        _STOP_AT_FAILED_FACT.reset(token)
 
 
 @dataclass(frozen=True)
