@@ -672,8 +672,8 @@ def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool
     done = {c: stored for c in claims if (stored := _stored(c, limit, stop_at_kill, timeout)) is not None}
     todo = [c for c in claims if c not in done]
     if jobs > 1 and len(todo) > 1:
-        units = in_processes(lambda unit: [_trials(c, limit, stop_at_kill, timeout) for c in unit], work_units(todo),
-                             jobs)                # claims that share an experiment stay in one process
+        units = in_processes(lambda unit: [_trials(c, limit, stop_at_kill, timeout) for c in unit],
+                             _chapter_units(todo), jobs)
         done.update((c, t) for unit, trials in units for c, t in zip(unit, trials))
     else:
         done.update((c, _trials(c, limit, stop_at_kill, timeout, progress)) for c in todo)
@@ -684,6 +684,23 @@ def report(claims: Iterable[Claim], limit: int | None = None, stop_at_kill: bool
         out.append(ClaimReport(claim, sound, generated, [Trial(ms[i], st, why, sec) for i, st, why, sec in trials],
                                seconds))
     return out
+
+
+def _chapter_units(claims: list[Claim]) -> list[tuple[Claim, ...]]:
+    """The claims in units of work by chapter (:func:`~derivations.registry.work_units` joined, so claims that
+    share an experiment stay together), the chapters with most claims first: a chapter's claims and their
+    mutants, in one process, share what their checks compile (the same forms, limits and functions), which
+    finer units computed again in each process (5.8 s -> 5.3 s on two cores).
+
+    >>> from derivations.registry import Verdict
+    >>> a, b, c = (Claim(i, n, "", 1, "", "x", None, Verdict.HOLDS) for i, n in (("a", 1), ("b", 2), ("c", 2)))
+    >>> [[x.id for x in unit] for unit in _chapter_units([a, b, c])]
+    [['b', 'c'], ['a']]
+    """
+    chapters: dict[int, list[Claim]] = {}
+    for unit in work_units(claims):
+        chapters.setdefault(unit[0].chapter, []).extend(unit)
+    return [tuple(u) for u in sorted(chapters.values(), key=len, reverse=True)]
 
 
 def _first_kill_key(claim: Claim, limit, stop_at_kill, timeout) -> str | None:
