@@ -7,6 +7,7 @@ error. Slow by design; never used for real work.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import mpmath
 
@@ -65,13 +66,20 @@ def mp_label_losses(z: Sequence[float], dps: int = 50) -> list:
     loss far below ``10**-dps`` (the label's logit dominating) keeps its relative
     accuracy. Computing ``LSE(z) - z_j`` as a difference would lose it.
 
+    Remembered for the last few rows asked (a row's losses do not depend on the target: the smoothed loss at
+    several eps reads them again).
+
     Used in: chapter 2 (through :func:`mp_smoothed_cross_entropy`)
 
     >>> [float(v) for v in mp_label_losses([0.0, -200.0])]     # exp(-200), then 200 + exp(-200)
     [1.3838965267367376e-87, 200.0]
     """
+    return list(_label_losses(tuple(float(v) for v in z), dps))
+
+
+@lru_cache(maxsize=64)
+def _label_losses(x: tuple, dps: int) -> tuple:
     with mpmath.workdps(dps):
-        x = [float(v) for v in z]
         a = max(range(len(x)), key=x.__getitem__)
         m = mpmath.mpf(x[a])
         # each distinct logit's terms computed once (K equal logits: one exponential, not K)
@@ -79,7 +87,7 @@ def mp_label_losses(z: Sequence[float], dps: int = 50) -> list:
         exp = {v: mpmath.exp(d - m) for v, d in distinct.items()}
         r = mpmath.log1p(mpmath.fsum(exp[v] for k, v in enumerate(x) if k != a))
         loss = {v: (m - d) + r for v, d in distinct.items()}
-        return [loss[v] for v in x]
+        return tuple(loss[v] for v in x)
 
 
 def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float, convention: str = "note",
