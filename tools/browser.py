@@ -1,15 +1,17 @@
 """One headless Chromium, driven over the DevTools protocol on a pipe (no Python dependency).
 
     with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1") as browser:
-        texts = browser.texts_of(["http://127.0.0.1:8000/index.html", "file:///tmp/site/a.html"], "site-check")
+        tab = browser.open("about:blank", watch=True)
+        text = browser.visit(tab, "http://127.0.0.1:8000/index.html", "site-check")
+        errors = browser.errors(tab)
 
 Chromium starts once, with ``--remote-debugging-pipe``: it reads commands on its
 file descriptor 3 and writes replies on 4, each a JSON message ended by a NUL
 byte. Every page opens in a tab of its own (a target, attached with a "flat"
-session, so one pipe serves them all); the pages given to :meth:`Browser.texts_of`
-load at the same time, then each is read once the element with the given id
-appears (a page's own script writes it when the page is ready); :meth:`Browser.visit`
-takes one tab from page to page instead, which costs Chromium less. Any URL
+session, so one pipe serves them all). :meth:`Browser.visit` takes a tab to a page
+and reads it once the element with the given id appears (a page's own script
+writes it when the page is ready); one tab going from page to page costs Chromium
+half what a tab per page does; :meth:`Browser.print_pages` loads pages side by side. Any URL
 Chromium loads works: ``http://`` or ``file://``. Extra switches go to the constructor.
 A tab opened with ``watch=True`` records what the page did: every request it sent
 (:meth:`Browser.requests`) and every uncaught exception, console error and logged
@@ -117,10 +119,9 @@ class Browser:
         return f"; its last output:\n{text[-2000:]}" if text else ""
 
     # -- pages ----------------------------------------------------------------------------------------
-    def open(self, url: str, watch: bool = False, block: bool = True) -> str:
+    def open(self, url: str, watch: bool = False) -> str:
         """Load ``url`` in a new tab; return the tab's session id. With ``watch``, the tab's requests and errors
-        are recorded from before the page starts loading. Without ``block``, the navigation is sent and not waited
-        for (the next tab starts at once; a page that fails to load then shows as its missing content)."""
+        are recorded from before the page starts loading."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self._targets[session] = target
@@ -128,14 +129,17 @@ class Browser:
             self._events[session], self._page[session] = [], [0, 0]
             for domain in ("Runtime", "Log", "Network"):
                 self.send(f"{domain}.enable", {}, session)
-        if not block:
-            self._post("Page.navigate", {"url": url}, session)
-            return session
+        try:
+            self._navigate(session, url)
+        except BrowserError:
+            self.close_tab(session)
+            raise
+        return session
+
+    def _navigate(self, session: str, url: str) -> None:
         error = self.send("Page.navigate", {"url": url}, session).get("errorText")
         if error:
-            self.close_tab(session)
             raise BrowserError(f"{url}: {error}")
-        return session
 
     def evaluate(self, session: str, expression: str, wait: float | None = None):
         """The value of a JavaScript expression in the tab (a promise is awaited, at most ``wait`` seconds)."""
@@ -167,22 +171,8 @@ class Browser:
         per page (the renderer, its compiled scripts and the cache are kept)."""
         if session in self._page:                     # the new page's record starts after what was read
             self._page[session][0] = self._page[session][1]
-        error = self.send("Page.navigate", {"url": url}, session).get("errorText")
-        if error:
-            raise BrowserError(f"{url}: {error}")
+        self._navigate(session, url)
         return self.text_of(session, element_id, url)
-
-    def texts_of(self, urls: list[str], element_id: str) -> list[str | None]:
-        """Load every URL at the same time, each in its own tab; then the text of the element with this id in
-        each (``None`` where it never appeared). The tabs are closed."""
-        sessions = []
-        try:
-            for url in urls:
-                sessions.append(self.open(url))
-            return [self.text_of(s, element_id) for s in sessions]
-        finally:
-            for s in sessions:
-                self.close_tab(s)
 
     def close_tab(self, session: str) -> None:
         """Close the tab of this session."""
