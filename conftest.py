@@ -21,6 +21,14 @@ import os
 import tempfile
 from pathlib import Path
 
+import nbval.kernel
+
+from tools.kernels import KernelManager
+
+#: nbval's kernels without jupyter_client's fixed waits at start and stop (see tools/kernels.py); nbval builds
+#: each kernel's manager from this name in its module (``tests/test_kernels.py`` checks that it still does).
+nbval.kernel.KernelManager = KernelManager
+
 # set once per session (this module may be imported twice: by pytest and by the freshness test)
 if "DERIVATIONS_FRESH_FIGURES" not in os.environ:
     os.environ["DERIVATIONS_FRESH_FIGURES"] = tempfile.mkdtemp(prefix="fresh-figures-")
@@ -69,6 +77,13 @@ def pytest_runtest_logfinish(nodeid, location):
     if nodeid.startswith("notebooks/"):
         with _cells_file("ran").open("a") as log:
             log.write(nodeid + "\n")
+
+
+def pytest_unconfigure(config):
+    """Freeze what is alive: at exit CPython collects garbage over every object still tracked, and a worker
+    holds millions (SymPy's caches), about 0.4 s per process while the run waits for its workers to end.
+    Frozen objects are not visited; the operating system takes the memory back."""
+    gc.freeze()
 
 
 def _cells_file(which: str) -> Path:

@@ -34,6 +34,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.kernels import AsyncKernelManager  # noqa: E402  (needs ROOT on the path when run as a script)
+
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -96,7 +101,7 @@ def run_one(path: Path, timeout: int, out_path: Path | None = None, settings: di
     nb = nbformat.read(path, as_version=4)
     inject(nb, settings or {})
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        nb, timeout=timeout, kernel_name="python3", record_timing=False, kernel_manager_class=AsyncKernelManager,
         # the kernel's own start-up warnings (e.g. about TCP transport) are noise here; errors still show
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
@@ -141,7 +146,6 @@ def parse_chapters(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     from derivations.parameters import CHAPTERS, PARAMETERS, parse_all, run_folder_name
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
