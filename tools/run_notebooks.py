@@ -102,6 +102,9 @@ def run_one(path: Path, timeout: int, out_path: Path | None = None, settings: di
     inject(nb, settings or {})
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=False, kernel_manager_class=AsyncKernelManager,
+        # every output has come in (each cell ran to its idle status) and every file is written: the kernel is
+        # stopped at once, as nbval stops its own, rather than asked to and waited for (0.2 s)
+        shutdown_kernel="immediate",
         # the kernel's own start-up warnings (e.g. about TCP transport) are noise here; errors still show
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
