@@ -101,6 +101,7 @@ def _compute_every_claim_once(mutants: bool):
     from derivations.mutation import TIMEOUT, report
     from derivations.registry import claims, run_all
 
+    claims()                                   # the catalogue imported (registry.add_catalogue) before the freeze
     gc.freeze()                                # SymPy's many short-lived objects: see derivations/__main__.py
     gc.set_threshold(50_000, 20, 20)
     with open(os.path.join(os.environ["DERIVATIONS_SESSION_RESULTS"], "lock"), "w") as lock:

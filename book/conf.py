@@ -78,8 +78,7 @@ mathjax3_config = {
 
 
 def claim_ids() -> set[str]:
-    """Every registered claim's id (the registry, loaded by ``import derivations``)."""
-    import derivations  # noqa: F401  (registers the catalogue)
+    """Every registered claim's id."""
     from derivations.registry import claims
 
     return {c.id for c in claims()}

@@ -9,8 +9,9 @@ Numeric API (NumPy, stable, validated)::
 The symbolic forms live in :mod:`derivations.symbolic`. The note's claims are
 data: :mod:`derivations.registry` holds the types and computes verdicts (the
 mechanism), :mod:`derivations.checks` the check toolkit, and the chapters of
-:mod:`derivations.catalogue` register into the registry when this package is
-imported (the catalogue).
+:mod:`derivations.catalogue` register into the registry (the catalogue). This
+package names the catalogue to the registry, which imports it when claims are
+first read: ``from derivations import log_sum_exp`` does not load SymPy.
 """
 __version__ = "0.2.0"
 
@@ -22,4 +23,6 @@ from .smoothing import *  # noqa: F403  (names listed in smoothing.__all__)
 
 __all__ = ["__version__", "log_sum_exp", "log_softmax", "softmax", "cross_entropy", *_smoothing.__all__, *_flipping.__all__]
 
-from . import catalogue as _catalogue  # noqa: F401  (registers every chapter's claims, in note order)
+from .registry import add_catalogue as _add_catalogue
+
+_add_catalogue("derivations.catalogue")      # every chapter's claims, registered when claims are first read

@@ -11,7 +11,10 @@ companion, reported by tests, notebooks and ``python -m derivations`` alike.
 
 This module is the mechanism: the types, :data:`REGISTRY` and the verdicts.
 The claims themselves are the catalogue, :mod:`derivations.catalogue`, whose
-chapter modules call :func:`register` (``import derivations`` loads them).
+chapter modules call :func:`register`. ``import derivations`` names it to the
+registry (:func:`add_catalogue`), which imports it the first time the claims are
+listed or one is looked up (:func:`claims`, :func:`get`): the numeric API alone
+does not load SymPy and every chapter's checks.
 
 >>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
 ...           check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import math
 import time
 from collections.abc import Callable
@@ -350,6 +354,28 @@ class Outcome:
 
 REGISTRY: dict[str, Claim] = {}
 
+#: Modules that register claims, not yet imported (:func:`add_catalogue`).
+_CATALOGUES: list[str] = []
+
+
+def add_catalogue(module: str) -> None:
+    """Name a module whose import registers claims: it is imported the first time :func:`claims` or :func:`get`
+    reads the registry (``derivations/__init__.py`` names :mod:`derivations.catalogue`).
+
+    >>> len(claims()) >= 47          # the catalogue derivations/__init__.py names, imported at a first read
+    True
+    """
+    _CATALOGUES.append(module)
+
+
+def _registered() -> dict[str, Claim]:
+    """:data:`REGISTRY`, every named catalogue imported first (a module that fails to import stays named, and
+    raises again at the next read: the registry is never silently partial)."""
+    while _CATALOGUES:
+        importlib.import_module(_CATALOGUES[0])
+        _CATALOGUES.pop(0)
+    return REGISTRY
+
 
 def register(claim: Claim) -> Claim:
     """Add ``claim`` to the registry (ids are unique) and return it."""
@@ -361,14 +387,14 @@ def register(claim: Claim) -> Claim:
 
 def claims(chapter: int | None = None) -> list[Claim]:
     """All registered claims in note order (chapter, then order), optionally one chapter's."""
-    out = [c for c in REGISTRY.values() if chapter is None or c.chapter == chapter]
+    out = [c for c in _registered().values() if chapter is None or c.chapter == chapter]
     return sorted(out, key=lambda c: (c.chapter, c.order))
 
 
 def get(claim_id: str) -> Claim:
     """The claim with this id; ``KeyError`` lists the known ids."""
     try:
-        return REGISTRY[claim_id]
+        return _registered()[claim_id]
     except KeyError:
         raise KeyError(f"no claim {claim_id!r}; known: {', '.join(sorted(REGISTRY))}") from None
 

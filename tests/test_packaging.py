@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 import derivations
+from derivations.registry import claims
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -79,3 +80,15 @@ def test_citation_licence_and_version_agree():
     readme = (ROOT / "README.md").read_text()
     binder = re.search(r"https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", readme)
     assert binder and PROJECT["urls"]["Repository"].endswith("/" + binder.group(1)), "the Binder badge's repository"
+
+
+def test_the_numeric_api_does_not_load_sympy_and_claims_load_at_first_read():
+    """``import derivations`` names the catalogue to the registry; it (and SymPy) load when claims are first read."""
+    code = ("import sys; from derivations import log_sum_exp; assert 'sympy' not in sys.modules, 'sympy'; "
+            "assert 'derivations.catalogue' not in sys.modules, 'catalogue'; "
+            "from derivations.registry import claims, get; n = len(claims()); "
+            "assert 'sympy' in sys.modules, 'no sympy after claims()'; "
+            "print(n, get('ch1.softmax').chapter)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(len(claims())), "1"]

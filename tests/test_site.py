@@ -228,7 +228,6 @@ def test_every_internal_link_resolves(site):
 
 
 def test_corrected_note_marks_every_claim_that_quotes_the_note(site):
-    import derivations  # noqa: F401
     from derivations.registry import run
     from tools.corrected_note import note_claims
 

@@ -101,7 +101,6 @@ def _verdict_outcomes():
     """The outcomes of the claims the corrected note marks (read from, or computed into, the results folder)."""
     os.environ.setdefault("DERIVATIONS_RESULTS", str(ROOT / "build" / "results"))
     Path(os.environ["DERIVATIONS_RESULTS"]).mkdir(parents=True, exist_ok=True)
-    import derivations  # noqa: F401  (registers the catalogue)
     from derivations.registry import run_all
     from tools.corrected_note import note_claims
 
