@@ -122,3 +122,15 @@ def test_verdict_rules():
     c = Claim("t", 0, "t", 1, "", "", check=lambda: None, stated=Verdict.HOLDS, assumption="a")
     assert "holds in general, yet the claim names an assumption" in problems_of(c, Evidence(holds=True))
     assert problems_of(c, Evidence(holds=True, facts=[Fact("numeric", "x", False)]))[0] == "numeric check failed: x"
+
+
+def test_a_catalogue_that_fails_to_import_raises_at_every_read(monkeypatch):
+    """The registry is never silently partial: a named catalogue that does not import stays named."""
+    from derivations import registry
+
+    monkeypatch.setattr(registry, "_CATALOGUES", ["derivations.no_such_catalogue"])
+    for _ in range(2):
+        with pytest.raises(ModuleNotFoundError, match="no_such_catalogue"):
+            claims()
+    with pytest.raises(ModuleNotFoundError):
+        get("ch1.softmax")
