@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 
 import derivations
-from derivations.registry import claims
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -82,13 +81,12 @@ def test_citation_licence_and_version_agree():
     assert binder and PROJECT["urls"]["Repository"].endswith("/" + binder.group(1)), "the Binder badge's repository"
 
 
-def test_the_numeric_api_does_not_load_sympy_and_claims_load_at_first_read():
-    """``import derivations`` names the catalogue to the registry; it (and SymPy) load when claims are first read."""
-    code = ("import sys; from derivations import log_sum_exp; assert 'sympy' not in sys.modules, 'sympy'; "
-            "assert 'derivations.catalogue' not in sys.modules, 'catalogue'; "
-            "from derivations.registry import claims, get; n = len(claims()); "
-            "assert 'sympy' in sys.modules, 'no sympy after claims()'; "
-            "print(n, get('ch1.softmax').chapter)")
+def test_the_numeric_api_does_not_load_sympy():
+    """``import derivations`` names the catalogue to the registry without importing it (nor SymPy): the claims
+    load at their first read (every notebook's ``show`` reads them so, and ``tests/test_registry.py`` checks that
+    a catalogue that fails to import raises there)."""
+    code = ("import sys; from derivations import log_sum_exp; from derivations.registry import claims; "
+            "print(sorted(m for m in ('sympy', 'derivations.catalogue') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == [str(len(claims())), "1"]
+    assert r.stdout.strip() == "[]"
