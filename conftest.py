@@ -18,10 +18,12 @@ another worker.
 """
 import gc
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import nbval.kernel
+import pytest
 
 from tools.kernels import KernelManager
 
@@ -29,12 +31,16 @@ from tools.kernels import KernelManager
 #: each kernel's manager from this name in its module (``tests/test_kernels.py`` checks that it still does).
 nbval.kernel.KernelManager = KernelManager
 
-# set once per session (this module may be imported twice: by pytest and by the freshness test)
-if "DERIVATIONS_FRESH_FIGURES" not in os.environ:
-    os.environ["DERIVATIONS_FRESH_FIGURES"] = tempfile.mkdtemp(prefix="fresh-figures-")
+#: The session's folders this process made (set once per session: this module may be imported twice, by pytest
+#: and by the freshness test, and the test workers inherit them): removed when the run passes, kept and named
+#: when it does not (:func:`pytest_terminal_summary`), so that its figures and results can be looked at.
+_MADE: list[str] = []
+for _name, _prefix in (("DERIVATIONS_FRESH_FIGURES", "fresh-figures-"),
+                       ("DERIVATIONS_SESSION_RESULTS", "derivations-results-")):
+    if _name not in os.environ:
+        os.environ[_name] = tempfile.mkdtemp(prefix=_prefix)
+        _MADE.append(os.environ[_name])
 os.environ["DERIVATIONS_FIGURES"] = os.environ["DERIVATIONS_FRESH_FIGURES"]
-if "DERIVATIONS_SESSION_RESULTS" not in os.environ:
-    os.environ["DERIVATIONS_SESSION_RESULTS"] = tempfile.mkdtemp(prefix="derivations-results-")
 os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 
 #: Test files (and the notebooks) that read most claims: when any is collected, all claims are computed up front.
@@ -77,6 +83,18 @@ def pytest_runtest_logfinish(nodeid, location):
     if nodeid.startswith("notebooks/"):
         with _cells_file("ran").open("a") as log:
             log.write(nodeid + "\n")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The session's folders go when the run passed (or selected nothing): each run left about 10 MB."""
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        while _MADE:
+            shutil.rmtree(_MADE.pop(), ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus):
+    if _MADE:
+        terminalreporter.write_line(f"this session's folders are kept: {', '.join(_MADE)}")
 
 
 def pytest_unconfigure(config):

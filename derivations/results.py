@@ -20,7 +20,7 @@ folder of that session only, so a clean ``make test`` computes everything once.
 >>> import os, tempfile
 >>> from unittest import mock
 >>> from derivations.registry import Evidence, Fact
->>> with mock.patch.dict(os.environ, {ENV: tempfile.mkdtemp()}):
+>>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV: folder}):
 ...     save("demo.one", Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
 ...     print(load("demo.one").facts[0].text, load("demo.two"), computed())
 1 - 1 = 0 None ['demo.one']
@@ -99,7 +99,7 @@ def shared(key: str, compute: Callable[[], T]) -> T:
 
     >>> import os, tempfile
     >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {ENV: tempfile.mkdtemp()}):
+    >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV: folder}):
     ...     print(shared("demo.square", lambda: 7 * 7), shared("demo.square", lambda: 0))
     49 49
     """

@@ -20,6 +20,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -78,6 +79,7 @@ class Site:
     search: dict[str, list[str] | None] = field(default_factory=dict)
     pdfs: dict[str, list[np.ndarray]] = field(default_factory=dict)
     overflow_probe: list[np.ndarray] = field(default_factory=list)
+    left_behind: list[str] = field(default_factory=list)    # what the browser left once closed
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -124,9 +126,12 @@ def site(tmp_path_factory):
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     s = Site(out, pages, {"http": f"http://127.0.0.1:{server.server_address[1]}/", "file": out.as_uri() + "/"})
     try:
+        temp = Path(tempfile.gettempdir())
+        before = set(temp.iterdir())
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
             _visit(browser, s, {how: [p.name for p in pages if how == "http" or p.name in FILE_PAGES]
                                 for how in s.bases})
+        s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if "chrom" in p.name.lower())
         yield s
     finally:
         server.shutdown()
@@ -264,3 +269,8 @@ def test_pdf_pages_have_content_and_nothing_crosses_the_right_margin(site):
             assert (page[:, -strip:] < 230).sum() == 0, f"{name}, page {i}: ink in the right margin (cut off)"
     # the check sees an overflow when there is one: a rule 3000 px wide reaches into the strip
     assert any((page[:, -strip:] < 230).sum() > 0 for page in site.overflow_probe)
+
+
+def test_the_browser_leaves_nothing_behind(site):
+    """Its profile and its temporary files (a killed Chromium's singleton socket folder) go with it."""
+    assert site.left_behind == []

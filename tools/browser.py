@@ -20,10 +20,12 @@ error (:meth:`Browser.errors`); :meth:`Browser.print_pdf` prints a tab to PDF.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -70,7 +72,11 @@ class Browser:
                 "about:blank"]
         # the pipes come in as the shell's stdin and stdout; it moves them to 3 and 4, then becomes Chromium
         self._proc = subprocess.Popen(["/bin/sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 </dev/null >&2', executable, *args],
-                                      stdin=commands, stdout=replies, stderr=self._log)
+                                      stdin=commands, stdout=replies, stderr=self._log,
+                                      start_new_session=True,      # its own process group: see close()
+                                      # its temporary files (a folder with its singleton socket, left by a
+                                      # killed browser) in the profile, which close() removes
+                                      env={**os.environ, "TMPDIR": self._profile.name})
         os.close(commands)
         os.close(replies)
         self._buffer, self._next_id, self._targets = b"", 0, {}
@@ -241,15 +247,23 @@ class Browser:
 
     # -- the end --------------------------------------------------------------------------------------
     def close(self) -> None:
-        """End Chromium and remove its profile. It is killed: it has nothing to keep (the profile is thrown
-        away), and a polite ``Browser.close`` takes half a second."""
+        """End Chromium, every process of it, and remove its profile. They are killed: they have nothing to
+        keep (the profile is thrown away), and a polite ``Browser.close`` takes half a second. The whole process
+        group is killed: killing the browser process alone left its renderers behind, writing into the profile
+        while it was removed (a profile folder was left in the temporary folder each time)."""
         if self._proc.poll() is None:
-            self._proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait()
         for fd in (self._out, self._in):
             os.close(fd)
         self._log.close()
         self._profile.cleanup()
+        for _ in range(200):             # a process killed with the browser may still be ending a write there
+            if not os.path.exists(self._profile.name):
+                break
+            time.sleep(0.01)
+            shutil.rmtree(self._profile.name, ignore_errors=True)
 
     def __enter__(self) -> Browser:
         return self

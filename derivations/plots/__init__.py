@@ -44,11 +44,10 @@ def save(fig: plt.Figure, name: str) -> Path:
     """Write ``fig`` to ``<figures_dir>/<name>.png`` atomically, close it, return the path.
 
     >>> import matplotlib.pyplot as plt, tempfile, os
-    >>> before = os.environ.get("DERIVATIONS_FIGURES")
-    >>> os.environ["DERIVATIONS_FIGURES"] = tempfile.mkdtemp()
-    >>> fig = plt.figure(); p = save(fig, "demo"); p.name
-    'demo.png'
-    >>> os.environ.pop("DERIVATIONS_FIGURES") and before and os.environ.update(DERIVATIONS_FIGURES=before)
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {"DERIVATIONS_FIGURES": folder}):
+    ...     print(save(plt.figure(), "demo").name)
+    demo.png
     """
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"figure name must be letters, digits, '_' or '-'; got {name!r}")
