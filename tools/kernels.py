@@ -8,9 +8,9 @@ rather than on the kernel:
 - ``shutdown_kernel`` looks every 0.1 s whether the kernel's process has ended,
   so it sleeps 0.1 s at least.
 
-``make test`` starts eleven kernels (six under nbval, five in the runner's
-tests), each on a worker that has nothing else to do meanwhile: about 3 s of
-idle core time on two cores. Here the client is ready as soon as the kernel has
+``make test`` starts twelve kernels (six under nbval, five in the runner's
+tests, one in ``tests/test_kernels.py``), each on a worker that has nothing
+else to do meanwhile: about 3 s of idle core time on two cores. Here the client is ready as soon as the kernel has
 answered ``kernel_info`` on the shell channel and IOPub has delivered a message
 (upstream's own proof that IOPub is connected, kept as it is), and the manager
 looks every :data:`POLL` seconds. The start-up messages that may still come on
