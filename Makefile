@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
 	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched);"
-	@echo "            any parameter of derivations/parameters.py; CHAPTERS=1,2,3 to run only those"
+	@echo "            any parameter of derivations/engine/parameters.py; CHAPTERS=1,2,3 to run only those"
 	@echo "make sweep  every chapter over a grid of values (edges, K 2..1000, seeds, random draws)"
 	@echo "make html    the book: the notebooks as an offline site (Sphinx) in build/html/"
 	@echo "make pdf     the corrected note and the whole book as PDF in build/pdf/ (headless Chromium)"
@@ -45,7 +45,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 # `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3]`: every NAME=value given on the command line
 # (except the Makefile's own PYTHON, VENV, CHAPTERS, JOBS) goes to the runner, which checks it against
-# derivations/parameters.py before any notebook runs and writes into build/runs/<values>/ (notebooks, figures, html).
+# derivations/engine/parameters.py before any notebook runs and writes into build/runs/<values>/ (notebooks, figures, html).
 OWN_VARS     := PYTHON VENV CHAPTERS JOBS
 RUN_SETTINGS := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,--set $v=$($v)))))
 
@@ -111,7 +111,7 @@ verify: $(STAMP)
 	$(BIN)/python -m derivations
 
 mutants: $(STAMP)
-	$(BIN)/python -m derivations.mutation --all
+	$(BIN)/python -m derivations.engine.mutation --all
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt

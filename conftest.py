@@ -5,7 +5,7 @@ kernels inherit ``DERIVATIONS_FIGURES``), never over the committed ``figures/``;
 ``tests/test_freshness.py`` then compares the two, and runs last.
 
 Every claim is computed once per session: ``DERIVATIONS_RESULTS`` points at a
-fresh folder of this session only (:mod:`derivations.results`), which the first
+fresh folder of this session only (:mod:`derivations.engine.results`), which the first
 test worker to collect fills, on every core, while the others wait on a lock
 (the notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
 
@@ -22,14 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import nbval.kernel
 import pytest
-
-from tools.kernels import KernelManager
-
-#: nbval's kernels without jupyter_client's fixed waits at start and stop (see tools/kernels.py); nbval builds
-#: each kernel's manager from this name in its module (``tests/test_kernels.py`` checks that it still does).
-nbval.kernel.KernelManager = KernelManager
 
 #: The session's folders this process made (set once per session: this module may be imported twice, by pytest
 #: and by the freshness test, and the test workers inherit them): removed when the run passes, kept and named
@@ -116,8 +109,9 @@ def _compute_every_claim_once(mutants: bool):
     compiled is there for them), for the mutation test to read."""
     import fcntl
 
-    from derivations.mutation import TIMEOUT, report
-    from derivations.registry import claims, run_all
+    import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+    from derivations.engine.mutation import TIMEOUT, report
+    from derivations.engine.registry import claims, run_all
 
     claims()                                   # the catalogue imported (registry.add_catalogue) before the freeze
     gc.freeze()                                # SymPy's many short-lived objects: see derivations/__main__.py

@@ -22,7 +22,7 @@ import tracemalloc
 
 import numpy as np
 
-from derivations.smoothing import smoothed_cross_entropy, smoothed_cross_entropy_materialised
+from derivations.library.smoothing import smoothed_cross_entropy, smoothed_cross_entropy_materialised
 
 SHAPES = ((1024, 131072), (10_000_000, 10))
 QUICK_SHAPES = ((256, 32768), (1_000_000, 10))

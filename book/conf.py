@@ -79,7 +79,7 @@ mathjax3_config = {
 
 def claim_ids() -> set[str]:
     """Every registered claim's id."""
-    from derivations.registry import claims
+    from derivations.engine.registry import claims
 
     return {c.id for c in claims()}
 

@@ -9,8 +9,18 @@ import gc
 import os
 import sys
 
-from .registry import claims
-from .report import as_json, as_rows, collect, describe_schema, format_table
+#: What the engine and the chapters import beyond the library's NumPy: the ``companion`` extra of the package.
+COMPANION = ("sympy", "mpmath", "matplotlib", "sklearn")
+
+try:
+    import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+    from derivations.engine.registry import claims
+    from derivations.engine.report import as_json, as_rows, collect, describe_schema, format_table
+except ModuleNotFoundError as err:                    # the library alone was installed: say what the report needs
+    if err.name not in COMPANION:
+        raise
+    sys.exit(f"python -m derivations needs the companion's packages ({err.name} is missing): "
+             "pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]')")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                     "Exits 1 if any claim's evidence fails to support its verdict, or the computed verdict differs "
                     "from the referee's stated one (the status names the claim and why).",
         epilog="--json prints {\"ok\": bool, \"claims\": [...]}, one object per claim with these fields "
-               "(JSON Schema in derivations.report.SCHEMA):\n" + describe_schema(),
+               "(JSON Schema in derivations.engine.report.SCHEMA):\n" + describe_schema(),
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--chapter", type=int, default=None, help="only this chapter's claims")

@@ -5,12 +5,12 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations.catalogue import ch4_training as ch4c
-from derivations.linear_response import free_logit_spread, soft_gap_path
-from derivations.registry import Verdict, check_claim, claims, get, run
-from derivations.smoothing import smoothed_optimum_gap, target_levels
-from derivations.stats import variance_ratio_band
-from derivations.training import TrainingPlan
+from derivations.chapters.ch4 import claims as ch4c
+from derivations.chapters.ch4.linear_response import free_logit_spread, soft_gap_path
+from derivations.chapters.ch4.training import TrainingPlan
+from derivations.engine.registry import Verdict, check_claim, claims, get, run
+from derivations.engine.stats import variance_ratio_band
+from derivations.library.smoothing import smoothed_optimum_gap, target_levels
 
 IDS = ["ch4.fresh_same_point", "ch4.soft_optimum", "ch4.once_memorises", "ch4.regression_same_point"]
 

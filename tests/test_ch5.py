@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from derivations import digits
-from derivations.catalogue import ch5_real_data as ch5c
-from derivations.mlp import forward, gradients, initial_network, mean_loss, train
-from derivations.numeric import softmax
-from derivations.regimes import uniform_eps
-from derivations.registry import Verdict, claims
-from derivations.worked import ch5
+from derivations.chapters.ch5 import claims as ch5c
+from derivations.chapters.ch5 import digits
+from derivations.chapters.ch5 import worked as ch5
+from derivations.chapters.ch5.mlp import forward, gradients, initial_network, mean_loss, train
+from derivations.engine.regimes import uniform_eps
+from derivations.engine.registry import Verdict, claims
+from derivations.library.numeric import softmax
 
 IDS = ["ch5.hard_overconfident", "ch5.smoothing_calibrates", "ch5.fresh_matches_soft", "ch5.once_memorises"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivations.numeric import log_softmax, softmax
+from derivations.library.numeric import log_softmax, softmax
 from tools.crosscheck import (
     Table,
     cases,

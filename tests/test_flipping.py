@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-import derivations.flipping as flipping
+import derivations.library.flipping as flipping
 from derivations import (
     flip_labels,
     flipped_gradient_covariance,
@@ -12,7 +12,7 @@ from derivations import (
     flipped_loss_variance,
     flipped_losses,
 )
-from derivations import numeric as num
+from derivations.library import numeric as num
 
 
 def closed_form(K: int, eps: float, true: int) -> np.ndarray:

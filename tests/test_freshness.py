@@ -55,7 +55,7 @@ def test_no_orphan_figures():
 
 def test_each_claim_was_computed_at_most_once_this_session():
     """The session's shared results (conftest.py) reached every process: no claim was computed twice."""
-    from derivations import results
+    from derivations.engine import results
 
     assert os.environ.get(results.ENV) == os.environ["DERIVATIONS_SESSION_RESULTS"], \
         "the shared-results variable was changed during the session: later kernels computed everything again"

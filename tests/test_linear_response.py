@@ -2,8 +2,13 @@
 import numpy as np
 import pytest
 
-from derivations.linear_response import free_logit_spread, soft_gap_path, softmax_regression_spread, step_size
-from derivations.training import (
+from derivations.chapters.ch4.linear_response import (
+    free_logit_spread,
+    soft_gap_path,
+    softmax_regression_spread,
+    step_size,
+)
+from derivations.chapters.ch4.training import (
     logit_gap,
     make_blobs,
     train_free_logits,

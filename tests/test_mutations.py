@@ -1,18 +1,19 @@
 """Mutation tests: every claim's check catches some plausible wrong variant of its formulas.
 
 A check that accepts every mutant of its formula does not read it (a defect). For
-each claim the mutants of :func:`derivations.mutation.mutants` are run in order
+each claim the mutants of :func:`derivations.engine.mutation.mutants` are run in order
 until one is killed (the outcome turns unsound, or the verdict changes); the
-full table, survivors included, is ``python -m derivations.mutation --all``.
+full table, survivors included, is ``python -m derivations.engine.mutation --all``.
 Then unit tests of the generator on hand-written formulas.
 """
 import os
 
 import pytest
 
-from derivations.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
-from derivations.notation import Node, ParseError, read, read_text
-from derivations.registry import Claim, Evidence, Fact, Verdict, claims, run
+import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+from derivations.engine.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
+from derivations.engine.notation import Node, ParseError, read, read_text
+from derivations.engine.registry import Claim, Evidence, Fact, Verdict, claims, run
 
 ALL = claims()
 

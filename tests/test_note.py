@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from derivations import note
-from derivations.registry import claims
+import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+from derivations.engine import note
+from derivations.engine.registry import claims
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from derivations import cross_entropy, log_softmax, log_sum_exp, softmax
-from derivations.reference import mp_cross_entropy, mp_log_sum_exp, mp_softmax
+from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp, mp_softmax
 
 DTYPES = [np.float64, np.float32]
 # scales of the logits per dtype: ordinary, large, and the extremes the issue names
@@ -86,7 +86,10 @@ def test_extreme_logits_stay_finite():
     assert np.all(np.isfinite(log_sum_exp(z64)))
     assert log_sum_exp(z64)[0] == 1e300
     assert np.isclose(log_sum_exp(z64)[1], -1e300 + np.log(3), rtol=1e-15)
-    assert np.array_equal(cross_entropy(z64, [0, 2]), [0.0, np.log(3)])
+    ce = cross_entropy(z64, [0, 2])
+    # log1p(2) and log(3) are each correctly rounded only to within an ulp by the platform's libm: one ulp apart
+    # on some machines (seen on an AMD EPYC VM), equal on others
+    assert ce[0] == 0.0 and abs(ce[1] - np.log(3)) <= np.spacing(np.log(3))
     z32 = np.array([[1e4, -1e4, 0.0]], dtype=np.float32)
     assert log_sum_exp(z32).dtype == np.float32 and log_sum_exp(z32)[0] == np.float32(1e4)
     assert cross_entropy(z32, [1])[0] == np.float32(2e4)
@@ -129,7 +132,7 @@ def test_integer_logits_are_promoted():
 
 
 def test_uncompensated_softmax_for_training_loops():
-    from derivations.numeric import softmax
+    from derivations.library.numeric import softmax
     z = np.random.default_rng(0).normal(scale=5.0, size=(50, 30))
     np.testing.assert_allclose(softmax(z, compensated=False), softmax(z), rtol=1e-12)
 
@@ -138,7 +141,7 @@ def test_uncompensated_softmax_for_training_loops():
 def test_row_reductions_for_training_loops_are_numpys_bit_for_bit(monkeypatch, column_up_to):
     """rowwise_sum follows NumPy's own summation order (checked at every K up to 128 with the column path
     forced on), rowwise_max is exact, and row_softmax is softmax(compensated=False), bit for bit."""
-    from derivations import numeric
+    from derivations.library import numeric
     if column_up_to:
         monkeypatch.setattr(numeric, "_COLUMN_SUM_UP_TO", column_up_to)
         monkeypatch.setattr(numeric, "_COLUMN_MAX_UP_TO", column_up_to)
@@ -162,7 +165,7 @@ def test_row_reductions_for_training_loops_are_numpys_bit_for_bit(monkeypatch, c
 
 
 def test_loss_rtol_grows_like_log2_k():
-    from derivations.numeric import loss_rtol
+    from derivations.library.numeric import loss_rtol
     assert loss_rtol(2) == 9 * 2.0 ** -53 and loss_rtol(1024) == 18 * 2.0 ** -53
     assert loss_rtol(1024, np.float32) == 18 * 2.0 ** -24
     with pytest.raises(ValueError, match="num_classes"):

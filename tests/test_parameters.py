@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations.parameters import CHAPTERS, PARAMETERS, check, parse, parse_all, run_folder_name
+from derivations.chapters import CHAPTERS, PARAMETERS, check, parse, parse_all, run_folder_name
 
 ROOT = Path(__file__).resolve().parents[1]
 

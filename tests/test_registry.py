@@ -4,12 +4,24 @@ import dataclasses
 import numpy as np
 import pytest
 
-from derivations import note
-from derivations import numeric as num
-from derivations.checks import OTHERS_ZERO, equation
-from derivations.notation import HARD
-from derivations.registry import Claim, Evidence, Fact, Verdict, check_claim, claims, get, problems_of, run, verdict_of
-from derivations.symbolic import log_sum_exp
+import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+from derivations.engine import note
+from derivations.engine.checks import OTHERS_ZERO, equation
+from derivations.engine.notation import HARD
+from derivations.engine.registry import (
+    Claim,
+    Evidence,
+    Fact,
+    Verdict,
+    check_claim,
+    claims,
+    get,
+    problems_of,
+    run,
+    verdict_of,
+)
+from derivations.engine.symbolic import log_sum_exp
+from derivations.library import numeric as num
 
 ALL = claims()
 
@@ -126,7 +138,7 @@ def test_verdict_rules():
 
 def test_a_catalogue_that_fails_to_import_raises_at_every_read(monkeypatch):
     """The registry is never silently partial: a named catalogue that does not import stays named."""
-    from derivations import registry
+    from derivations.engine import registry
 
     monkeypatch.setattr(registry, "_CATALOGUES", ["derivations.no_such_catalogue"])
     for _ in range(2):

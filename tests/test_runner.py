@@ -37,7 +37,7 @@ def first_run(tmp_path_factory):
     bad = write(folder / "bad.ipynb", [new_code_cell("x = 1"), new_markdown_cell("text"),
                                        new_code_cell("raise RuntimeError('boom')")])
     check = write(folder / "check.ipynb", [new_code_cell(
-        "from derivations.finding import Finding, Findings, confirm\n"
+        "from derivations.engine.finding import Finding, Findings, confirm\n"
         "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
     before = {p.name: p.read_bytes() for p in (bad, check)}
     return folder, run(good, bad, check, "--jobs", "3"), before          # the three kernels side by side
@@ -102,6 +102,6 @@ def test_a_failing_check_is_named_with_its_numbers(first_run):
     folder, r, before = first_run
     assert r.returncode == 1
     line = r.stdout.split("check.ipynb", 1)[1]
-    assert "FAILED at cell 0 (code cell 1: 'from derivations.finding import" in line
+    assert "FAILED at cell 0 (code cell 1: 'from derivations.engine.finding import" in line
     assert "AssertionError: demo: 1 finding(s) do not hold:" in line and "[FAILED] one is even" in line
     assert (folder / "check.ipynb").read_bytes() == before["check.ipynb"]

@@ -233,7 +233,7 @@ def test_every_internal_link_resolves(site):
 
 
 def test_corrected_note_marks_every_claim_that_quotes_the_note(site):
-    from derivations.registry import run
+    from derivations.engine.registry import run
     from tools.corrected_note import note_claims
 
     html = (site.out / "corrected_note.html").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Tests of the label-smoothing API (derivations.smoothing) and of the chapter 2 claims.
+"""Tests of the label-smoothing API (derivations.library.smoothing) and of the chapter 2 claims.
 
 References are independent of the code under test: the materialised
 computation ``-sum_j p_j log softmax(z)_j`` written here from NumPy's
@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 import derivations
-from derivations import numeric as num
-from derivations.reference import mp_cross_entropy, mp_log_sum_exp, mp_smoothed_cross_entropy
-from derivations.registry import claims
-from derivations.smoothing import (
+import derivations.chapters
+from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp, mp_smoothed_cross_entropy
+from derivations.engine.registry import claims
+from derivations.library import numeric as num
+from derivations.library.smoothing import (
     alpha_to_eps,
     eps_to_alpha,
     smoothed_cross_entropy,
@@ -37,7 +38,7 @@ def targets_by_hand(labels, K, on, off):
 
 
 def materialised(z, y, on, off):
-    """The textbook loss, written here independently of derivations.smoothing."""
+    """The textbook loss, written here independently of derivations.library.smoothing."""
     return -np.sum(targets_by_hand(y, z.shape[-1], on, off) * num.log_softmax(z), axis=-1)
 
 

@@ -2,7 +2,13 @@
 import numpy as np
 import pytest
 
-from derivations.stats import bernstein_radius, frequency_radius, normal_quantile, summation_slack, variance_radius
+from derivations.engine.stats import (
+    bernstein_radius,
+    frequency_radius,
+    normal_quantile,
+    summation_slack,
+    variance_radius,
+)
 
 
 def test_bernstein_radius_closed_form():

@@ -1,10 +1,9 @@
-"""Symbolic identities of derivations.symbolic, for a general K and concrete K."""
+"""Symbolic identities of derivations.engine.symbolic, for a general K and concrete K."""
 import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import numeric as num
-from derivations.symbolic import (
+from derivations.engine.symbolic import (
     Logits,
     canonical,
     cross_entropy,
@@ -14,6 +13,7 @@ from derivations.symbolic import (
     smoothed_target,
     softmax,
 )
+from derivations.library import numeric as num
 
 
 def test_softmax_sums_to_one_general_K():

@@ -4,9 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from derivations.flipping import flip_labels
-from derivations.smoothing import smoothed_targets
-from derivations.training import (
+from derivations.chapters.ch4.training import (
     MODES,
     Targets,
     TrainingPlan,
@@ -22,6 +20,8 @@ from derivations.training import (
     train_softmax_regression,
     true_class_probability,
 )
+from derivations.library.flipping import flip_labels
+from derivations.library.smoothing import smoothed_targets
 
 K, EPS = 4, 0.1
 GAP_STAR = math.log((1 - EPS) * (K - 1) / EPS)      # chapter 2's optimum, written out here

@@ -10,10 +10,13 @@ is only shown must say why.
 import numpy as np
 import pytest
 
-from derivations.finding import Findings
-from derivations.regimes import uniform_eps
-from derivations.training import TrainingPlan
-from derivations.worked import ch1, ch2, ch3, ch4
+from derivations.chapters.ch1 import worked as ch1
+from derivations.chapters.ch2 import worked as ch2
+from derivations.chapters.ch3 import worked as ch3
+from derivations.chapters.ch4 import worked as ch4
+from derivations.chapters.ch4.training import TrainingPlan
+from derivations.engine.finding import Findings
+from derivations.engine.regimes import uniform_eps
 
 KS = (2, 3, 10, 1000)
 
@@ -73,7 +76,7 @@ def test_chapter3(K):
 
 def test_chapter3_detects_a_wrong_sampler(monkeypatch):
     """A real error fails: flipping with probability 1 - eps (the note's wording) breaks the frequencies."""
-    import derivations.worked.ch3 as module
+    import derivations.chapters.ch3.worked as module
 
     real = module.flip_labels
     monkeypatch.setattr(module, "flip_labels", lambda y, K, eps, rng: real(y, K, 1 - eps, rng))

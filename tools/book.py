@@ -10,7 +10,7 @@ and the corrected note (``tools/corrected_note.py``). Sphinx reads them with
 npm registry (pinned below) into ``build/npm`` once; the part the pages use is
 copied into the site (``_static/mathjax``), so no page loads anything from
 outside its folder. The claims' verdicts come from ``DERIVATIONS_RESULTS``
-(:mod:`derivations.results`), by default ``build/results``.
+(:mod:`derivations.engine.results`), by default ``build/results``.
 
 With ``--pdf DIR``, the corrected note (``corrected-note.pdf``) and the whole book
 (``book.pdf``: every page, in reading order, joined by poppler's ``pdfunite``) are
@@ -101,7 +101,7 @@ def _verdict_outcomes():
     """The outcomes of the claims the corrected note marks (read from, or computed into, the results folder)."""
     os.environ.setdefault("DERIVATIONS_RESULTS", str(ROOT / "build" / "results"))
     Path(os.environ["DERIVATIONS_RESULTS"]).mkdir(parents=True, exist_ok=True)
-    from derivations.registry import run_all
+    from derivations.engine.registry import run_all
     from tools.corrected_note import note_claims
 
     return run_all(note_claims(), jobs=os.cpu_count() or 1)

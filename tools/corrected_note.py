@@ -2,9 +2,9 @@
 
     python tools/corrected_note.py [--out FILE]        (default: print the page)
 
-The page is the note's text (``derivations/note.md``) in order, every displayed
+The page is the note's text (``derivations/engine/note.md``) in order, every displayed
 equation in place. After each equation, and after each paragraph that a claim
-quotes, a box gives the claim's verdict (computed: :func:`derivations.registry.run_all`),
+quotes, a box gives the claim's verdict (computed: :func:`derivations.engine.registry.run_all`),
 the corrected form beside each erratum, the assumption and the general form beside
 each claim that holds under one, and a link to the claim in its chapter
 (``{ref}`` to the label ``claim-<id>`` that the book's ``conf.py`` gives each claim
@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from derivations import note  # noqa: E402  (after the checkout is on the path)
-from derivations.registry import Claim, Outcome, Verdict, claims, run_all  # noqa: E402
+import derivations.chapters  # noqa: E402, F401  (after the checkout is on the path; the chapters' claims)
+from derivations.engine import note  # noqa: E402
+from derivations.engine.registry import Claim, Outcome, Verdict, claims, run_all  # noqa: E402
 
 __all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown", "main"]
 

@@ -62,8 +62,8 @@ from typing import Protocol
 
 import numpy as np
 
-from derivations.numeric import loss_rtol, softmax
-from derivations.smoothing import (
+from derivations.library.numeric import loss_rtol, softmax
+from derivations.library.smoothing import (
     alpha_to_eps,
     eps_to_alpha,
     smoothed_cross_entropy,

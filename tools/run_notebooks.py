@@ -8,7 +8,7 @@ With ``--set NAME=VALUE`` the values override the notebook's parameters cell
 inserted after it, for the names that chapter reads. The executed copies go to
 ``build/runs/<values>/`` (or ``--out``), with their figures in ``<that>/figures``;
 the committed notebooks and figures are not touched. Every value is checked
-against :mod:`derivations.parameters` before anything runs: an unknown name, a
+against :mod:`derivations.engine.parameters` before anything runs: an unknown name, a
 value out of range, or a K above a selected chapter's maximum is refused with
 a message naming the parameter and its valid range.
 
@@ -36,8 +36,6 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-from tools.kernels import AsyncKernelManager  # noqa: E402  (needs ROOT on the path when run as a script)
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -101,7 +99,7 @@ def run_one(path: Path, timeout: int, out_path: Path | None = None, settings: di
     nb = nbformat.read(path, as_version=4)
     inject(nb, settings or {})
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=False, kernel_manager_class=AsyncKernelManager,
+        nb, timeout=timeout, kernel_name="python3", record_timing=False,
         # every output has come in (each cell ran to its idle status) and every file is written: the kernel is
         # stopped at once, as nbval stops its own, rather than asked to and waited for (0.2 s)
         shutdown_kernel="immediate",
@@ -128,7 +126,7 @@ def _timed(path: Path, timeout: int, out_path: Path | None, settings: dict) -> t
 
 def chapters_of(paths: list[Path]) -> list[int] | None:
     """The chapter numbers of these notebooks, or ``None`` if any is not a chapter of the registry."""
-    from derivations.parameters import CHAPTERS
+    from derivations.chapters import CHAPTERS
 
     by_stem = {c.notebook: n for n, c in CHAPTERS.items()}
     found = [by_stem.get(p.stem) for p in paths]
@@ -136,7 +134,7 @@ def chapters_of(paths: list[Path]) -> list[int] | None:
 
 
 def parse_chapters(text: str) -> list[int]:
-    from derivations.parameters import CHAPTERS
+    from derivations.chapters import CHAPTERS
 
     try:
         out = [int(t) for t in text.replace(",", " ").split()]
@@ -149,7 +147,7 @@ def parse_chapters(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from derivations.parameters import CHAPTERS, PARAMETERS, parse_all, run_folder_name
+    from derivations.chapters import CHAPTERS, PARAMETERS, parse_all, run_folder_name
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="*", type=Path)

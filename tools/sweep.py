@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from derivations.parameters import CHAPTERS, parse_all, run_folder_name  # noqa: E402
+from derivations.chapters import CHAPTERS, parse_all, run_folder_name  # noqa: E402
 from tools.run_notebooks import run_one  # noqa: E402
 
 ALL = (1, 2, 3, 4, 5)

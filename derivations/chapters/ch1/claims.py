@@ -1,0 +1,270 @@
+"""Chapter 1: the note's opening section: hard labels, cross-entropy, LSE ~ max.
+
+The note's displayed equations, in order, each taken from the transcription
+(:func:`derivations.engine.note.displayed`) and read into SymPy
+(:mod:`derivations.engine.notation`): the checks evaluate exactly the formula a reader
+sees. Then the results the companion adds (the exact bounds of log-sum-exp and
+its error against the logit margin), written in the same notation. Class 1 is
+the true class throughout, as in the note.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations.engine.checks import (
+    OTHERS_ZERO,
+    SCALES,
+    Attained,
+    approximation,
+    chain,
+    equation,
+    inequalities,
+    largest,
+    vector_equation,
+)
+from derivations.engine.evaluation import values
+from derivations.engine.notation import HARD, INDEX_J, evaluate
+from derivations.engine.note import displayed, quote
+from derivations.engine.registry import Claim, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.symbolic import Logits, cross_entropy, is_zero, one_hot, softmax
+from derivations.library import numeric as num
+from derivations.library.lse_bounds import logit_margin, margin_error_bounds
+
+SECTION = "Hard labels (opening section)"
+
+
+def hard_loss(x: Logits):
+    """The exact hard-label loss, from the definitions: ``H(onehot_1, softmax(z))``."""
+    return cross_entropy(x, lambda j: one_hot(x, j))
+
+
+def hard_loss_numeric(z: np.ndarray) -> np.ndarray:
+    """The same, from the NumPy library (true class = index 0)."""
+    return num.cross_entropy(z, np.zeros(len(z), dtype=int))
+
+
+# -- 1. the softmax -----------------------------------------------------------
+register(Claim(
+    id="ch1.softmax", chapter=1, section=SECTION, order=1,
+    stated=Verdict.HOLDS,
+    title="The softmax output",
+    printed=displayed(1, 1),
+    check=vector_equation(softmax, lambda z, j: num.softmax(z)[:, j], HARD, key="ch1.softmax"),
+    remark="A definition; every component is checked (symbolically component 1 and a general component, "
+           "numerically each one) against the stable NumPy softmax. Writing z_{y_j} for the logit of class j "
+           "is the note's notation.",
+))
+
+
+# -- 2. the one-hot target ---------------------------------------------------
+def _check_one_hot(f: Formulas) -> Evidence:
+    facts = []
+    g = Logits()
+    p = f.printed.rhs(g, HARD)                              # a function of the class index j
+    target = f.printed.lhs(g, HARD)                         # p(y_j|x): the target, one-hot in this chapter
+    same = all(is_zero(p.subs(INDEX_J, k) - one_hot(g, k))
+               and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
+    facts.append(Fact("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
+                                  "and the left-hand side p(y_j|x), for j = 1..8", same))
+    total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
+    facts.append(Fact("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
+    return Evidence(holds=same and total == 1, facts=facts)
+
+
+register(Claim(
+    id="ch1.one_hot", chapter=1, section=SECTION, order=2,
+    stated=Verdict.HOLDS,
+    title="The hard (one-hot) target",
+    printed=displayed(1, 2),
+    check=_check_one_hot,
+    remark="A definition: the one-hot vector of class 1.",
+))
+
+
+# -- 3. both sum to one ------------------------------------------------------
+def _check_normalisation(f: Formulas) -> Evidence:
+    facts = []
+    g = Logits()
+    rels = f.printed.relations()
+    ok = []
+    for r, what in zip(rels, ("q", "p")):
+        z = is_zero(f.printed.lhs(g, HARD, rels.index(r)) - f.printed.rhs(g, HARD, rels.index(r)), force_log=True)
+        facts.append(Fact("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
+                          f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
+        ok.append(z)
+    worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), "ch1.normalisation",
+                    scales=SCALES + (1e4,)).worst
+    facts.append(Fact("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
+                      worst <= 8 * np.finfo(float).eps, worst))
+    return Evidence(holds=len(ok) == 2 and all(ok), facts=facts)
+
+
+register(Claim(
+    id="ch1.normalisation", chapter=1, section=SECTION, order=3,
+    stated=Verdict.HOLDS,
+    title="Both distributions sum to one",
+    printed=quote(r"$\sum_{j=1}^{K} q_{\theta}(y_j|x_i) = 1$  and  $\sum_{j=1}^{K} p(y_j|x_i) = 1$"),
+    check=_check_normalisation,
+    remark="Stated in the text, not displayed; proved for a general symbolic K.",
+))
+
+
+# -- 4-8. the cross-entropy chain ------------------------------------------------
+def _chain_step(key: str, **kw):
+    return equation(hard_loss, hard_loss_numeric, HARD, key=key, quantity="loss", **kw)
+
+
+register(Claim(
+    id="ch1.loss_as_sum", chapter=1, section=SECTION, order=4,
+    stated=Verdict.HOLDS,
+    title="The loss as a sum of per-class terms",
+    printed=displayed(1, 3),
+    check=_chain_step("ch1.loss_as_sum"),
+    remark="Holds once H_j(p, q) is read as the per-class term -p_j log q_j, which the note never defines. "
+           "Chapter 2 reuses the symbol with a sum over examples instead (sum_{l=1}^N H_i).",
+))
+
+register(Claim(
+    id="ch1.loss_definition", chapter=1, section=SECTION, order=5,
+    stated=Verdict.HOLDS,
+    title="Cross-entropy between target and prediction",
+    printed=displayed(1, 4),
+    check=_chain_step("ch1.loss_definition"),
+    remark="The definition of cross-entropy, checked against the NumPy cross_entropy.",
+))
+
+register(Claim(
+    id="ch1.loss_true_class", chapter=1, section=SECTION, order=6,
+    stated=Verdict.HOLDS,
+    title="Only the true class contributes",
+    printed=displayed(1, 5),
+    check=_chain_step("ch1.loss_true_class"),
+    remark="The sum over a Kronecker delta, evaluated by SymPy for a general K.",
+))
+
+register(Claim(
+    id="ch1.loss_lse", chapter=1, section=SECTION, order=7,
+    stated=Verdict.HOLDS,
+    title="Loss = LSE(z) - z_1",
+    printed=displayed(1, 6),
+    check=_chain_step("ch1.loss_lse"),
+    remark="Holds: log of the softmax. The note's justification '(assuming i is the correct label)' "
+           "names i where the class is 1, and no assumption is used at this step.",
+))
+
+register(Claim(
+    id="ch1.loss_others_zero", chapter=1, section=SECTION, order=8,
+    stated=Verdict.HOLDS_UNDER,
+    title="The step to log(exp(z_1) + K - 1)",
+    printed=displayed(1, 7),
+    assumption=OTHERS_ZERO.name,
+    corrected=r"= -\left(z_{y_1} - \log\left(\exp(z_{y_1}) + \sum_{j=2}^{K} \exp(z_{y_j})\right)\right)",
+    check=_chain_step("ch1.loss_others_zero", assumption=OTHERS_ZERO),
+    remark="exp(z_j) = 1 for every j != 1 only if those logits are all zero, which the note never says. "
+           "Since adding a constant to every logit leaves the loss unchanged, the printed form is also right "
+           "whenever the other logits are all equal, reading z_1 as z_1 minus their common value; in general it is not.",
+))
+
+
+# -- 9. the approximation by the maximum --------------------------------------------
+register(Claim(
+    id="ch1.loss_approx_max", chapter=1, section=SECTION, order=9,
+    stated=Verdict.ERRATUM,
+    title="The approximation by the maximum",
+    printed=displayed(1, 8),
+    corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right)",
+    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD, key="ch1.loss_approx_max"),
+    remark="'≈' is read as: the error vanishes where LSE(z) ~ max_j z_j is good, i.e. as the margin between the "
+           "largest logit and the others grows, whatever the largest logit. LSE(z) is approximated by the largest "
+           "logit, max_j z_j, not by the infinity norm max_j |z_j|: the two differ whenever the logit of largest "
+           "magnitude is negative, e.g. a confidently wrong model, and then the printed form is off by any amount, "
+           "even with a large margin. With max_j z_j the error is at most log K, attained when all logits are "
+           "equal, and vanishes like (K-1)exp(-Delta) in the margin Delta (ch1.lse_bounds, ch1.margin_error).",
+))
+
+
+# -- added: the exact bounds of log-sum-exp ------------------------------------------
+def _lse_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+    """The proof for a general K: LSE - max = log(1 + t) with t in (0, K - 1], increasing in t."""
+    t, K = sp.Symbol("t", nonnegative=True), sp.Symbol("K", integer=True, positive=True)
+    gap = sp.log(1 + t)
+    facts.append(Fact("symbolic", "LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max) in (0, K-1]; "
+                                  "d/dt log(1+t) = 1/(1+t) > 0 (general K)", bool(sp.diff(gap, t).is_positive)))
+    lo, hi = gap.subs(t, 0), sp.simplify(gap.subs(t, K - 1))
+    facts.append(Fact("symbolic", f"so {lo} < LSE - max <= {hi} for a general K; the lower end (t -> 0) is not "
+                                  "attained by finite logits", lo == 0 and hi == sp.log(K)))
+
+
+def _equal_logits(x: Logits) -> dict:
+    c = sp.Symbol("c", real=True)
+    return {s: c for s in x.symbols}
+
+
+register(Claim(
+    id="ch1.lse_bounds", chapter=1, section=SECTION, order=10, source="added",
+    stated=Verdict.HOLDS,
+    title="Exact bounds of log-sum-exp",
+    printed=r"\max_j z_j < \mathrm{LSE}(z) \le \max_j z_j + \log K",
+    check=inequalities(HARD, "ch1.lse_bounds", extra=_lse_bounds_general_k,
+                       attained=[Attained("when all logits are equal", 1, _equal_logits)]),
+    remark="The upper bound is attained exactly when all K logits are equal; the lower bound is strict "
+           "for finite logits and approached as every other logit falls infinitely below the largest.",
+))
+
+
+# -- added: the error against the margin -----------------------------------------------
+def _margin_family(x: Logits) -> dict:
+    m, t = sp.Symbol("m", real=True), sp.Symbol("t", positive=True)
+    fam = {x.z(1): m, **{x.z(j): m - t for j in range(2, x.K + 1)}}
+    return {**fam, sp.Symbol("Delta"): t}
+
+
+def _margin_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+    """The proof for a general K: LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max), and each of the
+    K - 1 terms lies in (0, exp(-Delta)], the second largest logit's term being exactly exp(-Delta)."""
+    rels = chain(f.printed)
+    g, t = Logits(), sp.Symbol("t", positive=True)
+    delta = sp.Symbol("Delta")
+    gap = sp.log(1 + t)
+    lo, hi = evaluate(rels[0].lhs, g, HARD, {}), evaluate(rels[-1].rhs, g, HARD, {})
+    d = sp.Symbol("Delta", positive=True)
+    ok = (bool(sp.diff(gap, t).is_positive)
+          and is_zero((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d))
+          and is_zero((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)))
+    facts.append(Fact("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
+                                  "and exp(-Delta) <= t <= (K-1) exp(-Delta); the printed bounds are log(1 + t) at "
+                                  "these two ends (general K)", ok))
+
+
+def _library_bounds(facts: list[Fact], f: Formulas) -> None:
+    """The library's margin_error_bounds (drawn in chapter 1's figure) are the statement's two bounds,
+    and the proof for a general K."""
+    _margin_bounds_general_k(facts, f)
+    rels = chain(f.printed)
+
+    def gap(pt):                                             # statement's bounds - library's, the larger of the two
+        x = Logits(pt.K)
+        lo_lib, hi_lib = margin_error_bounds(logit_margin(pt.z), pt.K)
+        lo = values(evaluate(rels[0].lhs, x, HARD, {}), x, pt.z)
+        hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, pt.z)
+        return np.maximum(np.abs(lo - lo_lib), np.abs(hi - hi_lib))
+    worst = largest(gap, "ch1.margin_error/library", scales=(5.0,)).worst
+    facts.append(Fact("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
+                                 "figure) at random logits, to 1e-12", worst <= 1e-12, worst))
+
+
+register(Claim(
+    id="ch1.margin_error", chapter=1, section=SECTION, order=11, source="added",
+    stated=Verdict.HOLDS,
+    title="The error of LSE ~ max against the logit margin",
+    printed=r"\log\left(1 + e^{-\Delta}\right) \le \mathrm{LSE}(z) - \max_j z_j \le \log\left(1 + (K-1)e^{-\Delta}\right)",
+    check=inequalities(HARD, "ch1.margin_error", extra=_library_bounds, attained=[
+        Attained("when every other logit is max - Delta", 1, _margin_family),
+        Attained("for K = 2", 0, _margin_family, Ks=(2,)),
+    ]),
+    remark="Delta is the largest logit minus the second largest. Both bounds are attained (the lower one "
+           "for K = 2), so the approximation error decays exactly like exp(-Delta), times at most K - 1.",
+))
+
+__all__ = ["hard_loss", "hard_loss_numeric"]

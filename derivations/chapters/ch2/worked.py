@@ -1,0 +1,140 @@
+"""Chapter 2 at the reader's values: the printed q, the squared coefficients, mpmath, the optimum, conventions.
+
+Each worked example is chosen so that what it shows holds for every K and eps,
+and says why: the printed q's components sum to a convex function of eps
+(so below its values at 0 and 1, both under 1); the note's final line is off by
+exactly ``eps (1 - eps) m`` on the family ``z = (m, 0, ..., 0)``, up to the
+error ``log1p((K-1) e^-m)`` of LSE ~ max, made small by ``m = log(K-1) + c``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from derivations.chapters.ch1.worked import losses_vs_mpmath
+from derivations.engine.display import MathView
+from derivations.engine.finding import Finding, Findings, within
+from derivations.engine.reference import mp_smoothed_cross_entropy
+from derivations.engine.regimes import regime, uniform_eps
+from derivations.engine.symbolic import Logits
+from derivations.library.numeric import loss_rtol
+from derivations.library.smoothing import (
+    alpha_to_eps,
+    eps_to_alpha,
+    smoothed_cross_entropy,
+    smoothed_minimum,
+    smoothed_optimum_gap,
+    smoothed_targets,
+)
+
+__all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example",
+           "closed_form_general"]
+
+U = 2.0 ** -53
+
+
+def _printed_q_total(K: int, eps: float) -> float:
+    """Sum of the note's printed components at ``z = (log K + 3, 1, ..., 1)``, in closed form."""
+    z1 = math.log(K) + 3.0
+    S = K * math.exp(3.0) + (K - 1) * math.e                # sum_j exp(z_j)
+    return (math.exp((1 - eps) * z1) + (K - 1) * math.exp(eps / (K - 1))) / S
+
+
+def printed_q_sum(K: int, eps: float) -> Findings:
+    """The note's modified ``q_theta`` (chapter 2, eq. 1) at a concrete point: not a probability vector."""
+    z = np.array([math.log(K) + 3.0] + [1.0] * (K - 1))
+    coeff = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
+    total = float(np.sum(np.exp(coeff * z)) / np.sum(np.exp(z)))
+    ends = max(_printed_q_total(K, 0.0), _printed_q_total(K, 1.0))
+    out = Findings(f"The printed q_theta at z = (log K + 3, 1, ..., 1), K = {K}, eps = {eps:g}")
+    out.add(Finding("the printed components do not sum to 1", f"they sum to {total:.6f}",
+                    f"a convex function of eps, so at most its larger end value {ends:.6f} < 1",
+                    total <= ends * (1 + 8 * U) and ends < 1 - 1e-3))
+    return out
+
+
+def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findings:
+    """The note's final line (squared coefficients) on ``z = (m, 0, ..., 0)``, ``m = log(K-1) + c``.
+
+    There the exact loss is ``eps m + delta`` with ``delta = log1p((K-1) e^-m) = log1p(e^-c)``
+    (the error of LSE ~ max), the corrected approximation ``max z - (1-eps) z_1 - ... = eps m``,
+    and the note's ``m - (1-eps)^2 m = eps (2 - eps) m``: off by ``eps (1 - eps) m - delta``.
+    """
+    out = Findings(f"The note's final line on z = (m, 0, ..., 0), m = log(K-1) + c, K = {K}, eps = {eps:g}")
+    for c in offsets:
+        m = math.log(K - 1) + c
+        z = np.array([[m] + [0.0] * (K - 1)])
+        exact = float(smoothed_cross_entropy(z, [0], eps)[0])
+        delta = math.log1p(math.exp(-c))
+        note = m - (1 - eps) ** 2 * m
+        corrected = eps * m
+        tol = 4 * loss_rtol(K) * max(exact, 1.0) + 8 * U * m
+        ok = abs((exact - corrected) - delta) <= tol and abs((note - exact) - (eps * (1 - eps) * m - delta)) <= tol
+        out.add(Finding(f"c = {c:g} (m = {m:.3f})",
+                        f"exact {exact:.4f}, corrected (max) {corrected:.4f}, note {note:.4f}: the note is off by "
+                        f"{round(note - exact, 4) + 0.0:+.4f} = eps(1-eps)m - delta, delta = {delta:.1e}",
+                        f"identities to rounding, {tol:.0e}", ok,
+                        note="" if 0 < eps < 1 else "eps(1-eps) = 0 here: with the other logits at 0 the squared "
+                                                   "coefficients change nothing on this family; the error of the "
+                                                   "note's line is only delta, as for the max form"))
+    return out
+
+
+def smoothed_vs_mpmath(K: int, eps: float, seed: int) -> Findings:
+    """``smoothed_cross_entropy`` against :func:`~derivations.engine.reference.mp_smoothed_cross_entropy` (50 digits)."""
+    return losses_vs_mpmath("smoothed_cross_entropy", K, seed, lambda z, y: smoothed_cross_entropy(z, y, eps),
+                            lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=f", eps = {eps:g}")
+
+
+def optimum_table(K: int, eps: float) -> str:
+    """The optimal logit gap and the minimum loss for several eps, the reader's marked, with each regime."""
+    values = sorted({0.0, 0.01, 0.05, 0.2, 0.5, uniform_eps(K), 1.0, float(eps)})
+    lines = [f"K = {K}", f"{'eps':>10}  {'optimal gap':>12}  {'minimum loss':>12}  regime"]
+    for e in values:
+        gap = smoothed_optimum_gap(K, e)
+        g = "+inf" if gap == math.inf else "-inf" if gap == -math.inf else f"{round(gap, 6) + 0.0:.4f}"
+        mark = "   <- EPS" if e == eps else ""
+        lines.append(f"{e:>10.6g}  {g:>12}  {smoothed_minimum(K, e):>12.6f}  {regime(K, e)}{mark}")
+    return "\n".join(lines)
+
+
+def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Findings:
+    """The frameworks' ``alpha`` against the note's ``eps``: the mapping, equal targets and losses."""
+    e = alpha_to_eps(alpha, K)
+    y = np.array([0, K - 1])
+    out = Findings(f"Conventions, K = {K}: the frameworks' alpha = {alpha:g} is the note's eps = {e:.6g}")
+    back = eps_to_alpha(e, K)
+    out.add(Finding("eps = alpha (K-1)/K and back", f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}",
+                    "to rounding, 1e-15", abs(back - alpha) <= 1e-15))
+    t_note, t_uni = smoothed_targets(y, K, e), smoothed_targets(y, K, alpha, convention="uniform")
+    z = np.random.default_rng(seed).normal(size=(2, K))
+    l_note = smoothed_cross_entropy(z, y, e)
+    l_uni = smoothed_cross_entropy(z, y, alpha, convention="uniform")
+    dt = float(np.max(np.abs(t_note - t_uni)))
+    dl = float(np.max(np.abs(l_note - l_uni) / np.abs(l_uni)))
+    same = dt <= 1e-15 and dl <= 2 * loss_rtol(K)
+    out.add(Finding("same targets and losses", f"true-class target {t_note[0, 0]:.6f} under both; targets and "
+                    "losses " + within(same, max(dt, dl), "largest difference"),
+                    f"tolerance 1e-15 (targets), {2 * loss_rtol(K):.0e} relative (losses)", same))
+    if eps <= uniform_eps(K):
+        out.add(Finding("your eps as an alpha", f"eps = {eps:g} is alpha = {eps_to_alpha(eps, K):.6g}", "exact"))
+    for e_try in ([eps] if uniform_eps(K) < eps < 1.0 else []) + [1.0]:
+        try:
+            eps_to_alpha(e_try, K)
+            raised = ""
+        except ValueError as err:
+            raised = str(err)
+        out.add(Finding(f"eps = {e_try:g} has no alpha", f"eps_to_alpha raises: {raised}" if raised else "no error",
+                        "eps above (K-1)/K puts less mass on the true class than on the others", bool(raised)))
+    return out
+
+
+def closed_form_general() -> MathView:
+    """The exact smoothed loss for a general symbolic K, as SymPy writes it (the closed form chapter 2 derives)."""
+    from derivations.chapters.ch2.claims import smoothed_loss_closed
+    from derivations.engine.notation import EPS
+
+    loss = smoothed_loss_closed(Logits(), EPS)
+    return MathView((r"\mathcal{L}_\epsilon = " + sp.latex(loss), f"L_eps = {sp.sstr(loss)}"))

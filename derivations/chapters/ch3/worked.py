@@ -1,0 +1,185 @@
+"""Chapter 3 at the reader's values: the flipped label's distribution, the closed forms, Monte Carlo.
+
+Every sampling comparison uses a Bernstein bound (:mod:`derivations.engine.stats`) at
+false-alarm :data:`~derivations.engine.stats.FALSE_ALARM` per finding; a bound over
+several classes splits that budget among them (union bound). Where a
+probability is 0 or 1 the frequency must match exactly: at ``eps = 0`` nothing
+flips, and with ``K = 2``, ``eps = 1`` every label is swapped.
+
+Costs are ``O(K + n)``: the K possible losses are computed once and each flip
+picks one (:func:`~derivations.library.flipping.flipped_losses`); the gradient
+covariance is summarised by its trace in closed form, and formed as a matrix
+only for ``K <= 2000``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations.engine.display import MathView
+from derivations.engine.finding import Finding, Findings, shown
+from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, summation_slack, variance_radius
+from derivations.engine.symbolic import Logits
+from derivations.library.flipping import (
+    flip_labels,
+    flipped_gradient_covariance,
+    flipped_gradient_total_variance,
+    flipped_loss_variance,
+    flipped_losses,
+)
+from derivations.library.numeric import log_softmax, loss_rtol
+from derivations.library.smoothing import smoothed_cross_entropy, smoothed_targets
+
+__all__ = ["sampler_frequencies", "example_logits", "closed_forms", "monte_carlo", "monte_carlo_figure", "MATRIX_K_MAX",
+           "sampler_distribution", "expected_loss_difference"]
+
+#: Largest K for which the K x K covariance matrix is formed (2000^2 doubles = 32 MB).
+MATRIX_K_MAX = 2000
+
+
+def sampler_frequencies(K: int, eps: float, n: int, seed: int) -> tuple[Findings, np.ndarray]:
+    """Flip ``n`` labels of class 1; compare each class's frequency with the soft target.
+
+    Returns the findings and the frequencies (class 1 first).
+    """
+    rng = np.random.default_rng(seed)
+    freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, eps, rng), minlength=K) / n
+    p = smoothed_targets([0], K, eps)[0]
+    out = Findings(f"flip_labels: {n:,} flips of a label of class 1, K = {K}, eps = {eps:g}, seed {seed}")
+    r1 = float(frequency_radius(n, p[0]))
+    out.add(Finding("Pr(Y = 1) = 1 - eps", f"sampled {freq[0]:.5f}, closed form {p[0]:.5f}",
+                    "exact (probability 0 or 1)" if r1 == 0 else
+                    f"within {r1:.5f} (Bernstein, false-alarm {FALSE_ALARM:g})",
+                    abs(freq[0] - p[0]) <= r1))
+    wrong, pw = freq[1:], float(p[1])
+    rw = float(frequency_radius(n, pw, FALSE_ALARM / (K - 1)))
+    worst = float(np.max(np.abs(wrong - pw)))
+    note = ("eps = 0: nothing is flipped; every draw is the true class" if eps == 0 else
+            "K = 2, eps = 1: every label is swapped; no randomness is left" if (eps == 1 and K == 2) else "")
+    out.add(Finding("each wrong class: eps/(K-1)",
+                    f"sampled {wrong.min():.3g} .. {wrong.max():.3g}, closed form {pw:.3g} (largest deviation "
+                    f"{worst:.2g})",
+                    "exact (probability 0 or 1)" if rw == 0 else
+                    f"each within {rw:.3g} (Bernstein, false-alarm {FALSE_ALARM:g} shared by the {K - 1} wrong class{'es' if K > 2 else ''})",
+                    worst <= rw, note=note))
+    return out, freq
+
+
+def example_logits(K: int, seed: int) -> np.ndarray:
+    """The logits of chapter 3's worked example: ``z_1 = 3`` (the model favours the true class), others N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([[3.0], rng.normal(0.0, 1.0, K - 1)])
+
+
+def closed_forms(z: np.ndarray, eps: float) -> Findings:
+    """Expected loss, loss variance and gradient noise: closed forms against enumeration over the K labels."""
+    K = len(z)
+    p = smoothed_targets([0], K, eps)[0]
+    losses = -log_softmax(z)                              # the loss of each possible label
+    mean_enum = float(p @ losses)
+    second_enum = float(p @ losses ** 2)
+    u = float(np.finfo(float).eps) / 2
+    out = Findings(f"Closed forms at z = (3, N(0,1), ...), K = {K}, eps = {eps:g}")
+    smoothed = float(smoothed_cross_entropy(z, 0, eps))
+    tol = 2 * loss_rtol(K) * max(smoothed, mean_enum)
+    out.add(Finding("expected flipped loss = smoothed loss", f"smoothed_cross_entropy {smoothed:.6f}, "
+                    f"sum_j p_j l_j {mean_enum:.6f}", f"to rounding, {tol:.1e}", abs(smoothed - mean_enum) <= tol))
+    var = float(flipped_loss_variance(z, 0, eps))
+    var_enum = second_enum - mean_enum ** 2
+    tol_v = 4 * loss_rtol(K) * second_enum + 8 * u * second_enum
+    out.add(Finding("variance of the flipped loss", f"flipped_loss_variance {var:.6f}, sum_j p_j l_j^2 - "
+                    f"(sum_j p_j l_j)^2 = {var_enum:.6f}; soft labels: 0",
+                    f"to rounding, {tol_v:.1e}", abs(var - var_enum) <= tol_v,
+                    note="0 here: the flip is deterministic" if var == 0.0 else ""))
+    tr = flipped_gradient_total_variance(K, eps)
+    formula = 1 - (1 - eps) ** 2 - eps ** 2 / (K - 1)
+    if K <= MATRIX_K_MAX:
+        trace = float(np.trace(flipped_gradient_covariance(z, 0, eps)))
+        observed = f"{tr:.6f}; trace of the K x K covariance {trace:.6f}"
+    else:
+        trace = tr
+        observed = f"{tr:.6f} (the K x K covariance is not formed for K > {MATRIX_K_MAX})"
+    out.add(Finding("tr Cov[flipped gradient] = 1 - (1-eps)^2 - eps^2/(K-1)",
+                    f"closed form {formula:.6f}, flipped_gradient_total_variance {observed}",
+                    "to rounding, 1e-12", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12))
+    return out
+
+
+def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
+    """``n`` fresh flips at logits ``z``: running mean and sample variance against the closed forms.
+
+    Returns ``(findings, running_mean, losses)``. The mean's bound is Bernstein's
+    with the closed-form variance and the largest possible deviation of one loss;
+    the variance's is :func:`~derivations.engine.stats.variance_radius`.
+    """
+    K = len(z)
+    losses = flipped_losses(z, 0, eps, n, np.random.default_rng(seed))
+    running = np.cumsum(losses) / np.arange(1, n + 1)
+    target = float(smoothed_cross_entropy(z, 0, eps))
+    var = float(flipped_loss_variance(z, 0, eps))
+    p = smoothed_targets([0], K, eps)[0]
+    l_all = -log_softmax(z)
+    support = p > 0
+    spread = float(np.max(np.abs(l_all[support] - target)))
+    r_mean = float(bernstein_radius(n, var, spread)) + summation_slack(n, l_all[support].max()) + 2 * loss_rtol(K) * target
+    out = Findings(f"Monte Carlo: {n:,} fresh flips at the same logits, seed {seed}")
+    out.add(Finding("the mean flipped loss converges to the smoothed loss",
+                    f"after {n:,} flips {running[-1]:.5f}, smoothed loss {target:.5f} (difference "
+                    f"{abs(running[-1] - target):.1e})",
+                    f"Bernstein bound {r_mean:.1e} at false-alarm {FALSE_ALARM:g}, from Var = {var:.4g}",
+                    abs(running[-1] - target) <= r_mean))
+    if n >= 2:
+        r_var = variance_radius(n, l_all, p) + summation_slack(n, l_all[support].max() ** 2) + 8 * loss_rtol(K) * var
+        sample_var = float(losses.var())
+        out.add(Finding("the sample variance converges to the closed form",
+                        f"{sample_var:.5f} against {var:.5f} (difference {abs(sample_var - var):.1e})",
+                        f"bound {r_var:.1e} at false-alarm {FALSE_ALARM:g} (Bernstein, from the fourth moment)",
+                        abs(sample_var - var) <= r_var))
+    if var == 0.0:
+        out.add(shown("no noise", "every flip gives the same loss",
+                      "the flip is deterministic here (eps = 0, or K = 2 with eps = 1): flipping is soft labels"))
+    return out, running, losses
+
+
+def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
+    """The Monte Carlo figure for :func:`monte_carlo`'s running mean (closed forms computed here)."""
+    from derivations.chapters.ch3.figures import plot_mc_convergence
+    from derivations.library.numeric import cross_entropy
+
+    return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps)),
+                               float(flipped_loss_variance(z, 0, eps)), float(cross_entropy(z, 0)), len(z), eps)
+
+
+def sampler_distribution() -> MathView:
+    """The flipped label's distribution, integrated over the sampler's uniform draw, for a general symbolic K.
+
+    Class 1 is kept on ``[eps, 1)``; class ``j >= 2`` is produced on
+    ``[eps (j-2)/(K-1), eps (j-1)/(K-1))``. ``AssertionError`` unless the result is
+    the note's soft target and sums to 1.
+    """
+    from derivations.chapters.ch3.claims import sampler_probability
+    from derivations.engine.notation import EPS
+
+    g = Logits()
+    j = sp.Symbol("j", integer=True)
+    p1 = sp.simplify(sampler_probability(g, 1))
+    pj = sp.simplify(sampler_probability(g, j).subs(sp.KroneckerDelta(j, 1), 0))
+    total = sp.simplify(g.sum(lambda k: sampler_probability(g, k)).doit())
+    assert p1 == 1 - EPS and sp.simplify(pj - EPS / (g.K - 1)) == 0 and total == 1, (p1, pj, total)
+    return MathView((rf"\Pr(Y = 1) = {sp.latex(p1)}, \qquad \Pr(Y = j) = {sp.latex(pj)}\quad (j \ne 1)",
+                     f"Pr(Y = 1) = {sp.sstr(p1)},  Pr(Y = j) = {sp.sstr(pj)}  (j != 1)"),
+                    (rf"\sum_{{j=1}}^{{K}} \Pr(Y = j) = {sp.latex(total)}", f"sum_j Pr(Y = j) = {sp.sstr(total)}"))
+
+
+def expected_loss_difference(K: int = 3) -> MathView:
+    """``E_Y[l_Y] - H(p, softmax(z))`` for a concrete K, expanded completely by SymPy: 0.
+
+    ``AssertionError`` unless it is 0.
+    """
+    from derivations.chapters.ch3.claims import flipped_loss_expectation, smoothed_loss
+
+    x = Logits(K)
+    difference = sp.expand(sp.expand_log((flipped_loss_expectation(x) - smoothed_loss(x)).doit(), force=True))
+    assert difference == 0, difference
+    return MathView((r"\mathbb{E}_Y[\ell_Y] - H(p, \mathrm{softmax}(z)) = " + sp.latex(difference),
+                     f"E_Y[l_Y] - H(p, softmax(z)) = {sp.sstr(difference)}"))

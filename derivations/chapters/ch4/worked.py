@@ -1,0 +1,298 @@
+"""Chapter 4 at the reader's values: training with hard, soft and flipped labels.
+
+Two experiments, sized by :class:`~derivations.chapters.ch4.training.TrainingPlan`:
+
+* :func:`free_logits`: a free logit vector per example (a model that can
+  memorise), ``n_free`` copies of the note's one example (true class 1);
+* :func:`softmax_regression`: a linear model on 2-D blobs (it cannot memorise).
+
+:func:`free_logit_findings` and :func:`regression_findings` turn each into
+findings whose bounds come from the parameters:
+
+* **(b) soft and (c) fresh flips reach the same point.** Free logits: the
+  examples of (c) are independent, so their mean probability of the true class
+  lies within a Bernstein bound of (b)'s, from the variance that chapter 3's
+  noise, propagated through chapter 2's Hessian, predicts
+  (:func:`~derivations.chapters.ch4.linear_response.free_logit_spread`). Softmax regression:
+  within the Bernstein bound of the linear response along (b)'s path
+  (:func:`~derivations.chapters.ch4.linear_response.softmax_regression_spread`).
+* **(c) is noisier**: (b)'s examples are identical, (c)'s spread as predicted.
+* **(d) flipped once memorises its flipped labels**: every example of (d) is
+  exactly hard-label training on the label it kept.
+
+Edge values change the story and the findings say how: at ``eps = 0`` nothing
+flips and (b), (c), (d) *are* (a); with ``K = 2`` and ``eps = 1`` every label is
+swapped, deterministically, so (b), (c), (d) coincide; above the uniform value
+``(K-1)/K`` the comparison of (b) and (c) is shown, not asserted (see
+:data:`BEYOND_UNIFORM`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derivations.chapters.ch4.linear_response import Spread, free_logit_spread, soft_gap_path, softmax_regression_spread
+from derivations.chapters.ch4.training import (
+    MODES,
+    TrainingPlan,
+    accuracy,
+    expected_calibration_error,
+    free_logit_runs,
+    logit_gap,
+    make_blobs,
+    softmax_regression_runs,
+    true_class_probability,
+)
+from derivations.engine.finding import Finding, Findings, shown, within
+from derivations.engine.regimes import describe, regime
+from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius
+from derivations.library.numeric import softmax
+from derivations.library.smoothing import smoothed_optimum_gap
+
+__all__ = ["plan", "FreeLogits", "free_logits", "free_logit_findings", "Regression", "softmax_regression",
+           "regression_findings", "calibration_table", "training_table", "BEYOND_UNIFORM"]
+
+#: Why (b) and (c) are compared, not asserted equal, above the uniform eps.
+BEYOND_UNIFORM = (
+    "above eps = (K-1)/K the true class gets less target mass than each wrong one, and towards eps = 1 the "
+    "noise of a flip along the gap z_1 - z_j vanishes (the label is almost never the true class) while the "
+    "noise among the wrong classes stays; through the curvature of the softmax that leaves fresh flips "
+    "systematically off soft labels by more than their own spread along the gap. Both are still equal in "
+    "expectation at every single step (chapter 3); shown, not asserted.")
+
+
+def plan(K: int, eps: float, seed: int, n_free: int = 400, n_train: int = 2000, n_test: int = 2000) -> TrainingPlan:
+    """The sizes of chapter 4's experiments for these values (see :class:`TrainingPlan`)."""
+    return TrainingPlan(K=K, eps=eps, seed=seed, n_free=n_free, n_train=n_train, n_test=n_test)
+
+
+def _deterministic(K: int, eps: float) -> bool:
+    """No randomness in a flip: ``eps = 0`` (never), or ``K = 2`` and ``eps = 1`` (always a swap)."""
+    return eps == 0.0 or (K == 2 and eps == 1.0)
+
+
+def _identical(runs: dict, modes) -> bool:
+    return all(np.array_equal(runs[modes[0]].logits, runs[m].logits) for m in modes[1:])
+
+
+def _f4(x: float) -> str:
+    """Four decimals, never "-0.0000"."""
+    return f"{round(float(x), 4) + 0.0:.4f}"
+
+
+# -- free logits -------------------------------------------------------------------------------------
+@dataclass
+class FreeLogits:
+    """The free-logit experiment: runs per mode, and the soft path and spread predicted for it."""
+
+    plan: TrainingPlan
+    y: np.ndarray
+    runs: dict
+    gap_path: np.ndarray
+    sd_gap: float
+    sd_p: float
+
+    def q(self, mode: str) -> np.ndarray:
+        """Final predicted probability of the true class, per example."""
+        return true_class_probability(self.runs[mode].logits, self.y)
+
+
+def free_logits(p: TrainingPlan) -> FreeLogits:
+    """Train the four modes on ``p.n_free`` copies of one example of class 1 (index 0)."""
+    y = np.zeros(p.n_free, dtype=int)
+    runs = free_logit_runs(y, p.K, MODES, p.eps, steps=p.free_steps, lr=p.free_lr, seed=p.seed,
+                           record_every=p.record_every, lr_decay=p.free_decay)
+    path = soft_gap_path(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay)
+    sd_gap, sd_p, _ = free_logit_spread(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay)
+    return FreeLogits(p, y, runs, path, sd_gap, sd_p)
+
+
+def free_logit_findings(x: FreeLogits) -> Findings:
+    """The three findings on free logits, with their bounds (see the module docstring)."""
+    p, K, eps, N = x.plan, x.plan.K, x.plan.eps, x.plan.n_free
+    reg = regime(K, eps)
+    out = Findings(f"Free logits: {N} examples of class 1, K = {K}, eps = {eps:g}, seed {p.seed}",
+                   preamble=[describe(K, eps)])
+    q = {m: x.q(m) for m in MODES}
+    gap_b = float(logit_gap(x.runs["soft"].logits[:1], x.y[:1])[0])
+    u = 2.0 ** -53
+    tol = 16 * u * p.free_steps * (1.0 + float(np.max(np.abs(x.gap_path))))
+    out.add(Finding("(b) follows chapter 2's gradient", f"gap after training {gap_b:.6f}, one-dimensional "
+                    f"recursion {x.gap_path[-1]:.6f}", f"agree to within rounding, {tol:.1e}",
+                    abs(gap_b - x.gap_path[-1]) <= tol))
+    star = smoothed_optimum_gap(K, eps)
+    if np.isfinite(star):
+        out.add(shown("(b) and chapter 2's optimum", f"gap {_f4(gap_b)}, optimum log((1-eps)(K-1)/eps) = "
+                      f"{_f4(star)}; p(true) {q['soft'][0]:.4f}, optimum 1 - eps = {1 - eps:.4f}",
+                      "deterministic: how close (b) gets is a matter of steps (the gap relaxes at rate "
+                      f"eps(1-eps)K/(K-1) = {eps * (1 - eps) * K / (K - 1):.3g} per unit step; total step "
+                      f"{p.free_step_sum:.0f})"))
+    else:
+        out.add(shown("(b) and chapter 2's optimum", f"gap {_f4(gap_b)} after {p.free_steps} steps",
+                      "no finite optimum at this eps: the gap keeps growing " +
+                      ("(hard labels)" if eps == 0 else "towards minus infinity (the true class gets nothing)")))
+
+    if _deterministic(K, eps):
+        why = ("eps = 0: nothing is flipped, the soft target is one-hot" if eps == 0 else
+               "K = 2, eps = 1: every label is swapped, and the soft target is the swapped label")
+        same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
+        out.add(Finding("(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""),
+                        "final logits identical" if _identical(x.runs, same) else "final logits differ",
+                        "exact", _identical(x.runs, same), note=why))
+        return out
+
+    mean_b, mean_c = float(q["soft"].mean()), float(q["flip_fresh"].mean())
+    radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
+    same_point = Finding("(b) and (c) reach the same point",
+                         f"mean p(true): soft {mean_b:.5f}, flipped afresh {mean_c:.5f} (difference "
+                         f"{abs(mean_c - mean_b):.1e})",
+                         f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the predicted "
+                         f"SD {x.sd_p:.1e} of one example",
+                         abs(mean_c - mean_b) <= radius)
+    if reg in ("beyond uniform", "all flipped"):
+        same_point = shown(same_point.statement, same_point.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+    out.add(same_point)
+
+    flips_c = x.runs["flip_fresh"].extra["flips"]
+    range_b, range_c = float(np.ptp(q["soft"])), float(np.ptp(q["flip_fresh"]))
+    out.add(Finding("(c) is noisier", f"(b)'s {N} examples are identical (max - min {range_b:g}); (c)'s spread with "
+                    f"SD {q['flip_fresh'].std():.2e} across examples (linear response predicts {x.sd_p:.2e}); "
+                    f"{flips_c} flips in {N * p.free_steps} label draws",
+                    "exact: (b)'s examples all equal; (c)'s differ exactly when a label was flipped",
+                    range_b == 0.0 and (range_c > 0) == (flips_c > 0)))
+
+    kept = x.runs["flip_once"].extra["kept_labels"]
+    flipped = kept != x.y
+    k = int(flipped.sum())
+    r = float(frequency_radius(N, eps))
+    out.add(Finding("(d): a fraction eps of the labels was flipped", f"{k} of {N} ({k / N:.4f})",
+                    f"within {r:.4f} of eps = {eps:g} (Bernstein, false-alarm {FALSE_ALARM:g})",
+                    abs(k / N - eps) <= r + 1e-15))
+    p_a = float(q["hard"][0])
+    q_kept = softmax(x.runs["flip_once"].logits)[np.arange(N), kept]
+    fits = float(np.max(np.abs(q_kept - p_a)))
+    flipped_part = (f"; the {k} flipped examples give the true class {(1 - p_a) / (K - 1):.2e}" if k else
+                    f"; no label was flipped this time (expected {N * eps:.2g}), so (d) is (a)")
+    out.add(Finding("(d) memorises its flipped labels",
+                    f"every example predicts the label it kept with probability {p_a:.4f}, as hard labels do ("
+                    + within(fits <= 1e-12, fits, "largest difference") + f"){flipped_part}",
+                    "tolerance 1e-12 (rounding)", fits <= 1e-12))
+    if k:
+        out.add(shown("the average hides it", f"mean p(true): (d) {q['flip_once'].mean():.4f}, (b) {mean_b:.4f}",
+                      f"(d)'s examples sit at two values, {p_a:.4f} (kept) and {(1 - p_a) / (K - 1):.2e} "
+                      f"(flipped); (b)'s all at {q['soft'][0]:.4f}"))
+    return out
+
+
+# -- softmax regression ------------------------------------------------------------------------------
+@dataclass
+class Regression:
+    """The softmax-regression experiment: data, runs per mode, and the linear response of (b)."""
+
+    plan: TrainingPlan
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    runs: dict
+    spread: Spread
+
+    @property
+    def K(self) -> int:
+        return self.plan.blob_classes
+
+    def mean_q(self, mode: str) -> float:
+        return float(true_class_probability(self.runs[mode].logits, self.y_train).mean())
+
+    def test_probs(self, mode: str) -> np.ndarray:
+        X1 = np.concatenate([self.X_test, np.ones((len(self.X_test), 1))], axis=1)
+        return softmax(X1 @ self.runs[mode].params)
+
+
+def softmax_regression(p: TrainingPlan) -> Regression:
+    """Train the four modes of softmax regression on blobs, and the linear response along (b)."""
+    K = p.blob_classes
+    X, y = make_blobs(p.n_train + p.n_test, K, spread=p.spread, seed=p.seed)
+    Xtr, ytr, Xte, yte = X[:p.n_train], y[:p.n_train], X[p.n_train:], y[p.n_train:]
+    runs = softmax_regression_runs(Xtr, ytr, K, MODES, p.eps, steps=p.steps, lr=p.lr, seed=p.seed,
+                                   record_every=p.record_every, keep_path="soft")
+    spread = softmax_regression_spread(Xtr, ytr, K, p.eps, runs["soft"].path, p.lr)
+    runs["soft"].path = None                      # not needed any more
+    return Regression(p, Xtr, ytr, Xte, yte, runs, spread)
+
+
+def regression_findings(x: Regression) -> Findings:
+    """(b) against (c) and (d) for a model that cannot memorise, with linear-response bounds."""
+    p, K, eps = x.plan, x.K, x.plan.eps
+    out = Findings(f"Softmax regression: {p.n_train} points, {K} classes, eps = {eps:g}, seed {p.seed}",
+                   preamble=[describe(K, eps)] if K != p.K else [])
+    if _deterministic(K, eps):
+        same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
+        ok = _identical(x.runs, same)
+        out.add(Finding("(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""),
+                        "final parameters identical" if ok else "final parameters differ", "exact", ok,
+                        note="eps = 0: nothing is flipped" if eps == 0 else "K = 2, eps = 1: every label is swapped"))
+        return out
+    s = {m: x.mean_q(m) for m in MODES}
+    sp = x.spread
+    beyond = regime(K, eps) in ("beyond uniform", "all flipped")
+    stable = _linearised_step(x)
+    if stable > 2 or not np.isfinite([sp.fresh_var, sp.once_var]).all():
+        for mode, what in (("flip_fresh", "(b) and (c) reach the same point"),
+                           ("flip_once", "(d) too: this model cannot memorise its flipped labels")):
+            out.add(shown(what, f"mean p(true) on the training set: soft {s['soft']:.5f}, "
+                                f"{mode.replace('_', ' ')} {s[mode]:.5f}",
+                          f"no bound: the linear response diverges here. (b) ends where the step size times the "
+                          f"loss's largest curvature is {stable:.2f} > 2 (K = 2 at the uniform target: (b) stays at "
+                          f"W = 0, where the curvature is largest), so to first order a deviation from (b) grows at "
+                          f"every step; only the second-order terms keep it bounded, and this theory omits them"))
+        return out
+    for mode, var, bound, what in (("flip_fresh", sp.fresh_var, sp.fresh_bound, "(b) and (c) reach the same point"),
+                                   ("flip_once", sp.once_var, sp.once_bound,
+                                    "(d) too: this model cannot memorise its flipped labels")):
+        radius = float(bernstein_radius(1, var, bound))
+        d = abs(s[mode] - s["soft"])
+        f = Finding(what, f"mean p(true) on the training set: soft {s['soft']:.5f}, {mode.replace('_', ' ')} "
+                          f"{s[mode]:.5f} (difference {d:.1e})",
+                    f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the linear response "
+                    f"(predicted SD {np.sqrt(var):.1e})", d <= radius)
+        if beyond:
+            f = shown(f.statement, f.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+        out.add(f)
+    ratio = np.sqrt(sp.once_var / sp.fresh_var) if sp.fresh_var > 0 else float("inf")
+    out.add(shown("flipped once moves the model further than flipped afresh",
+                  f"predicted SD of the deviation from (b): (d) {np.sqrt(sp.once_var):.1e}, (c) "
+                  f"{np.sqrt(sp.fresh_var):.1e} ({ratio:.1f}x)",
+                  "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
+                  "the same noise at every step, which adds up"))
+    return out
+
+
+def _linearised_step(x: Regression) -> float:
+    """``lr * lambda_max(H)`` at (b)'s final parameters, ``H`` the Hessian of the mean loss in the parameters,
+    ``(1/N) sum_i (diag q_i - q_i q_i^T) kron x_i x_i^T``: above 2, gradient descent's linearisation around (b)
+    is unstable (a deviation grows at every step), and so is the linear response."""
+    X1 = np.concatenate([x.X_train, np.ones((len(x.X_train), 1))], axis=1)
+    Q = softmax(X1 @ x.runs["soft"].params)
+    C = np.einsum("na,ab->nab", Q, np.eye(Q.shape[1])) - np.einsum("na,nb->nab", Q, Q)
+    H = np.einsum("nab,nc,nd->cadb", C, X1, X1).reshape(X1.shape[1] * Q.shape[1], -1) / len(X1)
+    return x.plan.lr * float(np.linalg.eigvalsh(H).max())
+
+
+def calibration_table(x: Regression) -> str:
+    """Test accuracy, mean confidence and expected calibration error per mode (held-out set)."""
+    lines = [f"{'mode':<12}{'test accuracy':>14}{'mean confidence':>17}{'ECE':>8}"]
+    for m in MODES:
+        P = x.test_probs(m)
+        lines.append(f"{m:<12}{accuracy(np.log(P), x.y_test):>14.3f}{P.max(axis=1).mean():>17.3f}"
+                     f"{expected_calibration_error(P, x.y_test):>8.3f}")
+    return "\n".join(lines)
+
+
+def training_table(runs: dict, y: np.ndarray) -> str:
+    """Final mean p(true) and mean gap per mode."""
+    lines = [f"{'mode':<12}{'mean p(true)':>13}{'mean gap':>10}"]
+    for m, r in runs.items():
+        lines.append(f"{m:<12}{true_class_probability(r.logits, y).mean():>13.4f}{logit_gap(r.logits, y).mean():>10.3f}")
+    return "\n".join(lines)

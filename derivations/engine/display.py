@@ -1,0 +1,226 @@
+"""Show claims in notebooks: Markdown for people, deterministic plain text for nbval.
+
+Everything shown is computed by running the claim's checks; a claim whose
+evidence does not support its verdict raises ``AssertionError``, so the
+notebook cell (and nbval) fails. Each claim's remark is set as a paragraph of
+prose under its verdict, where the reader reads. Numeric error sizes are left
+out of the view on purpose (they depend on the CPU's libm);
+``python -m derivations`` prints them.
+
+A chapter's notebook ends with :func:`chapter_verdicts`, which fails unless
+every claim of the chapter was shown above it.
+"""
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+
+from derivations.engine.registry import Outcome, Verdict, claims, run
+
+__all__ = ["show", "ClaimView", "chapter_verdicts", "VerdictTable", "verdict_table", "ErrataView", "errata",
+           "MathView"]
+
+#: Width of the plain-text view's prose (the remark), in characters.
+TEXT_WIDTH = 100
+
+
+def _is_prose(s: str) -> bool:
+    """A quotation of the note's running text (its mathematics between ``$``), not a formula."""
+    return "$" in s or not any(ch in s for ch in "\\_^=")
+
+
+def _formula(s: str, md: bool) -> str:
+    """A displayed formula, or a quotation of the note's words (as a block quote)."""
+    if _is_prose(s):
+        return f"> {s}" if md else f"    \"{s}\""
+    return f"$$\n{s}\n$$" if md else f"    {s}"
+
+
+def _inline(s: str) -> str:
+    return s if _is_prose(s) else f"${s}$"
+
+
+_MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
+
+
+class ClaimView:
+    """A checked claim, displayable (``_repr_markdown_``) and printable (``repr``)."""
+
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    def _lines(self, md: bool) -> list[str]:
+        o, c, e = self.outcome, self.outcome.claim, self.outcome.evidence
+        where = f"{c.section}, {'equation' if c.source == 'note' else 'added result'} {c.order}"
+        math = lambda s: _formula(s, md)                                    # noqa: E731
+        bold = (lambda s: f"**{s}**") if md else (lambda s: s)
+        out = [f"{bold(c.id)}: {c.title} ({where})", "", "As printed:" if c.source == "note" else "Statement:",
+               math(c.printed), "", f"Verdict: {bold(_MARK[o.verdict])}"]
+        if o.verdict is Verdict.HOLDS_UNDER:
+            out.append(f"Assumption: {c.assumption}")
+        if c.remark:                                  # the referee's explanation, as a paragraph of prose
+            out += ["", c.remark if md else textwrap.fill(c.remark, TEXT_WIDTH)]
+        if o.verdict is not Verdict.HOLDS and c.corrected:
+            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", math(c.corrected)]
+        if e.counterexample is not None:
+            out += ["", f"Counterexample (as printed, without the assumption): {e.counterexample}"
+                    if o.verdict is Verdict.HOLDS_UNDER else f"Counterexample: {e.counterexample}"]
+        out += ["", "Checks:"]
+        for f in e.facts:
+            out.append(f"{'-' if md else ' '} {'ok' if f.ok else 'FAILED'} [{f.kind}] {f.text}")
+        return out
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(self._lines(md=True))
+
+    def __repr__(self) -> str:
+        return "\n".join(self._lines(md=False))
+
+
+#: The views :func:`show` returned in this process (this notebook's kernel), by claim id.
+SHOWN: dict[str, ClaimView] = {}
+
+
+def show(claim_id: str) -> ClaimView:
+    """Run the claim's checks and return its view; ``AssertionError`` if unsound.
+
+    The view is kept in :data:`SHOWN` for :func:`chapter_verdicts`.
+
+    >>> import derivations.chapters   # the chapters' claims, named to the registry (the layer above)
+    >>> v = show("ch1.loss_lse")
+    >>> v.verdict.value
+    'holds'
+    """
+    o = run(claim_id)
+    assert o.ok, f"{claim_id}: the evidence does not support the verdict: {o.problems}"
+    SHOWN[claim_id] = ClaimView(o)
+    return SHOWN[claim_id]
+
+
+def chapter_verdicts(chapter: int, shown: Mapping[str, ClaimView] | None = None) -> VerdictTable:
+    """The verdicts of every claim of ``chapter``, as shown: the last cell of each chapter's notebook.
+
+    ``shown`` maps claim ids to their views, by default every view :func:`show`
+    returned in this kernel (:data:`SHOWN`). Every claim the registry holds for
+    the chapter must be among them, so a notebook that leaves a claim out fails;
+    ``AssertionError`` names each one missing. Nothing is computed again.
+
+    >>> import derivations.chapters   # the chapters' claims, named to the registry (the layer above)
+    >>> views = {c.id: show(c.id) for c in claims(1) if c.id not in ("ch1.softmax", "ch1.lse_bounds")}
+    >>> chapter_verdicts(1, views)
+    Traceback (most recent call last):
+    ...
+    AssertionError: chapter 1: 2 claims of the registry are not shown: ch1.softmax, ch1.lse_bounds (show each with show(id) beside the text it checks)
+    >>> views.update({c: show(c) for c in ("ch1.softmax", "ch1.lse_bounds")})
+    >>> chapter_verdicts(1, views).rows()[0][0]
+    'ch1.softmax'
+    """
+    shown = SHOWN if shown is None else shown
+    expected = claims(chapter)
+    missing = [c.id for c in expected if c.id not in shown]
+    if missing:
+        raise AssertionError(f"chapter {chapter}: {len(missing)} claim{'s' if len(missing) > 1 else ''} of the "
+                             f"registry {'are' if len(missing) > 1 else 'is'} not shown: {', '.join(missing)} "
+                             "(show each with show(id) beside the text it checks)")
+    return VerdictTable([shown[c.id].outcome for c in expected])
+
+
+class VerdictTable:
+    """The verdicts of a list of outcomes, as a Markdown / plain-text table."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        self.outcomes = outcomes
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        return [(o.claim.id, f"{o.claim.order}" + ("" if o.claim.source == "note" else " (added)"),
+                 o.claim.title, _MARK[o.verdict]) for o in self.outcomes]
+
+    def _repr_markdown_(self) -> str:
+        head = "| claim | eq. | what | verdict |\n|---|---|---|---|\n"
+        return head + "\n".join(f"| `{a}` | {b} | {c} | **{d}** |" for a, b, c, d in self.rows())
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{a:<24} {b:<12} {d:<26} {c}" for a, b, c, d in self.rows())
+
+
+def verdict_table(chapter: int | None = None) -> VerdictTable:
+    """Run every claim (of one chapter) and tabulate the verdicts; asserts soundness.
+
+    >>> import derivations.chapters   # the chapters' claims, named to the registry (the layer above)
+    >>> print(verdict_table(1).rows()[0][3])
+    holds
+    """
+    outcomes = [run(c) for c in claims(chapter)]
+    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
+    assert not bad, f"unsound claims: {bad}"
+    return VerdictTable(outcomes)
+
+
+class ErrataView:
+    """Every claim whose verdict is not *holds*: what is printed, what is right, and why."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        self.outcomes = [o for o in outcomes if o.verdict is not Verdict.HOLDS]
+
+    def _lines(self, md: bool) -> list[str]:
+        out = []
+        for o in self.outcomes:
+            c = o.claim
+            head = f"{c.id}: {c.title} (chapter {c.chapter}, equation {c.order}): {_MARK[o.verdict]}"
+            out.append(f"**{head}**" if md else head)
+            out.append(f"- printed: {_inline(c.printed)}" if md else f"    printed:   {c.printed}")
+            if o.verdict is Verdict.HOLDS_UNDER:
+                out.append(f"- assumption: {c.assumption}" if md else f"    assumption: {c.assumption}")
+            label = "general form" if o.verdict is Verdict.HOLDS_UNDER else "corrected"
+            out.append(f"- {label}: {_inline(c.corrected)}" if md else f"    {label}: {c.corrected}")
+            if o.evidence.counterexample:
+                out.append(f"- counterexample: {o.evidence.counterexample}" if md
+                           else f"    counterexample: {o.evidence.counterexample}")
+            out.append("")
+        return out
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(self._lines(md=True))
+
+    def __repr__(self) -> str:
+        return "\n".join(self._lines(md=False))
+
+
+def errata() -> ErrataView:
+    """Run every claim and list those that do not simply hold (asserts soundness).
+
+    >>> import derivations.chapters   # the chapters' claims, named to the registry (the layer above)
+    >>> all(o.verdict is not Verdict.HOLDS for o in errata().outcomes)
+    True
+    """
+    outcomes = [run(c) for c in claims()]
+    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
+    assert not bad, f"unsound claims: {bad}"
+    return ErrataView(outcomes)
+
+
+class MathView:
+    r"""Formulas a worked example derived (with SymPy), one per line: LaTeX for people, plain text for nbval.
+
+    ``rows`` are ``(latex, text)`` pairs, each the same formula twice.
+
+    >>> MathView((r"\sum_j p_j = 1", "sum_j p_j = 1"))
+    sum_j p_j = 1
+    >>> print(MathView(("a = 1", "a = 1"), ("b = 2", "b = 2"))._repr_latex_())
+    $$\begin{gathered}a = 1 \\ b = 2\end{gathered}$$
+    """
+
+    def __init__(self, *rows: tuple[str, str]):
+        self.rows = rows
+
+    def _repr_latex_(self) -> str:
+        if len(self.rows) == 1:
+            return rf"$\displaystyle {self.rows[0][0]}$"
+        return r"$$\begin{gathered}" + r" \\ ".join(latex for latex, _ in self.rows) + r"\end{gathered}$$"
+
+    def __repr__(self) -> str:
+        return "\n".join(text for _, text in self.rows)

@@ -1,0 +1,199 @@
+"""The values a reader may set, and how they are checked: the mechanism of ``make run NAME=value``.
+
+A :class:`Parameter` is a name, a kind (integer or real) and a range; a
+:class:`Chapter` is a notebook with the parameters it reads and their defaults.
+The three every chapter may read (``K``, ``EPS``, ``SEED``) are :data:`COMMON`;
+a chapter declares any other parameter it reads in its own folder
+(``derivations/chapters/chN/__init__.py``). :class:`Chapters` holds the chapters
+found there (:data:`derivations.chapters.CHAPTERS`, by discovery) and checks values
+against them: the runner (``tools/run_notebooks.py``) refuses an unknown name, a
+value out of range, or a ``K`` above a selected chapter's maximum *before any
+notebook runs*; each notebook's ``parameters`` cell holds its chapter's defaults
+(a test keeps them in step) and its next cell calls :meth:`Chapters.check`, so a
+value typed by hand in Jupyter is refused the same way.
+
+>>> book = Chapters([Chapter(1, "01_a", {"K": 10}, k_max=100_000), Chapter(4, "04_b", {"K": 4, "EPS": 0.1}, k_max=1000)])
+>>> book.parse("K", "1000", chapters=[4])
+1000
+>>> book.parse("K", "5000", chapters=[1, 4])
+Traceback (most recent call last):
+...
+ValueError: K must be an integer in [2, 1000] for chapter 4 (notebooks/04_b.ipynb); got '5000'. Chapters 1 accept K up to 100000: run them alone with CHAPTERS=1
+>>> book.parse("EPS", "1.5", chapters=[4])
+Traceback (most recent call last):
+...
+ValueError: EPS must be a number in [0, 1]; got '1.5'
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "run_folder_name"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value a reader may set: integer or real, in ``[low, high]`` (``high=None``: unbounded)."""
+
+    name: str
+    kind: type
+    low: float
+    high: float | None
+    meaning: str
+
+    def valid(self, high: float | None = None) -> str:
+        hi = self.high if high is None else high
+        what = "an integer" if self.kind is int else "a number"
+        return f"{what} >= {self.low:g}" if hi is None else f"{what} in [{self.low:g}, {hi:g}]"
+
+
+#: The parameters any chapter may read, in this order (a chapter's own follow, in chapter order).
+COMMON: tuple[Parameter, ...] = (
+    Parameter("K", int, 2, None, "number of classes"),
+    Parameter("EPS", float, 0.0, 1.0, "the note's smoothing parameter eps = flip probability"),
+    Parameter("SEED", int, 0, None, "seed of every random draw of the chapter"),
+)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: its number, its notebook (``notebooks/<notebook>.ipynb``), the parameters it reads with their
+    defaults, the largest K it accepts, and the parameters of its own (beyond :data:`COMMON`)."""
+
+    number: int
+    notebook: str
+    defaults: dict
+    k_max: int | None = None
+    own: tuple[Parameter, ...] = field(default=())
+
+    @property
+    def path(self) -> str:
+        return f"notebooks/{self.notebook}.ipynb"
+
+
+def _number(p: Parameter, text: str):
+    text = text.strip()
+    if p.kind is int:
+        if not text.lstrip("+").isdigit() and not (text.startswith("-") and text[1:].isdigit()):
+            raise ValueError
+        return int(text)
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError
+    return v
+
+
+class Chapters(Mapping):
+    """The chapters by number, and the checks of a reader's values against them."""
+
+    def __init__(self, chapters: Iterable[Chapter]):
+        self._by_number = {c.number: c for c in sorted(chapters, key=lambda c: c.number)}
+        params: dict[str, Parameter] = {p.name: p for p in COMMON}
+        for c in self._by_number.values():
+            for p in c.own:
+                if params.setdefault(p.name, p) != p:
+                    raise ValueError(f"chapter {c.number} declares {p.name} unlike another chapter: {p}")
+            unknown = sorted(set(c.defaults) - set(params))
+            if unknown:
+                raise ValueError(f"chapter {c.number} reads {unknown}, which no chapter declares")
+        #: Every parameter some chapter reads, in canonical order.
+        self.parameters = {n: p for n, p in params.items() if any(n in c.defaults for c in self._by_number.values())}
+
+    def __getitem__(self, number: int) -> Chapter:
+        return self._by_number[number]
+
+    def __iter__(self):
+        return iter(self._by_number)
+
+    def __len__(self) -> int:
+        return len(self._by_number)
+
+    def parse(self, name: str, text, chapters=None):
+        """Parse ``text`` as parameter ``name`` for the given chapters (default: all that read it).
+
+        ``ValueError`` names the parameter, its valid range and the value; for K it
+        names the chapter whose maximum is exceeded.
+        """
+        if name not in self.parameters:
+            raise ValueError(f"unknown parameter {name!r}; known: {', '.join(self.parameters)}")
+        p = self.parameters[name]
+        chosen = [self[c] for c in (chapters if chapters is not None else self)]
+        readers = [c for c in chosen if name in c.defaults]
+        if not readers:
+            who = ", ".join(str(c.number) for c in self.values() if name in c.defaults)
+            raise ValueError(f"{name} is read only by chapter(s) {who}, which are not selected")
+        text = str(text)
+        try:
+            v = _number(p, text)
+        except ValueError:
+            raise ValueError(f"{name} must be {p.valid()}; got {text.strip()!r}") from None
+        if v < p.low or (p.high is not None and v > p.high):
+            raise ValueError(f"{name} must be {p.valid()}; got {text.strip()!r}")
+        if name == "K":
+            for c in readers:
+                if c.k_max is not None and v > c.k_max:
+                    raise ValueError(f"K must be an integer in [2, {c.k_max}] for chapter {c.number} ({c.path}); "
+                                     f"got {text.strip()!r}{self._larger_k_hint(c)}")
+        return v
+
+    def _larger_k_hint(self, c: Chapter) -> str:
+        larger = [o for o in self.values() if "K" in o.defaults and o.k_max and o.k_max > c.k_max]
+        if not larger:
+            return ""
+        nums = ", ".join(str(o.number) for o in larger)
+        return (f". Chapters {nums} accept K up to {max(o.k_max for o in larger)}: run them alone "
+                f"with CHAPTERS={','.join(str(o.number) for o in larger)}")
+
+    def parse_all(self, items, chapters=None) -> dict:
+        """``["K=1000", "EPS=0.05"]`` -> ``{"K": 1000, "EPS": 0.05}``, each value checked by :meth:`parse`.
+
+        >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).parse_all(["EPS=0.05", "K=1000"])
+        {'K': 1000, 'EPS': 0.05}
+        """
+        out = {}
+        for item in items:
+            name, sep, text = str(item).partition("=")
+            name = name.strip()
+            if not sep:
+                raise ValueError(f"a setting is NAME=VALUE; got {item!r}")
+            if name in out:
+                raise ValueError(f"{name} is set twice")
+            out[name] = self.parse(name, text, chapters)
+        return {n: out[n] for n in self.parameters if n in out}          # canonical order
+
+    def check(self, chapter: int, **values) -> dict:
+        """Validate a chapter's values as the runner does (for values typed by hand in a notebook).
+
+        Returns the values; ``ValueError`` for a missing, unknown or invalid one.
+
+        >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).check(2, K=10, EPS=0.1)
+        {'K': 10, 'EPS': 0.1}
+        """
+        c = self[chapter]
+        missing = sorted(set(c.defaults) - set(values))
+        extra = sorted(set(values) - set(c.defaults))
+        if missing or extra:
+            raise ValueError(f"chapter {chapter} reads {', '.join(c.defaults)}; missing {missing}, unknown {extra}")
+        for name, v in values.items():
+            p = self.parameters[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (p.kind is int and int(v) != v):
+                raise ValueError(f"{name} must be {p.valid()}; got {v!r}")
+            self.parse(name, repr(int(v) if p.kind is int else float(v)), [chapter])
+        return dict(values)
+
+    def run_folder_name(self, values: dict) -> str:
+        """The folder under ``build/runs/`` for these values: ``K=1000_EPS=0.05`` (canonical order).
+
+        >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).run_folder_name({"EPS": 0.05, "K": 1000})
+        'K=1000_EPS=0.05'
+        """
+        return run_folder_name(values, self.parameters)
+
+
+def run_folder_name(values: dict, order: Iterable[str] = ()) -> str:
+    """``K=1000_EPS=0.05``: the values in the order of ``order`` (names it does not list last, as given)."""
+    order = list(order)
+    names = [n for n in order if n in values] + [n for n in values if n not in order]
+    return "_".join(f"{n}={values[n]!r}" for n in names)

@@ -1,0 +1,493 @@
+"""The note as data: one :class:`Claim` per displayed equation or added result.
+
+A claim records where it stands in the note, the statement as printed, the
+assumption or corrected form the companion gives, and a ``check`` function
+that gathers :class:`Evidence` by symbolic and numeric computation. The
+verdict is *computed* from that evidence by :func:`verdict_of`; it is never
+typed in. :func:`run` also cross-examines the evidence (:func:`problems_of`):
+a claim whose symbolic and numeric findings disagree, an erratum without a
+counterexample, or a correction that does not check out is a failure of the
+companion, reported by tests, notebooks and ``python -m derivations`` alike.
+
+This module is the mechanism: the types, :data:`REGISTRY` and the verdicts.
+The claims themselves are the catalogue: each chapter folder's ``claims`` module
+(:mod:`derivations.chapters`, a layer above this one, which this module never
+imports) calls :func:`register`. ``import derivations.chapters`` names those
+modules to the registry (:func:`add_catalogue`), which imports them the first
+time the claims are listed or one is looked up (:func:`claims`, :func:`get`):
+finding the chapters does not load SymPy and every chapter's checks.
+
+>>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
+...           check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
+>>> run(c).verdict
+<Verdict.HOLDS: 'holds'>
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from typing import Literal, get_args
+
+from derivations.engine import results
+from derivations.engine.parallel import in_processes
+
+__all__ = [
+    "Verdict",
+    "FactKind",
+    "Source",
+    "Fact",
+    "FailedFact",
+    "stop_at_failed_fact",
+    "Counterexample",
+    "Evidence",
+    "Claim",
+    "Formulas",
+    "Outcome",
+    "REGISTRY",
+    "register",
+    "claims",
+    "get",
+    "run",
+    "run_all",
+    "work_units",
+    "verdict_of",
+    "problems_of",
+    "outcome_of",
+    "check_claim",
+]
+
+
+class Verdict(str, Enum):
+    """The three verdicts a referee can give a displayed equation."""
+
+    HOLDS = "holds"
+    HOLDS_UNDER = "holds under an assumption"
+    ERRATUM = "erratum"
+
+
+#: The kinds of evidence a fact records: a symbolic proof, a numeric agreement, or a statistical test (a bound
+#: on a random quantity at a stated false-alarm probability).
+FactKind = Literal["symbolic", "numeric", "statistical"]
+#: Where a claim comes from: a displayed equation or sentence of the note, or a result the companion adds.
+Source = Literal["note", "added"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One finding: ``ok`` says whether it came out as the evidence requires.
+
+    ``error`` is the largest numeric error observed (numeric facts only).
+    """
+
+    kind: FactKind
+    text: str
+    ok: bool
+    error: float | None = None
+
+    def __post_init__(self):
+        if self.kind not in get_args(FactKind):
+            raise ValueError(f"Fact.kind must be one of {get_args(FactKind)}; got {self.kind!r}")
+        object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
+        if self.error is not None:                                      # plain ones (JSON, identity tests)
+            object.__setattr__(self, "error", float(self.error))
+        if not self.ok and _STOP_AT_FAILED_FACT.get():
+            raise FailedFact(self)
+
+
+class FailedFact(BaseException):
+    """Raised by a :class:`Fact` that does not come out as required, inside :func:`stop_at_failed_fact`: its
+    check stops there (the outcome would be unsound whatever came next). A ``BaseException``, so that a check's
+    own ``except Exception`` does not take it for an error of its computation."""
+
+    def __init__(self, fact: Fact):
+        super().__init__(f"{fact.kind} check failed: {fact.text}")
+        self.fact = fact
+
+
+_STOP_AT_FAILED_FACT = contextvars.ContextVar("stop_at_failed_fact", default=False)
+
+
+@contextlib.contextmanager
+def stop_at_failed_fact():
+    """Within this block a fact that fails raises :class:`FailedFact` (for :func:`derivations.engine.mutation.kill`:
+    a mutant is killed by its first failed fact, without the rest of its check).
+
+    >>> with stop_at_failed_fact():
+    ...     Fact("numeric", "1 + 1 = 3", False)
+    Traceback (most recent call last):
+    ...
+    derivations.engine.registry.FailedFact: numeric check failed: 1 + 1 = 3
+    """
+    token = _STOP_AT_FAILED_FACT.set(True)
+    try:
+        yield
+    finally:
+        _STOP_AT_FAILED_FACT.reset(token)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A concrete input where the statement as printed is wrong, as numbers.
+
+    ``quantity`` names what both sides evaluate (``"loss"``, ``"Pr(y=1|x)"`` ...);
+    ``K`` and ``z`` are the logits (``z`` may be ``None`` when none are involved),
+    ``parameters`` any other inputs (``{"eps": 0.1}``). ``printed`` and ``correct``
+    are the two sides there (in mpmath at 50 digits when the check could, so float
+    round-off cannot fake it); ``note`` is a remark on the point.
+
+    >>> print(Counterexample("loss", 60.0, 4.1e-09, K=3, z=(-20.0, -40.0, -40.0), note="margin 20"))
+    at K=3, z=(-20, -40, -40) (margin 20), loss: printed side = 60, correct value = 4.1e-09
+    """
+
+    quantity: str
+    printed: float
+    correct: float
+    K: int | None = None
+    z: tuple[float, ...] | None = None
+    parameters: dict = field(default_factory=dict)
+    note: str = ""
+
+    def point(self) -> str:
+        parts = [f"K={self.K}"] if self.K is not None else []
+        if self.z is not None:
+            parts.append("z=({})".format(", ".join(f"{v:.3g}" for v in self.z)))
+        parts += [f"{k}={v}" for k, v in self.parameters.items()]
+        out = ", ".join(parts)
+        return out + (f" ({self.note})" if self.note else "")
+
+    def as_dict(self) -> dict:
+        return {"quantity": self.quantity, "K": self.K, "z": list(self.z) if self.z is not None else None,
+                "parameters": {k: _number(v) for k, v in self.parameters.items()}, "note": self.note,
+                "printed": self.printed, "correct": self.correct}
+
+    def __str__(self) -> str:
+        return f"at {self.point()}, {self.quantity}: printed side = {_g(self.printed)}, correct value = {_g(self.correct)}"
+
+
+def _number(v):
+    """A parameter value as a JSON number where it is one (SymPy rationals and lists included)."""
+    if isinstance(v, (list, tuple)):
+        return [_number(x) for x in v]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return int(f) if f.is_integer() and not isinstance(v, float) else f
+
+
+def _g(v: float) -> str:
+    return "inf" if math.isinf(v) else f"{v:.6g}"
+
+
+@dataclass
+class Evidence:
+    """What a claim's ``check`` found.
+
+    holds
+        the statement as printed is an identity (symbolically, for all inputs).
+    holds_under
+        it is an identity (or a vanishing approximation) under the claim's
+        assumption; ``None`` when the claim names no assumption.
+    corrected_ok
+        the corrected / general form was verified; ``None`` when none is given.
+    """
+
+    holds: bool
+    holds_under: bool | None = None
+    corrected_ok: bool | None = None
+    facts: list[Fact] = field(default_factory=list)
+    counterexample: Counterexample | None = None
+    seconds: float | None = None        # how long the check took (set by check_claim)
+
+
+@dataclass(frozen=True)
+class Formulas:
+    """What a check reads: the claim's formulas, parsed (:func:`derivations.engine.notation.read_text`).
+
+    ``printed`` is the note's formula (or the statement, for added results),
+    ``corrected`` the corrected or general form, ``inputs`` further formulas the
+    check reads by name (e.g. another displayed equation of the note). A check
+    evaluates these and nothing else, so a test may hand it mutated ones.
+    """
+
+    printed: object
+    corrected: object = None
+    inputs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One displayed equation of the note, or one result the companion adds.
+
+    ``chapter``/``section``/``order`` place it (``order`` counts the note's
+    displayed equations within the section, 1-based; added results continue
+    the count). ``printed`` is LaTeX as the note prints it (or the statement,
+    for added results). ``stated`` is the referee's verdict: the computed one
+    must agree with it. ``assumption`` names what a *holds under an
+    assumption* verdict relies on; ``corrected`` is the corrected or general
+    form (LaTeX). ``remark`` is the referee's comment. ``shares`` names an
+    expensive computation the check shares with other claims (an experiment,
+    cached in its module): claims that share one are computed one after another
+    in the same process (:func:`run_all`), so it runs once.
+    """
+
+    id: str
+    chapter: int
+    section: str
+    order: int
+    title: str
+    printed: str
+    check: Callable[[Formulas], Evidence]
+    stated: Verdict
+    assumption: str | None = None
+    corrected: str | None = None
+    remark: str = ""
+    source: Source = "note"
+    inputs: dict = field(default_factory=dict, hash=False, compare=False)
+    shares: str | None = None
+
+    def __post_init__(self):
+        if self.source not in get_args(Source):
+            raise ValueError(f"Claim.source must be one of {get_args(Source)}; got {self.source!r}")
+        if not isinstance(self.stated, Verdict):
+            raise ValueError(f"{self.id}: stated must be a Verdict; got {self.stated!r}")
+
+    def formulas(self) -> Formulas:
+        """The claim's LaTeX, read (cached): what its check evaluates."""
+        return _formulas(self)
+
+    @property
+    def place(self) -> str:
+        """``"ch1 eq9"`` for the note's displayed equations, ``"ch1 +10"`` for added results."""
+        return f"ch{self.chapter} {'eq' if self.source == 'note' else '+'}{self.order}"
+
+
+def verdict_of(e: Evidence) -> Verdict:
+    """The verdict the evidence supports: holds, else holds under, else erratum.
+
+    >>> verdict_of(Evidence(holds=False, holds_under=True))
+    <Verdict.HOLDS_UNDER: 'holds under an assumption'>
+    """
+    if e.holds:
+        return Verdict.HOLDS
+    if e.holds_under:
+        return Verdict.HOLDS_UNDER
+    return Verdict.ERRATUM
+
+
+def problems_of(claim: Claim, e: Evidence) -> list[str]:
+    """Ways in which the evidence fails to support its own verdict (empty = sound).
+
+    >>> c = Claim("demo.bad", 0, "demo", 1, "", "", check=lambda: None, stated=Verdict.HOLDS)
+    >>> problems_of(c, Evidence(holds=False))
+    ['computed verdict erratum differs from the stated verdict holds', 'erratum without a numeric counterexample', 'erratum without a verified corrected form']
+    """
+    out = [f"{f.kind} check failed: {f.text}" for f in e.facts if not f.ok]
+    v = verdict_of(e)
+    if v is not claim.stated:
+        out.append(f"computed verdict {v.value} differs from the stated verdict {claim.stated.value}")
+    if v is Verdict.HOLDS:
+        if e.counterexample is not None:
+            out.append("holds symbolically, yet a numeric counterexample was found")
+        if claim.assumption:
+            out.append("holds in general, yet the claim names an assumption")
+    else:
+        if e.counterexample is None:
+            out.append(f"{v.value} without a numeric counterexample")
+        if not claim.corrected or not e.corrected_ok:
+            what = "general" if v is Verdict.HOLDS_UNDER else "corrected"
+            out.append(f"{v.value} without a verified {what} form")
+    if v is Verdict.HOLDS_UNDER and not claim.assumption:
+        out.append("holds under an assumption that the claim does not name")
+    return out
+
+
+@dataclass
+class Outcome:
+    """A claim, its evidence, the computed verdict, and any problems."""
+
+    claim: Claim
+    evidence: Evidence
+    verdict: Verdict
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def max_numeric_error(self) -> float | None:
+        errs = [f.error for f in self.evidence.facts if f.error is not None]
+        return max(errs) if errs else None
+
+    @property
+    def symbolic_summary(self) -> str:
+        """One phrase: what the symbolic checks established."""
+        e = self.evidence
+        sym = [f for f in e.facts if f.kind == "symbolic"]
+        if not all(f.ok for f in sym):
+            return "FAILED"
+        if e.holds and any(f.kind == "statistical" for f in e.facts) and "general K" not in self.scope:
+            return "statistical tests at stated false-alarm; identities at concrete K"
+        if e.holds:
+            return "identity" + self.scope
+        if e.holds_under:
+            return ("identity under the assumption" + self.scope
+                    + ("; general form verified" if e.corrected_ok else ""))
+        return "not an identity" + ("; correction verified" if e.corrected_ok else "")
+
+    @property
+    def scope(self) -> str:
+        """For which K the symbolic checks proved it: ``", general K"`` when one of them says so, else
+        only for the concrete K its facts name (and sampled numerically beyond)."""
+        sym = [f.text for f in self.evidence.facts if f.kind == "symbolic" and f.ok]
+        if any("general K" in t and "not zero for a general K" not in t for t in sym):
+            return ", general K"
+        return ", concrete K only (see its facts)"
+
+
+REGISTRY: dict[str, Claim] = {}
+
+#: Modules that register claims, not yet imported (:func:`add_catalogue`).
+_CATALOGUES: list[str] = []
+
+
+def add_catalogue(module: str) -> None:
+    """Name a module whose import registers claims: it is imported the first time :func:`claims` or :func:`get`
+    reads the registry (:mod:`derivations.chapters` names each chapter's ``claims`` module).
+
+    >>> import derivations.chapters  # names every chapter's claims module (derivations/chapters/__init__.py)
+    >>> len(claims()) >= 47          # imported at this first read
+    True
+    """
+    _CATALOGUES.append(module)
+
+
+def _registered() -> dict[str, Claim]:
+    """:data:`REGISTRY`, every named catalogue imported first (a module that fails to import stays named, and
+    raises again at the next read: the registry is never silently partial)."""
+    while _CATALOGUES:
+        importlib.import_module(_CATALOGUES[0])
+        _CATALOGUES.pop(0)
+    return REGISTRY
+
+
+def register(claim: Claim) -> Claim:
+    """Add ``claim`` to the registry (ids are unique) and return it."""
+    if claim.id in REGISTRY:
+        raise ValueError(f"duplicate claim id {claim.id!r}")
+    REGISTRY[claim.id] = claim
+    return claim
+
+
+def claims(chapter: int | None = None) -> list[Claim]:
+    """All registered claims in note order (chapter, then order), optionally one chapter's."""
+    out = [c for c in _registered().values() if chapter is None or c.chapter == chapter]
+    return sorted(out, key=lambda c: (c.chapter, c.order))
+
+
+def get(claim_id: str) -> Claim:
+    """The claim with this id; ``KeyError`` lists the known ids."""
+    try:
+        return _registered()[claim_id]
+    except KeyError:
+        raise KeyError(f"no claim {claim_id!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def run(claim: Claim | str) -> Outcome:
+    """Run a claim's checks and compute its verdict: once per process (checks are seeded), and once per
+    run when :mod:`derivations.engine.results` shares evidence between processes."""
+    c = get(claim) if isinstance(claim, str) else claim
+    if c not in _OUTCOMES:
+        shared = REGISTRY.get(c.id) is c                # a registered claim, not an ad-hoc one of the same id
+        stored = results.load(c.id) if shared else None
+        if stored is not None:
+            _OUTCOMES[c] = outcome_of(c, stored)
+        else:
+            _OUTCOMES[c] = out = check_claim(c)
+            if shared and out.evidence is not _UNREAD:
+                results.save(c.id, out.evidence)
+    return _OUTCOMES[c]
+
+
+def run_all(cs: list[Claim], jobs: int = 1) -> list[Outcome]:
+    """:func:`run` for every claim of ``cs``, computing those not yet known in ``jobs`` processes
+    (:func:`derivations.engine.parallel.in_processes`).
+
+    >>> import derivations.chapters  # the chapters' claims (the layer above)
+    >>> [o.verdict.value for o in run_all([get("ch1.one_hot")], jobs=2)]
+    ['holds']
+    """
+    todo = [c for c in cs if c not in _OUTCOMES and REGISTRY.get(c.id) is c and results.load(c.id) is None]
+    if jobs > 1 and len(todo) > 1:
+        for group, done in in_processes(_evidence_of_group, work_units(todo), jobs):
+            for c, evidence in zip(group, done):
+                if evidence is not None:
+                    _OUTCOMES[c] = outcome_of(c, evidence)
+                    results.save(c.id, evidence)
+    return [run(c) for c in cs]
+
+
+def work_units(cs: list[Claim]) -> list[tuple[Claim, ...]]:
+    """The claims as units of work for :func:`~derivations.engine.parallel.in_processes`: those that share a computation
+    (``Claim.shares``) together, first (the longest units start first), then one claim each.
+
+    Used in: run_all, :func:`derivations.engine.mutation.report`
+
+    >>> a, b, c = (Claim(i, 9, "", 1, "", "x", None, Verdict.HOLDS, shares=s) for i, s in (("a", "e"), ("b", None), ("c", "e")))
+    >>> [[x.id for x in g] for g in work_units([a, b, c])]
+    [['a', 'c'], ['b']]
+    """
+    shared: dict[str, list[Claim]] = {}
+    for c in cs:
+        if c.shares is not None:
+            shared.setdefault(c.shares, []).append(c)
+    return [tuple(g) for g in shared.values()] + [(c,) for c in cs if c.shares is None]
+
+
+def _evidence_of_group(group: tuple[Claim, ...]) -> list[Evidence | None]:
+    """Each claim's evidence, in order, or ``None`` where its check raised (then :func:`run` recomputes it and
+    reports why). Only evidence crosses between processes (a claim's check is a closure: it does not pickle)."""
+    return [None if (o := check_claim(c)).evidence is _UNREAD else o.evidence for c in group]
+
+
+@lru_cache(maxsize=None)
+def _formulas(c: Claim) -> Formulas:
+    from derivations.engine.notation import read_text
+
+    return Formulas(read_text(c.printed), read_text(c.corrected) if c.corrected else None,
+                    {name: read_text(latex) for name, latex in c.inputs.items()})
+
+
+#: Outcomes computed (or loaded) in this process, by claim.
+_OUTCOMES: dict[Claim, Outcome] = {}
+#: The evidence of a check that raised: never stored.
+_UNREAD = Evidence(holds=False)
+
+
+def check_claim(c: Claim, formulas: Formulas | None = None) -> Outcome:
+    """Run ``c``'s check on its own formulas, or on ``formulas`` (e.g. mutated ones), uncached.
+
+    An exception (an unreadable formula, a check that breaks) becomes a failed
+    outcome naming the claim, as for any other problem.
+    """
+    start = time.perf_counter()
+    try:
+        evidence = c.check(c.formulas() if formulas is None else formulas)
+        evidence.seconds = time.perf_counter() - start
+    except Exception as err:                    # an unreadable formula, or a check that breaks, is a failure
+        return Outcome(c, _UNREAD, Verdict.ERRATUM,                 # of the claim, reported with its id
+                       [f"its formulas could not be read or checked: {type(err).__name__}: {err}"])
+    return outcome_of(c, evidence)
+
+
+def outcome_of(c: Claim, e: Evidence) -> Outcome:
+    """The verdict and problems of evidence for ``c`` (also for evidence from mutated formulas)."""
+    return Outcome(c, e, verdict_of(e), problems_of(c, e))
