@@ -25,7 +25,7 @@ def test_the_claims_rest_on_statistical_tests(claim_id):
     """(Soundness is tests/test_registry.py's, for every claim.) Each chapter-4 claim's evidence includes
     a statistical test at a stated false-alarm probability, and the report says so."""
     o = run(claim_id)
-    assert any(f.kind == "statistical" and "false-alarm" in f.text for f in o.evidence.facts)
+    assert any(f.kind == "statistical" and "false-alarm" in f.statement for f in o.evidence.findings)
     assert o.symbolic_summary.startswith("statistical tests at stated false-alarm")
 
 
@@ -51,7 +51,7 @@ def test_a_covariance_without_its_outer_product_fails_the_variance_test():
     of the trained gaps rules it out (the statistical test, not only the symbolic one)."""
     o = _with("ch4.fresh_same_point", r"p_{a}\delta_{ab} - p_{a} p_{b}", r"p_{a}\delta_{ab} - p_{a} p_{a}")
     assert o.verdict is Verdict.ERRATUM
-    failed = [f.text for f in o.evidence.facts if not f.ok]
+    failed = [f.statement for f in o.evidence.findings if not f.ok]
     assert any("chi-square band" in t for t in failed), failed
 
 

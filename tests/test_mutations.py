@@ -11,9 +11,10 @@ import os
 import pytest
 
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+from derivations.engine.finding import Finding
 from derivations.engine.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
 from derivations.engine.notation import Node, ParseError, read, read_text
-from derivations.engine.registry import Claim, Evidence, Fact, Verdict, claims, run
+from derivations.engine.registry import Claim, Evidence, Verdict, claims, run
 
 ALL = claims()
 
@@ -151,7 +152,7 @@ def _claim(check, printed=r"= 1 - \epsilon"):
 
 
 def test_a_check_that_ignores_its_formula_lets_every_mutant_survive():
-    c = _claim(lambda f: Evidence(holds=True, facts=[Fact("symbolic", "trust me", True)]))
+    c = _claim(lambda f: Evidence(holds=True, findings=[Finding("symbolic", "trust me", True)]))
     assert {kill(c, m)[0] for m in mutants(c)} == {Status.SURVIVED}
 
 
@@ -159,7 +160,7 @@ def test_a_check_that_cannot_evaluate_a_mutant_does_not_kill_it():
     def check(f):
         if f.printed.parts != read(r"= 1 - \epsilon").parts:
             raise ParseError("cannot read this")
-        return Evidence(holds=True, facts=[Fact("symbolic", "read", True)])
+        return Evidence(holds=True, findings=[Finding("symbolic", "read", True)])
     c = _claim(check)
     status, why = kill(c, mutants(c)[0])
     assert status is Status.INVALID and "ParseError" in why
@@ -171,7 +172,7 @@ def test_a_check_that_runs_out_of_time_does_not_kill():
     def check(f):
         if f.printed.parts != read(r"= 1 - \epsilon").parts:
             time.sleep(5)
-        return Evidence(holds=True, facts=[Fact("symbolic", "slow", True)])
+        return Evidence(holds=True, findings=[Finding("symbolic", "slow", True)])
     c = _claim(check)
     status, why = kill(c, mutants(c)[0], timeout=0.2)
     assert status is Status.INVALID and "timed out" in why
@@ -180,7 +181,7 @@ def test_a_check_that_runs_out_of_time_does_not_kill():
 def test_an_unsound_outcome_kills():
     def check(f):
         ok = f.printed.parts == read(r"= 1 - \epsilon").parts
-        return Evidence(holds=True, facts=[Fact("numeric", "printed is 1 - eps", ok)])
+        return Evidence(holds=True, findings=[Finding("numeric", "printed is 1 - eps", ok)])
     c = _claim(check)
     status, why = kill(c, mutants(c)[0])
     assert status is Status.KILLED and why == "numeric check failed: printed is 1 - eps"

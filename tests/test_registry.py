@@ -7,19 +7,9 @@ import pytest
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
 from derivations.engine import note
 from derivations.engine.checks import OTHERS_ZERO, equation
+from derivations.engine.finding import Finding
 from derivations.engine.notation import HARD
-from derivations.engine.registry import (
-    Claim,
-    Evidence,
-    Fact,
-    Verdict,
-    check_claim,
-    claims,
-    get,
-    problems_of,
-    run,
-    verdict_of,
-)
+from derivations.engine.registry import Claim, Evidence, Verdict, check_claim, claims, get, problems_of, run, verdict_of
 from derivations.engine.symbolic import log_sum_exp
 from derivations.library import numeric as num
 
@@ -120,8 +110,8 @@ def test_every_printed_formula_of_the_note_is_its_transcription():
 
 
 def test_typed_fields_refuse_free_strings():
-    with pytest.raises(ValueError, match="Fact.kind"):
-        Fact("numerical", "x", True)
+    with pytest.raises(ValueError, match="Finding.kind"):
+        Finding("numerical", "x", True)
     with pytest.raises(ValueError, match="Claim.source"):
         Claim("t", 0, "t", 1, "", "", check=lambda: None, stated=Verdict.HOLDS, source="paper")
     with pytest.raises(ValueError, match="stated must be a Verdict"):
@@ -133,7 +123,7 @@ def test_verdict_rules():
     assert verdict_of(Evidence(holds=False, holds_under=False)) is Verdict.ERRATUM
     c = Claim("t", 0, "t", 1, "", "", check=lambda: None, stated=Verdict.HOLDS, assumption="a")
     assert "holds in general, yet the claim names an assumption" in problems_of(c, Evidence(holds=True))
-    assert problems_of(c, Evidence(holds=True, facts=[Fact("numeric", "x", False)]))[0] == "numeric check failed: x"
+    assert problems_of(c, Evidence(holds=True, findings=[Finding("numeric", "x", False)]))[0] == "numeric check failed: x"
 
 
 def test_a_catalogue_that_fails_to_import_raises_at_every_read(monkeypatch):

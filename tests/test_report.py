@@ -8,7 +8,8 @@ import pytest
 
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
 from derivations import __main__ as cli
-from derivations.engine.registry import REGISTRY, Claim, Counterexample, Evidence, Fact, FactKind, Verdict, claims
+from derivations.engine.finding import Finding, Kind
+from derivations.engine.registry import REGISTRY, Claim, Counterexample, Evidence, Verdict, claims
 from derivations.engine.report import SCHEMA
 
 
@@ -47,7 +48,7 @@ def test_cli_help(capsys):
 
 def test_cli_exits_nonzero_when_a_claim_fails(capsys):
     bad = Claim("zz.bad", 99, "test", 1, "a claim whose numeric check fails", "x", stated=Verdict.HOLDS,
-                check=lambda f: Evidence(holds=True, facts=[Fact("numeric", "deliberately failing", False)]))
+                check=lambda f: Evidence(holds=True, findings=[Finding("numeric", "deliberately failing", False)]))
     REGISTRY[bad.id] = bad
     try:
         assert cli.main(["--chapter", "99"]) == 1
@@ -96,7 +97,7 @@ def test_json_report_follows_its_schema(capsys):
     assert set(rows) == {c.id for c in claims()}
     for r in rows.values():
         assert r["stated_verdict"] == r["computed_verdict"]
-        assert r["facts"] and all(f["kind"] in get_args(FactKind) for f in r["facts"])
+        assert r["findings"] and all(f["kind"] in get_args(Kind) for f in r["findings"])
         if r["computed_verdict"] != "holds":
             ce = r["counterexample"]
             assert ce is not None and ce["printed"] != ce["correct"]
@@ -118,7 +119,7 @@ def test_cli_exits_nonzero_when_the_computed_verdict_is_not_the_stated_one(capsy
     flipped = Claim("zz.flipped", 98, "test", 1, "stated: holds under an assumption", "x",
                     stated=Verdict.HOLDS_UNDER, assumption="an assumption", corrected="y",
                     check=lambda f: Evidence(holds=False, holds_under=False, corrected_ok=True, counterexample=ce,
-                                           facts=[Fact("symbolic", "not under the assumption either", True)]))
+                                           findings=[Finding("symbolic", "not under the assumption either", True)]))
     REGISTRY[flipped.id] = flipped
     try:
         assert cli.main(["--chapter", "98"]) == 1

@@ -38,7 +38,7 @@ def first_run(tmp_path_factory):
                                        new_code_cell("raise RuntimeError('boom')")])
     check = write(folder / "check.ipynb", [new_code_cell(
         "from derivations.engine.finding import Finding, Findings, confirm\n"
-        "confirm(Findings('demo', [Finding('one is even', '1 % 2 = 1', 'exact', False)]))")])
+        "confirm(Findings('demo', [Finding('numeric', 'one is even', False, observed='1 % 2 = 1', bound='exact')]))")])
     before = {p.name: p.read_bytes() for p in (bad, check)}
     return folder, run(good, bad, check, "--jobs", "3"), before          # the three kernels side by side
 

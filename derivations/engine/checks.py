@@ -40,8 +40,9 @@ from sympy.core.function import PoleError
 from sympy.series.gruntz import gruntz
 
 from derivations.engine.evaluation import side_values
+from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, Context, Reading, evaluate
-from derivations.engine.registry import Counterexample, Evidence, Fact, Formulas
+from derivations.engine.registry import Counterexample, Evidence, Formulas
 from derivations.engine.symbolic import Logits, compiled, is_zero
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
@@ -142,7 +143,7 @@ def where(results: dict) -> str:
     return " and ".join(parts)
 
 
-def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, transform=None,
+def zero(diff: Formula, what: str, facts: list[Finding], general: bool = True, transform=None,
          Ks: Sequence[int] = SYMBOLIC_K) -> bool:
     """Is ``diff(x)`` identically zero, for a general K (if ``general``) and for each K in ``Ks``?
 
@@ -166,7 +167,7 @@ def zero(diff: Formula, what: str, facts: list[Fact], general: bool = True, tran
     else:
         text = f"{what}: general and concrete K disagree: " + ", ".join(
             f"{k} {'zero' if v else 'not zero'}" for k, v in results.items())
-    facts.append(Fact("symbolic", text, same))
+    facts.append(Finding("symbolic", text, same))
     return value
 
 
@@ -294,7 +295,7 @@ def mp_value(formula: Formula, z: np.ndarray) -> float:
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 
 
-def counterexample(printed, exact, reference, key: str, facts: list[Fact], params: Sequence = (None,),
+def counterexample(printed, exact, reference, key: str, facts: list[Finding], params: Sequence = (None,),
                    quantity: str = "value of the line", parameter: str = "eps"):
     """The worst point of a :func:`sweep` of ``printed`` against ``reference``, confirmed in mpmath.
 
@@ -305,14 +306,14 @@ def counterexample(printed, exact, reference, key: str, facts: list[Fact], param
     """
     s = sweep(printed, reference, key + "/counterexample", params=params)
     if s.worst <= CE_RTOL:
-        facts.append(Fact("numeric", f"no counterexample found (largest discrepancy {s.worst:.2g})", False, s.worst))
+        facts.append(Finding("numeric", f"no counterexample found (largest discrepancy {s.worst:.2g})", False, error=s.worst))
         return None
     z = np.array([float(f"{v:.3g}") for v in s.z])
     p, q = mp_value(lambda x: printed(x, s.param), z), mp_value(lambda x: exact(x, s.param), z)
     real = abs(p - q) > CE_RTOL * max(1.0, abs(q))
     ce = Counterexample(quantity, p, q, K=len(z), z=tuple(float(v) for v in z),
                         parameters={} if s.param is None else {parameter: s.param})
-    facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath", real))
+    facts.append(Finding("numeric", f"counterexample at {ce.point()} confirmed in mpmath", real))
     return ce
 
 
@@ -351,18 +352,18 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
     where = f", eps in {{{', '.join(str(v) for v in params)}}}" if eps_values else ""
 
     def check(f: Formulas) -> Evidence:
-        facts: list[Fact] = []
+        facts: list[Finding] = []
         printed = rhs_of(f.printed, ctx)
         holds = zero(lambda x: printed(x) - ex(x), "printed - exact" + (", symbolic eps" if eps_values else ""),
                      facts, general)
         if f.printed.relation().lhs is not None:           # a left-hand side must name the same quantity
             left = lambda x: f.printed.lhs(x, ctx)          # noqa: E731
             holds = zero(lambda x: left(x) - ex(x), "printed left-hand side - exact", facts, general) and holds
-        ev = Evidence(holds=holds, facts=facts)
+        ev = Evidence(holds=holds, findings=facts)
         if holds:
             d = sweep(printed, ref, key + "/agree", params=params).worst
-            facts.append(Fact("numeric", f"printed form matches NumPy at random logits{where} (rel. tol {RTOL:g})",
-                              d <= RTOL, d))
+            facts.append(Finding("numeric", f"printed form matches NumPy at random logits{where} (rel. tol {RTOL:g})",
+                              d <= RTOL, error=d))
             return ev
         ce_params = (eps_counterexample,) if eps_values else (None,)
         ev.counterexample = counterexample(printed, ex, ref, key, facts, params=ce_params, quantity=quantity)
@@ -371,14 +372,14 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
                                   general, transform=assumption.apply)
             if ev.holds_under:
                 d = sweep(printed, ref, key + "/assumed", restrict=assumption.restrict, params=params).worst
-                facts.append(Fact("numeric", "under the assumption, printed form matches NumPy "
-                                  f"(rel. tol {RTOL:g})", d <= RTOL, d))
+                facts.append(Finding("numeric", "under the assumption, printed form matches NumPy "
+                                  f"(rel. tol {RTOL:g})", d <= RTOL, error=d))
         if f.corrected is not None:
             corrected = rhs_of(f.corrected, ctx)
             ok = zero(lambda x: corrected(x) - ex(x), "corrected - exact", facts, general)
             d = sweep(corrected, ref, key + "/corrected", params=params).worst
-            facts.append(Fact("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})",
-                              d <= RTOL, d))
+            facts.append(Finding("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})",
+                              d <= RTOL, error=d))
             ev.corrected_ok = ok and d <= RTOL
         return ev
 
@@ -400,7 +401,7 @@ def vector_equation(exact_component, reference_component, ctx: Context, key: str
     Used in: the checks of chapter 1
     """
     def check(f: Formulas) -> Evidence:
-        facts: list[Fact] = []
+        facts: list[Finding] = []
         vec = lambda x: f.printed.rhs(x, ctx)                                     # noqa: E731
         g = Logits()
         general = [is_zero(vec(g).component(1) - exact_component(g, 1), force_log=True),
@@ -408,7 +409,7 @@ def vector_equation(exact_component, reference_component, ctx: Context, key: str
         concrete = [is_zero(vec(Logits(K)).component(j) - exact_component(Logits(K), j))
                     for K in SYMBOLIC_K for j in range(1, K + 1)]
         holds = all(general) and all(concrete)
-        facts.append(Fact("symbolic", "component 1 and a general component c >= 2 equal the exact ones (general K), "
+        facts.append(Finding("symbolic", "component 1 and a general component c >= 2 equal the exact ones (general K), "
                                       f"and every component for K={', '.join(map(str, SYMBOLIC_K))}"
                           + ("" if holds else ": NOT all"), all(general) == all(concrete)))
         worst = 0.0
@@ -417,9 +418,9 @@ def vector_equation(exact_component, reference_component, ctx: Context, key: str
             s = sweep(lambda x, p, j=j: vec(x).component(j), lambda z, p, j=j: reference_component(z, j - 1),
                       f"{key}/component{j}", Ks=Ks)
             worst = max(worst, s.worst)
-        facts.append(Fact("numeric", f"every component matches NumPy at random logits (rel. tol {RTOL:g})",
-                          (worst <= RTOL) == holds, worst))
-        return Evidence(holds=holds, facts=facts)
+        facts.append(Finding("numeric", f"every component matches NumPy at random logits (rel. tol {RTOL:g})",
+                          (worst <= RTOL) == holds, error=worst))
+        return Evidence(holds=holds, findings=facts)
 
     return check
 
@@ -524,13 +525,13 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
     values = tuple(eps_values) if eps_values else (None,)
 
     def check(f: Formulas) -> Evidence:
-        facts: list[Fact] = []
+        facts: list[Finding] = []
         printed = rhs_of(f.printed, ctx)
         holds, limits = vanishing_error(ex, printed, values)
-        facts.append(Fact("symbolic", "printed: exact - printed -> " + ", ".join(map(str, limits)) + " as the "
+        facts.append(Finding("symbolic", "printed: exact - printed -> " + ", ".join(map(str, limits)) + " as the "
                           f"margin grows (K={', '.join(map(str, APPROX_K))}, every sign of the largest logit"
                           + (", eps in {" + ", ".join(map(str, values)) + "})" if eps_values else ")"), True))
-        ev = Evidence(holds=holds, facts=facts)
+        ev = Evidence(holds=holds, findings=facts)
         if not holds:
             best = None
             for m in (-20, 0, 20):
@@ -540,13 +541,13 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
                 if best is None or abs(p - q) > abs(best.printed - best.correct):
                     best = Counterexample(quantity, p, q, K=3, z=tuple(z), note="margin 20",
                                           parameters={"eps": ce_eps} if eps_values else {})
-            facts.append(Fact("numeric", f"counterexample at {best.point()} confirmed in mpmath",
+            facts.append(Finding("numeric", f"counterexample at {best.point()} confirmed in mpmath",
                               abs(best.printed - best.correct) > CE_RTOL * max(1.0, abs(best.correct))))
             ev.counterexample = best
         if f.corrected is not None:
             corrected = rhs_of(f.corrected, ctx)
             ok, climits = vanishing_error(ex, corrected, values)
-            facts.append(Fact("symbolic", "corrected: exact - corrected -> " + ", ".join(map(str, climits))
+            facts.append(Finding("symbolic", "corrected: exact - corrected -> " + ", ".join(map(str, climits))
                               + " as the margin grows", ok))
             at = numeric_values(corrected)
 
@@ -555,7 +556,7 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
                 slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
                 return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
             inside = largest(outside, key + "/corrected", params=values).worst == 0
-            facts.append(Fact("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
+            facts.append(Finding("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
                                          "LSE(z) - max_j z_j, bounded in chapter 1)", inside))
             ev.corrected_ok = ok and inside
         if extra is not None:
@@ -598,10 +599,10 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
     Used in: the checks of chapter 1
     """
     def check(f: Formulas) -> Evidence:
-        facts: list[Fact] = []
+        facts: list[Finding] = []
         rels = chain(f.printed)
         known = all(r.op in _ORDER for r in rels)
-        facts.append(Fact("symbolic", "every relation is one of <, <=, >, >= (" + " ".join(r.op for r in rels) + ")",
+        facts.append(Finding("symbolic", "every relation is one of <, <=, >, >= (" + " ".join(r.op for r in rels) + ")",
                           known))
         sides = {}
 
@@ -613,21 +614,21 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
                            for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
         worst = largest(violation, key, Ks=Ks).worst if known else 0.0
         ops = " ".join(r.op for r in rels)
-        facts.append(Fact("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
-                          worst <= 1, max(worst, 0.0)))
+        facts.append(Finding("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
+                          worst <= 1, error=max(worst, 0.0)))
         for a in attained:
             def equality(x: Logits, r=rels[a.index], a=a) -> bool:
                 d = (_side(r.rhs, x, ctx) - _side(r.lhs, x, ctx)).subs(a.config(x))
                 return is_zero(sp.expand_log(d, force=True)) or sp.simplify(sp.exp(d)) == 1
             cases = each_k(equality, general=False, Ks=a.Ks)
-            facts.append(Fact("symbolic", f"relation {a.index + 1} is an equality {a.what} ({where(cases)})",
+            facts.append(Finding("symbolic", f"relation {a.index + 1} is an equality {a.what} ({where(cases)})",
                               all(cases.values())))
             strict = rels[a.index].op in ("<", ">")
-            facts.append(Fact("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
+            facts.append(Finding("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
                                           + ("a strict sign: wrong" if strict else "<= or >="), not strict))
         if extra is not None:
             extra(facts, f)
-        return Evidence(holds=all(fact.ok for fact in facts), facts=facts)
+        return Evidence(holds=all(fact.ok for fact in facts), findings=facts)
 
     return check
 

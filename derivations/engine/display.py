@@ -15,6 +15,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 
+from derivations.engine.finding import lines
 from derivations.engine.registry import Outcome, Verdict, claims, run
 
 __all__ = ["show", "ClaimView", "chapter_verdicts", "VerdictTable", "verdict_table", "ErrataView", "errata",
@@ -69,9 +70,7 @@ class ClaimView:
         if e.counterexample is not None:
             out += ["", f"Counterexample (as printed, without the assumption): {e.counterexample}"
                     if o.verdict is Verdict.HOLDS_UNDER else f"Counterexample: {e.counterexample}"]
-        out += ["", "Checks:"]
-        for f in e.facts:
-            out.append(f"{'-' if md else ' '} {'ok' if f.ok else 'FAILED'} [{f.kind}] {f.text}")
+        out += ["", "Checks:"] + [("" if md else "  ") + line for line in lines(e.findings, md)]
         return out
 
     def _repr_markdown_(self) -> str:

@@ -1,70 +1,134 @@
-"""Findings: statements checked at the reader's own parameter values.
+"""Findings: the one vocabulary of results, for claims and for worked examples alike.
 
-A :class:`~derivations.engine.registry.Claim` is an equation of the note, checked once
-for all K and eps. A :class:`Finding` is what a chapter computes at the values a
-reader chose (``K``, ``EPS``, ``SEED``, sample sizes): a statement, the number
-observed, and the bound that decides it, computed from those values. Where a
-statement does not apply at an edge value (``eps = 0``, ``eps = 1`` ...), the
-finding is *shown, not asserted*, and says why.
+A :class:`Finding` is one statement that was computed and decided: a claim's
+check gathers findings for all K and eps (its :class:`~derivations.engine.registry.Evidence`),
+a chapter's worked example gathers them at the values a reader chose (``K``,
+``EPS``, ``SEED``, sample sizes). Each says *how* it was established (``kind``:
+a symbolic proof, a numeric agreement, a statistical test at a stated false-alarm
+probability), what was observed, and the bound that decided it. Where a statement
+does not apply at an edge value (``eps = 0``, ``eps = 1`` ...), the finding is
+*shown, not asserted* (``asserted=False``), and its ``note`` says why.
 
-Findings come in a :class:`Findings` list, which a notebook displays; :func:`confirm`
-raises ``AssertionError`` (failing the cell, nbval, ``make run``) when an
-asserted finding does not hold, naming it with its numbers.
+:class:`Findings` is a titled list (what a worked example returns); its views and a
+claim's list of checks are drawn by the same function, :func:`lines`. :func:`confirm`
+raises ``AssertionError`` (failing the cell, nbval, ``make run``) when an asserted
+finding does not hold, naming it with its numbers.
 
->>> f = Findings("demo", [Finding("two is even", "2 % 2 = 0", "exact", 2 % 2 == 0)])
+>>> f = Findings("demo", [Finding("numeric", "two is even", True, observed="2 % 2 = 0", bound="exact")])
 >>> print(confirm(f))
 demo
-  [ok] two is even: 2 % 2 = 0 -- exact
->>> confirm(Findings("demo", [Finding("one is even", "1 % 2 = 1", "exact", False)]))
+  [ok] two is even: 2 % 2 = 0 -- exact (numeric)
+>>> confirm(Findings("demo", [Finding("numeric", "one is even", False, observed="1 % 2 = 1", bound="exact")]))
 Traceback (most recent call last):
 ...
 AssertionError: demo: 1 finding(s) do not hold:
-  [FAILED] one is even: 1 % 2 = 1 -- exact
+  [FAILED] one is even: 1 % 2 = 1 -- exact (numeric)
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-__all__ = ["Finding", "Findings", "confirm", "shown", "within"]
+__all__ = ["Kind", "Finding", "Findings", "FailedFinding", "stop_at_failed_finding", "confirm", "shown", "within",
+           "lines"]
+
+#: How a finding was established: a symbolic proof, a numeric agreement, or a statistical test (a bound on a
+#: random quantity at a stated false-alarm probability).
+Kind = Literal["symbolic", "numeric", "statistical"]
 
 _MARK = {True: "ok", False: "FAILED", None: "shown"}
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One statement at the reader's values.
+    """One statement, computed and decided.
 
+    kind
+        how it was established (:data:`Kind`);
     statement
-        what is claimed, in words;
+        what is claimed, in words (Markdown, mathematics between ``$``);
+    ok
+        whether it came out as required (computed);
     observed
-        the computed numbers;
+        the computed numbers (``""`` when the statement says it all);
     bound
         the tolerance and where it comes from (``""`` for exact statements);
-    ok
-        whether the statement holds (computed);
     asserted
         ``False`` when the statement is only shown (it does not apply at these
         values; ``note`` says why);
     note
-        what an edge value means here, or why the statement is not asserted.
+        what an edge value means here, or why the statement is not asserted;
+    error
+        the largest numeric error observed, for the report's error column.
     """
 
+    kind: Kind
     statement: str
-    observed: str
-    bound: str = ""
     ok: bool = True
+    observed: str = ""
+    bound: str = ""
     asserted: bool = True
     note: str = ""
+    error: float | None = None
+
+    def __post_init__(self):
+        if self.kind not in get_args(Kind):
+            raise ValueError(f"Finding.kind must be one of {get_args(Kind)}; got {self.kind!r}")
+        object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
+        if self.error is not None:                                      # plain ones (JSON, identity tests)
+            object.__setattr__(self, "error", float(self.error))
+        if self.failed and _STOP_AT_FAILED.get():
+            raise FailedFinding(self)
 
     @property
     def failed(self) -> bool:
         return self.asserted and not self.ok
 
+    @property
+    def mark(self) -> str:
+        """``ok``, ``FAILED``, or ``shown`` (not asserted)."""
+        return _MARK[bool(self.ok)] if self.asserted else _MARK[None]
+
     def line(self) -> str:
-        mark = _MARK[bool(self.ok)] if self.asserted else _MARK[None]
+        """The finding in one line of plain text (and its note on the next)."""
+        observed = f": {self.observed}" if self.observed else ""
         bound = f" -- {self.bound}" if self.bound else ""
-        out = f"[{mark}] {self.statement}: {self.observed}{bound}"
+        out = f"[{self.mark}] {self.statement}{observed}{bound} ({self.kind})"
         return out + (f"\n      {self.note}" if self.note else "")
+
+
+class FailedFinding(BaseException):
+    """Raised by a :class:`Finding` that does not come out as required, inside :func:`stop_at_failed_finding`:
+    its check stops there (the outcome would be unsound whatever came next). A ``BaseException``, so that a
+    check's own ``except Exception`` does not take it for an error of its computation."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(f"{finding.kind} check failed: {finding.statement}")
+        self.finding = finding
+
+
+_STOP_AT_FAILED = contextvars.ContextVar("stop_at_failed_finding", default=False)
+
+
+@contextlib.contextmanager
+def stop_at_failed_finding():
+    """Within this block a finding that fails raises :class:`FailedFinding` (for
+    :func:`derivations.engine.mutation.kill`: a mutant is killed by its first failed finding, without the rest
+    of its check).
+
+    >>> with stop_at_failed_finding():
+    ...     Finding("numeric", "1 + 1 = 3", False)
+    Traceback (most recent call last):
+    ...
+    derivations.engine.finding.FailedFinding: numeric check failed: 1 + 1 = 3
+    """
+    token = _STOP_AT_FAILED.set(True)
+    try:
+        yield
+    finally:
+        _STOP_AT_FAILED.reset(token)
 
 
 def within(ok: bool, value: float, what: str) -> str:
@@ -80,9 +144,34 @@ def within(ok: bool, value: float, what: str) -> str:
     return "within the tolerance" if ok else f"{what} {value:.1e}: OUTSIDE the tolerance"
 
 
-def shown(statement: str, observed: str, note: str) -> Finding:
+def shown(kind: Kind, statement: str, observed: str, note: str) -> Finding:
     """A finding that is displayed but not asserted, with the reason in ``note``."""
-    return Finding(statement, observed, ok=True, asserted=False, note=note)
+    return Finding(kind, statement, ok=True, observed=observed, asserted=False, note=note)
+
+
+_SYMBOL = {"ok": "✔", "FAILED": "✘ **FAILED**", "shown": "–"}
+
+
+def lines(findings, md: bool) -> list[str]:
+    """The findings as a list, one item each: Markdown (``md``) or plain text. The one view of findings, for a
+    worked example's :class:`Findings` and a claim's checks alike.
+
+    >>> print("\\n".join(lines([Finding("symbolic", "1 - 1 = 0"), shown("numeric", "x", "1", "edge")], md=False)))
+    [ok] 1 - 1 = 0 (symbolic)
+    [shown] x: 1 (numeric)
+          edge
+    """
+    out = []
+    for f in findings:
+        if not md:
+            out.append(f.line())
+            continue
+        observed = f": {f.observed}" if f.observed else ""
+        bound = f" — {f.bound}" if f.bound else ""
+        out.append(f"- {_SYMBOL[f.mark]} {f.statement}{observed}{bound} *({f.kind})*")
+        if f.note:
+            out.append(f"  <br>*{f.note}*")
+    return out
 
 
 @dataclass
@@ -112,22 +201,14 @@ class Findings:
         return [f for f in self.items if f.failed]
 
     def __repr__(self) -> str:
-        lines = [self.title] + [f"  {p}" for p in self.preamble]
-        lines += ["  " + f.line() for f in self.items]
-        return "\n".join(lines)
+        return "\n".join([self.title] + [f"  {p}" for p in self.preamble] + ["  " + s for s in lines(self, md=False)])
 
     def _repr_markdown_(self) -> str:
         out = [f"**{self.title}**", ""]
         out += [f"*{p}*  " for p in self.preamble]
         if self.preamble:
             out.append("")
-        for f in self.items:
-            mark = {"ok": "✔", "FAILED": "✘ **FAILED**", "shown": "–"}[_MARK[bool(f.ok)] if f.asserted else _MARK[None]]
-            bound = f" — {f.bound}" if f.bound else ""
-            out.append(f"- {mark} {f.statement}: {f.observed}{bound}")
-            if f.note:
-                out.append(f"  <br>*{f.note}*")
-        return "\n".join(out)
+        return "\n".join(out + lines(self, md=True))
 
 
 def confirm(findings: Findings) -> Findings:

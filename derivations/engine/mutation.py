@@ -39,7 +39,8 @@ A worked example, on a claim whose check evaluates its printed formula:
 
 >>> import sympy as sp
 >>> from derivations.engine.notation import EPS, SOFT, read
->>> from derivations.engine.registry import Claim, Evidence, Fact, Verdict
+>>> from derivations.engine.registry import Claim, Evidence, Verdict
+>>> from derivations.engine.finding import Finding
 >>> from derivations.engine.symbolic import Logits
 >>> for kind, change, _ in variants(read(r"= 1 - \\epsilon")):
 ...     print(f"{kind}: {change}")
@@ -51,7 +52,7 @@ dropped term: 1 - \\epsilon -> -\\epsilon
 dropped term: 1 - \\epsilon -> 1
 >>> def check(f):
 ...     same = sp.simplify(f.printed.rhs(Logits(2), SOFT) - (1 - EPS)) == 0
-...     return Evidence(holds=same, facts=[Fact("symbolic", "printed - (1 - eps) = 0", same)])
+...     return Evidence(holds=same, findings=[Finding("symbolic", "printed - (1 - eps) = 0", same)])
 >>> claim = Claim("demo.weight", 0, "demo", 1, "the true class's weight", r"= 1 - \\epsilon", check=check,
 ...               stated=Verdict.HOLDS)
 >>> first = mutants(claim)[0]
@@ -63,7 +64,7 @@ dropped term: 1 - \\epsilon -> 1
 A check that ignores its formula lets every mutant survive:
 
 >>> lazy = Claim("demo.lazy", 0, "demo", 2, "", r"= 1 - \\epsilon", stated=Verdict.HOLDS,
-...              check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "trust me", True)]))
+...              check=lambda f: Evidence(holds=True, findings=[Finding("symbolic", "trust me", True)]))
 >>> {kill(lazy, m)[0].value for m in mutants(lazy)}
 {'survived'}
 """
@@ -83,18 +84,10 @@ from enum import Enum
 import sympy as sp
 
 from derivations.engine import results
+from derivations.engine.finding import FailedFinding, stop_at_failed_finding
 from derivations.engine.notation import Node, Reading, Relation
 from derivations.engine.parallel import in_processes
-from derivations.engine.registry import (
-    REGISTRY,
-    Claim,
-    FailedFact,
-    Formulas,
-    outcome_of,
-    run,
-    stop_at_failed_fact,
-    work_units,
-)
+from derivations.engine.registry import REGISTRY, Claim, Formulas, outcome_of, run, work_units
 
 __all__ = ["KINDS", "Status", "Mutant", "Trial", "ClaimReport", "variants", "mutants", "kill", "report",
            "format_report", "latex", "main"]
@@ -600,16 +593,16 @@ def kill(claim: Claim, mutant: Mutant, timeout: float | None = None) -> tuple[St
 
     Killed: the outcome has problems, or its verdict differs from the normal
     run's (:func:`~derivations.engine.registry.run`); the check stops at its first
-    fact that fails (:func:`~derivations.engine.registry.stop_at_failed_fact`), a
+    fact that fails (:func:`~derivations.engine.registry.stop_at_failed_finding`), a
     problem already. Invalid: the check raised, or took
     longer than ``timeout`` seconds. Otherwise survived. Meaningful only when
     the normal run is sound (see :func:`report`).
     """
     normal = run(claim).verdict
     try:
-        with _time_limit(timeout), stop_at_failed_fact():
+        with _time_limit(timeout), stop_at_failed_finding():
             outcome = outcome_of(claim, claim.check(mutant.formulas))
-    except FailedFact as failed:                  # the outcome is unsound already: the rest of the check is not run
+    except FailedFinding as failed:                  # the outcome is unsound already: the rest of the check is not run
         return Status.KILLED, str(failed)
     except _Timeout:
         return Status.INVALID, f"timed out after {timeout:g} s"

@@ -18,14 +18,12 @@ time the claims are listed or one is looked up (:func:`claims`, :func:`get`):
 finding the chapters does not load SymPy and every chapter's checks.
 
 >>> c = Claim("demo.one", 0, "demo", 1, "one is one", r"1 = 1", stated=Verdict.HOLDS,
-...           check=lambda f: Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
+...           check=lambda f: Evidence(holds=True, findings=[Finding("symbolic", "1 - 1 = 0", True)]))
 >>> run(c).verdict
 <Verdict.HOLDS: 'holds'>
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import importlib
 import math
 import time
@@ -36,15 +34,12 @@ from functools import lru_cache
 from typing import Literal, get_args
 
 from derivations.engine import results
+from derivations.engine.finding import Finding
 from derivations.engine.parallel import in_processes
 
 __all__ = [
     "Verdict",
-    "FactKind",
     "Source",
-    "Fact",
-    "FailedFact",
-    "stop_at_failed_fact",
     "Counterexample",
     "Evidence",
     "Claim",
@@ -72,64 +67,8 @@ class Verdict(str, Enum):
     ERRATUM = "erratum"
 
 
-#: The kinds of evidence a fact records: a symbolic proof, a numeric agreement, or a statistical test (a bound
-#: on a random quantity at a stated false-alarm probability).
-FactKind = Literal["symbolic", "numeric", "statistical"]
 #: Where a claim comes from: a displayed equation or sentence of the note, or a result the companion adds.
 Source = Literal["note", "added"]
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One finding: ``ok`` says whether it came out as the evidence requires.
-
-    ``error`` is the largest numeric error observed (numeric facts only).
-    """
-
-    kind: FactKind
-    text: str
-    ok: bool
-    error: float | None = None
-
-    def __post_init__(self):
-        if self.kind not in get_args(FactKind):
-            raise ValueError(f"Fact.kind must be one of {get_args(FactKind)}; got {self.kind!r}")
-        object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
-        if self.error is not None:                                      # plain ones (JSON, identity tests)
-            object.__setattr__(self, "error", float(self.error))
-        if not self.ok and _STOP_AT_FAILED_FACT.get():
-            raise FailedFact(self)
-
-
-class FailedFact(BaseException):
-    """Raised by a :class:`Fact` that does not come out as required, inside :func:`stop_at_failed_fact`: its
-    check stops there (the outcome would be unsound whatever came next). A ``BaseException``, so that a check's
-    own ``except Exception`` does not take it for an error of its computation."""
-
-    def __init__(self, fact: Fact):
-        super().__init__(f"{fact.kind} check failed: {fact.text}")
-        self.fact = fact
-
-
-_STOP_AT_FAILED_FACT = contextvars.ContextVar("stop_at_failed_fact", default=False)
-
-
-@contextlib.contextmanager
-def stop_at_failed_fact():
-    """Within this block a fact that fails raises :class:`FailedFact` (for :func:`derivations.engine.mutation.kill`:
-    a mutant is killed by its first failed fact, without the rest of its check).
-
-    >>> with stop_at_failed_fact():
-    ...     Fact("numeric", "1 + 1 = 3", False)
-    Traceback (most recent call last):
-    ...
-    derivations.engine.registry.FailedFact: numeric check failed: 1 + 1 = 3
-    """
-    token = _STOP_AT_FAILED_FACT.set(True)
-    try:
-        yield
-    finally:
-        _STOP_AT_FAILED_FACT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -202,7 +141,7 @@ class Evidence:
     holds: bool
     holds_under: bool | None = None
     corrected_ok: bool | None = None
-    facts: list[Fact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     counterexample: Counterexample | None = None
     seconds: float | None = None        # how long the check took (set by check_claim)
 
@@ -289,7 +228,7 @@ def problems_of(claim: Claim, e: Evidence) -> list[str]:
     >>> problems_of(c, Evidence(holds=False))
     ['computed verdict erratum differs from the stated verdict holds', 'erratum without a numeric counterexample', 'erratum without a verified corrected form']
     """
-    out = [f"{f.kind} check failed: {f.text}" for f in e.facts if not f.ok]
+    out = [f"{f.kind} check failed: {f.statement}" for f in e.findings if f.failed]
     v = verdict_of(e)
     if v is not claim.stated:
         out.append(f"computed verdict {v.value} differs from the stated verdict {claim.stated.value}")
@@ -324,17 +263,17 @@ class Outcome:
 
     @property
     def max_numeric_error(self) -> float | None:
-        errs = [f.error for f in self.evidence.facts if f.error is not None]
+        errs = [f.error for f in self.evidence.findings if f.error is not None]
         return max(errs) if errs else None
 
     @property
     def symbolic_summary(self) -> str:
         """One phrase: what the symbolic checks established."""
         e = self.evidence
-        sym = [f for f in e.facts if f.kind == "symbolic"]
+        sym = [f for f in e.findings if f.kind == "symbolic"]
         if not all(f.ok for f in sym):
             return "FAILED"
-        if e.holds and any(f.kind == "statistical" for f in e.facts) and "general K" not in self.scope:
+        if e.holds and any(f.kind == "statistical" for f in e.findings) and "general K" not in self.scope:
             return "statistical tests at stated false-alarm; identities at concrete K"
         if e.holds:
             return "identity" + self.scope
@@ -346,11 +285,11 @@ class Outcome:
     @property
     def scope(self) -> str:
         """For which K the symbolic checks proved it: ``", general K"`` when one of them says so, else
-        only for the concrete K its facts name (and sampled numerically beyond)."""
-        sym = [f.text for f in self.evidence.facts if f.kind == "symbolic" and f.ok]
+        only for the concrete K its findings name (and sampled numerically beyond)."""
+        sym = [f.statement for f in self.evidence.findings if f.kind == "symbolic" and f.ok]
         if any("general K" in t and "not zero for a general K" not in t for t in sym):
             return ", general K"
-        return ", concrete K only (see its facts)"
+        return ", concrete K only (see its findings)"
 
 
 REGISTRY: dict[str, Claim] = {}

@@ -27,7 +27,7 @@ SCHEMA = {
             "type": "object",
             "required": ["id", "chapter", "section", "order", "place", "source", "title", "stated_verdict",
                          "computed_verdict", "printed", "corrected", "assumption", "remark", "symbolic",
-                         "max_numeric_error", "facts", "counterexample", "ok", "problems", "seconds"],
+                         "max_numeric_error", "findings", "counterexample", "ok", "problems", "seconds"],
             "properties": {
                 "id": {"type": "string", "description": "claim id, e.g. ch1.loss_approx_max"},
                 "chapter": {"type": "integer"},
@@ -44,9 +44,9 @@ SCHEMA = {
                 "remark": {"type": "string"},
                 "symbolic": {"type": "string", "description": "what the symbolic checks established, and for which K"},
                 "max_numeric_error": {"type": ["number", "null"]},
-                "facts": {"type": "array", "items": {
-                    "type": "object", "required": ["kind", "text", "ok", "error"],
-                    "properties": {"kind": {"enum": ["symbolic", "numeric", "statistical"]}, "text": {"type": "string"},
+                "findings": {"type": "array", "items": {
+                    "type": "object", "required": ["kind", "statement", "ok", "error"],
+                    "properties": {"kind": {"enum": ["symbolic", "numeric", "statistical"]}, "statement": {"type": "string"},
                                    "ok": {"type": "boolean"}, "error": {"type": ["number", "null"]}}}},
                 "counterexample": {"type": ["object", "null"], "required": ["quantity", "K", "z", "parameters",
                                                                             "note", "printed", "correct"],
@@ -102,7 +102,7 @@ def as_rows(results: list[tuple[Outcome, float]]) -> list[dict]:
             "remark": c.remark,
             "symbolic": o.symbolic_summary,
             "max_numeric_error": o.max_numeric_error,
-            "facts": [{"kind": f.kind, "text": f.text, "ok": f.ok, "error": f.error} for f in e.facts],
+            "findings": [{"kind": f.kind, "statement": f.statement, "ok": f.ok, "error": f.error} for f in e.findings],
             "counterexample": e.counterexample.as_dict() if e.counterexample else None,
             "ok": o.ok,
             "problems": o.problems,

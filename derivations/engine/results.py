@@ -19,10 +19,11 @@ folder of that session only, so a clean ``make test`` computes everything once.
 
 >>> import os, tempfile
 >>> from unittest import mock
->>> from derivations.engine.registry import Evidence, Fact
+>>> from derivations.engine.registry import Evidence
+>>> from derivations.engine.finding import Finding
 >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV: folder}):
-...     save("demo.one", Evidence(holds=True, facts=[Fact("symbolic", "1 - 1 = 0", True)]))
-...     print(load("demo.one").facts[0].text, load("demo.two"), computed())
+...     save("demo.one", Evidence(holds=True, findings=[Finding("symbolic", "1 - 1 = 0", True)]))
+...     print(load("demo.one").findings[0].statement, load("demo.two"), computed())
 1 - 1 = 0 None ['demo.one']
 """
 from __future__ import annotations

@@ -24,9 +24,10 @@ from derivations.engine.checks import (
     vector_equation,
 )
 from derivations.engine.evaluation import values
+from derivations.engine.finding import Finding
 from derivations.engine.notation import HARD, INDEX_J, evaluate
 from derivations.engine.note import displayed, quote
-from derivations.engine.registry import Claim, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.registry import Claim, Evidence, Formulas, Verdict, register
 from derivations.engine.symbolic import Logits, cross_entropy, is_zero, one_hot, softmax
 from derivations.library import numeric as num
 from derivations.library.lse_bounds import logit_margin, margin_error_bounds
@@ -65,11 +66,11 @@ def _check_one_hot(f: Formulas) -> Evidence:
     target = f.printed.lhs(g, HARD)                         # p(y_j|x): the target, one-hot in this chapter
     same = all(is_zero(p.subs(INDEX_J, k) - one_hot(g, k))
                and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
-    facts.append(Fact("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
+    facts.append(Finding("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
                                   "and the left-hand side p(y_j|x), for j = 1..8", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
-    facts.append(Fact("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
-    return Evidence(holds=same and total == 1, facts=facts)
+    facts.append(Finding("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
+    return Evidence(holds=same and total == 1, findings=facts)
 
 
 register(Claim(
@@ -90,14 +91,14 @@ def _check_normalisation(f: Formulas) -> Evidence:
     ok = []
     for r, what in zip(rels, ("q", "p")):
         z = is_zero(f.printed.lhs(g, HARD, rels.index(r)) - f.printed.rhs(g, HARD, rels.index(r)), force_log=True)
-        facts.append(Fact("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
+        facts.append(Finding("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
                           f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
         ok.append(z)
     worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), "ch1.normalisation",
                     scales=SCALES + (1e4,)).worst
-    facts.append(Fact("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
-                      worst <= 8 * np.finfo(float).eps, worst))
-    return Evidence(holds=len(ok) == 2 and all(ok), facts=facts)
+    facts.append(Finding("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
+                      worst <= 8 * np.finfo(float).eps, error=worst))
+    return Evidence(holds=len(ok) == 2 and all(ok), findings=facts)
 
 
 register(Claim(
@@ -185,14 +186,14 @@ register(Claim(
 
 
 # -- added: the exact bounds of log-sum-exp ------------------------------------------
-def _lse_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+def _lse_bounds_general_k(facts: list[Finding], f: Formulas) -> None:
     """The proof for a general K: LSE - max = log(1 + t) with t in (0, K - 1], increasing in t."""
     t, K = sp.Symbol("t", nonnegative=True), sp.Symbol("K", integer=True, positive=True)
     gap = sp.log(1 + t)
-    facts.append(Fact("symbolic", "LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max) in (0, K-1]; "
+    facts.append(Finding("symbolic", "LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max) in (0, K-1]; "
                                   "d/dt log(1+t) = 1/(1+t) > 0 (general K)", bool(sp.diff(gap, t).is_positive)))
     lo, hi = gap.subs(t, 0), sp.simplify(gap.subs(t, K - 1))
-    facts.append(Fact("symbolic", f"so {lo} < LSE - max <= {hi} for a general K; the lower end (t -> 0) is not "
+    facts.append(Finding("symbolic", f"so {lo} < LSE - max <= {hi} for a general K; the lower end (t -> 0) is not "
                                   "attained by finite logits", lo == 0 and hi == sp.log(K)))
 
 
@@ -220,7 +221,7 @@ def _margin_family(x: Logits) -> dict:
     return {**fam, sp.Symbol("Delta"): t}
 
 
-def _margin_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
+def _margin_bounds_general_k(facts: list[Finding], f: Formulas) -> None:
     """The proof for a general K: LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max), and each of the
     K - 1 terms lies in (0, exp(-Delta)], the second largest logit's term being exactly exp(-Delta)."""
     rels = chain(f.printed)
@@ -232,12 +233,12 @@ def _margin_bounds_general_k(facts: list[Fact], f: Formulas) -> None:
     ok = (bool(sp.diff(gap, t).is_positive)
           and is_zero((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d))
           and is_zero((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)))
-    facts.append(Fact("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
+    facts.append(Finding("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
                                   "and exp(-Delta) <= t <= (K-1) exp(-Delta); the printed bounds are log(1 + t) at "
                                   "these two ends (general K)", ok))
 
 
-def _library_bounds(facts: list[Fact], f: Formulas) -> None:
+def _library_bounds(facts: list[Finding], f: Formulas) -> None:
     """The library's margin_error_bounds (drawn in chapter 1's figure) are the statement's two bounds,
     and the proof for a general K."""
     _margin_bounds_general_k(facts, f)
@@ -250,8 +251,8 @@ def _library_bounds(facts: list[Fact], f: Formulas) -> None:
         hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, pt.z)
         return np.maximum(np.abs(lo - lo_lib), np.abs(hi - hi_lib))
     worst = largest(gap, "ch1.margin_error/library", scales=(5.0,)).worst
-    facts.append(Fact("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
-                                 "figure) at random logits, to 1e-12", worst <= 1e-12, worst))
+    facts.append(Finding("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
+                                 "figure) at random logits, to 1e-12", worst <= 1e-12, error=worst))
 
 
 register(Claim(

@@ -49,8 +49,9 @@ def losses_vs_mpmath(title: str, K: int, seed: int, loss, reference, detail: str
         err = np.abs(got - ref)
         ok = bool(np.all(np.isfinite(got)) and np.all(err <= rtol * np.abs(ref) + tiny))
         worst = float(np.max(err / np.maximum(np.abs(ref), tiny)))
-        out.add(Finding(f"logits uniform in [-{scale:.0e}, {scale:.0e}]", within(ok, worst, "relative error"),
-                        f"tolerance (8 + log2 K) u = {rtol:.1e}", ok))
+        out.add(Finding("numeric", f"logits uniform in [-{scale:.0e}, {scale:.0e}]", ok,
+                        observed=within(ok, worst, "relative error"),
+                        bound=f"tolerance (8 + log2 K) u = {rtol:.1e}"))
     return out
 
 
@@ -74,10 +75,13 @@ def others_zero_example(K: int) -> Findings:
     other[1] = np.log(K) + 3.0
     exact0, exact1 = float(cross_entropy(zero, 0)), float(cross_entropy(other, 0))
     out = Findings(f"The step to log(exp(z_1) + K - 1), K = {K}, z_1 = {z1:g}")
-    out.add(Finding("other logits zero: printed = exact", f"printed {printed:.6f}, exact {exact0:.6f}",
-                    "to rounding, 4 u", abs(printed - exact0) <= 4 * 2.0 ** -53 * max(1.0, exact0)))
-    out.add(Finding("z_2 = log K + 3: the printed form is off", f"printed {printed:.6f}, exact {exact1:.6f} "
-                    f"(difference {exact1 - printed:.3f})", "more than 2 for every K", exact1 - printed > 2.0))
+    out.add(Finding("numeric", "other logits zero: printed = exact", abs(printed - exact0) <= 4 * 2.0 ** -53 * max(1.0, exact0),
+                    observed=f"printed {printed:.6f}, exact {exact0:.6f}",
+                    bound="to rounding, 4 u"))
+    out.add(Finding("numeric", "z_2 = log K + 3: the printed form is off", exact1 - printed > 2.0,
+                    observed=f"printed {printed:.6f}, exact {exact1:.6f} "
+                             f"(difference {exact1 - printed:.3f})",
+                    bound="more than 2 for every K"))
     return out
 
 
@@ -96,9 +100,10 @@ def lse_bounds_spot(K: int, seed: int) -> Findings:
             atol = 8 * u * (np.abs(z[:2]).max(axis=1) + np.log(k))
             worst_mp = max(worst_mp, float(np.max(np.abs(err[:2] - ref) / atol)))
             inside &= bool(np.all(err >= 0) and np.all(err <= np.log(k) + 8 * u * (scale + np.log(k))))
-        out.add(Finding(f"K = {k}", "0 <= LSE - max <= log K " + ("everywhere" if inside else "VIOLATED") +
-                        "; against mpmath " + within(worst_mp <= 1.0, worst_mp, "error / tolerance"),
-                        "tolerance 8 u (max|z| + log K), absolute", inside and worst_mp <= 1.0))
+        out.add(Finding("numeric", f"K = {k}", inside and worst_mp <= 1.0,
+                        observed="0 <= LSE - max <= log K " + ("everywhere" if inside else "VIOLATED") +
+                                 "; against mpmath " + within(worst_mp <= 1.0, worst_mp, "error / tolerance"),
+                        bound="tolerance 8 u (max|z| + log K), absolute"))
     return out
 
 

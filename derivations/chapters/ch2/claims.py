@@ -27,6 +27,7 @@ from derivations.engine.checks import (
     largest,
     where,
 )
+from derivations.engine.finding import Finding
 from derivations.engine.notation import (
     ANY_TARGET,
     EPS,
@@ -38,7 +39,7 @@ from derivations.engine.notation import (
     sup_norm,
 )
 from derivations.engine.note import displayed
-from derivations.engine.registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, register
 from derivations.engine.symbolic import (
     Logits,
     compiled,
@@ -105,25 +106,25 @@ def _matches_softmax(reading, x: Logits) -> bool:
 
 
 def _check_q_modified(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     cases = each_k(lambda x: _matches_softmax(f.printed, x))
     holds = all(cases.values())
-    facts.append(Fact("symbolic", f"printed components are the softmax of the logits ({where(cases)}, "
+    facts.append(Finding("symbolic", f"printed components are the softmax of the logits ({where(cases)}, "
                                   f"symbolic eps): {'yes' if holds else 'no'}", True))
     x3 = Logits(3)
     vec = f.printed.rhs(x3, SOFT)
     total = sum(vec.components())
     sums_to_one = is_zero(total - 1)
-    facts.append(Fact("symbolic", "the printed components do not sum to 1 (K=3, symbolic eps)"
+    facts.append(Finding("symbolic", "the printed components do not sum to 1 (K=3, symbolic eps)"
                       if not sums_to_one else "the printed components sum to 1 (K=3)", True))
     at_zero = [is_zero(vec.component(j).subs(EPS, 0) - softmax(x3, j)) for j in (1, 2)]
-    facts.append(Fact("symbolic", f"at eps = 0, components 1 and 2 are the softmax's: {at_zero}", True))
+    facts.append(Finding("symbolic", f"at eps = 0, components 1 and 2 are the softmax's: {at_zero}", True))
     point = {x3.z(1): 1, x3.z(2): 0, x3.z(3): 0, EPS: EPS_CE}
     ce = None
     if not holds:
         ce = Counterexample("sum of the printed components", _mp(total, point), 1.0, K=3, z=(1.0, 0.0, 0.0),
                             parameters={"eps": EPS_CE})
-        facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath",
+        facts.append(Finding("numeric", f"counterexample at {ce.point()} confirmed in mpmath",
                           abs(ce.printed - ce.correct) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
@@ -131,7 +132,7 @@ def _check_q_modified(f: Formulas) -> Evidence:
         corrected_ok = all(cases.values())
         no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
                                           for j in range(1, x.K + 1)), general=False).values())
-        facts.append(Fact("symbolic", f"corrected: every component is the softmax and contains no eps ({where(cases)})",
+        facts.append(Finding("symbolic", f"corrected: every component is the softmax and contains no eps ({where(cases)})",
                           corrected_ok and no_eps))
 
         def vs_targets(pt):      # smoothing enters the loss only through p: the loss is -sum_j p_j log softmax(z)_j
@@ -139,10 +140,10 @@ def _check_q_modified(f: Formulas) -> Evidence:
                           * num.log_softmax(pt.z), axis=-1)
             return np.abs(smoothed_loss_numeric(pt.z, pt.param) - ref) / np.maximum(1, ref)
         worst = largest(vs_targets, "ch2.q_modified", scales=(3.0,), params=(0.0, 0.1, 0.5, 1.0)).worst
-        facts.append(Fact("numeric", "library smoothed loss = -sum_j p_eps,j log softmax(z)_j at random logits "
-                                     f"(rel. tol {RTOL:g})", worst <= RTOL, worst))
+        facts.append(Finding("numeric", "library smoothed loss = -sum_j p_eps,j log softmax(z)_j at random logits "
+                                     f"(rel. tol {RTOL:g})", worst <= RTOL, error=worst))
         corrected_ok = corrected_ok and no_eps and worst <= RTOL
-    return Evidence(holds=holds, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
+    return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
 
 register(Claim(
@@ -160,16 +161,16 @@ register(Claim(
 
 # -- 2. the soft target ---------------------------------------------------------------
 def _check_soft_target(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     p = f.printed.rhs(g, SOFT)                                 # a function of the class index j
     target = f.printed.lhs(g, SOFT)                            # p(y_j|x), the soft target of this chapter
     same = all(is_zero(p.subs(INDEX_J, k) - smoothed_target(g, k, EPS))
                and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
-    facts.append(Fact("symbolic", "printed cases equal (1-eps) delta_j1 + eps/(K-1) (1 - delta_j1) and the left-hand "
+    facts.append(Finding("symbolic", "printed cases equal (1-eps) delta_j1 + eps/(K-1) (1 - delta_j1) and the left-hand "
                                   "side p(y_j|x), for j = 1..8, general K", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
-    facts.append(Fact("symbolic", f"sum_j of the printed cases = {total} (general K, symbolic eps)", True))
+    facts.append(Finding("symbolic", f"sum_j of the printed cases = {total} (general K, symbolic eps)", True))
 
     def entries(pt):                                          # library's targets - printed, on and off the label
         y = pt.labels()
@@ -179,9 +180,9 @@ def _check_soft_target(f: Formulas) -> Evidence:
                           np.max(np.abs(np.where(np.arange(pt.K) == y[:, None], off, lib) - off), axis=1))
     worst = largest(entries, "ch2.soft_target", Ks=NUMERIC_K + (1000,), scales=(1.0,), n=16,
                     params=(0.0, 0.1, 0.5, 1.0)).worst
-    facts.append(Fact("numeric", "smoothed_targets has the printed entries (1 - eps on the label, eps/(K-1) "
-                                 "elsewhere), K up to 1000, eps in {0, 0.1, 0.5, 1}", worst <= 1e-15, worst))
-    return Evidence(holds=same and total == 1, facts=facts)
+    facts.append(Finding("numeric", "smoothed_targets has the printed entries (1 - eps on the label, eps/(K-1) "
+                                 "elsewhere), K up to 1000, eps in {0, 0.1, 0.5, 1}", worst <= 1e-15, error=worst))
+    return Evidence(holds=same and total == 1, findings=facts)
 
 
 register(Claim(
@@ -202,7 +203,7 @@ _N = sp.Symbol("N")                  # as the notation reads it
 
 
 def _check_loss_sum_examples(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     printed = f.printed.rhs(g, SOFT)                          # sum_{l=1}^N H_i, as read
     # the left-hand side, read, in units of one example's loss L (what the next lines compute)
@@ -210,12 +211,12 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
     one = sp.simplify(f.printed.lhs(g, SOFT) / SOFT.loss(g)) * L
     literal = sp.simplify(printed.doit().replace(lambda a: isinstance(a, sp.Function) and a.func.__name__ == "H",
                                                  lambda a: L))
-    facts.append(Fact("symbolic", f"as printed, with H_i the loss L of the one example: {sp.sstr(one)} = "
+    facts.append(Finding("symbolic", f"as printed, with H_i the loss L of the one example: {sp.sstr(one)} = "
                                   f"{sp.sstr(literal)}", True))
     holds = is_zero(literal - one)
-    facts.append(Fact("symbolic", f"printed right - left = {sp.sstr(sp.factor(literal - one))}", True))
+    facts.append(Finding("symbolic", f"printed right - left = {sp.sstr(sp.factor(literal - one))}", True))
     under = is_zero((literal - one).subs(_N, 1))
-    facts.append(Fact("symbolic", "with N = 1: printed - next line = " + ("0" if under else "not 0")
+    facts.append(Finding("symbolic", "with N = 1: printed - next line = " + ("0" if under else "not 0")
                       + " (general K: the sum runs over examples, the per-example loss is left whole)", True))
     ce = None
     x = Logits(3)
@@ -225,7 +226,7 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
         value = float((literal / L).subs(_N, 2)) * h                 # N = 2 copies of the one example
         ce = Counterexample("loss of the data set", value, h, K=3, z=(1.0, 0.0, 0.0), parameters={"N": 2, "eps": EPS_CE},
                             note="two copies of one example, as printed")
-        facts.append(Fact("numeric", f"counterexample at {ce.point()} confirmed in mpmath",
+        facts.append(Finding("numeric", f"counterexample at {ce.point()} confirmed in mpmath",
                           abs(ce.printed - ce.correct) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
@@ -235,7 +236,7 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
         per_example = corrected.replace(lambda a: isinstance(a, sp.Function) and a.func.__name__ == "H",
                                         lambda a: smoothed_loss(Z[int(a.args[0]) - 1], EPS))
         general_ok = is_zero(per_example - sum(smoothed_loss_closed(zi, EPS) for zi in Z))
-        facts.append(Fact("symbolic", "corrected, N = 2 examples, K = 3: sum_i H_i = sum_i [LSE(z^(i)) - (1-eps) "
+        facts.append(Finding("symbolic", "corrected, N = 2 examples, K = 3: sum_i H_i = sum_i [LSE(z^(i)) - (1-eps) "
                                       "z^(i)_1 - eps/2 sum_(j>1) z^(i)_j], one term per example", general_ok))
 
         def batch_vs_singles(pt):
@@ -244,10 +245,10 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
             one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(zi, yi, 0.1)) for zi, yi in zip(pt.z, y))
             return abs(total - one_by_one) / max(1.0, abs(one_by_one))
         worst = largest(batch_vs_singles, "ch2.loss_sum_examples", scales=(5.0,), n=32).worst
-        facts.append(Fact("numeric", "loss of a batch of 32 = sum of 32 single-example losses (library vs "
-                                     "materialised)", worst <= RTOL, worst))
+        facts.append(Finding("numeric", "loss of a batch of 32 = sum of 32 single-example losses (library vs "
+                                     "materialised)", worst <= RTOL, error=worst))
         corrected_ok = general_ok and worst <= RTOL
-    return Evidence(holds=holds, holds_under=under, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
+    return Evidence(holds=holds, holds_under=under, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
 
 register(Claim(
@@ -292,7 +293,7 @@ register(Claim(
 APPROX_CORRECTED = r"\approx \max_j z_{y_j} - (1-\epsilon) z_{y_1} - \frac{\epsilon}{K-1}\sum_{j=2}^{K} z_{y_j}"
 
 
-def _inherited_from_eq1(facts: list[Fact], f: Formulas) -> None:
+def _inherited_from_eq1(facts: list[Finding], f: Formulas) -> None:
     """Line 6 is -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced by M."""
     M = sp.Symbol("M")
 
@@ -303,7 +304,7 @@ def _inherited_from_eq1(facts: list[Fact], f: Formulas) -> None:
                         for j in range(1, x.K + 1))
         return is_zero(from_eq1 - f.printed.rhs(x, SOFT).subs(sup_norm(x), M))
     cases = each_k(inherited, general=False)
-    facts.append(Fact("symbolic", "printed = -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced "
+    facts.append(Finding("symbolic", "printed = -sum_j p_j log q_j with the note's q of equation 1 and LSE(z) replaced "
                                   f"by M ({where(cases)}): the squared weights are inherited", all(cases.values())))
 
 
@@ -326,7 +327,7 @@ register(Claim(
 ))
 
 
-def _follows_from_line_6(facts: list[Fact], f: Formulas) -> None:
+def _follows_from_line_6(facts: list[Finding], f: Formulas) -> None:
     M = sp.Symbol("M")
 
     def same_as_line_6(x: Logits) -> bool:
@@ -335,7 +336,7 @@ def _follows_from_line_6(facts: list[Fact], f: Formulas) -> None:
             a, b = a.subs(sup_norm(x), M), b.subs(sup_norm(x), M)
         return is_zero(a - b, force_log=x.general)
     cases = each_k(same_as_line_6)
-    facts.append(Fact("symbolic", f"printed = previous line, term by term (M a symbol; {where(cases)}): the line "
+    facts.append(Finding("symbolic", f"printed = previous line, term by term (M a symbol; {where(cases)}): the line "
                                   "follows, errors included", all(cases.values())))
 
 
@@ -396,9 +397,9 @@ def _for_any_target(f: Formulas, part: int = 0, Ks=None):
 
 
 def _check_gradient(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     general, concrete = _for_any_target(f)
-    facts.append(Fact("symbolic", "d/dz_a of H(p, softmax(z)) minus the printed right-hand side, with sum_j p_j = 1: "
+    facts.append(Finding("symbolic", "d/dz_a of H(p, softmax(z)) minus the printed right-hand side, with sum_j p_j = 1: "
                                   f"{'zero' if general else 'not zero'} for a general K (1 <= a <= K), and "
                                   f"{'zero' if all(concrete.values()) else 'not zero'} for every component, "
                                   f"{where(concrete)}", general == all(concrete.values())))
@@ -406,7 +407,7 @@ def _check_gradient(f: Formulas) -> Evidence:
     p_free = sp.symbols("p_1:4", positive=True)
     H_free = -sum(p_free[j - 1] * sp.log(softmax(x3, j)) for j in (1, 2, 3))
     without = is_zero(sp.diff(H_free, x3.z(1)) - (softmax(x3, 1) * sum(p_free) - p_free[0]))
-    facts.append(Fact("symbolic", "without normalisation dH/dz_k = q_k sum_j p_j - p_k (K=3): the sum-to-one is used",
+    facts.append(Finding("symbolic", "without normalisation dH/dz_k = q_k sum_j p_j - p_k (K=3): the sum-to-one is used",
                       without))
     h = 1e-6
 
@@ -422,9 +423,9 @@ def _check_gradient(f: Formulas) -> Evidence:
             gaps.append(np.abs(fd - np.asarray(g_k(*z.T, *p.T), dtype=float)))
         return np.max(gaps, axis=0)
     worst = largest(vs_differences, "ch2.gradient", scales=(3.0,), n=8).worst
-    facts.append(Fact("numeric", "central differences of -sum p log softmax(z) match the printed gradient (random z, "
-                                 "Dirichlet p, abs. tol 1e-7)", (worst <= 1e-7) == general, worst))
-    return Evidence(holds=general and all(concrete.values()) and without, facts=facts)
+    facts.append(Finding("numeric", "central differences of -sum p log softmax(z) match the printed gradient (random z, "
+                                 "Dirichlet p, abs. tol 1e-7)", (worst <= 1e-7) == general, error=worst))
+    return Evidence(holds=general and all(concrete.values()) and without, findings=facts)
 
 
 register(Claim(
@@ -440,9 +441,9 @@ register(Claim(
 
 
 def _check_hessian(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     general, concrete = _for_any_target(f, Ks=(2,))
-    facts.append(Fact("symbolic", "d^2/dz_a dz_b of H(p, softmax(z)) minus the printed right-hand side, with sum_j "
+    facts.append(Finding("symbolic", "d^2/dz_a dz_b of H(p, softmax(z)) minus the printed right-hand side, with sum_j "
                                   f"p_j = 1: {'zero' if general else 'not zero'} for a general K (1 <= a, b <= K), and "
                                   f"{'zero' if all(concrete.values()) else 'not zero'} entry by entry, "
                                   f"{where(concrete)}; it contains no p: the same for every target",
@@ -462,8 +463,8 @@ def _check_hessian(f: Formulas) -> Evidence:
         psd = (w[:, 0] >= -1e-12 * top) & (w[:, 1] > 1e-12 * top)
         return np.where(psd, np.abs(np.abs(V[:, :, 0].sum(axis=1)) / np.sqrt(K) - 1), np.inf)
     worst = largest(off_span_one, "ch2.hessian", Ks=NUMERIC_K + (50,), scales=(3.0,), n=8).worst
-    facts.append(Fact("numeric", "the printed matrix at random logits: one zero eigenvalue with eigenvector along 1, "
-                                 "all others positive (PSD, null space span(1))", (worst <= 1e-9) == general, worst))
+    facts.append(Finding("numeric", "the printed matrix at random logits: one zero eigenvalue with eigenvector along 1, "
+                                 "all others positive (PSD, null space span(1))", (worst <= 1e-9) == general, error=worst))
     K = 3
     qs = sp.symbols("q_1:4", positive=True)
     v = sp.symbols("v_1:4", real=True)
@@ -471,14 +472,14 @@ def _check_hessian(f: Formulas) -> Evidence:
     form = sum(qs[j] * v[j] ** 2 for j in range(K)) - qv ** 2
     variance = sum(qs[j] * (v[j] - qv) ** 2 for j in range(K))
     psd = is_zero(sp.expand(form - variance).subs(qs[2], 1 - qs[0] - qs[1]))
-    facts.append(Fact("symbolic", "v^T (diag q - q q^T) v = sum_j q_j (v_j - q.v)^2 >= 0 when sum q = 1 (K=3): PSD, "
+    facts.append(Finding("symbolic", "v^T (diag q - q q^T) v = sum_j q_j (v_j - q.v)^2 >= 0 when sum q = 1 (K=3): PSD, "
                                   "zero only for constant v", psd))
     x = Logits(3)
     c = sp.Symbol("c", real=True)
     L = smoothed_loss(x, EPS)
     shift = is_zero(L.subs({s: s + c for s in x.symbols}, simultaneous=True) - L)
-    facts.append(Fact("symbolic", "L(z + c 1) = L(z) (K=3): the loss is flat along the null space span(1)", shift))
-    return Evidence(holds=general and all(concrete.values()) and psd and shift, facts=facts)
+    facts.append(Finding("symbolic", "L(z + c 1) = L(z) (K=3): the loss is flat along the null space span(1)", shift))
+    return Evidence(holds=general and all(concrete.values()) and psd and shift, findings=facts)
 
 
 register(Claim(
@@ -495,7 +496,7 @@ register(Claim(
 
 # -- added: the optimum -----------------------------------------------------------------------
 def _check_optimum(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     gap = f.printed.rhs(g, SOFT, 0)                           # the printed optimal gap
     h = f.printed.rhs(g, SOFT, 1)                             # the printed minimum
@@ -503,13 +504,13 @@ def _check_optimum(f: Formulas) -> Evidence:
     q1 = sp.simplify(ex / (ex + g.K - 1))
     qj = sp.simplify(1 / (ex + g.K - 1))
     q_ok = is_zero(q1 - (1 - EPS)) and is_zero(qj - EPS / (g.K - 1))
-    facts.append(Fact("symbolic", "at z_1 - z_j = the printed gap for all j > 1, softmax(z) = p_eps, so the gradient "
+    facts.append(Finding("symbolic", "at z_1 - z_j = the printed gap for all j > 1, softmax(z) = p_eps, so the gradient "
                                   f"q - p vanishes (general K, 0 < eps < 1): {'yes' if q_ok else 'no'}", True))
     value = sp.log(sp.factor(sp.simplify(ex + g.K - 1))) - (1 - EPS) * gap   # the loss at z = (gap, 0, ..., 0)
     min_ok = is_zero(sp.expand_log(value - h, force=True))
-    facts.append(Fact("symbolic", "the loss there equals the printed minimum (general K): "
+    facts.append(Finding("symbolic", "the loss there equals the printed minimum (general K): "
                       + ("yes" if min_ok else "no"), True))
-    facts.append(Fact("symbolic", "convex (Hessian PSD, ch2.hessian) with null space span(1): a stationary point is "
+    facts.append(Finding("symbolic", "convex (Hessian PSD, ch2.hessian) with null space span(1): a stationary point is "
                                   "the global minimiser, unique up to adding c 1", True))
     # the printed left-hand sides, read: at z = (gap + s, s, ..., s) they are the gap (every j > 1) and the minimum
     s_ = sp.Symbol("s", real=True)
@@ -521,7 +522,7 @@ def _check_optimum(f: Formulas) -> Evidence:
                 and is_zero(f.printed.lhs(x, SOFT, 1).subs(point) - h.subs(g.K, K)))
     cases = each_k(sides_at_optimum, general=False)
     sides_ok = all(cases.values())
-    facts.append(Fact("symbolic", "the printed left-hand sides at z = (gap + s, s, ..., s): z_1 - z_j is the gap for "
+    facts.append(Finding("symbolic", "the printed left-hand sides at z = (gap + s, s, ..., s): z_1 - z_j is the gap for "
                                   f"every j > 1 and L_eps(z) is the printed minimum ({where(cases)}): "
                       + ("yes" if sides_ok else "no"), True))
     q_ok = q_ok and sides_ok
@@ -538,10 +539,10 @@ def _check_optimum(f: Formulas) -> Evidence:
         return max(abs(sm.smoothed_optimum_gap(K, e) - g_sym) / max(1, abs(g_sym)),
                    abs(sm.smoothed_minimum(K, e) - h_sym), abs(at_opt - h_sym))
     worst = largest(off_optimum, "ch2.optimum", scales=(0.3,), n=64, params=(0.01, 0.1, 0.5, 0.9)).worst
-    facts.append(Fact("numeric", "smoothed_optimum_gap and smoothed_minimum match the printed forms; the library loss "
+    facts.append(Finding("numeric", "smoothed_optimum_gap and smoothed_minimum match the printed forms; the library loss "
                                  "at the printed gap equals the printed minimum and is below 64 random "
-                                 "perturbations", (worst <= 1e-12) == (q_ok and min_ok), worst))
-    return Evidence(holds=q_ok and min_ok and worst <= 1e-12, facts=facts)
+                                 "perturbations", (worst <= 1e-12) == (q_ok and min_ok), error=worst))
+    return Evidence(holds=q_ok and min_ok and worst <= 1e-12, findings=facts)
 
 
 register(Claim(
@@ -559,7 +560,7 @@ register(Claim(
 
 
 def _check_hard_no_minimiser(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     rel = f.printed.relation()
     steps = list(rel.rhs.args) if rel.op == "chain" else [rel]
@@ -567,7 +568,7 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
     as_printed = evaluate(steps[0].rhs, g, SOFT)
     left = evaluate(steps[0].lhs, g, SOFT)                     # L_0(z), the hard loss
     ok_form = is_zero(hard - as_printed, force_log=True) and is_zero(left - hard, force_log=True)
-    facts.append(Fact("symbolic", f"hard loss - printed form, and printed left side - hard loss: "
+    facts.append(Finding("symbolic", f"hard loss - printed form, and printed left side - hard loss: "
                                   f"{'zero' if ok_form else 'not zero'} (general K)", True))
     positive = len(steps) > 1 and steps[1].op == ">" and evaluate(steps[1].rhs, g, SOFT) == 0
     # the log's argument minus 1 must be a non-empty sum (K >= 2) of exponentials, each positive
@@ -576,17 +577,17 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
     pos_ok = positive and inside != 0 and all(
         isinstance(a, sp.Sum) and a.function.is_positive and a.limits[0][1] == 2 and a.limits[0][2] == g.K
         for a in terms)
-    facts.append(Fact("symbolic", "> 0: the log's argument is 1 plus a sum of exponentials, so greater than 1 for "
+    facts.append(Finding("symbolic", "> 0: the log's argument is 1 plus a sum of exponentials, so greater than 1 for "
                                   "finite z (general K)", pos_ok or not positive))
     d = sp.Symbol("Delta", positive=True)
     family = g.fix_others(as_printed.subs(g.z(1), d), 0)
     family = sp.simplify(family.replace(lambda a: isinstance(a, sp.Sum),
                                         lambda a: a.xreplace({g.base[a.variables[0]]: 0}).doit()))
     lim = sp.limit(family, d, sp.oo)
-    facts.append(Fact("symbolic", f"along z = (Delta, 0, ..., 0): loss = {sp.sstr(family)} -> {lim} as Delta -> oo: "
+    facts.append(Finding("symbolic", f"along z = (Delta, 0, ..., 0): loss = {sp.sstr(family)} -> {lim} as Delta -> oo: "
                                   "infimum 0, never attained", lim == 0))
     gap_lim = sp.limit(sp.log((1 - EPS) * (g.K - 1) / EPS), EPS, 0, "+")
-    facts.append(Fact("symbolic", f"optimal smoothed gap log((1-eps)(K-1)/eps) -> {gap_lim} as eps -> 0+", gap_lim == sp.oo))
+    facts.append(Finding("symbolic", f"optimal smoothed gap log((1-eps)(K-1)/eps) -> {gap_lim} as eps -> 0+", gap_lim == sp.oo))
     deltas = np.linspace(0.0, 40.0, 81)
 
     def not_decreasing(pt):                 # 1 when the hard loss along z = (Delta, 0, ..., 0) is not > 0 and falling
@@ -595,11 +596,11 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
         loss = num.cross_entropy(z, np.zeros(deltas.size, dtype=int))
         return float(not (np.all(np.diff(loss) < 0) and np.all(loss > 0)))
     ok = largest(not_decreasing, "ch2.hard_no_minimiser", scales=(1.0,), n=1).worst == 0
-    facts.append(Fact("numeric", "library hard loss is positive and strictly decreasing in the gap on [0, 40]", ok))
+    facts.append(Finding("numeric", "library hard loss is positive and strictly decreasing in the gap on [0, 40]", ok))
     finite = largest(lambda pt: float(sm.smoothed_optimum_gap(pt.K, 0.0) != np.inf), "ch2.hard_no_minimiser/gap",
                      scales=(1.0,), n=1).worst
-    facts.append(Fact("numeric", "smoothed_optimum_gap(K, 0) is +inf", finite == 0))
-    return Evidence(holds=ok_form and pos_ok and lim == 0 and gap_lim == sp.oo and ok, facts=facts)
+    facts.append(Finding("numeric", "smoothed_optimum_gap(K, 0) is +inf", finite == 0))
+    return Evidence(holds=ok_form and pos_ok and lim == 0 and gap_lim == sp.oo and ok, findings=facts)
 
 
 register(Claim(
@@ -616,14 +617,14 @@ register(Claim(
 
 # -- added: cross-entropy = entropy + KL -----------------------------------------------------------
 def _check_entropy_kl(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     results = each_k(lambda x: [is_zero(f.printed.lhs(x, SOFT, i) - f.printed.rhs(x, SOFT, i), force_log=True)
                                 for i in (0, 1)])
     decomposition = all(r[0] for r in results.values())
     entropy = all(r[1] for r in results.values())
-    facts.append(Fact("symbolic", "cross-entropy = entropy + KL: " + ("zero" if decomposition else "not zero")
+    facts.append(Finding("symbolic", "cross-entropy = entropy + KL: " + ("zero" if decomposition else "not zero")
                       + f" ({', '.join(results)}, symbolic eps)", len({r[0] for r in results.values()}) == 1))
-    facts.append(Fact("symbolic", "entropy of p_eps = the printed closed form: " + ("zero" if entropy else "not zero")
+    facts.append(Finding("symbolic", "entropy of p_eps = the printed closed form: " + ("zero" if entropy else "not zero")
                       + f" ({', '.join(results)})", len({r[1] for r in results.values()}) == 1))
     def off_decomposition(pt):       # library loss - (printed entropy + KL), per row (inf where KL < 0)
         y, e = pt.labels(), pt.param
@@ -633,10 +634,10 @@ def _check_entropy_kl(f: Formulas) -> Evidence:
         gap = np.maximum(np.abs(sm.smoothed_cross_entropy(pt.z, y, e) - (h + kl)), abs(sm.smoothed_minimum(pt.K, e) - h))
         return np.where(kl >= -1e-12, gap, np.inf)
     worst = largest(off_decomposition, "ch2.entropy_kl", scales=(5.0,), params=(0.1, 0.5)).worst
-    facts.append(Fact("numeric", "library loss = printed entropy + KL at random logits, KL >= 0, and "
+    facts.append(Finding("numeric", "library loss = printed entropy + KL at random logits, KL >= 0, and "
                                  "smoothed_minimum = printed entropy", (worst <= RTOL) == (decomposition and entropy),
-                      worst))
-    return Evidence(holds=decomposition and entropy and worst <= RTOL, facts=facts)
+                      error=worst))
+    return Evidence(holds=decomposition and entropy and worst <= RTOL, findings=facts)
 
 
 register(Claim(
@@ -657,7 +658,7 @@ ALPHA = sp.Symbol("alpha", nonnegative=True)
 
 
 def _check_conventions(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     e_, a_ = sp.Symbol("e", real=True), sp.Symbol("a", real=True)
     plain = {EPS: e_, sp.Symbol("alpha"): a_}
@@ -665,22 +666,22 @@ def _check_conventions(f: Formulas) -> Evidence:
     rel1 = [sp.simplify(f.printed.lhs(g, SOFT, 1).subs(plain) - f.printed.rhs(g, SOFT, 1).subs(plain))]
     sol0, sol1 = sp.solve(rel0, e_, dict=True), sp.solve(rel1, a_, dict=True)
     if len(sol0) != 1 or len(sol1) != 1:
-        facts.append(Fact("symbolic", "each printed relation determines its parameter uniquely", False))
-        return Evidence(holds=False, facts=facts)
+        facts.append(Finding("symbolic", "each printed relation determines its parameter uniquely", False))
+        return Evidence(holds=False, findings=facts)
     eps_of_alpha = sol0[0][e_].subs(a_, ALPHA)                 # relation 1 solved for eps
     alpha_of_eps = sol1[0][a_].subs(e_, EPS)                   # relation 2 solved for alpha
     K = g.K
     uniform = lambda j: (1 - ALPHA) * one_hot(g, j) + ALPHA / K         # noqa: E731
     same = all(is_zero(uniform(j) - smoothed_target(g, j, eps_of_alpha)) for j in (1, 2, INDEX_J))
-    facts.append(Fact("symbolic", "(1-alpha) onehot + alpha/K = the note's target at eps = the printed eps(alpha) "
+    facts.append(Finding("symbolic", "(1-alpha) onehot + alpha/K = the note's target at eps = the printed eps(alpha) "
                                   "(general K, classes 1, 2 and a general j): " + ("yes" if same else "no"), True))
     back = is_zero(alpha_of_eps.subs(EPS, eps_of_alpha) - ALPHA)
-    facts.append(Fact("symbolic", "the printed alpha(eps) inverts the printed eps(alpha): " + ("yes" if back else "no"),
+    facts.append(Finding("symbolic", "the printed alpha(eps) inverts the printed eps(alpha): " + ("yes" if back else "no"),
                       True))
     ends = is_zero(eps_of_alpha.subs(ALPHA, 0)) and is_zero(eps_of_alpha.subs(ALPHA, 1) - (K - 1) / K)
     slope = sp.simplify(sp.diff(eps_of_alpha, ALPHA))
     k = sp.Symbol("k", integer=True, nonnegative=True)          # K = k + 2 >= 2
-    facts.append(Fact("symbolic", f"d eps/d alpha = {sp.sstr(slope)} > 0, alpha = 0 -> eps = 0, alpha = 1 -> eps = "
+    facts.append(Finding("symbolic", f"d eps/d alpha = {sp.sstr(slope)} > 0, alpha = 0 -> eps = 0, alpha = 1 -> eps = "
                                   "(K-1)/K: alpha in [0,1] <=> eps in [0, (K-1)/K]",
                       ends and bool(slope.subs(K, k + 2).is_positive)))
     def across_conventions(pt):      # library mappings vs printed ones; targets and losses of the two conventions
@@ -693,18 +694,18 @@ def _check_conventions(f: Formulas) -> Evidence:
                    float(t), float(lo))
     worst = largest(across_conventions, "ch2.conventions", Ks=NUMERIC_K + (1000,), scales=(5.0,),
                     params=(0.0, 0.1, 0.5, 1.0)).worst
-    facts.append(Fact("numeric", "the library's alpha_to_eps / eps_to_alpha are the printed mappings, and targets and "
+    facts.append(Finding("numeric", "the library's alpha_to_eps / eps_to_alpha are the printed mappings, and targets and "
                                  "losses of the two conventions agree under them to 1e-12 (K up to 1000)",
-                      (worst <= 1e-12) == (same and back), worst))
+                      (worst <= 1e-12) == (same and back), error=worst))
     try:
         sm.eps_to_alpha(0.95, 10)
         raises = False
     except ValueError:
         raises = True
-    facts.append(Fact("numeric", "eps_to_alpha(0.95, K=10) raises ValueError: 0.95 > (K-1)/K = 0.9 has no alpha "
+    facts.append(Finding("numeric", "eps_to_alpha(0.95, K=10) raises ValueError: 0.95 > (K-1)/K = 0.9 has no alpha "
                                  "in [0, 1]", raises))
     return Evidence(holds=same and back and ends and bool(slope.subs(K, k + 2).is_positive) and worst <= 1e-12
-                    and raises, facts=facts)
+                    and raises, findings=facts)
 
 
 register(Claim(

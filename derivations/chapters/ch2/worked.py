@@ -49,9 +49,9 @@ def printed_q_sum(K: int, eps: float) -> Findings:
     total = float(np.sum(np.exp(coeff * z)) / np.sum(np.exp(z)))
     ends = max(_printed_q_total(K, 0.0), _printed_q_total(K, 1.0))
     out = Findings(f"The printed q_theta at z = (log K + 3, 1, ..., 1), K = {K}, eps = {eps:g}")
-    out.add(Finding("the printed components do not sum to 1", f"they sum to {total:.6f}",
-                    f"a convex function of eps, so at most its larger end value {ends:.6f} < 1",
-                    total <= ends * (1 + 8 * U) and ends < 1 - 1e-3))
+    out.add(Finding("numeric", "the printed components do not sum to 1", total <= ends * (1 + 8 * U) and ends < 1 - 1e-3,
+                    observed=f"they sum to {total:.6f}",
+                    bound=f"a convex function of eps, so at most its larger end value {ends:.6f} < 1"))
     return out
 
 
@@ -72,13 +72,13 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
         corrected = eps * m
         tol = 4 * loss_rtol(K) * max(exact, 1.0) + 8 * U * m
         ok = abs((exact - corrected) - delta) <= tol and abs((note - exact) - (eps * (1 - eps) * m - delta)) <= tol
-        out.add(Finding(f"c = {c:g} (m = {m:.3f})",
-                        f"exact {exact:.4f}, corrected (max) {corrected:.4f}, note {note:.4f}: the note is off by "
-                        f"{round(note - exact, 4) + 0.0:+.4f} = eps(1-eps)m - delta, delta = {delta:.1e}",
-                        f"identities to rounding, {tol:.0e}", ok,
+        out.add(Finding("numeric", f"c = {c:g} (m = {m:.3f})", ok,
+                        observed=f"exact {exact:.4f}, corrected (max) {corrected:.4f}, note {note:.4f}: the note is off by "
+                                 f"{round(note - exact, 4) + 0.0:+.4f} = eps(1-eps)m - delta, delta = {delta:.1e}",
+                        bound=f"identities to rounding, {tol:.0e}",
                         note="" if 0 < eps < 1 else "eps(1-eps) = 0 here: with the other logits at 0 the squared "
-                                                   "coefficients change nothing on this family; the error of the "
-                                                   "note's line is only delta, as for the max form"))
+                             "coefficients change nothing on this family; the error of the "
+                             "note's line is only delta, as for the max form"))
     return out
 
 
@@ -106,8 +106,9 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     y = np.array([0, K - 1])
     out = Findings(f"Conventions, K = {K}: the frameworks' alpha = {alpha:g} is the note's eps = {e:.6g}")
     back = eps_to_alpha(e, K)
-    out.add(Finding("eps = alpha (K-1)/K and back", f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}",
-                    "to rounding, 1e-15", abs(back - alpha) <= 1e-15))
+    out.add(Finding("numeric", "eps = alpha (K-1)/K and back", abs(back - alpha) <= 1e-15,
+                    observed=f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}",
+                    bound="to rounding, 1e-15"))
     t_note, t_uni = smoothed_targets(y, K, e), smoothed_targets(y, K, alpha, convention="uniform")
     z = np.random.default_rng(seed).normal(size=(2, K))
     l_note = smoothed_cross_entropy(z, y, e)
@@ -115,19 +116,23 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     dt = float(np.max(np.abs(t_note - t_uni)))
     dl = float(np.max(np.abs(l_note - l_uni) / np.abs(l_uni)))
     same = dt <= 1e-15 and dl <= 2 * loss_rtol(K)
-    out.add(Finding("same targets and losses", f"true-class target {t_note[0, 0]:.6f} under both; targets and "
-                    "losses " + within(same, max(dt, dl), "largest difference"),
-                    f"tolerance 1e-15 (targets), {2 * loss_rtol(K):.0e} relative (losses)", same))
+    out.add(Finding("numeric", "same targets and losses", same,
+                    observed=f"true-class target {t_note[0, 0]:.6f} under both; targets and "
+                             "losses " + within(same, max(dt, dl), "largest difference"),
+                    bound=f"tolerance 1e-15 (targets), {2 * loss_rtol(K):.0e} relative (losses)"))
     if eps <= uniform_eps(K):
-        out.add(Finding("your eps as an alpha", f"eps = {eps:g} is alpha = {eps_to_alpha(eps, K):.6g}", "exact"))
+        out.add(Finding("numeric", "your eps as an alpha",
+                        observed=f"eps = {eps:g} is alpha = {eps_to_alpha(eps, K):.6g}",
+                        bound="exact"))
     for e_try in ([eps] if uniform_eps(K) < eps < 1.0 else []) + [1.0]:
         try:
             eps_to_alpha(e_try, K)
             raised = ""
         except ValueError as err:
             raised = str(err)
-        out.add(Finding(f"eps = {e_try:g} has no alpha", f"eps_to_alpha raises: {raised}" if raised else "no error",
-                        "eps above (K-1)/K puts less mass on the true class than on the others", bool(raised)))
+        out.add(Finding("numeric", f"eps = {e_try:g} has no alpha", bool(raised),
+                        observed=f"eps_to_alpha raises: {raised}" if raised else "no error",
+                        bound="eps above (K-1)/K puts less mass on the true class than on the others"))
     return out
 
 

@@ -30,9 +30,10 @@ import sympy as sp
 
 from derivations.chapters.ch2.claims import SOFTMAX_Q
 from derivations.engine.checks import COMPONENT, RTOL, each_k, largest, mp_value, rng_for, where
+from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, INDEX_J, SOFT, Context, evaluate
 from derivations.engine.note import displayed, quote
-from derivations.engine.registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_radius
 from derivations.engine.symbolic import (
     Logits,
@@ -169,22 +170,22 @@ def _worst_frequency(deviation, key: str, flip_prob=lambda eps: eps, cases=SAMPL
                    key, cases=cases, scales=(1.0,), n=1).worst
 
 
-def _sampling_fact(probability, what: str, key: str) -> tuple[Fact, bool]:
+def _sampling_fact(probability, what: str, key: str) -> tuple[Finding, bool]:
     """Frequencies of ``flip_labels`` against ``probability(K, eps, freq) -> (p, observed)`` per case."""
     def deviation(K, eps, freq):
         p, observed = probability(K, eps, freq)
         return _radii(observed, p)
     ok = _worst_frequency(deviation, key) <= 1
-    return Fact("numeric", f"flip_labels: {what} within the Bernstein radius (false-alarm {FALSE_ALARM:g} per "
+    return Finding("numeric", f"flip_labels: {what} within the Bernstein radius (false-alarm {FALSE_ALARM:g} per "
                            f"case; {MC_DRAWS} draws; K, eps in {SAMPLER_CASES})", ok), ok
 
 
-def _identity(diff, x_general: Logits, what: str, facts: list[Fact], concrete=None) -> bool:
+def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete=None) -> bool:
     """``diff(x)`` zero for a general K (``class_sums`` / ``reduce_general``) and fully expanded for K = 2..8."""
     general = is_zero(diff(x_general), force_log=True)
     expanded = all(each_k(lambda x: is_zero(sp.expand(sp.expand_log(sp.sympify(diff(x)).doit(), force=True))),
                           general=False, Ks=concrete or EXPANDED_K).values())
-    facts.append(Fact("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K, "
+    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K, "
                                   f"{'zero' if expanded else 'not zero'} for K = 2..8 expanded", general == expanded))
     return general and expanded
 
@@ -194,21 +195,21 @@ def _probability_check(key: str, observed):
     """A check for ``Pr(event) = value``: the sampler's probability (general K and K = 2..8) against the printed
     value, and the sampler's frequencies against the printed value (``observed(freq)`` is the event's frequency)."""
     def check(f: Formulas) -> Evidence:
-        facts: list[Fact] = []
+        facts: list[Finding] = []
         g = Logits()
         holds = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g, "sampler's probability - "
                           "printed value", facts, concrete=EXPANDED_K)
         rhs = f.printed.rhs(g, FLIP)
         fact, agree = _sampling_fact(lambda K, eps, freq: (_value(rhs, K, eps), observed(freq)),
                                      "the event's frequency matches the printed value", key)
-        facts.append(Fact(fact.kind, fact.text, agree == holds))
+        facts.append(Finding(fact.kind, fact.statement, agree == holds))
         ce = None
         if not holds:
             K, eps = 10, 0.1
             ce = Counterexample("probability", _value(rhs, K, eps), _value(f.printed.lhs(g, FLIP), K, eps), K=K,
                                 parameters={"eps": eps}, note="the sampler's probability")
-            facts.append(Fact("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
-        return Evidence(holds=holds, facts=facts, counterexample=ce)
+            facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
+        return Evidence(holds=holds, findings=facts, counterexample=ce)
     return check
 
 
@@ -236,7 +237,7 @@ UNIFORM_FLIPS = "a flipped label goes to each of the K - 1 wrong classes with eq
 GENERAL_FLIPS = r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \epsilon r_{j}, & \text{otherwise} \end{cases}"
 
 
-def _general_flips_ok(f: Formulas, facts: list[Fact], key: str) -> tuple[bool, Counterexample]:
+def _general_flips_ok(f: Formulas, facts: list[Finding], key: str) -> tuple[bool, Counterexample]:
     """The corrected (general) form: exact for uneven flips (K = 3, split (r_2, 1 - r_2)), sums to one, and
     matches sampled uneven flips. Returns the verdict and the counterexample to uniformity (Pr(y = 2|x))."""
     x3 = Logits(3)
@@ -244,7 +245,7 @@ def _general_flips_ok(f: Formulas, facts: list[Fact], key: str) -> tuple[bool, C
     exact = all(is_zero(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j))
                 and is_zero(evaluate(rel.lhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) for j in (1, 2, 3))
     total = is_zero(sum(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) for j in (1, 2, 3)) - 1)
-    facts.append(Fact("symbolic", "general form: both sides = the distribution of flips split (r_2, 1 - r_2) among "
+    facts.append(Finding("symbolic", "general form: both sides = the distribution of flips split (r_2, 1 - r_2) among "
                                   "the wrong classes, class by class, and it sums to 1 (K = 3, symbolic eps and r_2)",
                       exact and total))
     eps, r = UNEVEN_SAMPLE
@@ -254,22 +255,22 @@ def _general_flips_ok(f: Formulas, facts: list[Fact], key: str) -> tuple[bool, C
     values = {EPS: sp.Rational(str(eps)), R2: sp.Rational(str(r[0]))}
     sampled = all(_agrees(float(freq[j - 1]), float(evaluate(rel.rhs, x3, UNEVEN, {"j": j}).subs(values)), n)
                   for j in (1, 2, 3))
-    facts.append(Fact("numeric", f"uneven flips sampled (K = 3, eps = {eps}, r = {r}): frequencies match the general "
+    facts.append(Finding("numeric", f"uneven flips sampled (K = 3, eps = {eps}, r = {r}): frequencies match the general "
                                  f"form within the Bernstein radius (false-alarm {FALSE_ALARM:g})", sampled))
     ce = Counterexample("Pr(y=2|x)", eps / 2, eps * r[0], K=3, parameters={"eps": eps, "r": list(r)},
                         note="flips split unevenly among the wrong classes")
     real = not _agrees(float(freq[1]), ce.printed, n)
-    facts.append(Fact("numeric", "counterexample: the sampled Pr(y = 2) is outside the Bernstein radius of "
+    facts.append(Finding("numeric", "counterexample: the sampled Pr(y = 2) is outside the Bernstein radius of "
                                  "eps/(K-1)", real))
     return exact and total and sampled and real, ce
 
 
 def _check_incorrect_class(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     x3 = Logits(3)
     without = sp.simplify(f.printed.lhs(x3, UNEVEN) - f.printed.rhs(x3, UNEVEN))
     holds = without == 0
-    facts.append(Fact("symbolic", f"flips split (r_2, 1 - r_2), K = 3: Pr(y = 2|x) - printed = {sp.sstr(sp.factor(without))}"
+    facts.append(Finding("symbolic", f"flips split (r_2, 1 - r_2), K = 3: Pr(y = 2|x) - printed = {sp.sstr(sp.factor(without))}"
                                   + ("" if holds else f", zero only at r_2 = {sp.solve(without, R2)}"), True))
     g = Logits()
     under = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g,
@@ -280,9 +281,9 @@ def _check_incorrect_class(f: Formulas) -> Evidence:
         return p, float(freq[1:][np.argmax(np.abs(freq[1:] - p))])
     fact, agree = _sampling_fact(furthest, "the wrong classes' frequencies (the furthest one) match the printed value",
                                  "ch3.incorrect_class")
-    facts.append(Fact(fact.kind, fact.text, agree == under))
+    facts.append(Finding(fact.kind, fact.statement, agree == under))
     corrected_ok, ce = _general_flips_ok(f, facts, "ch3.incorrect_general") if f.corrected else (None, None)
-    return Evidence(holds=holds, holds_under=under and agree, corrected_ok=corrected_ok, facts=facts,
+    return Evidence(holds=holds, holds_under=under and agree, corrected_ok=corrected_ok, findings=facts,
                     counterexample=ce)
 
 
@@ -307,40 +308,40 @@ def _flip_probability_of(reading) -> sp.Expr:
 
 
 def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     g = Logits()
     required = f.inputs["keep"].rhs(g, FLIP)                      # equation 1: Pr(y = 1|x) = 1 - eps
     about = is_zero(f.inputs["keep"].lhs(g, FLIP) - sampler_probability(g, 1))
-    facts.append(Fact("symbolic", "equation 1, read: its left side is Pr(y = 1|x), the probability the label is "
+    facts.append(Finding("symbolic", "equation 1, read: its left side is Pr(y = 1|x), the probability the label is "
                                   "kept", about))
     flip = _flip_probability_of(f.printed)
     keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
     holds = is_zero(keep - required)
     roots = sp.solve(sp.Eq(keep, required), EPS)
-    facts.append(Fact("symbolic", f"flipping with probability {sp.sstr(flip)}: Pr(y = 1|x) = {sp.sstr(keep)}; "
+    facts.append(Finding("symbolic", f"flipping with probability {sp.sstr(flip)}: Pr(y = 1|x) = {sp.sstr(keep)}; "
                                   f"equation 1 requires {sp.sstr(required)}"
                                   + ("" if holds else f"; equal only at eps = {roots}"), True))
     K, eps = 10, 0.1
     measured = _worst_frequency(lambda K, eps, freq: _radii(float(freq[0]), _value(keep, K, eps)),
                                 "ch3.flip_one_minus_eps", flip_prob=lambda eps: _value(flip, K, eps),
                                 cases=((K, eps),)) <= 1
-    facts.append(Fact("numeric", f"flip_labels with flip probability {sp.sstr(flip)} at K = {K}, eps = {eps}: the "
+    facts.append(Finding("numeric", f"flip_labels with flip probability {sp.sstr(flip)} at K = {K}, eps = {eps}: the "
                                  "kept frequency matches the derived Pr(y = 1|x) within the Bernstein radius", measured))
     ce = None
     if not holds:
         ce = Counterexample("Pr(y=1|x)", _value(keep, K, eps), _value(required, K, eps), K=K,
                             parameters={"eps": eps}, note=f"labels flipped with probability {sp.sstr(flip)}")
-        facts.append(Fact("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
+        facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
         c = _flip_probability_of(f.corrected)
         j = sp.Symbol("j", integer=True)
         corrected_ok = all(is_zero(sampler_probability(g, k, flip_prob=c) - smoothed_target(g, k, EPS))
                            for k in (1, j)) and is_zero(sampler_probability(g, 1, flip_prob=c) - required)
-        facts.append(Fact("symbolic", f"flipping with probability {sp.sstr(c)}: Pr(y = 1|x) is what equation 1 "
+        facts.append(Finding("symbolic", f"flipping with probability {sp.sstr(c)}: Pr(y = 1|x) is what equation 1 "
                                       "requires, and Pr(y = j|x) the note's soft target for every j (general K)",
                           corrected_ok))
-    return Evidence(holds=holds, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
+    return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
 
 register(Claim(
@@ -365,12 +366,12 @@ def _same_vectors(a, b, x: Logits) -> bool:
 
 
 def _check_same_q(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     flipping = lambda x: f.printed.rhs(x, FLIP)                 # noqa: E731  the model's q_theta(y|x)
     smoothing = lambda x: f.inputs["q_smoothing"].rhs(x, SOFT)   # noqa: E731  as chapter 2 displays it
     cases = each_k(lambda x: _same_vectors(flipping(x), smoothing(x), x))
     holds = all(cases.values())
-    facts.append(Fact("symbolic", "q_theta(y|x) under flipping (the softmax: flipping changes only the label) "
+    facts.append(Finding("symbolic", "q_theta(y|x) under flipping (the softmax: flipping changes only the label) "
                                   + ("equals" if holds else "differs from")
                                   + f" q_theta(y|x) as the note displays it under label smoothing ({where(cases)}, "
                                     "symbolic eps)", True))
@@ -381,17 +382,17 @@ def _check_same_q(f: Formulas) -> Evidence:
         b = mp_value(lambda x: flipping(x).component(1).subs(EPS, eps), z)
         ce = Counterexample("q_theta(y_1|x)", a, b, K=3, z=tuple(z), parameters={"eps": eps},
                             note="printed: the note's label-smoothing q; correct: the softmax, under both")
-        facts.append(Fact("numeric", f"counterexample at {ce.point()} in mpmath", abs(a - b) > 1e-3))
+        facts.append(Finding("numeric", f"counterexample at {ce.point()} in mpmath", abs(a - b) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
         cases = each_k(lambda x: _same_vectors(f.corrected.rhs(x, SOFT), flipping(x), x))
         corrected_ok = all(cases.values())
         no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
                                           for j in range(1, x.K + 1)), general=False).values())
-        facts.append(Fact("symbolic", "corrected: the softmax of the logits, under flipping and smoothing alike, free "
+        facts.append(Finding("symbolic", "corrected: the softmax of the logits, under flipping and smoothing alike, free "
                                       f"of eps ({where(cases)})", corrected_ok and no_eps))
         corrected_ok = corrected_ok and no_eps
-    return Evidence(holds=holds, corrected_ok=corrected_ok, facts=facts, counterexample=ce)
+    return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
 
 register(Claim(
@@ -411,36 +412,36 @@ register(Claim(
 
 # -- 6. "... and same p(y_j|x) as in label smoothing" --------------------------------------------------
 def _check_same_p(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     node = f.printed.relation().rhs                              # p(y_j|x)
     smoothing = lambda x, j: f.inputs["soft_target"].rhs(x, SOFT).subs(INDEX_J, j)   # noqa: E731 chapter 2, eq. 2
     g0 = Logits()
     defines = all(is_zero(f.inputs["soft_target"].lhs(g0, SOFT).subs(INDEX_J, j) - smoothing(g0, j))
                   for j in (1, 2, 3))
-    facts.append(Fact("symbolic", "chapter 2, equation 2, read: its left side p(y_j|x) is the soft target its right "
+    facts.append(Finding("symbolic", "chapter 2, equation 2, read: its left side p(y_j|x) is the soft target its right "
                                   "side defines", defines))
     x3 = Logits(3)
     without = [sp.simplify(evaluate(node, x3, UNEVEN, {"j": j}) - smoothing(x3, j)) for j in (1, 2, 3)]
     holds = all(d == 0 for d in without)
-    facts.append(Fact("symbolic", "flips split (r_2, 1 - r_2), K = 3: flipped-label distribution - soft target = "
+    facts.append(Finding("symbolic", "flips split (r_2, 1 - r_2), K = 3: flipped-label distribution - soft target = "
                                   f"{[sp.sstr(sp.factor(d)) for d in without]}", True))
     g = Logits()
     under_general = all(is_zero(_wrong_class(evaluate(node, g, FLIPPED_TARGET, {"j": j}) - smoothing(g, j)))
                         for j in (1, COMPONENT))
     under_concrete = all(each_k(lambda x: all(is_zero(evaluate(node, x, FLIPPED_TARGET, {"j": j}) - smoothing(x, j))
                                               for j in range(1, x.K + 1)), general=False, Ks=EXPANDED_K).values())
-    facts.append(Fact("symbolic", "uniform flips: the flipped label's distribution = the soft target of chapter 2, "
+    facts.append(Finding("symbolic", "uniform flips: the flipped label's distribution = the soft target of chapter 2, "
                                   "equation 2, for class 1 and a generic wrong class (general K) and every class "
                                   "(K = 2..8)", under_general == under_concrete))
     def off_targets(K, eps, freq):                                # against the library's smoothed_targets
         lib = smoothed_targets(np.array([0]), K, eps)[0]
         return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
     agree = _worst_frequency(off_targets, "ch3.same_p") <= 1
-    facts.append(Fact("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
+    facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
                                  f"Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})", agree))
     corrected_ok, ce = _general_flips_ok(f, facts, "ch3.same_p_general") if f.corrected else (None, None)
     return Evidence(holds=holds, holds_under=under_general and under_concrete and agree, corrected_ok=corrected_ok,
-                    facts=facts, counterexample=ce)
+                    findings=facts, counterexample=ce)
 
 
 register(Claim(
@@ -464,7 +465,7 @@ FRESH_FLIPS = ("labels are flipped afresh, independently, every time an example 
                "equal expected loss and expected gradient")
 
 
-def _general_identity(diff, what: str, facts: list[Fact], classes=(), Ks=None) -> bool:
+def _general_identity(diff, what: str, facts: list[Finding], classes=(), Ks=None) -> bool:
     """``diff(x, **bind)`` zero for a general K (class sums rewritten exactly, :func:`class_sums`) and, expanded,
     for K = 2..8 with every class index bound in turn. ``classes`` names the free class indices (``a``, ``b``)."""
     g = Logits()
@@ -479,7 +480,7 @@ def _general_identity(diff, what: str, facts: list[Fact], classes=(), Ks=None) -
         return all(_expanded_zero(diff(x, **b), x) for b in binds)
     cases = each_k(every_class, general=False, **({"Ks": Ks} if Ks else {}))
     concrete, Ks = all(cases.values()), [int(k[2:]) for k in cases]
-    facts.append(Fact("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K (class sums rewritten "
+    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K (class sums rewritten "
                                   "exactly" + (", free classes 1 or generic wrong classes" if classes else "")
                                   + f"), {'zero' if concrete else 'not zero'} expanded for K = {Ks[0]}..{Ks[-1]}"
                                   + (" (every class)" if classes else ""), general == concrete))
@@ -517,11 +518,11 @@ def _expanded_zero(expr, x: Logits) -> bool:
 
 
 def _check_equivalence(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     # without the assumption: one flip, kept, is one realised label j. Is its loss the smoothed loss?
     x3 = Logits(3)
     realised = [is_zero(log_sum_exp(x3) - x3.z(j) - smoothed_loss(x3)) for j in range(1, 4)]
-    facts.append(Fact("symbolic", "a realised (kept) label j: LSE(z) - z_j - H(p, softmax(z)) is "
+    facts.append(Finding("symbolic", "a realised (kept) label j: LSE(z) - z_j - H(p, softmax(z)) is "
                                   + ("zero" if all(realised) else "not identically zero") + " (K = 3)", True))
     K, eps = 3, 0.1
     z = np.log([1 - eps] + [eps / (K - 1)] * (K - 1))             # the smoothed optimum
@@ -529,7 +530,7 @@ def _check_equivalence(f: Formulas) -> Evidence:
     soft = float(smoothed_cross_entropy(z, 0, eps))
     ce = Counterexample("loss", kept, soft, K=3, z=tuple(float(v) for v in z), parameters={"eps": eps},
                         note="z at the smoothed optimum; the label flipped once to class 2 and kept")
-    facts.append(Fact("numeric", f"counterexample at {ce.point()}: the kept label's loss is far from the smoothed "
+    facts.append(Finding("numeric", f"counterexample at {ce.point()}: the kept label's loss is far from the smoothed "
                                  "loss", abs(kept - soft) > 1.0))
     under = None
     if f.corrected is not None:
@@ -544,10 +545,10 @@ def _check_equivalence(f: Formulas) -> Evidence:
             mean, _ = enumerated_flipped_loss(pt.z, 0.2)
             return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
         worst = largest(off_smoothed, "ch3.equivalence", Ks=NUMERIC_K, scales=(3.0,), n=32).worst
-        facts.append(Fact("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
-                                     f"tol {RTOL:g})", worst <= RTOL, worst))
+        facts.append(Finding("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
+                                     f"tol {RTOL:g})", worst <= RTOL, error=worst))
         under = loss_ok and grad_ok
-    return Evidence(holds=all(realised), holds_under=under, corrected_ok=under, facts=facts, counterexample=ce)
+    return Evidence(holds=all(realised), holds_under=under, corrected_ok=under, findings=facts, counterexample=ce)
 
 
 EQUIVALENCE = (r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = \mathcal{L}(z), \quad "
@@ -573,18 +574,18 @@ register(Claim(
 
 # -- added 8. the distribution of the flipped label, from the sampler ---------------------------------------
 def _check_distribution(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     holds = _general_identity(lambda x, j: f.printed.lhs(x, FLIP, j=j) - f.printed.rhs(x, FLIP, j=j),
                               "sampler's Pr(y = j|x) - printed", facts, classes=("j",))
     g = Logits()
     total = sp.simplify(g.sum(lambda k: f.printed.rhs(g, FLIP, j=k)).doit())
-    facts.append(Fact("symbolic", f"sum_j of the printed distribution = {sp.sstr(total)} (general K)", True))
+    facts.append(Finding("symbolic", f"sum_j of the printed distribution = {sp.sstr(total)} (general K)", True))
     ok = _worst_frequency(lambda K, eps, freq: max(_radii(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps))
                                                    for j in {1, 2, K}), "ch3.flip_distribution") <= 1
-    facts.append(Fact("numeric", "flip_labels: frequencies of classes 1, 2 and K match the printed distribution "
+    facts.append(Finding("numeric", "flip_labels: frequencies of classes 1, 2 and K match the printed distribution "
                                  f"within the Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})",
                       ok == holds))
-    return Evidence(holds=holds and total == 1 and ok, facts=facts)
+    return Evidence(holds=holds and total == 1 and ok, findings=facts)
 
 
 register(Claim(
@@ -621,7 +622,7 @@ def _printed_values(f: Formulas, part: int, side: str, K: int, eps: float, z: np
 
 
 def _check_expected_loss(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
                               "E_Y[LSE(z) - z_Y] - printed right-hand side", facts)
     def radii_off(pt):               # Monte Carlo mean - printed, in Bernstein radii
@@ -633,9 +634,9 @@ def _check_expected_loss(f: Formulas) -> Evidence:
                                         float(np.max(np.abs(l_all - p @ l_all)))))
         return abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) / radius
     ok = largest(radii_off, "ch3.expected_loss", cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
-    facts.append(Fact("numeric", "Monte Carlo mean of the flipped loss (flipped_losses) is within the Bernstein radius "
+    facts.append(Finding("numeric", "Monte Carlo mean of the flipped loss (flipped_losses) is within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of the printed right-hand side", ok == holds))
-    return Evidence(holds=holds and ok, facts=facts)
+    return Evidence(holds=holds and ok, findings=facts)
 
 
 register(Claim(
@@ -651,7 +652,7 @@ register(Claim(
 
 
 def _check_expected_gradient(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     holds = _general_identity(lambda x, a: f.printed.lhs(x, FLIP, a=a) - f.printed.rhs(x, FLIP, a=a),
                               "d/dz_a E_Y[LSE(z) - z_Y] - printed right-hand side", facts, classes=("a",))
     h = 1e-6
@@ -663,9 +664,9 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
                        for e in np.eye(K)])
         return float(np.max(np.abs(fd - printed)))
     worst = largest(vs_differences, "ch3.expected_gradient", Ks=(2, 5, 20), scales=(4.0,), n=1).worst
-    facts.append(Fact("numeric", "central differences of smoothed_cross_entropy match the printed gradient (abs. tol "
-                                 "1e-7)", (worst <= 1e-7) == holds, worst))
-    return Evidence(holds=holds and worst <= 1e-7, facts=facts)
+    facts.append(Finding("numeric", "central differences of smoothed_cross_entropy match the printed gradient (abs. tol "
+                                 "1e-7)", (worst <= 1e-7) == holds, error=worst))
+    return Evidence(holds=holds and worst <= 1e-7, findings=facts)
 
 
 register(Claim(
@@ -682,7 +683,7 @@ register(Claim(
 
 # -- added 11. the variance of the flipped loss ---------------------------------------------------------------
 def _check_loss_variance(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
                               "E_Y[(loss - E loss)^2] - printed right-hand side", facts)
     def off_printed(pt):
@@ -690,8 +691,8 @@ def _check_loss_variance(f: Formulas) -> Evidence:
         printed = np.array([_printed_values(f, 0, "rhs", pt.K, 0.3, z) for z in pt.z])
         return np.abs(printed - v) / np.maximum(1.0, v)
     worst = largest(off_printed, "ch3.loss_variance", Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
-    facts.append(Fact("numeric", f"flipped_loss_variance = the printed right-hand side at random logits (rel. tol "
-                                 f"{RTOL:g})", (worst <= RTOL) == holds, worst))
+    facts.append(Finding("numeric", f"flipped_loss_variance = the printed right-hand side at random logits (rel. tol "
+                                 f"{RTOL:g})", (worst <= RTOL) == holds, error=worst))
     def radii_off(pt):               # Monte Carlo variance - flipped_loss_variance, in Bernstein radii
         K, eps, z = pt.K, pt.param, pt.z[0]
         losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
@@ -699,9 +700,9 @@ def _check_loss_variance(f: Formulas) -> Evidence:
         return abs(float(losses.var()) - float(flipped_loss_variance(z, 0, eps))) / variance_radius(
             MC_DRAWS, -num.log_softmax(z), p)
     ok = largest(radii_off, "ch3.loss_variance/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
-    facts.append(Fact("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
+    facts.append(Finding("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of flipped_loss_variance", ok))
-    return Evidence(holds=holds and worst <= RTOL, facts=facts)
+    return Evidence(holds=holds and worst <= RTOL, findings=facts)
 
 
 register(Claim(
@@ -721,7 +722,7 @@ register(Claim(
 
 # -- added 12. the covariance of the flipped gradient ----------------------------------------------------------
 def _check_gradient_covariance(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     cov = _general_identity(lambda x, a, b: f.printed.lhs(x, FLIP, 0, a=a, b=b) - f.printed.rhs(x, FLIP, 0, a=a, b=b),
                             "E_Y[(g - E g)_a (g - E g)_b] - printed, g the gradient of the flipped loss", facts,
                             classes=("a", "b"))
@@ -735,9 +736,9 @@ def _check_gradient_covariance(f: Formulas) -> Evidence:
         return max(entries + [abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0]))])
     worst = largest(off_printed, "ch3.gradient_covariance", cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
                     n=1).worst
-    facts.append(Fact("numeric", "flipped_gradient_covariance (entries and trace) = the printed forms at random "
-                                 "logits (abs. tol 1e-12)", (worst <= 1e-12) == (cov and trace), worst))
-    return Evidence(holds=cov and trace and worst <= 1e-12, facts=facts)
+    facts.append(Finding("numeric", "flipped_gradient_covariance (entries and trace) = the printed forms at random "
+                                 "logits (abs. tol 1e-12)", (worst <= 1e-12) == (cov and trace), error=worst))
+    return Evidence(holds=cov and trace and worst <= 1e-12, findings=facts)
 
 
 register(Claim(
@@ -800,7 +801,7 @@ def _by_symmetry(expr, x: Logits):
 
 
 def _check_optimum_noise(f: Formulas) -> Evidence:
-    facts: list[Fact] = []
+    facts: list[Finding] = []
     point, grad, variance = f.printed.relations()[:3]
 
     def at(x, node, **bind):
@@ -814,7 +815,7 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
         cases = each_k(lambda x: all(is_zero(at(x, rel.lhs, a=a) - at(x, rel.rhs, a=a)) for a in range(1, x.K + 1)),
                        general=False)
         concrete = all(cases.values())
-        facts.append(Fact("symbolic", f"at the printed point: {name}, printed: {'zero' if general else 'not zero'} "
+        facts.append(Finding("symbolic", f"at the printed point: {name}, printed: {'zero' if general else 'not zero'} "
                                       f"for a general K, {'zero' if concrete else 'not zero'} for {where(cases)}",
                           general == concrete))
         results[name] = general and concrete
@@ -829,10 +830,10 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
         return max(abs(v - want) / max(want, 1e-300), abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
     worst = largest(off_printed, "ch3.optimum_noise", cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
                     n=1).worst
-    facts.append(Fact("numeric", "flipped_loss_variance at the printed point = the printed variance = eps(1-eps) "
+    facts.append(Finding("numeric", "flipped_loss_variance at the printed point = the printed variance = eps(1-eps) "
                                  "smoothed_optimum_gap^2 (rel. tol 1e-9)", (worst <= 1e-9) == all(results.values()),
-                      worst))
-    return Evidence(holds=all(results.values()) and worst <= 1e-9, facts=facts)
+                      error=worst))
+    return Evidence(holds=all(results.values()) and worst <= 1e-9, findings=facts)
 
 
 register(Claim(

@@ -47,21 +47,21 @@ def sampler_frequencies(K: int, eps: float, n: int, seed: int) -> tuple[Findings
     p = smoothed_targets([0], K, eps)[0]
     out = Findings(f"flip_labels: {n:,} flips of a label of class 1, K = {K}, eps = {eps:g}, seed {seed}")
     r1 = float(frequency_radius(n, p[0]))
-    out.add(Finding("Pr(Y = 1) = 1 - eps", f"sampled {freq[0]:.5f}, closed form {p[0]:.5f}",
-                    "exact (probability 0 or 1)" if r1 == 0 else
-                    f"within {r1:.5f} (Bernstein, false-alarm {FALSE_ALARM:g})",
-                    abs(freq[0] - p[0]) <= r1))
+    out.add(Finding("statistical", "Pr(Y = 1) = 1 - eps", abs(freq[0] - p[0]) <= r1,
+                    observed=f"sampled {freq[0]:.5f}, closed form {p[0]:.5f}",
+                    bound="exact (probability 0 or 1)" if r1 == 0 else
+                          f"within {r1:.5f} (Bernstein, false-alarm {FALSE_ALARM:g})"))
     wrong, pw = freq[1:], float(p[1])
     rw = float(frequency_radius(n, pw, FALSE_ALARM / (K - 1)))
     worst = float(np.max(np.abs(wrong - pw)))
     note = ("eps = 0: nothing is flipped; every draw is the true class" if eps == 0 else
             "K = 2, eps = 1: every label is swapped; no randomness is left" if (eps == 1 and K == 2) else "")
-    out.add(Finding("each wrong class: eps/(K-1)",
-                    f"sampled {wrong.min():.3g} .. {wrong.max():.3g}, closed form {pw:.3g} (largest deviation "
-                    f"{worst:.2g})",
-                    "exact (probability 0 or 1)" if rw == 0 else
-                    f"each within {rw:.3g} (Bernstein, false-alarm {FALSE_ALARM:g} shared by the {K - 1} wrong class{'es' if K > 2 else ''})",
-                    worst <= rw, note=note))
+    out.add(Finding("statistical", "each wrong class: eps/(K-1)", worst <= rw,
+                    observed=f"sampled {wrong.min():.3g} .. {wrong.max():.3g}, closed form {pw:.3g} (largest deviation "
+                             f"{worst:.2g})",
+                    bound="exact (probability 0 or 1)" if rw == 0 else
+                          f"each within {rw:.3g} (Bernstein, false-alarm {FALSE_ALARM:g} shared by the {K - 1} wrong class{'es' if K > 2 else ''})",
+                    note=note))
     return out, freq
 
 
@@ -82,14 +82,17 @@ def closed_forms(z: np.ndarray, eps: float) -> Findings:
     out = Findings(f"Closed forms at z = (3, N(0,1), ...), K = {K}, eps = {eps:g}")
     smoothed = float(smoothed_cross_entropy(z, 0, eps))
     tol = 2 * loss_rtol(K) * max(smoothed, mean_enum)
-    out.add(Finding("expected flipped loss = smoothed loss", f"smoothed_cross_entropy {smoothed:.6f}, "
-                    f"sum_j p_j l_j {mean_enum:.6f}", f"to rounding, {tol:.1e}", abs(smoothed - mean_enum) <= tol))
+    out.add(Finding("numeric", "expected flipped loss = smoothed loss", abs(smoothed - mean_enum) <= tol,
+                    observed=f"smoothed_cross_entropy {smoothed:.6f}, "
+                             f"sum_j p_j l_j {mean_enum:.6f}",
+                    bound=f"to rounding, {tol:.1e}"))
     var = float(flipped_loss_variance(z, 0, eps))
     var_enum = second_enum - mean_enum ** 2
     tol_v = 4 * loss_rtol(K) * second_enum + 8 * u * second_enum
-    out.add(Finding("variance of the flipped loss", f"flipped_loss_variance {var:.6f}, sum_j p_j l_j^2 - "
-                    f"(sum_j p_j l_j)^2 = {var_enum:.6f}; soft labels: 0",
-                    f"to rounding, {tol_v:.1e}", abs(var - var_enum) <= tol_v,
+    out.add(Finding("numeric", "variance of the flipped loss", abs(var - var_enum) <= tol_v,
+                    observed=f"flipped_loss_variance {var:.6f}, sum_j p_j l_j^2 - "
+                             f"(sum_j p_j l_j)^2 = {var_enum:.6f}; soft labels: 0",
+                    bound=f"to rounding, {tol_v:.1e}",
                     note="0 here: the flip is deterministic" if var == 0.0 else ""))
     tr = flipped_gradient_total_variance(K, eps)
     formula = 1 - (1 - eps) ** 2 - eps ** 2 / (K - 1)
@@ -99,9 +102,9 @@ def closed_forms(z: np.ndarray, eps: float) -> Findings:
     else:
         trace = tr
         observed = f"{tr:.6f} (the K x K covariance is not formed for K > {MATRIX_K_MAX})"
-    out.add(Finding("tr Cov[flipped gradient] = 1 - (1-eps)^2 - eps^2/(K-1)",
-                    f"closed form {formula:.6f}, flipped_gradient_total_variance {observed}",
-                    "to rounding, 1e-12", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12))
+    out.add(Finding("numeric", "tr Cov[flipped gradient] = 1 - (1-eps)^2 - eps^2/(K-1)", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12,
+                    observed=f"closed form {formula:.6f}, flipped_gradient_total_variance {observed}",
+                    bound="to rounding, 1e-12"))
     return out
 
 
@@ -123,21 +126,18 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
     spread = float(np.max(np.abs(l_all[support] - target)))
     r_mean = float(bernstein_radius(n, var, spread)) + summation_slack(n, l_all[support].max()) + 2 * loss_rtol(K) * target
     out = Findings(f"Monte Carlo: {n:,} fresh flips at the same logits, seed {seed}")
-    out.add(Finding("the mean flipped loss converges to the smoothed loss",
-                    f"after {n:,} flips {running[-1]:.5f}, smoothed loss {target:.5f} (difference "
-                    f"{abs(running[-1] - target):.1e})",
-                    f"Bernstein bound {r_mean:.1e} at false-alarm {FALSE_ALARM:g}, from Var = {var:.4g}",
-                    abs(running[-1] - target) <= r_mean))
+    out.add(Finding("statistical", "the mean flipped loss converges to the smoothed loss", abs(running[-1] - target) <= r_mean,
+                    observed=f"after {n:,} flips {running[-1]:.5f}, smoothed loss {target:.5f} (difference "
+                             f"{abs(running[-1] - target):.1e})",
+                    bound=f"Bernstein bound {r_mean:.1e} at false-alarm {FALSE_ALARM:g}, from Var = {var:.4g}"))
     if n >= 2:
         r_var = variance_radius(n, l_all, p) + summation_slack(n, l_all[support].max() ** 2) + 8 * loss_rtol(K) * var
         sample_var = float(losses.var())
-        out.add(Finding("the sample variance converges to the closed form",
-                        f"{sample_var:.5f} against {var:.5f} (difference {abs(sample_var - var):.1e})",
-                        f"bound {r_var:.1e} at false-alarm {FALSE_ALARM:g} (Bernstein, from the fourth moment)",
-                        abs(sample_var - var) <= r_var))
+        out.add(Finding("statistical", "the sample variance converges to the closed form", abs(sample_var - var) <= r_var,
+                        observed=f"{sample_var:.5f} against {var:.5f} (difference {abs(sample_var - var):.1e})",
+                        bound=f"bound {r_var:.1e} at false-alarm {FALSE_ALARM:g} (Bernstein, from the fourth moment)"))
     if var == 0.0:
-        out.add(shown("no noise", "every flip gives the same loss",
-                      "the flip is deterministic here (eps = 0, or K = 2 with eps = 1): flipping is soft labels"))
+        out.add(shown("numeric", "no noise", "every flip gives the same loss", "the flip is deterministic here (eps = 0, or K = 2 with eps = 1): flipping is soft labels"))
     return out, running, losses
 
 

@@ -41,8 +41,9 @@ from derivations.chapters.ch4 import worked as ch4
 from derivations.chapters.ch4.linear_response import free_logit_spread
 from derivations.chapters.ch4.training import TrainingPlan, logit_gap
 from derivations.engine.checks import each_k, where
+from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, SOFT, evaluate
-from derivations.engine.registry import Claim, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.registry import Claim, Evidence, Formulas, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_ratio_band
 from derivations.engine.symbolic import Logits, compiled
 from derivations.library.numeric import softmax
@@ -197,33 +198,33 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
     p, N = x.plan, x.plan.n_free
     C = covariance(f.printed.relation(), p.K)
     eigen = gap_is_eigenvector(C)
-    facts.append(Fact("symbolic", f"the gap direction u = e_1 - mean_(j != 1) e_j is an eigenvector of the printed "
+    facts.append(Finding("symbolic", f"the gap direction u = e_1 - mean_(j != 1) e_j is an eigenvector of the printed "
                                   f"covariance (K = {p.K}, symbolic eps): the gap moves alone, as the scalar linear "
                                   "response assumes", eigen))
     noise = gap_noise(covariance_matrix(C, p.eps))
     if not (math.isfinite(noise) and noise >= 0):
-        facts.append(Fact("numeric", f"the printed covariance gives the gap a negative variance ({noise:.3g}): not a "
+        facts.append(Finding("numeric", f"the printed covariance gives the gap a negative variance ({noise:.3g}): not a "
                                      "covariance", False))
-        return Evidence(holds=False, facts=facts)
+        return Evidence(holds=False, findings=facts)
     sd_gap, sd_p, _ = free_logit_spread(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay, noise=noise)
     q_b, q_c = x.q("soft"), x.q("flip_fresh")
     exact = float(np.ptp(q_b)) == 0.0 and float(np.ptp(q_c)) > 0.0
-    facts.append(Fact("numeric", f"(b)'s {N} examples end identical (soft labels add no noise), (c)'s do not", exact))
+    facts.append(Finding("numeric", f"(b)'s {N} examples end identical (soft labels add no noise), (c)'s do not", exact))
     radius = float(bernstein_radius(N, sd_p ** 2, 1.0))
     d = abs(float(q_c.mean()) - float(q_b[0]))
     mean_ok = d <= radius
-    facts.append(Fact("statistical", f"mean q_1 of (c) over {N} examples is within the Bernstein radius {_sd(radius)} of "
+    facts.append(Finding("statistical", f"mean q_1 of (c) over {N} examples is within the Bernstein radius {_sd(radius)} of "
                                  f"(b)'s q_1 (false-alarm {FALSE_ALARM:g}; per-example SD {_sd(sd_p)} from the printed "
                                  f"covariance by linear response, |q_1 - E q_1| <= 1)", mean_ok))
     lo, hi = variance_ratio_band(N)
     ratio = float(logit_gap(x.runs["flip_fresh"].logits, x.y).var(ddof=1)) / sd_gap ** 2 if sd_gap > 0 else math.inf
     var_ok = lo <= ratio <= hi
-    facts.append(Fact("statistical", f"the sample variance of (c)'s {N} final gaps z_1 - mean_j z_j is {ratio:.2f} times "
+    facts.append(Finding("statistical", f"the sample variance of (c)'s {N} final gaps z_1 - mean_j z_j is {ratio:.2f} times "
                                  f"the predicted SD^2 ({_sd(sd_gap)}^2: the printed covariance along the gap, u^T C u = "
                                  f"{noise:.3g}, carried through training), inside the chi-square band "
                                  f"[{lo:.2f}, {hi:.2f}] at false-alarm {FALSE_ALARM:g} (to first order the gap is a sum "
                                  f"of {p.free_steps} independent flips: normal)", var_ok))
-    return Evidence(holds=eigen and exact and mean_ok and var_ok, facts=facts)
+    return Evidence(holds=eigen and exact and mean_ok and var_ok, findings=facts)
 
 
 register(Claim(
@@ -255,7 +256,7 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
         point = {xk.z(1): gap, **{xk.z(j): 0 for j in range(2, xk.K + 1)}}
         return _vanishes(evaluate(q_soft.lhs, xk, SOFT).subs(point) - evaluate(q_soft.rhs, xk, SOFT))
     cases = each_k(so_at, general=False)
-    facts.append(Fact("symbolic", "'so': at z_1 - z_j = the printed gap for every j, the printed q_1 is its printed "
+    facts.append(Finding("symbolic", "'so': at z_1 - z_j = the printed gap for every j, the printed q_1 is its printed "
                                   f"value (symbolic eps, {where(cases)})", all(cases.values())))
     so = all(cases.values())
     g, e = Logits(K), _eps(p.eps)
@@ -269,17 +270,17 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
     worst_gap = max(abs(float(a[0] - b[0])) for a, b in zip(gaps_lhs, gaps_rhs))
     worst_q = abs(float(qb_lhs[0] - qb_rhs[0]))
     gap_ok, q_ok = worst_gap <= delta + slack, worst_q <= delta / 4 + slack
-    facts.append(Fact("numeric", f"(b) after {p.free_steps} steps: every printed gap z_1 - z_j and the printed q_1 are "
+    facts.append(Finding("numeric", f"(b) after {p.free_steps} steps: every printed gap z_1 - z_j and the printed q_1 are "
                                  f"their printed values, within the convergence bound {delta:.1e} (gap) and "
                                  f"{delta / 4:.1e} (q_1 moves at most 1/4 as fast): deterministic, from the curvature "
                                  f"along the gap, >= min(1/K, K p_1 p_j), and the total step {p.free_step_sum:.0f}",
-                      gap_ok and q_ok, max(worst_gap, worst_q)))
+                      gap_ok and q_ok, error=max(worst_gap, worst_q)))
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
     fresh_ok = abs(float(qc_lhs[1:].mean()) - float(qc_rhs[0])) <= radius + delta / 4
-    facts.append(Fact("statistical", f"(c): mean q_1 over {N} examples within the Bernstein radius {_sd(radius)} "
+    facts.append(Finding("statistical", f"(c): mean q_1 over {N} examples within the Bernstein radius {_sd(radius)} "
                                  f"(false-alarm {FALSE_ALARM:g}, per-example SD {_sd(x.sd_p)} by linear response) plus "
                                  "the convergence bound of the printed value", fresh_ok))
-    return Evidence(holds=so and gap_ok and q_ok and fresh_ok, facts=facts)
+    return Evidence(holds=so and gap_ok and q_ok and fresh_ok, findings=facts)
 
 
 register(Claim(
@@ -311,7 +312,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     k = int(flipped.sum())
     r = float(frequency_radius(N, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / N - printed) <= r + 1e-15
-    facts.append(Fact("statistical", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
+    facts.append(Finding("statistical", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
                                  f"{max(r, 0):.3f} (false-alarm {FALSE_ALARM:g}) of the printed fraction", frac_ok))
     Z = x.runs["flip_once"].logits
     z = np.concatenate([x.runs["soft"].logits[:1], Z])
@@ -321,14 +322,14 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     rows = np.flatnonzero(flipped)
     fitted = bool(np.all(holds[kept[rows] - 1, rows + 1]))
     not_soft = not bool(np.any(holds[:, 0]))
-    facts.append(Fact("numeric", f"the printed inequality holds at every one of the {k} examples trained on its wrong "
+    facts.append(Finding("numeric", f"the printed inequality holds at every one of the {k} examples trained on its wrong "
                                  "label k, and at no wrong class k of (b): soft labels keep class 1 the most probable",
                       fitted and not_soft))
     q_hard = float(x.q("hard")[0])
     worst = float(np.max(np.abs(softmax(Z)[np.arange(N), kept] - q_hard)))
-    facts.append(Fact("numeric", "each example of (d) is hard-label training on the label it kept: it gives that label "
-                                 f"(a)'s q_1 = {q_hard:.4f} (abs. tol 1e-12, rounding)", worst <= 1e-12, worst))
-    return Evidence(holds=frac_ok and fitted and not_soft and worst <= 1e-12, facts=facts)
+    facts.append(Finding("numeric", "each example of (d) is hard-label training on the label it kept: it gives that label "
+                                 f"(a)'s q_1 = {q_hard:.4f} (abs. tol 1e-12, rounding)", worst <= 1e-12, error=worst))
+    return Evidence(holds=frac_ok and fitted and not_soft and worst <= 1e-12, findings=facts)
 
 
 register(Claim(
@@ -354,17 +355,17 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
     x_K = Logits(K)
     P = sp.Matrix([sampler_probability(x_K, j) for j in range(1, K + 1)])
     of_flips = all(_vanishes(v) for v in C_sym - (sp.diag(*P) - P * P.T))
-    facts.append(Fact("symbolic", "the printed covariance is that of the flipped one-hot label, diag(Pr) - Pr Pr^T with "
+    facts.append(Finding("symbolic", "the printed covariance is that of the flipped one-hot label, diag(Pr) - Pr Pr^T with "
                                   f"Pr the sampler's distribution (K = {K}, symbolic eps)", of_flips))
     C = covariance_matrix(C_sym, eps)
     once_var = propagated_variance(spread.once_coefficients, x.y_train, C)
     agree = abs(once_var - spread.once_var) <= 1e-9 * spread.once_var
-    facts.append(Fact("numeric", f"sum_i A_i^T C A_i with the printed covariance (the variance of (d)'s deviation, "
+    facts.append(Finding("numeric", f"sum_i A_i^T C A_i with the printed covariance (the variance of (d)'s deviation, "
                                  f"A_i the adjoint coefficients of {len(x.y_train)} examples) = the linear response's "
-                                 "(rel. tol 1e-9)", agree, abs(once_var - spread.once_var) / spread.once_var))
+                                 "(rel. tol 1e-9)", agree, error=abs(once_var - spread.once_var) / spread.once_var))
     if not once_var >= 0:
-        facts.append(Fact("numeric", "the printed covariance gives (d) a negative variance: not a covariance", False))
-        return Evidence(holds=False, facts=facts)
+        facts.append(Finding("numeric", "the printed covariance gives (d) a negative variance: not a covariance", False))
+        return Evidence(holds=False, findings=facts)
     s = {m: x.mean_q(m) for m in ("soft", "flip_fresh", "flip_once")}
     ok = agree and of_flips
     for mode, var, bound, what in (("flip_fresh", spread.fresh_var, spread.fresh_bound, "(c), flipped afresh"),
@@ -372,13 +373,13 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
         radius = float(bernstein_radius(1, var, bound))
         within = abs(s[mode] - s["soft"]) <= radius
         ok &= within
-        facts.append(Fact("statistical", f"{what}: mean q_1 on the training set within the Bernstein radius {_sd(radius)} "
+        facts.append(Finding("statistical", f"{what}: mean q_1 on the training set within the Bernstein radius {_sd(radius)} "
                                      f"of (b)'s (false-alarm {FALSE_ALARM:g}; predicted SD {_sd(math.sqrt(var))}, "
                                      "a sum of independent flips, each term bounded)", within))
     larger = once_var > spread.fresh_var
-    facts.append(Fact("numeric", f"a flip kept moves the model further than fresh flips: predicted SD "
+    facts.append(Finding("numeric", f"a flip kept moves the model further than fresh flips: predicted SD "
                                  f"{_sd(math.sqrt(once_var))} against {_sd(math.sqrt(spread.fresh_var))}", larger))
-    return Evidence(holds=bool(ok and larger), facts=facts)
+    return Evidence(holds=bool(ok and larger), findings=facts)
 
 
 register(Claim(

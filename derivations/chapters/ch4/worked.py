@@ -118,69 +118,67 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     gap_b = float(logit_gap(x.runs["soft"].logits[:1], x.y[:1])[0])
     u = 2.0 ** -53
     tol = 16 * u * p.free_steps * (1.0 + float(np.max(np.abs(x.gap_path))))
-    out.add(Finding("(b) follows chapter 2's gradient", f"gap after training {gap_b:.6f}, one-dimensional "
-                    f"recursion {x.gap_path[-1]:.6f}", f"agree to within rounding, {tol:.1e}",
-                    abs(gap_b - x.gap_path[-1]) <= tol))
+    out.add(Finding("numeric", "(b) follows chapter 2's gradient", abs(gap_b - x.gap_path[-1]) <= tol,
+                    observed=f"gap after training {gap_b:.6f}, one-dimensional "
+                             f"recursion {x.gap_path[-1]:.6f}",
+                    bound=f"agree to within rounding, {tol:.1e}"))
     star = smoothed_optimum_gap(K, eps)
     if np.isfinite(star):
-        out.add(shown("(b) and chapter 2's optimum", f"gap {_f4(gap_b)}, optimum log((1-eps)(K-1)/eps) = "
-                      f"{_f4(star)}; p(true) {q['soft'][0]:.4f}, optimum 1 - eps = {1 - eps:.4f}",
-                      "deterministic: how close (b) gets is a matter of steps (the gap relaxes at rate "
+        out.add(shown("numeric", "(b) and chapter 2's optimum", f"gap {_f4(gap_b)}, optimum log((1-eps)(K-1)/eps) = "
+                      f"{_f4(star)}; p(true) {q['soft'][0]:.4f}, optimum 1 - eps = {1 - eps:.4f}", "deterministic: how close (b) gets is a matter of steps (the gap relaxes at rate "
                       f"eps(1-eps)K/(K-1) = {eps * (1 - eps) * K / (K - 1):.3g} per unit step; total step "
                       f"{p.free_step_sum:.0f})"))
     else:
-        out.add(shown("(b) and chapter 2's optimum", f"gap {_f4(gap_b)} after {p.free_steps} steps",
-                      "no finite optimum at this eps: the gap keeps growing " +
+        out.add(shown("numeric", "(b) and chapter 2's optimum", f"gap {_f4(gap_b)} after {p.free_steps} steps", "no finite optimum at this eps: the gap keeps growing " +
                       ("(hard labels)" if eps == 0 else "towards minus infinity (the true class gets nothing)")))
 
     if _deterministic(K, eps):
         why = ("eps = 0: nothing is flipped, the soft target is one-hot" if eps == 0 else
                "K = 2, eps = 1: every label is swapped, and the soft target is the swapped label")
         same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
-        out.add(Finding("(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""),
-                        "final logits identical" if _identical(x.runs, same) else "final logits differ",
-                        "exact", _identical(x.runs, same), note=why))
+        out.add(Finding("numeric", "(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""), _identical(x.runs, same),
+                        observed="final logits identical" if _identical(x.runs, same) else "final logits differ",
+                        bound="exact",
+                        note=why))
         return out
 
     mean_b, mean_c = float(q["soft"].mean()), float(q["flip_fresh"].mean())
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
-    same_point = Finding("(b) and (c) reach the same point",
-                         f"mean p(true): soft {mean_b:.5f}, flipped afresh {mean_c:.5f} (difference "
-                         f"{abs(mean_c - mean_b):.1e})",
-                         f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the predicted "
-                         f"SD {x.sd_p:.1e} of one example",
-                         abs(mean_c - mean_b) <= radius)
+    same_point = Finding("statistical", "(b) and (c) reach the same point", abs(mean_c - mean_b) <= radius,
+                         observed=f"mean p(true): soft {mean_b:.5f}, flipped afresh {mean_c:.5f} (difference "
+                                  f"{abs(mean_c - mean_b):.1e})",
+                         bound=f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the predicted "
+                               f"SD {x.sd_p:.1e} of one example")
     if reg in ("beyond uniform", "all flipped"):
-        same_point = shown(same_point.statement, same_point.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+        same_point = shown("statistical", same_point.statement, same_point.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
     out.add(same_point)
 
     flips_c = x.runs["flip_fresh"].extra["flips"]
     range_b, range_c = float(np.ptp(q["soft"])), float(np.ptp(q["flip_fresh"]))
-    out.add(Finding("(c) is noisier", f"(b)'s {N} examples are identical (max - min {range_b:g}); (c)'s spread with "
-                    f"SD {q['flip_fresh'].std():.2e} across examples (linear response predicts {x.sd_p:.2e}); "
-                    f"{flips_c} flips in {N * p.free_steps} label draws",
-                    "exact: (b)'s examples all equal; (c)'s differ exactly when a label was flipped",
-                    range_b == 0.0 and (range_c > 0) == (flips_c > 0)))
+    out.add(Finding("numeric", "(c) is noisier", range_b == 0.0 and (range_c > 0) == (flips_c > 0),
+                    observed=f"(b)'s {N} examples are identical (max - min {range_b:g}); (c)'s spread with "
+                             f"SD {q['flip_fresh'].std():.2e} across examples (linear response predicts {x.sd_p:.2e}); "
+                             f"{flips_c} flips in {N * p.free_steps} label draws",
+                    bound="exact: (b)'s examples all equal; (c)'s differ exactly when a label was flipped"))
 
     kept = x.runs["flip_once"].extra["kept_labels"]
     flipped = kept != x.y
     k = int(flipped.sum())
     r = float(frequency_radius(N, eps))
-    out.add(Finding("(d): a fraction eps of the labels was flipped", f"{k} of {N} ({k / N:.4f})",
-                    f"within {r:.4f} of eps = {eps:g} (Bernstein, false-alarm {FALSE_ALARM:g})",
-                    abs(k / N - eps) <= r + 1e-15))
+    out.add(Finding("statistical", "(d): a fraction eps of the labels was flipped", abs(k / N - eps) <= r + 1e-15,
+                    observed=f"{k} of {N} ({k / N:.4f})",
+                    bound=f"within {r:.4f} of eps = {eps:g} (Bernstein, false-alarm {FALSE_ALARM:g})"))
     p_a = float(q["hard"][0])
     q_kept = softmax(x.runs["flip_once"].logits)[np.arange(N), kept]
     fits = float(np.max(np.abs(q_kept - p_a)))
     flipped_part = (f"; the {k} flipped examples give the true class {(1 - p_a) / (K - 1):.2e}" if k else
                     f"; no label was flipped this time (expected {N * eps:.2g}), so (d) is (a)")
-    out.add(Finding("(d) memorises its flipped labels",
-                    f"every example predicts the label it kept with probability {p_a:.4f}, as hard labels do ("
-                    + within(fits <= 1e-12, fits, "largest difference") + f"){flipped_part}",
-                    "tolerance 1e-12 (rounding)", fits <= 1e-12))
+    out.add(Finding("numeric", "(d) memorises its flipped labels", fits <= 1e-12,
+                    observed=f"every example predicts the label it kept with probability {p_a:.4f}, as hard labels do ("
+                             + within(fits <= 1e-12, fits, "largest difference") + f"){flipped_part}",
+                    bound="tolerance 1e-12 (rounding)"))
     if k:
-        out.add(shown("the average hides it", f"mean p(true): (d) {q['flip_once'].mean():.4f}, (b) {mean_b:.4f}",
-                      f"(d)'s examples sit at two values, {p_a:.4f} (kept) and {(1 - p_a) / (K - 1):.2e} "
+        out.add(shown("numeric", "the average hides it", f"mean p(true): (d) {q['flip_once'].mean():.4f}, (b) {mean_b:.4f}", f"(d)'s examples sit at two values, {p_a:.4f} (kept) and {(1 - p_a) / (K - 1):.2e} "
                       f"(flipped); (b)'s all at {q['soft'][0]:.4f}"))
     return out
 
@@ -230,8 +228,9 @@ def regression_findings(x: Regression) -> Findings:
     if _deterministic(K, eps):
         same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
         ok = _identical(x.runs, same)
-        out.add(Finding("(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""),
-                        "final parameters identical" if ok else "final parameters differ", "exact", ok,
+        out.add(Finding("numeric", "(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""), ok,
+                        observed="final parameters identical" if ok else "final parameters differ",
+                        bound="exact",
                         note="eps = 0: nothing is flipped" if eps == 0 else "K = 2, eps = 1: every label is swapped"))
         return out
     s = {m: x.mean_q(m) for m in MODES}
@@ -241,9 +240,8 @@ def regression_findings(x: Regression) -> Findings:
     if stable > 2 or not np.isfinite([sp.fresh_var, sp.once_var]).all():
         for mode, what in (("flip_fresh", "(b) and (c) reach the same point"),
                            ("flip_once", "(d) too: this model cannot memorise its flipped labels")):
-            out.add(shown(what, f"mean p(true) on the training set: soft {s['soft']:.5f}, "
-                                f"{mode.replace('_', ' ')} {s[mode]:.5f}",
-                          f"no bound: the linear response diverges here. (b) ends where the step size times the "
+            out.add(shown("numeric", what, f"mean p(true) on the training set: soft {s['soft']:.5f}, "
+                                f"{mode.replace('_', ' ')} {s[mode]:.5f}", f"no bound: the linear response diverges here. (b) ends where the step size times the "
                           f"loss's largest curvature is {stable:.2f} > 2 (K = 2 at the uniform target: (b) stays at "
                           f"W = 0, where the curvature is largest), so to first order a deviation from (b) grows at "
                           f"every step; only the second-order terms keep it bounded, and this theory omits them"))
@@ -253,18 +251,17 @@ def regression_findings(x: Regression) -> Findings:
                                     "(d) too: this model cannot memorise its flipped labels")):
         radius = float(bernstein_radius(1, var, bound))
         d = abs(s[mode] - s["soft"])
-        f = Finding(what, f"mean p(true) on the training set: soft {s['soft']:.5f}, {mode.replace('_', ' ')} "
-                          f"{s[mode]:.5f} (difference {d:.1e})",
-                    f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the linear response "
-                    f"(predicted SD {np.sqrt(var):.1e})", d <= radius)
+        f = Finding("statistical", what, d <= radius,
+                    observed=f"mean p(true) on the training set: soft {s['soft']:.5f}, {mode.replace('_', ' ')} "
+                             f"{s[mode]:.5f} (difference {d:.1e})",
+                    bound=f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the linear response "
+                          f"(predicted SD {np.sqrt(var):.1e})")
         if beyond:
-            f = shown(f.statement, f.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+            f = shown("statistical", f.statement, f.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
         out.add(f)
     ratio = np.sqrt(sp.once_var / sp.fresh_var) if sp.fresh_var > 0 else float("inf")
-    out.add(shown("flipped once moves the model further than flipped afresh",
-                  f"predicted SD of the deviation from (b): (d) {np.sqrt(sp.once_var):.1e}, (c) "
-                  f"{np.sqrt(sp.fresh_var):.1e} ({ratio:.1f}x)",
-                  "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
+    out.add(shown("numeric", "flipped once moves the model further than flipped afresh", f"predicted SD of the deviation from (b): (d) {np.sqrt(sp.once_var):.1e}, (c) "
+                  f"{np.sqrt(sp.fresh_var):.1e} ({ratio:.1f}x)", "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
                   "the same noise at every step, which adds up"))
     return out
 

@@ -33,8 +33,9 @@ import sympy as sp
 from derivations.chapters.ch4.training import expected_calibration_error
 from derivations.chapters.ch5 import worked as ch5
 from derivations.engine.checks import each_k, where
+from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, HARD, SOFT, evaluate
-from derivations.engine.registry import Claim, Counterexample, Evidence, Fact, Formulas, Verdict, register
+from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, frequency_radius
 from derivations.engine.symbolic import Logits
 from derivations.library.numeric import softmax
@@ -141,20 +142,20 @@ def _check_hard_overconfident(f: Formulas) -> Evidence:
     rel = _relation(f.printed, tuple(_ORDER))
     cal = _calibrated_mean(rel)
     worst = max(cal.values())
-    facts.append(Fact("numeric", "for a calibrated model (the label drawn from q) the printed gap averages to its "
-                                 f"printed bound ({where(cal)}, random logits; abs. tol 1e-12)", worst <= 1e-12, worst))
+    facts.append(Finding("numeric", "for a calibrated model (the label drawn from q) the printed gap averages to its "
+                                 f"printed bound ({where(cal)}, random logits; abs. tol 1e-12)", worst <= 1e-12, error=worst))
     hard = x.each("hard")
     fitted = all(np.array_equal(r.train_logits.argmax(axis=1), r.y_train) for r in hard)
-    facts.append(Fact("numeric", f"hard labels are fitted: every training image of every seed classified as its "
+    facts.append(Finding("numeric", f"hard labels are fitted: every training image of every seed classified as its "
                                  f"label (training loss at most {max(r.train_loss for r in hard):.1e})", fitted))
     lhs, rhs = _side(rel.lhs, HARD, hard), _side(rel.rhs, HARD, hard)
     mean, se = ch5.pooled(lhs, rhs)
     over = decided(rel.op, mean, se)
-    facts.append(Fact("statistical", f"held-out images, averaged over {len(hard)} seeds: printed left side minus right "
+    facts.append(Finding("statistical", f"held-out images, averaged over {len(hard)} seeds: printed left side minus right "
                                      f"side = {mean:+.4f}, {mean / se:+.1f} standard errors (z-test at false-alarm "
                                      f"{FALSE_ALARM:g}: beyond {ch5.z_bound():.2f}; SE {_sd(se)}, the seeds' mean SE)",
                       over))
-    return Evidence(holds=worst <= 1e-12 and fitted and over, facts=facts)
+    return Evidence(holds=worst <= 1e-12 and fitted and over, findings=facts)
 
 
 register(Claim(
@@ -184,7 +185,7 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
     dist = [np.abs(h - hr) - np.abs(s - sr) for h, hr, s, sr in zip(hard_l, hard_r, soft_l, soft_r)]
     d_mean, d_se = ch5.pooled(dist, [0.0] * len(dist))
     closer = decided(">", d_mean, d_se)
-    facts.append(Fact("statistical", f"as printed: soft labels' held-out gap {m_soft:+.4f} ({m_soft / se_soft:+.1f} SE) "
+    facts.append(Finding("statistical", f"as printed: soft labels' held-out gap {m_soft:+.4f} ({m_soft / se_soft:+.1f} SE) "
                                      f"against the printed bound, z-test at false-alarm {FALSE_ALARM:g}", True))
     holds = sign_ok and closer
     e = ch5.summary(x)
@@ -193,17 +194,17 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
     further = decided("<", d_mean, d_se)
     ece = all(expected_calibration_error(s.test_probs(), s.y_test) >
               expected_calibration_error(h.test_probs(), h.y_test) for s, h in zip(soft, hard))
-    facts.append(Fact("statistical", f"corrected: the gap with soft labels is {m_fix:+.4f}, {m_fix / se_fix:+.1f} SE, "
+    facts.append(Finding("statistical", f"corrected: the gap with soft labels is {m_fix:+.4f}, {m_fix / se_fix:+.1f} SE, "
                                      f"on the corrected side, and further from 0 than hard labels' {m_hard:+.4f} "
                                      f"(paired, {d_mean:+.4f} = {d_mean / d_se:+.1f} SE), z-tests at false-alarm "
                                      f"{FALSE_ALARM:g}", fix_sign and further))
-    facts.append(Fact("numeric", f"ECE agrees: soft {e['soft']['ECE'][0]:.3f} against hard {e['hard']['ECE'][0]:.3f} "
+    facts.append(Finding("numeric", f"ECE agrees: soft {e['soft']['ECE'][0]:.3f} against hard {e['hard']['ECE'][0]:.3f} "
                                  "(mean over seeds), higher at every seed", ece))
     cx = Counterexample("held-out calibration gap sum_j q_j^2 - q_1 with soft labels, mean over seeds",
                         printed=0.0, correct=m_soft, K=_K,
                         parameters={"eps": PLAN.eps, "seeds": f"{PLAN.seed}-{PLAN.seed + PLAN.seeds - 1}"},
                         note="the printed side must be >= 0; hard labels give " + f"{m_hard:+.4f}")
-    return Evidence(holds=holds, corrected_ok=fix_sign and further and ece, facts=facts,
+    return Evidence(holds=holds, corrected_ok=fix_sign and further and ece, findings=facts,
                     counterexample=None if holds else cx)
 
 
@@ -234,9 +235,9 @@ def _check_fresh_matches_soft(f: Formulas) -> Evidence:
     floor = smoothed_minimum(_K, PLAN.eps)
     bounds = [math.sqrt(max(r.train_loss - floor, 0.0) / 2) for r in soft]
     optimum = all(g <= b + 1e-12 for g, b in zip(gaps, bounds))
-    facts.append(Fact("numeric", "(b) on its training images: the mean of the printed left side is the printed right "
+    facts.append(Finding("numeric", "(b) on its training images: the mean of the printed left side is the printed right "
                                  f"side within the Pinsker bound sqrt(KL/2) of its excess loss over chapter 2's minimum "
-                                 f"(largest bound {max(bounds):.3f}, deterministic) at every seed", optimum, max(gaps)))
+                                 f"(largest bound {max(bounds):.3f}, deterministic) at every seed", optimum, error=max(gaps)))
     ok = optimum
     for what, a, b in (("accuracy", [np.argmax(r.test_logits, axis=1) == r.y_test for r in fresh],
                         [np.argmax(r.test_logits, axis=1) == r.y_test for r in soft]),
@@ -245,10 +246,10 @@ def _check_fresh_matches_soft(f: Formulas) -> Evidence:
         mean, se = ch5.pooled(a, b)
         same = abs(mean) <= ch5.z_bound() * se
         ok &= same
-        facts.append(Fact("statistical", f"held-out {what}: (c) minus (b) = {mean:+.4f}, paired over the images and "
+        facts.append(Finding("statistical", f"held-out {what}: (c) minus (b) = {mean:+.4f}, paired over the images and "
                                          f"averaged over the seeds, within {ch5.z_bound():.2f} SE ({_sd(se)}) at "
                                          f"false-alarm {FALSE_ALARM:g}", same))
-    return Evidence(holds=bool(ok), facts=facts)
+    return Evidence(holds=bool(ok), findings=facts)
 
 
 register(Claim(
@@ -278,7 +279,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     k, n = sum(int(m.sum()) for m in flipped), sum(len(m) for m in flipped)
     r_ = float(frequency_radius(n, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / n - printed) <= r_ + 1e-15
-    facts.append(Fact("statistical", f"{k} of the {n} labels flipped once are wrong: within the Bernstein radius "
+    facts.append(Finding("statistical", f"{k} of the {n} labels flipped once are wrong: within the Bernstein radius "
                                      f"{max(r_, 0):.3f} (false-alarm {FALSE_ALARM:g}) of the printed fraction", frac_ok))
     x_ = Logits(_K)
     sides = {c: [evaluate(side, x_, SOFT, {"k": c}) for side in (fit.lhs, fit.rhs)] for c in range(2, _K + 1)}
@@ -295,14 +296,14 @@ def _check_once_memorises(f: Formulas) -> Evidence:
                 got[at] = _ORDER[fit.op](lhs, rhs)
             fitted &= bool(got.all()) if want else True
             not_soft &= True if want else not bool(got.any())
-    facts.append(Fact("numeric", f"the printed inequality holds at every one of the {k} training images kept with a wrong "
+    facts.append(Finding("numeric", f"the printed inequality holds at every one of the {k} training images kept with a wrong "
                                  "label k, and at none of them under soft labels", fitted and not_soft))
     mean, se = ch5.pooled([np.argmax(r.test_logits, axis=1) == r.y_test for r in soft],
                           [np.argmax(r.test_logits, axis=1) == r.y_test for r in once])
     falls = decided(">", mean, se)
-    facts.append(Fact("statistical", f"held-out accuracy of (b) minus (d) = {mean:+.4f}, {mean / se:+.1f} SE (paired, "
+    facts.append(Finding("statistical", f"held-out accuracy of (b) minus (d) = {mean:+.4f}, {mean / se:+.1f} SE (paired, "
                                      f"averaged over seeds; z-test at false-alarm {FALSE_ALARM:g})", falls))
-    return Evidence(holds=bool(frac_ok and fitted and not_soft and falls), facts=facts)
+    return Evidence(holds=bool(frac_ok and fitted and not_soft and falls), findings=facts)
 
 
 register(Claim(

@@ -198,26 +198,31 @@ def findings(x: Experiment) -> Findings:
     out = Findings(f"Digits, eps = {p.eps:g}, seeds {p.seed} to {p.seed + p.seeds - 1}", preamble=[describe(p.K, p.eps)])
     hard = x.each("hard")
     fitted = [float(np.mean(r.train_logits.argmax(axis=1) == r.y_train)) for r in hard]
-    out.add(Finding("(a) fits its training images", f"training accuracy {min(fitted):.3f} at the worst seed, "
-                    f"training loss at most {max(r.train_loss for r in hard):.1e}", "exact: every image", min(fitted) == 1.0))
+    out.add(Finding("numeric", "(a) fits its training images", min(fitted) == 1.0,
+                    observed=f"training accuracy {min(fitted):.3f} at the worst seed, "
+                             f"training loss at most {max(r.train_loss for r in hard):.1e}",
+                    bound="exact: every image"))
     mean, se = pooled([calibration_gap(r.test_probs(), r.y_test) for r in hard], [0.0] * len(hard))
-    out.add(Finding("(a) is over-confident on held-out images", f"mean calibration gap sum_j q_j^2 - q_y over the "
-                    f"seeds {mean:+.4f}, {mean / se:.1f} standard errors above 0", f"z-test, {z:.2f} SE at false-alarm "
-                    f"{FALSE_ALARM:g} (SE: the mean of the seeds' SEs, valid however the seeds' splits correlate)",
-                    mean > z * se))
+    out.add(Finding("statistical", "(a) is over-confident on held-out images", mean > z * se,
+                    observed=f"mean calibration gap sum_j q_j^2 - q_y over the "
+                             f"seeds {mean:+.4f}, {mean / se:.1f} standard errors above 0",
+                    bound=f"z-test, {z:.2f} SE at false-alarm "
+                          f"{FALSE_ALARM:g} (SE: the mean of the seeds' SEs, valid however the seeds' splits correlate)"))
     once = x.each("flip_once")
     flipped = sum(int(np.sum(r.kept_labels != r.y_train)) for r in once)
     fit = sum(int(np.sum((r.train_logits.argmax(axis=1) == r.kept_labels) & (r.kept_labels != r.y_train)))
               for r in once)
-    out.add(Finding("(d) memorises the labels it kept", f"{fit} of the {flipped} flipped training images are "
-                    "predicted as their wrong label", "exact: every one", fit == flipped))
+    out.add(Finding("numeric", "(d) memorises the labels it kept", fit == flipped,
+                    observed=f"{fit} of the {flipped} flipped training images are "
+                             "predicted as their wrong label",
+                    bound="exact: every one"))
     s = summary(x)
     verdict = "lower" if abs(s["soft"]["gap"][0]) < abs(s["hard"]["gap"][0]) else "not lower"
-    out.add(shown("smoothing and calibration (Müller et al.)", f"calibration gap: hard {s['hard']['gap'][0]:+.3f}, "
+    out.add(shown("numeric", "smoothing and calibration (Müller et al.)", f"calibration gap: hard {s['hard']['gap'][0]:+.3f}, "
                   f"soft {s['soft']['gap'][0]:+.3f}; ECE: hard {s['hard']['ECE'][0]:.3f}, soft {s['soft']['ECE'][0]:.3f}"
                   f" ({verdict} with smoothing)", "reported, not asserted: which way it goes depends on eps and on "
                   "how over-confident hard labels are (ch5.smoothing_calibrates checks it at the defaults)"))
-    out.add(shown("(c) flipped afresh against (b) soft", f"accuracy {s['flip_fresh']['accuracy'][0]:.3f} vs "
+    out.add(shown("numeric", "(c) flipped afresh against (b) soft", f"accuracy {s['flip_fresh']['accuracy'][0]:.3f} vs "
                   f"{s['soft']['accuracy'][0]:.3f}, calibration gap {s['flip_fresh']['gap'][0]:+.3f} vs "
                   f"{s['soft']['gap'][0]:+.3f}", "reported: ch5.fresh_matches_soft tests it at the defaults; at "
                   "eps = 0 the two are hard labels, and above (K-1)/K chapter 4 shows why they part"))
