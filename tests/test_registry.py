@@ -53,7 +53,7 @@ def _claim(printed: str, stated: Verdict, corrected: str | None = None, assumpti
     """A throw-away claim about LSE(z), its formulas given as LaTeX (read like the note's)."""
     return Claim("test.tmp", 0, "test", 1, "tmp", printed, stated=stated, corrected=corrected,
                  assumption=assumption.name if assumption else None,
-                 check=equation(log_sum_exp, _lse_reference, HARD, assumption=assumption, key="t"))
+                 check=equation(log_sum_exp, _lse_reference, HARD, assumption=assumption))
 
 
 LSE = r"= \mathrm{LSE}(z)"

@@ -22,8 +22,8 @@ Every claim's check reads its formulas from :class:`~derivations.engine.registry
 >>> from derivations.engine.symbolic import cross_entropy, one_hot
 >>> from derivations.library import numeric as num
 >>> check = equation(lambda x: cross_entropy(x, lambda j: one_hot(x, j)),
-...                  lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), HARD, key="doc")
->>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"))).holds
+...                  lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), HARD)
+>>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc")).holds
 True
 """
 from __future__ import annotations
@@ -331,7 +331,7 @@ def rhs_of(reading: Reading, ctx: Context, part: int = 0) -> Callable:
 
 
 def equation(exact, reference, ctx: Context, assumption: Assumption | None = None, general: bool = True,
-             key: str = "", eps_values: Sequence | None = None, eps_counterexample=sp.Rational(1, 10),
+             eps_values: Sequence | None = None, eps_counterexample=sp.Rational(1, 10),
              quantity: str = "value of the line") -> Callable[[Formulas], Evidence]:
     """A check for an ``=`` step: the printed right-hand side against ``exact``.
 
@@ -361,23 +361,23 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
             holds = zero(lambda x: left(x) - ex(x), "printed left-hand side - exact", facts, general) and holds
         ev = Evidence(holds=holds, findings=facts)
         if holds:
-            d = sweep(printed, ref, key + "/agree", params=params).worst
+            d = sweep(printed, ref, f.key + "/agree", params=params).worst
             facts.append(Finding("numeric", f"printed form matches NumPy at random logits{where} (rel. tol {RTOL:g})",
                               d <= RTOL, error=d))
             return ev
         ce_params = (eps_counterexample,) if eps_values else (None,)
-        ev.counterexample = counterexample(printed, ex, ref, key, facts, params=ce_params, quantity=quantity)
+        ev.counterexample = counterexample(printed, ex, ref, f.key, facts, params=ce_params, quantity=quantity)
         if assumption is not None:
             ev.holds_under = zero(lambda x: printed(x) - ex(x), "printed - exact under the assumption", facts,
                                   general, transform=assumption.apply)
             if ev.holds_under:
-                d = sweep(printed, ref, key + "/assumed", restrict=assumption.restrict, params=params).worst
+                d = sweep(printed, ref, f.key + "/assumed", restrict=assumption.restrict, params=params).worst
                 facts.append(Finding("numeric", "under the assumption, printed form matches NumPy "
                                   f"(rel. tol {RTOL:g})", d <= RTOL, error=d))
         if f.corrected is not None:
             corrected = rhs_of(f.corrected, ctx)
             ok = zero(lambda x: corrected(x) - ex(x), "corrected - exact", facts, general)
-            d = sweep(corrected, ref, key + "/corrected", params=params).worst
+            d = sweep(corrected, ref, f.key + "/corrected", params=params).worst
             facts.append(Finding("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})",
                               d <= RTOL, error=d))
             ev.corrected_ok = ok and d <= RTOL
@@ -391,7 +391,7 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
 COMPONENT = sp.Symbol("c", integer=True, positive=True)
 
 
-def vector_equation(exact_component, reference_component, ctx: Context, key: str) -> Callable[[Formulas], Evidence]:
+def vector_equation(exact_component, reference_component, ctx: Context) -> Callable[[Formulas], Evidence]:
     """A check for ``q = (A, \\cdots, B)``: every component against ``exact_component(x, j)``.
 
     Symbolically for a general K (component 1 and a general component ``c >= 2``)
@@ -416,7 +416,7 @@ def vector_equation(exact_component, reference_component, ctx: Context, key: str
         for j in range(1, max(NUMERIC_K) + 1):
             Ks = [K for K in NUMERIC_K if K >= j]
             s = sweep(lambda x, p, j=j: vec(x).component(j), lambda z, p, j=j: reference_component(z, j - 1),
-                      f"{key}/component{j}", Ks=Ks)
+                      f"{f.key}/component{j}", Ks=Ks)
             worst = max(worst, s.worst)
         facts.append(Finding("numeric", f"every component matches NumPy at random logits (rel. tol {RTOL:g})",
                           (worst <= RTOL) == holds, error=worst))
@@ -507,7 +507,7 @@ def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
     return all(v == 0 for v in limits), distinct
 
 
-def approximation(exact, reference, ctx: Context, key: str, eps_values=None, quantity: str = "loss", extra=None):
+def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str = "loss", extra=None):
     """A check for a ``≈`` line, read as: the error vanishes where LSE(z) ~ max_j z_j, i.e. as the margin between
     the largest logit and the others grows without bound, for every value of the largest logit.
 
@@ -555,7 +555,7 @@ def approximation(exact, reference, ctx: Context, key: str, eps_values=None, qua
                 err = reference(pt.z, pt.param) - at(pt, pt.z)
                 slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
                 return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
-            inside = largest(outside, key + "/corrected", params=values).worst == 0
+            inside = largest(outside, f.key + "/corrected", params=values).worst == 0
             facts.append(Finding("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
                                          "LSE(z) - max_j z_j, bounded in chapter 1)", inside))
             ev.corrected_ok = ok and inside
@@ -588,7 +588,7 @@ class Attained:
     Ks: tuple = SYMBOLIC_K
 
 
-def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extra=None,
+def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
                  Ks: Sequence[int] = NUMERIC_K + (50,)) -> Callable[[Formulas], Evidence]:
     """A check for a chain of ``<`` / ``<=`` between formulas in the logits (and the margin ``\\Delta``).
 
@@ -612,7 +612,7 @@ def inequalities(ctx: Context, key: str, attained: Sequence[Attained] = (), extr
             slack = 8 * 2.0 ** -53 * (np.abs(pt.z).max(axis=1) + np.log(pt.K) + 1.0)
             return np.max([(lhs - rhs) * _ORDER[r.op] / slack                  # <= 0 wherever the relation holds
                            for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
-        worst = largest(violation, key, Ks=Ks).worst if known else 0.0
+        worst = largest(violation, f.key, Ks=Ks).worst if known else 0.0
         ops = " ".join(r.op for r in rels)
         facts.append(Finding("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
                           worst <= 1, error=max(worst, 0.0)))

@@ -78,7 +78,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import sympy as sp
@@ -553,14 +553,12 @@ def mutants(claim: Claim) -> list[Mutant]:
     A claim whose printed text is prose without mathematics has no printed mutants.
     """
     f = claim.formulas()
-    out = [Mutant("printed", k, f"printed: {c}", Formulas(r, f.corrected, f.inputs))
-           for k, c, r in variants(f.printed)]
+    out = [Mutant("printed", k, f"printed: {c}", replace(f, printed=r)) for k, c, r in variants(f.printed)]
     for name, reading in f.inputs.items():
-        out += [Mutant(f"input:{name}", k, f"input:{name}: {c}", Formulas(f.printed, f.corrected, {**f.inputs, name: r}))
+        out += [Mutant(f"input:{name}", k, f"input:{name}: {c}", replace(f, inputs={**f.inputs, name: r}))
                 for k, c, r in variants(reading)]
     if f.corrected is not None:
-        out += [Mutant("corrected", k, f"corrected: {c}", Formulas(f.printed, r, f.inputs))
-                for k, c, r in variants(f.corrected)]
+        out += [Mutant("corrected", k, f"corrected: {c}", replace(f, corrected=r)) for k, c, r in variants(f.corrected)]
     return out
 
 

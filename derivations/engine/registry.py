@@ -154,11 +154,15 @@ class Formulas:
     ``corrected`` the corrected or general form, ``inputs`` further formulas the
     check reads by name (e.g. another displayed equation of the note). A check
     evaluates these and nothing else, so a test may hand it mutated ones.
+    ``key`` is the claim's id, the seed of the check's random draws
+    (:func:`derivations.engine.checks.rng_for`): a claim's id is written once, in
+    its :class:`Claim`, and reaches its check here.
     """
 
     printed: object
     corrected: object = None
     inputs: dict = field(default_factory=dict)
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -402,7 +406,7 @@ def _formulas(c: Claim) -> Formulas:
     from derivations.engine.notation import read_text
 
     return Formulas(read_text(c.printed), read_text(c.corrected) if c.corrected else None,
-                    {name: read_text(latex) for name, latex in c.inputs.items()})
+                    {name: read_text(latex) for name, latex in c.inputs.items()}, key=c.id)
 
 
 #: Outcomes computed (or loaded) in this process, by claim.

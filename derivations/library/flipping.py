@@ -129,7 +129,7 @@ def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
     which cannot go negative. ``logits`` has shape ``(..., K)``, ``labels``
     shape ``(...)``; returns shape ``(...)``.
 
-    Checked by: ch3.loss_variance, ch3.expected_loss, ch3.optimum_noise
+    Checked by: ch3.expected_loss, ch3.loss_variance, ch3.optimum_noise
 
     >>> import numpy as np
     >>> round(float(flipped_loss_variance([0.0, 0.0, 0.0], 0, 0.2)), 12)   # every label costs log 3

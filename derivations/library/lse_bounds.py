@@ -34,7 +34,7 @@ def max_approximation_error(z, axis: int = -1) -> np.ndarray:
 def logit_margin(z, axis: int = -1) -> np.ndarray:
     """Largest logit minus the second largest (``>= 0``).
 
-    Checked by: ch1.lse_bounds, ch1.margin_error
+    Checked by: ch1.margin_error
 
     >>> float(logit_margin([3.0, 1.0, 2.5]))
     0.5

@@ -104,7 +104,7 @@ def _row_sums(w: np.ndarray) -> np.ndarray:
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     """``log(sum_j exp(z_j))`` along ``axis``, stable for every finite input.
 
-    Used in: chapter 1 (through :func:`derivations.library.lse_bounds.max_approximation_error`)
+    Checked by: ch3.equivalence
 
     >>> import numpy as np
     >>> float(log_sum_exp([0.0, 0.0]))          # log 2
@@ -122,7 +122,9 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """``z_i - LSE(z)`` along ``axis``: the log-probabilities of the softmax.
 
-    Checked by: ch2.gradient, ch2.entropy_kl, ch3.expected_loss, ch3.loss_variance
+    Checked by: ch2.q_modified, ch2.gradient, ch2.entropy_kl, ch3.equivalence, ch3.expected_loss,
+        ch3.loss_variance, ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft,
+        ch5.once_memorises
 
     >>> import numpy as np
     >>> np.round(log_softmax([0.0, np.log(3.0)]), 6)
@@ -141,7 +143,9 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     5x faster at K = 1000, for the inner loop of training, where the
     probabilities enter a gradient step, not a reported value.
 
-    Checked by: ch1.softmax, ch1.normalisation, ch2.hessian
+    Checked by: ch1.softmax, ch1.normalisation, ch2.q_modified, ch2.gradient, ch2.hessian, ch4.once_memorises,
+        ch4.regression_same_point, ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft,
+        ch5.once_memorises
 
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
@@ -197,8 +201,7 @@ def rowwise_sum(w: np.ndarray) -> np.ndarray:
     (``tests/test_numeric.py`` checks this against NumPy at every K up to
     128). Long rows, few rows and rows not contiguous go to NumPy's sum.
 
-    Used in: chapter 4 (:func:`row_softmax`, the training loops, the backward pass of
-        derivations.chapters.ch4.linear_response)
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises, ch4.regression_same_point
 
     >>> w = np.arange(20.0).reshape(2, 10) / 3
     >>> bool(np.array_equal(rowwise_sum(w), w.sum(axis=1)))
@@ -238,8 +241,7 @@ def row_softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     float array of ``z``'s shape, which may be ``z`` itself), and the row
     maxima and sums by :func:`rowwise_max` and :func:`rowwise_sum`.
 
-    Used in: chapter 4 (the training loops of derivations.chapters.ch4.training, the backward pass of
-        derivations.chapters.ch4.linear_response)
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises, ch4.regression_same_point
 
     >>> z = np.array([[0.0, np.log(3.0)], [5.0, 5.0]])
     >>> row_softmax(z).round(6).tolist()
@@ -260,7 +262,9 @@ def cross_entropy(logits, labels) -> np.ndarray:
     ``logits`` has shape ``(..., K)`` (last axis = classes) and ``labels`` has
     shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``.
 
-    Checked by: ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero, ch1.loss_approx_max
+    Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
+        ch1.loss_approx_max, ch2.hard_no_minimiser, ch3.equivalence, ch5.hard_overconfident,
+        ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668

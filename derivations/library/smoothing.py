@@ -97,7 +97,7 @@ def target_levels(num_classes, eps, convention: str = "note") -> tuple[float, fl
     ``eps`` is the note's epsilon for ``convention="note"`` and the mixture
     weight ``alpha`` for ``convention="uniform"``. ``on + (K-1) off = 1``.
 
-    Checked by: ch2.soft_target, ch2.conventions (through :func:`smoothed_targets`), ch4.soft_optimum
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises, ch4.regression_same_point
 
     >>> target_levels(5, 0.2)
     (0.8, 0.05)
@@ -120,7 +120,7 @@ def smoothed_targets(labels, num_classes, eps, convention: str = "note", dtype=n
     This materialises the targets; the loss does not need them
     (:func:`smoothed_cross_entropy`).
 
-    Checked by: ch2.soft_target, ch2.conventions, ch3.same_p
+    Checked by: ch2.q_modified, ch2.soft_target, ch2.entropy_kl, ch2.conventions, ch3.same_p
 
     >>> smoothed_targets([0, 2], 3, 0.2)
     array([[0.8, 0.1, 0.1],
@@ -218,7 +218,10 @@ def smoothed_cross_entropy(logits, labels, eps, convention: str = "note", *, blo
     (default: about ``BLOCK_ELEMENTS / K``), so the extra memory is a few blocks
     plus the returned array; validation is blockwise too.
 
-    Checked by: ch2.loss_definition, ch2.closed_form, ch2.vs_hard, ch3.equivalence
+    Checked by: ch2.q_modified, ch2.loss_sum_examples, ch2.loss_definition, ch2.loss_expanded, ch2.loss_approx_M,
+        ch2.loss_squared, ch2.closed_form, ch2.vs_hard, ch2.optimum, ch2.entropy_kl, ch2.conventions,
+        ch3.equivalence, ch3.expected_gradient, ch5.hard_overconfident, ch5.smoothing_calibrates,
+        ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], 0.1).round(6)   # log(e^2 + 2) - 0.9 * 2
     array([0.439545])
@@ -279,7 +282,7 @@ def smoothed_minimum(num_classes, eps) -> float:
     ``-(1 - eps) log(1 - eps) - eps log(eps / (K - 1))`` (``0 log 0 = 0``); ``0`` for
     hard labels, where it is an infimum that no finite logits attain.
 
-    Checked by: ch2.optimum, ch2.entropy_kl
+    Checked by: ch2.optimum, ch2.entropy_kl, ch5.fresh_matches_soft
 
     >>> round(smoothed_minimum(10, 0.1), 6)
     0.544805

@@ -51,7 +51,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The softmax output",
     printed=displayed(1, 1),
-    check=vector_equation(softmax, lambda z, j: num.softmax(z)[:, j], HARD, key="ch1.softmax"),
+    check=vector_equation(softmax, lambda z, j: num.softmax(z)[:, j], HARD),
     remark="A definition; every component is checked (symbolically component 1 and a general component, "
            "numerically each one) against the stable NumPy softmax. Writing z_{y_j} for the logit of class j "
            "is the note's notation.",
@@ -94,7 +94,7 @@ def _check_normalisation(f: Formulas) -> Evidence:
         facts.append(Finding("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
                           f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
         ok.append(z)
-    worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), "ch1.normalisation",
+    worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), f.key,
                     scales=SCALES + (1e4,)).worst
     facts.append(Finding("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
                       worst <= 8 * np.finfo(float).eps, error=worst))
@@ -112,8 +112,8 @@ register(Claim(
 
 
 # -- 4-8. the cross-entropy chain ------------------------------------------------
-def _chain_step(key: str, **kw):
-    return equation(hard_loss, hard_loss_numeric, HARD, key=key, quantity="loss", **kw)
+def _chain_step(**kw):
+    return equation(hard_loss, hard_loss_numeric, HARD, quantity="loss", **kw)
 
 
 register(Claim(
@@ -121,7 +121,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The loss as a sum of per-class terms",
     printed=displayed(1, 3),
-    check=_chain_step("ch1.loss_as_sum"),
+    check=_chain_step(),
     remark="Holds once H_j(p, q) is read as the per-class term -p_j log q_j, which the note never defines. "
            "Chapter 2 reuses the symbol with a sum over examples instead (sum_{l=1}^N H_i).",
 ))
@@ -131,7 +131,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Cross-entropy between target and prediction",
     printed=displayed(1, 4),
-    check=_chain_step("ch1.loss_definition"),
+    check=_chain_step(),
     remark="The definition of cross-entropy, checked against the NumPy cross_entropy.",
 ))
 
@@ -140,7 +140,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Only the true class contributes",
     printed=displayed(1, 5),
-    check=_chain_step("ch1.loss_true_class"),
+    check=_chain_step(),
     remark="The sum over a Kronecker delta, evaluated by SymPy for a general K.",
 ))
 
@@ -149,7 +149,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Loss = LSE(z) - z_1",
     printed=displayed(1, 6),
-    check=_chain_step("ch1.loss_lse"),
+    check=_chain_step(),
     remark="Holds: log of the softmax. The note's justification '(assuming i is the correct label)' "
            "names i where the class is 1, and no assumption is used at this step.",
 ))
@@ -161,7 +161,7 @@ register(Claim(
     printed=displayed(1, 7),
     assumption=OTHERS_ZERO.name,
     corrected=r"= -\left(z_{y_1} - \log\left(\exp(z_{y_1}) + \sum_{j=2}^{K} \exp(z_{y_j})\right)\right)",
-    check=_chain_step("ch1.loss_others_zero", assumption=OTHERS_ZERO),
+    check=_chain_step(assumption=OTHERS_ZERO),
     remark="exp(z_j) = 1 for every j != 1 only if those logits are all zero, which the note never says. "
            "Since adding a constant to every logit leaves the loss unchanged, the printed form is also right "
            "whenever the other logits are all equal, reading z_1 as z_1 minus their common value; in general it is not.",
@@ -175,7 +175,7 @@ register(Claim(
     title="The approximation by the maximum",
     printed=displayed(1, 8),
     corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right)",
-    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD, key="ch1.loss_approx_max"),
+    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD),
     remark="'≈' is read as: the error vanishes where LSE(z) ~ max_j z_j is good, i.e. as the margin between the "
            "largest logit and the others grows, whatever the largest logit. LSE(z) is approximated by the largest "
            "logit, max_j z_j, not by the infinity norm max_j |z_j|: the two differ whenever the logit of largest "
@@ -207,7 +207,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Exact bounds of log-sum-exp",
     printed=r"\max_j z_j < \mathrm{LSE}(z) \le \max_j z_j + \log K",
-    check=inequalities(HARD, "ch1.lse_bounds", extra=_lse_bounds_general_k,
+    check=inequalities(HARD, extra=_lse_bounds_general_k,
                        attained=[Attained("when all logits are equal", 1, _equal_logits)]),
     remark="The upper bound is attained exactly when all K logits are equal; the lower bound is strict "
            "for finite logits and approached as every other logit falls infinitely below the largest.",
@@ -250,7 +250,7 @@ def _library_bounds(facts: list[Finding], f: Formulas) -> None:
         lo = values(evaluate(rels[0].lhs, x, HARD, {}), x, pt.z)
         hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, pt.z)
         return np.maximum(np.abs(lo - lo_lib), np.abs(hi - hi_lib))
-    worst = largest(gap, "ch1.margin_error/library", scales=(5.0,)).worst
+    worst = largest(gap, f.key + "/library", scales=(5.0,)).worst
     facts.append(Finding("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
                                  "figure) at random logits, to 1e-12", worst <= 1e-12, error=worst))
 
@@ -260,7 +260,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The error of LSE ~ max against the logit margin",
     printed=r"\log\left(1 + e^{-\Delta}\right) \le \mathrm{LSE}(z) - \max_j z_j \le \log\left(1 + (K-1)e^{-\Delta}\right)",
-    check=inequalities(HARD, "ch1.margin_error", extra=_library_bounds, attained=[
+    check=inequalities(HARD, extra=_library_bounds, attained=[
         Attained("when every other logit is max - Delta", 1, _margin_family),
         Attained("for K = 2", 0, _margin_family, Ks=(2,)),
     ]),

@@ -85,9 +85,9 @@ def _mp(expr, subs: dict) -> float:
         return float(sp.N(expr.subs(subs), 50))
 
 
-def _step(key: str, **kw):
+def _step(**kw):
     """A check of an '=' step of the smoothed-loss chain, eps symbolic and swept."""
-    return equation(smoothed_loss, smoothed_loss_numeric, SOFT, key=key, eps_values=EPS_VALUES,
+    return equation(smoothed_loss, smoothed_loss_numeric, SOFT, eps_values=EPS_VALUES,
                     eps_counterexample=EPS_CE, quantity="loss", **kw)
 
 
@@ -139,7 +139,7 @@ def _check_q_modified(f: Formulas) -> Evidence:
             ref = -np.sum(sm.smoothed_targets(np.zeros(len(pt.z), dtype=int), pt.K, pt.param)
                           * num.log_softmax(pt.z), axis=-1)
             return np.abs(smoothed_loss_numeric(pt.z, pt.param) - ref) / np.maximum(1, ref)
-        worst = largest(vs_targets, "ch2.q_modified", scales=(3.0,), params=(0.0, 0.1, 0.5, 1.0)).worst
+        worst = largest(vs_targets, f.key, scales=(3.0,), params=(0.0, 0.1, 0.5, 1.0)).worst
         facts.append(Finding("numeric", "library smoothed loss = -sum_j p_eps,j log softmax(z)_j at random logits "
                                      f"(rel. tol {RTOL:g})", worst <= RTOL, error=worst))
         corrected_ok = corrected_ok and no_eps and worst <= RTOL
@@ -178,7 +178,7 @@ def _check_soft_target(f: Formulas) -> Evidence:
         on, off = (float(p.subs(INDEX_J, k).subs({g.K: pt.K, EPS: pt.param})) for k in (1, 2))
         return np.maximum(np.abs(lib[np.arange(len(y)), y] - on),
                           np.max(np.abs(np.where(np.arange(pt.K) == y[:, None], off, lib) - off), axis=1))
-    worst = largest(entries, "ch2.soft_target", Ks=NUMERIC_K + (1000,), scales=(1.0,), n=16,
+    worst = largest(entries, f.key, Ks=NUMERIC_K + (1000,), scales=(1.0,), n=16,
                     params=(0.0, 0.1, 0.5, 1.0)).worst
     facts.append(Finding("numeric", "smoothed_targets has the printed entries (1 - eps on the label, eps/(K-1) "
                                  "elsewhere), K up to 1000, eps in {0, 0.1, 0.5, 1}", worst <= 1e-15, error=worst))
@@ -244,7 +244,7 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
             total = float(np.sum(sm.smoothed_cross_entropy(pt.z, y, 0.1)))
             one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(zi, yi, 0.1)) for zi, yi in zip(pt.z, y))
             return abs(total - one_by_one) / max(1.0, abs(one_by_one))
-        worst = largest(batch_vs_singles, "ch2.loss_sum_examples", scales=(5.0,), n=32).worst
+        worst = largest(batch_vs_singles, f.key, scales=(5.0,), n=32).worst
         facts.append(Finding("numeric", "loss of a batch of 32 = sum of 32 single-example losses (library vs "
                                      "materialised)", worst <= RTOL, error=worst))
         corrected_ok = general_ok and worst <= RTOL
@@ -273,7 +273,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Cross-entropy with the soft target",
     printed=displayed(2, 4),
-    check=_step("ch2.loss_definition"),
+    check=_step(),
     remark="The definition of cross-entropy with p the soft target and q the (unchanged) softmax; checked against "
            "the library's closed-form smoothed_cross_entropy.",
 ))
@@ -283,7 +283,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The loss written out term by term",
     printed=displayed(2, 5),
-    check=_step("ch2.loss_expanded"),
+    check=_step(),
     remark="Holds, reading '...' as the terms eps/(K-1) log q_j for j = 2..K. As in chapter 1, the "
            "justification '(assuming i is the correct label)' names i where the true class is 1.",
 ))
@@ -315,7 +315,7 @@ register(Claim(
     printed=displayed(2, 6),
     corrected=APPROX_CORRECTED,
     inputs={"q_modified": displayed(2, 1)},
-    check=approximation(smoothed_loss, smoothed_loss_numeric, SOFT, "ch2.loss_approx_M", eps_values=EPS_VALUES[1:4],
+    check=approximation(smoothed_loss, smoothed_loss_numeric, SOFT, eps_values=EPS_VALUES[1:4],
                         extra=_inherited_from_eq1),
     remark="'≈' as in chapter 1: the error must vanish as the margin of the largest logit grows. The line follows "
            "exactly from the note's own q of equation 1 (whose logits carry the target weights) with LSE(z) "
@@ -347,7 +347,7 @@ register(Claim(
     printed=displayed(2, 7),
     corrected=APPROX_CORRECTED,
     inputs={"line_6": displayed(2, 6)},
-    check=approximation(smoothed_loss, smoothed_loss_numeric, SOFT, "ch2.loss_squared", eps_values=EPS_VALUES[1:4],
+    check=approximation(smoothed_loss, smoothed_loss_numeric, SOFT, eps_values=EPS_VALUES[1:4],
                         extra=_follows_from_line_6),
     remark="This line does follow from the previous one (the weights of M add up to (1-eps) + (K-1) eps/(K-1) = 1), "
            "so it inherits that line's errors: the other logits enter the loss with weight eps/(K-1), not "
@@ -362,7 +362,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The smoothed loss in closed form",
     printed=r"\mathcal{L}_\epsilon(z) = \mathrm{LSE}(z) - (1-\epsilon) z_1 - \frac{\epsilon}{K-1}\sum_{j=2}^{K} z_j",
-    check=_step("ch2.closed_form"),
+    check=_step(),
     remark="Because the target sums to 1, -sum_j p_j (z_j - LSE) = LSE - sum_j p_j z_j. This is what "
            "smoothed_cross_entropy evaluates, without ever forming the N x K targets.",
 ))
@@ -372,7 +372,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="Smoothed loss = hard loss + eps x (true logit - mean of the others)",
     printed=r"\mathcal{L}_\epsilon(z) = \mathcal{L}_0(z) + \epsilon\left(z_1 - \frac{1}{K-1}\sum_{j=2}^{K} z_j\right)",
-    check=_step("ch2.vs_hard"),
+    check=_step(),
     remark="Label smoothing adds a penalty linear in the logits: eps times the gap between the true logit and the "
            "mean of the others. It is what stops the hard loss from being driven to 0 by an unbounded gap.",
 ))
@@ -422,7 +422,7 @@ def _check_gradient(f: Formulas) -> Evidence:
             fd = (np.sum(p * num.log_softmax(z - dz), axis=1) - np.sum(p * num.log_softmax(z + dz), axis=1)) / (2 * h)
             gaps.append(np.abs(fd - np.asarray(g_k(*z.T, *p.T), dtype=float)))
         return np.max(gaps, axis=0)
-    worst = largest(vs_differences, "ch2.gradient", scales=(3.0,), n=8).worst
+    worst = largest(vs_differences, f.key, scales=(3.0,), n=8).worst
     facts.append(Finding("numeric", "central differences of -sum p log softmax(z) match the printed gradient (random z, "
                                  "Dirichlet p, abs. tol 1e-7)", (worst <= 1e-7) == general, error=worst))
     return Evidence(holds=general and all(concrete.values()) and without, findings=facts)
@@ -462,7 +462,7 @@ def _check_hessian(f: Formulas) -> Evidence:
         top = w[:, -1]
         psd = (w[:, 0] >= -1e-12 * top) & (w[:, 1] > 1e-12 * top)
         return np.where(psd, np.abs(np.abs(V[:, :, 0].sum(axis=1)) / np.sqrt(K) - 1), np.inf)
-    worst = largest(off_span_one, "ch2.hessian", Ks=NUMERIC_K + (50,), scales=(3.0,), n=8).worst
+    worst = largest(off_span_one, f.key, Ks=NUMERIC_K + (50,), scales=(3.0,), n=8).worst
     facts.append(Finding("numeric", "the printed matrix at random logits: one zero eigenvalue with eigenvector along 1, "
                                  "all others positive (PSD, null space span(1))", (worst <= 1e-9) == general, error=worst))
     K = 3
@@ -538,7 +538,7 @@ def _check_optimum(f: Formulas) -> Evidence:
             return np.inf
         return max(abs(sm.smoothed_optimum_gap(K, e) - g_sym) / max(1, abs(g_sym)),
                    abs(sm.smoothed_minimum(K, e) - h_sym), abs(at_opt - h_sym))
-    worst = largest(off_optimum, "ch2.optimum", scales=(0.3,), n=64, params=(0.01, 0.1, 0.5, 0.9)).worst
+    worst = largest(off_optimum, f.key, scales=(0.3,), n=64, params=(0.01, 0.1, 0.5, 0.9)).worst
     facts.append(Finding("numeric", "smoothed_optimum_gap and smoothed_minimum match the printed forms; the library loss "
                                  "at the printed gap equals the printed minimum and is below 64 random "
                                  "perturbations", (worst <= 1e-12) == (q_ok and min_ok), error=worst))
@@ -595,9 +595,9 @@ def _check_hard_no_minimiser(f: Formulas) -> Evidence:
         z[:, 0] = deltas
         loss = num.cross_entropy(z, np.zeros(deltas.size, dtype=int))
         return float(not (np.all(np.diff(loss) < 0) and np.all(loss > 0)))
-    ok = largest(not_decreasing, "ch2.hard_no_minimiser", scales=(1.0,), n=1).worst == 0
+    ok = largest(not_decreasing, f.key, scales=(1.0,), n=1).worst == 0
     facts.append(Finding("numeric", "library hard loss is positive and strictly decreasing in the gap on [0, 40]", ok))
-    finite = largest(lambda pt: float(sm.smoothed_optimum_gap(pt.K, 0.0) != np.inf), "ch2.hard_no_minimiser/gap",
+    finite = largest(lambda pt: float(sm.smoothed_optimum_gap(pt.K, 0.0) != np.inf), f.key + "/gap",
                      scales=(1.0,), n=1).worst
     facts.append(Finding("numeric", "smoothed_optimum_gap(K, 0) is +inf", finite == 0))
     return Evidence(holds=ok_form and pos_ok and lim == 0 and gap_lim == sp.oo and ok, findings=facts)
@@ -633,7 +633,7 @@ def _check_entropy_kl(f: Formulas) -> Evidence:
         h = float(f.printed.rhs(Logits(pt.K), SOFT, 1).subs(EPS, sp.Rational(str(e))))
         gap = np.maximum(np.abs(sm.smoothed_cross_entropy(pt.z, y, e) - (h + kl)), abs(sm.smoothed_minimum(pt.K, e) - h))
         return np.where(kl >= -1e-12, gap, np.inf)
-    worst = largest(off_decomposition, "ch2.entropy_kl", scales=(5.0,), params=(0.1, 0.5)).worst
+    worst = largest(off_decomposition, f.key, scales=(5.0,), params=(0.1, 0.5)).worst
     facts.append(Finding("numeric", "library loss = printed entropy + KL at random logits, KL >= 0, and "
                                  "smoothed_minimum = printed entropy", (worst <= RTOL) == (decomposition and entropy),
                       error=worst))
@@ -692,7 +692,7 @@ def _check_conventions(f: Formulas) -> Evidence:
         lo = np.max(np.abs(sm.smoothed_cross_entropy(z, y, e_printed) - sm.smoothed_cross_entropy(z, y, a, "uniform")))
         return max(abs(sm.alpha_to_eps(a, K_) - e_printed), abs(sm.eps_to_alpha(sm.alpha_to_eps(a, K_), K_) - a_printed),
                    float(t), float(lo))
-    worst = largest(across_conventions, "ch2.conventions", Ks=NUMERIC_K + (1000,), scales=(5.0,),
+    worst = largest(across_conventions, f.key, Ks=NUMERIC_K + (1000,), scales=(5.0,),
                     params=(0.0, 0.1, 0.5, 1.0)).worst
     facts.append(Finding("numeric", "the library's alpha_to_eps / eps_to_alpha are the printed mappings, and targets and "
                                  "losses of the two conventions agree under them to 1e-12 (K up to 1000)",

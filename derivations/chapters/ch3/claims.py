@@ -191,7 +191,7 @@ def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete
 
 
 # -- 1-3. the note's displayed probabilities ------------------------------------------------
-def _probability_check(key: str, observed):
+def _probability_check(observed):
     """A check for ``Pr(event) = value``: the sampler's probability (general K and K = 2..8) against the printed
     value, and the sampler's frequencies against the printed value (``observed(freq)`` is the event's frequency)."""
     def check(f: Formulas) -> Evidence:
@@ -201,7 +201,7 @@ def _probability_check(key: str, observed):
                           "printed value", facts, concrete=EXPANDED_K)
         rhs = f.printed.rhs(g, FLIP)
         fact, agree = _sampling_fact(lambda K, eps, freq: (_value(rhs, K, eps), observed(freq)),
-                                     "the event's frequency matches the printed value", key)
+                                     "the event's frequency matches the printed value", f.key)
         facts.append(Finding(fact.kind, fact.statement, agree == holds))
         ce = None
         if not holds:
@@ -218,7 +218,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The flipped label is the true one with probability 1 - eps",
     printed=displayed(3, 1),
-    check=_probability_check("ch3.keep_probability", lambda freq: float(freq[0])),
+    check=_probability_check(lambda freq: float(freq[0])),
     remark="The defining property of the flipping process (keep the label with probability 1 - eps), derived from "
            "the sampler by integrating over its uniform draw, and measured on flip_labels.",
 ))
@@ -228,7 +228,7 @@ register(Claim(
     stated=Verdict.HOLDS,
     title="The label is changed with probability eps",
     printed=displayed(3, 2),
-    check=_probability_check("ch3.flip_probability", lambda freq: float(1 - freq[0])),
+    check=_probability_check(lambda freq: float(1 - freq[0])),
     remark="The complement of equation 1, derived as the total of the K - 1 wrong-class probabilities.",
 ))
 
@@ -237,7 +237,7 @@ UNIFORM_FLIPS = "a flipped label goes to each of the K - 1 wrong classes with eq
 GENERAL_FLIPS = r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \epsilon r_{j}, & \text{otherwise} \end{cases}"
 
 
-def _general_flips_ok(f: Formulas, facts: list[Finding], key: str) -> tuple[bool, Counterexample]:
+def _general_flips_ok(f: Formulas, facts: list[Finding]) -> tuple[bool, Counterexample]:
     """The corrected (general) form: exact for uneven flips (K = 3, split (r_2, 1 - r_2)), sums to one, and
     matches sampled uneven flips. Returns the verdict and the counterexample to uniformity (Pr(y = 2|x))."""
     x3 = Logits(3)
@@ -249,7 +249,7 @@ def _general_flips_ok(f: Formulas, facts: list[Finding], key: str) -> tuple[bool
                                   "the wrong classes, class by class, and it sums to 1 (K = 3, symbolic eps and r_2)",
                       exact and total))
     eps, r = UNEVEN_SAMPLE
-    rng, n = rng_for(key), MC_DRAWS
+    rng, n = rng_for(f.key + "/general"), MC_DRAWS
     y = np.where(rng.random(n) < eps, 1 + rng.choice(2, size=n, p=r), 0)
     freq = np.bincount(y, minlength=3) / n
     values = {EPS: sp.Rational(str(eps)), R2: sp.Rational(str(r[0]))}
@@ -280,9 +280,9 @@ def _check_incorrect_class(f: Formulas) -> Evidence:
         p = _value(rhs, K, eps)
         return p, float(freq[1:][np.argmax(np.abs(freq[1:] - p))])
     fact, agree = _sampling_fact(furthest, "the wrong classes' frequencies (the furthest one) match the printed value",
-                                 "ch3.incorrect_class")
+                                 f.key)
     facts.append(Finding(fact.kind, fact.statement, agree == under))
-    corrected_ok, ce = _general_flips_ok(f, facts, "ch3.incorrect_general") if f.corrected else (None, None)
+    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
     return Evidence(holds=holds, holds_under=under and agree, corrected_ok=corrected_ok, findings=facts,
                     counterexample=ce)
 
@@ -323,7 +323,7 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
                                   + ("" if holds else f"; equal only at eps = {roots}"), True))
     K, eps = 10, 0.1
     measured = _worst_frequency(lambda K, eps, freq: _radii(float(freq[0]), _value(keep, K, eps)),
-                                "ch3.flip_one_minus_eps", flip_prob=lambda eps: _value(flip, K, eps),
+                                f.key, flip_prob=lambda eps: _value(flip, K, eps),
                                 cases=((K, eps),)) <= 1
     facts.append(Finding("numeric", f"flip_labels with flip probability {sp.sstr(flip)} at K = {K}, eps = {eps}: the "
                                  "kept frequency matches the derived Pr(y = 1|x) within the Bernstein radius", measured))
@@ -436,10 +436,10 @@ def _check_same_p(f: Formulas) -> Evidence:
     def off_targets(K, eps, freq):                                # against the library's smoothed_targets
         lib = smoothed_targets(np.array([0]), K, eps)[0]
         return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
-    agree = _worst_frequency(off_targets, "ch3.same_p") <= 1
+    agree = _worst_frequency(off_targets, f.key) <= 1
     facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
                                  f"Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})", agree))
-    corrected_ok, ce = _general_flips_ok(f, facts, "ch3.same_p_general") if f.corrected else (None, None)
+    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
     return Evidence(holds=holds, holds_under=under_general and under_concrete and agree, corrected_ok=corrected_ok,
                     findings=facts, counterexample=ce)
 
@@ -544,7 +544,7 @@ def _check_equivalence(f: Formulas) -> Evidence:
         def off_smoothed(pt):
             mean, _ = enumerated_flipped_loss(pt.z, 0.2)
             return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
-        worst = largest(off_smoothed, "ch3.equivalence", Ks=NUMERIC_K, scales=(3.0,), n=32).worst
+        worst = largest(off_smoothed, f.key, Ks=NUMERIC_K, scales=(3.0,), n=32).worst
         facts.append(Finding("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
                                      f"tol {RTOL:g})", worst <= RTOL, error=worst))
         under = loss_ok and grad_ok
@@ -581,7 +581,7 @@ def _check_distribution(f: Formulas) -> Evidence:
     total = sp.simplify(g.sum(lambda k: f.printed.rhs(g, FLIP, j=k)).doit())
     facts.append(Finding("symbolic", f"sum_j of the printed distribution = {sp.sstr(total)} (general K)", True))
     ok = _worst_frequency(lambda K, eps, freq: max(_radii(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps))
-                                                   for j in {1, 2, K}), "ch3.flip_distribution") <= 1
+                                                   for j in {1, 2, K}), f.key) <= 1
     facts.append(Finding("numeric", "flip_labels: frequencies of classes 1, 2 and K match the printed distribution "
                                  f"within the Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})",
                       ok == holds))
@@ -633,7 +633,7 @@ def _check_expected_loss(f: Formulas) -> Evidence:
         radius = float(bernstein_radius(MC_DRAWS, float(flipped_loss_variance(z, 0, eps)),
                                         float(np.max(np.abs(l_all - p @ l_all)))))
         return abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) / radius
-    ok = largest(radii_off, "ch3.expected_loss", cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
+    ok = largest(radii_off, f.key, cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
     facts.append(Finding("numeric", "Monte Carlo mean of the flipped loss (flipped_losses) is within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of the printed right-hand side", ok == holds))
     return Evidence(holds=holds and ok, findings=facts)
@@ -663,7 +663,7 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
         fd = np.array([(smoothed_cross_entropy(z + h * e, 0, 0.2) - smoothed_cross_entropy(z - h * e, 0, 0.2)) / (2 * h)
                        for e in np.eye(K)])
         return float(np.max(np.abs(fd - printed)))
-    worst = largest(vs_differences, "ch3.expected_gradient", Ks=(2, 5, 20), scales=(4.0,), n=1).worst
+    worst = largest(vs_differences, f.key, Ks=(2, 5, 20), scales=(4.0,), n=1).worst
     facts.append(Finding("numeric", "central differences of smoothed_cross_entropy match the printed gradient (abs. tol "
                                  "1e-7)", (worst <= 1e-7) == holds, error=worst))
     return Evidence(holds=holds and worst <= 1e-7, findings=facts)
@@ -690,7 +690,7 @@ def _check_loss_variance(f: Formulas) -> Evidence:
         v = flipped_loss_variance(pt.z, np.zeros(len(pt.z), dtype=int), 0.3)
         printed = np.array([_printed_values(f, 0, "rhs", pt.K, 0.3, z) for z in pt.z])
         return np.abs(printed - v) / np.maximum(1.0, v)
-    worst = largest(off_printed, "ch3.loss_variance", Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
+    worst = largest(off_printed, f.key, Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
     facts.append(Finding("numeric", f"flipped_loss_variance = the printed right-hand side at random logits (rel. tol "
                                  f"{RTOL:g})", (worst <= RTOL) == holds, error=worst))
     def radii_off(pt):               # Monte Carlo variance - flipped_loss_variance, in Bernstein radii
@@ -699,7 +699,7 @@ def _check_loss_variance(f: Formulas) -> Evidence:
         p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
         return abs(float(losses.var()) - float(flipped_loss_variance(z, 0, eps))) / variance_radius(
             MC_DRAWS, -num.log_softmax(z), p)
-    ok = largest(radii_off, "ch3.loss_variance/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
+    ok = largest(radii_off, f.key + "/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
     facts.append(Finding("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
                                  f"(false-alarm {FALSE_ALARM:g}) of flipped_loss_variance", ok))
     return Evidence(holds=holds and worst <= RTOL, findings=facts)
@@ -734,7 +734,7 @@ def _check_gradient_covariance(f: Formulas) -> Evidence:
         entries = [abs(C[a - 1, b - 1] - _printed_values(f, 0, "rhs", K, eps, z[0], a=a, b=b))
                    for a, b in {(1, 1), (1, 2), (2, 2), (2, K), (K, K)}]
         return max(entries + [abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0]))])
-    worst = largest(off_printed, "ch3.gradient_covariance", cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
+    worst = largest(off_printed, f.key, cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
                     n=1).worst
     facts.append(Finding("numeric", "flipped_gradient_covariance (entries and trace) = the printed forms at random "
                                  "logits (abs. tol 1e-12)", (worst <= 1e-12) == (cov and trace), error=worst))
@@ -828,7 +828,7 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
         v = float(flipped_loss_variance(z, 0, eps))
         want = float(evaluate(variance.rhs, Logits(K), FLIP).subs(EPS, sp.Rational(str(eps))))
         return max(abs(v - want) / max(want, 1e-300), abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
-    worst = largest(off_printed, "ch3.optimum_noise", cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
+    worst = largest(off_printed, f.key, cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
                     n=1).worst
     facts.append(Finding("numeric", "flipped_loss_variance at the printed point = the printed variance = eps(1-eps) "
                                  "smoothed_optimum_gap^2 (rel. tol 1e-9)", (worst <= 1e-9) == all(results.values()),

@@ -38,7 +38,7 @@ __all__ = ["step_size", "soft_gap_path", "free_logit_spread", "Spread", "softmax
 def step_size(t: int, lr: float, lr_decay: float | None) -> float:
     """``lr / (1 + t / lr_decay)``, or ``lr`` when ``lr_decay`` is ``None`` (as the training loop).
 
-    Used in: chapter 4 (the step of :func:`soft_gap_path` and of the training loops)
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises, ch4.regression_same_point
 
     >>> step_size(200, 0.25, 200.0)
     0.125
@@ -62,7 +62,7 @@ def soft_gap_path(K: int, eps: float, steps: int, lr: float, lr_decay: float | N
     moves the gap by ``-lr_t ((q_1 - q_j) - (p_1 - p_j))`` (chapter 2's gradient);
     this is that one-dimensional recursion, written independently of the training code.
 
-    Checked by: ch4.fresh_same_point, ch4.soft_optimum
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises
 
     >>> float(soft_gap_path(3, 0.5, 0, 1.0)[0])
     0.0
@@ -95,7 +95,7 @@ def free_logit_spread(K: int, eps: float, steps: int, lr: float, lr_decay: float
     ``noise`` gives it (e.g. from a covariance read from the note's notation),
     by default chapter 3's ``C = diag(p) - p p^T``, for which ``s = K p_1 p_j K/(K-1)``.
 
-    Checked by: ch4.fresh_same_point, ch4.once_memorises
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises
 
     >>> sd_gap, sd_p, gap = free_logit_spread(10, 0.0, 100, 0.25)     # eps = 0: no noise at all
     >>> sd_gap, sd_p

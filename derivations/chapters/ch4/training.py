@@ -152,7 +152,7 @@ def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 
     Centres are uniform in ``[-spread, spread]^d`` per class (``spread`` sets how
     separable the classes are); labels are balanced and shuffled.
 
-    Used in: chapter 4 (the data of ch4.regression_same_point)
+    Checked by: ch4.regression_same_point
 
     >>> X, y = make_blobs(6, 3, seed=0)
     >>> X.shape, sorted(y.tolist())
@@ -191,7 +191,7 @@ def true_class_probability(logits, labels) -> np.ndarray:
 def logit_gap(logits, labels) -> np.ndarray:
     """``z_y - mean_{j != y} z_j`` per example: the chapter 2 gap when the other logits are equal.
 
-    Used in: chapter 4 (what ch4.fresh_same_point compares)
+    Checked by: ch4.fresh_same_point, ch5.smoothing_calibrates
 
     >>> logit_gap([[3.0, 1.0, 0.0]], [0]).tolist()
     [2.5]
@@ -421,7 +421,7 @@ def softmax_regression_runs(X, y, num_classes: int, modes, eps: float, steps: in
     cost per operation is paid once a step for all of them, and every mode gets
     the same numbers as trained alone. ``keep_path``: the mode whose path is kept.
 
-    Used in: chapter 4 (its softmax-regression experiment trains the four modes side by side)
+    Checked by: ch4.regression_same_point
 
     >>> X, y = make_blobs(200, 3, spread=4.0, seed=1)
     >>> runs = softmax_regression_runs(X, y, 3, ("soft", "flip_fresh"), 0.1, steps=50)
@@ -455,7 +455,7 @@ def train_softmax_regression(X, y, num_classes: int, mode: str, eps: float, step
     given. ``keep_path=True`` stores ``W`` before every step (for
     :func:`derivations.chapters.ch4.linear_response.softmax_regression_spread`).
 
-    Checked by: ch4.regression_same_point
+    Used in: chapter 4's tests, one mode at a time (the chapter trains the modes side by side: :func:`softmax_regression_runs`)
 
     >>> X, y = make_blobs(200, 3, spread=4.0, seed=1)
     >>> run = train_softmax_regression(X, y, 3, "soft", 0.1, steps=300)
@@ -474,7 +474,7 @@ def free_logit_runs(y, num_classes: int, modes, eps: float, steps: int = 2000, l
     cost per operation paid once a step for all of them), and every mode gets
     the same numbers as trained alone.
 
-    Used in: chapter 4 (its free-logit experiment trains the four modes side by side)
+    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises
 
     >>> runs = free_logit_runs([0, 1, 2], 3, MODES, 0.1, steps=100)
     >>> bool(np.array_equal(runs["soft"].logits, train_free_logits([0, 1, 2], 3, "soft", 0.1, steps=100).logits))
@@ -502,7 +502,7 @@ def train_free_logits(y, num_classes: int, mode: str, eps: float, steps: int = 2
     modes whose targets are fixed (hard, soft, flipped once), every distinct
     training label is trained once and shared by the examples that have it.
 
-    Checked by: ch4.fresh_same_point, ch4.soft_optimum, ch4.once_memorises
+    Used in: chapter 4's tests, one mode at a time (the chapter trains the modes side by side: :func:`free_logit_runs`)
 
     >>> run = train_free_logits([0, 1, 2], 3, "soft", 0.1, steps=2000)
     >>> round(float(run.p_true[-1]), 3)
@@ -535,7 +535,7 @@ def reliability_bins(probs, labels, bins: int = 10):
 
     Confidence is the largest predicted probability; empty bins give ``nan``.
 
-    Used in: chapter 4 (the reliability diagrams)
+    Checked by: ch5.smoothing_calibrates
 
     >>> conf, acc, count = reliability_bins([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     >>> conf.tolist(), acc.tolist(), count.tolist()
@@ -555,7 +555,7 @@ def reliability_bins(probs, labels, bins: int = 10):
 def expected_calibration_error(probs, labels, bins: int = 10) -> float:
     """``ECE = sum_b (n_b / n) |accuracy_b - confidence_b|`` over equal-width confidence bins.
 
-    Used in: chapter 4 (the calibration table)
+    Checked by: ch5.smoothing_calibrates
 
     >>> expected_calibration_error([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     0.25

@@ -58,6 +58,8 @@ class Network:
 def initial_network(inputs: int, hidden: int, num_classes: int, seed: int) -> Network:
     """Seeded initial weights: ``W1 ~ N(0, 2/inputs)`` (He), ``W2 ~ N(0, 2/(hidden + K))`` (Glorot), biases 0.
 
+    Checked by: ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
+
     >>> initial_network(3, 4, 2, seed=0).W1.shape, initial_network(3, 4, 2, seed=0).b2.tolist()
     ((3, 4), [0.0, 0.0])
     """
@@ -70,6 +72,8 @@ def initial_network(inputs: int, hidden: int, num_classes: int, seed: int) -> Ne
 def relu(a: np.ndarray) -> np.ndarray:
     """``max(a, 0)`` elementwise.
 
+    Checked by: ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
+
     >>> relu(np.array([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
@@ -78,6 +82,8 @@ def relu(a: np.ndarray) -> np.ndarray:
 
 def forward(net: Network, X) -> tuple[np.ndarray, np.ndarray]:
     """The logits ``z`` and the hidden activations ``h = relu(X W1 + b1)``.
+
+    Checked by: ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> net = Network(np.eye(2), np.zeros(2), np.array([[1.0], [-1.0]]), np.zeros(1))
     >>> forward(net, np.array([[3.0, -2.0]]))[0].tolist()        # h = (3, 0), z = 3
@@ -93,6 +99,8 @@ def gradients(net: Network, X, h: np.ndarray, G: np.ndarray) -> list[np.ndarray]
     With ``G = dL/dz``: ``dW2 = h^T G``, ``db2 = sum_i G_i``, ``dh = G W2^T`` masked where
     ``h = 0`` (the derivative of relu), ``dW1 = X^T dh``, ``db1 = sum_i dh_i``.
 
+    Checked by: ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
+
     >>> net = Network(np.eye(2), np.zeros(2), np.array([[1.0], [-1.0]]), np.zeros(1))
     >>> X = np.array([[3.0, -2.0]]); z, h = forward(net, X)
     >>> [g.tolist() for g in gradients(net, X, h, np.ones_like(z))]     # d z / d weights
@@ -105,6 +113,8 @@ def gradients(net: Network, X, h: np.ndarray, G: np.ndarray) -> list[np.ndarray]
 
 def mean_loss(logits, targets) -> float:
     """The mean cross-entropy ``-(1/N) sum_i sum_j p_ij log q_ij`` (stable: :func:`derivations.library.numeric.log_softmax`).
+
+    Checked by: ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> round(mean_loss(np.zeros((1, 2)), np.array([[1.0, 0.0]])), 6)      # log 2
     0.693147

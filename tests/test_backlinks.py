@@ -1,0 +1,47 @@
+"""The back-links: each library function's "Checked by:" line names exactly the claims whose checks call it.
+
+The ids are computed from the registry (``tools/backlinks.py`` follows each claim's check through the code it
+reaches), so a line that names a claim which does not call the function, or misses one which does, fails here;
+``python tools/backlinks.py --write`` rewrites the lines.
+"""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from tools.backlinks import _reached, checked_by, problem, public_functions
+
+
+@pytest.mark.parametrize("name", sorted(public_functions()))
+def test_the_back_link_is_the_computed_one(name):
+    doc = inspect.getdoc(public_functions()[name]) or ""
+    found = problem(doc, checked_by()[name])
+    assert found is None, f"{name}: {found} (python tools/backlinks.py --write)"
+
+
+def test_every_claim_is_followed_to_some_function():
+    """The search reaches into every chapter with claims: a claim of each calls some library function."""
+    from derivations.chapters import claims
+
+    reached = {cid.split(".")[0] for ids in checked_by().values() for cid in ids}
+    assert reached == {c.id.split(".")[0] for c in claims()}
+
+
+def test_the_search_follows_closures_globals_and_modules_but_not_the_engine():
+    from derivations.engine import checks
+    from derivations.library import numeric as num
+
+    targets = {id(num.softmax): "softmax", id(num.log_sum_exp): "lse"}
+    in_closure = (lambda f: lambda: f)(num.softmax)                   # handed to a closure: followed
+    assert _reached(in_closure, targets) == set()                     # a lambda of this test module: not chapter code
+    assert _reached(checks.equation(None, num.softmax, None), targets) == {"softmax"}   # engine closure cells
+    assert _reached(checks.largest, targets) == set()                 # the engine's own code is not followed
+
+
+def test_the_module_examples():
+    import doctest
+
+    import tools.backlinks
+
+    assert doctest.testmod(tools.backlinks).failed == 0
