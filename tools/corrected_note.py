@@ -29,8 +29,8 @@ from derivations.engine.registry import Claim, Outcome, Verdict, claims, run_all
 
 __all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown", "main"]
 
-#: The chapters that re-derive the note (4 and 5 go beyond it).
-CHAPTERS = (1, 2, 3)
+#: The chapters that re-derive the note (the others go beyond it): the note's parts.
+CHAPTERS = note.PARTS
 #: The CSS class of each verdict's box (``book/_static/book.css``).
 CSS_CLASS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
 

@@ -22,21 +22,23 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["TEXT", "chapter_text", "displayed", "displayed_all", "quote", "normalise", "contains"]
+__all__ = ["TEXT", "PARTS", "chapter_text", "displayed", "displayed_all", "quote", "normalise", "contains"]
 
 #: The transcription, verbatim.
 TEXT: str = resources.files("derivations.engine").joinpath("note.md").read_text(encoding="utf-8")
 
 #: Where chapters 2 and 3 begin in the note.
 _STARTS = {2: "## Label Smoothing", 3: "• Label Flipping:"}
+#: The chapters that re-derive a part of the note, in the note's order (the others go beyond it).
+PARTS = (1, *_STARTS)
 
 
 def chapter_text(chapter: int) -> str:
-    """The part of the note that chapter ``chapter`` (1, 2 or 3) re-derives."""
-    if chapter not in (1, 2, 3):
-        raise ValueError(f"the note has chapters 1, 2 and 3; got {chapter!r}")
+    """The part of the note that chapter ``chapter`` (one of :data:`PARTS`) re-derives."""
+    if chapter not in PARTS:
+        raise ValueError(f"the note has parts for chapters {', '.join(map(str, PARTS))}; got {chapter!r}")
     start = 0 if chapter == 1 else TEXT.index(_STARTS[chapter])
-    end = TEXT.index(_STARTS[chapter + 1]) if chapter < 3 else len(TEXT)
+    end = TEXT.index(_STARTS[chapter + 1]) if chapter < PARTS[-1] else len(TEXT)
     return TEXT[start:end]
 
 
