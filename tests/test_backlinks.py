@@ -45,3 +45,41 @@ def test_the_module_examples():
     import tools.backlinks
 
     assert doctest.testmod(tools.backlinks).failed == 0
+
+
+def _documented():
+    """Every function of the package whose docstring has a ``Used in:`` line, with its docstring."""
+    import importlib
+    import pkgutil
+
+    import derivations
+
+    out = {}
+    for info in pkgutil.walk_packages(derivations.__path__, "derivations."):
+        module = importlib.import_module(info.name)
+        for name, f in inspect.getmembers(module, inspect.isfunction):
+            doc = inspect.getdoc(f) or ""
+            if f.__module__ == module.__name__ and "\nUsed in:" in "\n" + doc:
+                out[f"{info.name}.{name}"] = (f, doc)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_documented()))
+def test_every_used_in_line_names_what_reaches_the_function(name):
+    """A ``Used in:`` line may name chapters, claims and functions of its module: each must reach the function
+    (the chapter from its own code, its notebook's imports or its claims; a claim from its check)."""
+    from tools.backlinks import used_in_problem
+
+    f, doc = _documented()[name]
+    found = used_in_problem(f, doc)
+    assert found is None, f"{name}: {found}"
+
+
+def test_a_wrong_used_in_line_is_caught():
+    from derivations.library import numeric
+    from tools.backlinks import used_in_problem
+
+    assert used_in_problem(numeric.lse_parts, "Used in: softmax") == "softmax does not call it"
+    assert used_in_problem(numeric.lse_parts, "Used in: ch1.softmax") == "ch1.softmax's check does not reach it"
+    assert used_in_problem(numeric.rowwise_max, "Used in: chapter 1") == "chapter 1 does not reach it"
+    assert used_in_problem(numeric.rowwise_max, "Used in: chapter 4 (through row_softmax)") is None

@@ -97,6 +97,127 @@ def _reached(start, targets: dict[int, str]) -> set[str]:
     return found
 
 
+def _everything_reached(start) -> set[int]:
+    """The ids of every function of the package that the code reachable from ``start`` names, the engine's own
+    code followed too (for ``Used in:`` lines, which may name the engine's functions)."""
+    seen, stack, out = set(), [start], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, functools.partial):
+            stack += [obj.func, *obj.args, *obj.keywords.values()]
+            continue
+        if inspect.ismethod(obj):
+            obj = obj.__func__
+        if hasattr(obj, "__wrapped__"):
+            stack.append(obj.__wrapped__)
+        if inspect.isclass(obj) and obj.__module__.startswith("derivations."):
+            stack += [v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property)]
+            continue
+        if isinstance(obj, property):
+            stack += [x for x in (obj.fget, obj.fset) if x is not None]
+            continue
+        if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
+            continue
+        out.add(id(obj))
+        stack += [c.cell_contents for c in (obj.__closure__ or ()) if _filled(c)]
+        stack += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
+        names = {n for code in _codes(obj.__code__) for n in code.co_names}
+        for n in names:
+            value = obj.__globals__.get(n)
+            if isinstance(value, types.ModuleType) and value.__name__.startswith("derivations."):
+                stack += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
+            elif value is not None:
+                stack.append(value)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _chapter_reach(number: int) -> frozenset[int]:
+    """Every function reached from chapter ``number``'s own code (its modules' functions and classes) and from
+    its claims' checks."""
+    import pkgutil
+
+    from derivations import chapters
+
+    package = importlib.import_module(f"derivations.chapters.ch{number}")
+    roots = [c.check for c in chapters.claims(number)]
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)          # its functions and classes, and what it imports
+        roots += [v for v in vars(module).values() if inspect.isfunction(v) or inspect.isclass(v)]
+    roots += _notebook_imports(ROOT / chapters.CHAPTERS[number].path)
+    out: set[int] = set()
+    for root in roots:
+        out |= _everything_reached(root)
+    return frozenset(out)
+
+
+def _notebook_imports(path: Path) -> list:
+    """The functions and classes a notebook's code cells import from the package (``from derivations... import``)."""
+    import ast
+
+    import nbformat
+
+    out = []
+    for cell in nbformat.read(path, as_version=4).cells if path.exists() else []:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("derivations"):
+                module = importlib.import_module(node.module)
+                out += [getattr(module, a.name) for a in node.names if callable(getattr(module, a.name, None))]
+    return out
+
+
+def _chapters_named(line: str) -> set[int]:
+    """The chapter numbers a ``Used in:`` line names: ``chapter 3``, ``chapters 2 and 4``, ``chapters 1-3``,
+    ``chapters 1, 2, 3``.
+
+    >>> sorted(_chapters_named("Used in: chapters 1-3 (the tolerance); chapter 5's table, chapters 2 and 4"))
+    [1, 2, 3, 4, 5]
+    """
+    out = set()
+    for m in re.finditer(r"\bchapters? ((?:\d+(?:-\d+)?(?:, | and |,? and )?)+)", line):
+        for part in re.split(r", | and ", m[1].strip(", ")):
+            if "-" in part:
+                lo, hi = map(int, part.split("-"))
+                out |= set(range(lo, hi + 1))
+            elif part.strip().isdigit():
+                out.add(int(part))
+    return out
+
+
+def used_in_problem(f, doc: str) -> str | None:
+    """What is wrong with a ``Used in:`` entry of ``f``'s docstring, or ``None``: every chapter it names must reach
+    ``f`` from its own code or its claims, every claim it names from its check, and every function of ``f``'s
+    module it names (``Used in: equation, approximation``) from its code."""
+    from derivations.chapters import claims
+
+    entry = re.search(r"^Used in:.*?(?=\n\S|\n\s*\n|\Z)", doc, re.S | re.M)
+    if entry is None:
+        return None
+    line = " ".join(entry[0].split())
+    wrong = []
+    for n in sorted(_chapters_named(line)):
+        if id(f) not in _chapter_reach(n):
+            wrong.append(f"chapter {n} does not reach it")
+    by_id = {c.id: c for c in claims()}
+    for cid in CLAIM_ID.findall(line):
+        if cid not in by_id:
+            wrong.append(f"{cid} is no claim")
+        elif id(f) not in _everything_reached(by_id[cid].check):
+            wrong.append(f"{cid}'s check does not reach it")
+    module = sys.modules[f.__module__]
+    for word in set(re.findall(r"(?<![\w.`~])([a-z_][a-z0-9_]*)(?![\w.])", line)):
+        other = getattr(module, word, None)
+        if inspect.isfunction(other) and other is not f and other.__module__ == module.__name__:
+            if id(f) not in _everything_reached(other):
+                wrong.append(f"{word} does not call it")
+    return "; ".join(wrong) or None
+
+
 def _filled(cell) -> bool:
     try:
         cell.cell_contents

@@ -104,7 +104,7 @@ class Logits:
 def softmax(x: Logits, i):
     """``q_i = exp(z_i) / sum_j exp(z_j)``.
 
-    Used in: the exact side of the checks of chapters 1-4 (ch1.softmax, ch2.gradient, ch3.same_q ...)
+    Used in: the exact side of the checks of chapters 1-4 (ch1.softmax, ch2.gradient, ch3.same_p ...)
 
     >>> softmax(Logits(2), 1)
     exp(z_1)/(exp(z_1) + exp(z_2))
@@ -115,7 +115,7 @@ def softmax(x: Logits, i):
 def log_sum_exp(x: Logits):
     """``LSE(z) = log sum_j exp(z_j)``.
 
-    Used in: the exact side of the checks of chapters 2-3 (ch2.closed_form, ch3.loss_variance ...)
+    Used in: the exact side of the checks of chapters 1-3 (ch1.lse_bounds, ch2.loss_approx_M, ch3.equivalence ...)
 
     >>> log_sum_exp(Logits(2))
     log(exp(z_1) + exp(z_2))
@@ -137,7 +137,7 @@ def one_hot(x: Logits, j, true_class: int = 1):
 def smoothed_target(x: Logits, j, eps, true_class: int = 1):
     """The note's soft target: ``1 - eps`` on the true class, ``eps/(K-1)`` on each other.
 
-    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.flip_distribution ...)
+    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.equivalence ...)
 
     >>> eps = sp.Symbol("epsilon", nonnegative=True)
     >>> x = Logits()

@@ -28,7 +28,7 @@ def lse_parts(z: np.ndarray, axis: int):
 
     ``m`` is the maximum along ``axis`` and ``s = sum_{j != argmax} exp(z_j - m)``.
 
-    Used in: log_sum_exp, log_softmax, softmax, cross_entropy, and the smoothed loss
+    Used in: log_sum_exp, log_softmax, cross_entropy, and the smoothed loss
     (:func:`derivations.library.smoothing.smoothed_cross_entropy`)
     """
     a = np.argmax(z, axis=axis, keepdims=True)
