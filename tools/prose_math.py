@@ -78,9 +78,11 @@ _MATHY_NAME = re.compile(r"^[a-z](_\w{1,3})?$")
 
 
 @functools.lru_cache(maxsize=1)
-def python_names() -> tuple[frozenset, frozenset]:
-    """``(names, callables)``: every name the package, the tools and the notebooks' code define or use, and
-    those of them that are functions or classes (defined, imported, or called somewhere)."""
+def python_names() -> tuple[frozenset, frozenset, frozenset]:
+    """``(names, callables, all_names)``: every name the package, the tools and the notebooks' code define or use
+    (lower-case one-letter names such as ``z`` or ``p_j`` left out: on their own they are mathematics), those that
+    are functions or classes (defined, imported, or called somewhere), and every name, one-letter ones included
+    (arguments of a call: ``flip_labels(y, K, eps, rng)``)."""
     import nbformat
 
     sources = [p.read_text(encoding="utf-8") for folder in ("derivations", "tools")
@@ -116,7 +118,8 @@ def python_names() -> tuple[frozenset, frozenset]:
                 called.add(f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else "")
     names |= QUOTED_API
     called |= QUOTED_API
-    return frozenset(n for n in names if not _MATHY_NAME.match(n) or n in {"np", "sp"}), frozenset(called)
+    return (frozenset(n for n in names if not _MATHY_NAME.match(n) or n in {"np", "sp"}), frozenset(called),
+            frozenset(names))
 
 
 def code_span_is_code(span: str) -> bool:
@@ -138,7 +141,9 @@ def code_span_is_code(span: str) -> bool:
         tree = ast.parse(s)
     except SyntaxError:
         return False
-    names, callables = python_names()
+    names, callables, every = python_names()
+    if any(isinstance(node, ast.Call) for node in ast.walk(tree)):
+        names = every                                             # a call's arguments may be one-letter names
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in names:
             return False

@@ -102,6 +102,9 @@ class Counterexample:
         if self.z is not None:
             parts.append(f"$z = {vector(self.z)}$")
         for k, v in self.parameters.items():
+            if isinstance(v, str):                          # words, not a number: "seeds 0-4"
+                parts.append(f"{k} {v}")
+                continue
             value = vector(v) if isinstance(v, (list, tuple)) else number(float(v), ".3g")
             parts.append(f"${_PARAMETER_NAMES.get(k, k)} = {value}$")
         out = ", ".join(parts)
