@@ -103,3 +103,10 @@ def test_no_ascii_math_in_the_claims():
 def test_no_ascii_math_in_the_regime_descriptions():
     found = [f"{where}: {f}" for where, text in regime_texts() for f in fragments(text)]
     assert not found, "\n".join(found)
+
+
+def test_no_claim_title_holds_a_bar():
+    """A title stands in the verdict tables, where a ``|`` (even inside ``$...$``) splits the row's cells."""
+    from derivations.engine.registry import claims
+
+    assert [c.id for c in claims() if "|" in c.title] == []

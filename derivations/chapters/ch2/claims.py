@@ -361,7 +361,7 @@ def _offset(facts: list[Finding], f: Formulas) -> None:
 register(Claim(
     id="ch2.loss_approx_M", chapter=2, section=SECTION, order=6,
     stated=Verdict.ERRATUM,
-    title=r"The approximation with $M = \|z\|_\infty$",
+    title=r"The approximation with $M = \lVert z \rVert_\infty$",      # no "|": titles stand in tables
     printed=displayed(2, 6),
     corrected=APPROX_CORRECTED,
     inputs={"q_modified": displayed(2, 1)},

@@ -183,7 +183,7 @@ def _sampling_fact(probability, what: str, key: str) -> tuple[Finding, bool]:
 
 #: The false-alarm probability and the sampler's cases, as LaTeX.
 _ALARM = inline(FALSE_ALARM, "g")
-_CASES = (r"$(K, \epsilon) \in \{" + ", ".join(f"({K}, {e:g})" for K, e in SAMPLER_CASES) + r"\}$")
+_CASES = r"$(K, \epsilon) \in \{" + ", ".join(map("({0[0]}, {0[1]:g})".format, SAMPLER_CASES)) + r"\}$"
 
 
 def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete=None) -> bool:
