@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
                     "'Soft Targets v/s Label Flipping' and print each claim's computed verdict: holds, "
                     "holds under an assumption, or erratum.\n\nColumns of the table: claim id; place in the note "
                     "(chapter, displayed equation 'eqN' or added result '+N'); computed verdict; what the symbolic "
-                    "checks established; the largest numeric error seen in the agreement checks; status.\n\n"
+                    "checks established; 'max num. err', the largest numeric discrepancy any of the claim's findings "
+                    "measured, each in its own unit (a relative error for an agreement with the library, an absolute "
+                    "one for a gradient against finite differences, and for an inequality its excess over the bound "
+                    "as a fraction of the rounding slack, where at most 1 passes: so the column compares claims only "
+                    "roughly; --json gives each finding's error with its statement); status.\n\n"
                     "Exits 1 if any claim's evidence fails to support its verdict, or the computed verdict differs "
                     "from the referee's stated one (the status names the claim and why).",
         epilog="--json prints {\"ok\": bool, \"claims\": [...]}, one object per claim with these fields "

@@ -280,7 +280,7 @@ def test_public_names_at_top_level():
 
 # -- the chapter 2 claims -------------------------------------------------------------------------
 NOTE_IDS = ["ch2.q_modified", "ch2.soft_target", "ch2.loss_sum_examples", "ch2.loss_definition",
-            "ch2.loss_expanded", "ch2.loss_approx_M", "ch2.loss_squared"]   # the note's displayed order
+            "ch2.loss_expanded", "ch2.loss_approx_M", "ch2.loss_squared", "ch2.wrong_classes"]   # the note's order
 
 
 def test_note_equations_in_order():

@@ -71,12 +71,15 @@ def _about(block: str, c: Claim) -> bool:
 
 
 def blocks(outcomes: list[Outcome]) -> list[Block]:
-    """The note's paragraphs and displayed equations in order, each with the outcomes of its claims."""
+    """The note's paragraphs and displayed equations in order, each with the outcomes of its claims: a displayed
+    equation with those of its own chapter (chapters 1 and 2 display the same line), a paragraph with those of any
+    chapter that quote it (chapter 3 checks the sentence of chapter 2's part that defines label smoothing by flipping)."""
     out = []
     for chapter in CHAPTERS:
-        mine = [o for o in outcomes if o.claim.chapter == chapter]
         for text in re.split(r"\n\s*\n", note.chapter_text(chapter).strip()):
-            out.append(Block(chapter, text.strip(), tuple(o for o in mine if _about(text.strip(), o.claim))))
+            text = text.strip()
+            mine = [o for o in outcomes if o.claim.chapter == chapter or not _is_displayed(text)]
+            out.append(Block(chapter, text, tuple(o for o in mine if _about(text, o.claim))))
     return out
 
 

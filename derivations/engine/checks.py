@@ -44,6 +44,7 @@ from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, Context, Reading, evaluate
 from derivations.engine.registry import Counterexample, Evidence, Formulas
 from derivations.engine.symbolic import Logits, compiled, is_zero
+from derivations.engine.tex import cases, inline
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
            "rng_for", "sample_logits", "agreement", "each_k", "where", "zero", "Point", "points", "Sweep", "largest", "sweep",
@@ -107,7 +108,7 @@ class Assumption:
 
 #: The note's unstated assumption in the hard-label chain: z_j = 0 for j != 1.
 OTHERS_ZERO = Assumption(
-    name="every logit but the true class's is zero (z_j = 0 for j != 1)",
+    name=r"every logit but the true class's is zero ($z_j = 0$ for $j \ne 1$)",
     apply=lambda x, e: x.others_zero(e),
     restrict=lambda z: np.concatenate([z[:, :1], np.zeros_like(z[:, 1:])], axis=1),
 )
@@ -129,18 +130,14 @@ def each_k(test: Callable[[Logits], object], general: bool = True, Ks: Sequence[
 
 
 def where(results: dict) -> str:
-    """The cases of an :func:`each_k` result, for a fact's text.
+    """The cases of an :func:`each_k` result, for a finding's text (:func:`derivations.engine.tex.cases`).
 
     Used in: the checks of chapters 1-4; zero
 
     >>> where({"general K": True, "K=2": True, "K=3": False})
-    'general K and K = 2, 3'
-    >>> where({"K=2": True})
-    'K = 2'
+    'general $K$ and $K = 2, 3$'
     """
-    concrete = [k.removeprefix("K=") for k in results if k != "general K"]
-    parts = (["general K"] if "general K" in results else []) + (["K = " + ", ".join(concrete)] if concrete else [])
-    return " and ".join(parts)
+    return cases(results)
 
 
 def zero(diff: Formula, what: str, facts: list[Finding], general: bool = True, transform=None,
@@ -165,8 +162,8 @@ def zero(diff: Formula, what: str, facts: list[Finding], general: bool = True, t
     if same:
         text = f"{what}: {'zero' if value else 'not zero'} ({where(results)})"
     else:
-        text = f"{what}: general and concrete K disagree: " + ", ".join(
-            f"{k} {'zero' if v else 'not zero'}" for k, v in results.items())
+        text = f"{what}: general and concrete $K$ disagree: " + ", ".join(
+            f"{cases({k: v})} {'zero' if v else 'not zero'}" for k, v in results.items())
     facts.append(Finding("symbolic", text, same))
     return value
 
@@ -306,7 +303,8 @@ def counterexample(printed, exact, reference, key: str, facts: list[Finding], pa
     """
     s = sweep(printed, reference, key + "/counterexample", params=params)
     if s.worst <= CE_RTOL:
-        facts.append(Finding("numeric", f"no counterexample found (largest discrepancy {s.worst:.2g})", False, error=s.worst))
+        facts.append(Finding("numeric", f"no counterexample found (largest discrepancy {inline(s.worst, '.2g')})", False,
+                             error=s.worst))
         return None
     z = np.array([float(f"{v:.3g}") for v in s.z])
     p, q = mp_value(lambda x: printed(x, s.param), z), mp_value(lambda x: exact(x, s.param), z)
@@ -349,37 +347,37 @@ def equation(exact, reference, ctx: Context, assumption: Assumption | None = Non
         return (exact(x) if eps is None else exact(x).subs(EPS, eps))
     ref = reference if eps_values else (lambda z, eps=None: reference(z))
     params = tuple(eps_values) if eps_values else (None,)
-    where = f", eps in {{{', '.join(str(v) for v in params)}}}" if eps_values else ""
+    where = (r", $\epsilon \in \{" + ", ".join(sp.latex(v) for v in params) + r"\}$") if eps_values else ""
 
     def check(f: Formulas) -> Evidence:
         facts: list[Finding] = []
         printed = rhs_of(f.printed, ctx)
-        holds = zero(lambda x: printed(x) - ex(x), "printed - exact" + (", symbolic eps" if eps_values else ""),
+        holds = zero(lambda x: printed(x) - ex(x), "printed minus exact" + (r", symbolic $\epsilon$" if eps_values else ""),
                      facts, general)
         if f.printed.relation().lhs is not None:           # a left-hand side must name the same quantity
             left = lambda x: f.printed.lhs(x, ctx)          # noqa: E731
-            holds = zero(lambda x: left(x) - ex(x), "printed left-hand side - exact", facts, general) and holds
+            holds = zero(lambda x: left(x) - ex(x), "printed left-hand side minus exact", facts, general) and holds
         ev = Evidence(holds=holds, findings=facts)
         if holds:
             d = sweep(printed, ref, f.key + "/agree", params=params).worst
-            facts.append(Finding("numeric", f"printed form matches NumPy at random logits{where} (rel. tol {RTOL:g})",
-                              d <= RTOL, error=d))
+            facts.append(Finding("numeric", f"printed form matches NumPy at random logits{where} (relative tolerance "
+                                            f"{inline(RTOL, 'g')})", d <= RTOL, error=d))
             return ev
         ce_params = (eps_counterexample,) if eps_values else (None,)
         ev.counterexample = counterexample(printed, ex, ref, f.key, facts, params=ce_params, quantity=quantity)
         if assumption is not None:
-            ev.holds_under = zero(lambda x: printed(x) - ex(x), "printed - exact under the assumption", facts,
+            ev.holds_under = zero(lambda x: printed(x) - ex(x), "printed minus exact under the assumption", facts,
                                   general, transform=assumption.apply)
             if ev.holds_under:
                 d = sweep(printed, ref, f.key + "/assumed", restrict=assumption.restrict, params=params).worst
                 facts.append(Finding("numeric", "under the assumption, printed form matches NumPy "
-                                  f"(rel. tol {RTOL:g})", d <= RTOL, error=d))
+                                  f"(relative tolerance {inline(RTOL, 'g')})", d <= RTOL, error=d))
         if f.corrected is not None:
             corrected = rhs_of(f.corrected, ctx)
-            ok = zero(lambda x: corrected(x) - ex(x), "corrected - exact", facts, general)
+            ok = zero(lambda x: corrected(x) - ex(x), "corrected minus exact", facts, general)
             d = sweep(corrected, ref, f.key + "/corrected", params=params).worst
-            facts.append(Finding("numeric", f"corrected form matches NumPy at random logits (rel. tol {RTOL:g})",
-                              d <= RTOL, error=d))
+            facts.append(Finding("numeric", "corrected form matches NumPy at random logits (relative tolerance "
+                                            f"{inline(RTOL, 'g')})", d <= RTOL, error=d))
             ev.corrected_ok = ok and d <= RTOL
         return ev
 
@@ -409,8 +407,8 @@ def vector_equation(exact_component, reference_component, ctx: Context) -> Calla
         concrete = [is_zero(vec(Logits(K)).component(j) - exact_component(Logits(K), j))
                     for K in SYMBOLIC_K for j in range(1, K + 1)]
         holds = all(general) and all(concrete)
-        facts.append(Finding("symbolic", "component 1 and a general component c >= 2 equal the exact ones (general K), "
-                                      f"and every component for K={', '.join(map(str, SYMBOLIC_K))}"
+        facts.append(Finding("symbolic", r"component 1 and a general component $c \ge 2$ equal the exact ones (general "
+                                      f"$K$), and every component for $K = {', '.join(map(str, SYMBOLIC_K))}$"
                           + ("" if holds else ": NOT all"), all(general) == all(concrete)))
         worst = 0.0
         for j in range(1, max(NUMERIC_K) + 1):
@@ -418,8 +416,8 @@ def vector_equation(exact_component, reference_component, ctx: Context) -> Calla
             s = sweep(lambda x, p, j=j: vec(x).component(j), lambda z, p, j=j: reference_component(z, j - 1),
                       f"{f.key}/component{j}", Ks=Ks)
             worst = max(worst, s.worst)
-        facts.append(Finding("numeric", f"every component matches NumPy at random logits (rel. tol {RTOL:g})",
-                          (worst <= RTOL) == holds, error=worst))
+        facts.append(Finding("numeric", "every component matches NumPy at random logits (relative tolerance "
+                                        f"{inline(RTOL, 'g')})", (worst <= RTOL) == holds, error=worst))
         return Evidence(holds=holds, findings=facts)
 
     return check
@@ -507,13 +505,15 @@ def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
     return all(v == 0 for v in limits), distinct
 
 
-def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str = "loss", extra=None):
+def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str = "loss", extra=None,
+                  ce_largest: Sequence[float] = (-20, 0, 20), ce_note: str = "margin 20"):
     """A check for a ``≈`` line, read as: the error vanishes where LSE(z) ~ max_j z_j, i.e. as the margin between
     the largest logit and the others grows without bound, for every value of the largest logit.
 
     The line holds when its error vanishes there (symbolically, K in :data:`APPROX_K`, each sign of the
     largest logit m, each eps); otherwise the counterexample is the family point (margin 20, m in
-    {-20, 0, 20}, K = 3) where the printed side is furthest from the exact one, in mpmath. The corrected
+    ``ce_largest``, K = 3) where the printed side is furthest from the exact one, in mpmath, with
+    ``ce_note`` said of it. The corrected
     form must vanish likewise, and its error must lie in (0, log K] at random logits. ``extra(facts,
     formulas)`` may add facts; they must hold too.
 
@@ -528,18 +528,19 @@ def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str
         facts: list[Finding] = []
         printed = rhs_of(f.printed, ctx)
         holds, limits = vanishing_error(ex, printed, values)
-        facts.append(Finding("symbolic", "printed: exact - printed -> " + ", ".join(map(str, limits)) + " as the "
-                          f"margin grows (K={', '.join(map(str, APPROX_K))}, every sign of the largest logit"
-                          + (", eps in {" + ", ".join(map(str, values)) + "})" if eps_values else ")"), True))
+        facts.append(Finding("symbolic", "printed: exact minus printed tends to $" + ", ".join(map(sp.latex, limits))
+                          + f"$ as the margin grows ($K = {', '.join(map(str, APPROX_K))}$, every sign of the largest "
+                          "logit" + (r", $\epsilon \in \{" + ", ".join(map(sp.latex, values)) + r"\}$)" if eps_values else ")"),
+                          True))
         ev = Evidence(holds=holds, findings=facts)
         if not holds:
             best = None
-            for m in (-20, 0, 20):
+            for m in ce_largest:
                 z = np.array([m, m - 20.0, m - 20.0])
                 p = mp_value(lambda x: printed(x, ce_eps), z)
                 q = mp_value(lambda x: ex(x, ce_eps), z)
                 if best is None or abs(p - q) > abs(best.printed - best.correct):
-                    best = Counterexample(quantity, p, q, K=3, z=tuple(z), note="margin 20",
+                    best = Counterexample(quantity, p, q, K=3, z=tuple(z), note=ce_note,
                                           parameters={"eps": ce_eps} if eps_values else {})
             facts.append(Finding("numeric", f"counterexample at {best.point()} confirmed in mpmath",
                               abs(best.printed - best.correct) > CE_RTOL * max(1.0, abs(best.correct))))
@@ -547,8 +548,8 @@ def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str
         if f.corrected is not None:
             corrected = rhs_of(f.corrected, ctx)
             ok, climits = vanishing_error(ex, corrected, values)
-            facts.append(Finding("symbolic", "corrected: exact - corrected -> " + ", ".join(map(str, climits))
-                              + " as the margin grows", ok))
+            facts.append(Finding("symbolic", "corrected: exact minus corrected tends to $" + ", ".join(map(sp.latex, climits))
+                              + "$ as the margin grows", ok))
             at = numeric_values(corrected)
 
             def outside(pt: Point) -> np.ndarray:              # 1 where the error leaves (0, log K]
@@ -556,8 +557,8 @@ def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str
                 slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
                 return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
             inside = largest(outside, f.key + "/corrected", params=values).worst == 0
-            facts.append(Finding("numeric", "the corrected form's error lies in (0, log K] at random logits (it is "
-                                         "LSE(z) - max_j z_j, bounded in chapter 1)", inside))
+            facts.append(Finding("numeric", r"the corrected form's error lies in $(0, \log K]$ at random logits (it is "
+                                         r"$\mathrm{LSE}(z) - \max_j z_j$, bounded in chapter 1)", inside))
             ev.corrected_ok = ok and inside
         if extra is not None:
             extra(facts, f)
@@ -602,7 +603,8 @@ def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
         facts: list[Finding] = []
         rels = chain(f.printed)
         known = all(r.op in _ORDER for r in rels)
-        facts.append(Finding("symbolic", "every relation is one of <, <=, >, >= (" + " ".join(r.op for r in rels) + ")",
+        facts.append(Finding("symbolic", r"every relation is one of $<, \le, >, \ge$ ($" + " ".join(_TEX_OP.get(r.op, r.op)
+                                                                                                 for r in rels) + "$)",
                           known))
         sides = {}
 
@@ -613,8 +615,8 @@ def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
             return np.max([(lhs - rhs) * _ORDER[r.op] / slack                  # <= 0 wherever the relation holds
                            for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
         worst = largest(violation, f.key, Ks=Ks).worst if known else 0.0
-        ops = " ".join(r.op for r in rels)
-        facts.append(Finding("numeric", f"the chain ({ops}) holds at random logits, K up to {max(Ks)}, to rounding",
+        ops = " ".join(_TEX_OP.get(r.op, r.op) for r in rels)
+        facts.append(Finding("numeric", f"the chain (${ops}$) holds at random logits, $K$ up to {max(Ks)}, to rounding",
                           worst <= 1, error=max(worst, 0.0)))
         for a in attained:
             def equality(x: Logits, r=rels[a.index], a=a) -> bool:
@@ -625,7 +627,7 @@ def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
                               all(cases.values())))
             strict = rels[a.index].op in ("<", ">")
             facts.append(Finding("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
-                                          + ("a strict sign: wrong" if strict else "<= or >="), not strict))
+                                          + ("a strict sign: wrong" if strict else r"$\le$ or $\ge$"), not strict))
         if extra is not None:
             extra(facts, f)
         return Evidence(holds=all(fact.ok for fact in facts), findings=facts)
@@ -635,6 +637,8 @@ def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
 
 #: The sign that makes ``lhs - rhs`` non-positive where a relation holds.
 _ORDER = {"<": 1, "<=": 1, ">": -1, ">=": -1}
+#: Relations as LaTeX.
+_TEX_OP = {"<=": r"\le", ">=": r"\ge", "!=": r"\ne"}
 
 
 def _side(node, x, ctx):

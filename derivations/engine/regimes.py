@@ -1,4 +1,4 @@
-"""What a value of K and eps means: the edge values, named once.
+r"""What a value of K and eps means: the edge values, named once.
 
 The smoothing parameter ``eps`` lives in ``[0, 1]`` for every ``K >= 2``; a few
 values change the mathematics rather than break it:
@@ -21,8 +21,7 @@ values change the mathematics rather than break it:
 >>> regime(10, 0.9), regime(3, 2 / 3)
 ('uniform', 'uniform')
 >>> print(describe(2, 1.0))
-K = 2, eps = 1: eps = 1: the true class gets no target mass; no finite minimiser (the mirror of eps = 0); a flipped label is never the true class.
-  K = 2: a single wrong class, so a flip is a swap; eps = 1 swaps every label (no randomness left); (K-1)/K = 1/2.
+$K = 2$, $\epsilon = 1$. $\epsilon = 1$: the true class gets no target mass; no finite minimiser (the mirror of $\epsilon = 0$); a flipped label is never the true class. $K = 2$: a single wrong class, so a flip is a swap; $\epsilon = 1$ swaps every label (no randomness left); $\frac{K-1}{K} = \frac{1}{2}$.
 """
 from __future__ import annotations
 
@@ -33,16 +32,18 @@ __all__ = ["REGIMES", "regime", "uniform_eps", "is_uniform", "describe"]
 #: Regime names in order of eps.
 REGIMES = ("hard", "smoothing", "uniform", "beyond uniform", "all flipped")
 
+#: What each regime means (Markdown, mathematics between ``$``).
 _MEANING = {
-    "hard": "eps = 0: hard labels; the target is one-hot, nothing is flipped, and the loss has no finite "
-            "minimiser.",
-    "smoothing": "0 < eps < (K-1)/K: label smoothing proper; the true class keeps the most target mass and the "
-                 "optimal logit gap log((1-eps)(K-1)/eps) is positive.",
-    "uniform": "eps = (K-1)/K: the uniform target 1/K on every class; optimal gap 0; the frameworks' alpha is 1.",
-    "beyond uniform": "(K-1)/K < eps < 1: the true class gets less target mass than each other class; the optimal "
-                      "gap is negative and no framework alpha in [0, 1] gives this target.",
-    "all flipped": "eps = 1: the true class gets no target mass; no finite minimiser (the mirror of eps = 0); a "
-                   "flipped label is never the true class.",
+    "hard": r"$\epsilon = 0$: hard labels; the target is one-hot, nothing is flipped, and the loss has no finite "
+            r"minimiser.",
+    "smoothing": r"$0 < \epsilon < \frac{K-1}{K}$: label smoothing proper; the true class keeps the most target mass "
+                 r"and the optimal logit gap $\log\frac{(1-\epsilon)(K-1)}{\epsilon}$ is positive.",
+    "uniform": r"$\epsilon = \frac{K-1}{K}$: the uniform target $\frac{1}{K}$ on every class; optimal gap 0; the "
+               r"frameworks' $\alpha$ is 1.",
+    "beyond uniform": r"$\frac{K-1}{K} < \epsilon < 1$: the true class gets less target mass than each other class; "
+                      r"the optimal gap is negative and no framework $\alpha \in [0, 1]$ gives this target.",
+    "all flipped": r"$\epsilon = 1$: the true class gets no target mass; no finite minimiser (the mirror of "
+                   r"$\epsilon = 0$); a flipped label is never the true class.",
 }
 
 
@@ -87,13 +88,14 @@ def regime(K, eps) -> str:
 
 
 def describe(K, eps) -> str:
-    """One paragraph: the values, and what their regime (and ``K = 2``) means.
+    """One paragraph of Markdown (mathematics between ``$``): the values, and what their regime (and ``K = 2``)
+    means.
 
     Used in: chapters 2-4 (what the reader's K and eps mean)
     """
     K, e = as_num_classes(K), as_probability(eps)
-    out = f"K = {K}, eps = {e:g}: {_MEANING[regime(K, e)]}"
+    out = f"$K = {K}$, $\\epsilon = {e:g}$. {_MEANING[regime(K, e)]}"
     if K == 2:
-        out += ("\n  K = 2: a single wrong class, so a flip is a swap; eps = 1 swaps every label (no randomness "
-                "left); (K-1)/K = 1/2.")
+        out += (r" $K = 2$: a single wrong class, so a flip is a swap; $\epsilon = 1$ swaps every label (no randomness "
+                r"left); $\frac{K-1}{K} = \frac{1}{2}$.")
     return out

@@ -25,7 +25,6 @@ finding the chapters does not load SymPy and every chapter's checks.
 from __future__ import annotations
 
 import importlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from typing import Literal, get_args
 from derivations.engine import results
 from derivations.engine.finding import Finding
 from derivations.engine.parallel import in_processes
+from derivations.engine.tex import number, vector
 
 __all__ = [
     "Verdict",
@@ -73,16 +73,19 @@ Source = Literal["note", "added"]
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A concrete input where the statement as printed is wrong, as numbers.
+    r"""A concrete input where the statement as printed is wrong, as numbers.
 
-    ``quantity`` names what both sides evaluate (``"loss"``, ``"Pr(y=1|x)"`` ...);
-    ``K`` and ``z`` are the logits (``z`` may be ``None`` when none are involved),
-    ``parameters`` any other inputs (``{"eps": 0.1}``). ``printed`` and ``correct``
+    ``quantity`` names what both sides evaluate (``"loss"``, ``r"$\Pr(y = 1 \mid x)$"`` ...:
+    Markdown, mathematics between ``$``); ``K`` and ``z`` are the logits (``z`` may be
+    ``None`` when none are involved), ``parameters`` any other inputs (``{"eps": 0.1}``;
+    a name is LaTeX, ``eps`` is written :math:`\epsilon`). ``printed`` and ``correct``
     are the two sides there (in mpmath at 50 digits when the check could, so float
-    round-off cannot fake it); ``note`` is a remark on the point.
+    round-off cannot fake it); ``note`` is a remark on the point (Markdown).
 
     >>> print(Counterexample("loss", 60.0, 4.1e-09, K=3, z=(-20.0, -40.0, -40.0), note="margin 20"))
-    at K=3, z=(-20, -40, -40) (margin 20), loss: printed side = 60, correct value = 4.1e-09
+    at $K = 3$, $z = (-20, -40, -40)$ (margin 20), loss: printed side $60$, correct value $4.1 \times 10^{-9}$
+    >>> Counterexample("p", 0.5, 0.2, K=3, parameters={"eps": 0.1, "r": [0.9, 0.1]}).point()
+    '$K = 3$, $\\epsilon = 0.1$, $r = (0.9, 0.1)$'
     """
 
     quantity: str
@@ -94,10 +97,16 @@ class Counterexample:
     note: str = ""
 
     def point(self) -> str:
-        parts = [f"K={self.K}"] if self.K is not None else []
+        """Where: the values of ``K``, ``z`` and the parameters (LaTeX between ``$``), and the note."""
+        parts = [f"$K = {self.K}$"] if self.K is not None else []
         if self.z is not None:
-            parts.append("z=({})".format(", ".join(f"{v:.3g}" for v in self.z)))
-        parts += [f"{k}={v}" for k, v in self.parameters.items()]
+            parts.append(f"$z = {vector(self.z)}$")
+        for k, v in self.parameters.items():
+            if isinstance(v, str):                          # words, not a number: "seeds 0-4"
+                parts.append(f"{k} {v}")
+                continue
+            value = vector(v) if isinstance(v, (list, tuple)) else number(float(v), ".3g")
+            parts.append(f"${_PARAMETER_NAMES.get(k, k)} = {value}$")
         out = ", ".join(parts)
         return out + (f" ({self.note})" if self.note else "")
 
@@ -107,7 +116,12 @@ class Counterexample:
                 "printed": self.printed, "correct": self.correct}
 
     def __str__(self) -> str:
-        return f"at {self.point()}, {self.quantity}: printed side = {_g(self.printed)}, correct value = {_g(self.correct)}"
+        return (f"at {self.point()}, {self.quantity}: printed side ${number(self.printed, '.6g')}$, correct value "
+                f"${number(self.correct, '.6g')}$")
+
+
+#: How a parameter of a counterexample is written (LaTeX); other names are written as they are.
+_PARAMETER_NAMES = {"eps": r"\epsilon"}
 
 
 def _number(v):
@@ -119,10 +133,6 @@ def _number(v):
     except (TypeError, ValueError):
         return str(v)
     return int(f) if f.is_integer() and not isinstance(v, float) else f
-
-
-def _g(v: float) -> str:
-    return "inf" if math.isinf(v) else f"{v:.6g}"
 
 
 @dataclass

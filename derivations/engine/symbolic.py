@@ -115,7 +115,7 @@ def softmax(x: Logits, i):
 def log_sum_exp(x: Logits):
     """``LSE(z) = log sum_j exp(z_j)``.
 
-    Used in: the exact side of the checks of chapters 1-3 (ch1.lse_bounds, ch2.loss_approx_M, ch3.equivalence ...)
+    Used in: the exact side of the checks of chapters 1-3 (ch1.lse_bounds, ch2.loss_approx_M, ch3.optimum_noise ...)
 
     >>> log_sum_exp(Logits(2))
     log(exp(z_1) + exp(z_2))
@@ -137,7 +137,7 @@ def one_hot(x: Logits, j, true_class: int = 1):
 def smoothed_target(x: Logits, j, eps, true_class: int = 1):
     """The note's soft target: ``1 - eps`` on the true class, ``eps/(K-1)`` on each other.
 
-    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.equivalence ...)
+    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.flip_one_minus_eps ...)
 
     >>> eps = sp.Symbol("epsilon", nonnegative=True)
     >>> x = Logits()

@@ -46,7 +46,7 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     are drawn whatever ``eps``. Returns ``intp`` labels.
 
     Checked by: ch3.keep_probability, ch3.flip_probability, ch3.incorrect_class, ch3.flip_one_minus_eps,
-        ch3.same_p, ch3.flip_distribution
+        ch3.same_p, ch3.smoothing_by_flipping, ch3.flip_distribution
 
     >>> import numpy as np
     >>> y = np.zeros(100_000, dtype=int)

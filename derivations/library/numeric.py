@@ -104,7 +104,7 @@ def _row_sums(w: np.ndarray) -> np.ndarray:
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     """``log(sum_j exp(z_j))`` along ``axis``, stable for every finite input.
 
-    Checked by: ch3.equivalence
+    Used in: chapter 1 (through :func:`derivations.library.lse_bounds.max_approximation_error`)
 
     >>> import numpy as np
     >>> float(log_sum_exp([0.0, 0.0]))          # log 2
@@ -143,9 +143,9 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     5x faster at K = 1000, for the inner loop of training, where the
     probabilities enter a gradient step, not a reported value.
 
-    Checked by: ch1.softmax, ch1.normalisation, ch2.q_modified, ch2.gradient, ch2.hessian, ch4.once_memorises,
-        ch4.regression_same_point, ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft,
-        ch5.once_memorises
+    Checked by: ch1.softmax, ch1.normalisation, ch2.q_modified, ch2.wrong_classes, ch2.gradient, ch2.hessian,
+        ch3.equivalence, ch4.once_memorises, ch4.regression_same_point, ch5.hard_overconfident,
+        ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
@@ -263,7 +263,7 @@ def cross_entropy(logits, labels) -> np.ndarray:
     shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
-        ch1.loss_approx_max, ch2.hard_no_minimiser, ch3.equivalence, ch5.hard_overconfident,
+        ch1.loss_approx_max, ch2.wrong_classes, ch2.hard_no_minimiser, ch5.hard_overconfident,
         ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3

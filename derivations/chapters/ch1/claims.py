@@ -21,6 +21,7 @@ from derivations.engine.checks import (
     equation,
     inequalities,
     largest,
+    mp_value,
     vector_equation,
 )
 from derivations.engine.evaluation import values
@@ -29,6 +30,7 @@ from derivations.engine.notation import HARD, INDEX_J, evaluate
 from derivations.engine.note import displayed, quote
 from derivations.engine.registry import Claim, Evidence, Formulas, Verdict, register
 from derivations.engine.symbolic import Logits, cross_entropy, is_zero, one_hot, softmax
+from derivations.engine.tex import number, vector
 from derivations.library import numeric as num
 from derivations.library.lse_bounds import logit_margin, margin_error_bounds
 
@@ -52,9 +54,9 @@ register(Claim(
     title="The softmax output",
     printed=displayed(1, 1),
     check=vector_equation(softmax, lambda z, j: num.softmax(z)[:, j], HARD),
-    remark="A definition; every component is checked (symbolically component 1 and a general component, "
-           "numerically each one) against the stable NumPy softmax. Writing z_{y_j} for the logit of class j "
-           "is the note's notation.",
+    remark=r"A definition; every component is checked (symbolically component 1 and a general component, "
+           r"numerically each one) against the stable NumPy softmax. Writing $z_{y_j}$ for the logit of class $j$ "
+           r"is the note's notation.",
 ))
 
 
@@ -66,10 +68,11 @@ def _check_one_hot(f: Formulas) -> Evidence:
     target = f.printed.lhs(g, HARD)                         # p(y_j|x): the target, one-hot in this chapter
     same = all(is_zero(p.subs(INDEX_J, k) - one_hot(g, k))
                and is_zero(target.subs(INDEX_J, k) - p.subs(INDEX_J, k)) for k in range(1, 9))
-    facts.append(Finding("symbolic", "the printed cases equal the one-hot vector of class 1, KroneckerDelta(j, 1), "
-                                  "and the left-hand side p(y_j|x), for j = 1..8", same))
+    facts.append(Finding("symbolic", r"the printed cases equal the one-hot vector of class 1, $\delta_{j1}$, and the "
+                                  r"left-hand side $p(y_j \mid x)$, for $j = 1, \dots, 8$", same))
     total = sp.simplify(g.sum(lambda k: p.subs(INDEX_J, k)).doit())
-    facts.append(Finding("symbolic", f"sum over j = 1..K of the printed cases = {total} (general K)", total == 1))
+    facts.append(Finding("symbolic", rf"$\sum_{{j=1}}^{{K}}$ of the printed cases $= {sp.latex(total)}$ (general $K$)",
+                         total == 1))
     return Evidence(holds=same and total == 1, findings=facts)
 
 
@@ -91,12 +94,12 @@ def _check_normalisation(f: Formulas) -> Evidence:
     ok = []
     for r, what in zip(rels, ("q", "p")):
         z = is_zero(f.printed.lhs(g, HARD, rels.index(r)) - f.printed.rhs(g, HARD, rels.index(r)), force_log=True)
-        facts.append(Finding("symbolic", f"printed: sum_j {what}_j - 1 = 0 (general K)" if z else
-                          f"printed: sum_j {what}_j differs from the right-hand side (general K)", True))
+        facts.append(Finding("symbolic", rf"printed: $\sum_j {what}_j - 1 = 0$ (general $K$)" if z else
+                             rf"printed: $\sum_j {what}_j$ differs from the right-hand side (general $K$)", True))
         ok.append(z)
     worst = largest(lambda pt: np.abs(num.softmax(pt.z).sum(axis=-1) - 1), f.key,
                     scales=SCALES + (1e4,)).worst
-    facts.append(Finding("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to 1e4",
+    facts.append(Finding("numeric", "NumPy softmax rows sum to 1 within 8 ulps, logit scales up to $10^4$",
                       worst <= 8 * np.finfo(float).eps, error=worst))
     return Evidence(holds=len(ok) == 2 and all(ok), findings=facts)
 
@@ -122,8 +125,8 @@ register(Claim(
     title="The loss as a sum of per-class terms",
     printed=displayed(1, 3),
     check=_chain_step(),
-    remark="Holds once H_j(p, q) is read as the per-class term -p_j log q_j, which the note never defines. "
-           "Chapter 2 reuses the symbol with a sum over examples instead (sum_{l=1}^N H_i).",
+    remark=r"Holds once $H_j(p, q)$ is read as the per-class term $-p_j \log q_j$, which the note never defines. "
+           r"Chapter 2 reuses the symbol with a sum over examples instead ($\sum_{l=1}^N H_i$).",
 ))
 
 register(Claim(
@@ -132,7 +135,7 @@ register(Claim(
     title="Cross-entropy between target and prediction",
     printed=displayed(1, 4),
     check=_chain_step(),
-    remark="The definition of cross-entropy, checked against the NumPy cross_entropy.",
+    remark="The definition of cross-entropy, checked against the library's `cross_entropy` (NumPy).",
 ))
 
 register(Claim(
@@ -141,47 +144,103 @@ register(Claim(
     title="Only the true class contributes",
     printed=displayed(1, 5),
     check=_chain_step(),
-    remark="The sum over a Kronecker delta, evaluated by SymPy for a general K.",
+    remark="The sum over a Kronecker delta, evaluated by SymPy for a general $K$.",
 ))
 
 register(Claim(
     id="ch1.loss_lse", chapter=1, section=SECTION, order=7,
     stated=Verdict.HOLDS,
-    title="Loss = LSE(z) - z_1",
+    title=r"The loss is $\mathrm{LSE}(z) - z_1$",
     printed=displayed(1, 6),
     check=_chain_step(),
-    remark="Holds: log of the softmax. The note's justification '(assuming i is the correct label)' "
-           "names i where the class is 1, and no assumption is used at this step.",
+    remark="Holds: the logarithm of the softmax. The note's justification '(assuming $i$ is the correct label)' "
+           "names $i$ where the class is 1, and no assumption is used at this step.",
 ))
+
+def _with(check, extra):
+    """``check``, then ``extra(findings, formulas)`` adds findings of its own (which must hold too)."""
+    def checked(f: Formulas) -> Evidence:
+        evidence = check(f)
+        extra(evidence.findings, f)
+        return evidence
+    return checked
+
+
+#: A point where the other logits are not zero, yet their exponentials sum to K - 1 = 2 (K = 3).
+SUM_K_MINUS_1 = (sp.Integer(1), sp.log(sp.Rational(3, 2)), sp.log(sp.Rational(1, 2)))
+
+
+def _exact_on_the_surface(facts: list[Finding], f: Formulas) -> None:
+    """The step is exact wherever the other exponentials sum to K - 1, zero logits or not: on that surface (its
+    last logit solved from it) the printed form equals the exact loss, symbolically, for K = 3 and 4."""
+    def on_surface(K: int) -> bool:
+        x = Logits(K)
+        rest = sum(sp.exp(x.z(j)) for j in range(2, K))
+        last = {x.z(K): sp.log(K - 1 - rest)}
+        return is_zero(sp.expand_log((f.printed.rhs(x, HARD) - hard_loss(x)).subs(last), force=True))
+    exact = all(on_surface(K) for K in (3, 4))
+    x = Logits(3)
+    point = dict(zip(x.symbols, SUM_K_MINUS_1))
+    printed, loss = (float(e.subs(point).evalf(30)) for e in (f.printed.rhs(x, HARD), hard_loss(x)))
+    facts.append(Finding(
+        "symbolic", r"exact wherever $\sum_{j \ne 1} e^{z_j} = K - 1$, not only at zero logits: on that surface (its last "
+                    r"logit solved from it, $K = 3, 4$) printed minus exact $= 0$; e.g. at $z = (1, \log 1.5, \log 0.5)$ "
+                    f"the printed form is ${printed:.6f}$ and the exact loss ${loss:.6f}$", exact))
+
 
 register(Claim(
     id="ch1.loss_others_zero", chapter=1, section=SECTION, order=8,
     stated=Verdict.HOLDS_UNDER,
-    title="The step to log(exp(z_1) + K - 1)",
+    title=r"The step to $\log(e^{z_1} + K - 1)$",
     printed=displayed(1, 7),
     assumption=OTHERS_ZERO.name,
     corrected=r"= -\left(z_{y_1} - \log\left(\exp(z_{y_1}) + \sum_{j=2}^{K} \exp(z_{y_j})\right)\right)",
-    check=_chain_step(assumption=OTHERS_ZERO),
-    remark="exp(z_j) = 1 for every j != 1 only if those logits are all zero, which the note never says. "
-           "Since adding a constant to every logit leaves the loss unchanged, the printed form is also right "
-           "whenever the other logits are all equal, reading z_1 as z_1 minus their common value; in general it is not.",
+    check=_with(_chain_step(assumption=OTHERS_ZERO), _exact_on_the_surface),
+    remark=r"The step replaces $\sum_{j \ne 1} e^{z_j}$ by $K - 1$, so it is exact exactly when the exponentials of the "
+           r"other logits sum to $K - 1$, which the note never says. Every other logit being zero is the natural way "
+           r"to get there, and the assumption named here, but it is sufficient, not necessary: at "
+           r"$z = (1, \log 1.5, \log 0.5)$ the step is exact too. Anywhere else the printed form is wrong, by any "
+           r"amount; the general form keeps the sum.",
 ))
 
 
 # -- 9. the approximation by the maximum --------------------------------------------
+#: Logits shifted, all by the same amount: the loss does not move, the infinity norm does.
+SHIFTED = (np.array([1.0, 2.0, 3.0]), -10.0)
+
+
+def _not_shift_invariant(facts: list[Finding], f: Formulas) -> None:
+    """The printed form changes when every logit is shifted by the same amount; the loss and the corrected form
+    do not (the softmax is unchanged)."""
+    z, c = SHIFTED
+    loss = [float(hard_loss_numeric(np.array([v]))[0]) for v in (z, z + c)]
+    printed = [mp_value(lambda x: f.printed.rhs(x, HARD), v) for v in (z, z + c)]
+    corrected = [mp_value(lambda x: f.corrected.rhs(x, HARD), v) for v in (z, z + c)] if f.corrected else [0.0, 0.0]
+    invariant = abs(loss[1] - loss[0]) <= 1e-12 * loss[0] and abs(corrected[1] - corrected[0]) <= 1e-12
+    facts.append(Finding(
+        "numeric", rf"a common shift of the logits moves the printed form, not the loss: at $z = {vector(z)}$ and "
+                   rf"$z - {number(-c, 'g')}$ the exact loss is ${loss[0]:.4f}$ and ${loss[1]:.4f}$, the corrected form "
+                   rf"${corrected[0]:.4f}$ and ${corrected[1]:.4f}$, the printed form ${printed[0]:.4f}$ and "
+                   rf"${printed[1]:.4f}$", invariant and abs(printed[1] - printed[0]) > 1.0))
+
+
 register(Claim(
     id="ch1.loss_approx_max", chapter=1, section=SECTION, order=9,
     stated=Verdict.ERRATUM,
     title="The approximation by the maximum",
     printed=displayed(1, 8),
     corrected=r"\approx -\left(z_{y_1} - \max_j z_{y_j}\right)",
-    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD),
-    remark="'≈' is read as: the error vanishes where LSE(z) ~ max_j z_j is good, i.e. as the margin between the "
-           "largest logit and the others grows, whatever the largest logit. LSE(z) is approximated by the largest "
-           "logit, max_j z_j, not by the infinity norm max_j |z_j|: the two differ whenever the logit of largest "
-           "magnitude is negative, e.g. a confidently wrong model, and then the printed form is off by any amount, "
-           "even with a large margin. With max_j z_j the error is at most log K, attained when all logits are "
-           "equal, and vanishes like (K-1)exp(-Delta) in the margin Delta (ch1.lse_bounds, ch1.margin_error).",
+    check=approximation(hard_loss, lambda z, eps=None: hard_loss_numeric(z), HARD,
+                        extra=_not_shift_invariant),
+    remark=r"'$\approx$' is read as: the error vanishes where $\mathrm{LSE}(z) \approx \max_j z_j$ is good, that is as "
+           r"the margin between the largest logit and the others grows, whatever the largest logit. The largest logit "
+           r"$\max_j z_j$ approximates $\mathrm{LSE}(z)$; the infinity norm $\|z\|_\infty = \max_j |z_j|$ does not. "
+           r"Adding the same number to every logit changes neither the softmax nor the loss, but it changes "
+           r"$\|z\|_\infty$: shift any logits far enough down and their largest magnitude is that of a negative logit, "
+           r"where the printed form is off by any amount, however large the margin. The counterexample is such a "
+           r"point: a confident model, right by a margin of 20, whose logits are all negative. With $\max_j z_j$ the "
+           r"error is at most $\log K$, attained when all logits are equal, and vanishes like $(K-1)e^{-\Delta}$ in "
+           r"the margin $\Delta$ (ch1.lse_bounds, ch1.margin_error).",
 ))
 
 
@@ -190,11 +249,12 @@ def _lse_bounds_general_k(facts: list[Finding], f: Formulas) -> None:
     """The proof for a general K: LSE - max = log(1 + t) with t in (0, K - 1], increasing in t."""
     t, K = sp.Symbol("t", nonnegative=True), sp.Symbol("K", integer=True, positive=True)
     gap = sp.log(1 + t)
-    facts.append(Finding("symbolic", "LSE - max = log(1 + t), t = sum_{j != argmax} exp(z_j - max) in (0, K-1]; "
-                                  "d/dt log(1+t) = 1/(1+t) > 0 (general K)", bool(sp.diff(gap, t).is_positive)))
+    facts.append(Finding("symbolic", r"$\mathrm{LSE} - \max = \log(1 + t)$ with $t = \sum_{j \ne \arg\max} "
+                                  r"e^{z_j - \max} \in (0, K-1]$, and $\frac{d}{dt}\log(1+t) = \frac{1}{1+t} > 0$ "
+                                  r"(general $K$)", bool(sp.diff(gap, t).is_positive)))
     lo, hi = gap.subs(t, 0), sp.simplify(gap.subs(t, K - 1))
-    facts.append(Finding("symbolic", f"so {lo} < LSE - max <= {hi} for a general K; the lower end (t -> 0) is not "
-                                  "attained by finite logits", lo == 0 and hi == sp.log(K)))
+    facts.append(Finding("symbolic", rf"so ${sp.latex(lo)} < \mathrm{{LSE}} - \max \le {sp.latex(hi)}$ for a general $K$; "
+                                  r"the lower end ($t \to 0$) is not attained by finite logits", lo == 0 and hi == sp.log(K)))
 
 
 def _equal_logits(x: Logits) -> dict:
@@ -209,7 +269,7 @@ register(Claim(
     printed=r"\max_j z_j < \mathrm{LSE}(z) \le \max_j z_j + \log K",
     check=inequalities(HARD, extra=_lse_bounds_general_k,
                        attained=[Attained("when all logits are equal", 1, _equal_logits)]),
-    remark="The upper bound is attained exactly when all K logits are equal; the lower bound is strict "
+    remark="The upper bound is attained exactly when all $K$ logits are equal; the lower bound is strict "
            "for finite logits and approached as every other logit falls infinitely below the largest.",
 ))
 
@@ -233,9 +293,10 @@ def _margin_bounds_general_k(facts: list[Finding], f: Formulas) -> None:
     ok = (bool(sp.diff(gap, t).is_positive)
           and is_zero((lo - gap.subs(t, sp.exp(-delta))).subs(delta, d))
           and is_zero((hi - gap.subs(t, (g.K - 1) * sp.exp(-delta))).subs(delta, d)))
-    facts.append(Finding("symbolic", "LSE - max = log(1 + t) is increasing in t = sum_{j != argmax} exp(-(max - z_j)), "
-                                  "and exp(-Delta) <= t <= (K-1) exp(-Delta); the printed bounds are log(1 + t) at "
-                                  "these two ends (general K)", ok))
+    facts.append(Finding("symbolic", r"$\mathrm{LSE} - \max = \log(1 + t)$ is increasing in "
+                                  r"$t = \sum_{j \ne \arg\max} e^{-(\max - z_j)}$, and $e^{-\Delta} \le t \le "
+                                  r"(K-1) e^{-\Delta}$; the printed bounds are $\log(1 + t)$ at these two ends "
+                                  r"(general $K$)", ok))
 
 
 def _library_bounds(facts: list[Finding], f: Formulas) -> None:
@@ -251,21 +312,21 @@ def _library_bounds(facts: list[Finding], f: Formulas) -> None:
         hi = values(evaluate(rels[-1].rhs, x, HARD, {}), x, pt.z)
         return np.maximum(np.abs(lo - lo_lib), np.abs(hi - hi_lib))
     worst = largest(gap, f.key + "/library", scales=(5.0,)).worst
-    facts.append(Finding("numeric", "the statement's bounds equal the library's margin_error_bounds (chapter 1's "
-                                 "figure) at random logits, to 1e-12", worst <= 1e-12, error=worst))
+    facts.append(Finding("numeric", "the statement's bounds equal the library's `margin_error_bounds` (chapter 1's "
+                                 "figure) at random logits, to $10^{-12}$", worst <= 1e-12, error=worst))
 
 
 register(Claim(
     id="ch1.margin_error", chapter=1, section=SECTION, order=11, source="added",
     stated=Verdict.HOLDS,
-    title="The error of LSE ~ max against the logit margin",
+    title=r"The error of $\mathrm{LSE} \approx \max$ against the logit margin",
     printed=r"\log\left(1 + e^{-\Delta}\right) \le \mathrm{LSE}(z) - \max_j z_j \le \log\left(1 + (K-1)e^{-\Delta}\right)",
     check=inequalities(HARD, extra=_library_bounds, attained=[
-        Attained("when every other logit is max - Delta", 1, _margin_family),
-        Attained("for K = 2", 0, _margin_family, Ks=(2,)),
+        Attained(r"when every other logit is $\max_j z_j - \Delta$", 1, _margin_family),
+        Attained("for $K = 2$", 0, _margin_family, Ks=(2,)),
     ]),
-    remark="Delta is the largest logit minus the second largest. Both bounds are attained (the lower one "
-           "for K = 2), so the approximation error decays exactly like exp(-Delta), times at most K - 1.",
+    remark=r"$\Delta$ is the largest logit minus the second largest. Both bounds are attained (the lower one "
+           r"for $K = 2$), so the approximation error decays exactly like $e^{-\Delta}$, times at most $K - 1$.",
 ))
 
 __all__ = ["hard_loss", "hard_loss_numeric"]

@@ -14,6 +14,7 @@ from derivations.engine.display import MathView
 from derivations.engine.finding import Finding, Findings, within
 from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp
 from derivations.engine.symbolic import Logits, canonical, softmax
+from derivations.engine.tex import number
 from derivations.library.lse_bounds import max_approximation_error
 from derivations.library.numeric import cross_entropy, loss_rtol
 
@@ -36,11 +37,11 @@ def spot_rows(K: int, budget: int = 20_000, most: int = 8) -> int:
 def losses_vs_mpmath(title: str, K: int, seed: int, loss, reference, detail: str = "") -> Findings:
     """A library loss ``loss(z, y)`` at random logits and labels against ``reference(row, label)`` (mpmath, 50
     digits), at every scale of :data:`SCALES`, to :func:`~derivations.library.numeric.loss_rtol` relative; ``detail``
-    (e.g. ``", eps = 0.1"``) follows K in the heading."""
+    (e.g. ``", $\\epsilon = 0.1$"``) follows K in the heading."""
     rng = np.random.default_rng(seed)
     rtol, tiny = loss_rtol(K), float(np.finfo(float).tiny)
     n = spot_rows(K)
-    out = Findings(f"{title} against mpmath (50 digits), K = {K}{detail}, {n} random point(s) per scale, seed {seed}")
+    out = Findings(f"`{title}` against mpmath (50 digits), $K = {K}${detail}, {n} random point(s) per scale, seed {seed}")
     for scale in SCALES:
         z = rng.uniform(-scale, scale, size=(n, K))
         y = rng.integers(0, K, size=n)
@@ -49,10 +50,16 @@ def losses_vs_mpmath(title: str, K: int, seed: int, loss, reference, detail: str
         err = np.abs(got - ref)
         ok = bool(np.all(np.isfinite(got)) and np.all(err <= rtol * np.abs(ref) + tiny))
         worst = float(np.max(err / np.maximum(np.abs(ref), tiny)))
-        out.add(Finding("numeric", f"logits uniform in [-{scale:.0e}, {scale:.0e}]", ok,
+        out.add(Finding("numeric", f"logits uniform in $[-{_power(scale)}, {_power(scale)}]$", ok,
                         observed=within(ok, worst, "relative error"),
-                        bound=f"tolerance (8 + log2 K) u = {rtol:.1e}"))
+                        bound=rf"tolerance $(8 + \log_2 K)\,u = {number(rtol, '.1e')}$"))
     return out
+
+
+def _power(scale: float) -> str:
+    """A logit scale, a power of ten, in LaTeX: ``1``, ``10^{2}``."""
+    k = round(np.log10(scale))
+    return "1" if k == 0 else f"10^{{{k}}}"
 
 
 def cross_entropy_vs_mpmath(K: int, seed: int) -> Findings:
@@ -74,14 +81,15 @@ def others_zero_example(K: int) -> Findings:
     other = zero.copy()
     other[1] = np.log(K) + 3.0
     exact0, exact1 = float(cross_entropy(zero, 0)), float(cross_entropy(other, 0))
-    out = Findings(f"The step to log(exp(z_1) + K - 1), K = {K}, z_1 = {z1:g}")
-    out.add(Finding("numeric", "other logits zero: printed = exact", abs(printed - exact0) <= 4 * 2.0 ** -53 * max(1.0, exact0),
+    out = Findings(rf"The step to $\log(e^{{z_1}} + K - 1)$, $K = {K}$, $z_1 = {z1:g}$")
+    out.add(Finding("numeric", "other logits zero: the printed form is exact",
+                    abs(printed - exact0) <= 4 * 2.0 ** -53 * max(1.0, exact0),
                     observed=f"printed {printed:.6f}, exact {exact0:.6f}",
-                    bound="to rounding, 4 u"))
-    out.add(Finding("numeric", "z_2 = log K + 3: the printed form is off", exact1 - printed > 2.0,
+                    bound="to rounding, $4u$"))
+    out.add(Finding("numeric", r"$z_2 = \log K + 3$: the printed form is off", exact1 - printed > 2.0,
                     observed=f"printed {printed:.6f}, exact {exact1:.6f} "
                              f"(difference {exact1 - printed:.3f})",
-                    bound="more than 2 for every K"))
+                    bound="more than 2 for every $K$"))
     return out
 
 
@@ -89,7 +97,8 @@ def lse_bounds_spot(K: int, seed: int) -> Findings:
     """``0 <= LSE(z) - max z <= log K`` at random logits for K in (2, 3, 10, 1000) and the reader's K, checked against mpmath."""
     rng = np.random.default_rng(seed)
     Ks = sorted({2, 3, 10, 1000, K})
-    out = Findings(f"LSE(z) - max(z) at random logits, K in {tuple(Ks)}, seed {seed}")
+    out = Findings(rf"$\mathrm{{LSE}}(z) - \max_j z_j$ at random logits, $K \in \{{{', '.join(map(str, Ks))}\}}$, "
+                   f"seed {seed}")
     u = 2.0 ** -53
     for k in Ks:
         worst_mp, inside = 0.0, True
@@ -100,10 +109,10 @@ def lse_bounds_spot(K: int, seed: int) -> Findings:
             atol = 8 * u * (np.abs(z[:2]).max(axis=1) + np.log(k))
             worst_mp = max(worst_mp, float(np.max(np.abs(err[:2] - ref) / atol)))
             inside &= bool(np.all(err >= 0) and np.all(err <= np.log(k) + 8 * u * (scale + np.log(k))))
-        out.add(Finding("numeric", f"K = {k}", inside and worst_mp <= 1.0,
-                        observed="0 <= LSE - max <= log K " + ("everywhere" if inside else "VIOLATED") +
+        out.add(Finding("numeric", f"$K = {k}$", inside and worst_mp <= 1.0,
+                        observed=r"$0 \le \mathrm{LSE} - \max \le \log K$ " + ("everywhere" if inside else "VIOLATED") +
                                  "; against mpmath " + within(worst_mp <= 1.0, worst_mp, "error / tolerance"),
-                        bound="tolerance 8 u (max|z| + log K), absolute"))
+                        bound=r"tolerance $8u\,(\max_j |z_j| + \log K)$, absolute"))
     return out
 
 

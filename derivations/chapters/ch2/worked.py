@@ -19,6 +19,7 @@ from derivations.engine.finding import Finding, Findings, within
 from derivations.engine.reference import mp_smoothed_cross_entropy
 from derivations.engine.regimes import regime, uniform_eps
 from derivations.engine.symbolic import Logits
+from derivations.engine.tex import number
 from derivations.library.numeric import loss_rtol
 from derivations.library.smoothing import (
     alpha_to_eps,
@@ -48,10 +49,10 @@ def printed_q_sum(K: int, eps: float) -> Findings:
     coeff = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
     total = float(np.sum(np.exp(coeff * z)) / np.sum(np.exp(z)))
     ends = max(_printed_q_total(K, 0.0), _printed_q_total(K, 1.0))
-    out = Findings(f"The printed q_theta at z = (log K + 3, 1, ..., 1), K = {K}, eps = {eps:g}")
+    out = Findings(rf"The printed $q_\theta$ at $z = (\log K + 3, 1, \dots, 1)$, $K = {K}$, $\epsilon = {eps:g}$")
     out.add(Finding("numeric", "the printed components do not sum to 1", total <= ends * (1 + 8 * U) and ends < 1 - 1e-3,
                     observed=f"they sum to {total:.6f}",
-                    bound=f"a convex function of eps, so at most its larger end value {ends:.6f} < 1"))
+                    bound=rf"a convex function of $\epsilon$, so at most its larger end value ${ends:.6f} < 1$"))
     return out
 
 
@@ -62,7 +63,8 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
     (the error of LSE ~ max), the corrected approximation ``max z - (1-eps) z_1 - ... = eps m``,
     and the note's ``m - (1-eps)^2 m = eps (2 - eps) m``: off by ``eps (1 - eps) m - delta``.
     """
-    out = Findings(f"The note's final line on z = (m, 0, ..., 0), m = log(K-1) + c, K = {K}, eps = {eps:g}")
+    out = Findings(rf"The note's final line on $z = (m, 0, \dots, 0)$, $m = \log(K-1) + c$, $K = {K}$, "
+                   rf"$\epsilon = {eps:g}$")
     for c in offsets:
         m = math.log(K - 1) + c
         z = np.array([[m] + [0.0] * (K - 1)])
@@ -72,20 +74,21 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
         corrected = eps * m
         tol = 4 * loss_rtol(K) * max(exact, 1.0) + 8 * U * m
         ok = abs((exact - corrected) - delta) <= tol and abs((note - exact) - (eps * (1 - eps) * m - delta)) <= tol
-        out.add(Finding("numeric", f"c = {c:g} (m = {m:.3f})", ok,
+        out.add(Finding("numeric", f"$c = {c:g}$ ($m = {m:.3f}$)", ok,
                         observed=f"exact {exact:.4f}, corrected (max) {corrected:.4f}, note {note:.4f}: the note is off by "
-                                 f"{round(note - exact, 4) + 0.0:+.4f} = eps(1-eps)m - delta, delta = {delta:.1e}",
-                        bound=f"identities to rounding, {tol:.0e}",
-                        note="" if 0 < eps < 1 else "eps(1-eps) = 0 here: with the other logits at 0 the squared "
-                             "coefficients change nothing on this family; the error of the "
-                             "note's line is only delta, as for the max form"))
+                                 rf"${round(note - exact, 4) + 0.0:+.4f} = \epsilon(1-\epsilon)m - \delta$, "
+                                 rf"$\delta = {number(delta, '.1e')}$",
+                        bound=f"identities to rounding, ${number(tol, '.0e')}$",
+                        note="" if 0 < eps < 1 else r"$\epsilon(1-\epsilon) = 0$ here: with the other logits at 0 the "
+                             r"squared coefficients change nothing on this family; the error of the note's line is only "
+                             r"$\delta$, as for the max form"))
     return out
 
 
 def smoothed_vs_mpmath(K: int, eps: float, seed: int) -> Findings:
     """``smoothed_cross_entropy`` against :func:`~derivations.engine.reference.mp_smoothed_cross_entropy` (50 digits)."""
     return losses_vs_mpmath("smoothed_cross_entropy", K, seed, lambda z, y: smoothed_cross_entropy(z, y, eps),
-                            lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=f", eps = {eps:g}")
+                            lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=rf", $\epsilon = {eps:g}$")
 
 
 def optimum_table(K: int, eps: float) -> str:
@@ -104,11 +107,11 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     """The frameworks' ``alpha`` against the note's ``eps``: the mapping, equal targets and losses."""
     e = alpha_to_eps(alpha, K)
     y = np.array([0, K - 1])
-    out = Findings(f"Conventions, K = {K}: the frameworks' alpha = {alpha:g} is the note's eps = {e:.6g}")
+    out = Findings(rf"Conventions, $K = {K}$: the frameworks' $\alpha = {alpha:g}$ is the note's $\epsilon = {e:.6g}$")
     back = eps_to_alpha(e, K)
-    out.add(Finding("numeric", "eps = alpha (K-1)/K and back", abs(back - alpha) <= 1e-15,
-                    observed=f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}",
-                    bound="to rounding, 1e-15"))
+    out.add(Finding("numeric", r"$\epsilon = \alpha \frac{K-1}{K}$ and back", abs(back - alpha) <= 1e-15,
+                    observed=rf"$\alpha = {alpha:g} \mapsto \epsilon = {e:.6g} \mapsto \alpha = {back:.6g}$",
+                    bound="to rounding, $10^{-15}$"))
     t_note, t_uni = smoothed_targets(y, K, e), smoothed_targets(y, K, alpha, convention="uniform")
     z = np.random.default_rng(seed).normal(size=(2, K))
     l_note = smoothed_cross_entropy(z, y, e)
@@ -119,10 +122,10 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     out.add(Finding("numeric", "same targets and losses", same,
                     observed=f"true-class target {t_note[0, 0]:.6f} under both; targets and "
                              "losses " + within(same, max(dt, dl), "largest difference"),
-                    bound=f"tolerance 1e-15 (targets), {2 * loss_rtol(K):.0e} relative (losses)"))
+                    bound=f"tolerance $10^{{-15}}$ (targets), ${number(2 * loss_rtol(K), '.0e')}$ relative (losses)"))
     if eps <= uniform_eps(K):
-        out.add(Finding("numeric", "your eps as an alpha",
-                        observed=f"eps = {eps:g} is alpha = {eps_to_alpha(eps, K):.6g}",
+        out.add(Finding("numeric", r"your $\epsilon$ as an $\alpha$",
+                        observed=rf"$\epsilon = {eps:g}$ is $\alpha = {eps_to_alpha(eps, K):.6g}$",
                         bound="exact"))
     for e_try in ([eps] if uniform_eps(K) < eps < 1.0 else []) + [1.0]:
         try:
@@ -130,9 +133,9 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
             raised = ""
         except ValueError as err:
             raised = str(err)
-        out.add(Finding("numeric", f"eps = {e_try:g} has no alpha", bool(raised),
-                        observed=f"eps_to_alpha raises: {raised}" if raised else "no error",
-                        bound="eps above (K-1)/K puts less mass on the true class than on the others"))
+        out.add(Finding("numeric", rf"$\epsilon = {e_try:g}$ has no $\alpha$", bool(raised),
+                        observed=f"`eps_to_alpha` raises `ValueError: {raised}`" if raised else "no error",
+                        bound=r"$\epsilon$ above $\frac{K-1}{K}$ puts less mass on the true class than on the others"))
     return out
 
 

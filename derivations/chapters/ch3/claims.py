@@ -45,6 +45,7 @@ from derivations.engine.symbolic import (
     reduce_general,
     smoothed_target,
 )
+from derivations.engine.tex import inline, vector
 from derivations.library import numeric as num
 from derivations.library.flipping import flip_labels, flipped_gradient_covariance, flipped_loss_variance, flipped_losses
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_optimum_gap, smoothed_targets
@@ -176,8 +177,13 @@ def _sampling_fact(probability, what: str, key: str) -> tuple[Finding, bool]:
         p, observed = probability(K, eps, freq)
         return _radii(observed, p)
     ok = _worst_frequency(deviation, key) <= 1
-    return Finding("numeric", f"flip_labels: {what} within the Bernstein radius (false-alarm {FALSE_ALARM:g} per "
-                           f"case; {MC_DRAWS} draws; K, eps in {SAMPLER_CASES})", ok), ok
+    return Finding("numeric", f"`flip_labels`: {what} within the Bernstein radius (false-alarm {_ALARM} per "
+                           f"case; {MC_DRAWS:,} draws; {_CASES})", ok), ok
+
+
+#: The false-alarm probability and the sampler's cases, as LaTeX.
+_ALARM = inline(FALSE_ALARM, "g")
+_CASES = r"$(K, \epsilon) \in \{" + ", ".join(map("({0[0]}, {0[1]:g})".format, SAMPLER_CASES)) + r"\}$"
 
 
 def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete=None) -> bool:
@@ -185,8 +191,9 @@ def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete
     general = is_zero(diff(x_general), force_log=True)
     expanded = all(each_k(lambda x: is_zero(sp.expand(sp.expand_log(sp.sympify(diff(x)).doit(), force=True))),
                           general=False, Ks=concrete or EXPANDED_K).values())
-    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K, "
-                                  f"{'zero' if expanded else 'not zero'} for K = 2..8 expanded", general == expanded))
+    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general $K$, "
+                                  rf"{'zero' if expanded else 'not zero'} for $K = 2, \dots, 8$ expanded",
+                         general == expanded))
     return general and expanded
 
 
@@ -197,8 +204,8 @@ def _probability_check(observed):
     def check(f: Formulas) -> Evidence:
         facts: list[Finding] = []
         g = Logits()
-        holds = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g, "sampler's probability - "
-                          "printed value", facts, concrete=EXPANDED_K)
+        holds = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g, "the sampler's probability "
+                          "minus the printed value", facts, concrete=EXPANDED_K)
         rhs = f.printed.rhs(g, FLIP)
         fact, agree = _sampling_fact(lambda K, eps, freq: (_value(rhs, K, eps), observed(freq)),
                                      "the event's frequency matches the printed value", f.key)
@@ -216,23 +223,23 @@ def _probability_check(observed):
 register(Claim(
     id="ch3.keep_probability", chapter=3, section=SECTION, order=1,
     stated=Verdict.HOLDS,
-    title="The flipped label is the true one with probability 1 - eps",
+    title=r"The flipped label is the true one with probability $1 - \epsilon$",
     printed=displayed(3, 1),
     check=_probability_check(lambda freq: float(freq[0])),
-    remark="The defining property of the flipping process (keep the label with probability 1 - eps), derived from "
-           "the sampler by integrating over its uniform draw, and measured on flip_labels.",
+    remark=r"The defining property of the flipping process (keep the label with probability $1 - \epsilon$), derived "
+           r"from the sampler by integrating over its uniform draw, and measured on `flip_labels`.",
 ))
 
 register(Claim(
     id="ch3.flip_probability", chapter=3, section=SECTION, order=2,
     stated=Verdict.HOLDS,
-    title="The label is changed with probability eps",
+    title=r"The label is changed with probability $\epsilon$",
     printed=displayed(3, 2),
     check=_probability_check(lambda freq: float(1 - freq[0])),
-    remark="The complement of equation 1, derived as the total of the K - 1 wrong-class probabilities.",
+    remark="The complement of equation 1, derived as the total of the $K - 1$ wrong-class probabilities.",
 ))
 
-UNIFORM_FLIPS = "a flipped label goes to each of the K - 1 wrong classes with equal probability"
+UNIFORM_FLIPS = "a flipped label goes to each of the $K - 1$ wrong classes with equal probability"
 #: The general form: any split r of the flips among the wrong classes (each r_j >= 0, summing to 1).
 GENERAL_FLIPS = r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \epsilon r_{j}, & \text{otherwise} \end{cases}"
 
@@ -245,9 +252,9 @@ def _general_flips_ok(f: Formulas, facts: list[Finding]) -> tuple[bool, Countere
     exact = all(is_zero(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j))
                 and is_zero(evaluate(rel.lhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) for j in (1, 2, 3))
     total = is_zero(sum(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) for j in (1, 2, 3)) - 1)
-    facts.append(Finding("symbolic", "general form: both sides = the distribution of flips split (r_2, 1 - r_2) among "
-                                  "the wrong classes, class by class, and it sums to 1 (K = 3, symbolic eps and r_2)",
-                      exact and total))
+    facts.append(Finding("symbolic", r"general form: both sides are the distribution of flips split $(r_2, 1 - r_2)$ "
+                                  r"among the wrong classes, class by class, and it sums to 1 ($K = 3$, symbolic "
+                                  r"$\epsilon$ and $r_2$)", exact and total))
     eps, r = UNEVEN_SAMPLE
     rng, n = rng_for(f.key + "/general"), MC_DRAWS
     y = np.where(rng.random(n) < eps, 1 + rng.choice(2, size=n, p=r), 0)
@@ -255,13 +262,13 @@ def _general_flips_ok(f: Formulas, facts: list[Finding]) -> tuple[bool, Countere
     values = {EPS: sp.Rational(str(eps)), R2: sp.Rational(str(r[0]))}
     sampled = all(_agrees(float(freq[j - 1]), float(evaluate(rel.rhs, x3, UNEVEN, {"j": j}).subs(values)), n)
                   for j in (1, 2, 3))
-    facts.append(Finding("numeric", f"uneven flips sampled (K = 3, eps = {eps}, r = {r}): frequencies match the general "
-                                 f"form within the Bernstein radius (false-alarm {FALSE_ALARM:g})", sampled))
-    ce = Counterexample("Pr(y=2|x)", eps / 2, eps * r[0], K=3, parameters={"eps": eps, "r": list(r)},
+    facts.append(Finding("numeric", rf"uneven flips sampled ($K = 3$, $\epsilon = {eps}$, $r = {vector(r)}$): frequencies "
+                                 f"match the general form within the Bernstein radius (false-alarm {_ALARM})", sampled))
+    ce = Counterexample(r"$\Pr(y = 2 \mid x)$", eps / 2, eps * r[0], K=3, parameters={"eps": eps, "r": list(r)},
                         note="flips split unevenly among the wrong classes")
     real = not _agrees(float(freq[1]), ce.printed, n)
-    facts.append(Finding("numeric", "counterexample: the sampled Pr(y = 2) is outside the Bernstein radius of "
-                                 "eps/(K-1)", real))
+    facts.append(Finding("numeric", r"counterexample: the sampled $\Pr(y = 2)$ is outside the Bernstein radius of "
+                                 r"$\frac{\epsilon}{K-1}$", real))
     return exact and total and sampled and real, ce
 
 
@@ -270,11 +277,13 @@ def _check_incorrect_class(f: Formulas) -> Evidence:
     x3 = Logits(3)
     without = sp.simplify(f.printed.lhs(x3, UNEVEN) - f.printed.rhs(x3, UNEVEN))
     holds = without == 0
-    facts.append(Finding("symbolic", f"flips split (r_2, 1 - r_2), K = 3: Pr(y = 2|x) - printed = {sp.sstr(sp.factor(without))}"
-                                  + ("" if holds else f", zero only at r_2 = {sp.solve(without, R2)}"), True))
+    facts.append(Finding("symbolic", r"flips split $(r_2, 1 - r_2)$, $K = 3$: $\Pr(y = 2 \mid x)$ minus printed "
+                                  rf"$= {sp.latex(sp.factor(without))}$"
+                                  + ("" if holds else ", zero only at $r_2 = "
+                                     + ", ".join(map(sp.latex, sp.solve(without, R2))) + "$"), True))
     g = Logits()
     under = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g,
-                      "uniform flips: Pr(y = c|x) - printed, c a generic wrong class", facts)
+                      r"uniform flips: $\Pr(y = c \mid x)$ minus printed, $c$ a generic wrong class", facts)
     rhs = f.printed.rhs(g, FLIP)
     def furthest(K, eps, freq):
         p = _value(rhs, K, eps)
@@ -290,14 +299,15 @@ def _check_incorrect_class(f: Formulas) -> Evidence:
 register(Claim(
     id="ch3.incorrect_class", chapter=3, section=SECTION, order=3,
     stated=Verdict.HOLDS_UNDER,
-    title="Each wrong class gets eps/(K-1)",
+    title=r"Each wrong class gets $\frac{\epsilon}{K-1}$",
     printed=displayed(3, 3),
     assumption=UNIFORM_FLIPS,
     corrected=GENERAL_FLIPS,
     check=_check_incorrect_class,
-    remark="'There are K-1 possibilities' does not make them equally likely: equations 1 and 2 hold for any split r "
-           "of the flips among the wrong classes (r_j >= 0, summing to 1), and only the uniform split r_j = 1/(K-1) "
-           "gives eps/(K-1). Uniform flips are what makes the flipped label match the note's soft target.",
+    remark=r"'There are $K-1$ possibilities' does not make them equally likely: equations 1 and 2 hold for any split "
+           r"$r$ of the flips among the wrong classes ($r_j \ge 0$, summing to 1), and only the uniform split "
+           r"$r_j = \frac{1}{K-1}$ gives $\frac{\epsilon}{K-1}$. Uniform flips are what makes the flipped label match "
+           r"the note's soft target.",
 ))
 
 
@@ -312,25 +322,27 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
     g = Logits()
     required = f.inputs["keep"].rhs(g, FLIP)                      # equation 1: Pr(y = 1|x) = 1 - eps
     about = is_zero(f.inputs["keep"].lhs(g, FLIP) - sampler_probability(g, 1))
-    facts.append(Finding("symbolic", "equation 1, read: its left side is Pr(y = 1|x), the probability the label is "
-                                  "kept", about))
+    facts.append(Finding("symbolic", r"equation 1, read: its left side is $\Pr(y = 1 \mid x)$, the probability the label "
+                                  "is kept", about))
     flip = _flip_probability_of(f.printed)
     keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
     holds = is_zero(keep - required)
     roots = sp.solve(sp.Eq(keep, required), EPS)
-    facts.append(Finding("symbolic", f"flipping with probability {sp.sstr(flip)}: Pr(y = 1|x) = {sp.sstr(keep)}; "
-                                  f"equation 1 requires {sp.sstr(required)}"
-                                  + ("" if holds else f"; equal only at eps = {roots}"), True))
+    facts.append(Finding("symbolic", f"flipping with probability ${sp.latex(flip)}$: $\\Pr(y = 1 \\mid x) = "
+                                  f"{sp.latex(keep)}$; equation 1 requires ${sp.latex(required)}$"
+                                  + ("" if holds else r"; equal only at $\epsilon = " + ", ".join(map(sp.latex, roots))
+                                     + "$"), True))
     K, eps = 10, 0.1
     measured = _worst_frequency(lambda K, eps, freq: _radii(float(freq[0]), _value(keep, K, eps)),
                                 f.key, flip_prob=lambda eps: _value(flip, K, eps),
                                 cases=((K, eps),)) <= 1
-    facts.append(Finding("numeric", f"flip_labels with flip probability {sp.sstr(flip)} at K = {K}, eps = {eps}: the "
-                                 "kept frequency matches the derived Pr(y = 1|x) within the Bernstein radius", measured))
+    facts.append(Finding("numeric", f"`flip_labels` with flip probability ${sp.latex(flip)}$ at $K = {K}$, "
+                                 f"$\\epsilon = {eps}$: the kept frequency matches the derived $\\Pr(y = 1 \\mid x)$ "
+                                 "within the Bernstein radius", measured))
     ce = None
     if not holds:
-        ce = Counterexample("Pr(y=1|x)", _value(keep, K, eps), _value(required, K, eps), K=K,
-                            parameters={"eps": eps}, note=f"labels flipped with probability {sp.sstr(flip)}")
+        ce = Counterexample(r"$\Pr(y = 1 \mid x)$", _value(keep, K, eps), _value(required, K, eps), K=K,
+                            parameters={"eps": eps}, note=f"labels flipped with probability ${sp.latex(flip)}$")
         facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
@@ -338,23 +350,24 @@ def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
         j = sp.Symbol("j", integer=True)
         corrected_ok = all(is_zero(sampler_probability(g, k, flip_prob=c) - smoothed_target(g, k, EPS))
                            for k in (1, j)) and is_zero(sampler_probability(g, 1, flip_prob=c) - required)
-        facts.append(Finding("symbolic", f"flipping with probability {sp.sstr(c)}: Pr(y = 1|x) is what equation 1 "
-                                      "requires, and Pr(y = j|x) the note's soft target for every j (general K)",
-                          corrected_ok))
+        facts.append(Finding("symbolic", f"flipping with probability ${sp.latex(c)}$: $\\Pr(y = 1 \\mid x)$ is what "
+                                      "equation 1 requires, and $\\Pr(y = j \\mid x)$ the note's soft target for every "
+                                      "$j$ (general $K$)", corrected_ok))
     return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
 
 register(Claim(
     id="ch3.flip_one_minus_eps", chapter=3, section=SECTION, order=4,
     stated=Verdict.ERRATUM,
-    title="'flipping the labels with 1 - eps probability'",
+    title=r"'flipping the labels with $1 - \epsilon$ probability'",
     printed=quote(r"by flipping the labels with  $1-\epsilon$  probability"),
     corrected=r"by flipping the labels with $\epsilon$ probability",
     inputs={"keep": displayed(3, 1)},
     check=_check_flip_one_minus_eps,
-    remark="Stated in the text. Flipping with probability 1 - eps keeps the true label with probability eps, the "
-           "opposite of equation 1 (and of the note's own definition of label smoothing, 'flipping output labels "
-           "with a certain probability (say eps)'); the two agree only at eps = 1/2.",
+    remark=r"Stated in the text. Flipping with probability $1 - \epsilon$ keeps the true label with probability "
+           r"$\epsilon$, the opposite of equation 1 and of the note's own definition of label smoothing, 'flipping "
+           r"output labels with a certain probability (say $\epsilon$)' (ch3.smoothing_by_flipping); the two agree only "
+           r"at $\epsilon = \frac{1}{2}$.",
 ))
 
 
@@ -371,17 +384,17 @@ def _check_same_q(f: Formulas) -> Evidence:
     smoothing = lambda x: f.inputs["q_smoothing"].rhs(x, SOFT)   # noqa: E731  as chapter 2 displays it
     cases = each_k(lambda x: _same_vectors(flipping(x), smoothing(x), x))
     holds = all(cases.values())
-    facts.append(Finding("symbolic", "q_theta(y|x) under flipping (the softmax: flipping changes only the label) "
+    facts.append(Finding("symbolic", r"$q_\theta(y \mid x)$ under flipping (the softmax: flipping changes only the label) "
                                   + ("equals" if holds else "differs from")
-                                  + f" q_theta(y|x) as the note displays it under label smoothing ({where(cases)}, "
-                                    "symbolic eps)", True))
+                                  + r" $q_\theta(y \mid x)$ as the note displays it under label smoothing "
+                                  + f"({where(cases)}, symbolic $\\epsilon$)", True))
     ce = None
     if not holds:
         z, eps = np.array([2.0, -1.0, 0.5]), sp.Rational(1, 10)
         a = mp_value(lambda x: smoothing(x).component(1).subs(EPS, eps), z)
         b = mp_value(lambda x: flipping(x).component(1).subs(EPS, eps), z)
-        ce = Counterexample("q_theta(y_1|x)", a, b, K=3, z=tuple(z), parameters={"eps": eps},
-                            note="printed: the note's label-smoothing q; correct: the softmax, under both")
+        ce = Counterexample(r"$q_\theta(y_1 \mid x)$", a, b, K=3, z=tuple(z), parameters={"eps": eps},
+                            note="printed: the note's label-smoothing $q$; correct: the softmax, under both")
         facts.append(Finding("numeric", f"counterexample at {ce.point()} in mpmath", abs(a - b) > 1e-3))
     corrected_ok = None
     if f.corrected is not None:
@@ -390,7 +403,7 @@ def _check_same_q(f: Formulas) -> Evidence:
         no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
                                           for j in range(1, x.K + 1)), general=False).values())
         facts.append(Finding("symbolic", "corrected: the softmax of the logits, under flipping and smoothing alike, free "
-                                      f"of eps ({where(cases)})", corrected_ok and no_eps))
+                                      f"of $\\epsilon$ ({where(cases)})", corrected_ok and no_eps))
         corrected_ok = corrected_ok and no_eps
     return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
 
@@ -398,15 +411,15 @@ def _check_same_q(f: Formulas) -> Evidence:
 register(Claim(
     id="ch3.same_q", chapter=3, section=SECTION, order=5,
     stated=Verdict.ERRATUM,
-    title="'we obtain the same q_theta(y|x)'",
+    title=r"'we obtain the same $q_\theta(y \mid x)$'",
     printed=quote(r"we obtain the same  $q_{\theta}(y|x)$"),
     corrected=SOFTMAX_Q,
     inputs={"q_smoothing": displayed(2, 1)},
     check=_check_same_q,
-    remark="Stated in the text. q_theta is the model's output, softmax(z): computed from the logits alone, so no "
-           "choice of target changes it, under flipping or smoothing. The note's label-smoothing q_theta (chapter 2, "
-           "equation 1) is not a softmax, so flipping cannot reproduce it. What flipping reproduces is the target "
-           "distribution, in expectation (ch3.same_p).",
+    remark=r"Stated in the text. $q_\theta$ is the model's output, $\mathrm{softmax}(z)$: computed from the logits "
+           r"alone, so no choice of target changes it, under flipping or smoothing. The note's label-smoothing "
+           r"$q_\theta$ (chapter 2, equation 1) is not a softmax, so flipping cannot reproduce it. What flipping "
+           r"reproduces is the target distribution, in expectation (ch3.same_p).",
 ))
 
 
@@ -418,27 +431,28 @@ def _check_same_p(f: Formulas) -> Evidence:
     g0 = Logits()
     defines = all(is_zero(f.inputs["soft_target"].lhs(g0, SOFT).subs(INDEX_J, j) - smoothing(g0, j))
                   for j in (1, 2, 3))
-    facts.append(Finding("symbolic", "chapter 2, equation 2, read: its left side p(y_j|x) is the soft target its right "
-                                  "side defines", defines))
+    facts.append(Finding("symbolic", r"chapter 2, equation 2, read: its left side $p(y_j \mid x)$ is the soft target its "
+                                  "right side defines", defines))
     x3 = Logits(3)
     without = [sp.simplify(evaluate(node, x3, UNEVEN, {"j": j}) - smoothing(x3, j)) for j in (1, 2, 3)]
     holds = all(d == 0 for d in without)
-    facts.append(Finding("symbolic", "flips split (r_2, 1 - r_2), K = 3: flipped-label distribution - soft target = "
-                                  f"{[sp.sstr(sp.factor(d)) for d in without]}", True))
+    facts.append(Finding("symbolic", r"flips split $(r_2, 1 - r_2)$, $K = 3$: the flipped label's distribution minus the "
+                                  "soft target, class by class: $" + ", ".join(sp.latex(sp.factor(d)) for d in without)
+                                  + "$", True))
     g = Logits()
     under_general = all(is_zero(_wrong_class(evaluate(node, g, FLIPPED_TARGET, {"j": j}) - smoothing(g, j)))
                         for j in (1, COMPONENT))
     under_concrete = all(each_k(lambda x: all(is_zero(evaluate(node, x, FLIPPED_TARGET, {"j": j}) - smoothing(x, j))
                                               for j in range(1, x.K + 1)), general=False, Ks=EXPANDED_K).values())
-    facts.append(Finding("symbolic", "uniform flips: the flipped label's distribution = the soft target of chapter 2, "
-                                  "equation 2, for class 1 and a generic wrong class (general K) and every class "
-                                  "(K = 2..8)", under_general == under_concrete))
+    facts.append(Finding("symbolic", "uniform flips: the flipped label's distribution is the soft target of chapter 2, "
+                                  "equation 2, for class 1 and a generic wrong class (general $K$) and every class "
+                                  r"($K = 2, \dots, 8$)", under_general == under_concrete))
     def off_targets(K, eps, freq):                                # against the library's smoothed_targets
         lib = smoothed_targets(np.array([0]), K, eps)[0]
         return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
     agree = _worst_frequency(off_targets, f.key) <= 1
-    facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
-                                 f"Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})", agree))
+    facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and $K$ match `smoothed_targets` within "
+                                 f"the Bernstein radius (false-alarm {_ALARM}; {_CASES})", agree))
     corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
     return Evidence(holds=holds, holds_under=under_general and under_concrete and agree, corrected_ok=corrected_ok,
                     findings=facts, counterexample=ce)
@@ -447,22 +461,23 @@ def _check_same_p(f: Formulas) -> Evidence:
 register(Claim(
     id="ch3.same_p", chapter=3, section=SECTION, order=6,
     stated=Verdict.HOLDS_UNDER,
-    title="'... and the same p(y_j|x) as in label smoothing'",
+    title=r"'... and the same $p(y_j \mid x)$ as in label smoothing'",
     printed=quote(r"and same  $p(y_j|x)$  as in label smoothing"),
     assumption=UNIFORM_FLIPS,
     corrected=GENERAL_FLIPS,
     inputs={"soft_target": displayed(2, 2)},
     check=_check_same_p,
-    remark="Stated in the text. With uniform flips (the assumption of equation 3) the distribution of the flipped "
-           "label is exactly the soft target: the soft target is the expectation of the flipped one-hot label; each "
-           "realised label is still one-hot. Flips split unevenly among the wrong classes satisfy equations 1 and 2 "
-           "and give a different p: the general form, with the soft target only for r_j = 1/(K-1).",
+    remark=r"Stated in the text. With uniform flips (the assumption of equation 3) the distribution of the flipped "
+           r"label is exactly the soft target: the soft target is the expectation of the flipped one-hot label; each "
+           r"realised label is still one-hot. Flips split unevenly among the wrong classes satisfy equations 1 and 2 "
+           r"and give a different $p$: the general form, with the soft target only for $r_j = \frac{1}{K-1}$.",
 ))
 
 
 # -- 7. "label flipping is equivalent to soft labels" --------------------------------------------------
-FRESH_FLIPS = ("labels are flipped afresh, independently, every time an example is used, and 'equivalent' means "
-               "equal expected loss and expected gradient")
+FRESH_FLIPS = ("labels are flipped afresh, independently, every time an example is used (so that the flip does not "
+               "depend on the current logits), and 'equivalent' means equal expected loss and expected gradient at the "
+               "current logits")
 
 
 def _general_identity(diff, what: str, facts: list[Finding], classes=(), Ks=None) -> bool:
@@ -480,9 +495,10 @@ def _general_identity(diff, what: str, facts: list[Finding], classes=(), Ks=None
         return all(_expanded_zero(diff(x, **b), x) for b in binds)
     cases = each_k(every_class, general=False, **({"Ks": Ks} if Ks else {}))
     concrete, Ks = all(cases.values()), [int(k[2:]) for k in cases]
-    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general K (class sums rewritten "
-                                  "exactly" + (", free classes 1 or generic wrong classes" if classes else "")
-                                  + f"), {'zero' if concrete else 'not zero'} expanded for K = {Ks[0]}..{Ks[-1]}"
+    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general $K$ (class sums "
+                                  "rewritten exactly" + (", free classes 1 or generic wrong classes" if classes else "")
+                                  + f"), {'zero' if concrete else 'not zero'} expanded for "
+                                  + (rf"$K = {Ks[0]}, \dots, {Ks[-1]}$" if len(Ks) > 2 else f"$K = {', '.join(map(str, Ks))}$")
                                   + (" (every class)" if classes else ""), general == concrete))
     return general and concrete
 
@@ -517,38 +533,64 @@ def _expanded_zero(expr, x: Logits) -> bool:
     return sp.expand(sp.numer(sp.together(e.subs(w)))) == 0 or is_zero(e)     # numerator 0: no gcd needed
 
 
+#: The counterexample to a flip kept: one gradient step of this size from z = 0 (K = 3) on a label flipped to class 2.
+KEPT_STEP = (3, 0.1, 1.0, 1)
+
+
+def kept_flip_gradients(K: int, eps: float, lr: float, kept: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One gradient step of size ``lr`` from ``z = 0`` on a label kept at class ``kept`` (0-based), then the mean of
+    the next step's gradient given those logits: ``(z_1, kept, fresh)``. With the flip kept, the label is known from
+    ``z_1``, so the mean is ``q(z_1) - e_kept``; with a fresh flip it is ``q(z_1) - p``, the smoothed gradient.
+
+    >>> z1, kept, fresh = kept_flip_gradients(3, 0.1, 1.0, 1)
+    >>> [round(float(v), 4) for v in z1], round(float(kept[0]), 4), round(float(fresh[0]), 4)
+    ([-0.3333, 0.6667, -0.3333], 0.2119, -0.6881)
+    """
+    p = smoothed_targets([0], K, eps)[0]
+    e = np.eye(K)[kept]
+    z0 = np.zeros(K)
+    z1 = z0 - lr * (num.softmax(z0) - e)
+    q1 = num.softmax(z1)
+    return z1, q1 - e, q1 - p
+
+
 def _check_equivalence(f: Formulas) -> Evidence:
     facts: list[Finding] = []
-    # without the assumption: one flip, kept, is one realised label j. Is its loss the smoothed loss?
-    x3 = Logits(3)
-    realised = [is_zero(log_sum_exp(x3) - x3.z(j) - smoothed_loss(x3)) for j in range(1, 4)]
-    facts.append(Finding("symbolic", "a realised (kept) label j: LSE(z) - z_j - H(p, softmax(z)) is "
-                                  + ("zero" if all(realised) else "not identically zero") + " (K = 3)", True))
-    K, eps = 3, 0.1
-    z = np.log([1 - eps] + [eps / (K - 1)] * (K - 1))             # the smoothed optimum
-    kept = float(num.cross_entropy(z, 1))                           # a label flipped once to class 2, and kept
-    soft = float(smoothed_cross_entropy(z, 0, eps))
-    ce = Counterexample("loss", kept, soft, K=3, z=tuple(float(v) for v in z), parameters={"eps": eps},
-                        note="z at the smoothed optimum; the label flipped once to class 2 and kept")
-    facts.append(Finding("numeric", f"counterexample at {ce.point()}: the kept label's loss is far from the smoothed "
-                                 "loss", abs(kept - soft) > 1.0))
+    # Without the assumption, the flip may be kept: the logits trained on it then depend on the realised label, and
+    # the next gradient, given those logits, is not the smoothed one. One step is enough to see it.
+    K, eps, lr, kept = KEPT_STEP
+    z1, g_kept, g_fresh = kept_flip_gradients(K, eps, lr, kept)
+    holds = bool(np.max(np.abs(g_kept - g_fresh)) <= 1e-12)
+    facts.append(Finding("numeric", rf"a flip kept: one gradient step of size {lr:g} from $z = 0$ on a label flipped to "
+                                    rf"class {kept + 1} ($K = {K}$, $\epsilon = {eps:g}$) gives $z = {vector(z1, '.4f')}$; "
+                                    rf"given these logits the label is known, and the mean of the next gradient is "
+                                    rf"$q - e_{kept + 1} = {vector(g_kept, '.4f')}$, not the smoothed $q - p = "
+                                    rf"{vector(g_fresh, '.4f')}$: they differ by $p - e_{kept + 1}$",
+                         not holds and abs(float(g_kept[0] - g_fresh[0]) - (1 - eps)) <= 1e-12))
+    ce = Counterexample(r"mean gradient on $z_1$ at step 2, given the logits", float(g_kept[0]), float(g_fresh[0]), K=K,
+                        z=tuple(float(v) for v in z1), parameters={"eps": eps},
+                        note=rf"one step of size {lr:g} from $z = 0$ on a label flipped to class {kept + 1} and kept; "
+                             "correct: with a fresh flip, the smoothed gradient")
+    facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
     under = None
     if f.corrected is not None:
         rels = f.corrected.relations()
         loss_ok = _general_identity(lambda x: f.corrected.lhs(x, FLIP, 0) - f.corrected.rhs(x, FLIP, 0),
-                                    "fresh flips: E[loss] - smoothed loss", facts)
+                                    r"at fixed logits, any one flip: $\mathbb{E}[\text{loss}]$ minus the smoothed loss",
+                                    facts)
         grad_ok = len(rels) > 1 and _general_identity(
             lambda x, a: f.corrected.lhs(x, FLIP, 1, a=a) - f.corrected.rhs(x, FLIP, 1, a=a),
-            "fresh flips: E[gradient]_a - smoothed gradient_a", facts, classes=("a",))
+            r"at fixed logits, any one flip: $\mathbb{E}[\text{gradient}]_a$ minus the smoothed gradient$_a$", facts,
+            classes=("a",))
 
         def off_smoothed(pt):
             mean, _ = enumerated_flipped_loss(pt.z, 0.2)
             return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
         worst = largest(off_smoothed, f.key, Ks=NUMERIC_K, scales=(3.0,), n=32).worst
-        facts.append(Finding("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
-                                     f"tol {RTOL:g})", worst <= RTOL, error=worst))
+        facts.append(Finding("numeric", "enumeration over the $K$ flipped labels reproduces `smoothed_cross_entropy` "
+                                        f"(relative tolerance {inline(RTOL, 'g')})", worst <= RTOL, error=worst))
         under = loss_ok and grad_ok
-    return Evidence(holds=all(realised), holds_under=under, corrected_ok=under, findings=facts, counterexample=ce)
+    return Evidence(holds=holds, holds_under=under, corrected_ok=under, findings=facts, counterexample=ce)
 
 
 EQUIVALENCE = (r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = \mathcal{L}(z), \quad "
@@ -563,43 +605,102 @@ register(Claim(
     assumption=FRESH_FLIPS,
     corrected=EQUIVALENCE,
     check=_check_equivalence,
-    remark="Stated in the text ('Hence this would lead to similar loss functions'). Exact in expectation when each "
-           "use of an example draws a new flip: the expected loss and gradient over the flip are the smoothed ones "
-           "(L the smoothed loss, Pr(y = j|x) the flipped label's distribution), so stochastic gradient descent on "
-           "flipped labels follows the smoothed gradient plus zero-mean noise. A label flipped once and kept is a "
-           "different, wrong label: a model that can memorise fits it (chapter 4). Even with fresh flips the noise "
-           "differs (ch3.loss_variance, ch3.gradient_covariance).",
+    remark=r"Stated in the text ('Hence this would lead to similar loss functions'). At any fixed logits a flip, kept "
+           r"or fresh, is one draw of the flipped label, and its expected loss and gradient are the smoothed ones "
+           r"($\mathcal{L}$ the smoothed loss, $\Pr(y = j \mid x)$ the flipped label's distribution): the general form. "
+           r"Training is where the two differ. When each use of an example draws a new flip, the flip does not depend "
+           r"on the current logits, so gradient descent on flipped labels follows the smoothed gradient plus noise of "
+           r"mean zero given the past. A flip kept for the whole run does not: after one step the logits carry the "
+           r"label they were trained on, and the next gradient has mean $q - e_y$, not $q - p$ (the counterexample). "
+           r"Its errors add up instead of averaging out, and a model that can memorise fits the wrong label (chapter "
+           r"4). Even fresh flips differ from soft labels by their noise (ch3.loss_variance, ch3.gradient_covariance).",
 ))
 
 
-# -- added 8. the distribution of the flipped label, from the sampler ---------------------------------------
+# -- 8. "Label smoothing refers to ... flipping output labels with a certain probability (say eps)" --------------
+def _check_smoothing_by_flipping(f: Formulas) -> Evidence:
+    facts: list[Finding] = []
+    g = Logits()
+    flip = _flip_probability_of(f.printed)                       # the sentence's mathematics: the flip probability
+    soft = lambda x, j: f.inputs["soft_target"].rhs(x, SOFT).subs(INDEX_J, j)   # noqa: E731 chapter 2, eq. 2
+    keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
+    kept_ok = is_zero(keep - soft(g, 1))
+    facts.append(Finding("symbolic", f"flipping with the sentence's probability ${sp.latex(flip)}$ keeps the label with "
+                                     f"probability ${sp.latex(keep)}$; label smoothing puts ${sp.latex(soft(g, 1))}$ on "
+                                     "the true class (chapter 2, equation 2; general $K$)", kept_ok))
+    c = COMPONENT
+    wrong = sp.simplify(_wrong_class(sampler_probability(g, c, flip_prob=flip) - soft(g, c)))
+    uniform_ok = kept_ok and is_zero(wrong)
+    facts.append(Finding("symbolic", r"uniform flips: each wrong class $c$ gets $\Pr(y = c \mid x)$ minus the soft "
+                                     rf"target's $= {sp.latex(wrong)}$ (general $K$): the flipped label is distributed "
+                                     "as the soft target", uniform_ok))
+
+    def off_targets(K, eps, freq):                                 # against the soft target of equation 2
+        return max(_radii(float(freq[j - 1]), _value(soft(g, j), K, eps)) for j in {1, 2, K})
+    agree = _worst_frequency(off_targets, f.key, flip_prob=lambda eps: _value(flip, 10, eps)) <= 1
+    facts.append(Finding("numeric", "`flip_labels` with the sentence's flip probability: frequencies of classes 1, 2 "
+                                    f"and $K$ match the soft target within the Bernstein radius (false-alarm {_ALARM}; "
+                                    f"{_CASES})", agree == uniform_ok))
+    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
+    x3 = Logits(3)
+    uneven = [sp.simplify(_uneven(x3, j) - soft(x3, j)) for j in (2, 3)]
+    holds = all(d == 0 for d in uneven)
+    facts.append(Finding("symbolic", r"without the assumption: flips split $(r_2, 1 - r_2)$, $K = 3$, give classes 2 and "
+                                     "3 the soft target plus $" + ", ".join(sp.latex(sp.factor(d)) for d in uneven)
+                                     + r"$: the soft target only at $r_2 = \frac{1}{2}$", True))
+    return Evidence(holds=holds, holds_under=uniform_ok and agree, corrected_ok=corrected_ok, findings=facts,
+                    counterexample=ce)
+
+
+register(Claim(
+    id="ch3.smoothing_by_flipping", chapter=3, section=SECTION, order=8,
+    stated=Verdict.HOLDS_UNDER,
+    title=r"'Label smoothing refers to ... flipping output labels with a certain probability (say $\epsilon$)'",
+    printed=quote(r"Label smoothing refers to regularizing a model by flipping output labels with a certain probability "
+                  r"(say  $\epsilon$ )"),
+    assumption=UNIFORM_FLIPS,
+    corrected=GENERAL_FLIPS,
+    inputs={"soft_target": displayed(2, 2)},
+    check=_check_smoothing_by_flipping,
+    remark=r"The note's definition, at the head of its section on label smoothing. Its flip probability is the right "
+           r"one: flipping with probability $\epsilon$ keeps the label with probability $1-\epsilon$, the soft "
+           r"target's weight on the true class (the note later says $1-\epsilon$, ch3.flip_one_minus_eps). The "
+           r"flipped label then has the soft target as its distribution only if the flips are spread evenly over the "
+           r"$K-1$ wrong classes, which the sentence does not say (ch3.incorrect_class); and it is the distribution "
+           r"that matches, while each flipped label is still one-hot. Whether training on flipped labels does what "
+           r"training on soft labels does is another question: ch3.equivalence.",
+))
+
+
+# -- added 9. the distribution of the flipped label, from the sampler ---------------------------------------
 def _check_distribution(f: Formulas) -> Evidence:
     facts: list[Finding] = []
     holds = _general_identity(lambda x, j: f.printed.lhs(x, FLIP, j=j) - f.printed.rhs(x, FLIP, j=j),
-                              "sampler's Pr(y = j|x) - printed", facts, classes=("j",))
+                              r"the sampler's $\Pr(y = j \mid x)$ minus printed", facts, classes=("j",))
     g = Logits()
     total = sp.simplify(g.sum(lambda k: f.printed.rhs(g, FLIP, j=k)).doit())
-    facts.append(Finding("symbolic", f"sum_j of the printed distribution = {sp.sstr(total)} (general K)", True))
+    facts.append(Finding("symbolic", rf"$\sum_j$ of the printed distribution $= {sp.latex(total)}$ (general $K$)", True))
     ok = _worst_frequency(lambda K, eps, freq: max(_radii(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps))
                                                    for j in {1, 2, K}), f.key) <= 1
-    facts.append(Finding("numeric", "flip_labels: frequencies of classes 1, 2 and K match the printed distribution "
-                                 f"within the Bernstein radius (false-alarm {FALSE_ALARM:g}; K, eps in {SAMPLER_CASES})",
+    facts.append(Finding("numeric", "`flip_labels`: frequencies of classes 1, 2 and $K$ match the printed distribution "
+                                 f"within the Bernstein radius (false-alarm {_ALARM}; {_CASES})",
                       ok == holds))
     return Evidence(holds=holds and total == 1 and ok, findings=facts)
 
 
 register(Claim(
-    id="ch3.flip_distribution", chapter=3, section=SECTION, order=8, source="added",
+    id="ch3.flip_distribution", chapter=3, section=SECTION, order=9, source="added",
     stated=Verdict.HOLDS,
     title="The distribution of the flipped label",
     printed=r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \frac{\epsilon}{K - 1}, & \text{otherwise} \end{cases}",
     check=_check_distribution,
-    remark="Derived from the sampler: one uniform u per label, kept if u >= eps, else class floor((K-1)u/eps) among "
-           "the others; integrating over u gives the note's soft target, for a general K.",
+    remark=r"Derived from the sampler: one uniform $u$ per label, kept if $u \ge \epsilon$, else class "
+           r"$\lfloor (K-1)u/\epsilon \rfloor$ among the others; integrating over $u$ gives the note's soft target, for "
+           r"a general $K$.",
 ))
 
 
-# -- added 9-10. the exact equivalence: expected loss and expected gradient -----------------------------------
+# -- added 10-11. the exact equivalence: expected loss and expected gradient -----------------------------------
 def enumerated_flipped_loss(z: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """Mean and second moment of the loss over the K possible flipped labels (true class 0), by enumeration."""
     K = z.shape[-1]
@@ -624,7 +725,7 @@ def _printed_values(f: Formulas, part: int, side: str, K: int, eps: float, z: np
 def _check_expected_loss(f: Formulas) -> Evidence:
     facts: list[Finding] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
-                              "E_Y[LSE(z) - z_Y] - printed right-hand side", facts)
+                              r"$\mathbb{E}_Y[\mathrm{LSE}(z) - z_Y]$ minus the printed right-hand side", facts)
     def radii_off(pt):               # Monte Carlo mean - printed, in Bernstein radii
         K, eps, z = pt.K, pt.param, pt.z[0]
         losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
@@ -634,27 +735,28 @@ def _check_expected_loss(f: Formulas) -> Evidence:
                                         float(np.max(np.abs(l_all - p @ l_all)))))
         return abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) / radius
     ok = largest(radii_off, f.key, cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
-    facts.append(Finding("numeric", "Monte Carlo mean of the flipped loss (flipped_losses) is within the Bernstein radius "
-                                 f"(false-alarm {FALSE_ALARM:g}) of the printed right-hand side", ok == holds))
+    facts.append(Finding("numeric", "Monte Carlo mean of the flipped loss (`flipped_losses`) is within the Bernstein "
+                                 f"radius (false-alarm {_ALARM}) of the printed right-hand side", ok == holds))
     return Evidence(holds=holds and ok, findings=facts)
 
 
 register(Claim(
-    id="ch3.expected_loss", chapter=3, section=SECTION, order=9, source="added",
+    id="ch3.expected_loss", chapter=3, section=SECTION, order=10, source="added",
     stated=Verdict.HOLDS,
-    title="Expected flipped loss = smoothed loss",
+    title="Expected flipped loss $=$ smoothed loss",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
             r"-\sum_{j=1}^{K} p(y_j|x) \log q_{\theta}(y_j|x)",
     check=_check_expected_loss,
     remark="The expected loss of the flipped label (left) is the cross-entropy with the soft target (right). "
-           "Linearity of expectation: the loss is linear in the one-hot target, whose expectation is p.",
+           "Linearity of expectation: the loss is linear in the one-hot target, whose expectation is $p$.",
 ))
 
 
 def _check_expected_gradient(f: Formulas) -> Evidence:
     facts: list[Finding] = []
     holds = _general_identity(lambda x, a: f.printed.lhs(x, FLIP, a=a) - f.printed.rhs(x, FLIP, a=a),
-                              "d/dz_a E_Y[LSE(z) - z_Y] - printed right-hand side", facts, classes=("a",))
+                              r"$\frac{\partial}{\partial z_a} \mathbb{E}_Y[\mathrm{LSE}(z) - z_Y]$ minus the printed "
+                              "right-hand side", facts, classes=("a",))
     h = 1e-6
 
     def vs_differences(pt):
@@ -664,35 +766,36 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
                        for e in np.eye(K)])
         return float(np.max(np.abs(fd - printed)))
     worst = largest(vs_differences, f.key, Ks=(2, 5, 20), scales=(4.0,), n=1).worst
-    facts.append(Finding("numeric", "central differences of smoothed_cross_entropy match the printed gradient (abs. tol "
-                                 "1e-7)", (worst <= 1e-7) == holds, error=worst))
+    facts.append(Finding("numeric", "central differences of `smoothed_cross_entropy` match the printed gradient "
+                                 "(absolute tolerance $10^{-7}$)", (worst <= 1e-7) == holds, error=worst))
     return Evidence(holds=holds and worst <= 1e-7, findings=facts)
 
 
 register(Claim(
-    id="ch3.expected_gradient", chapter=3, section=SECTION, order=10, source="added",
+    id="ch3.expected_gradient", chapter=3, section=SECTION, order=11, source="added",
     stated=Verdict.HOLDS,
-    title="Expected flipped gradient = smoothed gradient",
+    title="Expected flipped gradient $=$ smoothed gradient",
     printed=r"\frac{\partial}{\partial z_{a}} \sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
             r"q_{a} - p_{a}",
     check=_check_expected_gradient,
-    remark="The gradient of the expected flipped loss is q - p, the smoothed loss's gradient (ch2.gradient): "
+    remark="The gradient of the expected flipped loss is $q - p$, the smoothed loss's gradient (ch2.gradient): "
            "gradient descent with fresh flips is stochastic gradient descent on the smoothed loss.",
 ))
 
 
-# -- added 11. the variance of the flipped loss ---------------------------------------------------------------
+# -- added 12. the variance of the flipped loss ---------------------------------------------------------------
 def _check_loss_variance(f: Formulas) -> Evidence:
     facts: list[Finding] = []
     holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
-                              "E_Y[(loss - E loss)^2] - printed right-hand side", facts)
+                              r"$\mathbb{E}_Y[(\ell_Y - \mathbb{E}\,\ell_Y)^2]$ minus the printed right-hand side",
+                              facts)
     def off_printed(pt):
         v = flipped_loss_variance(pt.z, np.zeros(len(pt.z), dtype=int), 0.3)
         printed = np.array([_printed_values(f, 0, "rhs", pt.K, 0.3, z) for z in pt.z])
         return np.abs(printed - v) / np.maximum(1.0, v)
     worst = largest(off_printed, f.key, Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
-    facts.append(Finding("numeric", f"flipped_loss_variance = the printed right-hand side at random logits (rel. tol "
-                                 f"{RTOL:g})", (worst <= RTOL) == holds, error=worst))
+    facts.append(Finding("numeric", "`flipped_loss_variance` is the printed right-hand side at random logits (relative "
+                                 f"tolerance {inline(RTOL, 'g')})", (worst <= RTOL) == holds, error=worst))
     def radii_off(pt):               # Monte Carlo variance - flipped_loss_variance, in Bernstein radii
         K, eps, z = pt.K, pt.param, pt.z[0]
         losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
@@ -701,33 +804,34 @@ def _check_loss_variance(f: Formulas) -> Evidence:
             MC_DRAWS, -num.log_softmax(z), p)
     ok = largest(radii_off, f.key + "/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
     facts.append(Finding("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
-                                 f"(false-alarm {FALSE_ALARM:g}) of flipped_loss_variance", ok))
+                                 f"(false-alarm {_ALARM}) of `flipped_loss_variance`", ok))
     return Evidence(holds=holds and worst <= RTOL, findings=facts)
 
 
 register(Claim(
-    id="ch3.loss_variance", chapter=3, section=SECTION, order=11, source="added",
+    id="ch3.loss_variance", chapter=3, section=SECTION, order=12, source="added",
     stated=Verdict.HOLDS,
     title="Variance of the flipped loss",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j} - \mathcal{L}(z)\right)^{2} = "
             r"\epsilon(1-\epsilon)\left(z_{y_1} - \frac{1}{K-1}\sum_{j=2}^{K} z_{y_j}\right)^{2} + "
             r"\frac{\epsilon}{K-1}\sum_{j=2}^{K}\left(z_{y_j} - \frac{1}{K-1}\sum_{k=2}^{K} z_{y_k}\right)^{2}",
     check=_check_loss_variance,
-    remark="The variance over the flip of the loss LSE(z) - z_Y (L the smoothed loss, its mean): eps(1-eps) times "
-           "the squared gap between the true logit and the mean of the others, plus eps times the spread of the "
-           "other logits (law of total variance over 'flipped or not'). Soft labels have no such term: their loss "
-           "is deterministic given the logits.",
+    remark=r"The variance over the flip of the loss $\mathrm{LSE}(z) - z_Y$ ($\mathcal{L}$ the smoothed loss, its "
+           r"mean): $\epsilon(1-\epsilon)$ times the squared gap between the true logit and the mean of the others, "
+           r"plus $\epsilon$ times the spread of the other logits (law of total variance over 'flipped or not'). Soft "
+           r"labels have no such term: their loss is deterministic given the logits.",
 ))
 
 
-# -- added 12. the covariance of the flipped gradient ----------------------------------------------------------
+# -- added 13. the covariance of the flipped gradient ----------------------------------------------------------
 def _check_gradient_covariance(f: Formulas) -> Evidence:
     facts: list[Finding] = []
     cov = _general_identity(lambda x, a, b: f.printed.lhs(x, FLIP, 0, a=a, b=b) - f.printed.rhs(x, FLIP, 0, a=a, b=b),
-                            "E_Y[(g - E g)_a (g - E g)_b] - printed, g the gradient of the flipped loss", facts,
+                            r"$\mathbb{E}_Y[(g - \mathbb{E} g)_a (g - \mathbb{E} g)_b]$ minus printed, $g$ the gradient "
+                            "of the flipped loss", facts,
                             classes=("a", "b"))
     trace = _general_identity(lambda x: f.printed.lhs(x, FLIP, 1) - f.printed.rhs(x, FLIP, 1),
-                              "trace: sum_a (p_a - p_a^2) - printed", facts)
+                              r"trace: $\sum_a (p_a - p_a^2)$ minus printed", facts)
     def off_printed(pt):                # entries (1, 1), (1, 2), (2, 2), (2, K), (K, K) and the trace
         K, eps, z = pt.K, pt.param, pt.z
         C = flipped_gradient_covariance(z, [0], eps)[0]
@@ -736,13 +840,14 @@ def _check_gradient_covariance(f: Formulas) -> Evidence:
         return max(entries + [abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0]))])
     worst = largest(off_printed, f.key, cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
                     n=1).worst
-    facts.append(Finding("numeric", "flipped_gradient_covariance (entries and trace) = the printed forms at random "
-                                 "logits (abs. tol 1e-12)", (worst <= 1e-12) == (cov and trace), error=worst))
+    facts.append(Finding("numeric", "`flipped_gradient_covariance` (entries and trace) is the printed forms at random "
+                                 "logits (absolute tolerance $10^{-12}$)", (worst <= 1e-12) == (cov and trace),
+                         error=worst))
     return Evidence(holds=cov and trace and worst <= 1e-12, findings=facts)
 
 
 register(Claim(
-    id="ch3.gradient_covariance", chapter=3, section=SECTION, order=12, source="added",
+    id="ch3.gradient_covariance", chapter=3, section=SECTION, order=13, source="added",
     stated=Verdict.HOLDS,
     title="Covariance of the flipped gradient",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\frac{\partial}{\partial z_{a}}\left(\mathrm{LSE}(z) - z_{y_j}\right) "
@@ -750,13 +855,13 @@ register(Claim(
             r"+ p_{b}\right) = p_{a}\delta_{ab} - p_{a} p_{b}, \quad \sum_{a=1}^{K}\left(p_{a} - p_{a}^{2}\right) = "
             r"1 - (1-\epsilon)^{2} - \frac{\epsilon^{2}}{K-1}",
     check=_check_gradient_covariance,
-    remark="The covariance over the flip of the logit gradient (its mean is q - p, ch3.expected_gradient) is "
-           "diag(p) - p p^T, with trace 1 - sum_a p_a^2. The logits drop out: the noise that flipping adds to the "
-           "gradient is the same everywhere, including at the optimum.",
+    remark=r"The covariance over the flip of the logit gradient (its mean is $q - p$, ch3.expected_gradient) is "
+           r"$\mathrm{diag}(p) - p p^\top$, with trace $1 - \sum_a p_a^2$. The logits drop out: the noise that "
+           r"flipping adds to the gradient is the same everywhere, including at the optimum.",
 ))
 
 
-# -- added 13. what that implies at the optimum ----------------------------------------------------------------
+# -- added 14. what that implies at the optimum ----------------------------------------------------------------
 def _logit_at(point_relation, x: Logits, j):
     """The logit ``z_j`` that the relation ``lhs = rhs`` (both read, class index ``j``) defines."""
     return _solved_logit(point_relation, None if x.general else x.K, j)
@@ -815,8 +920,8 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
         cases = each_k(lambda x: all(is_zero(at(x, rel.lhs, a=a) - at(x, rel.rhs, a=a)) for a in range(1, x.K + 1)),
                        general=False)
         concrete = all(cases.values())
-        facts.append(Finding("symbolic", f"at the printed point: {name}, printed: {'zero' if general else 'not zero'} "
-                                      f"for a general K, {'zero' if concrete else 'not zero'} for {where(cases)}",
+        facts.append(Finding("symbolic", f"at the printed point: {name} minus printed: {'zero' if general else 'not zero'} "
+                                      f"for a general $K$, {'zero' if concrete else 'not zero'} for {where(cases)}",
                           general == concrete))
         results[name] = general and concrete
     first, other = (_wrong_class(_logit_at(point, g, j)) for j in (1, COMPONENT))   # solved once, general K
@@ -830,23 +935,25 @@ def _check_optimum_noise(f: Formulas) -> Evidence:
         return max(abs(v - want) / max(want, 1e-300), abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
     worst = largest(off_printed, f.key, cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
                     n=1).worst
-    facts.append(Finding("numeric", "flipped_loss_variance at the printed point = the printed variance = eps(1-eps) "
-                                 "smoothed_optimum_gap^2 (rel. tol 1e-9)", (worst <= 1e-9) == all(results.values()),
+    facts.append(Finding("numeric", r"`flipped_loss_variance` at the printed point $=$ the printed variance $= "
+                                 r"\epsilon(1-\epsilon)\,g^2$, $g$ = `smoothed_optimum_gap` (relative tolerance "
+                                 r"$10^{-9}$)", (worst <= 1e-9) == all(results.values()),
                       error=worst))
     return Evidence(holds=all(results.values()) and worst <= 1e-9, findings=facts)
 
 
 register(Claim(
-    id="ch3.optimum_noise", chapter=3, section=SECTION, order=13, source="added",
+    id="ch3.optimum_noise", chapter=3, section=SECTION, order=14, source="added",
     stated=Verdict.HOLDS,
     title="At the optimum: mean gradient zero, noise not",
     printed=r"z_{y_j} = \log p_{j}, \quad \frac{\partial}{\partial z_{a}} \mathcal{L}(z) = 0, \quad "
             r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j} - \mathcal{L}(z)\right)^{2} = "
             r"\epsilon(1-\epsilon)\left(\log\frac{(1-\epsilon)(K-1)}{\epsilon}\right)^{2}",
     check=_check_optimum_noise,
-    remark="At the smoothed optimum z_j = log p_j (up to a common shift) the mean gradient vanishes, but the "
-           "flipped loss still varies, by eps(1-eps) times the squared optimal gap, and the gradient noise keeps the "
-           "trace of ch3.gradient_covariance. Gradient descent with fresh flips and a constant step therefore does "
-           "not settle at the optimum but fluctuates around it (chapter 4); averaging the iterates or decaying the "
-           "step removes the noise. The loss variance vanishes only at eps = (K-1)/K, the uniform target.",
+    remark=r"At the smoothed optimum $z_j = \log p_j$ (up to a common shift) the mean gradient vanishes, but the "
+           r"flipped loss still varies, by $\epsilon(1-\epsilon)$ times the squared optimal gap, and the gradient noise "
+           r"keeps the trace of ch3.gradient_covariance. Gradient descent with fresh flips and a constant step "
+           r"therefore does not settle at the optimum but fluctuates around it (chapter 4); averaging the iterates or "
+           r"decaying the step removes the noise. The loss variance vanishes only at $\epsilon = \frac{K-1}{K}$, the "
+           r"uniform target.",
 ))

@@ -20,6 +20,7 @@ from derivations.engine.display import MathView
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, summation_slack, variance_radius
 from derivations.engine.symbolic import Logits
+from derivations.engine.tex import inline, number
 from derivations.library.flipping import (
     flip_labels,
     flipped_gradient_covariance,
@@ -45,22 +46,23 @@ def sampler_frequencies(K: int, eps: float, n: int, seed: int) -> tuple[Findings
     rng = np.random.default_rng(seed)
     freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, eps, rng), minlength=K) / n
     p = smoothed_targets([0], K, eps)[0]
-    out = Findings(f"flip_labels: {n:,} flips of a label of class 1, K = {K}, eps = {eps:g}, seed {seed}")
+    out = Findings(f"`flip_labels`: {n:,} flips of a label of class 1, $K = {K}$, $\\epsilon = {eps:g}$, seed {seed}")
     r1 = float(frequency_radius(n, p[0]))
-    out.add(Finding("statistical", "Pr(Y = 1) = 1 - eps", abs(freq[0] - p[0]) <= r1,
+    out.add(Finding("statistical", r"$\Pr(Y = 1) = 1 - \epsilon$", abs(freq[0] - p[0]) <= r1,
                     observed=f"sampled {freq[0]:.5f}, closed form {p[0]:.5f}",
                     bound="exact (probability 0 or 1)" if r1 == 0 else
-                          f"within {r1:.5f} (Bernstein, false-alarm {FALSE_ALARM:g})"))
+                          f"within {r1:.5f} (Bernstein, false-alarm {inline(FALSE_ALARM, 'g')})"))
     wrong, pw = freq[1:], float(p[1])
     rw = float(frequency_radius(n, pw, FALSE_ALARM / (K - 1)))
     worst = float(np.max(np.abs(wrong - pw)))
-    note = ("eps = 0: nothing is flipped; every draw is the true class" if eps == 0 else
-            "K = 2, eps = 1: every label is swapped; no randomness is left" if (eps == 1 and K == 2) else "")
-    out.add(Finding("statistical", "each wrong class: eps/(K-1)", worst <= rw,
-                    observed=f"sampled {wrong.min():.3g} .. {wrong.max():.3g}, closed form {pw:.3g} (largest deviation "
-                             f"{worst:.2g})",
+    note = (r"$\epsilon = 0$: nothing is flipped; every draw is the true class" if eps == 0 else
+            r"$K = 2$, $\epsilon = 1$: every label is swapped; no randomness is left" if (eps == 1 and K == 2) else "")
+    out.add(Finding("statistical", r"each wrong class: $\frac{\epsilon}{K-1}$", worst <= rw,
+                    observed=f"sampled {inline(wrong.min(), '.3g')} to {inline(wrong.max(), '.3g')}, closed form "
+                             f"{inline(pw, '.3g')} (largest deviation {inline(worst, '.2g')})",
                     bound="exact (probability 0 or 1)" if rw == 0 else
-                          f"each within {rw:.3g} (Bernstein, false-alarm {FALSE_ALARM:g} shared by the {K - 1} wrong class{'es' if K > 2 else ''})",
+                          f"each within {inline(rw, '.3g')} (Bernstein, false-alarm {inline(FALSE_ALARM, 'g')} shared by "
+                          f"the {K - 1} wrong class{'es' if K > 2 else ''})",
                     note=note))
     return out, freq
 
@@ -79,32 +81,33 @@ def closed_forms(z: np.ndarray, eps: float) -> Findings:
     mean_enum = float(p @ losses)
     second_enum = float(p @ losses ** 2)
     u = float(np.finfo(float).eps) / 2
-    out = Findings(f"Closed forms at z = (3, N(0,1), ...), K = {K}, eps = {eps:g}")
+    out = Findings(rf"Closed forms at $z = (3, \mathcal{{N}}(0, 1), \dots)$, $K = {K}$, $\epsilon = {eps:g}$")
     smoothed = float(smoothed_cross_entropy(z, 0, eps))
     tol = 2 * loss_rtol(K) * max(smoothed, mean_enum)
     out.add(Finding("numeric", "expected flipped loss = smoothed loss", abs(smoothed - mean_enum) <= tol,
-                    observed=f"smoothed_cross_entropy {smoothed:.6f}, "
-                             f"sum_j p_j l_j {mean_enum:.6f}",
-                    bound=f"to rounding, {tol:.1e}"))
+                    observed=f"`smoothed_cross_entropy` {smoothed:.6f}, "
+                             rf"$\sum_j p_j \ell_j = {mean_enum:.6f}$",
+                    bound=f"to rounding, {inline(tol, '.1e')}"))
     var = float(flipped_loss_variance(z, 0, eps))
     var_enum = second_enum - mean_enum ** 2
     tol_v = 4 * loss_rtol(K) * second_enum + 8 * u * second_enum
     out.add(Finding("numeric", "variance of the flipped loss", abs(var - var_enum) <= tol_v,
-                    observed=f"flipped_loss_variance {var:.6f}, sum_j p_j l_j^2 - "
-                             f"(sum_j p_j l_j)^2 = {var_enum:.6f}; soft labels: 0",
-                    bound=f"to rounding, {tol_v:.1e}",
+                    observed=f"`flipped_loss_variance` {var:.6f}, "
+                             rf"$\sum_j p_j \ell_j^2 - (\sum_j p_j \ell_j)^2 = {var_enum:.6f}$; soft labels: 0",
+                    bound=f"to rounding, {inline(tol_v, '.1e')}",
                     note="0 here: the flip is deterministic" if var == 0.0 else ""))
     tr = flipped_gradient_total_variance(K, eps)
     formula = 1 - (1 - eps) ** 2 - eps ** 2 / (K - 1)
     if K <= MATRIX_K_MAX:
         trace = float(np.trace(flipped_gradient_covariance(z, 0, eps)))
-        observed = f"{tr:.6f}; trace of the K x K covariance {trace:.6f}"
+        observed = rf"{tr:.6f}; trace of the $K \times K$ covariance {trace:.6f}"
     else:
         trace = tr
-        observed = f"{tr:.6f} (the K x K covariance is not formed for K > {MATRIX_K_MAX})"
-    out.add(Finding("numeric", "tr Cov[flipped gradient] = 1 - (1-eps)^2 - eps^2/(K-1)", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12,
-                    observed=f"closed form {formula:.6f}, flipped_gradient_total_variance {observed}",
-                    bound="to rounding, 1e-12"))
+        observed = rf"{tr:.6f} (the $K \times K$ covariance is not formed for $K > {MATRIX_K_MAX}$)"
+    out.add(Finding("numeric", r"$\mathrm{tr}\,\mathrm{Cov}[\text{flipped gradient}] = 1 - (1-\epsilon)^2 - "
+                               r"\frac{\epsilon^2}{K-1}$", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12,
+                    observed=f"closed form {formula:.6f}, `flipped_gradient_total_variance` {observed}",
+                    bound="to rounding, $10^{-12}$"))
     return out
 
 
@@ -128,16 +131,20 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
     out = Findings(f"Monte Carlo: {n:,} fresh flips at the same logits, seed {seed}")
     out.add(Finding("statistical", "the mean flipped loss converges to the smoothed loss", abs(running[-1] - target) <= r_mean,
                     observed=f"after {n:,} flips {running[-1]:.5f}, smoothed loss {target:.5f} (difference "
-                             f"{abs(running[-1] - target):.1e})",
-                    bound=f"Bernstein bound {r_mean:.1e} at false-alarm {FALSE_ALARM:g}, from Var = {var:.4g}"))
+                             f"{inline(abs(running[-1] - target), '.1e')})",
+                    bound=f"Bernstein bound {inline(r_mean, '.1e')} at false-alarm {inline(FALSE_ALARM, 'g')}, from "
+                          rf"$\mathrm{{Var}} = {number(var, '.4g')}$"))
     if n >= 2:
         r_var = variance_radius(n, l_all, p) + summation_slack(n, l_all[support].max() ** 2) + 8 * loss_rtol(K) * var
         sample_var = float(losses.var())
         out.add(Finding("statistical", "the sample variance converges to the closed form", abs(sample_var - var) <= r_var,
-                        observed=f"{sample_var:.5f} against {var:.5f} (difference {abs(sample_var - var):.1e})",
-                        bound=f"bound {r_var:.1e} at false-alarm {FALSE_ALARM:g} (Bernstein, from the fourth moment)"))
+                        observed=f"{sample_var:.5f} against {var:.5f} (difference {inline(abs(sample_var - var), '.1e')})",
+                        bound=f"bound {inline(r_var, '.1e')} at false-alarm {inline(FALSE_ALARM, 'g')} (Bernstein, from "
+                              "the fourth moment)"))
     if var == 0.0:
-        out.add(shown("numeric", "no noise", "every flip gives the same loss", "the flip is deterministic here (eps = 0, or K = 2 with eps = 1): flipping is soft labels"))
+        out.add(shown("numeric", "no noise", "every flip gives the same loss",
+                      r"the flip is deterministic here ($\epsilon = 0$, or $K = 2$ with $\epsilon = 1$): flipping is soft "
+                      r"labels"))
     return out, running, losses
 
 

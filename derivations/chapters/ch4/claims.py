@@ -46,6 +46,7 @@ from derivations.engine.notation import EPS, SOFT, evaluate
 from derivations.engine.registry import Claim, Evidence, Formulas, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_ratio_band
 from derivations.engine.symbolic import Logits, compiled
+from derivations.engine.tex import inline
 from derivations.library.numeric import softmax
 from derivations.library.smoothing import smoothed_optimum_gap, target_levels
 
@@ -189,7 +190,11 @@ def _equalities(reading) -> list:
 
 
 def _sd(v: float) -> str:
-    return f"{v:.2g}"
+    return inline(v, ".2g")
+
+
+#: The false-alarm probability, as LaTeX.
+_ALARM = inline(FALSE_ALARM, "g")
 
 
 # -- 1. soft labels and fresh flips reach the same point -------------------------------------------------
@@ -198,13 +203,13 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
     p, N = x.plan, x.plan.n_free
     C = covariance(f.printed.relation(), p.K)
     eigen = gap_is_eigenvector(C)
-    facts.append(Finding("symbolic", f"the gap direction u = e_1 - mean_(j != 1) e_j is an eigenvector of the printed "
-                                  f"covariance (K = {p.K}, symbolic eps): the gap moves alone, as the scalar linear "
-                                  "response assumes", eigen))
+    facts.append(Finding("symbolic", r"the gap direction $u = e_1 - \frac{1}{K-1}\sum_{j \ne 1} e_j$ is an eigenvector of "
+                                  f"the printed covariance ($K = {p.K}$, symbolic $\\epsilon$): the gap moves alone, as "
+                                  "the scalar linear response assumes", eigen))
     noise = gap_noise(covariance_matrix(C, p.eps))
     if not (math.isfinite(noise) and noise >= 0):
-        facts.append(Finding("numeric", f"the printed covariance gives the gap a negative variance ({noise:.3g}): not a "
-                                     "covariance", False))
+        facts.append(Finding("numeric", f"the printed covariance gives the gap a negative variance ({inline(noise, '.3g')}): "
+                                     "not a covariance", False))
         return Evidence(holds=False, findings=facts)
     sd_gap, sd_p, _ = free_logit_spread(p.K, p.eps, p.free_steps, p.free_lr, p.free_decay, noise=noise)
     q_b, q_c = x.q("soft"), x.q("flip_fresh")
@@ -213,16 +218,17 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
     radius = float(bernstein_radius(N, sd_p ** 2, 1.0))
     d = abs(float(q_c.mean()) - float(q_b[0]))
     mean_ok = d <= radius
-    facts.append(Finding("statistical", f"mean q_1 of (c) over {N} examples is within the Bernstein radius {_sd(radius)} of "
-                                 f"(b)'s q_1 (false-alarm {FALSE_ALARM:g}; per-example SD {_sd(sd_p)} from the printed "
-                                 f"covariance by linear response, |q_1 - E q_1| <= 1)", mean_ok))
+    facts.append(Finding("statistical", f"the mean $q_1$ of (c) over {N} examples is within the Bernstein radius "
+                                 f"{_sd(radius)} of (b)'s $q_1$ (false-alarm {_ALARM}; per-example SD {_sd(sd_p)} from the "
+                                 r"printed covariance by linear response, $|q_1 - \mathbb{E}\,q_1| \le 1$)", mean_ok))
     lo, hi = variance_ratio_band(N)
     ratio = float(logit_gap(x.runs["flip_fresh"].logits, x.y).var(ddof=1)) / sd_gap ** 2 if sd_gap > 0 else math.inf
     var_ok = lo <= ratio <= hi
-    facts.append(Finding("statistical", f"the sample variance of (c)'s {N} final gaps z_1 - mean_j z_j is {ratio:.2f} times "
-                                 f"the predicted SD^2 ({_sd(sd_gap)}^2: the printed covariance along the gap, u^T C u = "
-                                 f"{noise:.3g}, carried through training), inside the chi-square band "
-                                 f"[{lo:.2f}, {hi:.2f}] at false-alarm {FALSE_ALARM:g} (to first order the gap is a sum "
+    facts.append(Finding("statistical", f"the sample variance of (c)'s {N} final gaps "
+                                 rf"$z_1 - \frac{{1}}{{K-1}}\sum_{{j \ne 1}} z_j$ is {ratio:.2f} times the predicted "
+                                 rf"$\mathrm{{SD}}^2 = ({sd_gap:.2g})^2$ (the printed covariance along the gap, "
+                                 rf"$u^\top C u = {noise:.3g}$, carried through training), inside the chi-square band "
+                                 f"$[{lo:.2f}, {hi:.2f}]$ at false-alarm {_ALARM} (to first order the gap is a sum "
                                  f"of {p.free_steps} independent flips: normal)", var_ok))
     return Evidence(holds=eigen and exact and mean_ok and var_ok, findings=facts)
 
@@ -235,13 +241,13 @@ register(Claim(
             r"them, spread as the noise of the flipped label, of covariance $p_{a}\delta_{ab} - p_{a} p_{b}$, "
             r"carried through training predicts",
     check=_check_fresh_same_point,
-    remark="Chapter 3: a fresh flip is the soft-label step plus noise of mean 0 and covariance diag(p) - p p^T. "
-           "Carried through training by chapter 2's Hessian (linear response along the gap, where the noise is "
-           "u^T C u = K^2 p_1 p_j/(K-1)), it predicts the spread of each example of (c) around (b); the examples are "
-           "independent, so the mean of (c) lies within a Bernstein radius of (b), and the sample variance of their "
-           "gaps matches the prediction. Equal in expectation to first order: the curvature of the softmax leaves a "
-           "second-order offset, well inside the radius here. Checked at K = 4, eps = 0.1, seed 0 (PLAN); the "
-           "notebook repeats it at the reader's values.",
+    remark=r"Chapter 3: a fresh flip is the soft-label step plus noise of mean 0 and covariance "
+           r"$\mathrm{diag}(p) - p p^\top$. Carried through training by chapter 2's Hessian (linear response along the "
+           r"gap, where the noise is $u^\top C u = \frac{K^2 p_1 p_j}{K-1}$), it predicts the spread of each example "
+           r"of (c) around (b); the examples are independent, so the mean of (c) lies within a Bernstein radius of (b), "
+           r"and the sample variance of their gaps matches the prediction. Equal in expectation to first order: the "
+           r"curvature of the softmax leaves a second-order offset, well inside the radius here. Checked at $K = 4$, "
+           r"$\epsilon = 0.1$, seed 0 (`PLAN`); the notebook repeats it at the reader's values.",
 ))
 
 
@@ -256,8 +262,8 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
         point = {xk.z(1): gap, **{xk.z(j): 0 for j in range(2, xk.K + 1)}}
         return _vanishes(evaluate(q_soft.lhs, xk, SOFT).subs(point) - evaluate(q_soft.rhs, xk, SOFT))
     cases = each_k(so_at, general=False)
-    facts.append(Finding("symbolic", "'so': at z_1 - z_j = the printed gap for every j, the printed q_1 is its printed "
-                                  f"value (symbolic eps, {where(cases)})", all(cases.values())))
+    facts.append(Finding("symbolic", "'so': at $z_1 - z_j =$ the printed gap for every $j$, the printed $q_1$ is its "
+                                  f"printed value (symbolic $\\epsilon$, {where(cases)})", all(cases.values())))
     so = all(cases.values())
     g, e = Logits(K), _eps(p.eps)
     sides = [(gap_rel.lhs, {"j": j}) for j in range(2, K + 1)] + [(gap_rel.rhs, {"j": j}) for j in range(2, K + 1)]
@@ -270,16 +276,17 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
     worst_gap = max(abs(float(a[0] - b[0])) for a, b in zip(gaps_lhs, gaps_rhs))
     worst_q = abs(float(qb_lhs[0] - qb_rhs[0]))
     gap_ok, q_ok = worst_gap <= delta + slack, worst_q <= delta / 4 + slack
-    facts.append(Finding("numeric", f"(b) after {p.free_steps} steps: every printed gap z_1 - z_j and the printed q_1 are "
-                                 f"their printed values, within the convergence bound {delta:.1e} (gap) and "
-                                 f"{delta / 4:.1e} (q_1 moves at most 1/4 as fast): deterministic, from the curvature "
-                                 f"along the gap, >= min(1/K, K p_1 p_j), and the total step {p.free_step_sum:.0f}",
+    facts.append(Finding("numeric", f"(b) after {p.free_steps} steps: every printed gap $z_1 - z_j$ and the printed $q_1$ "
+                                 f"are their printed values, within the convergence bound {inline(delta, '.1e')} (gap) "
+                                 f"and {inline(delta / 4, '.1e')} ($q_1$ moves at most $\\frac{{1}}{{4}}$ as fast): "
+                                 "deterministic, from the curvature along the gap, "
+                                 rf"$\ge \min(\frac{{1}}{{K}}, K p_1 p_j)$, and the total step {p.free_step_sum:.0f}",
                       gap_ok and q_ok, error=max(worst_gap, worst_q)))
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
     fresh_ok = abs(float(qc_lhs[1:].mean()) - float(qc_rhs[0])) <= radius + delta / 4
-    facts.append(Finding("statistical", f"(c): mean q_1 over {N} examples within the Bernstein radius {_sd(radius)} "
-                                 f"(false-alarm {FALSE_ALARM:g}, per-example SD {_sd(x.sd_p)} by linear response) plus "
-                                 "the convergence bound of the printed value", fresh_ok))
+    facts.append(Finding("statistical", f"(c): the mean $q_1$ over {N} examples is within the Bernstein radius "
+                                 f"{_sd(radius)} (false-alarm {_ALARM}, per-example SD {_sd(x.sd_p)} by linear response) "
+                                 "plus the convergence bound of the printed value", fresh_ok))
     return Evidence(holds=so and gap_ok and q_ok and fresh_ok, findings=facts)
 
 
@@ -291,11 +298,12 @@ register(Claim(
             r"$z_{1} - z_{j} = \log\frac{(1-\epsilon)(K-1)}{\epsilon}$ for every wrong class $j$, so "
             r"$q_{1} = 1 - \epsilon$; labels flipped afresh reach $q_{1} = 1 - \epsilon$ on average",
     check=_check_soft_optimum,
-    remark="Gradient descent on the smoothed loss from z = 0 moves only the gap and converges to the optimum of "
-           "ch2.optimum; how close it gets is deterministic: the loss along the gap is strongly convex on [0, gap*] "
-           "(curvature K q_1 q_j >= min(1/K, K p_1 p_j)), so the distance shrinks at least by exp(-mu S) over a total "
-           "step S. Fresh flips reach the same q_1 on average (ch4.fresh_same_point). At eps = 0 there is no optimum "
-           "(ch2.hard_no_minimiser) and the gap keeps growing; above eps = (K-1)/K the optimal gap is negative.",
+    remark=r"Gradient descent on the smoothed loss from $z = 0$ moves only the gap and converges to the optimum of "
+           r"ch2.optimum; how close it gets is deterministic: the loss along the gap is strongly convex on "
+           r"$[0, g^*]$, $g^*$ the optimal gap (curvature $K q_1 q_j \ge \mu = \min(\frac{1}{K}, K p_1 p_j)$), so the "
+           r"distance shrinks at least by $e^{-\mu S}$ over a total step $S$. Fresh flips reach the same $q_1$ on "
+           r"average (ch4.fresh_same_point). At $\epsilon = 0$ there is no optimum (ch2.hard_no_minimiser) and the gap "
+           r"keeps growing; above $\epsilon = \frac{K-1}{K}$ the optimal gap is negative.",
 ))
 
 
@@ -313,7 +321,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     r = float(frequency_radius(N, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / N - printed) <= r + 1e-15
     facts.append(Finding("statistical", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
-                                 f"{max(r, 0):.3f} (false-alarm {FALSE_ALARM:g}) of the printed fraction", frac_ok))
+                                 f"{max(r, 0):.3f} (false-alarm {_ALARM}) of the printed fraction", frac_ok))
     Z = x.runs["flip_once"].logits
     z = np.concatenate([x.runs["soft"].logits[:1], Z])
     v = _at([evaluate(side, g, SOFT, {"k": c}).subs(EPS, e) for c in range(2, K + 1) for side in (fit.lhs, fit.rhs)],
@@ -323,12 +331,13 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     fitted = bool(np.all(holds[kept[rows] - 1, rows + 1]))
     not_soft = not bool(np.any(holds[:, 0]))
     facts.append(Finding("numeric", f"the printed inequality holds at every one of the {k} examples trained on its wrong "
-                                 "label k, and at no wrong class k of (b): soft labels keep class 1 the most probable",
+                                 "label $k$, and at no wrong class $k$ of (b): soft labels keep class 1 the most probable",
                       fitted and not_soft))
     q_hard = float(x.q("hard")[0])
     worst = float(np.max(np.abs(softmax(Z)[np.arange(N), kept] - q_hard)))
     facts.append(Finding("numeric", "each example of (d) is hard-label training on the label it kept: it gives that label "
-                                 f"(a)'s q_1 = {q_hard:.4f} (abs. tol 1e-12, rounding)", worst <= 1e-12, error=worst))
+                                 f"(a)'s $q_1 = {q_hard:.4f}$ (absolute tolerance $10^{{-12}}$, rounding)", worst <= 1e-12,
+                         error=worst))
     return Evidence(holds=frac_ok and fitted and not_soft and worst <= 1e-12, findings=facts)
 
 
@@ -340,10 +349,11 @@ register(Claim(
             r"wrong, and free logits fit each wrong label $k$, ending with $q_{k} > q_{1}$, where soft labels keep "
             r"the true class the most probable",
     check=_check_once_memorises,
-    remark="Flipped once, a label is a fixed hard label: each free-logit example is hard-label training on it, so "
-           "the flipped ones end predicting their wrong class. Chapter 3's equivalence is in expectation over a "
-           "fresh flip at every step; a flip kept for the whole run is a wrong label, not noise that averages out. "
-           "The mean of q_1 over the examples can still land near 1 - eps, which hides the difference.",
+    remark=r"Flipped once, a label is a fixed hard label: each free-logit example is hard-label training on it, so "
+           r"the flipped ones end predicting their wrong class. Chapter 3's equivalence holds at fixed logits; training "
+           r"on a flip kept for the whole run makes the logits depend on it, so it acts as a wrong label, not as noise "
+           r"that averages out (ch3.equivalence). The mean of $q_1$ over the examples can still land near "
+           r"$1 - \epsilon$, which hides the difference.",
 ))
 
 
@@ -355,14 +365,16 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
     x_K = Logits(K)
     P = sp.Matrix([sampler_probability(x_K, j) for j in range(1, K + 1)])
     of_flips = all(_vanishes(v) for v in C_sym - (sp.diag(*P) - P * P.T))
-    facts.append(Finding("symbolic", "the printed covariance is that of the flipped one-hot label, diag(Pr) - Pr Pr^T with "
-                                  f"Pr the sampler's distribution (K = {K}, symbolic eps)", of_flips))
+    facts.append(Finding("symbolic", r"the printed covariance is that of the flipped one-hot label, "
+                                  r"$\mathrm{diag}(\pi) - \pi \pi^\top$ with $\pi$ the sampler's distribution "
+                                  f"($K = {K}$, symbolic $\\epsilon$)", of_flips))
     C = covariance_matrix(C_sym, eps)
     once_var = propagated_variance(spread.once_coefficients, x.y_train, C)
     agree = abs(once_var - spread.once_var) <= 1e-9 * spread.once_var
-    facts.append(Finding("numeric", f"sum_i A_i^T C A_i with the printed covariance (the variance of (d)'s deviation, "
-                                 f"A_i the adjoint coefficients of {len(x.y_train)} examples) = the linear response's "
-                                 "(rel. tol 1e-9)", agree, error=abs(once_var - spread.once_var) / spread.once_var))
+    facts.append(Finding("numeric", r"$\sum_i A_i^\top C A_i$ with the printed covariance (the variance of (d)'s "
+                                 f"deviation, $A_i$ the adjoint coefficients of {len(x.y_train)} examples) is the linear "
+                                 "response's (relative tolerance $10^{-9}$)", agree,
+                         error=abs(once_var - spread.once_var) / spread.once_var))
     if not once_var >= 0:
         facts.append(Finding("numeric", "the printed covariance gives (d) a negative variance: not a covariance", False))
         return Evidence(holds=False, findings=facts)
@@ -373,8 +385,8 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
         radius = float(bernstein_radius(1, var, bound))
         within = abs(s[mode] - s["soft"]) <= radius
         ok &= within
-        facts.append(Finding("statistical", f"{what}: mean q_1 on the training set within the Bernstein radius {_sd(radius)} "
-                                     f"of (b)'s (false-alarm {FALSE_ALARM:g}; predicted SD {_sd(math.sqrt(var))}, "
+        facts.append(Finding("statistical", f"{what}: the mean $q_1$ on the training set is within the Bernstein radius "
+                                     f"{_sd(radius)} of (b)'s (false-alarm {_ALARM}; predicted SD {_sd(math.sqrt(var))}, "
                                      "a sum of independent flips, each term bounded)", within))
     larger = once_var > spread.fresh_var
     facts.append(Finding("numeric", f"a flip kept moves the model further than fresh flips: predicted SD "
@@ -390,9 +402,10 @@ register(Claim(
             r"with a mean probability of the true class within the spread that the noise of covariance "
             r"$p_{a}\delta_{ab} - p_{a} p_{b}$, carried back along the soft labels' path, predicts",
     check=_check_regression_same_point,
-    remark="Three parameters a class and 100 examples a class: the model cannot single out a flipped example, so "
-           "even labels flipped once act as noise. The linear response (an adjoint pass of chapter 2's Hessian along "
-           "(b)'s path) writes each deviation from (b) as a sum of independent bounded terms, one per flip, with "
-           "chapter 3's covariance; Bernstein's inequality bounds it. A flip kept injects the same noise at every "
-           "step, so its terms add up: (d)'s predicted spread is the larger. Checked at K = 4, eps = 0.1, seed 0.",
+    remark=r"Three parameters a class and 100 examples a class: the model cannot single out a flipped example, so "
+           r"even labels flipped once act as noise. The linear response (an adjoint pass of chapter 2's Hessian along "
+           r"(b)'s path) writes each deviation from (b) as a sum of independent bounded terms, one per flip, with "
+           r"chapter 3's covariance; Bernstein's inequality bounds it. A flip kept injects the same noise at every "
+           r"step, so its terms add up: (d)'s predicted spread is the larger. Checked at $K = 4$, $\epsilon = 0.1$, "
+           r"seed 0.",
 ))

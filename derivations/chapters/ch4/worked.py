@@ -47,6 +47,7 @@ from derivations.chapters.ch4.training import (
 from derivations.engine.finding import Finding, Findings, shown, within
 from derivations.engine.regimes import describe, regime
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius
+from derivations.engine.tex import inline
 from derivations.library.numeric import softmax
 from derivations.library.smoothing import smoothed_optimum_gap
 
@@ -55,11 +56,13 @@ __all__ = ["plan", "FreeLogits", "free_logits", "free_logit_findings", "Regressi
 
 #: Why (b) and (c) are compared, not asserted equal, above the uniform eps.
 BEYOND_UNIFORM = (
-    "above eps = (K-1)/K the true class gets less target mass than each wrong one, and towards eps = 1 the "
-    "noise of a flip along the gap z_1 - z_j vanishes (the label is almost never the true class) while the "
-    "noise among the wrong classes stays; through the curvature of the softmax that leaves fresh flips "
-    "systematically off soft labels by more than their own spread along the gap. Both are still equal in "
-    "expectation at every single step (chapter 3); shown, not asserted.")
+    r"above $\epsilon = \frac{K-1}{K}$ the true class gets less target mass than each wrong one, and towards "
+    r"$\epsilon = 1$ the noise of a flip along the gap $z_1 - z_j$ vanishes (the label is almost never the true class) "
+    r"while the noise among the wrong classes stays; through the curvature of the softmax that leaves fresh flips "
+    r"systematically off soft labels by more than their own spread along the gap. Both are still equal in "
+    r"expectation at every single step (chapter 3); shown, not asserted.")
+#: The false-alarm probability, as LaTeX.
+_ALARM = inline(FALSE_ALARM, "g")
 
 
 def plan(K: int, eps: float, seed: int, n_free: int = 400, n_train: int = 2000, n_test: int = 2000) -> TrainingPlan:
@@ -112,7 +115,7 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     """The three findings on free logits, with their bounds (see the module docstring)."""
     p, K, eps, N = x.plan, x.plan.K, x.plan.eps, x.plan.n_free
     reg = regime(K, eps)
-    out = Findings(f"Free logits: {N} examples of class 1, K = {K}, eps = {eps:g}, seed {p.seed}",
+    out = Findings(f"Free logits: {N} examples of class 1, $K = {K}$, $\\epsilon = {eps:g}$, seed {p.seed}",
                    preamble=[describe(K, eps)])
     q = {m: x.q(m) for m in MODES}
     gap_b = float(logit_gap(x.runs["soft"].logits[:1], x.y[:1])[0])
@@ -121,20 +124,23 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     out.add(Finding("numeric", "(b) follows chapter 2's gradient", abs(gap_b - x.gap_path[-1]) <= tol,
                     observed=f"gap after training {gap_b:.6f}, one-dimensional "
                              f"recursion {x.gap_path[-1]:.6f}",
-                    bound=f"agree to within rounding, {tol:.1e}"))
+                    bound=f"agree to within rounding, {inline(tol, '.1e')}"))
     star = smoothed_optimum_gap(K, eps)
     if np.isfinite(star):
-        out.add(shown("numeric", "(b) and chapter 2's optimum", f"gap {_f4(gap_b)}, optimum log((1-eps)(K-1)/eps) = "
-                      f"{_f4(star)}; p(true) {q['soft'][0]:.4f}, optimum 1 - eps = {1 - eps:.4f}", "deterministic: how close (b) gets is a matter of steps (the gap relaxes at rate "
-                      f"eps(1-eps)K/(K-1) = {eps * (1 - eps) * K / (K - 1):.3g} per unit step; total step "
-                      f"{p.free_step_sum:.0f})"))
+        out.add(shown("numeric", "(b) and chapter 2's optimum",
+                      rf"gap {_f4(gap_b)}, optimum $\log\frac{{(1-\epsilon)(K-1)}}{{\epsilon}} = {_f4(star)}$; "
+                      rf"$p(\text{{true}})$ {q['soft'][0]:.4f}, optimum $1 - \epsilon = {1 - eps:.4f}$",
+                      "deterministic: how close (b) gets is a matter of steps (the gap relaxes at rate "
+                      rf"$\epsilon(1-\epsilon)\frac{{K}}{{K-1}} = {eps * (1 - eps) * K / (K - 1):.3g}$ per unit step; "
+                      f"total step {p.free_step_sum:.0f})"))
     else:
-        out.add(shown("numeric", "(b) and chapter 2's optimum", f"gap {_f4(gap_b)} after {p.free_steps} steps", "no finite optimum at this eps: the gap keeps growing " +
-                      ("(hard labels)" if eps == 0 else "towards minus infinity (the true class gets nothing)")))
+        out.add(shown("numeric", "(b) and chapter 2's optimum", f"gap {_f4(gap_b)} after {p.free_steps} steps",
+                      r"no finite optimum at this $\epsilon$: the gap keeps growing " +
+                      ("(hard labels)" if eps == 0 else r"towards $-\infty$ (the true class gets nothing)")))
 
     if _deterministic(K, eps):
-        why = ("eps = 0: nothing is flipped, the soft target is one-hot" if eps == 0 else
-               "K = 2, eps = 1: every label is swapped, and the soft target is the swapped label")
+        why = (r"$\epsilon = 0$: nothing is flipped, the soft target is one-hot" if eps == 0 else
+               r"$K = 2$, $\epsilon = 1$: every label is swapped, and the soft target is the swapped label")
         same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
         out.add(Finding("numeric", "(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""), _identical(x.runs, same),
                         observed="final logits identical" if _identical(x.runs, same) else "final logits differ",
@@ -145,40 +151,43 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     mean_b, mean_c = float(q["soft"].mean()), float(q["flip_fresh"].mean())
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
     same_point = Finding("statistical", "(b) and (c) reach the same point", abs(mean_c - mean_b) <= radius,
-                         observed=f"mean p(true): soft {mean_b:.5f}, flipped afresh {mean_c:.5f} (difference "
-                                  f"{abs(mean_c - mean_b):.1e})",
-                         bound=f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the predicted "
-                               f"SD {x.sd_p:.1e} of one example")
+                         observed=rf"mean $p(\text{{true}})$: soft {mean_b:.5f}, flipped afresh {mean_c:.5f} (difference "
+                                  f"{inline(abs(mean_c - mean_b), '.1e')})",
+                         bound=f"Bernstein bound {inline(radius, '.1e')} at false-alarm {_ALARM}, from the predicted "
+                               f"SD {inline(x.sd_p, '.1e')} of one example")
     if reg in ("beyond uniform", "all flipped"):
-        same_point = shown("statistical", same_point.statement, same_point.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+        same_point = shown("statistical", same_point.statement, same_point.observed + f" against the bound "
+                           f"{inline(radius, '.1e')}", BEYOND_UNIFORM)
     out.add(same_point)
 
     flips_c = x.runs["flip_fresh"].extra["flips"]
     range_b, range_c = float(np.ptp(q["soft"])), float(np.ptp(q["flip_fresh"]))
     out.add(Finding("numeric", "(c) is noisier", range_b == 0.0 and (range_c > 0) == (flips_c > 0),
-                    observed=f"(b)'s {N} examples are identical (max - min {range_b:g}); (c)'s spread with "
-                             f"SD {q['flip_fresh'].std():.2e} across examples (linear response predicts {x.sd_p:.2e}); "
-                             f"{flips_c} flips in {N * p.free_steps} label draws",
+                    observed=f"(b)'s {N} examples are identical (range {inline(range_b, 'g')}); (c)'s spread with "
+                             f"SD {inline(q['flip_fresh'].std(), '.2e')} across examples (linear response predicts "
+                             f"{inline(x.sd_p, '.2e')}); {flips_c} flips in {N * p.free_steps} label draws",
                     bound="exact: (b)'s examples all equal; (c)'s differ exactly when a label was flipped"))
 
     kept = x.runs["flip_once"].extra["kept_labels"]
     flipped = kept != x.y
     k = int(flipped.sum())
     r = float(frequency_radius(N, eps))
-    out.add(Finding("statistical", "(d): a fraction eps of the labels was flipped", abs(k / N - eps) <= r + 1e-15,
+    out.add(Finding("statistical", r"(d): a fraction $\epsilon$ of the labels was flipped", abs(k / N - eps) <= r + 1e-15,
                     observed=f"{k} of {N} ({k / N:.4f})",
-                    bound=f"within {r:.4f} of eps = {eps:g} (Bernstein, false-alarm {FALSE_ALARM:g})"))
+                    bound=rf"within {r:.4f} of $\epsilon = {eps:g}$ (Bernstein, false-alarm {_ALARM})"))
     p_a = float(q["hard"][0])
     q_kept = softmax(x.runs["flip_once"].logits)[np.arange(N), kept]
     fits = float(np.max(np.abs(q_kept - p_a)))
-    flipped_part = (f"; the {k} flipped examples give the true class {(1 - p_a) / (K - 1):.2e}" if k else
-                    f"; no label was flipped this time (expected {N * eps:.2g}), so (d) is (a)")
+    flipped_part = (f"; the {k} flipped examples give the true class {inline((1 - p_a) / (K - 1), '.2e')}" if k else
+                    f"; no label was flipped this time (expected {inline(N * eps, '.2g')}), so (d) is (a)")
     out.add(Finding("numeric", "(d) memorises its flipped labels", fits <= 1e-12,
                     observed=f"every example predicts the label it kept with probability {p_a:.4f}, as hard labels do ("
                              + within(fits <= 1e-12, fits, "largest difference") + f"){flipped_part}",
-                    bound="tolerance 1e-12 (rounding)"))
+                    bound="tolerance $10^{-12}$ (rounding)"))
     if k:
-        out.add(shown("numeric", "the average hides it", f"mean p(true): (d) {q['flip_once'].mean():.4f}, (b) {mean_b:.4f}", f"(d)'s examples sit at two values, {p_a:.4f} (kept) and {(1 - p_a) / (K - 1):.2e} "
+        out.add(shown("numeric", "the average hides it",
+                      rf"mean $p(\text{{true}})$: (d) {q['flip_once'].mean():.4f}, (b) {mean_b:.4f}",
+                      f"(d)'s examples sit at two values, {p_a:.4f} (kept) and {inline((1 - p_a) / (K - 1), '.2e')} "
                       f"(flipped); (b)'s all at {q['soft'][0]:.4f}"))
     return out
 
@@ -223,7 +232,7 @@ def softmax_regression(p: TrainingPlan) -> Regression:
 def regression_findings(x: Regression) -> Findings:
     """(b) against (c) and (d) for a model that cannot memorise, with linear-response bounds."""
     p, K, eps = x.plan, x.K, x.plan.eps
-    out = Findings(f"Softmax regression: {p.n_train} points, {K} classes, eps = {eps:g}, seed {p.seed}",
+    out = Findings(f"Softmax regression: {p.n_train} points, {K} classes, $\\epsilon = {eps:g}$, seed {p.seed}",
                    preamble=[describe(K, eps)] if K != p.K else [])
     if _deterministic(K, eps):
         same = ("hard", "soft", "flip_fresh", "flip_once") if eps == 0 else ("soft", "flip_fresh", "flip_once")
@@ -231,7 +240,8 @@ def regression_findings(x: Regression) -> Findings:
         out.add(Finding("numeric", "(b), (c) and (d) coincide" + (" with (a)" if eps == 0 else ""), ok,
                         observed="final parameters identical" if ok else "final parameters differ",
                         bound="exact",
-                        note="eps = 0: nothing is flipped" if eps == 0 else "K = 2, eps = 1: every label is swapped"))
+                        note=r"$\epsilon = 0$: nothing is flipped" if eps == 0 else
+                        r"$K = 2$, $\epsilon = 1$: every label is swapped"))
         return out
     s = {m: x.mean_q(m) for m in MODES}
     sp = x.spread
@@ -240,11 +250,12 @@ def regression_findings(x: Regression) -> Findings:
     if stable > 2 or not np.isfinite([sp.fresh_var, sp.once_var]).all():
         for mode, what in (("flip_fresh", "(b) and (c) reach the same point"),
                            ("flip_once", "(d) too: this model cannot memorise its flipped labels")):
-            out.add(shown("numeric", what, f"mean p(true) on the training set: soft {s['soft']:.5f}, "
-                                f"{mode.replace('_', ' ')} {s[mode]:.5f}", f"no bound: the linear response diverges here. (b) ends where the step size times the "
-                          f"loss's largest curvature is {stable:.2f} > 2 (K = 2 at the uniform target: (b) stays at "
-                          f"W = 0, where the curvature is largest), so to first order a deviation from (b) grows at "
-                          f"every step; only the second-order terms keep it bounded, and this theory omits them"))
+            out.add(shown("numeric", what, rf"mean $p(\text{{true}})$ on the training set: soft {s['soft']:.5f}, "
+                                f"{mode.replace('_', ' ')} {s[mode]:.5f}",
+                          "no bound: the linear response diverges here. (b) ends where the step size times the "
+                          f"loss's largest curvature is ${stable:.2f} > 2$ ($K = 2$ at the uniform target: (b) stays at "
+                          "$W = 0$, where the curvature is largest), so to first order a deviation from (b) grows at "
+                          "every step; only the second-order terms keep it bounded, and this theory omits them"))
         return out
     for mode, var, bound, what in (("flip_fresh", sp.fresh_var, sp.fresh_bound, "(b) and (c) reach the same point"),
                                    ("flip_once", sp.once_var, sp.once_bound,
@@ -252,16 +263,19 @@ def regression_findings(x: Regression) -> Findings:
         radius = float(bernstein_radius(1, var, bound))
         d = abs(s[mode] - s["soft"])
         f = Finding("statistical", what, d <= radius,
-                    observed=f"mean p(true) on the training set: soft {s['soft']:.5f}, {mode.replace('_', ' ')} "
-                             f"{s[mode]:.5f} (difference {d:.1e})",
-                    bound=f"Bernstein bound {radius:.1e} at false-alarm {FALSE_ALARM:g}, from the linear response "
-                          f"(predicted SD {np.sqrt(var):.1e})")
+                    observed=rf"mean $p(\text{{true}})$ on the training set: soft {s['soft']:.5f}, "
+                             f"{mode.replace('_', ' ')} {s[mode]:.5f} (difference {inline(d, '.1e')})",
+                    bound=f"Bernstein bound {inline(radius, '.1e')} at false-alarm {_ALARM}, from the linear response "
+                          f"(predicted SD {inline(np.sqrt(var), '.1e')})")
         if beyond:
-            f = shown("statistical", f.statement, f.observed + f" vs bound {radius:.1e}", BEYOND_UNIFORM)
+            f = shown("statistical", f.statement, f.observed + f" against the bound {inline(radius, '.1e')}",
+                      BEYOND_UNIFORM)
         out.add(f)
     ratio = np.sqrt(sp.once_var / sp.fresh_var) if sp.fresh_var > 0 else float("inf")
-    out.add(shown("numeric", "flipped once moves the model further than flipped afresh", f"predicted SD of the deviation from (b): (d) {np.sqrt(sp.once_var):.1e}, (c) "
-                  f"{np.sqrt(sp.fresh_var):.1e} ({ratio:.1f}x)", "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
+    out.add(shown("numeric", "flipped once moves the model further than flipped afresh",
+                  f"predicted SD of the deviation from (b): (d) {inline(np.sqrt(sp.once_var), '.1e')}, (c) "
+                  rf"{inline(np.sqrt(sp.fresh_var), '.1e')} ({ratio:.1f} times)",
+                  "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
                   "the same noise at every step, which adds up"))
     return out
 

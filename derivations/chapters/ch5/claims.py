@@ -38,6 +38,7 @@ from derivations.engine.notation import EPS, HARD, SOFT, evaluate
 from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, frequency_radius
 from derivations.engine.symbolic import Logits
+from derivations.engine.tex import inline
 from derivations.library.numeric import softmax
 from derivations.library.smoothing import smoothed_minimum
 
@@ -132,6 +133,10 @@ def _calibrated_mean(rel) -> dict:
     return each_k(test, general=False)
 
 
+#: The false-alarm probability, as LaTeX.
+_ALARM = inline(FALSE_ALARM, "g")
+
+
 def _sd(v: float) -> str:
     return f"{v:.2g}"
 
@@ -143,17 +148,17 @@ def _check_hard_overconfident(f: Formulas) -> Evidence:
     cal = _calibrated_mean(rel)
     worst = max(cal.values())
     facts.append(Finding("numeric", "for a calibrated model (the label drawn from q) the printed gap averages to its "
-                                 f"printed bound ({where(cal)}, random logits; abs. tol 1e-12)", worst <= 1e-12, error=worst))
+                                 f"printed bound ({where(cal)}, random logits; absolute tolerance $10^{{-12}}$)", worst <= 1e-12, error=worst))
     hard = x.each("hard")
     fitted = all(np.array_equal(r.train_logits.argmax(axis=1), r.y_train) for r in hard)
     facts.append(Finding("numeric", f"hard labels are fitted: every training image of every seed classified as its "
-                                 f"label (training loss at most {max(r.train_loss for r in hard):.1e})", fitted))
+                                 f"label (training loss at most {inline(max(r.train_loss for r in hard), '.1e')})", fitted))
     lhs, rhs = _side(rel.lhs, HARD, hard), _side(rel.rhs, HARD, hard)
     mean, se = ch5.pooled(lhs, rhs)
     over = decided(rel.op, mean, se)
     facts.append(Finding("statistical", f"held-out images, averaged over {len(hard)} seeds: printed left side minus right "
                                      f"side = {mean:+.4f}, {mean / se:+.1f} standard errors (z-test at false-alarm "
-                                     f"{FALSE_ALARM:g}: beyond {ch5.z_bound():.2f}; SE {_sd(se)}, the seeds' mean SE)",
+                                     f"{_ALARM}: beyond {ch5.z_bound():.2f}; SE {_sd(se)}, the seeds' mean SE)",
                       over))
     return Evidence(holds=worst <= 1e-12 and fitted and over, findings=facts)
 
@@ -165,10 +170,11 @@ register(Claim(
     printed=r"Trained on hard labels until it fits them, the MLP is over-confident on held-out digits: averaged over "
             r"them, $\sum_{j=1}^{K} q_{j}^{2} - q_{1} > 0$ (class 1 the true one), where a calibrated model gives 0",
     check=_check_hard_overconfident,
-    remark="The first half of Müller, Kornblith & Hinton's (2019) observation reproduces: a network that drives the "
-           "hard-label training loss to 0 is more confident on new digits than it is accurate (mean confidence "
-           "0.95, accuracy 0.90). The gap is a proper yardstick: if the label were drawn from the model's own q, "
-           "E[q_y] would be sum_j q_j^2. Checked at eps = 0.1, seeds 0-4, 120 training images (PLAN).",
+    remark=r"The first half of Müller, Kornblith & Hinton's (2019) observation reproduces: a network that drives the "
+           r"hard-label training loss to 0 is more confident on new digits than it is accurate (mean confidence "
+           r"0.95, accuracy 0.90). The gap is a proper yardstick: if the label were drawn from the model's own $q$, "
+           r"$\mathbb{E}[q_y]$ would be $\sum_j q_j^2$. Checked at $\epsilon = 0.1$, seeds 0 to 4, 120 training images "
+           r"(`PLAN`).",
 ))
 
 
@@ -186,7 +192,7 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
     d_mean, d_se = ch5.pooled(dist, [0.0] * len(dist))
     closer = decided(">", d_mean, d_se)
     facts.append(Finding("statistical", f"as printed: soft labels' held-out gap {m_soft:+.4f} ({m_soft / se_soft:+.1f} SE) "
-                                     f"against the printed bound, z-test at false-alarm {FALSE_ALARM:g}", True))
+                                     f"against the printed bound, z-test at false-alarm {_ALARM}", True))
     holds = sign_ok and closer
     e = ch5.summary(x)
     m_fix, se_fix = ch5.pooled(_side(fix.lhs, SOFT, soft), _side(fix.rhs, SOFT, soft))
@@ -197,13 +203,13 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
     facts.append(Finding("statistical", f"corrected: the gap with soft labels is {m_fix:+.4f}, {m_fix / se_fix:+.1f} SE, "
                                      f"on the corrected side, and further from 0 than hard labels' {m_hard:+.4f} "
                                      f"(paired, {d_mean:+.4f} = {d_mean / d_se:+.1f} SE), z-tests at false-alarm "
-                                     f"{FALSE_ALARM:g}", fix_sign and further))
+                                     f"{_ALARM}", fix_sign and further))
     facts.append(Finding("numeric", f"ECE agrees: soft {e['soft']['ECE'][0]:.3f} against hard {e['hard']['ECE'][0]:.3f} "
                                  "(mean over seeds), higher at every seed", ece))
-    cx = Counterexample("held-out calibration gap sum_j q_j^2 - q_1 with soft labels, mean over seeds",
+    cx = Counterexample(r"held-out calibration gap $\sum_j q_j^2 - q_1$ with soft labels, mean over seeds",
                         printed=0.0, correct=m_soft, K=_K,
                         parameters={"eps": PLAN.eps, "seeds": f"{PLAN.seed}-{PLAN.seed + PLAN.seeds - 1}"},
-                        note="the printed side must be >= 0; hard labels give " + f"{m_hard:+.4f}")
+                        note=r"the printed side must be $\ge 0$; hard labels give " + f"${m_hard:+.4f}$")
     return Evidence(holds=holds, corrected_ok=fix_sign and further and ece, findings=facts,
                     counterexample=None if holds else cx)
 
@@ -211,7 +217,7 @@ def _check_smoothing_calibrates(f: Formulas) -> Evidence:
 register(Claim(
     id="ch5.smoothing_calibrates", chapter=5, section=SECTION, order=2, source="added", shares="ch5.experiment",
     stated=Verdict.ERRATUM,
-    title="Smoothing lowers the calibration error (Müller et al.): does not reproduce at eps = 0.1",
+    title=r"Smoothing lowers the calibration error (Müller et al.): does not reproduce at $\epsilon = 0.1$",
     printed=r"Label smoothing at $\epsilon$ corrects the over-confidence of hard labels without reversing it: on held-out "
             r"digits the average of $\sum_{j=1}^{K} q_{j}^{2} - q_{1} \ge 0$ stays, closer to 0 than with hard labels",
     corrected=r"At $\epsilon$ = 0.1 smoothing over-corrects: the average of $\sum_{j=1}^{K} q_{j}^{2} - q_{1} < 0$, an "
@@ -219,9 +225,10 @@ register(Claim(
     check=_check_smoothing_calibrates,
     remark="Müller, Kornblith & Hinton report that smoothing lowers the ECE of deep networks trained on hard labels. "
            "Here hard labels are only mildly over-confident (confidence 0.95 at accuracy 0.90), and soft labels cap "
-           "the confidence near 1 - eps = 0.9 on images the network classifies with accuracy 0.90 but less surely: "
-           "mean confidence 0.74, an under-confident model whose ECE (0.16) is three times hard labels' (0.05). "
-           "The direction does not reproduce at eps = 0.1; a smaller eps would move less (make run EPS=...).",
+           "the confidence near $1 - \\epsilon = 0.9$ on images the network classifies with accuracy 0.90 but less "
+           "surely: mean confidence 0.74, an under-confident model whose ECE (0.16) is three times hard labels' (0.05). "
+           "The direction does not reproduce at $\\epsilon = 0.1$; a smaller $\\epsilon$ would move less "
+           "(`make run EPS=...`).",
 ))
 
 
@@ -236,7 +243,7 @@ def _check_fresh_matches_soft(f: Formulas) -> Evidence:
     bounds = [math.sqrt(max(r.train_loss - floor, 0.0) / 2) for r in soft]
     optimum = all(g <= b + 1e-12 for g, b in zip(gaps, bounds))
     facts.append(Finding("numeric", "(b) on its training images: the mean of the printed left side is the printed right "
-                                 f"side within the Pinsker bound sqrt(KL/2) of its excess loss over chapter 2's minimum "
+                                 rf"side within the Pinsker bound $\sqrt{{\mathrm{{KL}}/2}}$ of its excess loss over chapter 2's minimum "
                                  f"(largest bound {max(bounds):.3f}, deterministic) at every seed", optimum, error=max(gaps)))
     ok = optimum
     for what, a, b in (("accuracy", [np.argmax(r.test_logits, axis=1) == r.y_test for r in fresh],
@@ -248,7 +255,7 @@ def _check_fresh_matches_soft(f: Formulas) -> Evidence:
         ok &= same
         facts.append(Finding("statistical", f"held-out {what}: (c) minus (b) = {mean:+.4f}, paired over the images and "
                                          f"averaged over the seeds, within {ch5.z_bound():.2f} SE ({_sd(se)}) at "
-                                         f"false-alarm {FALSE_ALARM:g}", same))
+                                         f"false-alarm {_ALARM}", same))
     return Evidence(holds=bool(ok), findings=facts)
 
 
@@ -262,9 +269,9 @@ register(Claim(
     check=_check_fresh_matches_soft,
     remark="Chapter 3's equivalence in expectation survives a real network: with a step that decays to 0 the noise of "
            "the last flips averages out, and (c) is indistinguishable from (b) on 1,677 held-out images at every "
-           "seed. The training images of (b) sit at chapter 2's optimum q_1 = 1 - eps (mean logit gap 4.47 against "
-           "log 81 = 4.39: the MLP's logits are not all equal off the true class, so the gap is not quite the "
-           "closed form's, while q_1 is).",
+           "seed. The training images of (b) sit at chapter 2's optimum $q_1 = 1 - \\epsilon$ (mean logit gap 4.47 "
+           "against $\\log 81 = 4.39$: the MLP's logits are not all equal off the true class, so the gap is not quite "
+           "the closed form's, while $q_1$ is).",
 ))
 
 
@@ -280,7 +287,7 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     r_ = float(frequency_radius(n, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / n - printed) <= r_ + 1e-15
     facts.append(Finding("statistical", f"{k} of the {n} labels flipped once are wrong: within the Bernstein radius "
-                                     f"{max(r_, 0):.3f} (false-alarm {FALSE_ALARM:g}) of the printed fraction", frac_ok))
+                                     f"{max(r_, 0):.3f} (false-alarm {_ALARM}) of the printed fraction", frac_ok))
     x_ = Logits(_K)
     sides = {c: [evaluate(side, x_, SOFT, {"k": c}) for side in (fit.lhs, fit.rhs)] for c in range(2, _K + 1)}
     fitted, not_soft = True, True
@@ -297,12 +304,12 @@ def _check_once_memorises(f: Formulas) -> Evidence:
             fitted &= bool(got.all()) if want else True
             not_soft &= True if want else not bool(got.any())
     facts.append(Finding("numeric", f"the printed inequality holds at every one of the {k} training images kept with a wrong "
-                                 "label k, and at none of them under soft labels", fitted and not_soft))
+                                 "label $k$, and at none of them under soft labels", fitted and not_soft))
     mean, se = ch5.pooled([np.argmax(r.test_logits, axis=1) == r.y_test for r in soft],
                           [np.argmax(r.test_logits, axis=1) == r.y_test for r in once])
     falls = decided(">", mean, se)
     facts.append(Finding("statistical", f"held-out accuracy of (b) minus (d) = {mean:+.4f}, {mean / se:+.1f} SE (paired, "
-                                     f"averaged over seeds; z-test at false-alarm {FALSE_ALARM:g})", falls))
+                                     f"averaged over seeds; z-test at false-alarm {_ALARM})", falls))
     return Evidence(holds=bool(frac_ok and fitted and not_soft and falls), findings=facts)
 
 
@@ -316,5 +323,5 @@ register(Claim(
     check=_check_once_memorises,
     remark="DisturbLabel (Xie et al., 2016) flips afresh in every minibatch; a flip kept for the whole run is a wrong "
            "label, and a network that can fit any labelling fits it: every flipped training image ends predicting "
-           "its wrong label, and held-out accuracy drops by about 10 points (0.90 to 0.80) at eps = 0.1.",
+           "its wrong label, and held-out accuracy drops by about 10 points (0.90 to 0.80) at $\\epsilon = 0.1$.",
 ))

@@ -35,6 +35,7 @@ from derivations.engine import results
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.regimes import describe
 from derivations.engine.stats import FALSE_ALARM, normal_quantile
+from derivations.engine.tex import inline
 from derivations.library.numeric import cross_entropy, log_softmax, softmax
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_optimum_gap
 
@@ -195,19 +196,21 @@ def summary_table(x: Experiment) -> str:
 def findings(x: Experiment) -> Findings:
     """What holds at the reader's eps and seeds (asserted) and what the numbers say (shown, with the reason)."""
     p, z = x.plan, z_bound()
-    out = Findings(f"Digits, eps = {p.eps:g}, seeds {p.seed} to {p.seed + p.seeds - 1}", preamble=[describe(p.K, p.eps)])
+    out = Findings(f"Digits, $\\epsilon = {p.eps:g}$, seeds {p.seed} to {p.seed + p.seeds - 1}",
+                   preamble=[describe(p.K, p.eps)])
     hard = x.each("hard")
     fitted = [float(np.mean(r.train_logits.argmax(axis=1) == r.y_train)) for r in hard]
     out.add(Finding("numeric", "(a) fits its training images", min(fitted) == 1.0,
                     observed=f"training accuracy {min(fitted):.3f} at the worst seed, "
-                             f"training loss at most {max(r.train_loss for r in hard):.1e}",
+                             f"training loss at most {inline(max(r.train_loss for r in hard), '.1e')}",
                     bound="exact: every image"))
     mean, se = pooled([calibration_gap(r.test_probs(), r.y_test) for r in hard], [0.0] * len(hard))
     out.add(Finding("statistical", "(a) is over-confident on held-out images", mean > z * se,
-                    observed=f"mean calibration gap sum_j q_j^2 - q_y over the "
+                    observed=r"mean calibration gap $\sum_j q_j^2 - q_y$ over the "
                              f"seeds {mean:+.4f}, {mean / se:.1f} standard errors above 0",
                     bound=f"z-test, {z:.2f} SE at false-alarm "
-                          f"{FALSE_ALARM:g} (SE: the mean of the seeds' SEs, valid however the seeds' splits correlate)"))
+                          f"{inline(FALSE_ALARM, 'g')} (SE: the mean of the seeds' SEs, valid however the seeds' splits "
+                          "correlate)"))
     once = x.each("flip_once")
     flipped = sum(int(np.sum(r.kept_labels != r.y_train)) for r in once)
     fit = sum(int(np.sum((r.train_logits.argmax(axis=1) == r.kept_labels) & (r.kept_labels != r.y_train)))
@@ -220,10 +223,10 @@ def findings(x: Experiment) -> Findings:
     verdict = "lower" if abs(s["soft"]["gap"][0]) < abs(s["hard"]["gap"][0]) else "not lower"
     out.add(shown("numeric", "smoothing and calibration (Müller et al.)", f"calibration gap: hard {s['hard']['gap'][0]:+.3f}, "
                   f"soft {s['soft']['gap'][0]:+.3f}; ECE: hard {s['hard']['ECE'][0]:.3f}, soft {s['soft']['ECE'][0]:.3f}"
-                  f" ({verdict} with smoothing)", "reported, not asserted: which way it goes depends on eps and on "
+                  f" ({verdict} with smoothing)", r"reported, not asserted: which way it goes depends on $\epsilon$ and on "
                   "how over-confident hard labels are (ch5.smoothing_calibrates checks it at the defaults)"))
     out.add(shown("numeric", "(c) flipped afresh against (b) soft", f"accuracy {s['flip_fresh']['accuracy'][0]:.3f} vs "
                   f"{s['soft']['accuracy'][0]:.3f}, calibration gap {s['flip_fresh']['gap'][0]:+.3f} vs "
                   f"{s['soft']['gap'][0]:+.3f}", "reported: ch5.fresh_matches_soft tests it at the defaults; at "
-                  "eps = 0 the two are hard labels, and above (K-1)/K chapter 4 shows why they part"))
+                  r"$\epsilon = 0$ the two are hard labels, and above $\frac{K-1}{K}$ chapter 4 shows why they part"))
     return out
