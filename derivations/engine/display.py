@@ -55,6 +55,8 @@ def _prose(s: str, md: bool, indent: str = "") -> str:
 
 #: How each verdict is shown, on every surface.
 MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
+#: The CSS class of each verdict's mark (``book/_static/book.css``; GitHub drops it, the words stay).
+_CSS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
 
 
 class ClaimView:
@@ -73,15 +75,19 @@ class ClaimView:
         math = lambda s: _formula(s, md)                                    # noqa: E731
         bold = (lambda s: f"**{s}**") if md else (lambda s: s)
         title = c.title if md else plain(c.title)
-        out = [f"{bold(c.id)}: {title} ({where})", "", "As printed:" if c.source == "note" else "Statement:",
-               math(c.printed), "", f"Verdict: {bold(MARK[o.verdict])}"]
+        gap = [""] if md else []                 # Markdown: a displayed formula is a paragraph of its own
+        verdict = (f'<span class="verdict-mark {_CSS[o.verdict]}">**{MARK[o.verdict]}**</span>' if md
+                   else MARK[o.verdict])
+        out = [f"{bold(c.id)}: {title} ({where})", "", "As printed:" if c.source == "note" else "Statement:", *gap,
+               math(c.printed), "", f"Verdict: {verdict}"]
         if o.verdict is Verdict.HOLDS_UNDER:
             out[-1] += "\\" if md else ""                                 # a line break (Markdown's backslash)
             out.append(f"{'*Assumption:*' if md else 'Assumption:'} {c.assumption if md else plain(c.assumption)}")
         if c.remark:                                  # the referee's explanation, as a paragraph of prose
             out += ["", _prose(c.remark, md)]
         if o.verdict is not Verdict.HOLDS and c.corrected:
-            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", math(c.corrected)]
+            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", *gap,
+                    math(c.corrected)]
         if e.counterexample is not None:
             label = ("Counterexample (as printed, without the assumption):" if o.verdict is Verdict.HOLDS_UNDER
                      else "Counterexample:")
@@ -168,7 +174,8 @@ class VerdictTable:
 
     def __repr__(self) -> str:
         w = max([len("claim")] + [len(r[0]) for r in self.rows()])
-        return "\n".join(f"{a:<{w}}  {b:<10}  {d:<25}  {plain(c)}" for a, b, c, d in self.rows())
+        return "\n".join([f"{'claim':<{w}}  {'eq.':<10}  {'verdict':<25}  what"]
+                         + [f"{a:<{w}}  {b:<10}  {d:<25}  {plain(c)}" for a, b, c, d in self.rows()])
 
 
 def verdict_table(chapter: int | None = None) -> VerdictTable:
@@ -195,18 +202,18 @@ class ErrataView:
         for o in self.outcomes:
             c = o.claim
             where = f"chapter {c.chapter}, equation {c.order}"
-            out += [f"`{c.id}`, {c.title} ({where}): **{MARK[o.verdict]}**" if md
-                    else f"{c.id}: {plain(c.title)} ({where}): {MARK[o.verdict]}", ""]
-            out += ["As printed:", _formula(c.printed, md), ""]
+            out += [f"**{MARK[o.verdict]}** · `{c.id}`: {c.title} ({where})" if md      # the verdict first: it
+                    else f"{MARK[o.verdict]} · {c.id}: {plain(c.title)} ({where})", ""]     # is never wrapped away
+            gap = [""] if md else []
+            out += ["As printed:", *gap, _formula(c.printed, md), ""]
             if o.verdict is Verdict.HOLDS_UNDER:
                 out += [f"*Assumption:* {c.assumption}" if md else _prose(f"Assumption: {c.assumption}", md, "    "), ""]
             label = "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected:"
-            out += [label, _formula(c.corrected, md), ""]
+            out += [label, *gap, _formula(c.corrected, md), ""]
             if o.evidence.counterexample:
                 out += [f"*Counterexample:* {o.evidence.counterexample}" if md
                         else _prose(f"Counterexample: {o.evidence.counterexample}", md, "    "), ""]
-            out += ["---" if md else "", ""]
-        return out[:-2]
+        return out[:-1]
 
     def _repr_markdown_(self) -> str:
         return "\n".join(self._lines(md=True))
