@@ -84,7 +84,7 @@ def in_html(html: str, where: str) -> list[Shown]:
             mark = verdict.find("strong")
             shown = _norm(mark.get_text(" ")) if mark else _norm(verdict.get_text(" ")).removeprefix("Verdict")
             out.append(Shown(f"{where}: view", claim, shown))
-        elif getattr(first, "name", None) == "strong" and (errata := _ERRATUM.match(text)):   # a list of errata
+        elif getattr(first, "name", None) == "strong" and (errata := _ERRATUM.match(_norm(p.get_text()))):  # errata
             out.append(Shown(f"{where}: errata", errata["id"], _norm(first.get_text(" "))))
         mark = p.find("span", class_="mark")
         if mark is not None:                                                       # the corrected note's box
@@ -112,7 +112,7 @@ def in_markdown(markdown: str, where: str) -> list[Shown]:
 # -- plain text (text/plain outputs, the terminal, a PDF's text) ----------------------------------------
 _VERDICT_LINE = re.compile(r"^\s*Verdict:\s*(?P<shown>.*)$")
 _HEADING = re.compile(rf"^(?P<id>{CLAIM_ID.pattern}): ")
-_ERRATUM = re.compile(rf"^(?P<shown>[^·\n]+?) · (?P<id>{CLAIM_ID.pattern}): ")
+_ERRATUM = re.compile(rf"^(?P<shown>[^·\n]+?) · (?P<id>{CLAIM_ID.pattern}) ?: ")
 
 
 def _columns(header: str) -> list[tuple[str, int]]:
@@ -192,14 +192,15 @@ def _lines_of(words: list[_Word]) -> list[list[_Word]]:
 
 def in_pdf(pdf: Path, where: str) -> list[Shown]:
     """The verdicts in a PDF: its tables read by the words' positions (the verdict column starts at its header
-    word, and a row runs until the next claim id in the claim column), the rest as plain text."""
+    word; a row runs until the next claim id in the claim column, through the lines that have words only right
+    of it), the rest as plain text."""
     out = []
     lines = _lines_of(pdf_words(pdf))
     columns = None
     rows: list[tuple[str, list[_Word], int]] = []
     for line in lines:
         texts = [w.text.lower() for w in line]
-        if "claim" in texts and "verdict" in texts:                       # a header (repeated on a new page)
+        if texts[0] == "claim" and texts[-1] == "verdict" and len(texts) <= 6:   # a header (repeated on each page)
             x = {t: w.x0 for t, w in zip(texts, line)}
             columns = (x["claim"], x["verdict"], min((v for t, v in x.items() if v > x["claim"]),
                                                      default=x["verdict"]))
@@ -208,12 +209,12 @@ def in_pdf(pdf: Path, where: str) -> list[Shown]:
             continue
         x_claim, x_verdict, x_next = columns
         first = line[0]
-        if _ID_ONLY.match(first.text) and abs(first.x0 - x_claim) < 3:          # a new row
+        if _ID_ONLY.match(first.text) and x_claim - 8 <= first.x0 < x_next:      # a new row
             rows.append((first.text, [], first.page))
             if first.x1 > x_next + 1:                                         # the id runs into the next column
                 rows[-1][1].append(_Word(first.page, 0, 0, 0, 0, f"(id runs into the next column: {first.text})"))
-        elif not rows or first.x0 < x_claim - 3:
-            columns = None if first.x0 < x_claim - 3 else columns
+        elif not rows or first.x0 < x_next - 2:       # a line that is not a row's continuation: the table ended
+            columns = None
             continue
         if rows:
             rows[-1][1].extend(w for w in line if w.x0 >= x_verdict - 1)
@@ -221,8 +222,8 @@ def in_pdf(pdf: Path, where: str) -> list[Shown]:
         out.append(Shown(f"{where}: table on page {page}", claim, _norm(" ".join(w.text for w in words))))
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     out += [s for s in in_plain(text, where) if ": table" not in s.where]
-    boxes = re.finditer(rf"(?m)^(?P<shown>[^\n—]+?) — [^·]*?\((?:ch\d+ (?:eq|\+)\d+) · (?P<id>{CLAIM_ID.pattern})\)",
-                        text)
+    boxes = re.finditer(rf"(?m)(?:^|\f)(?P<shown>[^\n\f—]+?) — [^·]*?\(ch\d+\s+(?:eq|\+)\d+\s*·\s*"
+                        rf"(?P<id>{CLAIM_ID.pattern})\)", text)
     out += [Shown(f"{where}: note box", m["id"], _norm(m["shown"])) for m in boxes]
     return out
 

@@ -5,10 +5,11 @@
  *    typeset inside them) and what is wider than its column (overflow()). The browser test (tests/test_site.py)
  *    reads it.
  * 2. fitForPrint(): for print, the folds are opened (the PDF prints the checks, in small type) and every
- *    displayed formula wider than its column is scaled down to fit (MathJax 3 does not break lines); called on
- *    `beforeprint` and by tools/book.py before printing a PDF.
- * 3. overflow(): every element of the article whose content is wider than its box, except a displayed formula,
- *    which scrolls inside the column on purpose (and must itself fit the column).
+ *    formula wider than its column (displayed, or in the text, on a line of its own) is scaled down to fit
+ *    (MathJax 3 does not break lines); called on `beforeprint` and by tools/book.py before printing a PDF.
+ * 3. overflow(): every block of the article whose content is wider than its box (an inline element, a formula in
+ *    the text among them, is measured by the box of its line), except a displayed formula, which scrolls inside
+ *    the column on purpose (and must itself fit the column).
  */
 (function () {
   "use strict";
@@ -59,6 +60,8 @@
     var wide = [];
     Array.prototype.forEach.call(article.querySelectorAll("*"), function (el) {
       if (el.closest("mjx-container") && el.tagName.toLowerCase() !== "mjx-container") { return; }   // inside
+      if (el.matches('span.math, mjx-container:not([display="true"])') ||      // a formula in the text, or any
+          getComputedStyle(el).display.indexOf("inline") === 0) { return; }    // inline box: its line measures it
       if (el.closest("#site-check") || el.clientWidth === 0) { return; }          // inline, hidden or folded away
       if (el.matches('mjx-container[display="true"]')) {                      // scrolls on purpose: must fit
         if (el.getBoundingClientRect().width > el.parentElement.clientWidth + 1) { wide.push(el); }
@@ -80,6 +83,18 @@
       box.style.fontSize = "";
       var room = box.parentElement.clientWidth, need = box.scrollWidth;
       if (room > 0 && need > room) { box.style.fontSize = Math.floor(9800 * room / need) / 100 + "%"; }
+    });
+    // a formula in the text cannot break either: one wider than its block, on a line of its own, is scaled down
+    var inline = document.querySelectorAll('mjx-container[jax="CHTML"]:not([display])');
+    Array.prototype.forEach.call(inline, function (box) {
+      box.style.fontSize = "";
+      var block = box.parentElement;
+      while (block && getComputedStyle(block).display.indexOf("inline") === 0) { block = block.parentElement; }
+      if (!block) { return; }
+      var need = box.getBoundingClientRect().width;
+      if (need > block.clientWidth && block.clientWidth > 0) {
+        box.style.fontSize = Math.floor(9800 * block.clientWidth / need) / 100 + "%";
+      }
     });
   }
   window.fitForPrint = fitForPrint;
