@@ -7,4 +7,4 @@ python=${PYTHON:-.venv/bin/python}
 "$python" tools/book.py \
   --screenshot 03_label_flipping.html#claim-ch3-same-q docs/site-screenshot.png \
   --screenshot corrected_note.html#label-smoothing docs/corrected-note-screenshot.png \
-  --pdf-screenshot 03_label_flipping.html "Chapter 3 verdicts" docs/pdf-page-screenshot.png
+  --pdf-screenshot 03_label_flipping.html "claim eq. what verdict" docs/pdf-page-screenshot.png
