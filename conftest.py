@@ -38,7 +38,7 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 
 #: Test files (and the notebooks) that read most claims: when any is collected, all claims are computed up front.
 _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "tests/test_registry.py",
-            "tests/test_docs_verdicts.py")
+            "tests/test_docs_verdicts.py", "tests/test_shown_verdicts.py", "tests/test_site.py")
 
 
 #: The mutation test: its runs are computed with the claims.

@@ -10,7 +10,7 @@ import os
 import sys
 
 #: What the engine and the chapters import beyond the library's NumPy: the ``companion`` extra of the package.
-COMPANION = ("sympy", "mpmath", "matplotlib", "sklearn")
+COMPANION = ("sympy", "mpmath", "matplotlib", "sklearn", "pylatexenc")
 
 try:
     import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
@@ -43,11 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--chapter", type=int, default=None, help="only this chapter's claims")
+    parser.add_argument("--claim", action="append", default=[], metavar="ID",
+                        help="print this claim in full instead (quotation, verdict, explanation, correction, checks), "
+                             "as plain text; may be repeated")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="processes that compute the claims (default: one per core)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    if args.claim:
+        from derivations.engine.display import ClaimView
+        from derivations.engine.registry import get, run_all
+
+        try:
+            wanted = [get(i) for i in args.claim]
+        except KeyError as err:
+            parser.error(err.args[0])
+        outcomes = run_all(wanted, args.jobs)
+        print("\n\n".join(repr(ClaimView(o)) for o in outcomes))
+        return 0 if all(o.ok for o in outcomes) else 1
     rows = as_rows(collect(args.chapter, args.jobs))
     if not rows:
         print(f"no claims for chapter {args.chapter}", file=sys.stderr)

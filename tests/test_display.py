@@ -9,6 +9,7 @@ import derivations.chapters  # noqa: F401  (the chapters' claims)
 from derivations.engine import display
 from derivations.engine.display import ClaimView, chapter_verdicts, show
 from derivations.engine.registry import claims, get, run
+from derivations.engine.text import plain
 
 
 # -- chapter_verdicts ---------------------------------------------------------------------------------
@@ -54,15 +55,15 @@ def test_the_remark_is_a_paragraph_of_prose_under_the_verdict(md):
     c = get("ch2.loss_squared")
     view = ClaimView(run(c))
     text = view._repr_markdown_() if md else repr(view)
-    paragraphs, i = _remark_paragraph(text, c.remark)            # StopIteration: not a paragraph of its own
+    paragraphs, i = _remark_paragraph(text, c.remark if md else plain(c.remark))  # StopIteration: not a paragraph
     assert paragraphs[i - 1].startswith("Verdict:"), "the remark follows the verdict"
-    assert text.index(paragraphs[i]) < text.index("Checks:"), "the remark comes before the evidence"
+    assert text.index(paragraphs[i]) < text.index("<details" if md else "Checks:"), "the remark comes before the checks"
     assert "Remark:" not in text
 
 
 def test_the_plain_text_remark_is_wrapped():
     c = get("ch2.loss_squared")
-    paragraphs, i = _remark_paragraph(repr(ClaimView(run(c))), c.remark)
+    paragraphs, i = _remark_paragraph(repr(ClaimView(run(c))), plain(c.remark))
     assert max(len(line) for line in paragraphs[i].splitlines()) <= display.TEXT_WIDTH < len(c.remark)
 
 

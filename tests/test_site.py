@@ -7,9 +7,15 @@ chapter (:data:`FILE_PAGES`) over ``file://``: one tab for each, going from page
 page (a tab per page cost Chromium twice the CPU), watched page by page (requests
 sent, uncaught exceptions, console and logged errors). Each page's own script (``book/_static/book.js``) reports, after
 MathJax 3 has typeset it, the formulas rendered, MathJax errors, images and the
-resources loaded. Search runs for "softmax" both ways. The corrected note and
-chapter 2 are printed to PDF, and every PDF page is rendered to an image with
-poppler's ``pdftoppm``. `make test` installs Chromium, npm and poppler first
+resources loaded, the folds (a claim's checks: closed, their math typeset) and
+every element wider than its column. Search runs for "softmax" both ways. The
+corrected note, the overview and chapters 2 and 3 are printed to PDF; every PDF
+page is rendered to an image with poppler's ``pdftoppm``, and its words are read
+with ``pdftotext`` (the verdicts shown, words printed over each other). The
+verdicts on every page and in every PDF are read back (tools/shown_verdicts.py)
+and compared with the registry's. Each check is shown to catch a planted fault,
+on a probe page: a line too wide, a table cell running into the next, a wrong
+verdict. `make test` installs Chromium, npm and poppler first
 (tools/ensure_system.sh).
 """
 from __future__ import annotations
@@ -32,6 +38,7 @@ import pytest
 from PIL import Image
 
 from tools.browser import Browser
+from tools.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -40,8 +47,9 @@ pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is
               # Sphinx 9's notices to extensions (myst-parser) about its next major version
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-#: The pages printed to PDF in the test (``make pdf`` prints the whole book).
-PRINTED = ("corrected_note.html", "02_soft_labels.html")
+#: The pages printed to PDF in the test (``make pdf`` prints the whole book): the note's verdicts, every claim's
+#: verdict and the errata (the overview), wide formulas (chapter 2), a chapter's views and table (chapter 3).
+PRINTED = ("corrected_note.html", "00_overview.html", "02_soft_labels.html", "03_label_flipping.html")
 #: The pages loaded over ``file://`` too: the index, the lightest chapter with figures and formulas, and the search
 #: page. Every page shares the same templates and static files, which http has checked on each; what ``file://`` can
 #: break (relative resources, scripts, MathJax's fonts, search) shows on these.
@@ -78,13 +86,26 @@ class Site:
     visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
     search: dict[str, list[str] | None] = field(default_factory=dict)
     pdfs: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    pdf_files: dict[str, Path] = field(default_factory=dict)
     overflow_probe: list[np.ndarray] = field(default_factory=list)
+    probe_pdf: Path | None = None
+    probe_overflow: list[str] = field(default_factory=list)          # overflow() on the probe page
+    probe_fold_math: int = 0                                          # math typeset inside a closed fold
     left_behind: list[str] = field(default_factory=list)    # what the browser left once closed
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+#: What the probe page gets (the last page visited over http, then printed): a rule too wide for the column, a
+#: verdict table whose claim id runs into the next column and whose verdict is wrong, a closed fold with math.
+PROBE = r"""<div style="width:3000px;border-top:4px solid black"></div>
+<table style="table-layout:fixed !important;width:420px !important"><thead><tr><th style="width:70px">claim</th>
+<th>eq.</th><th>what</th><th>verdict</th></tr></thead><tbody><tr><td style="white-space:nowrap !important">
+ch3.flip_one_minus_eps</td><td>4</td><td>x</td><td><strong>holds</strong></td></tr></tbody></table>
+<details class="checks" id="probe-fold"><summary>probe</summary><ul><li>\(\epsilon(1-\epsilon)\)</li></ul></details>"""
 
 
 def _pages(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
@@ -95,10 +116,21 @@ def _pages(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("L")) for p in sorted(folder.glob(f"{name}-*.pgm"))]
 
 
+def _probe(browser: Browser, tab: str, site: Site) -> None:
+    """The probe's faults put into a chapter page (it loads MathJax), measured, and the page printed."""
+    browser.evaluate(tab, f"document.querySelector('.bd-article').insertAdjacentHTML('afterbegin', {json.dumps(PROBE)})")
+    site.probe_overflow = browser.evaluate(tab, "window.overflow()")
+    site.probe_fold_math = browser.evaluate(
+        tab, "MathJax.typesetPromise([document.getElementById('probe-fold')]).then(() => "
+             "document.querySelectorAll('#probe-fold mjx-container').length)", wait=30)
+    site.overflow_probe = _pages(browser.print_pdf(tab), site.out.parent, "probe")
+    site.probe_pdf = site.out.parent / "probe.pdf"
+
+
 def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
     """One tab for each way (http, file) goes from page to page, each page's report, requests and errors read
-    before the next; the pages of :data:`PRINTED` are printed on the way, then a page with a line too wide for
-    its column; then each tab searches."""
+    before the next; the pages of :data:`PRINTED` are printed on the way, the last of them then once more with
+    the probe's faults (:data:`PROBE`); then each tab searches."""
     for how, names in pages.items():
         base, tab = site.bases[how], browser.open("about:blank", watch=True)
         for name in names:
@@ -106,10 +138,9 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
             if how == "http" and name in PRINTED:
                 site.pdfs[name] = _pages(browser.print_pdf(tab), site.out.parent, name.removesuffix(".html"))
-        if how == "http":                     # the last page with a line too wide for the column: the check must see it
-            browser.evaluate(tab, "document.querySelector('main').insertAdjacentHTML('afterbegin', "
-                                  "'<div style=\"width:3000px;border-top:4px solid black\"></div>')")
-            site.overflow_probe = _pages(browser.print_pdf(tab), site.out.parent, "probe")
+                site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
+            if how == "http" and name == PRINTED[-1]:       # once printed, the page gets the probe's faults: each
+                _probe(browser, tab, site)                  # check must see its own
         browser.visit(tab, base + "search.html?q=softmax", "site-check")
         site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
         site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
@@ -269,6 +300,87 @@ def test_pdf_pages_have_content_and_nothing_crosses_the_right_margin(site):
             assert (page[:, -strip:] < 230).sum() == 0, f"{name}, page {i}: ink in the right margin (cut off)"
     # the check sees an overflow when there is one: a rule 3000 px wide reaches into the strip
     assert any((page[:, -strip:] < 230).sum() > 0 for page in site.overflow_probe)
+
+
+def test_every_verdict_on_a_page_is_the_computed_one(site):
+    """Read as a reader reads them (tables by their header, views under their heading, the note's boxes): each
+    verdict shown on a page of the book is the registry's; the overview shows every claim's."""
+    verdicts = computed()
+    seen = {}
+    for page in site.pages:
+        seen[page.name] = in_html(page.read_text(encoding="utf-8"), page.name)
+    assert not wrong([s for shown in seen.values() for s in shown], verdicts)
+    assert {s.claim for s in seen["00_overview.html"]} == set(verdicts), "the overview tabulates every claim"
+    for page in site.pages:
+        if re.match(r"0[1-9]_", page.name):
+            chapter = {c for c in verdicts if c.startswith(f"ch{int(page.name[:2])}.")}
+            views = {s.claim for s in seen[page.name] if s.where.endswith("view")}
+            assert views == chapter, f"{page.name}: views without a verdict: {sorted(chapter - views)}"
+    # the reader sees a wrong verdict when there is one: the probe page's table says 'holds' for an erratum
+    probe = in_html(PROBE, "probe")
+    assert wrong(probe, verdicts) == ["probe: table row: ch3.flip_one_minus_eps shows 'holds', computed 'erratum'"]
+
+
+def test_every_verdict_in_the_pdf_is_the_computed_one(site):
+    verdicts = computed()
+    seen = {name: in_pdf(path, name) for name, path in site.pdf_files.items()}
+    assert not wrong([s for shown in seen.values() for s in shown], verdicts)
+    table = {s.claim for s in seen["00_overview.html"] if ": table" in s.where}
+    assert table == set(verdicts), f"the overview's table in the PDF lacks {sorted(set(verdicts) - table)}"
+    listed = {s.claim for s in seen["00_overview.html"] if ": errata" in s.where}
+    assert listed == {c for c, v in verdicts.items() if v != "holds"}, "the overview's errata in the PDF"
+    ch3 = {c for c in verdicts if c.startswith("ch3.")}
+    for kind in ("table", "view"):
+        shown = {s.claim for s in seen["03_label_flipping.html"] if f": {kind}" in s.where}
+        assert shown == ch3, f"chapter 3's PDF: no verdict read for {sorted(ch3 - shown)} ({kind})"
+    from tools.corrected_note import note_claims
+
+    note = {s.claim for s in seen["corrected_note.html"] if "note box" in s.where}
+    assert note == {c.id for c in note_claims()}, f"the corrected note's PDF: no box read for " \
+                                                  f"{sorted({c.id for c in note_claims()} - note)}"
+    # the planted table: its id runs into the next column, and its verdict is wrong; both are seen
+    probe = wrong(in_pdf(site.probe_pdf, "probe"), verdicts)
+    assert any("ch3.flip_one_minus_eps shows" in p for p in probe), probe
+
+
+def test_no_word_in_the_pdf_is_printed_over_another(site):
+    """A table cell that runs into the next one (chapter 3's claim ids did) prints words over words."""
+    for name, path in site.pdf_files.items():
+        assert not overprinted(path), f"{name}: {overprinted(path)[:5]}"
+    assert any("ch3.flip_one_minus_eps" in o for o in overprinted(site.probe_pdf)), "the probe's overprint unseen"
+
+
+def test_nothing_is_wider_than_its_column(site):
+    """On screen: every block of every page fits its box, a displayed formula (which scrolls inside the column)
+    fits the column; the probe's table cell, too narrow for its claim id, is seen."""
+    for (how, name), v in site.visits.items():
+        if name != "search.html":
+            assert not v.report.get("overflow"), f"{how} {name}: wider than the column: {v.report['overflow'][:5]}"
+    assert any("ch3.flip_one_minus_eps" in o for o in site.probe_overflow), site.probe_overflow   # the planted cell
+
+
+def test_the_checks_are_folded_closed_with_their_math_typeset(site):
+    """Every claim view's checks sit in a closed <details> (nothing of them in the reading flow); MathJax typesets
+    math inside a closed fold (the probe), and none is left raw in any fold."""
+    from bs4 import BeautifulSoup
+
+    for page in site.pages:
+        if not re.match(r"0[1-9]_", page.name):
+            continue
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        views = soup.select("p[id^=claim-]")
+        folds = soup.select("details.checks")
+        assert views and len(folds) == len(views), f"{page.name}: {len(views)} views, {len(folds)} folds of checks"
+        assert not any(f.has_attr("open") for f in folds), f"{page.name}: a fold is open"
+        assert all(f.find("summary") and f.find("li") for f in folds), f"{page.name}: a fold without its list"
+        flow = [e for e in soup.select(".cell_output li") if not e.find_parent("details")]
+        assert not flow, f"{page.name}: a list item outside the folds: {flow[0].get_text()[:80]}"
+        r = site.visits[("http", page.name)].report
+        assert r["folds"] >= len(views) and r["folds_open"] == 0 and r["raw_math_in_folds"] == 0, (page.name, r)
+        in_folds = sum(len(f.select("span.math, div.math")) for f in soup.select("details"))
+        assert r["folds_with_math"] == sum(1 for f in soup.select("details") if f.select("span.math, div.math")), \
+            f"{page.name}: of {in_folds} formulas in the folds, some were not typeset"
+    assert site.probe_fold_math == 1, "MathJax did not typeset the math of a closed fold"
 
 
 def test_the_browser_leaves_nothing_behind(site):

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
-           "reading_order", "print_pdfs", "screenshots", "main"]
+           "reading_order", "print_pdfs", "screenshots", "pdf_screenshots", "main"]
 
 MATHJAX_VERSION = "3.2.2"
 #: What the pages use of the npm package (its es5/ folder): TeX input, CommonHTML output, its woff-v2 fonts.
@@ -193,6 +193,29 @@ def screenshots(out: Path, shots: list[tuple[str, Path]], size: tuple[int, int] 
             print(os.path.relpath(path, Path.cwd()))
 
 
+def pdf_screenshots(out: Path, shots: list[tuple[str, str, Path]], dpi: int = 80) -> None:
+    """A picture of one printed page for each ``(page, words, file)``: the site's page printed alone to PDF (the
+    print stylesheet, formulas fitted, folds opened), and its first PDF page whose text holds ``words`` rendered
+    by poppler's ``pdftoppm``."""
+    from tools.browser import Browser
+
+    if not shots:
+        return
+    with Browser("--host-resolver-rules=MAP * ~NOTFOUND") as browser, tempfile.TemporaryDirectory() as tmp:
+        printed = browser.print_pages([out.as_uri() + "/" + page for page, _, _ in shots], "site-check")
+        for (page, words, path), data in zip(shots, printed):
+            pdf = Path(tmp, "page.pdf")
+            pdf.write_bytes(data)
+            pages = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                                   text=True).stdout.split("\f")
+            n = next((i + 1 for i, text in enumerate(pages) if words in " ".join(text.split())), None)
+            if n is None:
+                raise SystemExit(f"{page}: no printed page holds {words!r}")
+            subprocess.run(["pdftoppm", "-png", "-singlefile", "-r", str(dpi), "-f", str(n), "-l", str(n), str(pdf),
+                            str(path.with_suffix(""))], check=True)
+            print(f"{os.path.relpath(path, Path.cwd())} (page {n} of {page} printed)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
@@ -201,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pdf", type=Path, help="also print the corrected note and the whole book into this folder")
     ap.add_argument("--screenshot", nargs=2, action="append", default=[], metavar=("PAGE", "PNG"),
                     help="after the build, a picture of PAGE (e.g. corrected_note.html#label-smoothing) into PNG")
+    ap.add_argument("--pdf-screenshot", nargs=3, action="append", default=[], metavar=("PAGE", "WORDS", "PNG"),
+                    help="after the build, PAGE printed to PDF alone, and a picture of its first printed page that "
+                         "holds WORDS into PNG")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     pages = build(args.notebooks.resolve(), args.out.resolve(), args.cache.resolve())
@@ -211,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         for pdf in print_pdfs(args.out.resolve(), args.pdf.resolve()):
             print(f"{os.path.relpath(pdf, Path.cwd())}: {time.perf_counter() - t:.1f} s")
     screenshots(args.out.resolve(), [(page, Path(png)) for page, png in args.screenshot])
+    pdf_screenshots(args.out.resolve(), [(page, words, Path(png)) for page, words, png in args.pdf_screenshot])
     return 0
 
 

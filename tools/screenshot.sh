@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Pictures of the book for the README (`make screenshot`): a chapter (docs/site-screenshot.png) and the
-# corrected note (docs/corrected-note-screenshot.png), taken in headless Chromium once MathJax has typeset them.
+# Pictures of the book for the README (`make screenshot`), taken in headless Chromium once MathJax has typeset
+# them: a chapter's claim as a reader sees it, its checks folded (docs/site-screenshot.png); the corrected note
+# (docs/corrected-note-screenshot.png); a printed page of chapter 3, its verdict table (docs/pdf-page-screenshot.png).
 set -euo pipefail
 python=${PYTHON:-.venv/bin/python}
 "$python" tools/book.py \
-  --screenshot 01_hard_labels.html#the-cross-entropy-chain docs/site-screenshot.png \
-  --screenshot corrected_note.html#label-smoothing docs/corrected-note-screenshot.png
+  --screenshot 03_label_flipping.html#claim-ch3-same-q docs/site-screenshot.png \
+  --screenshot corrected_note.html#label-smoothing docs/corrected-note-screenshot.png \
+  --pdf-screenshot 03_label_flipping.html "claim eq. what verdict" docs/pdf-page-screenshot.png

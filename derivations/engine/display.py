@@ -1,11 +1,18 @@
-"""Show claims in notebooks: Markdown for people, deterministic plain text for nbval.
+"""Show claims in notebooks: Markdown for people, deterministic plain text for nbval and the terminal.
 
 Everything shown is computed by running the claim's checks; a claim whose
 evidence does not support its verdict raises ``AssertionError``, so the
-notebook cell (and nbval) fails. Each claim's remark is set as a paragraph of
-prose under its verdict, where the reader reads. Numeric error sizes are left
-out of the view on purpose (they depend on the CPU's libm);
-``python -m derivations`` prints them.
+notebook cell (and nbval) fails. A claim reads like a referee's report: the
+quotation, the formula as printed, the verdict, the explanation (the remark) as
+prose, then the correction and the counterexample where there is one. Its checks
+(the findings) are one click away, folded in a ``<details>`` that JupyterLab,
+GitHub and the book open alike. Numeric error sizes are left out of the view on
+purpose (they depend on the CPU's libm); ``python -m derivations`` prints them.
+
+Every text is written once, as Markdown with LaTeX math (``$..$``); the plain-text
+views are made from it by :func:`derivations.engine.text.plain`, and every table
+cell goes through :func:`derivations.engine.text.table_cell` (a ``|`` in a title
+must not split its row).
 
 A chapter's notebook ends with :func:`chapter_verdicts`, which fails unless
 every claim of the chapter was shown above it.
@@ -15,11 +22,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 
-from derivations.engine.finding import lines
+from derivations.engine.finding import lines, tally
 from derivations.engine.registry import Outcome, Verdict, claims, run
+from derivations.engine.text import folded, math_text, plain, table_cell
 
 __all__ = ["show", "ClaimView", "chapter_verdicts", "VerdictTable", "verdict_table", "ErrataView", "errata",
-           "MathView"]
+           "MathView", "MARK"]
 
 #: Width of the plain-text view's prose (the remark), in characters.
 TEXT_WIDTH = 100
@@ -33,15 +41,22 @@ def _is_prose(s: str) -> bool:
 def _formula(s: str, md: bool) -> str:
     """A displayed formula, or a quotation of the note's words (as a block quote)."""
     if _is_prose(s):
-        return f"> {s}" if md else f"    \"{s}\""
-    return f"$$\n{s}\n$$" if md else f"    {s}"
+        return f"> {s}" if md else textwrap.fill(f"\"{plain(s)}\"", TEXT_WIDTH, initial_indent="    ",
+                                                 subsequent_indent="     ")
+    return f"$$\n{s}\n$$" if md else textwrap.fill(math_text(s), TEXT_WIDTH, initial_indent="    ",
+                                                      subsequent_indent="        ", break_on_hyphens=False)
 
 
-def _inline(s: str) -> str:
-    return s if _is_prose(s) else f"${s}$"
+def _prose(s: str, md: bool, indent: str = "") -> str:
+    """A paragraph of prose: Markdown as written, or its plain form wrapped at :data:`TEXT_WIDTH`."""
+    return s if md else textwrap.fill(plain(s), TEXT_WIDTH, initial_indent=indent, subsequent_indent=indent,
+                                      break_on_hyphens=False)
 
 
-_MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
+#: How each verdict is shown, on every surface.
+MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
+#: The CSS class of each verdict's mark (``book/_static/book.css``; GitHub drops it, the words stay).
+_CSS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
 
 
 class ClaimView:
@@ -59,18 +74,32 @@ class ClaimView:
         where = f"{c.section}, {'equation' if c.source == 'note' else 'added result'} {c.order}"
         math = lambda s: _formula(s, md)                                    # noqa: E731
         bold = (lambda s: f"**{s}**") if md else (lambda s: s)
-        out = [f"{bold(c.id)}: {c.title} ({where})", "", "As printed:" if c.source == "note" else "Statement:",
-               math(c.printed), "", f"Verdict: {bold(_MARK[o.verdict])}"]
+        title = c.title if md else plain(c.title)
+        gap = [""] if md else []                 # Markdown: a displayed formula is a paragraph of its own
+        verdict = (f'<span class="verdict-mark {_CSS[o.verdict]}">**{MARK[o.verdict]}**</span>' if md
+                   else MARK[o.verdict])
+        out = [f"{bold(c.id)}: {title} ({where})", "", "As printed:" if c.source == "note" else "Statement:", *gap,
+               math(c.printed), "", f"Verdict: {verdict}"]
         if o.verdict is Verdict.HOLDS_UNDER:
-            out.append(f"Assumption: {c.assumption}")
+            out[-1] += "\\" if md else ""                                 # a line break (Markdown's backslash)
+            out.append(f"{'*Assumption:*' if md else 'Assumption:'} {c.assumption if md else plain(c.assumption)}")
         if c.remark:                                  # the referee's explanation, as a paragraph of prose
-            out += ["", c.remark if md else textwrap.fill(c.remark, TEXT_WIDTH)]
+            out += ["", _prose(c.remark, md)]
         if o.verdict is not Verdict.HOLDS and c.corrected:
-            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", math(c.corrected)]
+            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", *gap,
+                    math(c.corrected)]
         if e.counterexample is not None:
-            out += ["", f"Counterexample (as printed, without the assumption): {e.counterexample}"
-                    if o.verdict is Verdict.HOLDS_UNDER else f"Counterexample: {e.counterexample}"]
-        out += ["", "Checks:"] + [("" if md else "  ") + line for line in lines(e.findings, md)]
+            label = ("Counterexample (as printed, without the assumption):" if o.verdict is Verdict.HOLDS_UNDER
+                     else "Counterexample:")
+            out += ["", f"{bold(label)} {e.counterexample}" if md else _prose(f"{label} {e.counterexample}", md)]
+        if md:
+            out += ["", folded(f"How it was checked: {tally(e.findings)}", "\n".join(lines(e.findings, md=True)),
+                               "checks")]
+        else:
+            out += ["", f"Checks: {tally(e.findings)}."]
+            out += [textwrap.fill(part, TEXT_WIDTH, initial_indent="  " if i == 0 else "        ",
+                                  subsequent_indent="      " if i == 0 else "        ", break_on_hyphens=False)
+                    for line in lines(e.findings, md=False) for i, part in enumerate(line.split("\n      "))]
         return out
 
     def _repr_markdown_(self) -> str:
@@ -135,15 +164,18 @@ class VerdictTable:
         self.outcomes = outcomes
 
     def rows(self) -> list[tuple[str, str, str, str]]:
+        """``(id, place, title, verdict)`` per claim; the title as written (Markdown with math)."""
         return [(o.claim.id, f"{o.claim.order}" + ("" if o.claim.source == "note" else " (added)"),
-                 o.claim.title, _MARK[o.verdict]) for o in self.outcomes]
+                 o.claim.title, MARK[o.verdict]) for o in self.outcomes]
 
     def _repr_markdown_(self) -> str:
         head = "| claim | eq. | what | verdict |\n|---|---|---|---|\n"
-        return head + "\n".join(f"| `{a}` | {b} | {c} | **{d}** |" for a, b, c, d in self.rows())
+        return head + "\n".join(f"| `{a}` | {b} | {table_cell(c)} | **{d}** |" for a, b, c, d in self.rows())
 
     def __repr__(self) -> str:
-        return "\n".join(f"{a:<24} {b:<12} {d:<26} {c}" for a, b, c, d in self.rows())
+        w = max([len("claim")] + [len(r[0]) for r in self.rows()])
+        return "\n".join([f"{'claim':<{w}}  {'eq.':<10}  {'verdict':<25}  what"]
+                         + [f"{a:<{w}}  {b:<10}  {d:<25}  {plain(c)}" for a, b, c, d in self.rows()])
 
 
 def verdict_table(chapter: int | None = None) -> VerdictTable:
@@ -169,18 +201,19 @@ class ErrataView:
         out = []
         for o in self.outcomes:
             c = o.claim
-            head = f"{c.id}: {c.title} (chapter {c.chapter}, equation {c.order}): {_MARK[o.verdict]}"
-            out.append(f"**{head}**" if md else head)
-            out.append(f"- printed: {_inline(c.printed)}" if md else f"    printed:   {c.printed}")
+            where = f"chapter {c.chapter}, equation {c.order}"
+            out += [f"**{MARK[o.verdict]}** · `{c.id}`: {c.title} ({where})" if md      # the verdict first: it
+                    else f"{MARK[o.verdict]} · {c.id}: {plain(c.title)} ({where})", ""]     # is never wrapped away
+            gap = [""] if md else []
+            out += ["As printed:", *gap, _formula(c.printed, md), ""]
             if o.verdict is Verdict.HOLDS_UNDER:
-                out.append(f"- assumption: {c.assumption}" if md else f"    assumption: {c.assumption}")
-            label = "general form" if o.verdict is Verdict.HOLDS_UNDER else "corrected"
-            out.append(f"- {label}: {_inline(c.corrected)}" if md else f"    {label}: {c.corrected}")
+                out += [f"*Assumption:* {c.assumption}" if md else _prose(f"Assumption: {c.assumption}", md, "    "), ""]
+            label = "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected:"
+            out += [label, *gap, _formula(c.corrected, md), ""]
             if o.evidence.counterexample:
-                out.append(f"- counterexample: {o.evidence.counterexample}" if md
-                           else f"    counterexample: {o.evidence.counterexample}")
-            out.append("")
-        return out
+                out += [f"*Counterexample:* {o.evidence.counterexample}" if md
+                        else _prose(f"Counterexample: {o.evidence.counterexample}", md, "    "), ""]
+        return out[:-1]
 
     def _repr_markdown_(self) -> str:
         return "\n".join(self._lines(md=True))
@@ -205,16 +238,19 @@ def errata() -> ErrataView:
 class MathView:
     r"""Formulas a worked example derived (with SymPy), one per line: LaTeX for people, plain text for nbval.
 
-    ``rows`` are ``(latex, text)`` pairs, each the same formula twice.
+    ``rows`` are ``(latex, text)`` pairs (the text as SymPy prints the same expression), or LaTeX alone, whose
+    text is then made from it (:func:`~derivations.engine.text.math_text`).
 
     >>> MathView((r"\sum_j p_j = 1", "sum_j p_j = 1"))
     sum_j p_j = 1
+    >>> MathView(r"\Pr(Y = 1) = 1 - \epsilon")
+    Pr(Y = 1) = 1 - ε
     >>> print(MathView(("a = 1", "a = 1"), ("b = 2", "b = 2"))._repr_latex_())
     $$\begin{gathered}a = 1 \\ b = 2\end{gathered}$$
     """
 
-    def __init__(self, *rows: tuple[str, str]):
-        self.rows = rows
+    def __init__(self, *rows: tuple[str, str] | str):
+        self.rows = tuple((r, math_text(r)) if isinstance(r, str) else r for r in rows)
 
     def _repr_latex_(self) -> str:
         if len(self.rows) == 1:

@@ -31,8 +31,10 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from derivations.engine.text import folded, plain
+
 __all__ = ["Kind", "Finding", "Findings", "FailedFinding", "stop_at_failed_finding", "confirm", "shown", "within",
-           "lines"]
+           "lines", "tally"]
 
 #: How a finding was established: a symbolic proof, a numeric agreement, or a statistical test (a bound on a
 #: random quantity at a stated false-alarm probability).
@@ -92,11 +94,12 @@ class Finding:
         return _MARK[bool(self.ok)] if self.asserted else _MARK[None]
 
     def line(self) -> str:
-        """The finding in one line of plain text (and its note on the next)."""
-        observed = f": {self.observed}" if self.observed else ""
-        bound = f" -- {self.bound}" if self.bound else ""
-        out = f"[{self.mark}] {self.statement}{observed}{bound} ({self.kind})"
-        return out + (f"\n      {self.note}" if self.note else "")
+        """The finding in one line of plain text (and its note on the next), made from its Markdown
+        (:func:`~derivations.engine.text.plain`)."""
+        observed = f": {plain(self.observed)}" if self.observed else ""
+        bound = f" -- {plain(self.bound)}" if self.bound else ""
+        out = f"[{self.mark}] {plain(self.statement)}{observed}{bound} ({self.kind})"
+        return out + (f"\n      {plain(self.note)}" if self.note else "")
 
 
 class FailedFinding(BaseException):
@@ -174,6 +177,27 @@ def lines(findings, md: bool) -> list[str]:
     return out
 
 
+def tally(findings) -> str:
+    """The findings in a few words: how many, how established, how they came out (plain words, no math: it
+    heads a fold, where no renderer reads Markdown).
+
+    >>> tally([Finding("symbolic", "a"), Finding("numeric", "b"), shown("numeric", "c", "1", "edge")])
+    '2 findings hold (symbolic, numeric), 1 shown without assertion'
+    >>> tally([Finding("numeric", "a", False)])
+    '1 of 1 findings FAILED'
+    """
+    findings = list(findings)
+    failed = [f for f in findings if f.failed]
+    if failed:
+        return f"{len(failed)} of {len(findings)} findings FAILED"
+    held = [f for f in findings if f.asserted]
+    kinds = ", ".join(k for k in get_args(Kind) if any(f.kind == k for f in held))
+    out = f"{'all ' if len(held) > 2 and len(held) == len(findings) else ''}{len(held)} finding{'s' * (len(held) != 1)} " \
+          f"hold{'s' * (len(held) == 1)}" + (f" ({kinds})" if kinds else "")
+    n_shown = len(findings) - len(held)
+    return out + (f", {n_shown} shown without assertion" if n_shown else "")
+
+
 @dataclass
 class Findings:
     """An ordered list of findings under a title; displays as Markdown and plain text."""
@@ -201,14 +225,17 @@ class Findings:
         return [f for f in self.items if f.failed]
 
     def __repr__(self) -> str:
-        return "\n".join([self.title] + [f"  {p}" for p in self.preamble] + ["  " + s for s in lines(self, md=False)])
+        return "\n".join([plain(self.title)] + [f"  {plain(p)}" for p in self.preamble]
+                         + ["  " + s for s in lines(self, md=False)])
 
     def _repr_markdown_(self) -> str:
-        out = [f"**{self.title}**", ""]
-        out += [f"*{p}*  " for p in self.preamble]
-        if self.preamble:
-            out.append("")
-        return "\n".join(out + lines(self, md=True))
+        """The title, what the values mean (the preamble), and one line with the result; the findings
+        themselves, with their numbers and bounds, one click away (folded)."""
+        mark = "✘" if self.failed else "✔"
+        out = [f"**{self.title}**", ""] + [f"*{p}*\n" for p in self.preamble]
+        out += [f"{mark} {tally(self)}.", "", folded("The findings, with their numbers and bounds",
+                                                     "\n".join(lines(self, md=True)), "findings")]
+        return "\n".join(out)
 
 
 def confirm(findings: Findings) -> Findings:

@@ -25,6 +25,7 @@ $K = 2$, $\epsilon = 1$. $\epsilon = 1$: the true class gets no target mass; no 
 """
 from __future__ import annotations
 
+from derivations.engine.text import Prose
 from derivations.library._validate import as_num_classes, as_probability
 
 __all__ = ["REGIMES", "regime", "uniform_eps", "is_uniform", "describe"]
@@ -87,9 +88,9 @@ def regime(K, eps) -> str:
     return "smoothing" if e < uniform_eps(K) else "beyond uniform"
 
 
-def describe(K, eps) -> str:
+def describe(K, eps) -> Prose:
     """One paragraph of Markdown (mathematics between ``$``): the values, and what their regime (and ``K = 2``)
-    means.
+    means. A :class:`~derivations.engine.text.Prose`: a notebook shows it typeset, a terminal in plain text.
 
     Used in: chapters 2-4 (what the reader's K and eps mean)
     """
@@ -98,4 +99,4 @@ def describe(K, eps) -> str:
     if K == 2:
         out += (r" $K = 2$: a single wrong class, so a flip is a swap; $\epsilon = 1$ swaps every label (no randomness "
                 r"left); $\frac{K-1}{K} = \frac{1}{2}$.")
-    return out
+    return Prose(out)

@@ -1,14 +1,17 @@
 """The verification report: every claim, its place, stated and computed verdict, formulas and evidence.
 
 :func:`as_rows` gives one dict per claim, in the shape :data:`SCHEMA` describes
-(a JSON Schema); ``python -m derivations --json`` prints them, and
-:func:`format_table` the terminal table.
+(a JSON Schema); ``python -m derivations --json`` prints them, with every text as
+written (Markdown with LaTeX math), and :func:`format_table` the terminal table,
+with every text in its plain form (:func:`derivations.engine.text.plain`, made
+from the same source).
 """
 from __future__ import annotations
 
 import json
 
 from derivations.engine.registry import Outcome, Verdict, claims, run_all
+from derivations.engine.text import plain
 
 __all__ = ["SCHEMA", "collect", "as_rows", "format_table", "as_json", "describe_schema"]
 
@@ -116,12 +119,12 @@ def format_table(rows: list[dict]) -> str:
     w_id = max([len("claim")] + [len(r["id"]) for r in rows])
     w_sym = max([len("symbolic check")] + [len(r["symbolic"]) for r in rows])
     head = f"{'claim':<{w_id}} {'place':<10} {'verdict':<26} {'symbolic check':<{w_sym}} {'max num. err':>12}  status"
-    lines = [head, "-" * len(head)]
+    lines = [head + "  what", "-" * (len(head) + 6)]
     for r in rows:
         err = "-" if r["max_numeric_error"] is None else f"{r['max_numeric_error']:.1e}"
-        status = "ok" if r["ok"] else "FAILED: " + "; ".join(r["problems"])
+        status = "ok" if r["ok"] else "FAILED: " + "; ".join(plain(p) for p in r["problems"])
         lines.append(f"{r['id']:<{w_id}} {r['place']:<10} {r['computed_verdict']:<26} {r['symbolic']:<{w_sym}} "
-                     f"{err:>12}  {status}")
+                     f"{err:>12}  {status:<6}  {plain(r['title'])}")
     n_bad = sum(not r["ok"] for r in rows)
     counts = {v.value: sum(r["computed_verdict"] == v.value for r in rows) for v in Verdict}
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)

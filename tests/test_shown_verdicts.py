@@ -1,0 +1,178 @@
+"""Every verdict a reader sees is the computed one: the stored notebook outputs (Markdown as GitHub splits a table,
+and plain text), the terminal report; the book's pages and its PDF are read in tests/test_site.py, with the same
+reader (tools/shown_verdicts.py). Each reader is shown to catch a planted wrong cell."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+import derivations.chapters  # noqa: F401  (the chapters' claims)
+from derivations.engine.display import ClaimView, VerdictTable, errata
+from derivations.engine.finding import Finding, Findings, shown
+from derivations.engine.registry import claims, run
+from derivations.engine.text import MathError, folded, math_text, plain, table_cell
+from tools.shown_verdicts import computed, in_markdown, in_notebook, in_plain, wrong
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, str]:
+    return computed()
+
+
+# -- the stored notebook outputs ------------------------------------------------------------------------
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_verdict_stored_in_a_notebook_is_the_computed_one(nb, verdicts):
+    md, text = in_notebook(nb)
+    assert not wrong(md + text, verdicts)
+    chapter = int(nb.stem[:2])
+    expected = {c.id for c in claims(chapter or None)}             # the overview tabulates every claim
+    assert {s.claim for s in md} >= expected, f"{nb.name}: Markdown outputs show no verdict for " \
+                                              f"{sorted(expected - {s.claim for s in md})}"
+    assert {s.claim for s in text} >= expected, f"{nb.name}: plain-text outputs show no verdict for " \
+                                                f"{sorted(expected - {s.claim for s in text})}"
+
+
+def test_the_terminal_report_shows_the_computed_verdicts(verdicts):
+    from derivations.engine.report import as_rows, format_table
+
+    rows = as_rows([(run(c), 0.0) for c in claims()])
+    seen = in_plain(format_table(rows), "python -m derivations")
+    assert {s.claim for s in seen} == set(verdicts) and not wrong(seen, verdicts)
+
+
+def test_every_claim_view_and_table_shows_its_verdict_in_both_forms(verdicts):
+    outcomes = [run(c) for c in claims()]
+    table = VerdictTable(outcomes)
+    for seen in (in_markdown(table._repr_markdown_(), "table"), in_plain(repr(table), "table")):
+        assert [s.claim for s in seen] == [o.claim.id for o in outcomes] and not wrong(seen, verdicts)
+    views = [ClaimView(o) for o in outcomes]
+    seen = in_markdown("\n\n".join(v._repr_markdown_() for v in views), "views")
+    seen_text = in_plain("\n\n".join(repr(v) for v in views), "views")
+    for s in (seen, seen_text):
+        assert [x.claim for x in s] == [o.claim.id for o in outcomes] and not wrong(s, verdicts)
+    listed = errata()
+    for s in (in_markdown(listed._repr_markdown_(), "errata"), in_plain(repr(listed), "errata")):
+        assert [x.claim for x in s] == [o.claim.id for o in listed.outcomes] and not wrong(s, verdicts)
+
+
+# -- the readers catch what they must -------------------------------------------------------------------
+def test_a_cell_split_by_an_unescaped_bar_is_caught(verdicts):
+    """The table of main at 0d7c0d3: a '|' in a title split the row, and ch3.same_q showed "x)'"."""
+    broken = ("| claim | eq. | what | verdict |\n|---|---|---|---|\n"
+              "| `ch3.same_q` | 5 | 'we obtain the same q_theta(y|x)' | **ERRATUM** |\n"
+              "| `ch3.same_p` | 6 | 'the same $p(y_j|x)$ as in label smoothing' | **holds under an assumption** |")
+    found = wrong(in_markdown(broken, "planted"), verdicts)
+    assert found == ["planted: table row: ch3.same_q shows \"x)'\", computed 'erratum'",
+                     "planted: table row: ch3.same_p shows \"x)$ as in label smoothing'\", "
+                     "computed 'holds under an assumption'"]
+    escaped = broken.replace("q_theta(y|x)", table_cell("q_theta(y|x)")).replace("$p(y_j|x)$", table_cell("$p(y_j|x)$"))
+    assert not wrong(in_markdown(escaped, "escaped"), verdicts)
+
+
+def test_a_wrong_verdict_in_plain_text_or_a_view_is_caught(verdicts):
+    view = repr(ClaimView(run("ch3.same_q"))).replace("Verdict: ERRATUM", "Verdict: holds")
+    assert wrong(in_plain(view, "planted"), verdicts) == ["planted: view, line 6: ch3.same_q shows 'holds', "
+                                                          "computed 'erratum'"]
+    md = ClaimView(run("ch3.same_q"))._repr_markdown_().replace("**ERRATUM**", "**holds**")
+    assert len(wrong(in_markdown(md, "planted"), verdicts)) == 1
+    table = repr(VerdictTable([run("ch1.softmax")])).replace("holds", "holds under an assumption", 1)
+    assert len(wrong(in_plain(table, "planted"), verdicts)) == 1
+
+
+def test_every_title_keeps_its_row_whole_on_github():
+    """Each claim's title, as a table cell, leaves the row four cells long (markdown-it-py, as GitHub splits)."""
+    for c in claims():
+        row = f"| a | b | c | d |\n|---|---|---|---|\n| `{c.id}` | 1 | {table_cell(c.title)} | **holds** |"
+        html = MarkdownIt("commonmark").enable("table").render(row)
+        assert html.count("<td>") == 4, f"{c.id}: {html}"
+
+
+def test_table_cells_escape_every_bar():
+    assert table_cell("a|b") == "a&#124;b"
+    assert table_cell(r"$\|z\|_\infty + q(y|x)$") == r"$\Vert z\Vert _\infty + q(y\vert x)$"
+    assert table_cell("two\nlines") == "two lines"
+    assert "|" not in table_cell(r"$|a|$ | $\|b\|$").replace(r"\|", "")
+
+
+# -- the checks, folded ---------------------------------------------------------------------------------
+def _render(markdown: str) -> str:
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+def test_a_claims_checks_are_folded_under_a_tally():
+    o = run("ch3.incorrect_class")
+    html = _render(ClaimView(o)._repr_markdown_())
+    fold = re.search(r'<details class="checks">\s*<summary>(.*?)</summary>(.*?)</details>', html, re.S)
+    assert fold and "open" not in html[:fold.start() + 30], "the checks are in a closed <details>"
+    assert fold[1] == "How it was checked: all 6 findings hold (symbolic, numeric)"
+    assert fold[2].count("<li>") == len(o.evidence.findings)          # rendered as a Markdown list, inside
+    outside = html[:fold.start()] + html[fold.end():]
+    assert "<li>" not in outside and "(symbolic)" not in outside, "nothing of the checks in the reading flow"
+    # the reading flow: quotation or formula, verdict, remark, correction, counterexample, then the fold
+    order = [outside.index(s) for s in ("As printed", "Verdict", "There are K-1", "General form", "Counterexample")]
+    assert order == sorted(order)
+
+
+def test_a_worked_example_shows_a_one_line_result_and_folds_its_findings():
+    f = Findings("demo at $K = 3$", [Finding("numeric", r"$\epsilon(1-\epsilon) > 0$", observed="0.09"),
+                                     shown("numeric", "an edge", "1", "not asserted here")], preamble=["$K = 3$"])
+    html = _render(f._repr_markdown_())
+    head, fold = html.split('<details class="findings">')
+    assert "✔ 1 finding holds (numeric), 1 shown without assertion." in head
+    assert "<li>" not in head and fold.count("<li>") == 2 and "$\\epsilon(1-\\epsilon) &gt; 0$" in fold
+    assert repr(f).splitlines() == ["demo at K = 3", "  K = 3", "  [ok] ε(1-ε) > 0: 0.09 (numeric)",
+                                    "  [shown] an edge: 1 (numeric)", "      not asserted here"]
+
+
+def test_a_folds_summary_takes_no_math():
+    with pytest.raises(ValueError, match="plain words"):
+        folded("the value of $x$", "- a", "checks")
+
+
+# -- the plain form, made from the Markdown source ------------------------------------------------------
+@pytest.mark.parametrize("source, expected", [
+    (r"$\epsilon(1-\epsilon)$", "ε(1-ε)"),
+    (r"$\mathrm{diag}(q) - q q^\top$", "diag(q) - q qᵀ"),
+    (r"$\|z\|_\infty$", "‖z‖_∞"),
+    (r"$H_j(p, q)$", "Hⱼ(p, q)"),
+    (r"$\sum_{l=1}^N H_i$", "∑_(l=1)^N Hᵢ"),
+    (r"$\mathrm{LSE}(z) - \max_j z_j = \log(1 + t)$", "LSE(z) - maxⱼ zⱼ = log(1 + t)"),
+    (r"$M = \|z\|_\infty$", "M = ‖z‖_∞"),
+    (r"$z^{(i)}_1 - \frac{\epsilon}{2}\sum_{j>1} z^{(i)}_j$", "z^(i)₁ - ε/2 ∑_(j>1) z^(i)ⱼ"),
+    (r"$\frac{\epsilon}{K-1}\Big(1 - \frac{\epsilon}{K-1}\Big)$", "ε/(K-1) (1 - ε/(K-1))"),
+    (r"$\Pr(y \ne 1|x) = \epsilon$, for $\epsilon \in [0, 1]$", "Pr(y ≠ 1|x) = ε, for ε ∈ [0, 1]"),
+    (r"**bold**, *em*, `code_x`, [a link](x.html), a\|b, 3 * 4 * 5, flip_labels", "bold, em, code_x, a link, a|b, "
+                                                                                "3 * 4 * 5, flip_labels"),
+    ("costs \\$5 and $x^2$", "costs $5 and x²"),
+    ("the loss\n$$\\mathrm{LSE}(z) - z_1$$\nexactly", "the loss\n    LSE(z) - z₁\nexactly"),
+])
+def test_plain_text_from_markdown_with_math(source, expected):
+    assert plain(source) == expected
+
+
+def test_unreadable_math_is_named():
+    with pytest.raises(MathError, match=r"cannot read the math '\\\\frac\{1'"):
+        plain(r"half: $\frac{1$")
+
+
+def test_every_reader_facing_text_has_a_plain_form_without_latex():
+    """Titles, remarks, assumptions, finding statements: their plain form keeps no LaTeX (a macro the converter
+    does not know is kept as written, and would show here)."""
+    for c in claims():
+        o = run(c)
+        texts = [c.title, c.remark, c.assumption or ""] + [t for f in o.evidence.findings
+                                                          for t in (f.statement, f.observed, f.bound, f.note)]
+        for t in texts:
+            p = plain(t)
+            assert not re.search(r"\\[A-Za-z]+|\$", p.replace("\\$", "")), f"{c.id}: {t!r} -> {p!r}"
+        assert not re.search(r"\\[A-Za-z]+", repr(ClaimView(o))), c.id
+
+
+def test_math_text_is_deterministic_and_cached():
+    assert math_text(r"\frac{a}{b}") is math_text(r"\frac{a}{b}")

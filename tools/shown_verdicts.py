@@ -1,0 +1,305 @@
+"""What a reader sees: every verdict shown on a rendered surface, read back as a reader reads it.
+
+    python tools/shown_verdicts.py [FILE ...]     (default: the stored outputs of notebooks/*.ipynb)
+
+Each surface is read without the code that made it: a notebook's stored outputs
+(``text/markdown`` rendered by markdown-it-py as GitHub reads a table: cells split at
+every unescaped ``|``, math or not; ``text/plain`` as printed), a page of the built book
+(its HTML), a PDF (poppler's ``pdftotext``: its words and their positions). A verdict
+is found where a reader finds it:
+
+* a table with a *claim* and a *verdict* column: the verdict cell of each claim's row
+  (the columns by their header, by position in a PDF or a fixed-width text table);
+* a claim's view: its heading (the id, first in its paragraph or line), then the
+  words after ``Verdict:``;
+* a list of errata: a line or paragraph that opens with the verdict, then `` · `` and the id;
+* the corrected note: a box's mark, before `` — ``, and the id in its link.
+
+:func:`wrong` compares what was read with the registry's computed verdicts
+(:func:`derivations.engine.registry.run`): anything else shown in a verdict's place
+(``x)'`` from a split cell, a stale verdict) is reported with where it was seen.
+Exit status 1 when a shown verdict differs.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+__all__ = ["Shown", "in_html", "in_markdown", "in_plain", "in_pdf", "in_notebook", "computed", "wrong", "main"]
+
+#: A claim id as the pages write it.
+CLAIM_ID = re.compile(r"\bch\d+\.[a-z][a-z0-9_]*[a-zA-Z0-9]\b")
+_ID_ONLY = re.compile(rf"^{CLAIM_ID.pattern}$")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One verdict as a reader sees it: ``where`` (surface and place), the claim's id, the words shown."""
+
+    where: str
+    claim: str
+    text: str
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split()).strip(" .:*")
+
+
+# -- HTML (the book's pages; a notebook's Markdown, rendered) ------------------------------------------
+def in_html(html: str, where: str) -> list[Shown]:
+    """The verdicts on an HTML page: verdict tables, claim views, errata, the corrected note's boxes."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    out = []
+    for table in soup.find_all("table"):
+        heads = [_norm(th.get_text(" ")).lower() for th in table.find_all("th")]
+        if "claim" not in heads or "verdict" not in heads:
+            continue
+        i_claim, i_verdict = heads.index("claim"), heads.index("verdict")
+        for tr in table.find_all("tr"):
+            cells = [_norm(td.get_text(" ")) for td in tr.find_all("td")]
+            if len(cells) > i_claim and _ID_ONLY.match(cells[i_claim]):
+                out.append(Shown(f"{where}: table row", cells[i_claim],
+                                 cells[i_verdict] if len(cells) > i_verdict else "(no verdict cell)"))
+    paragraphs = soup.find_all("p")
+    for i, p in enumerate(paragraphs):
+        first = next((c for c in p.children if not (isinstance(c, str) and not c.strip())), None)
+        text = _norm(p.get_text(" "))
+        if getattr(first, "name", None) == "strong" and _ID_ONLY.match(_norm(first.get_text())):   # a claim view
+            claim = _norm(first.get_text())
+            verdict = next((q for q in paragraphs[i + 1:] if _norm(q.get_text(" ")).startswith("Verdict")
+                            or _heading_id(q)), None)
+            if verdict is None or _heading_id(verdict):
+                out.append(Shown(f"{where}: view", claim, "(no verdict under the heading)"))
+                continue
+            mark = verdict.find("strong")
+            shown = _norm(mark.get_text(" ")) if mark else _norm(verdict.get_text(" ")).removeprefix("Verdict")
+            out.append(Shown(f"{where}: view", claim, shown))
+        elif getattr(first, "name", None) == "strong" and (errata := _ERRATUM.match(_norm(p.get_text()))):  # errata
+            out.append(Shown(f"{where}: errata", errata["id"], _norm(first.get_text(" "))))
+        mark = p.find("span", class_="mark")
+        if mark is not None:                                                       # the corrected note's box
+            link = CLAIM_ID.findall(text.split(" — ", 1)[-1])
+            if link:
+                out.append(Shown(f"{where}: note box", link[-1], _norm(mark.get_text(" "))))
+    return out
+
+
+def _heading_id(p) -> str | None:
+    first = next((c for c in p.children if not (isinstance(c, str) and not c.strip())), None)
+    if getattr(first, "name", None) == "strong" and _ID_ONLY.match(_norm(first.get_text())):
+        return _norm(first.get_text())
+    return None
+
+
+def in_markdown(markdown: str, where: str) -> list[Shown]:
+    """A notebook's Markdown output as GitHub renders a table (markdown-it-py, CommonMark with GFM tables; no
+    math extension, so a ``|`` in ``$..$`` splits the row there as it does on GitHub)."""
+    from markdown_it import MarkdownIt
+
+    return in_html(MarkdownIt("commonmark").enable("table").render(markdown), where)
+
+
+# -- plain text (text/plain outputs, the terminal, a PDF's text) ----------------------------------------
+_VERDICT_LINE = re.compile(r"^\s*Verdict:\s*(?P<shown>.*)$")
+_HEADING = re.compile(rf"^(?P<id>{CLAIM_ID.pattern}): ")
+_ERRATUM = re.compile(rf"^(?P<shown>[^·\n]+?) · (?P<id>{CLAIM_ID.pattern}) ?: ")
+
+
+def _columns(header: str) -> list[tuple[str, int]]:
+    """The column names of a fixed-width table's header line, with where each starts."""
+    return [(m[0].lower(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+
+
+def in_plain(text: str, where: str) -> list[Shown]:
+    """The verdicts in plain text: fixed-width tables (a header naming *claim* and *verdict*), claim views
+    (``id: title`` then ``Verdict: ...``), errata (``id: title (...): verdict``), note boxes."""
+    out, columns, heading = [], None, None
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        cols = _columns(line)
+        names = [c for c, _ in cols]
+        if "claim" in names and "verdict" in names:                # a table's header: its columns from here on
+            columns = cols
+            continue
+        row = re.match(rf"^\s*({CLAIM_ID.pattern})\s", line)
+        if columns and row:
+            starts = [s for _, s in columns]
+            i = [c for c, _ in columns].index("verdict")
+            end = starts[i + 1] if i + 1 < len(starts) else None
+            out.append(Shown(f"{where}: table, line {n + 1}", row[1], _norm(line[starts[i]:end])))
+            continue
+        if line.strip() == "":
+            columns = None if columns and (n + 1 == len(lines) or not lines[n + 1].strip()) else columns
+        erratum = _ERRATUM.match(line)
+        if erratum:
+            out.append(Shown(f"{where}: errata, line {n + 1}", erratum["id"], _norm(erratum["shown"])))
+            continue
+        head = _HEADING.match(line)
+        if head:
+            heading = head["id"]
+            continue
+        verdict = _VERDICT_LINE.match(line)
+        if verdict and heading:
+            out.append(Shown(f"{where}: view, line {n + 1}", heading, _norm(verdict["shown"])))
+            heading = None
+    return out
+
+
+# -- PDF ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Word:
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+
+def pdf_words(pdf: Path) -> list[_Word]:
+    """Every word of the PDF with its box (poppler's ``pdftotext -bbox``), in reading order."""
+    from bs4 import BeautifulSoup
+
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    words = []
+    for n, page in enumerate(BeautifulSoup(html, "html.parser").find_all("page"), 1):
+        for w in page.find_all("word"):
+            words.append(_Word(n, float(w["xmin"]), float(w["ymin"]), float(w["xmax"]), float(w["ymax"]), w.get_text()))
+    return words
+
+
+def _lines_of(words: list[_Word]) -> list[list[_Word]]:
+    """The words grouped into lines (same page, vertical centres within half a line), left to right."""
+    lines: list[list[_Word]] = []
+    for w in sorted(words, key=lambda w: (w.page, (w.y0 + w.y1) / 2, w.x0)):
+        if lines and lines[-1][0].page == w.page and abs((lines[-1][0].y0 + lines[-1][0].y1) / 2 - (w.y0 + w.y1) / 2) \
+                < 0.5 * (w.y1 - w.y0):
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+def in_pdf(pdf: Path, where: str) -> list[Shown]:
+    """The verdicts in a PDF: its tables read by the words' positions (the verdict column starts at its header
+    word; a row runs until the next claim id in the claim column, through the lines that have words only right
+    of it), the rest as plain text."""
+    out = []
+    lines = _lines_of(pdf_words(pdf))
+    columns = None
+    rows: list[tuple[str, list[_Word], int]] = []
+    for line in lines:
+        texts = [w.text.lower() for w in line]
+        if texts[0] == "claim" and texts[-1] == "verdict" and len(texts) <= 6:   # a header (repeated on each page)
+            x = {t: w.x0 for t, w in zip(texts, line)}
+            columns = (x["claim"], x["verdict"], min((v for t, v in x.items() if v > x["claim"]),
+                                                     default=x["verdict"]))
+            continue
+        if columns is None:
+            continue
+        x_claim, x_verdict, x_next = columns
+        first = line[0]
+        if _ID_ONLY.match(first.text) and x_claim - 8 <= first.x0 < x_next:      # a new row
+            rows.append((first.text, [], first.page))
+            if first.x1 > x_next + 1:                                         # the id runs into the next column
+                rows[-1][1].append(_Word(first.page, 0, 0, 0, 0, f"(id runs into the next column: {first.text})"))
+        elif not rows or first.x0 < x_next - 2:       # a line that is not a row's continuation: the table ended
+            columns = None
+            continue
+        if rows:
+            rows[-1][1].extend(w for w in line if w.x0 >= x_verdict - 1)
+    for claim, words, page in rows:
+        out.append(Shown(f"{where}: table on page {page}", claim, _norm(" ".join(w.text for w in words))))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    out += [s for s in in_plain(text, where) if ": table" not in s.where]
+    boxes = re.finditer(rf"(?m)(?:^|\f)(?P<shown>[^\n\f—]+?) — [^·]*?\(ch\d+\s+(?:eq|\+)\d+\s*·\s*"
+                        rf"(?P<id>{CLAIM_ID.pattern})\)", text)
+    out += [Shown(f"{where}: note box", m["id"], _norm(m["shown"])) for m in boxes]
+    return out
+
+
+def overprinted(pdf: Path) -> list[str]:
+    """Words of the PDF printed over each other on one line (a table cell running into the next one): each
+    pair whose boxes overlap by more than a third of the narrower word's width."""
+    out = []
+    for line in _lines_of(pdf_words(pdf)):
+        for a, b in zip(line, line[1:]):
+            overlap = a.x1 - b.x0
+            if overlap > min(a.x1 - a.x0, b.x1 - b.x0) / 3:
+                out.append(f"page {a.page}: {a.text!r} runs into {b.text!r}")
+    return out
+
+
+# -- notebooks ------------------------------------------------------------------------------------------
+def in_notebook(path: Path) -> tuple[list[Shown], list[Shown]]:
+    """The verdicts in a notebook's stored outputs: (in its Markdown outputs, in its plain-text outputs)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    md, text = [], []
+    for i, cell in enumerate(nb["cells"]):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            where = f"{Path(path).name} cell {i}"
+            if "text/markdown" in data:
+                md += in_markdown("".join(data["text/markdown"]), where + " (Markdown)")
+            if "text/plain" in data:
+                text += in_plain("".join(data["text/plain"]), where + " (text)")
+            if output.get("output_type") == "stream":
+                text += in_plain("".join(output["text"]), where + " (printed)")
+    return md, text
+
+
+# -- the comparison -------------------------------------------------------------------------------------
+def computed() -> dict[str, str]:
+    """Every claim's computed verdict, as the views name it (the registry's, run)."""
+    import derivations.chapters  # noqa: F401  (the chapters' claims)
+    from derivations.engine.registry import claims, run
+
+    return {c.id: run(c).verdict.value for c in claims()}
+
+
+def wrong(shown: list[Shown], verdicts: dict[str, str]) -> list[str]:
+    """Each shown verdict that is not its claim's computed one (case aside: ERRATUM and erratum are one), and
+    each id shown that the registry does not hold."""
+    out = []
+    for s in shown:
+        if s.claim not in verdicts:
+            out.append(f"{s.where}: {s.claim} is not a registered claim")
+        elif s.text.lower() != verdicts[s.claim].lower():
+            out.append(f"{s.where}: {s.claim} shows {s.text!r}, computed {verdicts[s.claim]!r}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="*", type=Path, help="notebooks (.ipynb), pages (.html), PDFs, text files")
+    args = ap.parse_args(argv)
+    shown = []
+    for f in args.files or sorted((ROOT / "notebooks").glob("*.ipynb")):
+        if f.suffix == ".ipynb":
+            md, text = in_notebook(f)
+            shown += md + text
+        elif f.suffix == ".html":
+            shown += in_html(f.read_text(encoding="utf-8"), f.name)
+        elif f.suffix == ".pdf":
+            shown += in_pdf(f, f.name)
+        else:
+            shown += in_plain(f.read_text(encoding="utf-8"), f.name)
+    bad = wrong(shown, computed())
+    print("\n".join(bad) if bad else f"{len(shown)} verdicts shown, each the computed one")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
