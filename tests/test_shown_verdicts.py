@@ -115,7 +115,7 @@ def test_a_claims_checks_are_folded_under_a_tally():
     outside = html[:fold.start()] + html[fold.end():]
     assert "<li>" not in outside and "(symbolic)" not in outside, "nothing of the checks in the reading flow"
     # the reading flow: quotation or formula, verdict, remark, correction, counterexample, then the fold
-    order = [outside.index(s) for s in ("As printed", "Verdict", "There are K-1", "General form", "Counterexample")]
+    order = [outside.index(s) for s in ("As printed", "Verdict", "There are", "General form", "Counterexample")]
     assert order == sorted(order)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -37,7 +38,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.browser import Browser
+from tools.browser import PROFILE_PREFIX, Browser
 from tools.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,7 +163,8 @@ def site(tmp_path_factory):
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
             _visit(browser, s, {how: [p.name for p in pages if how == "http" or p.name in FILE_PAGES]
                                 for how in s.bases})
-        s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if "chrom" in p.name.lower())
+        mine = f"{PROFILE_PREFIX}{os.getpid()}-"                 # other runs may share /tmp: only this one's
+        s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if p.name.startswith(mine))
         yield s
     finally:
         server.shutdown()

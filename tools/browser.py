@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 
-__all__ = ["Browser", "BrowserError"]
+__all__ = ["PROFILE_PREFIX", "Browser", "BrowserError"]
 
 SWITCHES = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -52,6 +52,10 @@ _WAIT_FOR = """new Promise(resolve => {{
 }})"""
 
 
+#: The start of the name of a browser's profile folder (then the process id of its owner, then a random part).
+PROFILE_PREFIX = "chromium-profile-"
+
+
 class BrowserError(RuntimeError):
     """Chromium answered a command with an error, failed to load a page, or did not answer in time."""
 
@@ -64,7 +68,8 @@ class Browser:
         if executable is None:
             raise BrowserError("chromium not found")
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
+        # named after this process, so that a test can tell its own from other runs' (a shared /tmp)
+        self._profile = tempfile.TemporaryDirectory(prefix=f"{PROFILE_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True)
         self._log = tempfile.TemporaryFile()
         commands, self._out = os.pipe()            # Chromium reads its commands on fd 3 ...
         self._in, replies = os.pipe()              # ... and writes its replies on fd 4

@@ -94,7 +94,7 @@ _SYMBOLS = {"|": "‖", "Vert": "‖", "lVert": "‖", "rVert": "‖", "vert": "
             ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "\\": "\x03", "cr": "\x03", "lbrace": "{", "rbrace": "}",
             "{": "{", "}": "}", "%": "%", "#": "#", "&": "&", "$": "$", "_": "_", "infty": "∞", "nabla": "∇",
             "partial": "∂", "sum": "∑", "prod": "∏", "log": "log", "exp": "exp", "max": "max", "min": "min",
-            "argmax": "argmax", "argmin": "argmin", "sup": "sup", "inf": "inf", "det": "det", "tr": "tr",
+            "argmax": "argmax", "argmin": "argmin", "arg": "arg", "sup": "sup", "inf": "inf", "det": "det", "tr": "tr",
             "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "langle": "⟨", "rangle": "⟩"}
 _CONTENT = ("mathrm", "mathbf", "mathit", "mathsf", "mathtt", "boldsymbol", "bm", "operatorname", "text", "textrm",
             "textit", "textbf", "mbox", "emph")
