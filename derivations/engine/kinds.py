@@ -808,7 +808,7 @@ NOTATION = Notation([
          opaque=True, example=r"\mathcal{L}_{0}"),
     Kind("mathcal", None, _mathcal_latex, commands=(r"\mathcal",), read=_read_mathcal,
          roles=("skip",), example=r"\mathcal{X}"),
-    # arithmetic
+    # arithmetic (read by the grammar, but for \frac: a quotient, or a derivative when it opens with \partial)
     Kind("neg", _neg_value, _neg_latex, precedence=_ADD, small=True, example="-K"),
     Kind("add", _add_value, _add_latex, precedence=_ADD, example="K - 1"),
     Kind("dots", _dots_value, _dots_latex, precedence=_ADD, example=r"z_{1} + \dots + z_{K}"),
@@ -833,18 +833,18 @@ NOTATION = Notation([
          opaque=True, small=True, example=r"\|z_{y}\|_{\infty}"),
     Kind("delta", _delta_value, _delta_latex, commands=(r"\delta",), read=_read_delta, precedence=_ATOM,
          opaque=True, example=r"\delta_{ab}"),
-    # vectors, sums, cases
+    # vectors, sums (ne: the condition of a sum over j \neq i, read by \sum), cases
     Kind("tuple", _tuple_value, _tuple_latex, example=r"\left(1 - \epsilon, \cdots, \frac{\epsilon}{K - 1}\right)"),
     Kind("sum", _sum_value, _sum_latex, commands=(r"\sum",), read=_read_sum, precedence=_OPEN,
          roles=("binder", "start", "skip", "skip", "value"), example=r"\sum_{j = 1}^{K} z_{j}"),
     Kind("ne", None, _ne_latex, example=r"\sum_{j \neq i} z_{j}"),
     Kind("cases", _cases_value, _cases_latex, commands=(r"\begin",), read=_read_cases, rest="row",
          example=r"\begin{cases} 1, & \text{if } j = 1\\ 0, & \text{otherwise} \end{cases}"),
-    # probabilities of label events
+    # probabilities of label events (the event is read by \Pr)
     Kind("Pr", _pr_value, _pr_latex, commands=(r"\Pr",), read=_read_pr, precedence=_ATOM, roles=("event",),
          example=r"\Pr(y = 1|x)"),
     Kind("event", None, _event_latex, roles=("skip", "index"), example=r"\Pr(y \neq 1|x)"),
-    # text, and a chain of relations
+    # text, and a chain of relations (read by the grammar: a < b \le c)
     Kind("text", _text_value, _text_latex, commands=(r"\text",), read=_read_text, opaque=True,
          example=r"\text{otherwise}"),
     Kind("chain", None, _chain_latex, example=r"a < b \le c"),
