@@ -111,7 +111,7 @@ verify: $(STAMP)
 	$(BIN)/python -m derivations
 
 mutants: $(STAMP)
-	$(BIN)/python -m derivations.engine.mutation --all
+	$(BIN)/python -m derivations mutants --all
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt

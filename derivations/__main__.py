@@ -1,6 +1,9 @@
 """``python -m derivations``: run every claim's checks and print the verdicts.
 
 Exit status 0 when every claim's evidence supports its verdict, 1 otherwise.
+``python -m derivations mutants [...]`` runs the mutation test
+(:func:`derivations.engine.mutation.main`) over the chapters' claims: this module, above
+the engine and the chapters, is where both meet.
 """
 from __future__ import annotations
 
@@ -24,6 +27,11 @@ except ModuleNotFoundError as err:                    # the library alone was in
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mutants"]:
+        from derivations.engine import mutation
+
+        return mutation.main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m derivations",
         formatter_class=argparse.RawDescriptionHelpFormatter,

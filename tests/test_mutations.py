@@ -3,7 +3,7 @@
 A check that accepts every mutant of its formula does not read it (a defect). For
 each claim the mutants of :func:`derivations.engine.mutation.mutants` are run in order
 until one is killed (the outcome turns unsound, or the verdict changes); the
-full table, survivors included, is ``python -m derivations.engine.mutation --all``.
+full table, survivors included, is ``python -m derivations mutants --all``.
 Then unit tests of the generator on hand-written formulas.
 """
 import os
@@ -185,3 +185,17 @@ def test_an_unsound_outcome_kills():
     c = _claim(check)
     status, why = kill(c, mutants(c)[0])
     assert status is Status.KILLED and why == "numeric check failed: printed is 1 - eps"
+
+
+def test_the_mutation_command_reaches_the_chapters_claims():
+    """``make mutants`` runs ``python -m derivations mutants``, which imports the chapters; the engine's own module
+    has no claims to mutate and says so (exit 2) instead of printing an empty table."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "derivations", "mutants", "--claim", "ch1.one_hot", "--jobs", "1"],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "ch1.one_hot" in ok.stdout, ok.stdout + ok.stderr
+    empty = subprocess.run([sys.executable, "-m", "derivations.engine.mutation"], capture_output=True, text=True,
+                           timeout=300)
+    assert empty.returncode == 2 and "python -m derivations mutants" in empty.stderr

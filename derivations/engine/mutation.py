@@ -85,6 +85,7 @@ import sympy as sp
 
 from derivations.engine import results
 from derivations.engine.finding import FailedFinding, stop_at_failed_finding
+from derivations.engine.kinds import kind_of, latex
 from derivations.engine.notation import Node, Reading, Relation
 from derivations.engine.parallel import in_processes
 from derivations.engine.registry import REGISTRY, Claim, Formulas, outcome_of, run, work_units
@@ -118,150 +119,18 @@ class Mutant:
     formulas: Formulas
 
 
-# -- rendering: a node back to the note's LaTeX ------------------------------------------------------
-_NAMES = {"epsilon": r"\epsilon", "alpha": r"\alpha", "Delta": r"\Delta", "theta": r"\theta", "oo": r"\infty"}
-_OPS = {"=": "=", "≈": r"\approx", "<": "<", "<=": r"\le", ">": ">", ">=": r"\ge", "!=": r"\neq"}
-_ATOMIC = {"num", "var", "indexed", "z", "q", "p", "lse", "norm_inf", "H", "calL", "exp", "log", "delta", "Pr"}
-
-
-def _name(s: str) -> str:
-    return _NAMES.get(s, s)
-
-
-def _sub(n: Node | None) -> str:
-    return "{" + latex(n) + "}"
-
-
-def _paren(n: Node, when: Iterable[str]) -> str:
-    s = latex(n)
-    return rf"\left({s}\right)" if n.kind in when else s
-
-
-def _term(t: Node, first: bool) -> str:
-    if isinstance(t, Node) and t.kind == "neg":
-        return ("-" if first else " - ") + _paren(t.args[0], ("add", "neg", "dots"))
-    return ("" if first else " + ") + _paren(t, ("add", "dots"))
-
-
-def latex(node) -> str:
-    """LaTeX for a node (or relation) in the note's notation; :func:`~derivations.engine.notation.read` reads it back.
-
-    >>> from derivations.engine.notation import read
-    >>> r = read(r"= -\\left(z_{y_1} - \\log\\left(\\exp(z_{y_1}) + K - 1\\right)\\right)")
-    >>> latex(r.relation())
-    '= -\\\\left(z_{1} - \\\\log(\\\\exp(z_{1}) + K - 1)\\\\right)'
-    >>> read(latex(r.relation())).parts == r.parts
-    True
-    """
-    if node is None:
-        return ""
-    if isinstance(node, Relation):
-        if node.op == "chain":
-            terms = _chain_terms(node)
-            return latex(terms[0]) + "".join(f" {_OPS[r.op]} {latex(t)}" for r, t in zip(node.rhs.args, terms[1:]))
-        if node.op == "expr":
-            return latex(node.rhs)
-        return (latex(node.lhs) + " " if node.lhs is not None else "") + f"{_OPS.get(node.op, node.op)} {latex(node.rhs)}"
-    k, a = node.kind, node.args
-    if k == "num":
-        v = sp.Rational(a[0])
-        if v.q == 1:
-            return str(v.p)
-        return str(float(v)) if (v * 10 ** 6).q == 1 else rf"\frac{{{v.p}}}{{{v.q}}}"
-    if k == "var":
-        return _name(a[0])
-    if k == "indexed":
-        return latex(a[0]) + "_" + _sub(a[1])
-    if k == "z":
-        return "z_{y}" if a[0] is None else "z_" + _sub(a[0])
-    if k == "q":
-        return r"q_{\theta}(y|x)" if a[0] is None else "q_" + _sub(a[0])
-    if k == "p":
-        return "p(y|x)" if a[0] is None else "p(y_" + _sub(a[0]) + "|x)"
-    if k == "H":
-        return "H_" + _sub(a[0]) + r"(p, q_{\theta})"
-    if k == "calL":
-        return r"\mathcal{L}" + ("" if a[0] is None else "_" + _sub(a[0]))
-    if k.startswith("mathcal:"):
-        return rf"\mathcal{{{k.split(':', 1)[1]}}}" + ("" if a[0] is None else "_" + _sub(a[0]))
-    if k == "neg":
-        return _term(node, True)
-    if k == "add":
-        return "".join(_term(t, i == 0) for i, t in enumerate(a))
-    if k == "dots":
-        return _term(a[0], True) + r" + \dots + " + _paren(a[1], ("add", "neg", "dots"))
-    if k == "mul":
-        out = []
-        for i, f in enumerate(a):
-            last = i == len(a) - 1
-            s = _paren(f, ("add", "neg", "dots", "mul") if last else ("add", "neg", "dots", "mul", "sum", "deriv"))
-            out.append(("" if i == 0 else r" \cdot " if s[:1].isdigit() else " ") + s)
-        return "".join(out)
-    if k == "pow":
-        base = a[0]
-        b = latex(base) if base.kind in _ATOMIC and not (base.kind == "num" and base.args[0] < 0) else rf"\left({latex(base)}\right)"
-        return b + "^" + _sub(a[1])
-    if k == "frac":
-        return r"\frac" + _sub(a[0]) + _sub(a[1])
-    if k in ("exp", "log"):
-        return f"\\{k}({latex(a[0])})"
-    if k == "lse":
-        return r"\mathrm{LSE}(z)"
-    if k in ("max", "min"):
-        return f"\\{k}_" + _sub(a[0]) + " " + latex(a[1])
-    if k == "norm_inf":
-        return r"\|z_{y}\|_{\infty}"
-    if k == "tuple":
-        return rf"\left({latex(a[0])}, \cdots, {latex(a[1])}\right)"
-    if k == "sum":
-        var, lo, hi, cond, body = a
-        low = f"{var} = {latex(lo)}" if lo is not None else f"{var} \\neq {latex(cond.args[0])}" if cond else var
-        return r"\sum_{" + low + "}" + ("" if hi is None else "^" + _sub(hi)) + " " + _paren(body, ("add", "neg", "dots"))
-    if k == "cases":
-        rows = []
-        for value, cond in a:
-            rows.append(latex(value) + ", & " + (r"\text{otherwise}" if cond is None else r"\text{if } " + latex(cond)))
-        return r"\begin{cases} " + r"\\ ".join(rows) + r" \end{cases}"
-    if k == "Pr":
-        return rf"\Pr({latex(a[0])}|x)"
-    if k == "event":
-        return r"y = \text{incorrect class}" if a[0] == "incorrect" else f"y {_OPS[a[0]]} {latex(a[1])}"
-    if k == "deriv":
-        variables, operand = a
-        top = r"\partial" if len(variables) == 1 else rf"\partial^{len(variables)}"
-        bottom = " ".join(r"\partial z_" + _sub(v) for v in variables)
-        return rf"\frac{{{top}}}{{{bottom}}} " + _paren(operand, ("add", "neg", "dots"))
-    if k == "delta":
-        return r"\delta_{" + "".join(a) + "}"
-    if k == "text":
-        return r"\text{" + a[0] + "}"
-    return f"{k}{a!r}"                                         # a kind this renderer does not know
-
-
+# -- the syntax tree: where a mutation may go --------------------------------------------------------
 def _render_reading(parts: list, because: str) -> str:
+    """A mutated reading written back (:func:`~derivations.engine.kinds.latex`, which every kind declares)."""
     return r", \quad ".join(latex(p) for p in parts) + (rf" \qquad {because}" if because else "")
 
 
-# -- the syntax tree: where a mutation may go --------------------------------------------------------
-#: Roles of a node's arguments, by kind ("skip": left alone; "bound": a sum's lower bound, mutated at the sum).
-_ARG_ROLES = {
-    "z": ("index",), "q": ("index",), "p": ("index",), "indexed": ("skip", "index"),
-    "sum": ("skip", "bound", "skip", "skip", "value"), "deriv": ("skip", "value"), "Pr": ("event",),
-    "event": ("skip", "index"),
-}
-#: Kinds whose arguments are names or are not evaluated (``max`` and ``norm_inf`` ignore them).
-_OPAQUE = {"num", "var", "H", "calL", "max", "min", "norm_inf", "delta", "text", "lse"}
 _K = Node("var", ("K",))
 _ONE = Node("num", (sp.Integer(1),))
 _K_MINUS_1 = Node("add", (_K, Node("neg", (_ONE,))))
 _MAX = Node("max", (Node("var", ("j",)), Node("z", (Node("var", ("j",)),))))
 _NORM = Node("norm_inf", (Node("z", (None,)),))
 _FLIPS = {"<": ("<=", ">"), "<=": ("<", ">="), ">": (">=", "<"), ">=": (">", "<=")}
-
-
-def _chain_terms(rel: Relation) -> list:
-    links = rel.rhs.args
-    return [links[0].lhs] + [r.rhs for r in links]
 
 
 def _make_chain(ops: list, terms: list) -> Relation:
@@ -275,12 +144,14 @@ def _walk(obj, role: str, path: tuple = (), bound: tuple = ()) -> Iterator[tuple
     ``index`` (a class or example index), ``cond``/``condition`` (a condition of
     ``cases`` and its sides), ``row`` (a row of ``cases``). ``bound`` names the
     summation indices in scope. A chain ``a < b <= c`` is walked as its terms, so
-    the shared ``b`` is one place.
+    the shared ``b`` is one place. Below a node, its kind says what is walked
+    (:data:`derivations.engine.kinds.NOTATION`): nothing when it is ``opaque``,
+    otherwise each argument in its role (:data:`~derivations.engine.nodes.ROLES`).
     """
     yield path, obj, role, bound
     if isinstance(obj, Relation):
         if obj.op == "chain":
-            for i, t in enumerate(_chain_terms(obj)):
+            for i, t in enumerate(obj.terms()):
                 yield from _walk(t, "side", path + (i,), bound)
             return
         inner = "condition" if role == "cond" else "side"
@@ -293,14 +164,16 @@ def _walk(obj, role: str, path: tuple = (), bound: tuple = ()) -> Iterator[tuple
         if obj[1] is not None:
             yield from _walk(obj[1], "cond", path + (1,), bound)
         return
-    if not isinstance(obj, Node) or obj.kind in _OPAQUE or obj == _K_MINUS_1:
+    if not isinstance(obj, Node) or obj == _K_MINUS_1:
         return
-    if obj.kind == "sum":
-        bound = bound + (obj.args[0],)
-    roles = _ARG_ROLES.get(obj.kind, ())
+    kind = kind_of(obj)
+    if kind.opaque:
+        return
     for i, arg in enumerate(obj.args):
-        r = roles[i] if i < len(roles) else ("row" if obj.kind == "cases" else "value")
-        if r in ("skip", "bound"):
+        r = kind.role(i)
+        if r == "binder":                                     # in scope in the arguments that follow
+            bound = bound + (arg,)
+        if r in ("binder", "start", "skip"):
             continue
         if isinstance(arg, (Node, Relation)) or (r == "row" and isinstance(arg, tuple)):
             yield from _walk(arg, r, path + (i,), bound)
@@ -313,7 +186,7 @@ def _put(obj, path: tuple, new):
     step, rest = path[0], path[1:]
     if isinstance(obj, Relation):
         if obj.op == "chain":
-            terms = _chain_terms(obj)
+            terms = obj.terms()
             terms[step] = _put(terms[step], rest, new)
             return _make_chain([r.op for r in obj.rhs.args], terms)
         if step == 0:
@@ -428,7 +301,7 @@ def _relation(n, role, alphabet):
                 for op in _FLIPS.get(r.op, ()):
                     ops = [x.op for x in links]
                     ops[i] = op
-                    yield "relation", _make_chain(ops, _chain_terms(n))
+                    yield "relation", _make_chain(ops, n.terms())
         else:
             for op in _FLIPS.get(n.op, ()):
                 yield "relation", Relation(op, n.lhs, n.rhs)
@@ -483,20 +356,16 @@ def _short(before: str, after: str, width: int = 90) -> str:
 def _get(obj, path: tuple):
     for step in path:
         if isinstance(obj, Relation):
-            obj = _chain_terms(obj)[step] if obj.op == "chain" else (obj.lhs, obj.rhs)[step]
+            obj = obj.terms()[step] if obj.op == "chain" else (obj.lhs, obj.rhs)[step]
         else:
             obj = (obj.args if isinstance(obj, Node) else obj)[step]
     return obj
 
 
-#: Places shown with their parent in a description (``1 - \\epsilon -> 1 + \\epsilon``, not ``-\\epsilon -> \\epsilon``).
-_SMALL = {"num", "var", "neg", "z", "q", "p", "indexed", "max", "min", "norm_inf", "lse"}
-
-
 def _describe(before: object, after: object, path: tuple, place, role: str, shown: set) -> str:
     """``before -> after`` at the place (its parent when the place is small), widened until it is unambiguous."""
     depth = len(path)
-    if depth and (role in ("index", "condition") or (isinstance(place, Node) and place.kind in _SMALL)):
+    if depth and (role in ("index", "condition") or (isinstance(place, Node) and kind_of(place).small)):
         parent = _get(before, path[:-1])
         if isinstance(parent, Node) or (role == "condition" and isinstance(parent, Relation)):
             depth -= 1
@@ -760,10 +629,11 @@ def format_report(reports: list[ClaimReport], survivors: bool = True) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m derivations.engine.mutation``: exit 1 when some claim's check kills none of its mutants."""
+    """``python -m derivations mutants``: exit 1 when some claim's check kills none of its mutants (2 when there
+    are no claims to mutate: the chapters register them, and this engine module does not import them)."""
     from derivations.engine.registry import claims, get
 
-    parser = argparse.ArgumentParser(prog="python -m derivations.engine.mutation",
+    parser = argparse.ArgumentParser(prog="python -m derivations mutants",
                                      description="Run each claim's check on wrong variants of its formulas "
                                                  "(a sign, a coefficient, K against K-1, max against ||z||_inf, a "
                                                  "dropped term, an index, a relation) and count how many it catches.")
@@ -778,6 +648,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes sharing the claims (default: one per core)")
     args = parser.parse_args(argv)
     chosen = [get(i) for i in args.claim] if args.claim else claims(args.chapter)
+    if not chosen:
+        print("no claims to mutate" + (f" in chapter {args.chapter}" if args.chapter is not None else "")
+              + ": run it as python -m derivations mutants, which imports the chapters", file=sys.stderr)
+        return 2
 
     def show(claim, t):
         print(f"  {claim.id}  {t.status.value:<8} {t.seconds:6.2f}s  [{t.mutant.kind}] {t.mutant.description}"
@@ -789,4 +663,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main())              # with no chapter imported there is nothing to mutate: see python -m derivations
