@@ -433,7 +433,7 @@ def _check_same_p(f: Formulas) -> Evidence:
                                   "equation 2, for class 1 and a generic wrong class (general K) and every class "
                                   "(K = 2..8)", under_general == under_concrete))
     def off_targets(K, eps, freq):                                # against the library's smoothed_targets
-        lib = smoothed_targets(np.array([0]), K, eps)[0]
+        lib = smoothed_targets(np.array([0]), K, eps=eps)[0]
         return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
     agree = _worst_frequency(off_targets, "ch3.same_p") <= 1
     facts.append(Fact("numeric", "uniform flips: frequencies of classes 1, 2 and K match smoothed_targets within the "
@@ -526,7 +526,7 @@ def _check_equivalence(f: Formulas) -> Evidence:
     K, eps = 3, 0.1
     z = np.log([1 - eps] + [eps / (K - 1)] * (K - 1))             # the smoothed optimum
     kept = float(num.cross_entropy(z, 1))                           # a label flipped once to class 2, and kept
-    soft = float(smoothed_cross_entropy(z, 0, eps))
+    soft = float(smoothed_cross_entropy(z, 0, eps=eps))
     ce = Counterexample("loss", kept, soft, K=3, z=tuple(float(v) for v in z), parameters={"eps": eps},
                         note="z at the smoothed optimum; the label flipped once to class 2 and kept")
     facts.append(Fact("numeric", f"counterexample at {ce.point()}: the kept label's loss is far from the smoothed "
@@ -542,7 +542,7 @@ def _check_equivalence(f: Formulas) -> Evidence:
 
         def off_smoothed(pt):
             mean, _ = enumerated_flipped_loss(pt.z, 0.2)
-            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
+            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), eps=0.2, reduction="none")) / np.maximum(1.0, mean)
         worst = largest(off_smoothed, "ch3.equivalence", Ks=NUMERIC_K, scales=(3.0,), n=32).worst
         facts.append(Fact("numeric", f"enumeration over the K flipped labels reproduces smoothed_cross_entropy (rel. "
                                      f"tol {RTOL:g})", worst <= RTOL, worst))
@@ -659,7 +659,7 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
     def vs_differences(pt):
         K, z = pt.K, pt.z[0]
         printed = np.array([_printed_values(f, 0, "rhs", K, 0.2, z, a=a) for a in range(1, K + 1)])
-        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, 0.2) - smoothed_cross_entropy(z - h * e, 0, 0.2)) / (2 * h)
+        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, eps=0.2) - smoothed_cross_entropy(z - h * e, 0, eps=0.2)) / (2 * h)
                        for e in np.eye(K)])
         return float(np.max(np.abs(fd - printed)))
     worst = largest(vs_differences, "ch3.expected_gradient", Ks=(2, 5, 20), scales=(4.0,), n=1).worst
