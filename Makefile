@@ -22,7 +22,7 @@ help:
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
 	@echo "make check-install   pip install . into a clean venv and use the library from outside the checkout"
-	@echo "make crosscheck   targets, losses and gradients against JAX/optax, installed into .venv-crosscheck"
+	@echo "make crosscheck   targets, losses and gradients against JAX/optax and PyTorch, installed into .venv-crosscheck"
 	@echo "make test-pythons   make test on every supported Python found here ($$(bash tools/find_python.sh --range))"
 	@echo "            PYTHON=python3.12 make ...   use that interpreter (.venv is rebuilt for it)"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
@@ -80,8 +80,10 @@ test: $(STAMP)
 check-install:
 	bash tools/check_install.sh $(PYTHON)
 
-# JAX and optax in their own environment (never .venv): re-created from scratch when its requirements, the
-# package's pins or the Python change; then this package, editable, so one process imports both.
+# JAX, optax and PyTorch (CPU, pinned: requirements-crosscheck.txt) in their own environment (never .venv),
+# installed with pip, which takes the CPU build of torch on this machine's disk (uv would fetch a CUDA build);
+# re-created from scratch when its requirements, the package's pins or the Python change; then this package,
+# editable, so one process imports all of them.
 XVENV  := .venv-crosscheck
 XSTAMP := $(XVENV)/.installed-$(PYVER)
 $(XSTAMP): requirements-crosscheck.txt requirements.txt constraints.txt pyproject.toml
@@ -92,7 +94,8 @@ $(XSTAMP): requirements-crosscheck.txt requirements.txt constraints.txt pyprojec
 	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# this package's targets, losses and gradients against optax's, float32 and float64 (tools/crosscheck.py)
+# this package's targets, losses and gradients against optax's and PyTorch's, float32 and float64
+# (tools/crosscheck.py); the library's speed against torch's on the same threads: benchmarks/bench_smoothing.py
 crosscheck: $(XSTAMP)
 	$(XVENV)/bin/python tools/crosscheck.py
 

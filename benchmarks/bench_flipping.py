@@ -43,7 +43,7 @@ def choice_flips(labels: np.ndarray, K: int, eps: float, rng: np.random.Generato
     out = np.empty_like(labels)
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        out[idx] = rng.choice(K, size=idx.size, p=smoothed_targets([int(c)], K, eps)[0])
+        out[idx] = rng.choice(K, size=idx.size, p=smoothed_targets([int(c)], K, eps=eps)[0])
     return out
 
 

@@ -9,21 +9,35 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import sys
 
-#: What the engine and the chapters import beyond the library's NumPy: the ``companion`` extra of the package.
-COMPANION = ("sympy", "mpmath", "matplotlib", "sklearn", "pylatexenc")
+#: What the engine and the chapters import beyond the library's NumPy, as module -> distribution: the
+#: ``companion`` extra of the package (tests/test_packaging.py checks it against pyproject.toml and the imports).
+COMPANION = {"sympy": "sympy", "mpmath": "mpmath", "matplotlib": "matplotlib", "sklearn": "scikit-learn",
+             "threadpoolctl": "threadpoolctl",
+             "pylatexenc": "pylatexenc"}
+INSTALL = ("pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]', "
+           "or `make`, which installs the pinned requirements.txt)")
 
+
+def missing_companion() -> list[str]:
+    """The companion's distributions whose module cannot be found (none is imported to find out)."""
+    return [dist for module, dist in COMPANION.items() if importlib.util.find_spec(module) is None]
+
+
+if missing_companion():                               # the library alone was installed: say what the report needs
+    sys.exit(f"python -m derivations needs the companion packages; missing: {', '.join(missing_companion())}. "
+             f"Install them with: {INSTALL}")
 try:
     import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
     from derivations.engine.registry import claims
     from derivations.engine.report import as_json, as_rows, collect, describe_schema, format_table
-except ModuleNotFoundError as err:                    # the library alone was installed: say what the report needs
-    if err.name not in COMPANION:
+except ModuleNotFoundError as err:                    # a companion package present but broken (its own import)
+    if err.name.split(".")[0] not in COMPANION:
         raise
-    sys.exit(f"python -m derivations needs the companion's packages ({err.name} is missing): "
-             "pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]')")
+    sys.exit(f"python -m derivations needs the companion packages ({err.name} failed to import): {INSTALL}")
 
 
 def main(argv: list[str] | None = None) -> int:

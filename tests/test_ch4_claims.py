@@ -77,7 +77,7 @@ def test_the_convergence_bound_holds_and_is_not_vacuous(K, eps, steps, lr, decay
 
 def test_the_gap_noise_of_chapter_3s_covariance_is_the_linear_responses_default():
     for K, eps in ((2, 0.3), (4, 0.1), (20, 0.6)):
-        on, off = target_levels(K, eps)
+        on, off = target_levels(K, eps=eps)
         p = np.array([on] + [off] * (K - 1))
         noise = ch4c.gap_noise(np.diag(p) - np.outer(p, p))
         assert noise == pytest.approx(K * K * on * off / (K - 1), rel=1e-12)
@@ -89,7 +89,7 @@ def test_the_gap_noise_of_chapter_3s_covariance_is_the_linear_responses_default(
 
 def test_propagated_variance_is_the_linear_responses_for_chapter_3s_covariance():
     x = ch4c.regression_experiment()
-    on, off = target_levels(x.K, x.plan.eps)
+    on, off = target_levels(x.K, eps=x.plan.eps)
     p = np.array([on] + [off] * (x.K - 1))
     v = ch4c.propagated_variance(x.spread.once_coefficients, x.y_train, np.diag(p) - np.outer(p, p))
     assert v == pytest.approx(x.spread.once_var, rel=1e-12)

@@ -97,9 +97,11 @@ def test_extreme_logits_stay_finite():
 
 
 @pytest.mark.parametrize("logits, labels, message", [
-    ([1.0, np.nan], 0, "logits must be finite; found nan at index (1,)"),
-    ([[1.0, 2.0], [np.inf, 0.0]], [0, 1], "logits must be finite; found inf at index (1, 0)"),
+    ([1.0, np.nan], 0, "logits must be finite or -inf; found nan at index (1,)"),
+    ([[1.0, 2.0], [np.inf, 0.0]], [0, 1], "logits must be finite or -inf; found inf at index (1, 0)"),
+    ([[1.0, 2.0], [-np.inf, -np.inf]], [0, 1], "logits are all -inf in the row at index (1,): its cross-entropy"),
     ([1.0], 0, "at least 2 classes"),
+    (np.zeros((4, 1)), np.zeros(4, int), "logits need at least 2 classes along axis -1; got 1 (shape (4, 1))"),
     (3.0, 0, "must have a class axis"),
     (np.array(["a", "b"]), 0, "must be real numbers"),
     ([[1.0, 2.0]], [0.5], "labels must be integers; found 0.5 at index (0,)"),
@@ -118,12 +120,57 @@ def test_cross_entropy_rejects_bad_input(logits, labels, message):
 
 @pytest.mark.parametrize("fn", [log_sum_exp, log_softmax, softmax])
 def test_elementwise_functions_reject_bad_input(fn):
-    with pytest.raises(ValueError, match="found -inf at index"):
-        fn([0.0, -np.inf])
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=f"logits must be finite or -inf; found {bad} at index"):
+            fn([0.0, bad])
     with pytest.raises(ValueError, match="at least 2 classes along axis 0"):
         fn(np.zeros((1, 3)), axis=0)
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         fn(np.zeros((2, 3)), axis=2)
+
+
+@pytest.mark.parametrize("fn", [log_softmax, softmax])
+def test_a_row_of_only_minus_inf_has_no_softmax(fn):
+    """exp(-inf) / sum exp(-inf) is 0/0: refused, naming the row (PyTorch and SciPy return NaN)."""
+    z = np.zeros((2, 3, 4))
+    z[1, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"logits are all -inf in the row at index \(1, 2\): its (log-)?softmax"):
+        fn(z)
+    with pytest.raises(ValueError, match=r"in the row at index \(1, 2\)"):       # the row named without the axis
+        fn(np.moveaxis(z, -1, 0), axis=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_minus_inf_logits_are_masked_classes(dtype):
+    """A -inf logit is a class with probability 0: every result equals the one computed without that class
+    (against mpmath on the remaining logits), and the loss of a masked label is +inf."""
+    rng = np.random.default_rng(8)
+    K = 6
+    z = rng.normal(scale=5.0, size=(5, K)).astype(dtype)
+    mask = np.zeros_like(z, dtype=bool)
+    mask[0, 1] = mask[1, [0, 5]] = mask[2, :-1] = True           # row 2: one class left
+    mask[3, 3] = True
+    z[mask] = -np.inf
+    z[4] = -np.inf                                              # all masked: LSE = log 0 = -inf
+    lse, p, lp = log_sum_exp(z), softmax(z[:4]), log_softmax(z[:4])
+    assert lse.dtype == p.dtype == lp.dtype == dtype and lse[4] == -np.inf
+    eps = np.finfo(dtype).eps
+    for i in range(4):
+        left = z[i][~mask[i]].astype(np.float64)
+        ref = mp_log_sum_exp(left)
+        assert abs(lse[i] - float(ref)) <= 4 * ulp(max(abs(float(ref)), np.abs(left).max()), dtype)
+        assert np.all(p[i][mask[i]] == 0) and np.all(lp[i][mask[i]] == -np.inf)
+        q = np.array([float(v) for v in mp_softmax(left)])
+        lq = np.array([float(mpmath.mpf(float(v)) - ref) for v in left])
+        big = q > np.finfo(dtype).tiny
+        assert np.all(np.abs(p[i][~mask[i]][big] - q[big]) <= eps * (4 + np.abs(lq[big])) * q[big])
+        for label in range(K):
+            ce = cross_entropy(z[i], label)
+            if mask[i, label]:
+                assert ce == np.inf
+            else:
+                want = float(mp_cross_entropy(left, int(np.flatnonzero(~mask[i]).tolist().index(label))))
+                assert abs(ce - want) <= 4 * ulp(max(want, np.finfo(dtype).tiny), dtype)
 
 
 def test_integer_logits_are_promoted():

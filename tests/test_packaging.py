@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import derivations
 
@@ -56,18 +58,89 @@ def test_pip_knows_the_installed_distribution():
     assert importlib.metadata.version(PROJECT["name"]) == derivations.__version__
 
 
-def test_every_imported_distribution_is_declared():
-    declared = {re.split(r"[<>=!~ ]", d)[0].lower() for d in PROJECT["dependencies"]}
-    imported = set()
-    for path in (ROOT / "derivations").rglob("*.py"):
+def imported_modules(paths) -> set[str]:
+    """Top-level modules imported by the files ``paths``: import statements, and the string given to
+    ``importlib.util.find_spec`` or ``importlib.import_module`` (chapter 5 finds scikit-learn's data so)."""
+    found = set()
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                imported |= {a.name.split(".")[0] for a in node.names}
+                found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                imported.add(node.module.split(".")[0])
-    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "derivations"}
-    assert third_party, "the scan found no third-party import (it would then prove nothing)"
-    assert third_party <= declared, f"imported but not declared: {sorted(third_party - declared)}"
+                found.add(node.module.split(".")[0])
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in ("find_spec", "import_module") and node.args
+                  and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"__future__", "derivations"}
+
+
+def distributions(modules) -> set[str]:
+    """The installed distributions that provide ``modules`` (sklearn -> scikit-learn), normalised."""
+    provided = importlib.metadata.packages_distributions()
+    missing = [m for m in modules if m not in provided]
+    assert not missing, f"imported but not installed here: {missing}"
+    return {canonicalize_name(d) for m in modules for d in provided[m]}
+
+
+def names(requirements) -> set[str]:
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+LIBRARY = [ROOT / "derivations" / "__init__.py", *(ROOT / "derivations" / "library").rglob("*.py")]
+COMPANION_FILES = [p for p in (ROOT / "derivations").rglob("*.py") if p not in LIBRARY]
+
+
+def test_the_library_requires_numpy_only():
+    """``pip install soft-targets-companion`` brings NumPy alone: the library imports nothing else."""
+    assert PROJECT["dependencies"] == ["numpy>=2.0"]
+    assert imported_modules(LIBRARY) == {"numpy"}
+
+
+def test_the_companion_extra_is_what_the_engine_and_chapters_import():
+    """Everything the engine, the chapters and ``python -m derivations`` import is in the ``companion`` extra or
+    is NumPy, and the extra holds nothing they do not import; ``__main__.COMPANION`` names the same packages."""
+    from derivations.__main__ import COMPANION
+    used = imported_modules(COMPANION_FILES)
+    assert {"sympy", "matplotlib", "sklearn"} <= used, "the scan found the companion's imports"
+    extra = names(PROJECT["optional-dependencies"]["companion"])
+    assert distributions(used) - names(PROJECT["dependencies"]) == extra
+    assert set(COMPANION) == used - {"numpy"}
+    assert {canonicalize_name(d) for d in COMPANION.values()} == extra == distributions(COMPANION)
+
+
+def test_make_installs_the_companion():
+    """The environment ``make`` builds (this one) satisfies every requirement of the package and its extra."""
+    for r in map(Requirement, PROJECT["dependencies"] + PROJECT["optional-dependencies"]["companion"]):
+        assert r.specifier.contains(importlib.metadata.version(r.name), prereleases=True), r
+
+
+BLOCK = """
+import runpy, sys
+for name in {blocked!r}:            # as if not installed: import raises ModuleNotFoundError, find_spec gives None
+    sys.modules[name] = None
+"""
+COMPANION_MODULES = ("sympy", "mpmath", "matplotlib", "sklearn", "threadpoolctl", "scipy")
+
+
+def test_the_library_works_without_the_companion():
+    code = BLOCK.format(blocked=COMPANION_MODULES) + (
+        "import numpy as np\n"
+        "from derivations import smoothed_cross_entropy, flip_labels, log_sum_exp\n"
+        "print(round(float(smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], label_smoothing=0.1)), 6))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0.372878"             # log(e^2 + 2) - (0.9 + 0.1/3) 2
+
+
+def test_python_m_derivations_says_what_to_install_without_the_companion():
+    code = BLOCK.format(blocked=("sympy", "sklearn")) + "runpy.run_module('derivations', run_name='__main__')\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip() == (
+        "python -m derivations needs the companion packages; missing: sympy, scikit-learn. Install them with: "
+        "pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]', or `make`, "
+        "which installs the pinned requirements.txt)")
 
 
 def test_citation_licence_and_version_agree():

@@ -42,7 +42,7 @@ CLEAN = [
     "computed by `smoothed_cross_entropy(logits, labels, eps)` and `numeric.loss_rtol`",
     "run `make run K=1000 EPS=0.05` or `python -m derivations --chapter 3`",
     "see `derivations/engine/regimes.py` and `book/index.md`",
-    "`eps_to_alpha` raises `ValueError: eps must lie in [0, 0.9] = [0, (K-1)/K] for K=10`",
+    "`eps_to_label_smoothing` raises `ValueError: eps must lie in [0, 0.9] = [0, (K-1)/K] for K=10`",
     "> Now, since there are K-1 possibilities of where $y \\neq 1$ (as there are K classes), "
     "$\\Pr\\left(y = \\text{incorrect class}|x\\right) = \\frac{\\epsilon}{K - 1}$",
     "*Soft Targets v/s Label Flipping* (M. K. R. Pillai, 2019), the Kronecker delta",

@@ -4,7 +4,8 @@ References are independent of the code under test: the materialised
 computation ``-sum_j p_j log softmax(z)_j`` written here from NumPy's
 ``log_softmax``, and an mpmath evaluation of the definition
 ``sum_j p_j (LSE(z) - z_j)`` at 50 digits. Expected numbers are worked out by
-hand in the comments.
+hand in the comments. Tolerances are the library's documented accuracy
+(``numeric.loss_rtol``) or rounding bounds derived where they are used.
 """
 from __future__ import annotations
 
@@ -21,14 +22,17 @@ from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp, mp_sm
 from derivations.engine.registry import claims
 from derivations.library import numeric as num
 from derivations.library.smoothing import (
-    alpha_to_eps,
-    eps_to_alpha,
+    eps_to_label_smoothing,
+    label_smoothing_to_eps,
     smoothed_cross_entropy,
     smoothed_cross_entropy_materialised,
     smoothed_minimum,
     smoothed_optimum_gap,
     smoothed_targets,
+    target_levels,
 )
+
+U64, U32 = 2.0 ** -53, 2.0 ** -24
 
 
 def targets_by_hand(labels, K, on, off):
@@ -52,46 +56,54 @@ def mp_smoothed_brute(row, label, eps, dps):
                            for j, v in enumerate(row))
 
 
-def levels(K, eps, convention):
-    if convention == "note":
-        return 1 - eps, eps / (K - 1)
-    return 1 - eps + eps / K, eps / K
+def levels(K, name, value):
+    """(on, off) by hand: the note's eps, or PyTorch's label_smoothing alpha."""
+    if name == "eps":
+        return 1 - value, value / (K - 1)
+    return 1 - value + value / K, value / K
+
+
+def per_example(z, y, **kw):
+    return smoothed_cross_entropy(z, y, reduction="none", **kw)
 
 
 # -- agreement -----------------------------------------------------------------------------
-@pytest.mark.parametrize("convention", ["note", "uniform"])
+@pytest.mark.parametrize("name", ["eps", "label_smoothing"])
 @pytest.mark.parametrize("K", [2, 3, 10, 257])
-def test_matches_materialised_float64(K, convention):
+def test_matches_materialised_float64(K, name):
     rng = np.random.default_rng(K)
     z = rng.normal(scale=5.0, size=(300, K))
     y = rng.integers(0, K, size=300)
-    for eps in (0.0, 0.1, 0.5, 1.0):
-        got = smoothed_cross_entropy(z, y, eps, convention)
-        want = materialised(z, y, *levels(K, eps, convention))
+    for value in (0.0, 0.1, 0.5, 1.0):
+        got = per_example(z, y, **{name: value})
+        want = materialised(z, y, *levels(K, name, value))
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
-        np.testing.assert_allclose(smoothed_cross_entropy_materialised(z, y, eps, convention), want, rtol=1e-13)
+        np.testing.assert_allclose(smoothed_cross_entropy_materialised(z, y, **{name: value}), want, rtol=1e-13)
 
 
 def test_matches_materialised_float32_and_keeps_dtype():
     rng = np.random.default_rng(1)
     z = rng.normal(scale=4.0, size=(500, 50)).astype(np.float32)
     y = rng.integers(0, 50, size=500)
-    got = smoothed_cross_entropy(z, y, 0.1)
+    got = per_example(z, y, eps=0.1)
     assert got.dtype == np.float32
     want = materialised(z.astype(np.float64), y, 0.9, 0.1 / 49)
     np.testing.assert_allclose(got, want, rtol=2e-6)
+    assert isinstance(smoothed_cross_entropy(z, y, eps=0.1), np.float32)
+    assert isinstance(smoothed_cross_entropy(z, y, eps=0.1, reduction="sum"), np.float32)
 
 
 def test_leading_batch_shape_and_single_example():
     rng = np.random.default_rng(2)
     z = rng.normal(size=(2, 3, 5))
     y = rng.integers(0, 5, size=(2, 3))
-    got = smoothed_cross_entropy(z, y, 0.2)
+    got = per_example(z, y, eps=0.2)
     assert got.shape == (2, 3)
     np.testing.assert_allclose(got.reshape(-1), materialised(z.reshape(-1, 5), y.reshape(-1), 0.8, 0.05), rtol=1e-13)
     # one example, K = 3, z = (2, 0, 0), eps = 0.1: log(e^2 + 2) - 0.9 * 2
-    assert float(smoothed_cross_entropy([2.0, 0.0, 0.0], 0, 0.1)) == pytest.approx(math.log(math.e ** 2 + 2) - 1.8,
-                                                                                   rel=1e-14)
+    assert float(smoothed_cross_entropy([2.0, 0.0, 0.0], 0, eps=0.1)) == pytest.approx(math.log(math.e ** 2 + 2) - 1.8,
+                                                                                       rel=1e-14)
+    assert per_example([2.0, 0.0, 0.0], 0, eps=0.1).shape == ()
 
 
 def test_the_mpmath_reference_against_brute_precision():
@@ -104,6 +116,10 @@ def test_the_mpmath_reference_against_brute_precision():
                 ref = mp_smoothed_cross_entropy(row, 1, eps)
                 brute = mp_smoothed_brute(row, 1, eps, dps=400)
                 assert float(abs(ref - brute)) <= 1e-40 * max(float(abs(brute)), 1e-300)
+                alpha = eps_to_label_smoothing(eps, K) if eps <= (K - 1) / K else None
+                if alpha is not None:       # the same target written as alpha: the same loss to 50 digits
+                    same = mp_smoothed_cross_entropy(row, 1, label_smoothing=alpha)
+                    assert float(abs(same - ref)) <= 1e-12 * max(float(abs(ref)), 1e-300)
 
 
 def adversarial_rows(rng, K, scale):
@@ -119,12 +135,14 @@ def adversarial_rows(rng, K, scale):
 @pytest.mark.parametrize("K, scale", [(K, s) for K in (2, 7, 40) for s in (1.0, 30.0, 1e2, 1e4, 1e300)]
                          + [(1000, 30.0)])
 def test_within_its_documented_accuracy_for_every_eps(K, scale):
-    """Relative error at most loss_rtol(K) = (8 + log2 K) u, for eps at and beyond every edge."""
+    """Relative error at most loss_rtol(K) = (8 + log2 K) u, for eps at and beyond every edge, and for
+    label_smoothing at its edges."""
     rng = np.random.default_rng([K, int(math.log10(scale))])
     z, y = adversarial_rows(rng, K, scale)
-    for eps in (0.0, 1e-12, 0.1, 0.5, (K - 1) / K, 0.999, 1.0):
-        got = smoothed_cross_entropy(z, y, eps)
-        ref = np.array([float(mp_smoothed_cross_entropy(r, int(t), eps)) for r, t in zip(z, y)])
+    for kw in [{"eps": e} for e in (0.0, 1e-12, 0.1, 0.5, (K - 1) / K, 0.999, 1.0)] + \
+              [{"label_smoothing": a} for a in (1e-12, 0.1, 1.0)]:
+        got = per_example(z, y, **kw)
+        ref = np.array([float(mp_smoothed_cross_entropy(r, int(t), **kw)) for r, t in zip(z, y)])
         assert np.all(np.isfinite(got))
         np.testing.assert_array_less(np.abs(got - ref), num.loss_rtol(K) * np.abs(ref) + np.finfo(float).tiny)
 
@@ -135,17 +153,18 @@ def test_accuracy_at_large_k_with_equal_logits():
     z = np.zeros((1, K))
     z[0, 0] = math.log(K - 1) + 5.0
     ref = float(mp_smoothed_cross_entropy(z[0], 0, eps))
-    assert abs(float(smoothed_cross_entropy(z, [0], eps)[0]) - ref) <= num.loss_rtol(K) * ref
+    assert abs(float(smoothed_cross_entropy(z, [0], eps=eps)) - ref) <= num.loss_rtol(K) * ref
 
 
 def test_eps_zero_is_the_hard_loss_even_when_tiny():
     # z = (50, 0, 0): loss = log(1 + 2 e^-50) ~ 3.9e-22, far below float64 resolution of LSE itself
     z = np.array([[50.0, 0.0, 0.0], [0.0, 50.0, 0.0]])
     y = np.array([0, 0])
-    got = smoothed_cross_entropy(z, y, 0.0)
     ref = [float(mp_cross_entropy(r, int(t))) for r, t in zip(z, y)]
-    np.testing.assert_allclose(got, ref, rtol=1e-14)
-    np.testing.assert_allclose(got, derivations.cross_entropy(z, y), rtol=1e-14)
+    for kw in ({"eps": 0.0}, {"label_smoothing": 0.0}):
+        got = per_example(z, y, **kw)
+        np.testing.assert_allclose(got, ref, rtol=1e-14)
+        np.testing.assert_allclose(got, derivations.cross_entropy(z, y), rtol=1e-14)
 
 
 @pytest.mark.parametrize("block_rows", [1, 3, 7, 64, None])
@@ -153,8 +172,11 @@ def test_blockwise_results_do_not_depend_on_the_block_size(block_rows):
     rng = np.random.default_rng(3)
     z = rng.normal(scale=3.0, size=(101, 6))
     y = rng.integers(0, 6, size=101)
-    got = smoothed_cross_entropy(z, y, 0.3, block_rows=block_rows)
-    np.testing.assert_allclose(got, materialised(z, y, 0.7, 0.06), rtol=1e-13)
+    y[::10] = -100
+    got = smoothed_cross_entropy(z, y, eps=0.3, reduction="none", block_rows=block_rows)
+    want = materialised(z, np.where(y < 0, 0, y), 0.7, 0.06)
+    want[y < 0] = 0.0
+    np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 def test_no_n_by_k_allocation():
@@ -171,18 +193,153 @@ def test_no_n_by_k_allocation():
         return p
 
     out_bytes = 200_000 * 8
-    fast = peak(smoothed_cross_entropy, z, y, 0.1) - out_bytes
-    naive = peak(smoothed_cross_entropy_materialised, z, y, 0.1)
+    fast = peak(smoothed_cross_entropy, z, y, eps=0.1) - out_bytes
+    naive = peak(smoothed_cross_entropy_materialised, z, y, eps=0.1)
     assert naive > z.nbytes                                 # tracemalloc does see NumPy's allocations
     assert fast < 0.03 * z.nbytes, f"{fast} bytes beyond the output for {z.nbytes} bytes of logits"
+
+
+# -- reductions and ignore_index, as in torch.nn.functional.cross_entropy ------------------------
+def summation_bound(n: int, dtype) -> float:
+    """Relative error of the library's sum of ``n`` non-negative losses beyond their own: NumPy's pairwise sum
+    (leaves of up to 128 terms in 8 interleaved partial sums, each at most ``(16 + 3) u``, then ``log2(n/128)``
+    levels) in float64; float32 is summed in float64, then rounded once (``u32``)."""
+    levels = max(0.0, math.log2(max(n, 1) / 128))
+    return (20 + levels) * U64 + (U32 if np.dtype(dtype) == np.float32 else 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ignore_index", [-100, 2, None])
+def test_reductions_and_ignore_index(dtype, ignore_index):
+    rng = np.random.default_rng(5)
+    K, N = 5, 1000
+    z = rng.normal(scale=3.0, size=(N, K)).astype(dtype)
+    y = rng.integers(0, K, size=N)
+    if ignore_index == -100:
+        y[rng.random(N) < 0.3] = -100
+    kept = y != ignore_index if ignore_index is not None else np.ones(N, bool)
+    for kw in ({"eps": 0.2}, {"label_smoothing": 0.2}):
+        none = smoothed_cross_entropy(z, y, reduction="none", ignore_index=ignore_index, **kw)
+        assert none.dtype == dtype and none.shape == (N,)
+        assert np.all(none[~kept] == 0.0) and np.all(none[kept] > 0)
+        ref = np.array([float(mp_smoothed_cross_entropy(r, int(t), **kw)) for r, t in zip(z[kept], y[kept])])
+        np.testing.assert_array_less(np.abs(none[kept] - ref), num.loss_rtol(K, dtype) * ref)
+        total, n = math.fsum(ref), int(kept.sum())
+        # the per-row error (loss_rtol) plus the summation's, relative to the exact sum of non-negative terms
+        bound = num.loss_rtol(K, dtype) + summation_bound(n, dtype)
+        got_sum = smoothed_cross_entropy(z, y, reduction="sum", ignore_index=ignore_index, **kw)
+        got_mean = smoothed_cross_entropy(z, y, reduction="mean", ignore_index=ignore_index, **kw)
+        assert abs(float(got_sum) - total) <= bound * total
+        assert abs(float(got_mean) - total / n) <= (bound + U64) * total / n
+
+
+def mp_by_hand(on):
+    """K = 3, z = (2, 0, 0), label 0: log(e^2 + 2) - 2 on, at 50 digits."""
+    with mpmath.workdps(50):
+        return float(mpmath.log(mpmath.e ** 2 + 2) - 2 * mpmath.mpf(on))
+
+
+def test_a_class_can_be_the_ignored_index():
+    z = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
+    y = np.array([0, 1, 2])
+    none = smoothed_cross_entropy(z, y, eps=0.1, reduction="none", ignore_index=1)
+    want = mp_by_hand(mpmath.mpf(9) / 10)               # rows 0 and 2 have this loss; row 1 is ignored
+    rtol = num.loss_rtol(3)
+    assert none[1] == 0.0 and none[0] == pytest.approx(want, rel=rtol) and none[2] == pytest.approx(want, rel=rtol)
+    mean = smoothed_cross_entropy(z, y, eps=0.1, ignore_index=1)          # (L + L) / 2, two roundings more
+    assert float(mean) == pytest.approx(want, rel=rtol + 2 * U64)
+
+
+def test_label_smoothing_is_pytorchs_alpha_and_eps_the_notes():
+    """The issue's surprise: the same number 0.1 is two different targets. K = 3, z = (2, 0, 0), label 0:
+    alpha = 0.1 puts 0.9 + 0.1/3 on the label; eps = 0.1 puts 0.9 (and 0.05 on each other class)."""
+    z, rtol = [[2.0, 0.0, 0.0]], num.loss_rtol(3)
+    alpha = float(smoothed_cross_entropy(z, [0], label_smoothing=0.1))
+    assert alpha == pytest.approx(mp_by_hand(mpmath.mpf(9) / 10 + mpmath.mpf(1) / 30), rel=rtol)
+    assert float(smoothed_cross_entropy(z, [0], eps=0.1)) == pytest.approx(mp_by_hand(mpmath.mpf(9) / 10), rel=rtol)
+    # the same target written as eps = alpha (K-1)/K: the targets differ by rounding only (a few u each, times
+    # the per-class losses, which are at most 2 + log 3 here), so the losses agree to a few u of that
+    as_eps = float(smoothed_cross_entropy(z, [0], eps=label_smoothing_to_eps(0.1, 3)))
+    assert as_eps == pytest.approx(alpha, rel=2 * rtol + 8 * U64 * (2 + math.log(3)) / alpha)
+
+
+def test_every_row_ignored_is_nan_for_the_mean_as_in_torch():
+    """PyTorch: mean over zero rows is 0/0 = NaN; sum 0; none zeros. An empty batch alike."""
+    z = np.zeros((3, 4), dtype=np.float32)
+    y = np.full(3, -100)
+    mean = smoothed_cross_entropy(z, y, label_smoothing=0.1)
+    assert isinstance(mean, np.float32) and np.isnan(mean)
+    assert smoothed_cross_entropy(z, y, label_smoothing=0.1, reduction="sum") == 0.0
+    assert np.array_equal(smoothed_cross_entropy(z, y, label_smoothing=0.1, reduction="none"), np.zeros(3))
+    empty = np.zeros((0, 4))
+    assert np.isnan(smoothed_cross_entropy(empty, np.zeros(0, int), eps=0.1))
+    assert smoothed_cross_entropy(empty, np.zeros(0, int), eps=0.1, reduction="sum") == 0.0
+    assert smoothed_cross_entropy(empty, np.zeros(0, int), eps=0.1, reduction="none").shape == (0,)
+
+
+# -- -inf logits ------------------------------------------------------------------------------
+def mp_masked(row, label, on, off):
+    """``sum_j p_j (LSE(z) - z_j)`` at 50 digits with ``0 * inf = 0`` (a class without target mass adds
+    nothing) and ``+inf`` when a class with mass has ``z_j = -inf``; LSE over the finite logits."""
+    finite = [float(v) for v in row if v > -math.inf]
+    with mpmath.workdps(50):
+        lse = mp_log_sum_exp(finite)
+        total = mpmath.mpf(0)
+        for j, v in enumerate(row):
+            p = on if j == label else off
+            if p == 0:
+                continue
+            if v == -math.inf:
+                return math.inf
+            total += mpmath.mpf(p) * (lse - mpmath.mpf(float(v)))
+        return float(total)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_minus_inf_logits_as_in_pytorch(dtype):
+    """A -inf logit on a class without target mass adds nothing; with mass, the loss is +inf (as PyTorch's).
+    With label_smoothing > 0 (or 0 < eps < 1) every class has mass."""
+    K = 5
+    rng = np.random.default_rng(6)
+    z = rng.normal(scale=3.0, size=(8, K))
+    y = rng.integers(0, K, size=8)
+    z[0, (y[0] + 1) % K] = -np.inf                            # off the label
+    z[1, y[1]] = -np.inf                                      # on the label
+    z[2, [(y[2] + 1) % K, (y[2] + 2) % K]] = -np.inf          # two, off the label
+    z[3] = -np.inf
+    z[3, y[3]] = 40.0                                         # only the label is left: loss 0 at eps = 0
+    z[4, (y[4] + 1) % K] = -np.inf
+    z[4, y[4]] = z[4].max() + 60                              # a tiny loss, e^-60, next to a -inf
+    z = z.astype(dtype)
+    for kw in [{"eps": e} for e in (0.0, 0.1, 1.0)] + [{"label_smoothing": a} for a in (0.0, 0.1, 1.0)]:
+        on, off = target_levels(K, **kw)
+        got = smoothed_cross_entropy(z, y, reduction="none", **kw)
+        ref = np.array([mp_masked(r.astype(np.float64), int(t), on, off) for r, t in zip(z, y)])
+        assert np.array_equal(np.isinf(got), np.isinf(ref)), kw
+        fin = np.isfinite(ref)
+        tol = num.loss_rtol(K, dtype) * ref[fin] + np.finfo(dtype).tiny
+        assert np.all(np.abs(got[fin] - ref[fin]) <= tol), (kw, got, ref)
+        if off > 0 and on > 0:
+            assert np.all(np.isinf(got[:5]))                  # every class has mass: any -inf gives +inf
+
+
+def test_minus_inf_with_reductions_and_a_masked_row():
+    z = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf], [1.0, 0.0, 0.0]])
+    y = np.array([0, -100, 2])
+    # the all -inf row is ignored: fine; otherwise it has no softmax and is refused
+    hard = smoothed_cross_entropy(z, y, label_smoothing=0.0, reduction="none")
+    assert hard[1] == 0.0 and hard[0] == pytest.approx(math.log1p(math.e), rel=4 * U64)
+    assert smoothed_cross_entropy(z, y, label_smoothing=0.1) == np.inf
+    with pytest.raises(ValueError, match=r"logits are all -inf in the row at index \(1,\) \(not ignored\)"):
+        smoothed_cross_entropy(z, np.array([0, 1, 2]), label_smoothing=0.0)
 
 
 # -- targets and conventions --------------------------------------------------------------
 def test_targets_by_hand():
     # K = 4, eps = 0.3: 0.7 on the label, 0.1 elsewhere
-    np.testing.assert_allclose(smoothed_targets([1, 3], 4, 0.3), [[0.1, 0.7, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7]])
-    # uniform, K = 10, alpha = 0.1: 0.9 + 0.01 = 0.91 on the label, 0.01 elsewhere
-    p = smoothed_targets([0], 10, 0.1, convention="uniform")
+    np.testing.assert_allclose(smoothed_targets([1, 3], 4, eps=0.3), [[0.1, 0.7, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7]])
+    # PyTorch's label_smoothing, K = 10, alpha = 0.1: 0.9 + 0.01 = 0.91 on the label, 0.01 elsewhere
+    p = smoothed_targets([0], 10, label_smoothing=0.1)
     assert p[0, 0] == pytest.approx(0.91) and np.allclose(p[0, 1:], 0.01)
 
 
@@ -192,21 +349,21 @@ def test_conventions_agree_under_the_mapping(K):
     z = rng.normal(scale=3.0, size=(50, K))
     y = rng.integers(0, K, size=50)
     for alpha in (0.0, 0.1, 0.5, 1.0):
-        eps = alpha_to_eps(alpha, K)
+        eps = label_smoothing_to_eps(alpha, K)
         assert eps == pytest.approx(alpha * (K - 1) / K)
-        np.testing.assert_allclose(smoothed_targets(y, K, eps), smoothed_targets(y, K, alpha, "uniform"), atol=1e-15)
-        np.testing.assert_allclose(smoothed_cross_entropy(z, y, eps), smoothed_cross_entropy(z, y, alpha, "uniform"),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(smoothed_targets(y, K, eps=eps), smoothed_targets(y, K, label_smoothing=alpha),
+                                   atol=1e-15)
+        np.testing.assert_allclose(per_example(z, y, eps=eps), per_example(z, y, label_smoothing=alpha), rtol=1e-13)
 
 
 @pytest.mark.parametrize("K", [2, 3, 10, 1000])
 def test_conversions_round_trip_and_range(K):
     for a in np.linspace(0, 1, 11):
-        assert eps_to_alpha(alpha_to_eps(a, K), K) == pytest.approx(a, abs=1e-15)
-    assert alpha_to_eps(1.0, K) == pytest.approx((K - 1) / K)
-    assert eps_to_alpha((K - 1) / K, K) == pytest.approx(1.0)
+        assert eps_to_label_smoothing(label_smoothing_to_eps(a, K), K) == pytest.approx(a, abs=1e-15)
+    assert label_smoothing_to_eps(1.0, K) == pytest.approx((K - 1) / K)
+    assert eps_to_label_smoothing((K - 1) / K, K) == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"\(K-1\)/K"):
-        eps_to_alpha((K - 1) / K + 1e-9, K)
+        eps_to_label_smoothing((K - 1) / K + 1e-9, K)
 
 
 # -- the optimum ------------------------------------------------------------------------------
@@ -222,7 +379,7 @@ def test_optimum_by_hand_and_by_search():
         gaps = np.linspace(-5, 15, 20001)
         z = np.zeros((gaps.size, K))
         z[:, 0] = gaps
-        loss = smoothed_cross_entropy(z, np.zeros(gaps.size, dtype=int), eps)
+        loss = per_example(z, np.zeros(gaps.size, dtype=int), eps=eps)
         assert gaps[np.argmin(loss)] == pytest.approx(smoothed_optimum_gap(K, eps), abs=2e-3)
         lowest = smoothed_minimum(K, eps)
         assert lowest - 1e-12 <= loss.min() <= lowest + 1e-6        # grid step 1e-3: within curvature * 1e-6
@@ -231,50 +388,73 @@ def test_optimum_by_hand_and_by_search():
 # -- bad input ------------------------------------------------------------------------------------
 Z = np.zeros((4, 3))
 Y = np.array([0, 1, 2, 0])
+EXACTLY_ONE = r"give exactly one of label_smoothing= \(PyTorch's alpha.*\) or eps= \(the note's.*\); got "
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: smoothed_cross_entropy(Z, Y, -0.1), r"eps must lie in \[0, 1\]; got -0.1"),
-    (lambda: smoothed_cross_entropy(Z, Y, 1.5), r"eps must lie in \[0, 1\]; got 1.5"),
-    (lambda: smoothed_cross_entropy(Z, Y, float("nan")), r"eps must lie in \[0, 1\]; got nan"),
-    (lambda: smoothed_cross_entropy(Z, Y, "0.1"), r"eps must be a real number in \[0, 1\]; got '0.1'"),
-    (lambda: smoothed_cross_entropy(Z, Y, True), r"eps must be a real number"),
-    (lambda: smoothed_cross_entropy(Z, Y, 1.2, "uniform"), r"alpha must lie in \[0, 1\]; got 1.2"),
-    (lambda: smoothed_cross_entropy(Z, Y, 0.1, "framework"), r"convention must be one of \('note', 'uniform'\)"),
-    (lambda: smoothed_targets(Y, 1, 0.1), r"num_classes must be an integer >= 2; got 1"),
-    (lambda: smoothed_targets(Y, 3.0, 0.1), r"num_classes must be an integer >= 2; got 3.0"),
-    (lambda: eps_to_alpha(0.95, 10), r"eps must lie in \[0, 0.9\] = \[0, \(K-1\)/K\] for K=10 .*; got 0.95"),
-    (lambda: alpha_to_eps(-1, 10), r"alpha must lie in \[0, 1\]; got -1"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=-0.1), r"eps must lie in \[0, 1\]; got -0.1"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=1.5), r"eps must lie in \[0, 1\]; got 1.5"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=float("nan")), r"eps must lie in \[0, 1\]; got nan"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps="0.1"), r"eps must be a real number in \[0, 1\]; got '0.1'"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=True), r"eps must be a real number"),
+    (lambda: smoothed_cross_entropy(Z, Y, label_smoothing=1.2), r"label_smoothing must lie in \[0, 1\]; got 1.2"),
+    (lambda: smoothed_cross_entropy(Z, Y), EXACTLY_ONE + "neither"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=0.1, label_smoothing=0.1), EXACTLY_ONE + "both"),
+    (lambda: smoothed_targets(Y, 3), EXACTLY_ONE + "neither"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=0.1, reduction="avg"),
+     r"reduction must be one of \('mean', 'sum', 'none'\); got 'avg'"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=0.1, ignore_index=1.5),
+     r"ignore_index must be an integer \(PyTorch's default: -100\) or None; got 1.5"),
+    (lambda: smoothed_targets(Y, 1, eps=0.1), r"num_classes must be an integer >= 2; got 1"),
+    (lambda: smoothed_targets(Y, 3.0, eps=0.1), r"num_classes must be an integer >= 2; got 3.0"),
+    (lambda: eps_to_label_smoothing(0.95, 10),
+     r"eps must lie in \[0, 0.9\] = \[0, \(K-1\)/K\] for K=10 to be written as label_smoothing .*; got 0.95"),
+    (lambda: label_smoothing_to_eps(-1, 10), r"label_smoothing must lie in \[0, 1\]; got -1"),
     (lambda: smoothed_optimum_gap(10, 2.0), r"eps must lie in \[0, 1\]; got 2.0"),
-    (lambda: smoothed_cross_entropy(Z, np.array([0, 1, 3, 0]), 0.1), r"labels must lie in \[0, 3\); found 3 at index \(2,\)"),
-    (lambda: smoothed_cross_entropy(Z, np.array([0, -1, 2, 0]), 0.1), r"labels must lie in \[0, 3\); found -1"),
-    (lambda: smoothed_cross_entropy(Z, np.array([0.0, 1.0, 2.0, 0.0]), 0.1), r"labels must have an integer dtype"),
-    (lambda: smoothed_cross_entropy(Z, np.array([0, 1, 2]), 0.1), r"labels must have shape \(4,\)"),
-    (lambda: smoothed_cross_entropy(np.zeros((4, 1)), np.zeros(4, dtype=int), 0.1), r"at least 2 classes"),
-    (lambda: smoothed_cross_entropy(3.0, 0, 0.1), r"must have a class axis"),
-    (lambda: smoothed_cross_entropy(Z.astype(complex), Y, 0.1), r"logits must be real numbers"),
-    (lambda: smoothed_cross_entropy(Z, Y, 0.1, block_rows=0), r"block_rows must be a positive integer; got 0"),
+    (lambda: smoothed_cross_entropy(Z, np.array([0, 1, 3, 0]), eps=0.1),
+     r"labels must lie in \[0, 3\) or equal ignore_index \(-100\); found 3 at index \(2,\)"),
+    (lambda: smoothed_cross_entropy(Z, np.array([0, -1, 2, 0]), eps=0.1),
+     r"labels must lie in \[0, 3\) or equal ignore_index \(-100\); found -1 at index \(1,\)"),
+    (lambda: smoothed_cross_entropy(Z, np.array([0, -100, 2, 0]), eps=0.1, ignore_index=None),
+     r"labels must lie in \[0, 3\); found -100 at index \(1,\)"),
+    (lambda: smoothed_cross_entropy(Z, np.array([0.0, 1.0, 2.0, 0.0]), eps=0.1), r"labels must have an integer dtype"),
+    (lambda: smoothed_cross_entropy(Z, np.array([0, 1, 2]), eps=0.1), r"labels must have shape \(4,\)"),
+    (lambda: smoothed_cross_entropy(np.zeros((4, 1)), np.zeros(4, dtype=int), eps=0.1),
+     r"logits need at least 2 classes along axis -1; got 1 \(shape \(4, 1\)\)"),
+    (lambda: smoothed_cross_entropy(3.0, 0, eps=0.1), r"must have a class axis"),
+    (lambda: smoothed_cross_entropy(Z.astype(complex), Y, eps=0.1), r"logits must be real numbers"),
+    (lambda: smoothed_cross_entropy(Z, Y, eps=0.1, block_rows=0), r"block_rows must be a positive integer; got 0"),
 ])
 def test_bad_input_names_value_and_range(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_smoothing_parameter_is_keyword_only():
+    """A positional 0.1 would be ambiguous (the note's eps or PyTorch's alpha): Python refuses it."""
+    with pytest.raises(TypeError, match="positional argument"):
+        smoothed_cross_entropy(Z, Y, 0.1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_non_finite_logits_found_blockwise(bad, dtype):
     z = np.zeros((50, 4), dtype=dtype)
     z[37, 2] = bad
+    z[40, 1] = -np.inf                                       # accepted, and after the bad one anyway
     y = np.zeros(50, dtype=int)
-    with pytest.raises(ValueError, match=rf"logits must be finite; found {bad} at index \(37, 2\)"):
-        smoothed_cross_entropy(z, y, 0.1, block_rows=4)
+    with pytest.raises(ValueError, match=rf"logits must be finite or -inf; found {bad} at index \(37, 2\)"):
+        smoothed_cross_entropy(z, y, eps=0.1, block_rows=4)
     with pytest.raises(ValueError, match=rf"found {bad} at index \(1, 13, 2\)"):   # row 37 = 24 + 13, in the caller's shape
-        smoothed_cross_entropy(z[:48].reshape(2, 24, 4), y[:48].reshape(2, 24), 0.1, block_rows=5)
+        smoothed_cross_entropy(z[:48].reshape(2, 24, 4), y[:48].reshape(2, 24), eps=0.1, block_rows=5)
+    y[37] = -100                                                 # refused in an ignored row too
+    with pytest.raises(ValueError, match=rf"found {bad} at index \(37, 2\)"):
+        smoothed_cross_entropy(z, y, eps=0.1)
 
 
 def test_public_names_at_top_level():
-    for name in ("smoothed_targets", "smoothed_cross_entropy", "eps_to_alpha", "alpha_to_eps",
-                 "smoothed_optimum_gap", "smoothed_minimum"):
+    for name in ("smoothed_targets", "smoothed_cross_entropy", "eps_to_label_smoothing", "label_smoothing_to_eps",
+                 "smoothed_optimum_gap", "smoothed_minimum", "target_levels"):
         assert callable(getattr(derivations, name)), name
 
 

@@ -128,7 +128,7 @@ def test_targets_of_every_mode():
     drawn = [flip_labels(y, K, eps, rng) for _ in range(steps + 1)]
     assert all(np.array_equal(one_hot(d, K), fresh.target()) for d in drawn)
     assert fresh.flips == sum(int(np.sum(d != y)) for d in drawn)
-    assert np.array_equal(Targets("soft", y, K, eps, rng).target(), smoothed_targets(y, K, eps))
+    assert np.array_equal(Targets("soft", y, K, eps, rng).target(), smoothed_targets(y, K, eps=eps))
     once = Targets("flip_once", y, K, eps, np.random.default_rng(5), distinct=True)
     assert np.array_equal(once.kept, drawn[0]) and np.array_equal(once.rows[once.example_rows], once.kept)
 

@@ -100,6 +100,8 @@ def _reached(start, targets: dict[int, str]) -> set[str]:
 def _everything_reached(start) -> set[int]:
     """The ids of every function of the package that the code reachable from ``start`` names, the engine's own
     code followed too (for ``Used in:`` lines, which may name the engine's functions)."""
+    from derivations.engine.registry import Claim, Outcome
+
     seen, stack, out = set(), [start], set()
     while stack:
         obj = stack.pop()
@@ -118,6 +120,19 @@ def _everything_reached(start) -> set[int]:
             continue
         if isinstance(obj, property):
             stack += [x for x in (obj.fget, obj.fset) if x is not None]
+            continue
+        if isinstance(obj, (Claim, Outcome)):                  # another claim is not this code's: not followed
+            continue
+        if isinstance(obj, dict):                             # tables: the notation's kinds, by name
+            if not any(isinstance(x, (Claim, Outcome)) for x in (*obj.keys(), *obj.values())):   # not the registry
+                stack += list(obj.values())
+            continue
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            stack += list(obj)
+            continue
+        if not inspect.isfunction(obj) and type(obj).__module__.startswith("derivations."):
+            stack += list(getattr(obj, "__dict__", {}).values())   # an instance of the package's: its fields
+            stack += [getattr(obj, n) for n in getattr(type(obj), "__slots__", ()) if hasattr(obj, n)]
             continue
         if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
             continue

@@ -1,19 +1,35 @@
-"""`make crosscheck`: this package's label smoothing against a real framework, JAX with optax.
+"""`make crosscheck`: this package's label smoothing against two real frameworks, JAX with optax, and PyTorch.
 
 For K in 2, 3, 10, 100, 1000, random logits at scales 0.1 to 1000 (seeded; a quarter of the rows
 confidently right, a quarter confidently wrong) and float32 and float64 (JAX's x64 mode for the
-latter), it compares, in the same dtype on both sides:
+latter), it compares, in the same dtype on both sides, for every alpha of PyTorch's and optax's
+``label_smoothing`` (passed to the package as ``label_smoothing=alpha`` and as the note's
+``eps=label_smoothing_to_eps(alpha, K)``) and for a grid of the note's eps up to (K-1)/K (passed as
+``eps=eps``, and to the framework as ``alpha = eps_to_label_smoothing(eps, K)``):
 
-* **targets**: ``optax.smooth_labels(onehot, alpha)`` with ``smoothed_targets(y, K, alpha,
-  convention="uniform")`` and with ``smoothed_targets(y, K, alpha_to_eps(alpha, K))`` (the note's
-  eps); and, for a grid of the note's eps up to (K-1)/K, ``smoothed_targets(y, K, eps)`` with
-  ``optax.smooth_labels(onehot, eps_to_alpha(eps, K))``;
-* **loss**: ``optax.softmax_cross_entropy(z, those targets)`` with ``smoothed_cross_entropy`` in
-  the same convention;
+against **optax**
+
+* **targets**: ``optax.smooth_labels(onehot, alpha)`` with ``smoothed_targets(y, K, label_smoothing=alpha)``
+  or ``smoothed_targets(y, K, eps=eps)``;
+* **loss**: ``optax.softmax_cross_entropy(z, those targets)`` with ``smoothed_cross_entropy(...,
+  reduction="none")`` in the same parametrisation;
 * **gradient** with respect to the logits: ``jax.grad`` of the optax loss with the closed form
   ``softmax(z) - p`` (the package's softmax and targets); in float64, also central finite
   differences of the package's loss with that closed form (in float32 a finite difference carries
-  more rounding than the quantities compared, so it would decide nothing).
+  more rounding than the quantities compared, so it would decide nothing);
+
+against **PyTorch** (``torch.nn.functional.cross_entropy(z, y, label_smoothing=alpha, reduction=...,
+ignore_index=...)``, which takes labels, not targets: its target enters through its gradient)
+
+* **loss** for each ``reduction`` ("none", "mean", "sum"), with no row ignored, with a fifth of the rows
+  labelled ``-100`` (the default ``ignore_index``), and with ``ignore_index = K - 1`` (a class);
+* **gradient**: ``torch.autograd`` of each reduction with the closed form ``w (softmax(z) - p)`` per row,
+  ``w`` = 1 (none, sum), 1 / (rows not ignored) (mean), 0 for an ignored row;
+* **edges** (K = 5): every row ignored (mean NaN, sum 0, none 0 on both sides), and ``-inf`` logits on
+  and off the label at alpha 0, 0.1 and 1 (``+inf`` where a masked class has target mass; the same
+  finite loss elsewhere; gradients of the rows with a finite loss). One divergence is expected and
+  checked: at alpha = 1 with ``-inf`` on the label, PyTorch's ``(1 - alpha) nll + alpha smooth`` is
+  ``0 * inf = NaN``; the package gives ``+inf`` (the uniform target puts 1/K on that class).
 
 Every comparison is elementwise against a worst-case bound, not a tolerance tuned to pass. With
 ``u`` the unit roundoff of the dtype (``finfo.eps / 2``: 2^-24, 2^-53) and
@@ -43,12 +59,21 @@ Every comparison is elementwise against a worst-case bound, not a tolerance tune
   ``u (|z| + 2 h) / 4`` for the rounded midpoint (second derivative <= 1/4), and ``B(K)`` for the
   closed form.
 
-The table prints, per dtype, convention and quantity, how many values were compared, the largest
+PyTorch's reductions: its sum of ``n`` per-row losses errs by at most ``(n - 1) u`` times their sum
+(sequential; PyTorch's is pairwise, better), the package's by ``u`` (float32 summed in float64), and the
+mean adds a division (``u``): the bound of a sum is the sum of the per-row bounds plus ``(n + 1) u sum L``,
+that of a mean the same over ``n`` plus ``u`` times the mean (:func:`reduced_tol`). A gradient entry's
+bound is ``w (4 B(K) + 2 u)``; an ignored row's gradient must be exactly 0 on both sides. Where both
+sides give the same non-finite value (``+inf``; NaN where both must) the difference is 0 (:func:`difference`).
+
+The table prints, per dtype, parametrisation and quantity, how many values were compared, the largest
 absolute difference, and the largest ratio of a difference to its bound with that difference, its
-bound and where it occurred (K, parameter, logit scale). The run fails (exit 1) when any ratio exceeds 1 or is not finite.
-Run as ``python tools/crosscheck.py [--seed N]`` in an environment with JAX and optax (make
-crosscheck builds one, .venv-crosscheck). The comparison logic takes any :class:`Reference`, so
-``tests/test_crosscheck.py`` runs it without JAX, on the package against itself.
+bound and where it occurred (K, parameter, logit scale, reduction, ignored rows). The run fails
+(exit 1) when any ratio exceeds 1 or is not finite. Run as ``python tools/crosscheck.py [--seed N]
+[--frameworks optax,torch]`` in an environment with JAX, optax and PyTorch (make crosscheck builds one,
+.venv-crosscheck). The comparison logic takes any :class:`Reference` (optax-like, on targets) or
+:class:`LabelReference` (PyTorch-like, on labels), so ``tests/test_crosscheck.py`` runs it without
+either framework, on the package against NumPy written from the definitions.
 """
 from __future__ import annotations
 
@@ -64,10 +89,11 @@ import numpy as np
 
 from derivations.library.numeric import loss_rtol, softmax
 from derivations.library.smoothing import (
-    alpha_to_eps,
-    eps_to_alpha,
+    eps_to_label_smoothing,
+    label_smoothing_to_eps,
     smoothed_cross_entropy,
     smoothed_targets,
+    target_levels,
 )
 
 KS = (2, 3, 10, 100, 1000)
@@ -78,6 +104,9 @@ EPSS = (0.0, 1e-3, 0.05, 0.1, 0.3, 0.5)
 SCALES = (0.1, 1.0, 10.0, 100.0, 1000.0)
 DTYPES = (np.float32, np.float64)
 ROWS = 32
+REDUCTIONS = ("none", "mean", "sum")
+#: PyTorch's default ignore_index.
+IGNORE = -100
 
 
 # -- the bounds ------------------------------------------------------------------------------------
@@ -104,6 +133,30 @@ def loss_tol(num_classes: int, dtype, loss) -> np.ndarray:
 def grad_tol(num_classes: int, dtype) -> float:
     """Absolute bound on a gradient entry's difference: ``4 B(K)``."""
     return 4 * sum_bound(num_classes, dtype)
+
+
+def reduced_tol(num_classes: int, dtype, loss, row_tol, reduction: str) -> float:
+    """Bound on the difference of a reduced loss, from the per-row losses ``loss`` (0 for an ignored row) and
+    their bounds ``row_tol``: sum ``sum(row_tol) + (n + 1) u sum L``; mean that over ``n`` plus ``u`` times the
+    mean, ``n`` the number of rows not ignored (``loss`` and ``row_tol`` hold only those)."""
+    u = unit_roundoff(dtype)
+    loss = np.abs(np.asarray(loss, dtype=np.float64))
+    n = loss.size
+    total = float(np.sum(row_tol)) + (n + 1) * u * float(np.sum(loss))
+    if reduction == "sum":
+        return total
+    return total / n + u * float(np.sum(loss)) / n if n else 0.0
+
+
+def difference(a, b) -> np.ndarray:
+    """``|a - b|`` elementwise in float64, 0 where both are the same infinity or both NaN (where the
+    comparison expects them), and NaN where only one side is not finite (which then fails)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    with np.errstate(invalid="ignore"):
+        d = np.abs(a - b)
+    d = np.where(same, 0.0, d)
+    return np.where(~same & ~(np.isfinite(a) & np.isfinite(b)), np.nan, d)
 
 
 def fd_step(z: np.ndarray) -> np.ndarray:
@@ -169,8 +222,8 @@ class Table:
 
     def markdown(self) -> str:
         """The table in Markdown, one line per (dtype, convention, quantity)."""
-        lines = ["| dtype | convention | quantity | values | max abs difference | worst difference / bound "
-                 "| that difference | its bound | where (K, parameter, logit scale) | status |",
+        lines = ["| dtype | parametrisation | quantity | values | max abs difference | worst difference / bound "
+                 "| that difference | its bound | where (K, parameter, logit scale, ignored rows) | status |",
                  "|---|---|---|---|---|---|---|---|---|---|"]
         for (dtype, conv, quantity), r in self.rows.items():
             status = "ok" if not r.failures else f"FAILED ({r.failures})"
@@ -179,12 +232,13 @@ class Table:
         return "\n".join(lines)
 
 
-CAPTION = ("Largest absolute difference between optax and this package, per dtype, convention and quantity, and "
-           "the largest ratio of a difference to its worst-case bound, with that difference, its bound and where "
-           "it occurred (u = unit roundoff of the dtype, "
-           "B(K) = (K + 8 + log2 K) u; targets 8 u; loss 2 B(K) (1 + L), L the loss, which grows with the logit "
-           "scale; gradient 4 B(K) per entry; finite differences h^2/60 + the losses' own error / step + B(K)). "
-           "A ratio above 1 fails.")
+CAPTION = ("Largest absolute difference between the framework and this package, per dtype, parametrisation and "
+           "quantity, and the largest ratio of a difference to its worst-case bound, with that difference, its bound "
+           "and where it occurred (u = unit roundoff of the dtype, "
+           "B(K) = (K + 8 + log2 K) u; targets 8 u; loss 2 B(K) (1 + L) per row, L the loss, which grows with the "
+           "logit scale; a sum of n rows: their bounds + (n + 1) u sum L, a mean that over n + u mean; gradient "
+           "4 B(K) per entry (times the row's weight, + 2 u, for PyTorch's reductions); finite differences h^2/60 "
+           "+ the losses' own error / step + B(K)). A ratio above 1 fails.")
 
 
 # -- the framework ---------------------------------------------------------------------------------
@@ -236,6 +290,51 @@ class JaxReference:
         return self._out(self._grad(self.jnp.asarray(logits), self.jnp.asarray(targets)), logits)
 
 
+class LabelReference(Protocol):
+    """What the comparison needs from a framework that takes labels (PyTorch), on NumPy arrays in and out."""
+
+    name: str
+
+    def loss(self, logits: np.ndarray, labels: np.ndarray, alpha: float, reduction: str,
+             ignore_index: int) -> np.ndarray: ...
+    def grad(self, logits: np.ndarray, labels: np.ndarray, alpha: float, reduction: str,
+             ignore_index: int) -> np.ndarray: ...
+
+
+class TorchReference:
+    """``torch.nn.functional.cross_entropy`` on the CPU (one thread), called as a user would (labels, a Python float
+    ``label_smoothing``, ``reduction``, ``ignore_index``), and ``torch.autograd`` of it (of its sum for
+    ``reduction="none"``). Every result's dtype is checked against the input's."""
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+        torch.set_num_threads(1)       # tiny batches: threads only wait on each other (on a busy machine, for long)
+        build = "CUDA " + torch.version.cuda if torch.version.cuda else "CPU"
+        self.name = f"torch {torch.__version__} ({build} build, one thread)"
+
+    def _call(self, logits, labels, alpha, reduction, ignore_index, grad: bool):
+        torch = self.torch
+        z = torch.from_numpy(np.ascontiguousarray(logits)).requires_grad_(grad)
+        y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+        out = torch.nn.functional.cross_entropy(z, y, label_smoothing=alpha, reduction=reduction,
+                                                ignore_index=ignore_index)
+        if not grad:
+            result = out.detach().numpy()
+        else:
+            (out.sum() if reduction == "none" else out).backward()
+            result = z.grad.numpy()
+        if result.dtype != logits.dtype:
+            raise TypeError(f"PyTorch returned {result.dtype} for {logits.dtype} input")
+        return np.array(result)
+
+    def loss(self, logits, labels, alpha, reduction, ignore_index):
+        return self._call(logits, labels, alpha, reduction, ignore_index, grad=False)
+
+    def grad(self, logits, labels, alpha, reduction, ignore_index):
+        return self._call(logits, labels, alpha, reduction, ignore_index, grad=True)
+
+
 # -- the comparison --------------------------------------------------------------------------------
 def sample_logits(rng: np.random.Generator, num_classes: int, scale: float, dtype, rows: int = ROWS):
     """``(z, y)``: ``rows`` rows of ``scale * N(0, 1)`` logits and uniform labels; in the first quarter of
@@ -250,17 +349,17 @@ def sample_logits(rng: np.random.Generator, num_classes: int, scale: float, dtyp
 
 
 def cases(num_classes: int, alphas=ALPHAS, epss=EPSS) -> list[tuple[str, float, float]]:
-    """``(convention, the package's parameter, optax's alpha)`` for every alpha (in both conventions) and
-    every note's eps in [0, (K-1)/K] (edge included)."""
+    """``(the package's keyword, its value, the framework's alpha)`` for every alpha (as ``label_smoothing``
+    and as the note's ``eps``) and every note's eps in [0, (K-1)/K] (edge included)."""
     K = num_classes
-    out = [c for a in alphas for c in (("uniform", a, a), ("note", alpha_to_eps(a, K), a))]
+    out = [c for a in alphas for c in (("label_smoothing", a, a), ("eps", label_smoothing_to_eps(a, K), a))]
     top = (K - 1) / K
     for e in sorted({e for e in epss if e <= top} | {top}):
-        out.append(("note", e, eps_to_alpha(e, K)))
+        out.append(("eps", e, eps_to_label_smoothing(e, K)))
     return out
 
 
-def finite_differences(z: np.ndarray, y: np.ndarray, eps: float, convention: str):
+def finite_differences(z: np.ndarray, y: np.ndarray, value: float, keyword: str):
     """Central differences of the package's loss along the label's logit and along classes 0 and K-1,
     for every row at once (rows are independent). Returns ``(columns, fd, bound)``, each ``(rows, 3)``."""
     K = z.shape[1]
@@ -273,8 +372,8 @@ def finite_differences(z: np.ndarray, y: np.ndarray, eps: float, convention: str
         zp, zm = z.copy(), z.copy()
         zp[rows, j] += h.astype(z.dtype)
         zm[rows, j] -= h.astype(z.dtype)
-        lp = smoothed_cross_entropy(zp, y, eps, convention)
-        lm = smoothed_cross_entropy(zm, y, eps, convention)
+        lp = smoothed_cross_entropy(zp, y, reduction="none", **{keyword: value})
+        lm = smoothed_cross_entropy(zm, y, reduction="none", **{keyword: value})
         step = zp[rows, j] - zm[rows, j]
         fd[:, c] = (lp - lm) / step
         tol[:, c] = fd_tol(K, z.dtype, z[rows, j], lp, lm, step)
@@ -289,11 +388,11 @@ def compare(ref: Reference, table: Table, dtype, num_classes: int, scale: float,
     onehot = np.eye(K, dtype=dtype)[y]
     q = softmax(z)
     for conv, param, alpha in cases(K, alphas, epss):
-        where = f"K={K}, {'alpha' if conv == 'uniform' else 'eps'}={param:.4g}, scale={scale:g}"
+        where = f"K={K}, {'alpha' if conv == 'label_smoothing' else 'eps'}={param:.4g}, scale={scale:g}"
         t_ref = ref.smooth_labels(onehot, alpha)
-        t_pkg = smoothed_targets(y, K, param, convention=conv, dtype=dtype)
+        t_pkg = smoothed_targets(y, K, dtype=dtype, **{conv: param})
         table.record(dtype, conv, "targets", t_ref - t_pkg.astype(np.float64), target_tol(dtype), where)
-        l_pkg = smoothed_cross_entropy(z, y, param, conv)
+        l_pkg = smoothed_cross_entropy(z, y, reduction="none", **{conv: param})
         table.record(dtype, conv, "loss", ref.loss(z, t_ref) - l_pkg.astype(np.float64),
                      loss_tol(K, dtype, l_pkg), where)
         closed = (q - t_pkg).astype(np.float64)
@@ -307,7 +406,7 @@ def compare(ref: Reference, table: Table, dtype, num_classes: int, scale: float,
 
 def run(ref: Reference, *, seed: int = 0, ks=KS, scales=SCALES, dtypes=DTYPES, alphas=ALPHAS, epss=EPSS,
         fd: bool = True) -> Table:
-    """The whole grid, float32 first (JAX's default mode), then float64; one seeded generator throughout."""
+    """The whole grid against optax, float32 first (JAX's default mode), then float64; one seeded generator."""
     rng = np.random.default_rng(seed)
     table = Table()
     for dtype in dtypes:
@@ -315,6 +414,109 @@ def run(ref: Reference, *, seed: int = 0, ks=KS, scales=SCALES, dtypes=DTYPES, a
         for K in ks:
             for scale in scales:
                 compare(ref, table, dtype, K, scale, rng, alphas, epss, fd)
+    return table
+
+
+def ignored_variants(y: np.ndarray, num_classes: int) -> list[tuple[str, np.ndarray, int]]:
+    """``(name, labels, ignore_index)``: none ignored; every fifth row labelled -100; class K-1 ignored."""
+    some = y.copy()
+    some[::5] = IGNORE
+    return [("none ignored", y, IGNORE), ("1/5 rows -100", some, IGNORE),
+            (f"ignore_index={num_classes - 1}", y, num_classes - 1)]
+
+
+def row_weights(ignored: np.ndarray, reduction: str) -> np.ndarray:
+    """Each row's weight in a reduced loss: 0 if ignored, else 1 (none, sum) or 1/n (mean, n rows not ignored)."""
+    n = int(np.count_nonzero(~ignored))
+    return np.where(ignored, 0.0, 1.0 / n if reduction == "mean" and n else 1.0)
+
+
+def closed_form_gradient(q: np.ndarray, y, ignored, kw, reduction) -> np.ndarray:
+    """``w (q - p)`` per row in float64, ``q = softmax(z)``, ``w`` from :func:`row_weights`."""
+    p = smoothed_targets(np.where(ignored, 0, y), q.shape[-1], dtype=np.float64, **kw)
+    return (q.astype(np.float64) - p) * row_weights(ignored, reduction)[:, None]
+
+
+def compare_labels(ref: LabelReference, table: Table, dtype, num_classes: int, scale: float,
+                   rng: np.random.Generator, alphas=ALPHAS, epss=EPSS) -> None:
+    """Every case of :func:`cases`, every reduction and every :func:`ignored_variants`, at one (dtype, K, scale):
+    losses and gradients of a framework that takes labels (PyTorch) into ``table``."""
+    K = num_classes
+    z, y0 = sample_logits(rng, K, scale, dtype)
+    q = softmax(z)
+    g_tol = grad_tol(K, dtype) + 2 * unit_roundoff(dtype)
+    for conv, param, alpha in cases(K, alphas, epss):
+        kw = {conv: param}
+        for name, y, ignore in ignored_variants(y0, K):
+            ignored = y == ignore
+            rows = smoothed_cross_entropy(z, y, reduction="none", ignore_index=ignore, **kw)
+            row_tol = np.where(ignored, 0.0, loss_tol(K, dtype, rows))
+            unweighted = closed_form_gradient(q, y, ignored, kw, "sum")
+            where = f"K={K}, {'alpha' if conv == 'label_smoothing' else 'eps'}={param:.4g}, scale={scale:g}, {name}"
+            for reduction in REDUCTIONS:
+                mine = rows if reduction == "none" else smoothed_cross_entropy(
+                    z, y, reduction=reduction, ignore_index=ignore, **kw)
+                tol = row_tol if reduction == "none" else reduced_tol(K, dtype, rows[~ignored], row_tol[~ignored],
+                                                                       reduction)
+                table.record(dtype, conv, f"loss, reduction={reduction}",
+                             difference(ref.loss(z, y, alpha, reduction, ignore), mine), tol, where)
+                w = row_weights(ignored, reduction)[:, None]
+                table.record(dtype, conv, f"gradient (autograd vs w (softmax - p)), reduction={reduction}",
+                             difference(ref.grad(z, y, alpha, reduction, ignore), unweighted * w), w * g_tol, where)
+
+
+def compare_edges(ref: LabelReference, table: Table, dtype) -> None:
+    """Every row ignored, and -inf logits on and off the label, at K = 5 (see the module docstring)."""
+    K = 5
+    z = np.linspace(-2.0, 2.0, 4 * K).reshape(4, K).astype(dtype)
+    y = np.array([0, 1, 2, 3])
+    for reduction in REDUCTIONS:                        # every row ignored: NaN (mean), 0 (sum), zeros (none)
+        ignored = np.full(4, IGNORE)
+        mine = smoothed_cross_entropy(z, ignored, label_smoothing=0.1, reduction=reduction)
+        expected = {"mean": np.nan, "sum": 0.0, "none": np.zeros(4)}[reduction]
+        table.record(dtype, "edges", f"every row ignored, reduction={reduction}",
+                     np.maximum(difference(ref.loss(z, ignored, 0.1, reduction, IGNORE), mine),
+                                difference(mine, expected)), 0.0, f"K={K}, alpha=0.1, all rows -100")
+    zi = z.copy()
+    zi[0, 1] = zi[1, 1] = zi[2, [0, 4]] = -np.inf      # off the label (rows 0, 2), on it (row 1)
+    for alpha in (0.0, 0.1, 1.0):
+        on, off = target_levels(K, label_smoothing=alpha)
+        rows = smoothed_cross_entropy(zi, y, label_smoothing=alpha, reduction="none")
+        assert list(np.isinf(rows)) == [off > 0, on > 0, off > 0, False], (alpha, rows)   # the package's promise
+        fin = np.isfinite(rows)
+        row_tol = loss_tol(K, dtype, np.where(fin, rows, 0.0))
+        where = f"K={K}, alpha={alpha:g}, -inf on and off the label"
+        for reduction in REDUCTIONS:
+            mine = np.atleast_1d(smoothed_cross_entropy(zi, y, label_smoothing=alpha, reduction=reduction))
+            theirs = np.atleast_1d(ref.loss(zi, y, alpha, reduction, IGNORE))
+            tol = row_tol if reduction == "none" else reduced_tol(K, dtype, rows[fin], row_tol[fin], reduction)
+            # documented divergence: at alpha = 1 PyTorch's (1 - alpha) nll + alpha smooth is 0 * inf = NaN when the
+            # label's logit is -inf; the package's +inf is the loss of the uniform target, which gives it mass 1/K
+            odd = np.zeros(mine.shape, bool)
+            if alpha == 1.0:
+                odd[[1] if reduction == "none" else [0]] = True
+                table.record(dtype, "edges", "-inf on the label, alpha = 1: PyTorch NaN, the package +inf",
+                             np.where(np.isnan(theirs[odd]) & (mine[odd] == np.inf), 0.0, np.nan), 0.0, where)
+            table.record(dtype, "edges", f"-inf logits, loss, reduction={reduction}",
+                         difference(theirs[~odd], mine[~odd]), np.broadcast_to(tol, mine.shape)[~odd], where)
+        g = ref.grad(zi, y, alpha, "none", IGNORE)[fin]
+        closed = closed_form_gradient(softmax(zi[fin]), y[fin], np.zeros(int(fin.sum()), bool),
+                                      {"label_smoothing": alpha}, "none")
+        table.record(dtype, "edges", "-inf logits, gradient of the rows with a finite loss", difference(g, closed),
+                     grad_tol(K, dtype) + 2 * unit_roundoff(dtype), f"K={K}, alpha={alpha:g}")
+
+
+def run_labels(ref: LabelReference, *, seed: int = 0, ks=KS, scales=SCALES, dtypes=DTYPES, alphas=ALPHAS,
+               epss=EPSS, edges: bool = True) -> Table:
+    """The whole grid against a framework that takes labels (PyTorch), float32 then float64, and the edges."""
+    rng = np.random.default_rng(seed)
+    table = Table()
+    for dtype in dtypes:
+        for K in ks:
+            for scale in scales:
+                compare_labels(ref, table, dtype, K, scale, rng, alphas, epss)
+        if edges:
+            compare_edges(ref, table, dtype)
     return table
 
 
@@ -332,16 +534,37 @@ def report(table: Table, ref_name: str, seconds: float, seed: int) -> tuple[str,
     return "\n".join(lines), status
 
 
-def main(argv=None, ref: Reference | None = None) -> int:
-    """Run the grid against JAX/optax (or ``ref``), print the table, return the exit status."""
+FRAMEWORKS = {"optax": ("jax, jaxlib and optax", JaxReference, run), "torch": ("torch", TorchReference, run_labels)}
+
+
+def main(argv=None, refs: dict | None = None, **grid) -> int:
+    """Run the grid against each framework (or the given ``refs``, name -> reference; ``grid``: a smaller grid's
+    ks, scales, alphas, epss), print one table each, return the exit status: 0 when every comparison passed, 1 when
+    one failed, 2 when a framework is missing."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0, help="seed of the random logits and labels (default 0)")
+    ap.add_argument("--frameworks", default="optax,torch", help="which, comma-separated (default optax,torch)")
     args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    ref = ref if ref is not None else JaxReference()
-    table = run(ref, seed=args.seed)
-    text, status = report(table, ref.name, time.perf_counter() - t0, args.seed)
-    print(text)
+    names = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FRAMEWORKS]
+    if unknown or not names:
+        ap.error(f"--frameworks takes a comma-separated subset of {', '.join(FRAMEWORKS)}; got {args.frameworks!r}")
+    status = 0
+    for name in names:
+        packages, make_ref, run_grid = FRAMEWORKS[name]
+        t0 = time.perf_counter()
+        if refs is not None and name in refs:
+            ref = refs[name]
+        else:
+            try:
+                ref = make_ref()
+            except ImportError as err:
+                print(f"crosscheck: {name} needs {packages}, not importable here ({err}); `make crosscheck` installs "
+                      "them (pinned, requirements-crosscheck.txt) into .venv-crosscheck", file=sys.stderr)
+                return 2
+        text, failed = report(run_grid(ref, seed=args.seed, **grid), ref.name, time.perf_counter() - t0, args.seed)
+        print(text + "\n")
+        status = max(status, failed)
     return status
 
 

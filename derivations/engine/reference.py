@@ -90,27 +90,29 @@ def _label_losses(x: tuple, dps: int) -> tuple:
         return tuple(loss[v] for v in x)
 
 
-def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float, convention: str = "note",
-                              dps: int = 50) -> mpmath.mpf:
+def mp_smoothed_cross_entropy(z: Sequence[float], label: int, eps: float | None = None, *,
+                              label_smoothing: float | None = None, dps: int = 50) -> mpmath.mpf:
     """``sum_j p_j (LSE(z) - z_j)`` for the soft target ``p`` of ``label``, at ``dps`` digits.
 
-    ``convention="note"``: ``p = 1 - eps`` on the label and ``eps/(K-1)`` elsewhere;
-    ``"uniform"``: ``(1 - eps) onehot + eps/K``. Written from the definition with the
-    losses of :func:`mp_label_losses`, independent of the library's closed form.
+    ``eps`` (the note's): ``p = 1 - eps`` on the label and ``eps/(K-1)`` elsewhere;
+    ``label_smoothing`` (PyTorch's alpha): ``(1 - alpha) onehot + alpha/K``; exactly one
+    of them. Written from the definition with the losses of :func:`mp_label_losses`,
+    independent of the library's closed form.
 
     Used in: chapter 2 (smoothed_cross_entropy against mpmath at the reader's K and eps)
 
     >>> float(mp_smoothed_cross_entropy([0.0, 0.0, 0.0], 1, 0.3))          # log 3
     1.0986122886681098
     """
+    if (eps is None) == (label_smoothing is None):
+        raise ValueError("give exactly one of eps (the note's) or label_smoothing (PyTorch's alpha)")
     K = len(z)
     losses = mp_label_losses(z, dps)
     with mpmath.workdps(dps):
-        e = mpmath.mpf(float(eps))
-        if convention == "note":
+        if eps is not None:
+            e = mpmath.mpf(float(eps))
             on, off = 1 - e, e / (K - 1)
-        elif convention == "uniform":
-            on, off = 1 - e + e / K, e / K
         else:
-            raise ValueError(f"convention must be 'note' or 'uniform'; got {convention!r}")
+            a = mpmath.mpf(float(label_smoothing))
+            on, off = 1 - a + a / K, a / K
         return mpmath.fsum((on if j == label else off) * v for j, v in enumerate(losses))

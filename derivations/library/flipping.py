@@ -14,7 +14,9 @@ and ``eps / (K - 1)`` on each other (chapter 3 derives this symbolically), so
   and the gradient with respect to the logits, ``g = softmax(z) - e_Y``, has
   ``Cov(g) = diag(p) - p p^T`` (trace ``1 - sum_j p_j**2``), whatever the logits.
 
-Labels are 0-based integers here, as in the rest of the numeric API.
+Labels are 0-based integers here, as in the rest of the numeric API, and ``eps`` is
+the note's everywhere in this module (:func:`derivations.library.smoothing.label_smoothing_to_eps`
+converts PyTorch's ``label_smoothing``).
 """
 from __future__ import annotations
 
@@ -34,6 +36,12 @@ BLOCK = 1 << 16
 
 def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) -> np.ndarray:
     """Flip each label with probability ``eps`` to a uniformly chosen *other* class.
+
+    ``eps`` is the note's (the probability that a label changes), not PyTorch's
+    ``label_smoothing``: the flipped label is distributed as the soft target
+    ``smoothed_targets(labels, K, eps=eps)``. To flip as PyTorch's ``label_smoothing=alpha``
+    smooths, pass ``eps=label_smoothing_to_eps(alpha, K)`` (``alpha (K-1)/K``: a uniform
+    draw over all K classes, the true one included, with probability ``alpha``).
 
     ``labels`` holds integers in ``[0, num_classes)`` (any shape); the result has
     the same shape. One uniform number ``u`` per label decides both things, so
@@ -117,7 +125,7 @@ def _losses_and_targets(logits, labels, eps):
     K = z.shape[-1]
     y = as_labels(labels, K, z.shape[:-1])
     eps = as_probability(eps, "eps")
-    p = _smoothing.smoothed_targets(y, K, eps)
+    p = _smoothing.smoothed_targets(y, K, eps=eps)
     return -_num.log_softmax(z), p
 
 

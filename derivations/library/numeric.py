@@ -1,7 +1,11 @@
 """Numerically stable log-sum-exp, softmax and cross-entropy in NumPy.
 
 All functions accept float32 or float64 logits of any leading batch shape and
-compute in the input's precision. Stability comes from one decomposition,
+compute in the input's precision. A logit of ``-inf`` (a masked class) is
+accepted where the result is defined: it contributes ``exp(-inf) = 0``. NaN and
+``+inf`` are refused, and so is a row whose logits are all ``-inf`` wherever
+its softmax is needed (it is 0/0); :func:`log_sum_exp` of such a row is
+``-inf``, as in ``scipy.special.logsumexp`` and ``torch.logsumexp``. Stability comes from one decomposition,
 written once in :func:`lse_parts`: with ``m = max_j z_j`` attained at ``a``,
 
     LSE(z) = m + log1p( sum_{j != a} exp(z_j - m) ),
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations.library._validate import as_labels, as_logits
+from derivations.library._validate import as_labels, as_logits, raise_all_neg_inf
 
 __all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", "loss_rtol", "lse_parts", "row_lse_parts",
            "row_softmax", "rowwise_max", "rowwise_sum"]
@@ -104,6 +108,9 @@ def _row_sums(w: np.ndarray) -> np.ndarray:
 def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     """``log(sum_j exp(z_j))`` along ``axis``, stable for every finite input.
 
+    ``-inf`` entries add nothing; a row of only ``-inf`` gives ``-inf`` (the log of an empty sum, as
+    ``scipy.special.logsumexp`` and ``torch.logsumexp`` give). NaN and ``+inf`` are refused.
+
     Used in: chapter 1 (through :func:`derivations.library.lse_bounds.max_approximation_error`)
 
     >>> import numpy as np
@@ -113,14 +120,18 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     1e+300
     >>> log_sum_exp(np.zeros((2, 3), np.float32)).dtype
     dtype('float32')
+    >>> log_sum_exp([[0.0, -np.inf], [-np.inf, -np.inf]]).tolist()
+    [0.0, -inf]
     """
-    z = as_logits(z, axis=axis)
+    z = as_logits(z, axis=axis, neg_inf=True)
     m, s = lse_parts(z, axis)
     return np.squeeze(m + np.log1p(s), axis=axis)
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """``z_i - LSE(z)`` along ``axis``: the log-probabilities of the softmax.
+
+    A ``-inf`` logit has log-probability ``-inf``; a row of only ``-inf`` is refused (0/0).
 
     Checked by: ch2.q_modified, ch2.gradient, ch2.entropy_kl, ch3.equivalence, ch3.expected_loss,
         ch3.loss_variance, ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft,
@@ -129,9 +140,12 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     >>> import numpy as np
     >>> np.round(log_softmax([0.0, np.log(3.0)]), 6)
     array([-1.386294, -0.287682])
+    >>> log_softmax([0.0, -np.inf]).tolist()
+    [0.0, -inf]
     """
-    z = as_logits(z, axis=axis)
+    z = as_logits(z, axis=axis, neg_inf=True)
     m, s = lse_parts(z, axis)
+    raise_all_neg_inf(np.squeeze(m, axis=axis), "its log-softmax")
     return (z - m) - np.log1p(s)
 
 
@@ -151,9 +165,16 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     True
     >>> float(softmax([1000.0, 0.0])[0])         # no overflow
     1.0
+    >>> softmax([0.0, -np.inf]).tolist()           # a masked class
+    [1.0, 0.0]
+    >>> softmax([-np.inf, -np.inf])
+    Traceback (most recent call last):
+    ...
+    ValueError: logits are all -inf: its softmax is undefined there (0/0)
     """
-    z = as_logits(z, axis=axis)
+    z = as_logits(z, axis=axis, neg_inf=True)
     m = np.max(z, axis=axis, keepdims=True)
+    raise_all_neg_inf(np.squeeze(m, axis=axis), "its softmax")
     with np.errstate(over="ignore", invalid="ignore"):
         e = _exp_of_difference(z, m) if compensated else np.exp(z - m)
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -260,7 +281,10 @@ def cross_entropy(logits, labels) -> np.ndarray:
     """Per-example hard-label cross-entropy ``-log softmax(z)_y = LSE(z) - z_y``.
 
     ``logits`` has shape ``(..., K)`` (last axis = classes) and ``labels`` has
-    shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``.
+    shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``, per example
+    (PyTorch's ``reduction="none"``; for its other reductions and ``ignore_index``, see
+    ``smoothed_cross_entropy(..., label_smoothing=0.0)``). A ``-inf`` logit on the label
+    gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
         ch1.loss_approx_max, ch2.wrong_classes, ch2.hard_no_minimiser, ch5.hard_overconfident,
@@ -270,10 +294,13 @@ def cross_entropy(logits, labels) -> np.ndarray:
     1.098612288668
     >>> cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0]).round(6)
     array([0.126928, 2.126928])
+    >>> cross_entropy([[0.0, -np.inf], [0.0, -np.inf]], [0, 1]).tolist()
+    [0.0, inf]
     """
-    z = as_logits(logits, axis=-1)
+    z = as_logits(logits, axis=-1, neg_inf=True)
     y = as_labels(labels, z.shape[-1], z.shape[:-1])
     m, s = lse_parts(z, -1)
+    raise_all_neg_inf(m[..., 0], "its cross-entropy")
     z_y = np.take_along_axis(z, y[..., None], axis=-1)
     with np.errstate(over="ignore"):
         loss = (m - z_y) + np.log1p(s)

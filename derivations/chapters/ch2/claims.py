@@ -79,7 +79,7 @@ def smoothed_loss_closed(x: Logits, eps=EPS):
 
 def smoothed_loss_numeric(z: np.ndarray, eps) -> np.ndarray:
     """The same, from the NumPy library (true class = index 0)."""
-    return sm.smoothed_cross_entropy(z, np.zeros(len(z), dtype=int), float(eps))
+    return sm.smoothed_cross_entropy(z, np.zeros(len(z), dtype=int), eps=float(eps), reduction="none")
 
 
 def _mp(expr, subs: dict) -> float:
@@ -141,7 +141,7 @@ def _check_q_modified(f: Formulas) -> Evidence:
                           corrected_ok and no_eps))
 
         def vs_targets(pt):      # smoothing enters the loss only through p: the loss is -sum_j p_j log softmax(z)_j
-            ref = -np.sum(sm.smoothed_targets(np.zeros(len(pt.z), dtype=int), pt.K, pt.param)
+            ref = -np.sum(sm.smoothed_targets(np.zeros(len(pt.z), dtype=int), pt.K, eps=pt.param)
                           * num.log_softmax(pt.z), axis=-1)
             return np.abs(smoothed_loss_numeric(pt.z, pt.param) - ref) / np.maximum(1, ref)
         worst = largest(vs_targets, f.key, scales=(3.0,), params=(0.0, 0.1, 0.5, 1.0)).worst
@@ -181,7 +181,7 @@ def _check_soft_target(f: Formulas) -> Evidence:
 
     def entries(pt):                                          # library's targets - printed, on and off the label
         y = pt.labels()
-        lib = sm.smoothed_targets(y, pt.K, pt.param)
+        lib = sm.smoothed_targets(y, pt.K, eps=pt.param)
         on, off = (float(p.subs(INDEX_J, k).subs({g.K: pt.K, EPS: pt.param})) for k in (1, 2))
         return np.maximum(np.abs(lib[np.arange(len(y)), y] - on),
                           np.max(np.abs(np.where(np.arange(pt.K) == y[:, None], off, lib) - off), axis=1))
@@ -258,8 +258,8 @@ def _check_loss_sum_examples(f: Formulas) -> Evidence:
 
         def batch_vs_singles(pt):
             y = pt.labels()
-            total = float(np.sum(sm.smoothed_cross_entropy(pt.z, y, 0.1)))
-            one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(zi, yi, 0.1)) for zi, yi in zip(pt.z, y))
+            total = float(sm.smoothed_cross_entropy(pt.z, y, eps=0.1, reduction="sum"))
+            one_by_one = sum(float(sm.smoothed_cross_entropy_materialised(zi, yi, eps=0.1)) for zi, yi in zip(pt.z, y))
             return abs(total - one_by_one) / max(1.0, abs(one_by_one))
         worst = largest(batch_vs_singles, f.key, scales=(5.0,), n=32).worst
         facts.append(Finding("numeric", "loss of a batch of 32 = sum of 32 single-example losses (library against "
@@ -778,10 +778,10 @@ def _check_entropy_kl(f: Formulas) -> Evidence:
                       + ("zero" if entropy else "not zero") + f" ({where(results)})", len({r[1] for r in results.values()}) == 1))
     def off_decomposition(pt):       # library loss - (printed entropy + KL), per row (inf where KL < 0)
         y, e = pt.labels(), pt.param
-        p = sm.smoothed_targets(y, pt.K, e)
+        p = sm.smoothed_targets(y, pt.K, eps=e)
         kl = np.sum(p * (np.log(p) - num.log_softmax(pt.z)), axis=1)
         h = float(f.printed.rhs(Logits(pt.K), SOFT, 1).subs(EPS, sp.Rational(str(e))))
-        gap = np.maximum(np.abs(sm.smoothed_cross_entropy(pt.z, y, e) - (h + kl)), abs(sm.smoothed_minimum(pt.K, e) - h))
+        gap = np.maximum(np.abs(sm.smoothed_cross_entropy(pt.z, y, eps=e, reduction="none") - (h + kl)), abs(sm.smoothed_minimum(pt.K, e) - h))
         return np.where(kl >= -1e-12, gap, np.inf)
     worst = largest(off_decomposition, f.key, scales=(5.0,), params=(0.1, 0.5)).worst
     facts.append(Finding("numeric", r"the library's loss is the printed entropy plus KL at random logits, "
@@ -842,22 +842,24 @@ def _check_conventions(f: Formulas) -> Evidence:
         K_, a, z, y = pt.K, pt.param, pt.z, pt.labels()
         e_printed = float(eps_of_alpha.subs({K: K_, ALPHA: sp.Rational(str(a))}))
         a_printed = float(alpha_of_eps.subs({K: K_, EPS: sp.Rational(str(a)) * (K_ - 1) / K_}))
-        t = np.max(np.abs(sm.smoothed_targets(y, K_, e_printed) - sm.smoothed_targets(y, K_, a, convention="uniform")))
-        lo = np.max(np.abs(sm.smoothed_cross_entropy(z, y, e_printed) - sm.smoothed_cross_entropy(z, y, a, "uniform")))
-        return max(abs(sm.alpha_to_eps(a, K_) - e_printed), abs(sm.eps_to_alpha(sm.alpha_to_eps(a, K_), K_) - a_printed),
+        t = np.max(np.abs(sm.smoothed_targets(y, K_, eps=e_printed) - sm.smoothed_targets(y, K_, label_smoothing=a)))
+        lo = np.max(np.abs(sm.smoothed_cross_entropy(z, y, eps=e_printed, reduction="none")
+                           - sm.smoothed_cross_entropy(z, y, label_smoothing=a, reduction="none")))
+        return max(abs(sm.label_smoothing_to_eps(a, K_) - e_printed),
+                   abs(sm.eps_to_label_smoothing(sm.label_smoothing_to_eps(a, K_), K_) - a_printed),
                    float(t), float(lo))
     worst = largest(across_conventions, f.key, Ks=NUMERIC_K + (1000,), scales=(5.0,),
                     params=(0.0, 0.1, 0.5, 1.0)).worst
-    facts.append(Finding("numeric", "the library's `alpha_to_eps` and `eps_to_alpha` are the printed mappings, and "
+    facts.append(Finding("numeric", "the library's `label_smoothing_to_eps` and `eps_to_label_smoothing` are the printed mappings, and "
                                  "targets and losses of the two conventions agree under them to $10^{-12}$ ($K$ up to "
                                  "1000)",
                       (worst <= 1e-12) == (same and back), error=worst))
     try:
-        sm.eps_to_alpha(0.95, 10)
+        sm.eps_to_label_smoothing(0.95, 10)
         raises = False
     except ValueError:
         raises = True
-    facts.append(Finding("numeric", r"`eps_to_alpha(0.95, 10)` raises `ValueError`: $0.95 > \frac{K-1}{K} = 0.9$ has no "
+    facts.append(Finding("numeric", r"`eps_to_label_smoothing(0.95, K=10)` raises `ValueError`: $0.95 > \frac{K-1}{K} = 0.9$ has no "
                                  r"$\alpha \in [0, 1]$", raises))
     return Evidence(holds=same and back and ends and bool(slope.subs(K, k + 2).is_positive) and worst <= 1e-12
                     and raises, findings=facts)

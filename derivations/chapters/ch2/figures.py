@@ -26,7 +26,7 @@ def plot_loss_vs_gap(K: int = 10, eps_values=(0.0, 0.05, 0.1, 0.2, 0.4), max_gap
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
         for eps in sorted(set(eps_values)):
-            loss = on_family(lambda z, e=eps: smoothed_cross_entropy(z, zeros(z), e) if e > 0 else
+            loss = on_family(lambda z, e=eps: smoothed_cross_entropy(z, zeros(z), eps=e, reduction="none") if e > 0 else
                              cross_entropy(z, zeros(z)), gap, K)
             line, = ax.plot(gap, loss, lw=2, label=rf"$\epsilon$ = {eps:g}")
             g = smoothed_optimum_gap(K, eps)
@@ -50,9 +50,9 @@ def plot_conventions(Ks=(2, 10, 1000), name: str = "ch2_conventions"):
     t = np.linspace(0.0, 1.0, 101)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
-        ax.plot(t, [target_levels(2, v, "note")[0] for v in t], "k", lw=2, label=r"note: $1-\epsilon$ (any K)")
+        ax.plot(t, [target_levels(2, eps=v)[0] for v in t], "k", lw=2, label=r"note: $1-\epsilon$ (any K)")
         for K in Ks:
-            ax.plot(t, [target_levels(K, v, "uniform")[0] for v in t], "--", lw=1.5,
+            ax.plot(t, [target_levels(K, label_smoothing=v)[0] for v in t], "--", lw=1.5,
                     label=rf"uniform mixture: $1-\alpha+\alpha/K$, K = {K}")
         ax.set_xlabel(r"smoothing parameter ($\epsilon$ or $\alpha$)")
         ax.set_ylabel("target probability of the true class")

@@ -22,8 +22,8 @@ from derivations.engine.symbolic import Logits
 from derivations.engine.tex import number
 from derivations.library.numeric import loss_rtol
 from derivations.library.smoothing import (
-    alpha_to_eps,
-    eps_to_alpha,
+    eps_to_label_smoothing,
+    label_smoothing_to_eps,
     smoothed_cross_entropy,
     smoothed_minimum,
     smoothed_optimum_gap,
@@ -68,7 +68,7 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
     for c in offsets:
         m = math.log(K - 1) + c
         z = np.array([[m] + [0.0] * (K - 1)])
-        exact = float(smoothed_cross_entropy(z, [0], eps)[0])
+        exact = float(smoothed_cross_entropy(z, [0], eps=eps))
         delta = math.log1p(math.exp(-c))
         note = m - (1 - eps) ** 2 * m
         corrected = eps * m
@@ -87,7 +87,7 @@ def loss_squared_example(K: int, eps: float, offsets=(5.0, 20.0, 80.0)) -> Findi
 
 def smoothed_vs_mpmath(K: int, eps: float, seed: int) -> Findings:
     """``smoothed_cross_entropy`` against :func:`~derivations.engine.reference.mp_smoothed_cross_entropy` (50 digits)."""
-    return losses_vs_mpmath("smoothed_cross_entropy", K, seed, lambda z, y: smoothed_cross_entropy(z, y, eps),
+    return losses_vs_mpmath("smoothed_cross_entropy", K, seed, lambda z, y: smoothed_cross_entropy(z, y, eps=eps, reduction="none"),
                             lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=rf", $\epsilon = {eps:g}$")
 
 
@@ -105,17 +105,17 @@ def optimum_table(K: int, eps: float) -> str:
 
 def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Findings:
     """The frameworks' ``alpha`` against the note's ``eps``: the mapping, equal targets and losses."""
-    e = alpha_to_eps(alpha, K)
+    e = label_smoothing_to_eps(alpha, K)
     y = np.array([0, K - 1])
     out = Findings(rf"Conventions, $K = {K}$: the frameworks' $\alpha = {alpha:g}$ is the note's $\epsilon = {e:.6g}$")
-    back = eps_to_alpha(e, K)
+    back = eps_to_label_smoothing(e, K)
     out.add(Finding("numeric", r"$\epsilon = \alpha \frac{K-1}{K}$ and back", abs(back - alpha) <= 1e-15,
                     observed=rf"$\alpha = {alpha:g} \mapsto \epsilon = {e:.6g} \mapsto \alpha = {back:.6g}$",
                     bound="to rounding, $10^{-15}$"))
-    t_note, t_uni = smoothed_targets(y, K, e), smoothed_targets(y, K, alpha, convention="uniform")
+    t_note, t_uni = smoothed_targets(y, K, eps=e), smoothed_targets(y, K, label_smoothing=alpha)
     z = np.random.default_rng(seed).normal(size=(2, K))
-    l_note = smoothed_cross_entropy(z, y, e)
-    l_uni = smoothed_cross_entropy(z, y, alpha, convention="uniform")
+    l_note = smoothed_cross_entropy(z, y, eps=e, reduction="none")
+    l_uni = smoothed_cross_entropy(z, y, label_smoothing=alpha, reduction="none")
     dt = float(np.max(np.abs(t_note - t_uni)))
     dl = float(np.max(np.abs(l_note - l_uni) / np.abs(l_uni)))
     same = dt <= 1e-15 and dl <= 2 * loss_rtol(K)
@@ -125,16 +125,16 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
                     bound=f"tolerance $10^{{-15}}$ (targets), ${number(2 * loss_rtol(K), '.0e')}$ relative (losses)"))
     if eps <= uniform_eps(K):
         out.add(Finding("numeric", r"your $\epsilon$ as an $\alpha$",
-                        observed=rf"$\epsilon = {eps:g}$ is $\alpha = {eps_to_alpha(eps, K):.6g}$",
+                        observed=rf"$\epsilon = {eps:g}$ is $\alpha = {eps_to_label_smoothing(eps, K):.6g}$",
                         bound="exact"))
     for e_try in ([eps] if uniform_eps(K) < eps < 1.0 else []) + [1.0]:
         try:
-            eps_to_alpha(e_try, K)
+            eps_to_label_smoothing(e_try, K)
             raised = ""
         except ValueError as err:
             raised = str(err)
         out.add(Finding("numeric", rf"$\epsilon = {e_try:g}$ has no $\alpha$", bool(raised),
-                        observed=f"`eps_to_alpha` raises `ValueError: {raised}`" if raised else "no error",
+                        observed=f"`eps_to_label_smoothing` raises `ValueError: {raised}`" if raised else "no error",
                         bound=r"$\epsilon$ above $\frac{K-1}{K}$ puts less mass on the true class than on the others"))
     return out
 

@@ -448,7 +448,7 @@ def _check_same_p(f: Formulas) -> Evidence:
                                   "equation 2, for class 1 and a generic wrong class (general $K$) and every class "
                                   r"($K = 2, \dots, 8$)", under_general == under_concrete))
     def off_targets(K, eps, freq):                                # against the library's smoothed_targets
-        lib = smoothed_targets(np.array([0]), K, eps)[0]
+        lib = smoothed_targets(np.array([0]), K, eps=eps)[0]
         return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
     agree = _worst_frequency(off_targets, f.key) <= 1
     facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and $K$ match `smoothed_targets` within "
@@ -546,7 +546,7 @@ def kept_flip_gradients(K: int, eps: float, lr: float, kept: int) -> tuple[np.nd
     >>> [round(float(v), 4) for v in z1], round(float(kept[0]), 4), round(float(fresh[0]), 4)
     ([-0.3333, 0.6667, -0.3333], 0.2119, -0.6881)
     """
-    p = smoothed_targets([0], K, eps)[0]
+    p = smoothed_targets([0], K, eps=eps)[0]
     e = np.eye(K)[kept]
     z0 = np.zeros(K)
     z1 = z0 - lr * (num.softmax(z0) - e)
@@ -585,7 +585,7 @@ def _check_equivalence(f: Formulas) -> Evidence:
 
         def off_smoothed(pt):
             mean, _ = enumerated_flipped_loss(pt.z, 0.2)
-            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), 0.2)) / np.maximum(1.0, mean)
+            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), eps=0.2, reduction="none")) / np.maximum(1.0, mean)
         worst = largest(off_smoothed, f.key, Ks=NUMERIC_K, scales=(3.0,), n=32).worst
         facts.append(Finding("numeric", "enumeration over the $K$ flipped labels reproduces `smoothed_cross_entropy` "
                                         f"(relative tolerance {inline(RTOL, 'g')})", worst <= RTOL, error=worst))
@@ -762,7 +762,7 @@ def _check_expected_gradient(f: Formulas) -> Evidence:
     def vs_differences(pt):
         K, z = pt.K, pt.z[0]
         printed = np.array([_printed_values(f, 0, "rhs", K, 0.2, z, a=a) for a in range(1, K + 1)])
-        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, 0.2) - smoothed_cross_entropy(z - h * e, 0, 0.2)) / (2 * h)
+        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, eps=0.2) - smoothed_cross_entropy(z - h * e, 0, eps=0.2)) / (2 * h)
                        for e in np.eye(K)])
         return float(np.max(np.abs(fd - printed)))
     worst = largest(vs_differences, f.key, Ks=(2, 5, 20), scales=(4.0,), n=1).worst

@@ -27,7 +27,7 @@ def plot_flip_distribution(K: int, eps: float, n: int, seed: int, name: str = "c
                                       (1 - eps, r"flip with prob. $1-\epsilon$ (note's wording)", 0.2, "C3")):
             freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, f, rng), minlength=K)[:shown] / n
             ax.bar(classes + off, freq, width=0.4, color=colour, alpha=0.7, label=f"{label}: sampled")
-            ax.plot(classes + off, smoothed_targets([0], K, f)[0, :shown], "k_", ms=14, mew=2)
+            ax.plot(classes + off, smoothed_targets([0], K, eps=f)[0, :shown], "k_", ms=14, mew=2)
         ax.plot([], [], "k_", ms=14, mew=2, label=r"closed form $(1-f,\ f/(K-1), \dots)$")
         ax.set_xticks(classes)
         rest = f" (classes 1-{shown} of {K} shown)" if shown < K else ""
@@ -77,7 +77,7 @@ def plot_noise_at_optimum(Ks=(2, 10, 100), name: str = "ch3_noise_at_optimum"):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
         for K in sorted(set(Ks)):
             tr = [flipped_gradient_total_variance(K, e) for e in eps]
-            var = [float(flipped_loss_variance(np.log(smoothed_targets([0], K, e)), [0], e)[0]) for e in eps]
+            var = [float(flipped_loss_variance(np.log(smoothed_targets([0], K, eps=e)), [0], e)[0]) for e in eps]
             a1.plot(eps, tr, label=f"K = {K}")
             a2.plot(eps, var, label=f"K = {K}")
             a2.plot([(K - 1) / K], [0.0], "k.", ms=6)

@@ -45,7 +45,7 @@ def sampler_frequencies(K: int, eps: float, n: int, seed: int) -> tuple[Findings
     """
     rng = np.random.default_rng(seed)
     freq = np.bincount(flip_labels(np.zeros(n, dtype=int), K, eps, rng), minlength=K) / n
-    p = smoothed_targets([0], K, eps)[0]
+    p = smoothed_targets([0], K, eps=eps)[0]
     out = Findings(f"`flip_labels`: {n:,} flips of a label of class 1, $K = {K}$, $\\epsilon = {eps:g}$, seed {seed}")
     r1 = float(frequency_radius(n, p[0]))
     out.add(Finding("statistical", r"$\Pr(Y = 1) = 1 - \epsilon$", abs(freq[0] - p[0]) <= r1,
@@ -76,13 +76,13 @@ def example_logits(K: int, seed: int) -> np.ndarray:
 def closed_forms(z: np.ndarray, eps: float) -> Findings:
     """Expected loss, loss variance and gradient noise: closed forms against enumeration over the K labels."""
     K = len(z)
-    p = smoothed_targets([0], K, eps)[0]
+    p = smoothed_targets([0], K, eps=eps)[0]
     losses = -log_softmax(z)                              # the loss of each possible label
     mean_enum = float(p @ losses)
     second_enum = float(p @ losses ** 2)
     u = float(np.finfo(float).eps) / 2
     out = Findings(rf"Closed forms at $z = (3, \mathcal{{N}}(0, 1), \dots)$, $K = {K}$, $\epsilon = {eps:g}$")
-    smoothed = float(smoothed_cross_entropy(z, 0, eps))
+    smoothed = float(smoothed_cross_entropy(z, 0, eps=eps))
     tol = 2 * loss_rtol(K) * max(smoothed, mean_enum)
     out.add(Finding("numeric", "expected flipped loss = smoothed loss", abs(smoothed - mean_enum) <= tol,
                     observed=f"`smoothed_cross_entropy` {smoothed:.6f}, "
@@ -121,9 +121,9 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
     K = len(z)
     losses = flipped_losses(z, 0, eps, n, np.random.default_rng(seed))
     running = np.cumsum(losses) / np.arange(1, n + 1)
-    target = float(smoothed_cross_entropy(z, 0, eps))
+    target = float(smoothed_cross_entropy(z, 0, eps=eps))
     var = float(flipped_loss_variance(z, 0, eps))
-    p = smoothed_targets([0], K, eps)[0]
+    p = smoothed_targets([0], K, eps=eps)[0]
     l_all = -log_softmax(z)
     support = p > 0
     spread = float(np.max(np.abs(l_all[support] - target)))
@@ -153,7 +153,7 @@ def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
     from derivations.chapters.ch3.figures import plot_mc_convergence
     from derivations.library.numeric import cross_entropy
 
-    return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps)),
+    return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps=eps)),
                                float(flipped_loss_variance(z, 0, eps)), float(cross_entropy(z, 0)), len(z), eps)
 
 

@@ -144,7 +144,7 @@ def convergence_bound(plan: TrainingPlan) -> float:
     """
     K, eps = plan.K, plan.eps
     star = smoothed_optimum_gap(K, eps)
-    on, off = target_levels(K, eps)
+    on, off = target_levels(K, eps=eps)
     if not (0 < star < math.inf) or plan.free_lr * K / (4 * (K - 1)) > 1:
         raise ValueError("the contraction bound needs 0 < eps < (K-1)/K and free_lr <= 4(K-1)/K")
     mu = min(1.0 / K, K * on * off)

@@ -70,7 +70,7 @@ def soft_gap_path(K: int, eps: float, steps: int, lr: float, lr_decay: float | N
     3.295837
     """
     K = as_num_classes(K)
-    on, off = target_levels(K, eps)
+    on, off = target_levels(K, eps=eps)
     out = np.empty(int(steps) + 1)
     d = 0.0
     for t in range(int(steps)):
@@ -105,7 +105,7 @@ def free_logit_spread(K: int, eps: float, steps: int, lr: float, lr_decay: float
     """
     K = as_num_classes(K)
     e = as_probability(eps)
-    on, off = target_levels(K, e)
+    on, off = target_levels(K, eps=e)
     if noise is None:
         noise = K * on * off * K / (K - 1)
     elif not (math.isfinite(noise) and noise >= 0):
@@ -174,7 +174,7 @@ def softmax_regression_spread(X, y, num_classes: int, eps: float, path: np.ndarr
     """
     K = as_num_classes(num_classes)
     e = as_probability(eps)
-    on, off = target_levels(K, e)
+    on, off = target_levels(K, eps=e)
     X1 = np.concatenate([np.asarray(X, dtype=float), np.ones((len(X), 1))], axis=1)
     N = len(X1)
     y = as_labels(y, K, (N,))

@@ -274,7 +274,7 @@ class Targets:
             self.rows, self.example_rows = self.kept, np.arange(len(labels))
         self._row_starts = np.arange(len(self.rows)) * K       # flat index of each row's first entry
         self._at_label = self._row_starts + self.rows
-        self._levels = target_levels(K, eps)
+        self._levels = target_levels(K, eps=eps)
         self._fixed = None
         self._ahead, self._drawn = steps, iter(())         # steps still to draw for, and the drawn ones
 
@@ -304,7 +304,7 @@ class Targets:
         if self.fresh:
             return one_hot(self.labels(), self.K)
         if self._fixed is None:
-            self._fixed = (smoothed_targets(self.rows, self.K, self.eps) if self.mode == "soft"
+            self._fixed = (smoothed_targets(self.rows, self.K, eps=self.eps) if self.mode == "soft"
                            else one_hot(self.rows, self.K))
         return self._fixed
 

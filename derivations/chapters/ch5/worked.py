@@ -103,7 +103,7 @@ def _one_seed(plan: Plan, seed: int) -> dict:
     for m in MODES:
         r = train(X[tr], y[tr], plan.K, m, plan.eps, hidden=plan.hidden, steps=plan.steps, lr=plan.lr, seed=seed)
         z_tr = r.logits(X[tr])
-        loss = float((smoothed_cross_entropy(z_tr, y[tr], plan.eps) if m == "soft" else
+        loss = float((smoothed_cross_entropy(z_tr, y[tr], eps=plan.eps, reduction="none") if m == "soft" else
                       cross_entropy(z_tr, r.kept_labels)).mean())
         out[m] = Run(y[tr], y[te], z_tr, r.logits(X[te]), r.kept_labels, loss)
     return out
