@@ -15,7 +15,7 @@ import sympy as sp
 
 from derivations.chapters.ch1.worked import losses_vs_mpmath
 from derivations.engine.display import MathView
-from derivations.engine.finding import Finding, Findings, within
+from derivations.engine.finding import Finding, Findings, outside, within
 from derivations.engine.reference import mp_smoothed_cross_entropy
 from derivations.engine.regimes import regime, uniform_eps
 from derivations.engine.symbolic import Logits
@@ -106,18 +106,25 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     y = np.array([0, K - 1])
     out = Findings(f"Conventions, K = {K}: the frameworks' alpha = {alpha:g} is the note's eps = {e:.6g}")
     back = eps_to_alpha(e, K)
-    out.add(Finding("eps = alpha (K-1)/K and back", f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}",
-                    "to rounding, 1e-15", abs(back - alpha) <= 1e-15))
+    tol_back = 4 * U * alpha / (1 - 4 * U)       # two roundings each way: a product and a quotient
+    out.add(Finding("eps = alpha (K-1)/K and back", f"alpha {alpha:g} -> eps {e:.6g} -> alpha {back:.6g}"
+                    + outside(abs(back - alpha) <= tol_back, back, alpha, tol_back),
+                    f"to rounding, {tol_back:.0e}", abs(back - alpha) <= tol_back))
     t_note, t_uni = smoothed_targets(y, K, e), smoothed_targets(y, K, alpha, convention="uniform")
     z = np.random.default_rng(seed).normal(size=(2, K))
     l_note = smoothed_cross_entropy(z, y, e)
     l_uni = smoothed_cross_entropy(z, y, alpha, convention="uniform")
     dt = float(np.max(np.abs(t_note - t_uni)))
     dl = float(np.max(np.abs(l_note - l_uni) / np.abs(l_uni)))
-    same = dt <= 1e-15 and dl <= 2 * loss_rtol(K)
+    # targets: eps carries 2 roundings (alpha_to_eps), each level one or two more, a sum of terms at most 1: 6u; losses:
+    # each within loss_rtol of its own exact value, and those differ by the levels' 6u, relative to the true class's
+    # share (its level is at least 1 - alpha)
+    tol_t = 6 * U
+    tol_l = 2 * loss_rtol(K) + 6 * U * (1 + 1 / float(t_uni[0, 0]))
+    same = dt <= tol_t and dl <= tol_l
     out.add(Finding("same targets and losses", f"true-class target {t_note[0, 0]:.6f} under both; targets and "
                     "losses " + within(same, max(dt, dl), "largest difference"),
-                    f"tolerance 1e-15 (targets), {2 * loss_rtol(K):.0e} relative (losses)", same))
+                    f"tolerance {tol_t:.0e} (targets), {tol_l:.0e} relative (losses)", same))
     if eps <= uniform_eps(K):
         out.add(Finding("your eps as an alpha", f"eps = {eps:g} is alpha = {eps_to_alpha(eps, K):.6g}", "exact"))
     for e_try in ([eps] if uniform_eps(K) < eps < 1.0 else []) + [1.0]:

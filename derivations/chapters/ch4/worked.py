@@ -168,7 +168,7 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     r = float(frequency_radius(N, eps))
     out.add(Finding("(d): a fraction eps of the labels was flipped", f"{k} of {N} ({k / N:.4f})",
                     f"within {r:.4f} of eps = {eps:g} (Bernstein, false-alarm {FALSE_ALARM:g})",
-                    abs(k / N - eps) <= r + 1e-15))
+                    abs(k / N - eps) <= r + 2.0 ** -53 * (k / N)))      # k / N: one rounding
     p_a = float(q["hard"][0])
     q_kept = softmax(x.runs["flip_once"].logits)[np.arange(N), kept]
     fits = float(np.max(np.abs(q_kept - p_a)))
