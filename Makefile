@@ -133,8 +133,9 @@ $(LABSTAMP): $(STAMP) requirements-lab.lock
 
 lab: $(LABSTAMP)
 	$(NO_VALUES)
-	@if [ "$$(id -u)" = 0 ]; then echo "note: running as root, so JupyterLab starts with --allow-root (it refuses root otherwise)"; fi
-	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) $$LAB_ARGS notebooks/
+	@root=; if [ "$$(id -u)" = 0 ]; then root=--allow-root; \
+	  echo "note: running as root, so JupyterLab starts with --allow-root (it refuses root otherwise)"; fi; \
+	  set -x; exec $(BIN)/jupyter lab $$root $$LAB_ARGS notebooks/
 
 # requirements.lock and requirements-lab.lock from requirements.txt and constraints.txt (uv, network), and the check
 # that every pin has a wheel for each supported Python, 3.14 included (network; not in `make test`: it is the

@@ -169,3 +169,22 @@ def test_the_readme_table_states_the_registry():
                     assert f"{c.k_max:,}" in row, (name, c.k_max)
         if p.high is not None and name != "EPS":
             assert f"{int(p.low):,} to {int(p.high):,}" in row, (name, p.low, p.high)
+
+
+def test_every_readme_example_is_accepted_or_refused_as_shown(capsys):
+    """Every `make run ...` of the README (read as `make sweep` reads it) passes the runner's checks as written, or is
+    refused with the very line the README shows; `make sweep` runs them."""
+    from tools.run_notebooks import main
+    from tools.sweep import readme_examples
+
+    examples = readme_examples()
+    assert sum(bool(a) for a, _ in examples) >= 3, f"too few examples found in README.md: {examples}"
+    for args, error in examples:
+        environ = dict(a.split("=", 1) for a in args)
+        environ["DERIVATIONS_MAKE_NAMES"] = " ".join(environ)
+        code = main(["--environment", "--check"], environ=environ)
+        out = capsys.readouterr()
+        if error is None:
+            assert code == 0 and out.out.startswith("values: "), f"make run {' '.join(args)}: {out.err}"
+        else:
+            assert code == 2 and error in out.err.splitlines(), f"make run {' '.join(args)}: {out.err}"
