@@ -42,7 +42,7 @@ def rerun_book(tmp_path_factory):
     notebooks = tmp_path_factory.mktemp("run")
     shutil.copy(ROOT / CHAPTERS[1].path, notebooks)
     out = notebooks / "html"
-    build(notebooks, out, ROOT / "build" / "npm", announcement=banner({"K": 37}, [1], "K=37"))
+    build(notebooks, out, ROOT / "build" / "npm", announcement=banner({"K": 37}, [1], "build/runs/K=37"))
     return out
 
 
@@ -54,7 +54,7 @@ def test_every_page_opens_with_the_values(rerun_book):
         text = page.read_text(encoding="utf-8")
         p.feed(text)
         assert p.order[:3] == ["banner", "rerun-banner", "main"], f"{page.name}: the banner is not at the top"
-        assert "A rerun with your values: <code>K=37</code> (chapters 1;" in text, page.name
+        assert "A rerun with your values: <code>K=37</code> (chapter 1;" in text, page.name
         assert "build/runs/K=37/" in text, page.name
 
 

@@ -260,14 +260,14 @@ def clean_out(out: Path) -> None:
         nb.unlink()
 
 
-def banner(settings: dict, chapters: list[int], folder: str) -> str:
-    """The line every page of a rerun's book opens with: the values, the chapters, and the folder (HTML)."""
+def banner(settings: dict, chapters: list[int], where: str) -> str:
+    """The line every page of a rerun's book opens with: the values, the chapters, and where the run is (HTML)."""
     from html import escape
 
     values = " ".join(f"{n}={v!r}" for n, v in settings.items())
-    which = ("chapters " + ", ".join(map(str, chapters))) if chapters else "every chapter"
+    which = (f"chapter{'s' if len(chapters) > 1 else ''} " + ", ".join(map(str, chapters))) if chapters else "every chapter"
     return (f'<span class="rerun-banner">A rerun with your values: <code>{escape(values)}</code> ({escape(which)}; '
-            f"every other value is its chapter's default), in <code>build/runs/{escape(folder)}/</code>. "
+            f"every other value is its chapter's default), in <code>{escape(where)}/</code>. "
             "The committed book, at the defaults: <code>make html</code>.</span>")
 
 
@@ -372,8 +372,9 @@ def main(argv: list[str] | None = None, environ=None) -> int:
         site = (out or ROOT / "build") / "html"
         chapters = selected if selected is not None else chapters_of(paths)
         build((out or ROOT / "notebooks").resolve(), site.resolve(), ROOT / "build" / "npm",
-              announcement=banner(settings, chapters if chapters and len(chapters) < len(CHAPTERS) else [], folder)
-              if settings else None)
+              announcement=banner(settings, chapters if chapters and len(chapters) < len(CHAPTERS) else [],
+                                  os.path.relpath(out, ROOT) if out.resolve().is_relative_to(ROOT) else str(out))
+              if settings and out is not None else None)
         print(f"{os.path.relpath(site / 'index.html', Path.cwd()):<40} {time.perf_counter() - t:6.1f} s  ok")
     return 0
 
