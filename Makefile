@@ -79,6 +79,7 @@ screenshot: $(STAMP)
 	bash tools/screenshot.sh
 
 bench: $(STAMP)
+	$(NO_VALUES)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 test: $(STAMP)
@@ -122,6 +123,7 @@ verify: $(STAMP)
 	$(BIN)/python -m derivations
 
 mutants: $(STAMP)
+	$(NO_VALUES)
 	$(BIN)/python -m derivations.engine.mutation --all
 
 # JupyterLab from requirements-lab.lock (with uv, as the set-up), then started on notebooks/; as root (containers, CI

@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, label, chapter, "ok" if ok else "FAILED", secs, "" if ok else msg))
         print(f"{name:<44} {label:<44} {('ch' + str(chapter)) if chapter != 'all' else 'all':<4} "
               f"{'ok' if ok else 'FAILED':<6} {secs:6.1f} s" + ("" if ok else f"\n    {msg}"), flush=True)
+        if args.markdown:                              # as it goes: a sweep stopped early keeps what it found
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.write_text(markdown_table(rows), encoding="utf-8")
 
     for a, error in examples:                            # one at a time: each runs its own notebooks side by side
         ok, msg, secs = run_readme(a, error, jobs)
