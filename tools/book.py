@@ -157,6 +157,8 @@ def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = No
     from sphinx.cmd.build import build_main
 
     src = out.with_name(out.name + ".src")
+    if "," in str(src):              # html_static_path below is a comma-separated list: a comma would split a path
+        raise SystemExit(f"the book cannot be built into a folder whose path holds a comma: {out}")
     stage(notebooks, src, ensure_mathjax(cache))
     args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
             "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'}", str(src), str(out)]

@@ -171,7 +171,11 @@ def _partial(settings: dict, chapters: tuple[int, ...], out: str, timeout: int):
     cmd += [a for n, v in settings.items() for a in ("--set", f"{n}={v!r}")]
     t = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_make_env())
-    msg = "ok" if r.returncode == 0 else ((r.stderr.strip() or r.stdout.strip()).splitlines() or ["?"])[-1]
+    msg = "ok"
+    if r.returncode != 0:                               # the whole output kept beside the run, named in the table
+        log = Path(out + ".log")
+        log.write_text(r.stdout + r.stderr, encoding="utf-8")
+        msg = ((r.stderr.strip() or r.stdout.strip()).splitlines() or ["?"])[-1] + f" (output: {log})"
     return r.returncode == 0, msg, time.perf_counter() - t
 
 
@@ -245,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         tasks += [("one", name, values, c, str(out)) for c in chapters]
     for name, settings, chapters in partial:
         values = parse_all([f"{k}={v!r}" for k, v in settings.items()], chapters)
-        out = ROOT / "build" / "sweep" / "partial" / (run_folder_name(values) + "_CHAPTERS=" + ",".join(map(str, chapters)))
+        # "+", not ",": Sphinx reads html_static_path as a comma-separated list (tools/book.py)
+        out = ROOT / "build" / "sweep" / "partial" / (run_folder_name(values) + "_CHAPTERS=" + "+".join(map(str, chapters)))
         tasks.append(("partial", name, values, chapters, str(out)))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [(t, pool.submit(_task, *t[1:], args.timeout) if t[0] == "one" else
