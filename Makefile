@@ -10,13 +10,13 @@ STAMP  := $(VENV)/.installed-$(PYVER)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: run sweep html pdf screenshot test test-pythons check-install crosscheck verify mutants lab bench clean-venv help
+.PHONY: run sweep html pdf screenshot test test-pythons check-install crosscheck verify mutants lab lock check-wheels bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
 	@echo "make run K=1000 EPS=0.05   the same with your values, into build/runs/ (committed files untouched);"
-	@echo "            any parameter of derivations/engine/parameters.py; CHAPTERS=1,2,3 to run only those"
-	@echo "make sweep  every chapter over a grid of values (edges, K 2..1000, seeds, random draws)"
+	@echo "            any parameter of derivations/engine/parameters.py; CHAPTERS=1,2,3 to run only those; BOOK=0: no book"
+	@echo "make sweep  the README's examples, then every chapter over value sets across the valid range (printed seed)"
 	@echo "make html    the book: the notebooks as an offline site (Sphinx) in build/html/"
 	@echo "make pdf     the corrected note and the whole book as PDF in build/pdf/ (headless Chromium)"
 	@echo "make bench   run the benchmarks in benchmarks/"
@@ -27,42 +27,51 @@ help:
 	@echo "            PYTHON=python3.12 make ...   use that interpreter (.venv is rebuilt for it)"
 	@echo "make verify  print the verdict of every claim (python -m derivations)"
 	@echo "make mutants every wrong variant of every claim's formulas, and which ones its check misses"
-	@echo "make lab     install JupyterLab into .venv and start it"
+	@echo "make lab     install JupyterLab into .venv and start it (as root: with --allow-root)"
+	@echo "make lock    rewrite requirements.lock from requirements.txt and constraints.txt (uv)"
+	@echo "make check-wheels   every pin has a wheel for each supported Python (network)"
 
-# (Re)create the virtual environment when a requirements file or the Python changes, then install the
-# pinned requirements and the package itself with pip, editable (`pip show soft-targets-companion`).
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+# (Re)create the virtual environment when the lock, a requirements file or the Python changes: tools/setup_venv.sh
+# installs requirements.lock (every transitive version pinned) with uv (on PATH, else pip-installed into the venv;
+# pip if neither works), then the package itself, editable (`pip show soft-targets-companion`).
+$(STAMP): requirements.lock requirements.txt constraints.txt pyproject.toml tools/setup_venv.sh
 	@bash tools/find_python.sh --check "$(PYTHON)"
-	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVER)" ]; \
-	  then echo "$(VENV) holds another Python: rebuilding it with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)"
 	@# the .pth file that made the package importable before it was pip-installed (issue 11)
 	@rm -f "$$($(BIN)/python -c 'import site; print(site.getsitepackages()[0])')/soft_targets_companion.pth"
 	@rm -f $(VENV)/.installed $(VENV)/.installed-*
 	@touch $@
 
-# `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3]`: every NAME=value given on the command line
-# (except the Makefile's own PYTHON, VENV, CHAPTERS, JOBS) goes to the runner, which checks it against
-# derivations/engine/parameters.py before any notebook runs and writes into build/runs/<values>/ (notebooks, figures, html).
-OWN_VARS     := PYTHON VENV CHAPTERS JOBS
-RUN_SETTINGS := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,--set $v=$($v)))))
+# Values are data, never shell: every NAME=value given on make's command line (except the Makefile's own PYTHON
+# and VENV) is handed to the runner through the environment, exactly as typed (`$(value ...)`: make expands
+# nothing in it, and no recipe pastes it into a command line), with the list of those names, so that an unknown
+# name is refused rather than dropped; a parameter set in the environment (`K=37 make run`) is honoured the same
+# way. `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3] [JOBS=1] [BOOK=0]`: the runner checks every
+# value against derivations/engine/parameters.py before any notebook runs and writes into build/runs/<values>/
+# (notebooks, figures, and the book unless BOOK=0); the targets that read no parameter refuse one.
+OWN_VARS  := PYTHON VENV
+RUN_NAMES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,$v))))
+$(foreach v,$(RUN_NAMES),$(eval override $v := $$(value $v))$(eval export $v))
+export DERIVATIONS_MAKE_NAMES := $(RUN_NAMES)
+NO_VALUES = @$(BIN)/python tools/run_notebooks.py --refuse-values "make $@"
 
 run: $(STAMP)
-	@$(if $(RUN_SETTINGS),command -v npm >/dev/null || bash tools/ensure_system.sh,true)
-	$(BIN)/python tools/run_notebooks.py $(RUN_SETTINGS) $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(RUN_SETTINGS),--html)
+	$(BIN)/python tools/run_notebooks.py --environment
 
-# every chapter over a grid of value sets (edges, K from 2 to 1000, several seeds, random draws)
+# every README example as written, then chapters over value sets drawn across the valid range (from a seed it
+# prints), partial chapter sets with their book, and the wheels of every pin for each supported Python
 sweep: $(STAMP)
-	@command -v npm >/dev/null || bash tools/ensure_system.sh
-	$(BIN)/python tools/sweep.py --markdown build/sweep/table.md $(if $(JOBS),--jobs $(JOBS))
+	$(NO_VALUES)
+	@command -v npm >/dev/null || bash tools/ensure_system.sh npm
+	$(BIN)/python tools/sweep.py --markdown build/sweep/table.md --environment
 
 html: $(STAMP)
-	@command -v npm >/dev/null || bash tools/ensure_system.sh
+	$(NO_VALUES)
+	@command -v npm >/dev/null || bash tools/ensure_system.sh npm
 	$(BIN)/python tools/book.py
 
 pdf: $(STAMP)
+	$(NO_VALUES)
 	@bash tools/ensure_system.sh
 	$(BIN)/python tools/book.py --pdf build/pdf
 
@@ -70,9 +79,11 @@ screenshot: $(STAMP)
 	bash tools/screenshot.sh
 
 bench: $(STAMP)
+	$(NO_VALUES)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 test: $(STAMP)
+	$(NO_VALUES)
 	bash tools/ensure_system.sh
 	$(BIN)/python -m pytest
 
@@ -111,14 +122,34 @@ test-pythons:
 	done; echo "make test passed on Python $$(echo $$found | xargs -n1 sh -c '"$$0" -c "import sys; print(\"%d.%d\" % sys.version_info[:2])"' | paste -sd' ')"
 
 verify: $(STAMP)
+	$(NO_VALUES)
 	$(BIN)/python -m derivations
 
 mutants: $(STAMP)
+	$(NO_VALUES)
 	$(BIN)/python -m derivations mutants --all
 
-lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab from requirements-lab.lock (with uv, as the set-up), then started on notebooks/; as root (containers, CI
+# images) with --allow-root, which JupyterLab otherwise asks for, and a notice. LAB_ARGS: more of JupyterLab's options.
+LABSTAMP := $(VENV)/.lab-installed
+$(LABSTAMP): $(STAMP) requirements-lab.lock
+	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)" requirements-lab.lock
+	@touch $@
+
+lab: $(LABSTAMP)
+	$(NO_VALUES)
+	@root=; if [ "$$(id -u)" = 0 ]; then root=--allow-root; \
+	  echo "note: running as root, so JupyterLab starts with --allow-root (it refuses root otherwise)"; fi; \
+	  set -x; exec $(BIN)/jupyter lab $$root $$LAB_ARGS notebooks/
+
+# requirements.lock and requirements-lab.lock from requirements.txt and constraints.txt (uv, network), and the check
+# that every pin has a wheel for each supported Python, 3.14 included (network; not in `make test`: it is the
+# package index that is checked, not this code; `make sweep` and .ci/run run it)
+lock: $(STAMP)
+	bash tools/lock.sh "$$(command -v uv || echo $(BIN)/uv)"
+
+check-wheels: $(STAMP)
+	bash tools/lock.sh "$$(command -v uv || echo $(BIN)/uv)" --check-wheels
 
 clean-venv:
 	rm -rf $(VENV) .venvs

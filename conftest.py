@@ -46,7 +46,8 @@ _MUTATIONS = "tests/test_mutations.py"
 
 
 #: The files that take longest (measured), longest first; the others follow in their order, the freshness test last.
-_LONGEST_FIRST = ("tests/test_site.py", "tests/test_contributing.py", "tests/test_worked.py", "tests/test_runner.py", "notebooks/04_training.ipynb",
+_LONGEST_FIRST = ("tests/test_site.py", "tests/test_contributing.py", "tests/test_worked.py", "tests/test_runner.py",
+                  "tests/test_jupyter.py", "tests/test_rerun_book.py", "notebooks/04_training.ipynb",
                   "notebooks/03_label_flipping.ipynb", "notebooks/01_hard_labels.ipynb", "notebooks/02_soft_labels.ipynb",
                   "notebooks/05_real_data.ipynb", "tests/test_ch5.py", "tests/test_smoothing.py",
                   "notebooks/00_overview.ipynb", "tests/test_parameters.py", "tests/test_registry.py")

@@ -20,9 +20,21 @@ PROJECT = PYPROJECT["project"]
 
 
 def supported_minors() -> list[str]:
-    """``>=3.A,<3.B`` in pyproject.toml as ``["3.A", ..., "3.(B-1)"]``."""
-    lo, hi = re.fullmatch(r">=3\.(\d+),<3\.(\d+)", PROJECT["requires-python"]).groups()
-    return [f"3.{m}" for m in range(int(lo), int(hi))]
+    """The minors tested: the ``Python :: 3.x`` classifiers, from requires-python's floor (``>=3.A``, no upper cap)
+    up, with no gap."""
+    (lo,) = re.fullmatch(r">=3\.(\d+)(?:\.\d+)?", PROJECT["requires-python"]).groups()
+    listed = [c.rsplit(" :: ", 1)[1] for c in PROJECT["classifiers"] if re.search(r"Python :: 3\.\d+$", c)]
+    assert listed == [f"3.{m}" for m in range(int(lo), int(lo) + len(listed))], listed
+    return listed
+
+
+def test_python_3_14_is_admitted():
+    """No upper cap: a Python newer than those tested is admitted, as pip admits it (Python 3.14 was refused)."""
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(PROJECT["requires-python"])
+    assert "3.14.0" in spec and "3.15.0" in spec and "3.10.9" not in spec
+    assert "3.14" in supported_minors()
 
 
 def test_the_workflow_matrix_is_the_supported_range():
@@ -32,11 +44,15 @@ def test_the_workflow_matrix_is_the_supported_range():
     assert any(step.get("run", "").strip() == "make test" for step in job["steps"]), "the README's command"
 
 
-def test_the_classifiers_and_the_makefile_follow_the_supported_range():
-    listed = [c.rsplit(" :: ", 1)[1] for c in PROJECT["classifiers"] if re.search(r"Python :: 3\.\d+$", c)]
-    assert listed == supported_minors()
+def test_the_makefile_follows_the_supported_range(tmp_path):
     r = subprocess.run(["bash", str(ROOT / "tools" / "find_python.sh"), "--range"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.split() == supported_minors()[::-1]
+    newer = tmp_path / "python3.99"                   # newer than every tested minor: admitted, said to be untested
+    newer.write_text("#!/bin/sh\necho 3.99\n")
+    newer.chmod(0o755)
+    r = subprocess.run(["bash", str(ROOT / "tools" / "find_python.sh"), "--check", str(newer)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and "newer than the newest tested" in r.stdout
 
 
 def test_an_unsupported_python_is_refused_with_the_range(tmp_path):
@@ -46,8 +62,7 @@ def test_an_unsupported_python_is_refused_with_the_range(tmp_path):
     r = subprocess.run(["bash", str(ROOT / "tools" / "find_python.sh"), "--check", str(fake)],
                        capture_output=True, text=True)
     assert r.returncode == 1
-    lo, hi = supported_minors()[0], supported_minors()[-1]
-    assert f"is Python 3.10; supported: Python {lo} to {hi}" in r.stderr and "PYTHON=" in r.stderr
+    assert f"is Python 3.10; supported: Python {supported_minors()[0]} and newer" in r.stderr and "PYTHON=" in r.stderr
 
 
 def test_pip_knows_the_installed_distribution():
@@ -163,3 +178,40 @@ def test_the_numeric_api_does_not_load_sympy():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``name -> version`` of a lock (``name==version [; markers]  # via ...``)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", line
+            pins[canonicalize_name(req.name)] = spec.version
+    return pins
+
+
+def test_the_lock_pins_every_installed_package():
+    """The environment is installed from requirements.lock (tools/setup_venv.sh): every distribution in it, transitive
+    ones included, is pinned there (or in requirements-lab.lock, `make lab`), at the version installed; and the lock
+    holds requirements.txt's pins (`make lock` writes it from them and constraints.txt)."""
+    from packaging.utils import canonicalize_name
+
+    lock, lab = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-lab.lock")
+    tools = {"pip", "setuptools", "wheel", "uv", canonicalize_name(PROJECT["name"])}   # the installers, the package
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    assert len(installed) > 50, "the scan found too few distributions to prove anything"
+    for name, version in installed.items():
+        if name in tools:
+            continue
+        assert name in lock or name in lab, f"{name} {version} is installed but pinned in no lock"
+        assert version == lock.get(name, lab.get(name)), f"{name}: installed {version}, locked {lock.get(name, lab.get(name))}"
+    for name, version in _pins(ROOT / "requirements.txt").items():
+        assert lock.get(name) == version, f"requirements.txt pins {name}=={version}; requirements.lock {lock.get(name)}"
+    for name, version in _pins(ROOT / "constraints.txt").items():
+        assert lock.get(name, version) == version, f"constraints.txt pins {name}=={version}; the lock {lock[name]}"

@@ -1,5 +1,6 @@
 """The parameter registry: one home for names, ranges and defaults, kept in step with the notebooks."""
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,16 +104,54 @@ def test_every_parameter_is_read_by_some_chapter():
     assert read == set(PARAMETERS)
 
 
-def test_make_run_passes_every_command_line_value():
-    # PYTHON named too (one of the Makefile's own variables, not passed on), so make need not look for one
-    r = subprocess.run(["make", "-n", "run", "K=7", "EPS=0.5", "N_MC=1000", "CHAPTERS=2,3", f"PYTHON={sys.executable}"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
-    line = [ln for ln in r.stdout.splitlines() if "run_notebooks.py" in ln][-1]
-    assert "--set EPS=0.5 --set K=7 --set N_MC=1000" in line and "--chapters 2,3" in line and "--html" in line
-    assert "PYTHON" not in line
-    r = subprocess.run(["make", "-n", "run", f"PYTHON={sys.executable}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    line = [ln for ln in r.stdout.splitlines() if "run_notebooks.py" in ln][-1]
-    assert "--set" not in line and "--html" not in line
+def _make(*args, env=None):
+    """``make`` in the checkout with this interpreter and its venv, which it must not set up again (``-o``)."""
+    venv, minor = Path(sys.prefix), "%d.%d" % sys.version_info[:2]
+    return subprocess.run(["make", "--no-print-directory", "-o", f"{venv}/.installed-{minor}", *args,
+                           f"PYTHON={sys.executable}", f"VENV={venv}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_values_are_data_never_shell(tmp_path):
+    """Whatever a value holds reaches the runner as typed (make hands it over through the environment, never a
+    command line): each of these is refused with the message of any bad value, and none runs."""
+    mark = tmp_path / "ran"
+    values = {"K": f"10;touch {mark}1;", "EPS": f"$(shell touch {mark}2)", "SEED": f"`touch {mark}3`",
+              "N_DRAWS": "1'0\"0", "N_MC": "1000 #", "CHAPTERS": f"3 $$(touch {mark}4)", "BOOK": f"0\ntouch {mark}5"}
+    r = _make("run", *(f"{k}={v}" for k, v in values.items()), "k=3")
+    assert r.returncode == 2, r.stdout + r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    for name, value in values.items():
+        if name == "CHAPTERS":
+            assert f"CHAPTERS must list chapter numbers among 0, 1, 2, 3, 4, 5 (e.g. CHAPTERS=1,2,3); got {value!r}" \
+                in r.stderr
+        elif name == "BOOK":
+            assert f"BOOK must be an integer in [0, 1]; got {value!r}" in r.stderr
+        else:
+            assert f"{name} must be {PARAMETERS[name].valid()}; got {value!r}" in r.stderr, name
+    assert "unknown parameter 'k'" in r.stderr                # a name that is no parameter: refused, not dropped
+    assert len(errors) == len(values) + 1 and all(e.endswith("no notebook was run") for e in errors)
+    assert not list(tmp_path.iterdir()), "a value ran as a command"
+    env = {**os.environ, "K": f"$(touch {mark}6)", "EPS": f"0.1\ntouch {mark}7"}     # from the environment: the same
+    r = _make("run", "CHAPTERS=2", env=env)
+    assert r.returncode == 2 and f"got {env['K']!r}" in r.stderr and f"got {env['EPS']!r}" in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_value_in_the_environment_is_honoured_or_refused(capsys):
+    from tools.run_notebooks import main
+
+    assert main(["--environment", "--check"], environ={"K": "37", "CHAPTERS": "1", "DERIVATIONS_MAKE_NAMES": "CHAPTERS"}) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("values: K=37; K from the environment; would run 1 notebook(s) (01_hard_labels), with the book")
+    assert main(["--environment", "--check"], environ={"K": "37", "BOOK": "0", "DERIVATIONS_MAKE_NAMES": "K BOOK"}) == 0
+    assert "without the book" in capsys.readouterr().out
+    # a target that reads no parameter refuses one, from the command line or the environment
+    assert main(["--refuse-values", "make test"], environ={"EPS": "0.2"}) == 2
+    err = capsys.readouterr().err
+    assert "make test checks the committed notebooks at their defaults; it does not use EPS=0.2 (from the environment)" \
+        in err and "make run EPS=0.2" in err
+    assert main(["--refuse-values", "make test"], environ={"HOME": "/root"}) == 0
 
 
 def test_the_readme_table_states_the_registry():
@@ -130,3 +169,22 @@ def test_the_readme_table_states_the_registry():
                     assert f"{c.k_max:,}" in row, (name, c.k_max)
         if p.high is not None and name != "EPS":
             assert f"{int(p.low):,} to {int(p.high):,}" in row, (name, p.low, p.high)
+
+
+def test_every_readme_example_is_accepted_or_refused_as_shown(capsys):
+    """Every `make run ...` of the README (read as `make sweep` reads it) passes the runner's checks as written, or is
+    refused with the very line the README shows; `make sweep` runs them."""
+    from tools.run_notebooks import main
+    from tools.sweep import readme_examples
+
+    examples = readme_examples()
+    assert sum(bool(a) for a, _ in examples) >= 3, f"too few examples found in README.md: {examples}"
+    for args, error in examples:
+        environ = dict(a.split("=", 1) for a in args)
+        environ["DERIVATIONS_MAKE_NAMES"] = " ".join(environ)
+        code = main(["--environment", "--check"], environ=environ)
+        out = capsys.readouterr()
+        if error is None:
+            assert code == 0 and out.out.startswith("values: "), f"make run {' '.join(args)}: {out.err}"
+        else:
+            assert code == 2 and error in out.err.splitlines(), f"make run {' '.join(args)}: {out.err}"

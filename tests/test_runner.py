@@ -79,16 +79,22 @@ def test_parameters_are_validated_before_anything_runs(tmp_path, capsys):
 
 
 def test_parameters_override_into_out_dir(tmp_path, monkeypatch, capsys):
-    nb = write(tmp_path / "p.ipynb", [new_code_cell("K = 10\nSEED = 0", metadata={"tags": ["parameters"]}),
+    """The reader's values replace those of the one parameters cell (comments kept), into a folder emptied first."""
+    nb = write(tmp_path / "p.ipynb", [new_code_cell("# values\nK = 10   # classes\nSEED = 0", metadata={"tags": ["parameters"]}),
                                       new_code_cell("print(K, SEED)")])
     before = nb.read_bytes()
     out = tmp_path / "runs" / "K=7"
+    for stale in (out / "html" / "old.html", out / "figures" / "old.png", out / "old.ipynb"):   # an earlier run's
+        stale.parent.mkdir(parents=True, exist_ok=True)
+        stale.write_text("stale")
     monkeypatch.setenv("DERIVATIONS_FIGURES", str(tmp_path / "figures"))   # main points it into out/: restored after
     assert runner_main([str(nb), "--set", "K=7", "--set", "EPS=0.1", "--out", str(out)]) == 0, capsys.readouterr()
     assert nb.read_bytes() == before
     ran = nbformat.read(out / "p.ipynb", as_version=4)
-    assert ran.cells[1].metadata["tags"] == ["injected-parameters"] and "EPS" not in ran.cells[1].source
-    assert ran.cells[2].outputs[0]["text"] == "7 0\n"
+    assert len(ran.cells) == 2 and ran.cells[0].metadata["tags"] == ["parameters"]
+    assert ran.cells[0].source == "# values\nK = 7    # classes\nSEED = 0"
+    assert ran.cells[1].outputs[0]["text"] == "7 0\n"
+    assert sorted(p.name for p in out.rglob("*")) == ["p.ipynb"]            # nothing of the earlier run is left
 
 
 def test_values_above_a_chapter_maximum_are_refused_before_anything_runs(tmp_path, capsys):

@@ -127,3 +127,19 @@ def test_chapter4_shows_rather_than_bounds_where_the_linear_response_is_unstable
     assert len(same) == 2 and not any(x.asserted for x in same) and all("diverges" in x.note for x in same)
     stable = ch4.regression_findings(ch4.softmax_regression(small_plan(2, 0.45)))
     assert all(x.asserted for x in stable if x.statement.startswith(("(b) and (c)", "(d) too")))
+
+
+def test_chapter3_references_carry_their_own_bounds(monkeypatch):
+    """Issue 24: at K = 100,000 and eps = 0.1 a BLAS dot product as the reference erred by more than the library's
+    whole tolerance. The references are math.fsum sums with derived bounds: the check holds at every seed tried, and
+    a library value off by a few of its own tolerances fails, printing both values in full, their difference and the
+    bound."""
+    for seed in range(4):
+        holds(ch3.closed_forms(ch3.example_logits(100_000, seed), 0.1))
+    z = ch3.example_logits(100_000, 0)
+    right = float(ch3.smoothed_cross_entropy(z, 0, 0.1))
+    wrong = right * (1 + 4 * ch3.loss_rtol(100_000))
+    monkeypatch.setattr(ch3, "smoothed_cross_entropy", lambda *a: np.float64(wrong))
+    (failed,) = ch3.closed_forms(z, 0.1).failed
+    assert failed.statement == "expected flipped loss = smoothed loss"
+    assert f"OUTSIDE the bound: {wrong!r} against " in failed.observed and "difference " in failed.observed

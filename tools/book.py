@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,9 +88,24 @@ def _write_if_changed(path: Path, data: bytes) -> None:
         path.write_bytes(data)
 
 
-def _chapter_copy(nb_path: Path) -> bytes:
-    """The notebook as stored, with its chapter's references section appended as a last Markdown cell."""
+#: A Markdown link to another notebook of the book: ``[text](02_soft_labels.ipynb#anchor)``.
+_NOTEBOOK_LINK = re.compile(r"\[([^\]]+)\]\(([0-9][\w-]*)\.ipynb(#[^)]*)?\)")
+
+
+def _unlink_absent(text: str, present: set[str]) -> str:
+    """Links to notebooks that are not in this book (a rerun of some chapters) become their text and a note."""
+    return _NOTEBOOK_LINK.sub(lambda m: m[0] if m[2] in present else f"{m[1]} (not in this rerun)", text)
+
+
+def _chapter_copy(nb_path: Path, present: set[str] | None = None) -> bytes:
+    """The notebook as stored, with its chapter's references section appended as a last Markdown cell; links to
+    notebooks not in ``present`` (the stems of the book's notebooks) are left out with a note."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    if present is not None:
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                cell["source"] = _unlink_absent(src, present)
     refs = CHAPTER_REFERENCES.get(nb_path.stem[:2])
     if refs:
         nb["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "book-references",
@@ -110,17 +126,21 @@ def _verdict_outcomes():
 def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
     """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, and
     the trimmed MathJax (``src/_mathjax/mathjax``, a static folder of the site)."""
+    from derivations.chapters import CHAPTERS
     from tools.corrected_note import markdown
 
     wanted = {nb.name for nb in notebooks.glob("*.ipynb")}
     for old in src.glob("*.ipynb"):
         if old.name not in wanted:
             old.unlink()
+    present = {Path(n).stem for n in wanted}
     for nb in sorted(notebooks.glob("*.ipynb")):
-        _write_if_changed(src / nb.name, _chapter_copy(nb))
+        _write_if_changed(src / nb.name, _chapter_copy(nb, present))
     for page in BOOK.glob("*.md"):
         _write_if_changed(src / page.name, page.read_bytes())
-    _write_if_changed(src / "corrected_note.md", markdown(_verdict_outcomes()).encode())
+    # the corrected note links each claim to its chapter's page: only to the chapters this book holds
+    chapters = {n for n, c in CHAPTERS.items() if c.notebook in present}
+    _write_if_changed(src / "corrected_note.md", markdown(_verdict_outcomes(), chapters).encode())
     dest = src / "_mathjax" / "mathjax"
     for part in MATHJAX_PARTS:
         if (mathjax / part).is_dir():
@@ -129,14 +149,21 @@ def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
             _write_if_changed(dest / part, (mathjax / part).read_bytes())
 
 
-def build(notebooks: Path, out: Path, cache: Path) -> list[Path]:
-    """Build the site into ``out`` (Sphinx, html builder, warnings are errors); return its pages in reading order."""
+def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = None) -> list[Path]:
+    """Build the site into ``out`` (Sphinx, html builder, warnings are errors); return its pages in reading order.
+
+    ``announcement`` (HTML) opens every page, above the page's own header (the theme's announcement bar):
+    a rerun's values (``tools/run_notebooks.py``)."""
     from sphinx.cmd.build import build_main
 
     src = out.with_name(out.name + ".src")
+    if "," in str(src):              # html_static_path below is a comma-separated list: a comma would split a path
+        raise SystemExit(f"the book cannot be built into a folder whose path holds a comma: {out}")
     stage(notebooks, src, ensure_mathjax(cache))
     args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
             "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'}", str(src), str(out)]
+    if announcement:
+        args[-2:-2] = ["-D", f"html_theme_options.announcement={announcement}"]
     if build_main(args) != 0:
         raise SystemExit(f"sphinx-build failed (sources in {src})")
     return reading_order(out)

@@ -88,10 +88,12 @@ def _math(latex: str) -> str:
     return f"“{latex.strip()}”" if "$" in latex or not any(ch in latex for ch in "\\_^=") else f"$$\n{latex}\n$$"
 
 
-def _box(o: Outcome, quoted: bool) -> str:
-    """The verdict box of one claim: verdict, link, and the correction or the assumption."""
+def _box(o: Outcome, quoted: bool, linked: bool = True) -> str:
+    """The verdict box of one claim: verdict, link (when its chapter is in the book), and the correction or the
+    assumption."""
     c, v = o.claim, o.verdict
-    link = f"{{ref}}`{c.place} · {c.id} <claim-{c.id.lower()}>`"
+    link = (f"{{ref}}`{c.place} · {c.id} <claim-{c.id.lower()}>`" if linked else
+            f"{c.place} · {c.id}: chapter {c.chapter} is not in this rerun, see the committed book")
     lines = [f"{_math(c.printed)}\n" if quoted else "",
              f"<span class=\"mark\">{v.value}</span> — {c.title} ({link})\n"]
     if v is Verdict.HOLDS_UNDER:
@@ -104,12 +106,21 @@ def _box(o: Outcome, quoted: bool) -> str:
     return f"````{{container}} verdict {CSS_CLASS[v]}\n:name: note-{c.id.lower().replace('.', '-')}\n\n{body}````\n"
 
 
-def markdown(outcomes: list[Outcome]) -> str:
-    """The page: the note's text with a verdict box after each equation or paragraph that claims are about."""
+def markdown(outcomes: list[Outcome], chapters=None) -> str:
+    """The page: the note's text with a verdict box after each equation or paragraph that claims are about.
+
+    ``chapters``: the chapters the book holds (default: all). A claim of another chapter keeps its verdict (the
+    verdicts do not depend on a reader's values) but is not linked, and the page says why."""
+    linked = set(CHAPTERS if chapters is None else chapters)
     parts = [INTRO]
+    absent = [n for n in CHAPTERS if n not in linked]
+    if absent:
+        parts.append(f"This book is a rerun of some chapters only: the verdicts of chapter{'s' if len(absent) > 1 else ''} "
+                     f"{', '.join(map(str, absent))} are given but not linked, since {'they are' if len(absent) > 1 else 'it is'} "
+                     "not in it; the committed book (`make html`) links every claim.\n")
     for b in blocks(outcomes):
         parts.append(b.text + "\n")
-        parts += [_box(o, quoted=not _is_displayed(b.text)) for o in b.outcomes]
+        parts += [_box(o, quoted=not _is_displayed(b.text), linked=o.claim.chapter in linked) for o in b.outcomes]
     return "\n".join(parts)
 
 

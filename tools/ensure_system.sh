@@ -2,11 +2,20 @@
 # Install the system programs the site and PDF tests need, when missing: Chromium (Debian's
 # package) to render pages headless and print them, npm to fetch MathJax for the offline site,
 # and poppler-utils (pdftoppm, pdfunite) to check and join the PDFs.
+#   tools/ensure_system.sh          all three (make test, make pdf)
+#   tools/ensure_system.sh npm      only npm (a rerun's book: tools/run_notebooks.py)
 set -euo pipefail
+wanted=("${@:-chromium npm poppler-utils}")
+wanted=(${wanted[*]})
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v npm >/dev/null 2>&1 || need+=(npm)
-command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+for w in "${wanted[@]}"; do
+  case "$w" in
+    chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+    npm) command -v npm >/dev/null 2>&1 || need+=(npm) ;;
+    poppler-utils) command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils) ;;
+    *) echo "error: tools/ensure_system.sh knows chromium, npm and poppler-utils; got '$w'" >&2; exit 2 ;;
+  esac
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing ${need[*]} (apt-get)"
 sudo=""

@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-__all__ = ["figures_dir", "save", "STYLE", "on_family"]
+__all__ = ["figures_dir", "committed_figures", "save", "STYLE", "on_family"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.0),
@@ -34,10 +34,41 @@ STYLE = {
 }
 
 
+#: The repository's root when the package runs from a checkout (else ``None``: an installed copy).
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_CHECKOUT = _CHECKOUT if (_CHECKOUT / "pyproject.toml").exists() else None
+
+
+def committed_figures() -> Path | None:
+    """The committed ``figures/`` of the checkout (``None`` for an installed copy of the package)."""
+    return None if _CHECKOUT is None else _CHECKOUT / "figures"
+
+
 def figures_dir() -> Path:
-    """``$DERIVATIONS_FIGURES`` if set, else ``figures/`` at the repository root."""
+    """Where :func:`save` writes: never the committed ``figures/`` for values other than the defaults.
+
+    * ``$DERIVATIONS_FIGURES`` if set (``make run`` sets it: ``figures/`` at the defaults,
+      ``build/runs/<values>/figures`` for a reader's values; the tests set a temporary folder),
+      unless it is the committed ``figures/`` and the notebook's values (the last
+      :meth:`~derivations.engine.parameters.Chapters.check`) are not its chapter's defaults;
+    * else ``build/runs/<values>/figures`` of the checkout (``<values>`` those that differ
+      from the chapter's defaults, or ``defaults``): a notebook run in Jupyter, or executed
+      by any other tool, writes no tracked file. Outside a checkout, ``./figures``.
+    """
+    from derivations.engine.parameters import last_checked, run_folder_name
+
+    checked = last_checked()
     env = os.environ.get("DERIVATIONS_FIGURES")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "figures"
+    if env:
+        chosen = Path(env)
+        committed = committed_figures()
+        if not (committed is not None and checked is not None and not checked.at_defaults
+                and chosen.resolve() == committed.resolve()):
+            return chosen
+    if _CHECKOUT is None:
+        return Path.cwd() / "figures"
+    folder = run_folder_name(checked.changed) if checked is not None else ""
+    return _CHECKOUT / "build" / "runs" / (folder or "defaults") / "figures"
 
 
 def save(fig: plt.Figure, name: str) -> Path:

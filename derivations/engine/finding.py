@@ -34,7 +34,7 @@ from typing import Literal, get_args
 from derivations.engine.text import folded, plain
 
 __all__ = ["Kind", "Finding", "Findings", "FailedFinding", "stop_at_failed_finding", "confirm", "shown", "within",
-           "lines", "tally"]
+           "lines", "tally", "outside"]
 
 #: How a finding was established: a symbolic proof, a numeric agreement, or a statistical test (a bound on a
 #: random quantity at a stated false-alarm probability).
@@ -145,6 +145,22 @@ def within(ok: bool, value: float, what: str) -> str:
     ('within the tolerance', 'relative error 3.0e-09: OUTSIDE the tolerance')
     """
     return "within the tolerance" if ok else f"{what} {value:.1e}: OUTSIDE the tolerance"
+
+
+def outside(ok: bool, got: float, reference: float, bound: float) -> str:
+    """Nothing when ``|got - reference| <= bound`` held; else both values to full precision, their difference and the
+    bound, for a failure message (appended to a finding's ``observed``; a passing check prints no rounding-level
+    number, see :func:`within`).
+
+    >>> outside(True, 1.0, 1.0, 1e-15)
+    ''
+    >>> outside(False, 0.1 + 0.2, 0.3, 1e-17)
+    '; OUTSIDE the bound: 0.30000000000000004 against 0.3, difference 5.6e-17 > bound 1.0e-17'
+    """
+    if ok:
+        return ""
+    return (f"; OUTSIDE the bound: {got!r} against {reference!r}, difference {abs(got - reference):.1e} > "
+            f"bound {bound:.1e}")
 
 
 def shown(kind: Kind, statement: str, observed: str, note: str) -> Finding:

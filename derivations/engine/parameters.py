@@ -30,7 +30,44 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "run_folder_name"]
+__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "ParameterError", "Checked", "last_checked", "run_folder_name"]
+
+
+class ParameterError(ValueError):
+    """A value typed in a notebook's parameters cell, refused by :meth:`Chapters.check`.
+
+    IPython (Jupyter, nbclient) shows an exception that has ``_render_traceback_`` as the
+    lines it returns: here one line, the parameter, its range and what to type in the
+    notebook, with no traceback. Elsewhere it is a plain ``ValueError``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The values a notebook's :meth:`Chapters.check` last accepted in this process (:func:`last_checked`)."""
+
+    chapter: int
+    values: dict
+    changed: dict            # the values that differ from the chapter's defaults (empty: the defaults)
+
+    @property
+    def at_defaults(self) -> bool:
+        return not self.changed
+
+
+_LAST_CHECKED: list[Checked] = []
+
+
+def last_checked() -> Checked | None:
+    """What :meth:`Chapters.check` last accepted in this process (a notebook's kernel), or ``None``.
+
+    :func:`derivations.engine.figures.figures_dir` reads it: a notebook run with other values
+    than its chapter's defaults never writes into the committed ``figures/``.
+    """
+    return _LAST_CHECKED[-1] if _LAST_CHECKED else None
 
 
 @dataclass(frozen=True)
@@ -166,21 +203,38 @@ class Chapters(Mapping):
     def check(self, chapter: int, **values) -> dict:
         """Validate a chapter's values as the runner does (for values typed by hand in a notebook).
 
-        Returns the values; ``ValueError`` for a missing, unknown or invalid one.
+        Returns the values and records them (:func:`last_checked`); :class:`ParameterError` (a
+        ``ValueError``) for a missing, unknown or invalid one, in one line that says what to type
+        in the notebook's parameters cell.
 
         >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).check(2, K=10, EPS=0.1)
         {'K': 10, 'EPS': 0.1}
+        >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).check(2, K=1, EPS=0.1)
+        Traceback (most recent call last):
+        ...
+        derivations.engine.parameters.ParameterError: K must be an integer >= 2 for chapter 2; got 1. In this notebook's parameters cell (the first code cell) type a value in that range, e.g. K = 10 (the default), then run the notebook again
         """
         c = self[chapter]
         missing = sorted(set(c.defaults) - set(values))
         extra = sorted(set(values) - set(c.defaults))
         if missing or extra:
-            raise ValueError(f"chapter {chapter} reads {', '.join(c.defaults)}; missing {missing}, unknown {extra}")
+            raise ParameterError(f"chapter {chapter} reads {', '.join(c.defaults)}; missing {missing}, unknown "
+                                 f"{extra}. The parameters cell of its notebook (the first code cell) sets "
+                                 + ", ".join(f"{n} = {v!r}" for n, v in c.defaults.items()))
         for name, v in values.items():
             p = self.parameters[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or (p.kind is int and int(v) != v):
-                raise ValueError(f"{name} must be {p.valid()}; got {v!r}")
-            self.parse(name, repr(int(v) if p.kind is int else float(v)), [chapter])
+            high = c.k_max if name == "K" and c.k_max is not None else p.high
+            try:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or (p.kind is int and int(v) != v):
+                    raise ValueError
+                self.parse(name, repr(int(v) if p.kind is int else float(v)), [chapter])
+            except (ValueError, OverflowError):
+                raise ParameterError(
+                    f"{name} must be {p.valid(high)} for chapter {chapter}; got {v!r}. In this notebook's parameters "
+                    f"cell (the first code cell) type a value in that range, e.g. {name} = {c.defaults[name]!r} "
+                    f"(the default), then run the notebook again") from None
+        changed = {n: v for n, v in values.items() if v != c.defaults[n]}
+        _LAST_CHECKED[:] = [Checked(chapter, dict(values), changed)]
         return dict(values)
 
     def run_folder_name(self, values: dict) -> str:

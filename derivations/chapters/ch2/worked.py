@@ -15,7 +15,7 @@ import sympy as sp
 
 from derivations.chapters.ch1.worked import losses_vs_mpmath
 from derivations.engine.display import MathView
-from derivations.engine.finding import Finding, Findings, within
+from derivations.engine.finding import Finding, Findings, outside, within
 from derivations.engine.reference import mp_smoothed_cross_entropy
 from derivations.engine.regimes import regime, uniform_eps
 from derivations.engine.symbolic import Logits
@@ -109,20 +109,28 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
     y = np.array([0, K - 1])
     out = Findings(rf"Conventions, $K = {K}$: the frameworks' $\alpha = {alpha:g}$ is the note's $\epsilon = {e:.6g}$")
     back = eps_to_label_smoothing(e, K)
-    out.add(Finding("numeric", r"$\epsilon = \alpha \frac{K-1}{K}$ and back", abs(back - alpha) <= 1e-15,
-                    observed=rf"$\alpha = {alpha:g} \mapsto \epsilon = {e:.6g} \mapsto \alpha = {back:.6g}$",
-                    bound="to rounding, $10^{-15}$"))
+    tol_back = 4 * U * alpha / (1 - 4 * U)       # two roundings each way: a product and a quotient
+    ok_back = abs(back - alpha) <= tol_back
+    out.add(Finding("numeric", r"$\epsilon = \alpha \frac{K-1}{K}$ and back", ok_back,
+                    observed=rf"$\alpha = {alpha:g} \mapsto \epsilon = {e:.6g} \mapsto \alpha = {back:.6g}$"
+                             + outside(ok_back, back, alpha, tol_back),
+                    bound=f"to rounding, ${number(tol_back, '.0e')}$"))
     t_note, t_uni = smoothed_targets(y, K, eps=e), smoothed_targets(y, K, label_smoothing=alpha)
     z = np.random.default_rng(seed).normal(size=(2, K))
     l_note = smoothed_cross_entropy(z, y, eps=e, reduction="none")
     l_uni = smoothed_cross_entropy(z, y, label_smoothing=alpha, reduction="none")
     dt = float(np.max(np.abs(t_note - t_uni)))
     dl = float(np.max(np.abs(l_note - l_uni) / np.abs(l_uni)))
-    same = dt <= 1e-15 and dl <= 2 * loss_rtol(K)
+    # targets: eps carries 2 roundings (label_smoothing_to_eps), each level one or two more, a sum of terms at most 1:
+    # 6u; losses: each within loss_rtol of its own exact value, and those differ by the levels' 6u, relative to the
+    # true class's share (its level is at least 1 - alpha)
+    tol_t = 6 * U
+    tol_l = 2 * loss_rtol(K) + 6 * U * (1 + 1 / float(t_uni[0, 0]))
+    same = dt <= tol_t and dl <= tol_l
     out.add(Finding("numeric", "same targets and losses", same,
                     observed=f"true-class target {t_note[0, 0]:.6f} under both; targets and "
                              "losses " + within(same, max(dt, dl), "largest difference"),
-                    bound=f"tolerance $10^{{-15}}$ (targets), ${number(2 * loss_rtol(K), '.0e')}$ relative (losses)"))
+                    bound=f"tolerance ${number(tol_t, '.0e')}$ (targets), ${number(tol_l, '.0e')}$ relative (losses)"))
     if eps <= uniform_eps(K):
         out.add(Finding("numeric", r"your $\epsilon$ as an $\alpha$",
                         observed=rf"$\epsilon = {eps:g}$ is $\alpha = {eps_to_label_smoothing(eps, K):.6g}$",

@@ -13,11 +13,13 @@ only for ``K <= 2000``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from derivations.engine.display import MathView
-from derivations.engine.finding import Finding, Findings, shown
+from derivations.engine.finding import Finding, Findings, outside, shown
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, summation_slack, variance_radius
 from derivations.engine.symbolic import Logits
 from derivations.engine.tex import inline, number
@@ -73,41 +75,76 @@ def example_logits(K: int, seed: int) -> np.ndarray:
     return np.concatenate([[3.0], rng.normal(0.0, 1.0, K - 1)])
 
 
+def _moments(p: np.ndarray, losses: np.ndarray, r: float, u: float) -> tuple[float, float, float, float]:
+    """The references ``sum_j p_j l_j`` and ``sum_j p_j l_j^2``, each summed by ``math.fsum`` (correctly rounded), with
+    bounds on their errors: each loss errs by at most ``r`` relative (``loss_rtol``), each target by ``u`` (one
+    rounding), each product by one rounding more and the sum by one: ``(r + 3u)`` relative for the mean (a sum of
+    non-negative terms), ``(2r + 5u)`` for the second moment. Returns ``(mean, second, err_mean, err_second)``."""
+    mean = math.fsum((p * losses).tolist())
+    second = math.fsum((p * losses * losses).tolist())
+    e1, e2 = r + 3 * u, 2 * r + 5 * u
+    return mean, second, e1 * mean / (1 - e1), e2 * second / (1 - e2)
+
+
 def closed_forms(z: np.ndarray, eps: float) -> Findings:
-    """Expected loss, loss variance and gradient noise: closed forms against enumeration over the K labels."""
+    """Expected loss, loss variance and gradient noise: closed forms against enumeration over the K labels.
+
+    The references carry their own error bounds (:func:`_moments`; a BLAS dot product would err by up to
+    ``K u`` of the sum, more than the library's ``(8 + log2 K) u`` at large K), and each comparison's bound is
+    the sum of both sides': a failure prints both values to full precision, their difference and the bound."""
     K = len(z)
     p = smoothed_targets([0], K, eps=eps)[0]
     losses = -log_softmax(z)                              # the loss of each possible label
-    mean_enum = float(p @ losses)
-    second_enum = float(p @ losses ** 2)
     u = float(np.finfo(float).eps) / 2
+    r = loss_rtol(K)
+    mean_enum, second_enum, err_mean, err_second = _moments(p, losses, r, u)
     out = Findings(rf"Closed forms at $z = (3, \mathcal{{N}}(0, 1), \dots)$, $K = {K}$, $\epsilon = {eps:g}$")
     smoothed = float(smoothed_cross_entropy(z, 0, eps=eps))
-    tol = 2 * loss_rtol(K) * max(smoothed, mean_enum)
-    out.add(Finding("numeric", "expected flipped loss = smoothed loss", abs(smoothed - mean_enum) <= tol,
+    tol = r * (mean_enum + err_mean) + err_mean           # the library's (8 + log2 K) u of the exact, and the reference's
+    ok = abs(smoothed - mean_enum) <= tol
+    out.add(Finding("numeric", "expected flipped loss = smoothed loss", ok,
                     observed=f"`smoothed_cross_entropy` {smoothed:.6f}, "
-                             rf"$\sum_j p_j \ell_j = {mean_enum:.6f}$",
+                             rf"$\sum_j p_j \ell_j = {mean_enum:.6f}$" + outside(ok, smoothed, mean_enum, tol),
                     bound=f"to rounding, {inline(tol, '.1e')}"))
     var = float(flipped_loss_variance(z, 0, eps))
     var_enum = second_enum - mean_enum ** 2
-    tol_v = 4 * loss_rtol(K) * second_enum + 8 * u * second_enum
-    out.add(Finding("numeric", "variance of the flipped loss", abs(var - var_enum) <= tol_v,
+    # the reference: both moments' errors, the square's and the subtraction's roundings; the library's
+    # sum_j p_j (l_j - mean)^2: each centred loss errs by at most e (r l_j + e_m mean + u |d_j| <= e (l_j + mean)),
+    # so the sum by 2 sqrt(var) sqrt(sum p e^2 (l + mean)^2) + sum p e^2 (l + mean)^2 <= 4 e sqrt(var second) +
+    # 4 e^2 second... (sum p (l + mean)^2 <= 4 second), plus its own (3 + log2 K) u of var
+    second_hi = second_enum + err_second
+    ref_v = err_second + (2 * err_mean * mean_enum + err_mean ** 2) + u * mean_enum ** 2 + u * abs(var_enum)
+    e = 2 * r + (3 + math.log2(K)) * u + u
+    lib_v = 4 * e * math.sqrt(max(var_enum + ref_v, 0.0) * second_hi) + 4 * e * e * second_hi \
+        + (3 + math.log2(K)) * u * (abs(var_enum) + ref_v)
+    tol_v = ref_v + lib_v
+    ok_v = abs(var - var_enum) <= tol_v
+    out.add(Finding("numeric", "variance of the flipped loss", ok_v,
                     observed=f"`flipped_loss_variance` {var:.6f}, "
-                             rf"$\sum_j p_j \ell_j^2 - (\sum_j p_j \ell_j)^2 = {var_enum:.6f}$; soft labels: 0",
+                             rf"$\sum_j p_j \ell_j^2 - (\sum_j p_j \ell_j)^2 = {var_enum:.6f}$; soft labels: 0"
+                             + outside(ok_v, var, var_enum, tol_v),
                     bound=f"to rounding, {inline(tol_v, '.1e')}",
                     note="0 here: the flip is deterministic" if var == 0.0 else ""))
     tr = flipped_gradient_total_variance(K, eps)
-    formula = 1 - (1 - eps) ** 2 - eps ** 2 / (K - 1)
+    a, b = (1 - eps) ** 2, eps ** 2 / (K - 1)
+    formula = 1 - a - b
+    # each of the two closed forms errs by at most 3u (a + b) + 2u (the squares, the division, two subtractions);
+    # the matrix's trace sum_j p_j (1 - p_j) by u (1 + 2 tr) in its terms and (K - 1) u tr in their sum
+    tol_f = 2 * (3 * u * (a + b) + 2 * u)
     if K <= MATRIX_K_MAX:
         trace = float(np.trace(flipped_gradient_covariance(z, 0, eps)))
         observed = rf"{tr:.6f}; trace of the $K \times K$ covariance {trace:.6f}"
+        tol_t = tol_f / 2 + u * (1 + (K + 1) * abs(formula))
     else:
-        trace = tr
+        trace, tol_t = tr, tol_f
         observed = rf"{tr:.6f} (the $K \times K$ covariance is not formed for $K > {MATRIX_K_MAX}$)"
+    ok_tr = abs(tr - formula) <= tol_f and abs(trace - formula) <= tol_t
     out.add(Finding("numeric", r"$\mathrm{tr}\,\mathrm{Cov}[\text{flipped gradient}] = 1 - (1-\epsilon)^2 - "
-                               r"\frac{\epsilon^2}{K-1}$", abs(tr - formula) <= 1e-12 and abs(trace - formula) <= 1e-12,
-                    observed=f"closed form {formula:.6f}, `flipped_gradient_total_variance` {observed}",
-                    bound="to rounding, $10^{-12}$"))
+                               r"\frac{\epsilon^2}{K-1}$", ok_tr,
+                    observed=f"closed form {formula:.6f}, `flipped_gradient_total_variance` {observed}"
+                             + outside(abs(tr - formula) <= tol_f, tr, formula, tol_f)
+                             + outside(abs(trace - formula) <= tol_t, trace, formula, tol_t),
+                    bound=f"to rounding, {inline(max(tol_f, tol_t), '.1e')}"))
     return out
 
 

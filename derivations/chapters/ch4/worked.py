@@ -172,7 +172,8 @@ def free_logit_findings(x: FreeLogits) -> Findings:
     flipped = kept != x.y
     k = int(flipped.sum())
     r = float(frequency_radius(N, eps))
-    out.add(Finding("statistical", r"(d): a fraction $\epsilon$ of the labels was flipped", abs(k / N - eps) <= r + 1e-15,
+    out.add(Finding("statistical", r"(d): a fraction $\epsilon$ of the labels was flipped",
+                    abs(k / N - eps) <= r + 2.0 ** -53 * (k / N),      # k / N: one rounding
                     observed=f"{k} of {N} ({k / N:.4f})",
                     bound=rf"within {r:.4f} of $\epsilon = {eps:g}$ (Bernstein, false-alarm {_ALARM})"))
     p_a = float(q["hard"][0])
