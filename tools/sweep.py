@@ -48,7 +48,9 @@ def grid(draws: int, seed: int) -> list[tuple[str, dict, tuple[int, ...]]]:
         ("K = 100000 (chapters 1-3)", {"K": 100_000, "EPS": 0.05}, (1, 2, 3)),
         ("seed 7", {"SEED": 7}, ALL),
         ("seed 123456789", {"SEED": 123456789}, ALL),
-        ("smallest samples", {"N_DRAWS": 100, "N_MC": 100, "N_FREE": 50, "N_TRAIN": 200, "N_TEST": 100}, ALL),
+        ("smallest samples", {"N_DRAWS": 100, "N_MC": 100, "N_FREE": 50, "N_TRAIN": 200, "N_TEST": 100,
+                              "N_SEEDS": 2, "N_PER_DIGIT": 1, "HIDDEN": 4, "STEPS": 10}, ALL),
+        ("chapter 5: more images, a wider network", {"N_PER_DIGIT": 10, "HIDDEN": 256, "STEPS": 600}, (5,)),
     ]
     rng = random.Random(seed)
     drawn = []
