@@ -439,9 +439,10 @@ def _regime_note(eps: float) -> str:
                      "$1 - \\epsilon$ the network is pulled to.",
         "uniform": f"$\\epsilon = (K-1)/K = {uniform_eps(K):g}$: the uniform target; the network learns nothing about the "
                    "class, its confidence sits near $1/K$.",
-        "beyond uniform": "$(K-1)/K < \\epsilon < 1$: the true class gets less target mass than each other class; the network "
-                          "learns to avoid the true class, so its accuracy falls below chance (no framework $\\alpha$ gives "
-                          "this target).",
-        "all flipped": "$\\epsilon = 1$: the true class gets no target mass; the network learns to rule it out, its accuracy "
-                       "near 0.",
+        "beyond uniform": "$(K-1)/K < \\epsilon < 1$: the true class gets less target mass than each other class; the "
+                          "target rewards avoiding it, so what the network learns of that makes it right less often "
+                          "than chance (no framework $\\alpha \\le 1$ gives this target).",
+        "all flipped": "$\\epsilon = 1$: the true class gets no target mass; labels flipped once are all wrong, and the "
+                       "network is pushed to rule the true class out (slowly under soft labels: near the uniform "
+                       "output their gradient is small).",
     }[reg]
