@@ -15,7 +15,7 @@ from derivations.engine.notation import read
 from derivations.engine.registry import Verdict, check_claim, claims, get, run
 from derivations.library.numeric import log_softmax, softmax
 
-IDS = ["ch5.hard_overconfident", "ch5.selected_alpha_calibrates", "ch5.smoothing_as_temperature",
+IDS = ["ch5.hard_overconfident", "ch5.chosen_alpha_helps", "ch5.as_temperature",
        "ch5.too_much_smoothing", "ch5.fresh_matches_soft", "ch5.once_memorises"]
 Z = cal.z_bound()
 
@@ -269,8 +269,8 @@ def _with(claim_id: str, old: str, new: str):
 
 @pytest.mark.parametrize("claim_id, old, new", [
     ("ch5.hard_overconfident", r"$\max_{j} q_{j} > A$", r"$\max_{j} q_{j} < A$"),
-    ("ch5.selected_alpha_calibrates", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$"),
-    ("ch5.smoothing_as_temperature", r"$E_{\alpha} - E_{T} \le F$", r"$E_{\alpha} - E_{T} \ge F$"),
+    ("ch5.chosen_alpha_helps", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$"),
+    ("ch5.as_temperature", r"$E_{\alpha} - E_{T} \le F$", r"$E_{\alpha} - E_{T} \ge F$"),
     ("ch5.too_much_smoothing", r"$\max_{j} q_{j} < A$", r"$\max_{j} q_{j} > A$"),
     ("ch5.fresh_matches_soft", r"\left(C_{f} - C_{s}\right)^{2} < \left(C_{h} - C_{f}\right)^{2}",
      r"\left(C_{f} - C_{h}\right)^{2} < \left(C_{s} - C_{f}\right)^{2}"),
@@ -282,7 +282,7 @@ def test_a_reversed_statement_does_not_hold(claim_id, old, new):
 
 
 def test_a_refuted_statement_carries_its_measurement():
-    o = _with("ch5.smoothing_as_temperature", r"$E_{\alpha} - E_{T} \le F$", r"$E_{\alpha} - E_{T} \ge F$")
+    o = _with("ch5.as_temperature", r"$E_{\alpha} - E_{T} \le F$", r"$E_{\alpha} - E_{T} \ge F$")
     assert o.evidence.counterexample is not None and o.evidence.counterexample.correct < 0
 
 
@@ -300,7 +300,7 @@ def _swapped(x: ch5.Experiment, pairs: dict) -> ch5.Experiment:
     ({"hard labels": "$\\alpha = 0.2$", "$\\alpha = 0.01$": "hard labels", "$\\alpha = 0.02$": "hard labels"},
      ("ch5.hard_overconfident", "ch5.too_much_smoothing")),
     ({"hard labels": "$\\alpha = 0.01$", **{f"$\\alpha = {a:g}$": "$\\alpha = 0.2$" for a in ch5.ALPHAS[1:-1]}},
-     ("ch5.hard_overconfident", "ch5.selected_alpha_calibrates", "ch5.smoothing_as_temperature")),
+     ("ch5.hard_overconfident", "ch5.chosen_alpha_helps", "ch5.as_temperature")),
 ])
 def test_the_checks_read_the_measurements(monkeypatch, plant, turned):
     """No fact is hard-coded: hand the claims an experiment with some networks' outputs planted in others' places,

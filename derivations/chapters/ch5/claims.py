@@ -252,7 +252,7 @@ def _check_selected(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.selected_alpha_calibrates", chapter=5, section=SECTION, order=2, source="added",
+    id="ch5.chosen_alpha_helps", chapter=5, section=SECTION, order=2, source="added",
     shares="ch5.experiment", stated=Verdict.HOLDS,
     title="The $\\alpha$ chosen on validation lowers the test calibration error",
     printed=r"Label smoothing with the $\alpha$ chosen on the validation split (the lowest validation ECE) lowers "
@@ -298,7 +298,7 @@ def _check_as_temperature(f: Formulas) -> Evidence:
 
 
 register(Claim(
-    id="ch5.smoothing_as_temperature", chapter=5, section=SECTION, order=3, source="added",
+    id="ch5.as_temperature", chapter=5, section=SECTION, order=3, source="added",
     shares="ch5.experiment", stated=Verdict.HOLDS,
     title="Smoothing calibrates about as well as temperature scaling (Müller et al., 2019)",
     printed=r"Label smoothing calibrates about as well as temperature scaling: the test ECE with the $\alpha$ chosen "

@@ -404,13 +404,13 @@ def findings(x: Experiment) -> Findings:
     out.add(shown("statistical", "the $\\alpha$ chosen on validation lowers the test ECE?",
                   f"{lt.outcome}: $\\alpha$ chosen {', '.join(f'{a:g}' for a in r.selected)} (per seed); ECE "
                   f"{sel['ECE width'].text()} against {hard['ECE width'].text()}",
-                  "paired bootstrap z-test; ch5.selected_alpha_calibrates checks it at the defaults"))
+                  "paired bootstrap z-test; ch5.chosen_alpha_helps checks it at the defaults"))
     ts = r.lines["hard labels + temperature"].stats
     d = sel["ECE width"] - ts["ECE width"]
     out.add(shown("statistical", "smoothing against temperature scaling (Müller et al., 2019)",
                   f"ECE {sel['ECE width'].text()} against {ts['ECE width'].text()}: difference {d.text()}, "
                   f"a calibrated model's floor {r.lines[CHOSEN].floor:.3f}",
-                  "ch5.smoothing_as_temperature checks it at the defaults"))
+                  "ch5.as_temperature checks it at the defaults"))
     last, first, outcomes = boundary(x)
     where = (f"under-confident from $\\alpha = {first:g}$ on ($\\epsilon = {eps_of(first):g}$)" +
              (f"; $\\alpha = {last:g}$ is not ({outcomes[last]})" if last is not None else "")
