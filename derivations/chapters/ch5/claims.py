@@ -134,7 +134,7 @@ def decide(op: str, d: cal.Pooled, false_alarm: float = FALSE_ALARM) -> tuple[bo
     ``z`` standard errors on its side of 0; a non-strict one unless ``d`` lies beyond them on the other side, which
     refutes either.
 
-    >>> d = cal.Pooled(0.5, np.array([0.4, 0.6]), np.array([0.5]))
+    >>> d = cal.Pooled(0.5, np.array([0.49, 0.51]), np.array([0.5]))
     >>> decide(">", d), decide("<", d), decide("<=", cal.Pooled(0.01, np.array([0.0, 0.02]), np.array([0.01])))
     ((True, False), (False, True), (True, False))
     """
@@ -272,7 +272,7 @@ def _check_as_temperature(f: Formulas) -> Evidence:
     x, out = experiment(), []
     r = x.results
     rel = _relation(f.printed, tuple(_ORDER))
-    ratio = r.best_nll_ratio
+    ratio = r.temperature_margin
     out.append(Finding("numeric", "each temperature, fitted on the validation split, minimises its validation NLL",
                        ratio >= 1.0 - 1e-12, observed=f"moving $T$ by 1% either way raises the NLL (smallest ratio "
                                                       f"{ratio:.6f}); hard labels: $T$ = "

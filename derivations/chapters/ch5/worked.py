@@ -153,7 +153,7 @@ class Results:
     temperatures: np.ndarray
     selected: list
     scores: dict
-    best_nll_ratio: float
+    temperature_margin: float
 
 
 @dataclass
@@ -219,7 +219,7 @@ def _scaled(Z: np.ndarray, T: float) -> np.ndarray:
     return Z / T
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=10)
 def bootstrap(n: int, B: int, seed: int) -> cal.Bootstrap:
     """The resamples of seed ``seed``'s test images (cached: the claims reuse them)."""
     return cal.Bootstrap(n, B, [seed, 3])
@@ -354,7 +354,7 @@ def findings(x: Experiment) -> Findings:
                    preamble=[_regime_note(p.eps)])
     S = len(x.seeds)
     # -- what holds at every value ------------------------------------------------------------------------
-    worst = r.best_nll_ratio
+    worst = r.temperature_margin
     out.add(Finding("numeric", "each fitted temperature minimises its network's validation NLL", worst >= 1.0 - 1e-12,
                     observed=f"moving any $T$ by 1% raises the NLL (smallest ratio {worst:.6f}; at an end of the "
                              f"searched range $T \\in [10^{{-3}}, 10^{{3}}]$ only the move inwards)",
