@@ -4,7 +4,7 @@
 :mod:`~derivations.chapters.ch2.figures` (the smoothed loss, the conventions),
 :mod:`~derivations.chapters.ch3.figures` (the flipped label, Monte Carlo, noise at the optimum) and
 :mod:`~derivations.chapters.ch4.figures` (training curves, memorisation, reliability) and
-:mod:`~derivations.chapters.ch5.figures` (reliability on held-out digits) draw each
+:mod:`~derivations.chapters.ch5.figures` (reliability diagrams and the smoothing sweep on test digits) draw each
 figure from the library's own functions; this module decides where figures go
 and how their bytes are fixed (:func:`save`), with one style (:data:`STYLE`).
 

@@ -134,8 +134,8 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     A ``-inf`` logit has log-probability ``-inf``; a row of only ``-inf`` is refused (0/0).
 
     Checked by: ch2.q_modified, ch2.gradient, ch2.entropy_kl, ch3.equivalence, ch3.expected_loss,
-        ch3.loss_variance, ch5.hard_overconfident, ch5.smoothing_calibrates, ch5.fresh_matches_soft,
-        ch5.once_memorises
+        ch3.loss_variance, ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature,
+        ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> import numpy as np
     >>> np.round(log_softmax([0.0, np.log(3.0)]), 6)
@@ -159,7 +159,8 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
 
     Checked by: ch1.softmax, ch1.normalisation, ch2.q_modified, ch2.wrong_classes, ch2.gradient, ch2.hessian,
         ch3.equivalence, ch4.once_memorises, ch4.regression_same_point, ch5.hard_overconfident,
-        ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
+        ch5.once_memorises
 
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
@@ -287,8 +288,7 @@ def cross_entropy(logits, labels) -> np.ndarray:
     gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
-        ch1.loss_approx_max, ch2.wrong_classes, ch2.hard_no_minimiser, ch5.hard_overconfident,
-        ch5.smoothing_calibrates, ch5.fresh_matches_soft, ch5.once_memorises
+        ch1.loss_approx_max, ch2.wrong_classes, ch2.hard_no_minimiser
 
     >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668

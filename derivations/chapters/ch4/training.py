@@ -7,8 +7,8 @@ Four ways to use the labels (``MODES``):
 * ``"flip_fresh"``: a label flipped afresh at every step (``flip_labels``);
 * ``"flip_once"``: labels flipped once before training, then kept.
 
-:class:`Targets` holds this logic, step by step, for every training loop of the
-package (chapter 5's MLP in :mod:`derivations.chapters.ch5.mlp` too).
+:class:`Targets` holds this logic, step by step, for chapter 4's training loops
+(chapter 5's networks, trained side by side, build their targets in :mod:`derivations.chapters.ch5.mlp`).
 
 Two models, both trained by full-batch gradient descent on the summed (free
 logits) or mean (softmax regression) cross-entropy against the current targets,
@@ -167,7 +167,7 @@ def make_blobs(n: int, num_classes: int, num_features: int = 2, spread: float = 
 def one_hot(labels, num_classes: int) -> np.ndarray:
     """One-hot rows for integer labels.
 
-    Used in: chapters 4 and 5 (the targets of hard-label training; derivations.chapters.ch5.mlp)
+    Used in: chapter 4 (the targets of hard-label training)
 
     >>> one_hot([2, 0], 3).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
@@ -191,7 +191,7 @@ def true_class_probability(logits, labels) -> np.ndarray:
 def logit_gap(logits, labels) -> np.ndarray:
     """``z_y - mean_{j != y} z_j`` per example: the chapter 2 gap when the other logits are equal.
 
-    Checked by: ch4.fresh_same_point, ch5.smoothing_calibrates
+    Checked by: ch4.fresh_same_point
 
     >>> logit_gap([[3.0, 1.0, 0.0]], [0]).tolist()
     [2.5]
@@ -248,7 +248,7 @@ class Targets:
     Given the number of ``steps``, fresh flips are drawn for many steps at once
     (the same labels as step by step: the draws are one stream).
 
-    Used in: chapters 4 and 5 (the training loops here and of derivations.chapters.ch5.mlp)
+    Used in: chapter 4 (the training loops here)
 
     >>> t = Targets("soft", np.array([0, 2, 0]), 3, 0.3, np.random.default_rng(0), distinct=True)
     >>> t.rows.tolist(), t.example_rows.tolist()
@@ -535,7 +535,7 @@ def reliability_bins(probs, labels, bins: int = 10):
 
     Confidence is the largest predicted probability; empty bins give ``nan``.
 
-    Checked by: ch5.smoothing_calibrates
+    Used in: chapter 4 (the calibration table)
 
     >>> conf, acc, count = reliability_bins([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     >>> conf.tolist(), acc.tolist(), count.tolist()
@@ -555,7 +555,7 @@ def reliability_bins(probs, labels, bins: int = 10):
 def expected_calibration_error(probs, labels, bins: int = 10) -> float:
     """``ECE = sum_b (n_b / n) |accuracy_b - confidence_b|`` over equal-width confidence bins.
 
-    Checked by: ch5.smoothing_calibrates
+    Used in: chapter 4 (the reliability diagrams)
 
     >>> expected_calibration_error([[0.9, 0.1], [0.6, 0.4]], [0, 1], bins=2)
     0.25

@@ -7,9 +7,9 @@ The only module of the package that needs scikit-learn (a declared dependency, s
 >>> X, y = load()
 >>> X.shape, int(y.max()) + 1, float(X.max())
 ((1797, 64), 10, 1.0)
->>> tr, te = split(len(y), 120, seed=0)
->>> len(tr), len(te), len(set(tr.tolist()) & set(te.tolist()))
-(120, 1677, 0)
+>>> tr, va, te = split(seed=0, per_class=3, val_per_class=50)
+>>> len(tr), len(va), len(te), len(set(tr.tolist()) | set(va.tolist()) | set(te.tolist()))
+(30, 500, 1267, 1797)
 """
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["NUM_CLASSES", "data_file", "load", "split"]
+__all__ = ["NUM_CLASSES", "MIN_TEST_PER_CLASS", "data_file", "load", "split"]
 
 #: The digits 0-9.
 NUM_CLASSES = 10
+#: The fewest test images of each digit a split leaves (the smallest class has 174 images).
+MIN_TEST_PER_CLASS = 50
 
 
 def data_file() -> Path:
@@ -45,21 +47,22 @@ def load() -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def split(n: int, n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded split of ``range(n)``: ``n_train`` training indices, the rest held out.
+def split(seed: int, per_class: int, val_per_class: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded, stratified split into training, validation and test indices: ``per_class`` training and
+    ``val_per_class`` validation images of each digit, the rest (at least :data:`MIN_TEST_PER_CLASS` of each) for
+    testing. Every seed's test split has the same size (the counts per digit are fixed), so seeds stack.
 
-    Stratified: the training set takes ``n_train / 10`` images of each digit when the
-    labels are the digits' (:func:`load`), so every class is seen equally often.
+    Used in: chapter 5 (derivations.chapters.ch5.worked)
     """
-    if not 10 <= n_train <= n - 10:
-        raise ValueError(f"n_train must be in [10, {n - 10}]; got {n_train}")
-    rng = np.random.default_rng([seed, 0])
     _, y = load()
-    if n == len(y) and n_train % NUM_CLASSES == 0:
-        per = n_train // NUM_CLASSES
-        tr = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per] for c in range(NUM_CLASSES)])
-        tr = np.sort(tr)
-    else:
-        tr = np.sort(rng.permutation(n)[:n_train])
-    te = np.setdiff1d(np.arange(n), tr)
-    return tr, te
+    counts = np.bincount(y, minlength=NUM_CLASSES)
+    if per_class < 1 or val_per_class < 1 or per_class + val_per_class > counts.min() - MIN_TEST_PER_CLASS:
+        raise ValueError(f"per_class and val_per_class must be >= 1 and leave {MIN_TEST_PER_CLASS} test images of "
+                         f"each digit (per_class + val_per_class <= {counts.min() - MIN_TEST_PER_CLASS}); got "
+                         f"{per_class} and {val_per_class}")
+    rng = np.random.default_rng([seed, 0])
+    parts = [rng.permutation(np.flatnonzero(y == c)) for c in range(NUM_CLASSES)]
+    tr = np.sort(np.concatenate([p[:per_class] for p in parts]))
+    va = np.sort(np.concatenate([p[per_class:per_class + val_per_class] for p in parts]))
+    te = np.sort(np.concatenate([p[per_class + val_per_class:] for p in parts]))
+    return tr, va, te

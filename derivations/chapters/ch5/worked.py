@@ -1,232 +1,449 @@
-"""Chapter 5 at the reader's values: the four ways of using labels on real data, with a network that over-fits.
+"""Chapter 5 at the reader's values: does label smoothing calibrate a network that over-fits real data, and when?
 
-Data: scikit-learn's bundled digits (:mod:`derivations.chapters.ch5.digits`), 1,797 images of
-8 x 8 pixels, ``K = 10`` classes (fixed by the data: chapter 5 does not read K).
-Each seed draws its own stratified split, ``Plan.n_train`` training images (12 of
-each digit) and the other 1,677 held out, and its own initial weights; the
-network (:mod:`derivations.chapters.ch5.mlp`) has one hidden layer of 64 units, about 4,800
-weights for 120 images, so hard labels are fitted to a training loss near 0.
+**Data.** scikit-learn's bundled digits (:mod:`derivations.chapters.ch5.digits`): 1,797 images of 8 x 8 pixels,
+``K = 10`` classes (fixed by the data: chapter 5 does not read K). Each seed draws its own stratified split:
+``per_class`` training images of each digit (3 by default: 30 images), ``val_per_class`` validation images of each
+(50: 500 images, for choosing alpha and fitting temperatures) and the rest for testing (1,267 images).
 
-For each seed and each mode (hard, soft, flipped afresh, flipped once and kept)
-:func:`experiment` keeps the logits on the training and the held-out images.
-:func:`summary` reports held-out accuracy, NLL and ECE with their spread over seeds,
-and the mean logit gap on the training images against chapter 2's optimum.
+**Network.** One hidden layer of ``hidden`` relu units (128 by default: about 9,600 weights for 30 images), trained
+full batch by Adam for ``steps`` steps of size ``lr`` decaying linearly to 0 (:mod:`derivations.chapters.ch5.mlp`),
+long enough that hard labels are fitted with a training loss near 0 and soft labels sit at chapter 2's optimum:
+trained to convergence, the regime of Guo et al. (2017) and Müller et al. (2019).
 
-The calibration statistic of the findings and claims is the *calibration gap*
-``g = sum_j q_j^2 - q_y`` per held-out image (``q`` the predicted distribution,
-``y`` the true class): for a calibrated model its expectation is 0 (if the label
-is drawn from ``q``, ``E[q_y] = sum_j q_j^2``), it is positive when the model is
-over-confident and negative when it is under-confident, and it is bounded, so
-its mean over the held-out images is normal to a good approximation (a mean of
-1,677 bounded terms): each comparison is a z-test at false-alarm
-:data:`~derivations.engine.stats.FALSE_ALARM` per seed (:func:`z_bound`).
+**Sweep.** Every seed trains, from the same initial weights, one network per smoothing strength of :data:`ALPHAS`
+(the frameworks' alpha, ``eps = alpha (K-1)/K`` in the note's convention; alpha = 0 is hard labels), one at the
+reader's ``eps`` if it is not among them, and one on labels flipped afresh at every step and one on labels flipped
+once, both at the reader's ``eps``.
+
+**Measurements** (:mod:`derivations.chapters.ch5.calibration`): on the test images, accuracy, mean confidence, the
+ECE with 15 equal-width and 15 equal-mass bins, NLL and Brier score, each as the mean over seeds with a 95% paired
+bootstrap interval over the test images and the spread (SD) over seeds; temperature scaling fitted on the validation
+split for every network; the alpha chosen on the validation split (lowest validation ECE, per seed); and whether
+each network is calibrated, over- or under-confident, decided at false-alarm
+:data:`~derivations.engine.stats.FALSE_ALARM`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from derivations.chapters.ch4.training import MODES, expected_calibration_error, logit_gap
+from derivations.chapters.ch5 import calibration as cal
 from derivations.chapters.ch5 import digits
-from derivations.chapters.ch5.mlp import train
+from derivations.chapters.ch5.mlp import Target, train
 from derivations.engine import results
 from derivations.engine.finding import Finding, Findings, shown
-from derivations.engine.regimes import describe
-from derivations.engine.stats import FALSE_ALARM, normal_quantile
+from derivations.engine.regimes import regime, uniform_eps
+from derivations.engine.stats import FALSE_ALARM, frequency_radius
 from derivations.engine.tex import inline
-from derivations.library.numeric import cross_entropy, log_softmax, softmax
-from derivations.library.smoothing import smoothed_cross_entropy, smoothed_optimum_gap
+from derivations.library.numeric import cross_entropy, softmax
+from derivations.library.smoothing import smoothed_cross_entropy, smoothed_minimum
 
-__all__ = ["Plan", "Run", "Experiment", "experiment", "calibration_gap", "z_bound", "paired_z", "pooled", "summary",
-           "summary_table", "findings"]
+__all__ = ["ALPHAS", "CHOSEN", "K", "eps_of", "alpha_of", "Plan", "Model", "Experiment", "Line", "Results", "experiment",
+           "analyse", "boundary", "summary_table", "temperature_table", "findings"]
+
+#: The smoothing strengths of the sweep, in the frameworks' convention (target ``(1 - alpha) onehot + alpha / K``).
+ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+#: The digits' classes.
+K = digits.NUM_CLASSES
+#: The row of the networks whose alpha was chosen on the validation split (one per seed).
+CHOSEN = "$\\alpha$ chosen on validation"
+#: Statistics measured on the test images (``"over"``: mean confidence minus accuracy).
+STATISTICS = ("accuracy", "confidence", "over", "ECE width", "ECE mass", "NLL", "Brier")
+
+
+def eps_of(alpha: float) -> float:
+    """The note's ``eps`` of the frameworks' ``alpha``: ``alpha (K-1)/K``.
+
+    >>> eps_of(0.05), eps_of(1.0)
+    (0.045, 0.9)
+    """
+    return round(alpha * (K - 1) / K, 15)
+
+
+def alpha_of(eps: float) -> float:
+    """The frameworks' ``alpha`` of the note's ``eps``: ``eps K/(K-1)`` (above 1 beyond the uniform target).
+
+    >>> alpha_of(0.045), round(alpha_of(1.0), 4)
+    (0.05, 1.1111)
+    """
+    return round(eps * K / (K - 1), 15)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One network of every seed: its name, its target, its alpha (``None`` for flipped labels), whether it is one
+    of the sweep's, and whether it trains at the reader's eps."""
+
+    name: str
+    target: Target
+    alpha: float | None
+    grid: bool
+    yours: bool
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Chapter 5's sizes: ``seeds`` seeds from ``seed`` on, ``n_train`` training images (the rest held out),
-    an MLP of ``hidden`` units trained for ``steps`` full-batch Adam steps of size ``lr`` decaying linearly to 0.
-
-    About 0.2 s of CPU per seed for all four modes (one BLAS thread)."""
+    """Chapter 5's sizes (see the module's docstring). About 2 s of CPU at the defaults (one BLAS thread)."""
 
     eps: float
     seed: int = 0
     seeds: int = 5
-    n_train: int = 120
-    hidden: int = 64
-    steps: int = 200
-    lr: float = 0.02
+    per_class: int = 3
+    hidden: int = 128
+    steps: int = 300
+    lr: float = 0.05
+    val_per_class: int = 50
+    resamples: int = 1000
+
+    def __post_init__(self):
+        for name in ("seeds", "per_class", "hidden", "steps", "val_per_class", "resamples"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or int(v) != v or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+        if self.seeds < 2:
+            raise ValueError(f"seeds must be >= 2 (a spread over seeds needs two); got {self.seeds}")
+        if not 0.0 <= self.eps <= 1.0:
+            raise ValueError(f"eps must be in [0, 1]; got {self.eps!r}")
 
     @property
     def K(self) -> int:
-        return digits.NUM_CLASSES
+        return K
+
+    def models(self) -> list[Model]:
+        """The sweep, the reader's eps if it is not in it, and the two flipped modes at the reader's eps (at
+        ``eps = 0`` nothing flips: they are hard labels, not trained again)."""
+        out = [Model("hard labels" if a == 0 else f"$\\alpha = {a:g}$", Target("soft", eps_of(a)), a, True,
+                     abs(eps_of(a) - self.eps) <= 1e-12) for a in ALPHAS]
+        if not any(m.yours for m in out):
+            out.append(Model(f"$\\epsilon = {self.eps:g}$ (yours)", Target("soft", self.eps), alpha_of(self.eps), False, True))
+        if self.eps > 0:
+            out += [Model("flipped afresh", Target("flip_fresh", self.eps), None, False, True),
+                    Model("flipped once", Target("flip_once", self.eps), None, False, True)]
+        return out
 
     def describe(self) -> str:
-        X, y = digits.load()
-        return (f"digits: {len(y)} images of 8 x 8 pixels, K = {self.K}; per seed {self.n_train} training images "
-                f"({self.n_train // self.K} of each digit) and {len(y) - self.n_train} held out; MLP 64 -> "
-                f"{self.hidden} (relu) -> {self.K}, {self.steps} full-batch Adam steps of size {self.lr:g} decaying "
-                f"linearly to 0; seeds {self.seed} to {self.seed + self.seeds - 1}; eps = {self.eps:g}")
+        n_tr, n_va = K * self.per_class, K * self.val_per_class
+        n_te = len(digits.load()[1]) - n_tr - n_va
+        return (f"digits, K = {K}: per seed {n_tr} training images ({self.per_class} of each digit), {n_va} "
+                f"validation, {n_te} test; MLP 64 → {self.hidden} (relu) → {K}, {self.steps} full-batch Adam steps "
+                f"of size {self.lr:g} decaying linearly to 0; seeds {self.seed} to {self.seed + self.seeds - 1}; "
+                f"α ∈ {{{', '.join(f'{a:g}' for a in ALPHAS)}}} (ε = α(K−1)/K); your ε = {self.eps:g} "
+                f"(α = {alpha_of(self.eps):.4g}); {self.resamples} bootstrap resamples of the test images per seed")
 
 
 @dataclass
-class Run:
-    """One seed and mode: labels, logits on the training and held-out images, the labels trained on, final loss."""
+class Line:
+    """One row of the results: the pooled test statistics (:data:`STATISTICS`), the calibration test of the
+    equal-width ECE, and the ECE a calibrated model with these confidences shows (its floor)."""
 
-    y_train: np.ndarray
-    y_test: np.ndarray
-    train_logits: np.ndarray
-    test_logits: np.ndarray
-    kept_labels: np.ndarray
-    train_loss: float
+    name: str
+    stats: dict
+    calibrated: cal.Test
+    floor: float
 
-    def test_probs(self) -> np.ndarray:
-        return softmax(self.test_logits)
+
+@dataclass
+class Results:
+    """What :func:`analyse` measured: the rows by name, the fitted temperatures ``(S, M)``, the alpha chosen on the
+    validation split at each seed, and each seed's test :class:`~derivations.chapters.ch5.calibration.Scores` by row
+    name (for the reliability diagrams and the claims)."""
+
+    lines: dict
+    temperatures: np.ndarray
+    selected: list
+    scores: dict
+    temperature_margin: float
 
 
 @dataclass
 class Experiment:
-    """The runs of a plan: ``runs[seed_index][mode]``."""
+    """The trained networks' logits: ``*_logits[s, m]`` for seed ``s`` and model ``m`` of :attr:`models`."""
 
     plan: Plan
-    runs: list
+    models: list
+    y_train: np.ndarray
+    y_val: np.ndarray
+    y_test: np.ndarray
+    train_logits: np.ndarray
+    val_logits: np.ndarray
+    test_logits: np.ndarray
+    kept: np.ndarray
+    flips: np.ndarray
+    results: Results | None = field(default=None, repr=False)
 
-    def each(self, mode: str) -> list[Run]:
-        return [r[mode] for r in self.runs]
+    def index(self, name: str) -> int:
+        return next(i for i, m in enumerate(self.models) if m.name == name)
+
+    @property
+    def yours(self) -> Model:
+        """The soft-label model at the reader's eps."""
+        return next(m for m in self.models if m.yours and m.target.mode == "soft")
+
+    def mode(self, mode: str) -> Model:
+        """The model of a flipped mode at the reader's eps (hard labels at eps = 0: nothing flips)."""
+        return next((m for m in self.models if m.target.mode == mode), self.models[0])
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.plan.seed + s for s in range(self.plan.seeds)]
 
 
-def _one_seed(plan: Plan, seed: int) -> dict:
+def _train(plan: Plan) -> Experiment:
     X, y = digits.load()
-    tr, te = digits.split(len(y), plan.n_train, seed)
-    out = {}
-    for m in MODES:
-        r = train(X[tr], y[tr], plan.K, m, plan.eps, hidden=plan.hidden, steps=plan.steps, lr=plan.lr, seed=seed)
-        z_tr = r.logits(X[tr])
-        loss = float((smoothed_cross_entropy(z_tr, y[tr], eps=plan.eps, reduction="none") if m == "soft" else
-                      cross_entropy(z_tr, r.kept_labels)).mean())
-        out[m] = Run(y[tr], y[te], z_tr, r.logits(X[te]), r.kept_labels, loss)
-    return out
+    splits = [digits.split(s, plan.per_class, plan.val_per_class) for s in range(plan.seed, plan.seed + plan.seeds)]
+    tr, va, te = (np.array([sp[i] for sp in splits]) for i in range(3))
+    models = plan.models()
+    run = train(X[tr], y[tr], K, [m.target for m in models], plan.hidden, plan.steps, plan.lr,
+                list(range(plan.seed, plan.seed + plan.seeds)))
+    return Experiment(plan, models, y[tr], y[va], y[te], run.logits(X[tr]), run.logits(X[va]), run.logits(X[te]),
+                      run.kept, run.flips)
 
 
 @lru_cache(maxsize=8)
 def experiment(plan: Plan) -> Experiment:
-    """Train every mode at every seed of ``plan`` (cached: the notebook, the findings and the claims share it,
-    and so do the processes of a test session: :func:`derivations.engine.results.shared`).
-
-    One BLAS thread: the matrices are small, and threads only contend on a busy machine."""
+    """Train and measure every network of ``plan`` (cached: the notebook, the findings and the claims share it, and
+    so do the processes of a test session: :func:`derivations.engine.results.shared`). One BLAS thread: the matrices
+    are small, and threads only contend on a busy machine."""
     from threadpoolctl import threadpool_limits
 
-    def train() -> Experiment:
+    def compute() -> Experiment:
         with threadpool_limits(limits=1, user_api="blas"):
-            return Experiment(plan, [_one_seed(plan, plan.seed + s) for s in range(plan.seeds)])
-    return results.shared(f"ch5.experiment.{plan!r}", train)
+            x = _train(plan)
+            x.results = analyse(x)
+            return x
+    return results.shared(f"ch5.experiment.{plan!r}", compute)
 
 
-def calibration_gap(probs, labels) -> np.ndarray:
-    """``sum_j q_j^2 - q_y`` per row: 0 in expectation for a calibrated model, > 0 over-confident.
-
-    >>> calibration_gap(np.array([[1.0, 0.0], [0.5, 0.5]]), np.array([1, 0])).tolist()
-    [1.0, 0.0]
-    """
-    P = np.asarray(probs, dtype=float)
-    return (P * P).sum(axis=1) - P[np.arange(len(P)), labels]
+def _scaled(Z: np.ndarray, T: float) -> np.ndarray:
+    return Z / T
 
 
-def z_bound(false_alarm: float = FALSE_ALARM) -> float:
-    """The two-sided normal quantile a mean must clear, in standard errors (4.89 at 1e-6)."""
-    return normal_quantile(false_alarm)
+@lru_cache(maxsize=10)
+def bootstrap(n: int, B: int, seed: int) -> cal.Bootstrap:
+    """The resamples of seed ``seed``'s test images (cached: the claims reuse them)."""
+    return cal.Bootstrap(n, B, [seed, 3])
 
 
-def paired_z(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Mean of ``a - b`` over the held-out images and its standard error (``ddof=1``).
-
-    >>> tuple(round(v, 3) for v in paired_z(np.array([1.0, 2.0, 3.0]), np.zeros(3)))
-    (2.0, 0.577)
-    """
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
-
-
-def pooled(a: list, b: list) -> tuple[float, float]:
-    """The mean over seeds of :func:`paired_z`'s means, and a standard error for it that holds however the seeds'
-    estimates correlate (they share images): the mean of their standard errors.
-
-    >>> tuple(round(v, 3) for v in pooled([np.array([1.0, 2.0, 3.0])] * 2, [0.0, 0.0]))
-    (2.0, 0.577)
-    """
-    per = [paired_z(ai, bi) for ai, bi in zip(a, b)]
-    return float(np.mean([m for m, _ in per])), float(np.mean([s for _, s in per]))
-
-
-def _metrics(r: Run) -> dict:
-    P = r.test_probs()
-    return {"accuracy": float(np.mean(P.argmax(axis=1) == r.y_test)),
-            "NLL": float(-log_softmax(r.test_logits)[np.arange(len(P)), r.y_test].mean()),
-            "ECE": expected_calibration_error(P, r.y_test),
-            "confidence": float(P.max(axis=1).mean()),
-            "gap": float(calibration_gap(P, r.y_test).mean()),
-            "train logit gap": float(logit_gap(r.train_logits, r.y_train).mean())}
+def analyse(x: Experiment) -> Results:
+    """Temperatures, the alpha chosen on validation, and every row's pooled test statistics (see :class:`Results`)."""
+    p, models = x.plan, x.models
+    S, M = len(x.seeds), len(models)
+    temps = np.array([[cal.fit_temperature(x.val_logits[s, m], x.y_val[s]) for m in range(M)] for s in range(S)])
+    grid = [i for i, m in enumerate(models) if m.grid and m.alpha > 0]
+    val_ece = np.array([[cal.ece(softmax(x.val_logits[s, m]), x.y_val[s]) for m in grid] for s in range(S)])
+    chosen = [grid[int(np.argmin(val_ece[s]))] for s in range(S)]
+    rows: dict[str, list] = {m.name: [x.test_logits[s, i] for s in range(S)] for i, m in enumerate(models)}
+    rows[CHOSEN] = [x.test_logits[s, chosen[s]] for s in range(S)]
+    for i, m in enumerate(models):
+        if m.target.mode == "soft":
+            rows[f"{m.name} + temperature"] = [_scaled(x.test_logits[s, i], temps[s, i]) for s in range(S)]
+    sc = {name: [cal.scores(Z[s], x.y_test[s]) for s in range(S)] for name, Z in rows.items()}
+    per = {name: [] for name in rows}
+    for s, seed in enumerate(x.seeds):
+        boot = bootstrap(len(x.y_test[s]), p.resamples, seed)
+        for name, stats in zip(rows, boot.statistics([sc[name][s] for name in rows])):
+            per[name].append(stats)
+    lines = {}
+    for name in rows:
+        stats = {k: cal.pooled([d[k] for d in per[name]]) for k in STATISTICS}
+        test = cal.calibration_test(sc[name], stats["ECE width"].value, seed=[p.seed, 4])
+        lines[name] = Line(name, stats, test, stats["ECE width"].value - test.value)
+    nll_ratio = min(cal.temperature_margin(x.val_logits[s, m], x.y_val[s], temps[s, m])
+                    for s in range(S) for m in range(M))
+    return Results(lines, temps, [models[c].alpha for c in chosen], sc, nll_ratio)
 
 
-def summary(x: Experiment) -> dict:
-    """``{mode: {metric: (mean, sd over seeds)}}``."""
-    out = {}
-    for m in MODES:
-        per = [_metrics(r) for r in x.each(m)]
-        out[m] = {k: (float(np.mean([p[k] for p in per])), float(np.std([p[k] for p in per], ddof=1)))
-                  for k in per[0]}
-    return out
+def boundary(x: Experiment, false_alarm: float = FALSE_ALARM):
+    """Where too much smoothing turns the network under-confident: ``(last, first, outcomes)``, ``first`` the
+    smallest alpha of the sweep from which on every alpha is decidedly under-confident (``None`` if none is),
+    ``last`` the alpha of the sweep just below it (``None`` if ``first`` is the smallest), ``outcomes`` the
+    :func:`~derivations.chapters.ch5.calibration.confidence_test` outcome at each alpha of the sweep."""
+    r = x.results
+    outcomes = {m.alpha: cal.confidence_test(r.lines[m.name].stats["over"], false_alarm).outcome
+                for m in x.models if m.grid}
+    first = None
+    for a in reversed(ALPHAS):
+        if outcomes[a] != "under-confident":
+            break
+        first = a
+    last = None if first is None or first == ALPHAS[0] else ALPHAS[ALPHAS.index(first) - 1]
+    return last, first, outcomes
 
 
-def summary_table(x: Experiment) -> str:
-    """Held-out accuracy, NLL, ECE, confidence and calibration gap, mean +- SD over seeds, per mode; and the
-    mean logit gap on the training images against chapter 2's optimum."""
-    s = summary(x)
-    cols = ("accuracy", "NLL", "ECE", "confidence", "gap", "train logit gap")
-    lines = [f"{'mode':<11}" + "".join(f"{c:>17}" for c in cols)]
-    for m in MODES:
-        lines.append(f"{m:<11}" + "".join(f"{s[m][c][0]:>9.3f} ± {s[m][c][1]:<5.3f}" for c in cols))
-    star = smoothed_optimum_gap(x.plan.K, x.plan.eps)
-    lines.append(f"chapter 2's optimal logit gap log((1-eps)(K-1)/eps) = {star:.3f}" if np.isfinite(star) else
-                 f"chapter 2's optimal logit gap: none at eps = {x.plan.eps:g} (no finite optimum: the gap keeps growing)")
-    return "\n".join(lines).replace("-0.000", " 0.000")
+def _cell(p: cal.Pooled) -> str:
+    return p.text()
+
+
+def _rows(x: Experiment) -> list[str]:
+    names = [m.name for m in x.models if m.target.mode == "soft"] + [CHOSEN,
+                                                                     "hard labels + temperature"]
+    return names + [m.name for m in x.models if m.target.mode != "soft"]
+
+
+def _label(x: Experiment, name: str) -> str:
+    m = next((m for m in x.models if m.name == name), None)
+    return name + (" ← your $\\epsilon$" if m is not None and m.yours and m.grid else "")
+
+
+def summary_table(x: Experiment) -> "Table":
+    """Every network on the test images: mean over seeds [95% paired bootstrap interval], the ECE's spread over
+    seeds, and the calibration test."""
+    r = x.results
+    head = ["", "accuracy", "confidence", "ECE, 15 equal-width bins", "SD over seeds", "ECE, 15 equal-mass bins",
+            "NLL", "Brier", "calibrated? (a calibrated model's ECE)"]
+    body = []
+    for name in _rows(x):
+        ln = r.lines[name]
+        s = ln.stats
+        direction = cal.confidence_test(s["over"]).outcome
+        test = ln.calibrated.outcome + ("" if direction == "undecided" else f", {direction}")
+        body.append([_label(x, name), _cell(s["accuracy"]), _cell(s["confidence"]), _cell(s["ECE width"]),
+                     f"{s['ECE width'].sd:.3f}", _cell(s["ECE mass"]), _cell(s["NLL"]), _cell(s["Brier"]),
+                     f"{test} ({ln.floor:.3f})"])
+    return Table(head, body)
+
+
+def temperature_table(x: Experiment) -> "Table":
+    """Temperature scaling fitted on the validation split: the temperature (mean and range over seeds) and the test
+    ECE before and after, for hard labels and every smoothed network."""
+    r = x.results
+    head = ["", "T (mean, range over seeds)", "ECE before", "ECE after temperature scaling", "after minus before"]
+    body = []
+    for i, m in enumerate(x.models):
+        if m.target.mode != "soft":
+            continue
+        T = r.temperatures[:, i]
+        before, after = r.lines[m.name].stats["ECE width"], r.lines[f"{m.name} + temperature"].stats["ECE width"]
+        body.append([_label(x, m.name), f"{T.mean():.3f} ({T.min():.3f}–{T.max():.3f})", _cell(before), _cell(after),
+                     _cell(after - before)])
+    return Table(head, body)
+
+
+class Table:
+    """A table for the notebook: Markdown for people, aligned plain text for nbval."""
+
+    def __init__(self, head: list, body: list):
+        self.head, self.body = head, body
+
+    def _repr_markdown_(self) -> str:
+        out = ["| " + " | ".join(self.head) + " |", "|" + "---|" * len(self.head)]
+        return "\n".join(out + ["| " + " | ".join(r) + " |" for r in self.body])
+
+    def __repr__(self) -> str:
+        rows = [self.head] + self.body
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.head))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _train_loss(x: Experiment, s: int, m: int) -> float:
+    """Mean training loss of network ``m`` at seed ``s`` against its own target (the soft target for soft labels and
+    for labels flipped afresh, whose expected target it is; the kept labels for flipped once)."""
+    t = x.models[m].target
+    Z = x.train_logits[s, m]
+    if t.mode == "flip_once":
+        return float(cross_entropy(Z, x.kept[s, m]).mean())
+    return float(smoothed_cross_entropy(Z, x.y_train[s], eps=t.eps))
 
 
 def findings(x: Experiment) -> Findings:
-    """What holds at the reader's eps and seeds (asserted) and what the numbers say (shown, with the reason)."""
-    p, z = x.plan, z_bound()
-    out = Findings(f"Digits, $\\epsilon = {p.eps:g}$, seeds {p.seed} to {p.seed + p.seeds - 1}",
-                   preamble=[describe(p.K, p.eps)])
-    hard = x.each("hard")
-    fitted = [float(np.mean(r.train_logits.argmax(axis=1) == r.y_train)) for r in hard]
-    out.add(Finding("numeric", "(a) fits its training images", min(fitted) == 1.0,
-                    observed=f"training accuracy {min(fitted):.3f} at the worst seed, "
-                             f"training loss at most {inline(max(r.train_loss for r in hard), '.1e')}",
-                    bound="exact: every image"))
-    mean, se = pooled([calibration_gap(r.test_probs(), r.y_test) for r in hard], [0.0] * len(hard))
-    out.add(Finding("statistical", "(a) is over-confident on held-out images", mean > z * se,
-                    observed=r"mean calibration gap $\sum_j q_j^2 - q_y$ over the "
-                             f"seeds {mean:+.4f}, {mean / se:.1f} standard errors above 0",
-                    bound=f"z-test, {z:.2f} SE at false-alarm "
-                          f"{inline(FALSE_ALARM, 'g')} (SE: the mean of the seeds' SEs, valid however the seeds' splits "
-                          "correlate)"))
-    once = x.each("flip_once")
-    flipped = sum(int(np.sum(r.kept_labels != r.y_train)) for r in once)
-    fit = sum(int(np.sum((r.train_logits.argmax(axis=1) == r.kept_labels) & (r.kept_labels != r.y_train)))
-              for r in once)
-    out.add(Finding("numeric", "(d) memorises the labels it kept", fit == flipped,
-                    observed=f"{fit} of the {flipped} flipped training images are "
-                             "predicted as their wrong label",
-                    bound="exact: every one"))
-    s = summary(x)
-    verdict = "lower" if abs(s["soft"]["gap"][0]) < abs(s["hard"]["gap"][0]) else "not lower"
-    out.add(shown("numeric", "smoothing and calibration (Müller et al.)", f"calibration gap: hard {s['hard']['gap'][0]:+.3f}, "
-                  f"soft {s['soft']['gap'][0]:+.3f}; ECE: hard {s['hard']['ECE'][0]:.3f}, soft {s['soft']['ECE'][0]:.3f}"
-                  f" ({verdict} with smoothing)", r"reported, not asserted: which way it goes depends on $\epsilon$ and on "
-                  "how over-confident hard labels are (ch5.smoothing_calibrates checks it at the defaults)"))
-    out.add(shown("numeric", "(c) flipped afresh against (b) soft", f"accuracy {s['flip_fresh']['accuracy'][0]:.3f} vs "
-                  f"{s['soft']['accuracy'][0]:.3f}, calibration gap {s['flip_fresh']['gap'][0]:+.3f} vs "
-                  f"{s['soft']['gap'][0]:+.3f}", "reported: ch5.fresh_matches_soft tests it at the defaults; at "
-                  r"$\epsilon = 0$ the two are hard labels, and above $\frac{K-1}{K}$ chapter 4 shows why they part"))
+    """What holds at the reader's values (asserted: it holds at every valid value) and what the numbers say there
+    (shown, with the reason it is not asserted: it depends on the values)."""
+    p, r = x.plan, x.results
+    out = Findings(f"Digits at $\\epsilon = {p.eps:g}$ ($\\alpha = {alpha_of(p.eps):.4g}$), seeds {p.seed} to {p.seed + p.seeds - 1}",
+                   preamble=[_regime_note(p.eps)])
+    S = len(x.seeds)
+    # -- what holds at every value ------------------------------------------------------------------------
+    worst = r.temperature_margin
+    out.add(Finding("numeric", "each fitted temperature minimises its network's validation NLL", worst >= 1.0 - 1e-12,
+                    observed=f"moving any $T$ by 1% raises the NLL (smallest ratio {worst:.6f}; at an end of the "
+                             f"searched range $T \\in [10^{{-3}}, 10^{{3}}]$ only the move inwards)",
+                    bound=r"a ratio of at least 1, to rounding ($10^{-12}$)"))
+    yours = x.yours
+    m = x.index(yours.name)
+    floor = smoothed_minimum(K, yours.target.eps)
+    excess = [max(_train_loss(x, s, m) - floor, 0.0) for s in range(S)]
+    q1 = [float(softmax(x.train_logits[s, m])[np.arange(len(x.y_train[s])), x.y_train[s]].mean()) for s in range(S)]
+    gaps = [abs(q - (1 - yours.target.eps)) for q in q1]
+    bounds = [np.sqrt(e / 2) for e in excess]
+    out.add(Finding("numeric", f"soft labels at your $\\epsilon$: the mean $q_y$ on the training images is within "
+                               f"$\\sqrt{{\\mathrm{{KL}}/2}}$ of chapter 2's optimum $1 - \\epsilon$ "
+                               f"= {1 - yours.target.eps:g}",
+                    all(g <= b + 1e-9 for g, b in zip(gaps, bounds)),
+                    observed=f"mean $q_y$ {np.mean(q1):.4f}; excess training loss over its minimum at most "
+                             f"{inline(max(excess), '.1e')}, so the bound is {max(bounds):.3f}",
+                    bound="Pinsker's inequality (deterministic)"))
+    once = x.mode("flip_once")
+    if once.target.mode == "flip_once":
+        mo = x.index(once.name)
+        k, n = int(np.count_nonzero(x.kept[:, mo] != x.y_train)), x.y_train.size
+        rad = float(frequency_radius(n, p.eps))
+        out.add(Finding("statistical", "labels flipped once: the fraction flipped is $\\epsilon$",
+                        abs(k / n - p.eps) <= rad + 1e-12, observed=f"{k} of {n} ({k / n:.3f})",
+                        bound=f"Bernstein radius {rad:.3f} at false-alarm {inline(FALSE_ALARM, 'g')}"))
+        fitted = int(sum(np.count_nonzero((x.train_logits[s, mo].argmax(axis=1) == x.kept[s, mo])
+                                          & (x.kept[s, mo] != x.y_train[s])) for s in range(S)))
+        out.add(shown("numeric", "labels flipped once are memorised", f"{fitted} of the {k} flipped training images "
+                      "end predicting their wrong label",
+                      "shown: memorising takes a network that can fit its training set and enough steps "
+                      "(ch5.once_memorises checks it at the defaults)"))
+    else:
+        out.add(shown("numeric", "labels flipped once, or afresh", "nothing flips at $\\epsilon = 0$: both are hard labels",
+                      "$\\epsilon = 0$: the flipped modes are the hard-label network"))
+    # -- what the numbers say at these values -------------------------------------------------------------
+    hard = r.lines["hard labels"].stats
+    t = cal.confidence_test(hard["over"])
+    out.add(shown("statistical", "hard labels (Guo et al., 2017): over-confident?",
+                  f"{t.outcome}: confidence minus accuracy {t.value:+.3f} ({t.z:+.1f} SE); ECE "
+                  f"{hard['ECE width'].text()}, {r.lines['hard labels'].calibrated.outcome} (a calibrated model "
+                  f"would show {r.lines['hard labels'].floor:.3f})",
+                  f"a z-test at false-alarm {inline(FALSE_ALARM, 'g')} ({cal.z_bound():.2f} SE); ch5.hard_overconfident checks "
+                  "it at the defaults"))
+    sel = r.lines[CHOSEN].stats
+    lt = cal.lower_test(sel["ECE width"], hard["ECE width"])
+    out.add(shown("statistical", "the $\\alpha$ chosen on validation lowers the test ECE?",
+                  f"{lt.outcome}: $\\alpha$ chosen {', '.join(f'{a:g}' for a in r.selected)} (per seed); ECE "
+                  f"{sel['ECE width'].text()} against {hard['ECE width'].text()}",
+                  "paired bootstrap z-test; ch5.chosen_alpha_helps checks it at the defaults"))
+    ts = r.lines["hard labels + temperature"].stats
+    d = sel["ECE width"] - ts["ECE width"]
+    out.add(shown("statistical", "smoothing against temperature scaling (Müller et al., 2019)",
+                  f"ECE {sel['ECE width'].text()} against {ts['ECE width'].text()}: difference {d.text()}, "
+                  f"a calibrated model's floor {r.lines[CHOSEN].floor:.3f}",
+                  "ch5.as_temperature checks it at the defaults"))
+    last, first, outcomes = boundary(x)
+    where = (f"under-confident from $\\alpha = {first:g}$ on ($\\epsilon = {eps_of(first):g}$)" +
+             (f"; $\\alpha = {last:g}$ is not ({outcomes[last]})" if last is not None else "")
+             if first is not None else "no $\\alpha$ of the sweep is decidedly under-confident")
+    mark = cal.confidence_test(r.lines[yours.name].stats["over"]).outcome
+    out.add(shown("statistical", "too much smoothing: where under-confidence starts", where +
+                  f"; at your $\\epsilon = {p.eps:g}$: {mark}", _regime_note(p.eps)))
+    fresh = x.mode("flip_fresh")
+    if fresh.target.mode == "flip_fresh":
+        c = {k: r.lines[n].stats["confidence"] for k, n in (("f", fresh.name), ("s", yours.name),
+                                                             ("h", "hard labels"))}
+        out.add(shown("statistical", "labels flipped afresh against soft labels, at your $\\epsilon$",
+                      f"confidence {c['f'].text()} against {c['s'].text()} (hard labels {c['h'].text()}); "
+                      f"difference {(c['f'] - c['s']).text()}",
+                      "approximately equal, not exactly: Adam's step is not linear in the gradient, and the last "
+                      "steps' flips are not averaged out (ch5.fresh_matches_soft)"))
     return out
+
+
+def _regime_note(eps: float) -> str:
+    """What the reader's eps means for the smoothed network."""
+    reg = regime(K, eps)
+    return {
+        "hard": "$\\epsilon = 0$ is hard labels: nothing is smoothed or flipped.",
+        "smoothing": "$0 < \\epsilon < (K-1)/K = 0.9$: smoothing proper; the larger $\\epsilon$, the lower the training confidence "
+                     "$1 - \\epsilon$ the network is pulled to.",
+        "uniform": f"$\\epsilon = (K-1)/K = {uniform_eps(K):g}$: the uniform target; the network learns nothing about the "
+                   "class, its confidence sits near $1/K$.",
+        "beyond uniform": "$(K-1)/K < \\epsilon < 1$: the true class gets less target mass than each other class; the "
+                          "target rewards avoiding it, so what the network learns of that makes it right less often "
+                          "than chance (no framework $\\alpha \\le 1$ gives this target).",
+        "all flipped": "$\\epsilon = 1$: the true class gets no target mass; labels flipped once are all wrong, and the "
+                       "network is pushed to rule the true class out (slowly under soft labels: near the uniform "
+                       "output their gradient is small).",
+    }[reg]
