@@ -46,6 +46,8 @@ PRINTED = ("corrected_note.html", "02_soft_labels.html")
 #: search page. Every page shares the same templates and static files, which http has checked on each; what
 #: ``file://`` can break (relative resources, scripts, MathJax's fonts, the live figures, search) shows on these.
 FILE_PAGES = ("index.html", "01_hard_labels.html")
+#: Values a page's address sets for its live figure (the file:// visit of chapter 1), and an invalid one, ignored.
+LIVE_QUERY = {"01_hard_labels.html": ("?K=1000&Delta=5.5&s=-3", {"K": 1000, "Delta": 5.5})}
 #: Resolution of the rendered pages (dots per inch), and the right-hand strip that must stay blank (inches).
 DPI, STRIP = 50, 0.4
 
@@ -235,7 +237,8 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
     for how, names in pages.items():
         base, tab = site.bases[how], browser.open("about:blank", watch=True)
         for name in names:
-            text = browser.visit(tab, base + name, "site-check")
+            query = LIVE_QUERY.get(name, ("",))[0] if how == "file" else ""
+            text = browser.visit(tab, base + name + query, "site-check")
             site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
             if how == "http" and name in PRINTED:
                 site.pdfs[name] = _pages(browser.print_pdf(tab), site.out.parent, name.removesuffix(".html"))
@@ -432,7 +435,10 @@ def test_chapters_1_2_3_have_live_figures_drawn_over_http_and_file(site):
         page = next(p for p in pages if p.startswith(chapter))
         assert pages[page], f"{page}: no live figure"
         assert set(site.live[("http", page)]) == set(pages[page]), f"{page}: a figure did not start"
-    assert any(how == "file" for how, _ in site.live), "no live figure loaded over file://"
+    for page, (query, values) in LIVE_QUERY.items():       # over file://, with values set by the page's address
+        for name, got in site.live[("file", page)].items():
+            state, default = got["start"]["state"], site.live[("http", page)][name]["start"]["state"]
+            assert state == {**default, **values}, f"{page}{query}: {state}"
     for (how, page), figures in site.live.items():
         visit = site.visits[(how, page)]
         assert any("/_static/live-formulas.js" in u for u in visit.requests + visit.report["resources"]), page
@@ -440,6 +446,14 @@ def test_chapters_1_2_3_have_live_figures_drawn_over_http_and_file(site):
             first = got["start"]
             assert all(n >= 1 for n in first["drawn"]) and first["readouts"], f"{how} {page} {name}: nothing drawn"
             assert first["shown"] and not first["print_note"], f"{how} {page} {name}: controls hidden on screen"
+
+
+@functools.cache
+def _python(name: str) -> list[tuple[float, float]]:
+    """Python's value and condition scale of a generated function at each of the points (tools.live_figures)."""
+    from tools.live_figures import reference
+
+    return reference(name, _live_points())
 
 
 def _close(value, want: float, scale: float) -> bool:
@@ -454,12 +468,12 @@ def _close(value, want: float, scale: float) -> bool:
 def test_live_formulas_in_the_browser_are_pythons_at_random_and_edge_points(site):
     """Every generated function, at the random and edge points, in Chromium against the expression it was printed from
     (mpmath, 50 digits); no NaN anywhere, infinite only where Python's limit is."""
-    from tools.live_figures import QUANTITIES, reference
+    from tools.live_figures import QUANTITIES
 
     points = site.live_points
-    assert len(points) >= 50 + 12 and set(site.live_values) == {q.name for q in QUANTITIES}
+    assert len(points) >= 50 + 12 and points == _live_points() and set(site.live_values) == {q.name for q in QUANTITIES}
     for name, got in site.live_values.items():
-        for point, value, (want, scale) in zip(points, got, reference(name, points)):
+        for point, value, (want, scale) in zip(points, got, _python(name)):
             assert not np.isnan(want), f"{name} has no value at {point}"
             assert _close(value, want, scale), f"{name} at {point}: browser {value}, Python {want} (scale {scale:.3g})"
 
@@ -504,11 +518,9 @@ def test_live_formulas_in_the_browser_agree_with_the_library(site):
     where the exact value is 0 and nothing near it moves it (a variance at equal logits): there only an exact evaluation
     can match, which the browser's is (the test above), and the library's rounds (``3e-30`` for a sum of equal
     losses ``log K`` minus their mean)."""
-    from tools.live_figures import reference
-
     points, compared = site.live_points, 0
     for name, got in site.live_values.items():
-        for point, value, (want, scale) in zip(points, got, reference(name, points)):
+        for point, value, (want, scale) in zip(points, got, _python(name)):
             lib = _library(name, point)
             if lib is None or (want == 0 and scale == 0):
                 continue

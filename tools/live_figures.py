@@ -1,6 +1,6 @@
 """The live figures' formulas: JavaScript generated from the registered, verified SymPy expressions.
 
-    python tools/live_figures.py [OUT.js]      # write the file (default: build/live/live-formulas.js)
+    python tools/live_figures.py [OUT.js]      # write the file (default: the cache, build/live/)
 
 Every number a live figure of the book computes comes from here. For each quantity (:data:`QUANTITIES`)
 the formula flows from the registry to the page in five steps, each checked in SymPy:
@@ -9,17 +9,18 @@ the formula flows from the registry to the page in five steps, each checked in S
    evaluated on the figure's family of logits (:class:`Family`: class 1, then class 2, given; every other class
    at one common value) for a general symbolic ``K``: a sum over the classes collapses to its first terms plus
    ``K - n`` times the term of a generic other class; ``\\max_j`` is the largest of the family's values.
-2. **Checked against the registered expression.** At ``K = 2..6`` the claim, evaluated as its own check
+2. **Checked against the registered expression.** At ``K = 2..5`` the claim, evaluated as its own check
    evaluates it (concrete logits ``z_1 .. z_K``) and then put on the family, must equal the reduced expression
    at that ``K`` (:func:`derivations.engine.symbolic.is_zero`), else the build stops.
-3. **Edges.** Where the expression has no value at ``eps = 0`` or ``eps = 1`` (``0 log 0``), its one-sided
-   limit there (SymPy's ``limit``) becomes a ``Piecewise`` branch: the continuous extension, no ``NaN``.
-   Infinite limits (the optimal gap at ``eps = 0``) stay infinite; the figure says what they mean.
-4. **A numerically stable form.** A logarithm of a sum of exponentials is written as the library writes it
+3. **A numerically stable form.** A logarithm of a sum of exponentials is written as the library writes it
    (:func:`derivations.library.numeric.lse_parts`): the largest term taken out and ``log1p`` of the rest,
    where the largest term is decided by the signs of the parameters (a ``Piecewise`` on the sign of the logit
-   gap where it changes); ``log(1 + t)`` of a single term ``t`` becomes ``log1p(t)``; a quantity may ask to be
-   factored (:attr:`Quantity.factor`). The stable form must equal the reduced one, branch by branch.
+   gap where it changes); ``log(1 + t)`` of a single term ``t`` becomes ``log1p(t)``; the terms free of
+   logarithms are factored. The stable form must equal the reduced one, branch by branch.
+4. **Edges.** Where the stable form, evaluated in floating point, has no value at ``eps = 0`` or ``eps = 1``
+   (``0 log 0``), the reduced expression's one-sided limit there (SymPy's ``limit``) becomes a ``Piecewise``
+   branch: the continuous extension, no ``NaN``. Infinite limits (the optimal gap at ``eps = 0``) stay
+   infinite (``Infinity`` in JavaScript); the figure says in words what they mean.
 5. **Printed** by SymPy's :class:`~sympy.printing.jscode.JavascriptCodePrinter` (``log1p`` as ``Math.log1p``)
    into one file of functions, ``window.LiveFormulas``, with, for each function, its claim, its arguments,
    the family it is evaluated on, and the SymPy expression as text; and each chapter's defaults and largest
@@ -59,8 +60,9 @@ __all__ = ["Family", "Quantity", "QUANTITIES", "SYMBOLS", "FIGURE_CHAPTERS", "Ge
 
 #: The chapters whose live figures read these formulas (their defaults and largest K go into the file).
 FIGURE_CHAPTERS = (1, 2, 3)
-#: The K at which a reduction is checked against the claim evaluated with concrete logits.
-CHECK_KS = (2, 3, 4, 5, 6)
+#: The K at which a reduction is checked against the claim evaluated with concrete logits (no other class after
+#: the given ones, one, and more).
+CHECK_KS = (2, 3, 4, 5)
 
 # -- the symbols of the generated functions (their JavaScript argument names) ---------------------------------
 K = sp.Symbol("K", integer=True, positive=True)          # the notation's general K (Logits().K)
@@ -210,10 +212,11 @@ def _chain_span(f, x, ctx, j=None):
 
 
 def _solved_for_eps(f, x, ctx, j=None):
-    """The eps at which the right-hand side of relation 0 vanishes (the only root, else an error)."""
+    """The eps at which the right-hand side of relation 0 vanishes (the only root, else an error): a real ``r``
+    vanishes where ``exp(r) = 1``, which SymPy solves at once for a logarithm (``log`` of a rational function)."""
     from derivations.engine.notation import EPS
 
-    roots = sp.solve(f.printed.rhs(x, ctx, 0), EPS)
+    roots = sp.solve(sp.exp(f.printed.rhs(x, ctx, 0)) - 1, EPS)
     if len(roots) != 1:
         raise ReductionError(f"expected one eps where the expression vanishes; got {roots}")
     return roots[0]
@@ -325,7 +328,8 @@ def _reduced(q: Quantity) -> sp.Expr:
 
 
 def _check_reduction(q: Quantity, reduced: sp.Expr) -> None:
-    """Step 2: the reduction against the claim evaluated on concrete logits, at K = 2..6 (every class j > 1)."""
+    """Step 2: the reduction against the claim evaluated on concrete logits, at :data:`CHECK_KS` (every class
+    j > 1)."""
     from derivations.engine.symbolic import Logits, is_zero
 
     fam = _family(q)
@@ -357,19 +361,20 @@ def _not_finite_at(q: Quantity, expr: sp.Expr, edge: int) -> bool:
         return any(not np.isfinite(f(*map(np.float64, point))) for point in itertools.product(*grids))
 
 
-def _with_edges(q: Quantity, reduced: sp.Expr, stable: sp.Expr) -> sp.Expr:
-    """Step 3: where the stable form has no value at eps = 0 or 1 in floating point (``0 log 0``) and the
-    reduced expression has a finite limit there, a ``Piecewise`` branch with that limit."""
+def _with_edges(q: Quantity, reduced: sp.Expr, stable: sp.Expr) -> tuple[sp.Expr, dict]:
+    """Step 4: where the stable form has no value at eps = 0 or 1 in floating point (``0 log 0``) and the
+    reduced expression has a finite limit there, a ``Piecewise`` branch with that limit. Returns the form and
+    the limits found (edge -> limit, infinite ones included)."""
     if "epsilon" not in q.args:
-        return stable
+        return stable, {}
     eps = SYMBOLS["epsilon"]
-    rows = []
+    rows, limits = [], {}
     for edge, side in ((0, "+"), (1, "-")):
         if _not_finite_at(q, stable, edge):
-            lim = sp.limit(reduced, eps, edge, side)
+            limits[edge] = lim = sp.limit(reduced, eps, edge, side)
             if lim.subs(K, sp.Symbol("k", integer=True, nonnegative=True) + 2).is_finite:    # for every K >= 2
                 rows.append((sp.simplify(lim), sp.Eq(eps, edge)))
-    return sp.Piecewise(*rows, (stable, True)) if rows else stable
+    return (sp.Piecewise(*rows, (stable, True)) if rows else stable), limits
 
 
 def _exp_parts(term):
@@ -457,6 +462,7 @@ class Derived:
     quantity: Quantity
     reduced: sp.Expr
     printed: sp.Expr
+    limits: dict                                # eps edge -> the one-sided limit there, where the form has no value
 
 
 @lru_cache(maxsize=None)
@@ -469,7 +475,7 @@ def derive(name: str) -> Derived:
         reduced = reduced.xreplace({SYMBOLS[arg]: derive(other).reduced})
     if reduced.free_symbols - {SYMBOLS[a] for a in q.args}:
         raise ReductionError(f"{q.name}: {reduced} has symbols beyond its arguments {q.args}")
-    return Derived(q, reduced, _with_edges(q, reduced, _stable_form(q, reduced)))
+    return Derived(q, reduced, *_with_edges(q, reduced, _stable_form(q, reduced)))
 
 
 def _printer() -> JavascriptCodePrinter:
@@ -485,7 +491,9 @@ def javascript(expr: sp.Expr) -> str:
 def _expressions(path: Path) -> dict:
     """The printed expressions of a generated file, read back from its ``.json`` companion (no derivation)."""
     data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    return {name: (tuple(f["args"]), sp.sympify(f["srepr"], locals={"log1p": log1p})) for name, f in data.items()}
+    read = lambda text: sp.sympify(text, locals={"log1p": log1p})           # noqa: E731
+    return {name: (tuple(f["args"]), read(f["srepr"]), {float(e): read(v) for e, v in f["limits"].items()})
+            for name, f in data.items()}
 
 
 @lru_cache(maxsize=None)
@@ -493,7 +501,7 @@ def _mpmath_functions(path: Path, name: str):
     """The quantity and its derivative in each real argument, as mpmath functions."""
     import mpmath
 
-    args, expr = _expressions(path)[name]
+    args, expr, _ = _expressions(path)[name]
     symbols = [SYMBOLS[a] for a in args]
     modules = [{"log1p": mpmath.log1p}, "mpmath"]
     value = sp.lambdify(symbols, expr, modules=modules)
@@ -502,16 +510,12 @@ def _mpmath_functions(path: Path, name: str):
 
 
 def _exactly(path: Path, name: str, point: dict):
-    """The value by SymPy itself (``N``, 50 digits), with the one-sided limit where eps is an edge and the
-    expression has no value there; a SymPy number, possibly infinite."""
-    args, expr = _expressions(path)[name]
+    """The value by SymPy itself (``N``, 50 digits), or the one-sided limit found when the file was generated
+    where eps is an edge at which the form has no value; a SymPy number, possibly infinite."""
+    args, expr, limits = _expressions(path)[name]
     at = {SYMBOLS[a]: sp.Integer(int(point[a])) if a == "K" else sp.Rational(float(point[a])) for a in args}
-    v = sp.N(_unstable(expr).xreplace(at), 50)
-    if v.has(sp.zoo, sp.nan) and "epsilon" in args and point["epsilon"] in (0, 1):
-        eps = SYMBOLS["epsilon"]
-        inside = {k: p for k, p in at.items() if k != eps}
-        v = sp.limit(_unstable(expr).xreplace(inside), eps, at[eps], "+" if at[eps] == 0 else "-")
-    return v
+    edge = float(point["epsilon"]) if "epsilon" in args else None
+    return sp.N((limits[edge] if edge in limits else _unstable(expr)).xreplace(at), 50)
 
 
 def reference(name: str, points: list[dict]) -> list[tuple[float, float]]:
@@ -575,7 +579,8 @@ def generate() -> Generated:
     functions, expressions, body = {}, {}, []
     for q in QUANTITIES:
         d = derive(q.name)
-        expressions[q.name] = {"args": list(q.args), "srepr": sp.srepr(d.printed)}
+        expressions[q.name] = {"args": list(q.args), "srepr": sp.srepr(d.printed),
+                               "limits": {str(e): sp.srepr(v) for e, v in d.limits.items()}}
         js = javascript(d.printed)
         functions[q.name] = {"claim": q.claim, "part": q.part, "what": q.what, "args": list(q.args),
                              "chapter": q.chapter, "family": None if q.family is None else

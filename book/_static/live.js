@@ -9,8 +9,9 @@
  * (a slider on a log scale), eps (0 to 1; the edges 0, (K-1)/K and 1 are positions of the slider), and a
  * logit of the figure's family; each slider has a number input beside it, which takes any valid value
  * exactly. The arrow keys move a focused slider by one position (the browser's own range input).
- * For print, the controls are hidden (book.css) and a line says which values are shown and where the live
- * figure is. window.LiveFigures.figures[NAME] exposes state() and readouts() (tests/test_site.py reads them).
+ * A page's address may set values (02_soft_labels.html?K=1000&eps=0.95: names as the controls', invalid
+ * ones ignored). For print, the controls are hidden (book.css) and a line says which values are shown and
+ * where the live figure is. window.LiveFigures.figures[NAME] exposes state() and readouts() (tests/test_site.py reads them).
  */
 (function () {
   "use strict";
@@ -518,6 +519,11 @@
     this.defaults = JSON.parse(JSON.stringify(this.state));
     var box = el("div", { "class": "live-controls" }, root);
     specs.forEach(function (c) { self.controls.push(new Control(self, c, box)); });
+    var asked = new URLSearchParams(location.search);     // a page's address may set values: ?K=1000&eps=0.3
+    this.controls.forEach(function (c) {
+      var v = asked.has(c.spec.name) ? c.parse(asked.get(c.spec.name)) : null;
+      if (v !== null) { self.state[c.spec.name] = v; }
+    });
     this.statusLine = el("p", { "class": "live-status", id: this.id + "-status", role: "status", "aria-live": "polite" }, root);
     this.edgeBox = el("div", { "class": "live-edges" }, root);
     var panels = el("div", { "class": "live-panels" }, root);
