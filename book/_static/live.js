@@ -41,6 +41,11 @@
   /* An integer with thin-space thousands separators. */
   function fmtInt(k) { return String(k).replace(/\B(?=(\d{3})+(?!\d))/g, "\u2009"); }
 
+  /* An element's HTML, set only when it changes (new HTML is parsed, styled and laid out). */
+  function setHTML(e, html) {
+    if (e.getAttribute("data-html") !== html) { e.innerHTML = html; e.setAttribute("data-html", html); }
+  }
+
   function el(tag, attrs, parent, ns) {
     var e = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
@@ -154,6 +159,26 @@
     return out;
   }
 
+  /* SVG elements of one kind, kept from one update to the next: an update sets only the attributes and texts
+   * that changed, and hides what it does not use (new elements are laid out and styled; changed ones are cheap). */
+  function Pool(parent, tag) { this.g = el("g", {}, parent, SVGNS); this.tag = tag; this.items = []; this.used = 0; }
+  Pool.prototype.next = function (attrs, text) {
+    var e = this.items[this.used];
+    if (!e) { e = el(this.tag, {}, this.g, SVGNS); this.items.push(e); }
+    this.used += 1;
+    Object.keys(attrs).forEach(function (k) {
+      var v = String(attrs[k]);
+      if (e.getAttribute(k) !== v) { e.setAttribute(k, v); }
+    });
+    if (e.hasAttribute("display")) { e.removeAttribute("display"); }
+    if (text !== undefined && e.textContent !== text) { e.textContent = text; }
+    return e;
+  };
+  Pool.prototype.finish = function () {
+    for (var i = this.used; i < this.items.length; i++) { this.items[i].setAttribute("display", "none"); }
+    this.used = 0;
+  };
+
   /* A panel: axes, curves (paths), markers, and a message when nothing can be drawn. */
   function Panel(fig, parent, spec) {
     this.spec = spec;
@@ -164,10 +189,22 @@
                   box, SVGNS);
     var clip = fig.id + "-" + spec.name + "-clip";
     var defs = el("defs", {}, this.svg, SVGNS);
-    el("rect", { x: M.left, y: M.top, width: W - M.left - M.right, height: H - M.top - M.bottom }, el("clipPath", { id: clip }, defs, SVGNS), SVGNS);
-    this.axes = el("g", { "class": "live-axes" }, this.svg, SVGNS);
-    this.plot = el("g", { "clip-path": "url(#" + clip + ")" }, this.svg, SVGNS);
-    this.marks = el("g", {}, this.svg, SVGNS);
+    el("rect", { x: M.left, y: M.top, width: W - M.left - M.right, height: H - M.top - M.bottom },
+       el("clipPath", { id: clip }, defs, SVGNS), SVGNS);
+    var axes = el("g", { "class": "live-axes" }, this.svg, SVGNS);
+    el("line", { x1: M.left, y1: H - M.bottom, x2: W - M.right, y2: H - M.bottom }, axes, SVGNS);
+    el("line", { x1: M.left, y1: M.top, x2: M.left, y2: H - M.bottom }, axes, SVGNS);
+    this.xlabel = el("text", { x: (M.left + W - M.right) / 2, y: H - 6, "text-anchor": "middle", "class": "live-axis-label" },
+                     axes, SVGNS);
+    this.ylabel = el("text", { x: 12, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle", "class": "live-axis-label",
+                               transform: "rotate(-90 12 " + (M.top + H - M.bottom) / 2 + ")" }, axes, SVGNS);
+    this.ticks = new Pool(axes, "line");
+    this.tickLabels = new Pool(axes, "text");
+    var plot = el("g", { "clip-path": "url(#" + clip + ")" }, this.svg, SVGNS);
+    this.bars = new Pool(plot, "rect");
+    this.lines = new Pool(plot, "line");
+    this.paths = new Pool(plot, "path");
+    this.marks = new Pool(this.svg, "circle");
     this.message = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", "class": "live-message" }, this.svg, SVGNS);
     this.legend = el("ul", { "class": "live-legend" }, box);
   }
@@ -175,70 +212,68 @@
   Panel.prototype.draw = function (d) {
     var sx = function (x) { return M.left + (x - d.x[0]) / (d.x[1] - d.x[0]) * (W - M.left - M.right); };
     var sy = function (y) { return H - M.bottom - (y - d.y[0]) / (d.y[1] - d.y[0]) * (H - M.top - M.bottom); };
-    var axes = this.axes, plot = this.plot, marks = this.marks;
-    [axes, plot, marks].forEach(function (g) { while (g.firstChild) { g.removeChild(g.firstChild); } });
-    el("line", { x1: M.left, y1: H - M.bottom, x2: W - M.right, y2: H - M.bottom }, axes, SVGNS);
-    el("line", { x1: M.left, y1: M.top, x2: M.left, y2: H - M.bottom }, axes, SVGNS);
+    var self = this, at = function (v) { return v.toFixed(2); };
+    if (this.xlabel.textContent !== d.xlabel) { this.xlabel.textContent = d.xlabel; }
+    if (this.ylabel.textContent !== d.ylabel) { this.ylabel.textContent = d.ylabel; }
     (d.xticks ? [] : niceTicks(d.x[0], d.x[1], 5)).forEach(function (t) {
-      el("line", { x1: sx(t), x2: sx(t), y1: H - M.bottom, y2: H - M.bottom + 4 }, axes, SVGNS);
-      el("text", { x: sx(t), y: H - M.bottom + 15, "text-anchor": "middle" }, axes, SVGNS).textContent = fmt(t, 3);
+      self.ticks.next({ x1: at(sx(t)), x2: at(sx(t)), y1: H - M.bottom, y2: H - M.bottom + 4 });
+      self.tickLabels.next({ x: at(sx(t)), y: H - M.bottom + 15, "text-anchor": "middle" }, fmt(t, 3));
+    });
+    (d.xticks || []).forEach(function (t) {
+      self.tickLabels.next({ x: at(sx(t.x)), y: H - M.bottom + 15, "text-anchor": "middle" }, t.label);
     });
     niceTicks(d.y[0], d.y[1], 5).forEach(function (t) {
-      el("line", { x1: M.left - 4, x2: M.left, y1: sy(t), y2: sy(t) }, axes, SVGNS);
-      el("text", { x: M.left - 6, y: sy(t) + 4, "text-anchor": "end" }, axes, SVGNS).textContent = fmt(t, 3);
+      self.ticks.next({ x1: M.left - 4, x2: M.left, y1: at(sy(t)), y2: at(sy(t)) });
+      self.tickLabels.next({ x: M.left - 6, y: at(sy(t) + 4), "text-anchor": "end" }, fmt(t, 3));
     });
-    var xl = el("text", { x: (M.left + W - M.right) / 2, y: H - 6, "text-anchor": "middle", "class": "live-axis-label" }, axes, SVGNS);
-    xl.textContent = d.xlabel;
-    var yl = el("text", { x: 12, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle", "class": "live-axis-label",
-                          transform: "rotate(-90 12 " + (M.top + H - M.bottom) / 2 + ")" }, axes, SVGNS);
-    yl.textContent = d.ylabel;
     var drawn = 0;
     (d.bars || []).forEach(function (b) {
       if (!isFinite(b.y)) { return; }
       var y0 = sy(Math.max(d.y[0], 0)), y1 = sy(b.y);
-      el("rect", { x: sx(b.x - b.w / 2), width: sx(b.x + b.w / 2) - sx(b.x - b.w / 2), y: Math.min(y0, y1),
-                   height: Math.max(Math.abs(y1 - y0), 0.5), "class": "live-bar " + b.cls, "data-value": String(b.y) }, plot, SVGNS);
+      self.bars.next({ x: at(sx(b.x - b.w / 2)), width: at(sx(b.x + b.w / 2) - sx(b.x - b.w / 2)), y: at(Math.min(y0, y1)),
+                       height: at(Math.max(Math.abs(y1 - y0), 0.5)), "class": "live-bar " + b.cls, "data-value": String(b.y) });
       drawn += 1;
-    });
-    (d.xticks || []).forEach(function (t) {
-      el("text", { x: sx(t.x), y: H - M.bottom + 15, "text-anchor": "middle" }, axes, SVGNS).textContent = t.label;
     });
     (d.hlines || []).forEach(function (h) {
       if (!isFinite(h.y)) { return; }
-      el("line", { x1: M.left, x2: W - M.right, y1: sy(h.y), y2: sy(h.y), "class": "live-line " + h.cls }, plot, SVGNS);
+      self.lines.next({ x1: M.left, x2: W - M.right, y1: at(sy(h.y)), y2: at(sy(h.y)), "class": "live-line " + h.cls });
     });
     (d.vlines || []).forEach(function (v) {
       if (!isFinite(v.x)) { return; }
-      el("line", { x1: sx(v.x), x2: sx(v.x), y1: M.top, y2: H - M.bottom, "class": "live-line " + v.cls }, plot, SVGNS);
+      self.lines.next({ x1: at(sx(v.x)), x2: at(sx(v.x)), y1: M.top, y2: H - M.bottom, "class": "live-line " + v.cls });
     });
     (d.series || []).forEach(function (s) {
-      var path = "", pen = false, points = 0;
+      var path = [], pen = false;
       for (var i = 0; i < s.xs.length; i++) {
         var x = s.xs[i], y = s.ys[i];
         if (!isFinite(x) || !isFinite(y)) { pen = false; continue; }
         var py = Math.max(-1e4, Math.min(1e4, sy(y)));            // far outside the box: clipped, never huge
-        path += (pen ? "L" : "M") + sx(x).toFixed(2) + " " + py.toFixed(2);
+        path.push((pen ? "L" : "M") + at(sx(x)) + " " + at(py));
         pen = true;
-        points += 1;
       }
-      if (points >= 2) {
-        el("path", { d: path, "class": "live-curve " + s.cls, "data-series": s.key }, plot, SVGNS);
+      if (path.length >= 2) {
+        self.paths.next({ d: path.join(""), "class": "live-curve " + s.cls, "data-series": s.key });
         drawn += 1;
       }
     });
     (d.markers || []).forEach(function (p) {
       if (!isFinite(p.x) || !isFinite(p.y)) { return; }
       if (p.x < d.x[0] || p.x > d.x[1] || p.y < d.y[0] || p.y > d.y[1]) { return; }
-      el("circle", { cx: sx(p.x), cy: sy(p.y), r: 4, "class": "live-marker " + p.cls }, marks, SVGNS);
+      self.marks.next({ cx: at(sx(p.x)), cy: at(sy(p.y)), r: 4, "class": "live-marker " + p.cls });
     });
-    this.message.textContent = drawn ? "" : d.empty;
+    [this.ticks, this.tickLabels, this.bars, this.lines, this.paths, this.marks].forEach(function (p) { p.finish(); });
+    var empty = drawn ? "" : d.empty;
+    if (this.message.textContent !== empty) { this.message.textContent = empty; }
     this.svg.setAttribute("data-drawn", String(drawn));
-    var legend = this.legend;
-    legend.innerHTML = "";
-    (d.legend || []).forEach(function (item) {
-      var li = el("li", { "class": item.cls }, legend);
-      li.innerHTML = item.html;
-    });
+    var legend = this.legend, key = JSON.stringify(d.legend || []);
+    if (legend.getAttribute("data-key") !== key) {              // the same legend: left as it is
+      legend.innerHTML = "";
+      (d.legend || []).forEach(function (item) {
+        var li = el("li", { "class": item.cls }, legend);
+        li.innerHTML = item.html;
+      });
+      legend.setAttribute("data-key", key);
+    }
   };
 
   /* The y range of finite values (0 included when asked), padded. */
@@ -546,9 +581,9 @@
     this.controls.forEach(function (c) { c.refresh(); });
     this.status("");
     var lines = this.spec.draw(this.state, this.panels);
-    this.readout.innerHTML = lines.map(function (l) { return "<p>" + l + "</p>"; }).join("");
+    setHTML(this.readout, lines.map(function (l) { return "<p>" + l + "</p>"; }).join(""));
     var notes = this.spec.edges(this.state);
-    this.edgeBox.innerHTML = notes.map(function (n) { return "<p class=\"live-edge\">" + n + "</p>"; }).join("");
+    setHTML(this.edgeBox, notes.map(function (n) { return "<p class=\"live-edge\">" + n + "</p>"; }).join(""));
     var shown = this.controls.map(function (c) {
       var v = self.state[c.spec.name];
       return (c.spec.name === "eps" ? "\u03b5" : c.spec.name === "Delta" ? "\u0394" : c.spec.name) + " = " +
