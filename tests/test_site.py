@@ -205,6 +205,13 @@ def _drive(browser: Browser, tab: str, name: str) -> dict:
         got["typed"][control] = (new, _type(browser, tab, name, control, new))
         _type(browser, tab, name, control, str(start[control]))
     got["invalid"] = {c: _type(browser, tab, name, c, "1.5" if c == "K" else "-1e9") for c in start}
+    if "eps" in start:                         # (K-1)/K = 2/3, not a multiple of 1/1000, is a slider position
+        _type(browser, tab, name, "K", "3")
+        _type(browser, tab, name, "eps", "0.666")
+        browser.evaluate(tab, LIVE_NEIGHBOURS % (json.dumps(name), json.dumps("eps")))
+        _key(browser, tab, "ArrowRight")
+        got["uniform_by_key"] = _snapshot(browser, tab, name)
+        _type(browser, tab, name, "eps", str(start["eps"]))
     _type(browser, tab, name, "K", str(start["K"]))
     if "eps" in start:                         # from K = 10, cumulative: K = 2 stays for the eps edges that follow it
         edges = [("eps", "0"), ("eps", "0.9"), ("eps", "0.95"), ("eps", "1"), ("K", "2"), ("eps", "0.5"),
@@ -584,6 +591,10 @@ def test_each_live_control_moves_the_figure_when_typed_into_and_with_the_arrow_k
                     float(right["numbers"][control]) == right["state"][control], f"{name} {control}: number input"
                 assert {"readouts", "svg"} <= set(_changed(before, right)), f"{name}: ArrowRight on {control}"
                 assert left["state"] == before["state"], f"{name}: ArrowLeft did not bring {control} back"
+            if "uniform_by_key" in got:
+                u = got["uniform_by_key"]
+                assert u["state"]["K"] == 3 and u["state"]["eps"] == 2 / 3, f"{name}: {u['state']}"
+                assert any(n.startswith("\u03b5 = (K \u2212 1)/K") for n in u["edges"]), f"{name}: {u['edges']}"
             for control, bad in got["invalid"].items():
                 assert bad["invalid"] and bad["status"], f"{name}: an invalid {control} was taken"
                 assert bad["state"] == start["state"], f"{name}: an invalid {control} changed the figure"

@@ -487,35 +487,23 @@ def javascript(expr: sp.Expr) -> str:
     return _printer().doprint(expr)
 
 
-@lru_cache(maxsize=None)
-def _expressions(path: Path) -> dict:
-    """The printed expressions of a generated file, read back from its ``.json`` companion (no derivation)."""
-    data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    read = lambda text: sp.sympify(text, locals={"log1p": log1p})           # noqa: E731
-    return {name: (tuple(f["args"]), read(f["srepr"]), {float(e): read(v) for e, v in f["limits"].items()})
-            for name, f in data.items()}
+def _mpmath_code(expr) -> str:
+    """The expression as Python code on mpmath (SymPy's MpmathPrinter)."""
+    from sympy.printing.pycode import MpmathPrinter
+
+    return MpmathPrinter({"fully_qualified_modules": True}).doprint(expr)
 
 
 @lru_cache(maxsize=None)
 def _mpmath_functions(path: Path, name: str):
-    """The quantity and its derivative in each real argument, as mpmath functions."""
+    """The quantity, its derivative in each real argument and its limits at the eps edges, as mpmath functions,
+    from the code printed beside the generated file (its ``.json`` companion): no SymPy work here."""
     import mpmath
 
-    args, expr, _ = _expressions(path)[name]
-    symbols = [SYMBOLS[a] for a in args]
-    modules = [{"log1p": mpmath.log1p}, "mpmath"]
-    value = sp.lambdify(symbols, expr, modules=modules)
-    slopes = {a: sp.lambdify(symbols, sp.diff(expr, SYMBOLS[a]), modules=modules) for a in args if a != "K"}
-    return args, value, slopes
-
-
-def _exactly(path: Path, name: str, point: dict):
-    """The value by SymPy itself (``N``, 50 digits), or the one-sided limit found when the file was generated
-    where eps is an edge at which the form has no value; a SymPy number, possibly infinite."""
-    args, expr, limits = _expressions(path)[name]
-    at = {SYMBOLS[a]: sp.Integer(int(point[a])) if a == "K" else sp.Rational(float(point[a])) for a in args}
-    edge = float(point["epsilon"]) if "epsilon" in args else None
-    return sp.N((limits[edge] if edge in limits else _unstable(expr)).xreplace(at), 50)
+    f = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))[name]
+    compile_ = lambda code: eval(f"lambda {', '.join(f['args'])}: {code}", {"mpmath": mpmath})   # noqa: E731
+    return (tuple(f["args"]), compile_(f["value"]), {a: compile_(c) for a, c in f["slopes"].items()},
+            {float(e): compile_(c) for e, c in f["limits"].items()})
 
 
 def reference(name: str, points: list[dict]) -> list[tuple[float, float]]:
@@ -524,32 +512,33 @@ def reference(name: str, points: list[dict]) -> list[tuple[float, float]]:
     ``sum_a |x_a df/dx_a|`` over the real arguments: how much the value moves when every input moves by one
     unit relative, which bounds what any floating-point evaluation at rounded inputs can be held to (it is
     about ``|f|`` where ``f`` is well conditioned, and larger near a zero of ``f`` that its terms cancel to).
-    ``(inf, 0)`` or ``(-inf, 0)`` where the quantity is infinite (a one-sided limit at eps = 0 or 1);
-    ``(nan, 0)`` where it has no value."""
+    ``(inf, 0)`` or ``(-inf, 0)`` where the quantity is infinite (its one-sided limit at eps = 0 or 1, found
+    when the file was generated); ``(nan, 0)`` where it has no value."""
     import mpmath
 
-    path = ensure()
-    args, value, slopes = _mpmath_functions(path, name)
+    args, value, slopes, limits = _mpmath_functions(ensure(), name)
     out = []
     with mpmath.workdps(50):
         for point in points:
-            x = [int(point[a]) if a == "K" else mpmath.mpf(float(point[a])) for a in args]
+            x = [mpmath.mpf(int(point[a]) if a == "K" else float(point[a])) for a in args]
             try:
                 v = value(*x)
             except (ZeroDivisionError, ValueError):
                 v = None
-            if v is None or not mpmath.isfinite(v) or mpmath.im(v) != 0:
-                e = _exactly(path, name, point)
-                f = float(e) if e in (sp.oo, -sp.oo) or (e.is_real and e.is_finite) else float("nan")
-                if not np.isfinite(f):
-                    out.append((f, 0.0))
-                    continue
-                v = mpmath.mpf(f)
+            edge = float(point["epsilon"]) if "epsilon" in args else None
+            if (v is None or not mpmath.isfinite(v)) and edge in limits:
+                v = limits[edge](*x)
+            if v is None or mpmath.im(v) != 0 or mpmath.isnan(v):
+                out.append((float("nan"), 0.0))
+                continue
+            if mpmath.isinf(v):
+                out.append((float(v), 0.0))
+                continue
             scale = mpmath.mpf(0)
             for i, a in enumerate(args):
                 if a != "K" and x[i] != 0:                 # an input that is 0 stays 0 when moved relatively
                     scale += abs(x[i] * slopes[a](*x))
-            out.append((float(mpmath.re(v)), float(scale)))
+            out.append((float(v), float(scale)))
     return out
 
 
@@ -567,7 +556,7 @@ def _chapter_data() -> dict:
 @dataclass(frozen=True)
 class Generated:
     """The generated file's text, what it holds (function name -> its description), and each function's
-    arguments and printed expression (``srepr``), from which :func:`reference` evaluates."""
+    arguments, value, derivatives and edge limits as mpmath code (SymPy's printer), which :func:`reference` runs."""
 
     text: str
     functions: dict
@@ -579,8 +568,9 @@ def generate() -> Generated:
     functions, expressions, body = {}, {}, []
     for q in QUANTITIES:
         d = derive(q.name)
-        expressions[q.name] = {"args": list(q.args), "srepr": sp.srepr(d.printed),
-                               "limits": {str(e): sp.srepr(v) for e, v in d.limits.items()}}
+        expressions[q.name] = {"args": list(q.args), "value": _mpmath_code(d.printed),
+                               "slopes": {a: _mpmath_code(sp.diff(d.printed, SYMBOLS[a])) for a in q.args if a != "K"},
+                               "limits": {str(e): _mpmath_code(v) for e, v in d.limits.items()}}
         js = javascript(d.printed)
         functions[q.name] = {"claim": q.claim, "part": q.part, "what": q.what, "args": list(q.args),
                              "chapter": q.chapter, "family": None if q.family is None else

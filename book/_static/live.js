@@ -99,7 +99,7 @@
     this.range = el("input", { type: "range", id: id + "-range", min: "0", step: "1", "data-control": spec.name,
                                "aria-describedby": fig.id + "-status" }, row);
     this.number = el("input", { type: "number", id: id + "-number", step: "any", "data-control": spec.name,
-                                "aria-label": spec.name + " (exact value)", min: String(spec.min),
+                                "aria-label": spec.text + " (exact value)", min: String(spec.min),
                                 max: String(spec.max) }, row);
     if (spec.integer) { this.number.setAttribute("step", "1"); }
     this.range.addEventListener("input", function () {
@@ -139,7 +139,7 @@
   Control.prototype.show = function () {
     var v = this.fig.state[this.spec.name];
     this.range.value = String(nearestIndex(this.values, v));
-    this.range.setAttribute("aria-valuetext", this.spec.name + " = " + String(v));
+    this.range.setAttribute("aria-valuetext", this.spec.text + " = " + String(v));
     if (this.number.value === "" || this.parse(this.number.value) !== v) { this.number.value = String(v); }
     this.number.removeAttribute("aria-invalid");
   };
@@ -293,27 +293,27 @@
   var F = window.LiveFormulas;
   var V = function (name) { return "<var>" + name + "</var>"; };
   var EPS = V("\u03b5"), KK = V("K"), DELTA = "\u0394";
-  var SUB1 = V("z") + "<sub>1</sub>", SUBJ = V("z") + "<sub><var>j</var></sub>";
+  var SUBJ = V("z") + "<sub><var>j</var></sub>";
 
   function kControl(ch) {
     var lim = F.about.chapters[ch].K;
     var ks = logIntegers(lim[0], lim[1], 400);
-    return { name: "K", label: KK + " classes", min: lim[0], max: lim[1], integer: true,
+    return { name: "K", text: "K", label: KK + " classes", min: lim[0], max: lim[1], integer: true,
              invalid: "K must be a whole number from " + fmtInt(lim[0]) + " to " + fmtInt(lim[1]) + ".",
              values: function () { return ks; } };
   }
 
   function epsControl(ch, meaning) {
     var lim = F.about.chapters[ch].EPS, base = grid(lim[0], lim[1], 1000);
-    return { name: "eps", label: EPS + " " + meaning, min: lim[0], max: lim[1],
+    return { name: "eps", text: "\u03b5", label: EPS + " " + meaning, min: lim[0], max: lim[1],
              invalid: "\u03b5 must be a number from " + lim[0] + " to " + lim[1] + ".",
              values: function (st) { return withValues(base, [F.ch2_uniform_eps(st.K)]); } };
   }
 
-  function realControl(name, label, lo, hi, n, def) {
+  function realControl(name, text, label, lo, hi, n, def) {
     var values = grid(lo, hi, n);
-    return { name: name, label: label, min: lo, max: hi, def: def, values: function () { return values; },
-             invalid: name + " must be a number from " + lo + " to " + hi + "." };
+    return { name: name, text: text, label: label, min: lo, max: hi, def: def, values: function () { return values; },
+             invalid: text + " must be a number from " + lo + " to " + hi + "." };
   }
 
   /* The regime of eps, from the generated uniform point (K-1)/K. */
@@ -335,8 +335,8 @@
     title: "How far LSE is from the largest logit, against the margin",
     controls: function () {
       return [kControl(1),
-              realControl("Delta", "margin " + DELTA + " (marked)", 0, 30, 600, 2),
-              realControl("s", "spread " + V("s") + " of the others", 0, 10, 200, 1)];
+              realControl("Delta", "\u0394", "margin " + DELTA + " (marked)", 0, 30, 600, 2),
+              realControl("s", "s", "spread " + V("s") + " of the others", 0, 10, 200, 1)];
     },
     panels: [{ name: "margin", title: "LSE(" + V("z") + ") \u2212 max<sub><var>j</var></sub> " + SUBJ +
                " on " + V("z") + " = (0, \u2212" + DELTA + ", \u2212" + DELTA + " \u2212 " + V("s") + ", \u2026, \u2212" + DELTA + " \u2212 " + V("s") + ")",
@@ -385,7 +385,7 @@
     chapter: 2,
     title: "The soft target, and the smoothed loss along the logit gap",
     controls: function () {
-      return [kControl(2), epsControl(2, "smoothing"), realControl("g", "logit gap " + V("g") + " (marked)", -20, 40, 600, 2)];
+      return [kControl(2), epsControl(2, "smoothing"), realControl("g", "g", "logit gap " + V("g") + " (marked)", -20, 40, 600, 2)];
     },
     panels: [{ name: "target", title: "Target probabilities: the note's " + EPS + " beside the frameworks' " + V("\u03b1") + " = " + EPS,
                aria: "The target probability of the true class and of each other class, in the note's convention and the frameworks'" },
@@ -469,7 +469,7 @@
     chapter: 3,
     title: "The flipped label, and the noise that flipping adds",
     controls: function () {
-      return [kControl(3), epsControl(3, "flip probability"), realControl("m", "true logit " + V("m"), -10, 10, 400, 3)];
+      return [kControl(3), epsControl(3, "flip probability"), realControl("m", "m", "true logit " + V("m"), -10, 10, 400, 3)];
     },
     panels: [{ name: "labels", title: "Distribution of the flipped label (true class 1)",
                aria: "The probability that the flipped label is the true class, each other class, and any other class" },
@@ -586,7 +586,7 @@
     setHTML(this.edgeBox, notes.map(function (n) { return "<p class=\"live-edge\">" + n + "</p>"; }).join(""));
     var shown = this.controls.map(function (c) {
       var v = self.state[c.spec.name];
-      return (c.spec.name === "eps" ? "\u03b5" : c.spec.name === "Delta" ? "\u0394" : c.spec.name) + " = " +
+      return c.spec.text + " = " +
              (c.spec.integer ? fmtInt(v) : String(v));
     }).join(", ");
     var atDefaults = JSON.stringify(this.state) === JSON.stringify(this.defaults);
