@@ -89,31 +89,44 @@ LIVE_VALUES = """(function (points) {
   return out;
 })(%s)"""
 
-# what a figure shows: its state, readouts, text, edge notes, each panel's markup and whether it drew something,
-# the number inputs' values, which inputs are marked invalid, the status line, and what print media shows
-LIVE_SNAPSHOT = """(function (name) {
+# what a figure shows: its state, readouts, text, edge notes, a digest of each panel's markup (FNV-1a) and whether it
+# drew something, the curves whose path data is not plain numbers, the number inputs' values, which inputs are marked
+# invalid, the status line, and what print media shows
+LIVE_SNAPSHOT_FUNCTION = """function (name) {
   var root = document.getElementById("live-" + name), api = window.LiveFigures.figures[name];
   var q = function (s) { return Array.prototype.slice.call(root.querySelectorAll(s)); };
+  var digest = function (text) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) { h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0; }
+    return h + ":" + text.length;
+  };
   var numbers = {};
   q("input[type=number]").forEach(function (i) { numbers[i.getAttribute("data-control")] = i.value; });
   return {state: api.state(), readouts: api.readouts(), text: root.innerText,
           edges: q(".live-edge").map(function (e) { return e.innerText; }),
-          svg: q("svg").map(function (e) { return e.outerHTML; }),
+          svg: q("svg").map(function (e) { return digest(e.outerHTML); }),
           drawn: q("svg").map(function (e) { return Number(e.getAttribute("data-drawn")); }),
-          paths: q("svg path").map(function (e) { return e.getAttribute("d"); }),
+          bad_paths: q("svg path").map(function (e) { return e.getAttribute("d"); })
+                                  .filter(function (d) { return !/^[ML0-9. -]+$/.test(d); }),
           numbers: numbers, invalid: q("input[aria-invalid=true]").map(function (e) { return e.id; }),
           status: root.querySelector(".live-status").innerText,
           shown: getComputedStyle(root.querySelector(".live-controls")).display !== "none",
           print_note: getComputedStyle(root.querySelector(".live-print")).display !== "none"
                       ? root.querySelector(".live-print").innerText : ""};
-})(%s)"""
+}"""
+LIVE_SNAPSHOT = "(" + LIVE_SNAPSHOT_FUNCTION + ")(%s)"
+# run while a page is printed (Browser.print_pdf's fitting hook, in print media): every figure's snapshot kept
+LIVE_PRINTED = """window.fitForPrint && window.fitForPrint(); window.__livePrinted = {};
+Object.keys((window.LiveFigures || {figures: {}}).figures).forEach(function (n) {
+  window.__livePrinted[n] = (""" + LIVE_SNAPSHOT_FUNCTION + """)(n);
+});"""
 
-# type a value into a control's number input, as a reader does (then the input's change event)
+# type a value into a control's number input, as a reader does (then the input's change event); then the snapshot
 LIVE_TYPE = """(function (name, control, text) {
   var i = document.querySelector("#live-" + name + " input[type=number][data-control=" + control + "]");
   i.value = text;
   i.dispatchEvent(new Event("change", {bubbles: true}));
-})(%s, %s, %s)"""
+})(%s, %s, %s), """ + LIVE_SNAPSHOT
 
 # the slider moved one position at a time, as a drag does; the wall time of each step (ms)
 LIVE_DRAG = """(function (name, control, n) {
@@ -168,8 +181,7 @@ def _snapshot(browser: Browser, tab: str, name: str) -> dict:
 
 
 def _type(browser: Browser, tab: str, name: str, control: str, text: str) -> dict:
-    browser.evaluate(tab, LIVE_TYPE % (json.dumps(name), json.dumps(control), json.dumps(text)))
-    return _snapshot(browser, tab, name)
+    return browser.evaluate(tab, LIVE_TYPE % (json.dumps(name), json.dumps(control), json.dumps(text), json.dumps(name)))
 
 
 def _timed_drag(browser: Browser, tab: str, name: str, control: str) -> dict:
@@ -189,8 +201,8 @@ def _timed_drag(browser: Browser, tab: str, name: str, control: str) -> dict:
 
 
 def _drive(browser: Browser, tab: str, name: str) -> dict:
-    """Every control of one figure, typed into and moved by the arrow keys; its edges; its speed at the largest K;
-    what print shows. Returns the snapshots, by what was done."""
+    """Every control of one figure, typed into and moved by the arrow keys; its edges; its speed at the largest K.
+    Returns the snapshots, by what was done."""
     got = {"start": _snapshot(browser, tab, name), "typed": {}, "keys": {}, "edges": {}}
     start = got["start"]["state"]
     for control, value in start.items():         # each control: one slider position each way, then a value typed
@@ -226,9 +238,6 @@ def _drive(browser: Browser, tab: str, name: str) -> dict:
     got["timed"] = _timed_drag(browser, tab, name, "eps" if "eps" in start else "Delta")
     for control, value in start.items():
         _type(browser, tab, name, control, str(value))
-    browser.send("Emulation.setEmulatedMedia", {"media": "print"}, tab)
-    got["print"] = _snapshot(browser, tab, name)
-    browser.send("Emulation.setEmulatedMedia", {"media": ""}, tab)
     return got
 
 
@@ -252,6 +261,7 @@ class Site:
     live: dict[tuple[str, str], dict] = field(default_factory=dict)      # (how, page) -> figure name -> what it did
     live_values: dict = field(default_factory=dict)          # function name -> its value at each of live_points
     live_points: list[dict] = field(default_factory=list)
+    live_printed: dict[str, dict] = field(default_factory=dict)   # printed page -> figure -> its snapshot in print
     overflow_probe: list[np.ndarray] = field(default_factory=list)
     left_behind: list[str] = field(default_factory=list)    # what the browser left once closed
 
@@ -280,7 +290,9 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             text = browser.visit(tab, base + name + query, "site-check")
             site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
             if how == "http" and name in PRINTED:
-                site.pdfs[name] = _pages(browser.print_pdf(tab), site.out.parent, name.removesuffix(".html"))
+                pdf = browser.print_pdf(tab, fit=LIVE_PRINTED)
+                site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
+                site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
             figures = browser.evaluate(tab, "Object.keys((window.LiveFigures || {figures: {}}).figures)")
             if figures and how == "http":        # the page's figures driven, then what went wrong while they were
                 if not site.live_values:
@@ -314,9 +326,13 @@ def site(tmp_path_factory):
         temp = Path(tempfile.gettempdir())
         before = set(temp.iterdir())
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
+            profile = Path(browser._profile.name)
             _visit(browser, s, {how: [p.name for p in pages if how == "http" or p.name in FILE_PAGES]
                                 for how in s.bases})
-        s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if "chrom" in p.name.lower())
+        # this browser's profile, and anything else of Chromium's new in the temporary folder but another browser's
+        # profile (other test sessions on the machine share the folder: theirs come and go meanwhile)
+        s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if "chrom" in p.name.lower()
+                               and (p == profile or not p.name.startswith("chromium-profile-")))
         yield s
     finally:
         server.shutdown()
@@ -625,7 +641,7 @@ def test_live_edges_say_what_they_mean_and_never_show_nan_or_infinity(site):
                 for word in ("NaN", "Infinity", "undefined", "null"):
                     assert word not in snap["text"], f"{where}: {word} shown"
                 assert all(n >= 1 for n in snap["drawn"]), f"{where}: an empty plot"
-                assert all(re.fullmatch(r"[ML0-9. -]+", d) for d in snap["paths"]), f"{where}: a path with a bad number"
+                assert not snap["bad_paths"], f"{where}: paths with a bad number: {snap['bad_paths']}"
                 assert all(np.isfinite(v) for v in snap["readouts"].values()), f"{where}: {snap['readouts']}"
                 for words in _expected_edges(snap["state"]):
                     assert any(n.startswith(words) for n in snap["edges"]), f"{where}: no note '{words}' in {snap['edges']}"
@@ -643,10 +659,11 @@ def test_live_figures_update_within_one_frame_at_the_largest_k(site):
 
 
 def test_live_figures_print_as_static_figures_saying_where_the_live_one_is(site):
-    for (how, page), figures in site.live.items():
-        for name, got in figures.items():
-            if "print" in got:
-                p = got["print"]
-                assert not p["shown"], f"{name}: the controls print"
-                assert "(the defaults)" in p["print_note"] and f"{page}#live-{name}" in p["print_note"], p["print_note"]
-                assert p["state"] == got["start"]["state"]
+    """On the pages printed (every figure shares live.js and the print stylesheet): the figure at the defaults, its
+    controls hidden, a line saying where the live one is."""
+    printed = [(page, name, snap) for page, figures in site.live_printed.items() for name, snap in figures.items()]
+    assert printed, f"none of {PRINTED} has a live figure"
+    for page, name, p in printed:
+        assert not p["shown"] and p["drawn"] and all(n >= 1 for n in p["drawn"]), f"{name}: controls printed, or no plot"
+        assert "(the defaults)" in p["print_note"] and f"{page}#live-{name}" in p["print_note"], p["print_note"]
+        assert p["state"] == site.live[("http", page)][name]["start"]["state"]
