@@ -49,9 +49,10 @@ bibtex_reference_style = "author_year"
 
 html_theme = "sphinx_book_theme"
 html_title = "Soft Targets v/s Label Flipping"
-html_static_path = [str(HERE / "_static")]       # tools/book.py adds the trimmed MathJax beside these
+html_static_path = [str(HERE / "_static")]       # tools/book.py adds the trimmed MathJax and the live formulas
 html_css_files = ["book.css"]
-html_js_files = ["book.js"]
+# live-formulas.js: generated from the registry (tools/live_figures.py), staged by tools/book.py; live.js draws with it
+html_js_files = ["book.js", "live-formulas.js", "live.js"]
 html_favicon = str(HERE / "_static" / "favicon.svg")      # else browsers ask for /favicon.ico
 html_show_sourcelink = False
 html_copy_source = False

@@ -51,10 +51,12 @@ pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is
 #: The pages printed to PDF in the test (``make pdf`` prints the whole book): the note's verdicts, every claim's
 #: verdict and the errata (the overview), wide formulas (chapter 2), a chapter's views and table (chapter 3).
 PRINTED = ("corrected_note.html", "00_overview.html", "02_soft_labels.html", "03_label_flipping.html")
-#: The pages loaded over ``file://`` too: the index, the lightest chapter with figures and formulas, and the search
-#: page. Every page shares the same templates and static files, which http has checked on each; what ``file://`` can
-#: break (relative resources, scripts, MathJax's fonts, search) shows on these.
-FILE_PAGES = ("index.html", "05_real_data.html")
+#: The pages loaded over ``file://`` too: the index, a chapter with figures, formulas and a live figure, and the
+#: search page. Every page shares the same templates and static files, which http has checked on each; what
+#: ``file://`` can break (relative resources, scripts, MathJax's fonts, the live figures, search) shows on these.
+FILE_PAGES = ("index.html", "01_hard_labels.html")
+#: Values a page's address sets for its live figure (the file:// visit of chapter 1), and an invalid one, ignored.
+LIVE_QUERY = {"01_hard_labels.html": ("?K=1000&Delta=5.5&s=-3", {"K": 1000, "Delta": 5.5})}
 #: Resolution of the rendered pages (dots per inch), and the right-hand strip that must stay blank (inches).
 DPI, STRIP = 50, 0.4
 
@@ -68,6 +70,184 @@ SEARCH_RESULTS = """new Promise(resolve => {
     else if (Date.now() > end) resolve(null); else setTimeout(poll, 50);
   })();
 })"""
+
+
+# -- the live figures (book/_static/live.js drawing with the functions tools/live_figures.py generates) --------------
+#: Random points at which every generated function is evaluated in Chromium and in Python (edge points are added).
+LIVE_POINTS, LIVE_SEED = 60, 25
+#: How close the browser's value must be to Python's: relative to the value, or to its condition scale where that is
+#: larger (near a zero that its terms cancel to; tools.live_figures.reference).
+LIVE_RTOL = 1e-9
+#: One frame at 60 frames a second (milliseconds): the most one update of a figure may take at the largest K.
+FRAME_MS = 1000 / 60
+#: Slider steps timed at the largest K. What is compared with a frame is the CPU time of the page's main thread per
+#: step (Chromium's ThreadTime: the script, style and layout of the update), which other processes do not inflate as
+#: they do the wall time (on this 2-core machine shared at a load of 15, single steps took 4 to 30 ms of wall time).
+TIMED_STEPS = 20
+
+# every generated function at every point, non-finite values as text (JSON has no Infinity)
+LIVE_VALUES = """(function (points) {
+  var F = window.LiveFormulas, out = {};
+  Object.keys(F.about.functions).forEach(function (n) {
+    var args = F.about.functions[n].args;
+    out[n] = points.map(function (p) {
+      var v = F[n].apply(null, args.map(function (a) { return p[a]; }));
+      return typeof v === "number" && isFinite(v) ? v : String(v);
+    });
+  });
+  return out;
+})(%s)"""
+
+# what a figure shows: its state, readouts, text, edge notes, a digest of each panel's markup (FNV-1a) and whether it
+# drew something, the curves whose path data is not plain numbers, the number inputs' values, which inputs are marked
+# invalid, the status line, and what print media shows
+LIVE_SNAPSHOT_FUNCTION = """function (name) {
+  var root = document.getElementById("live-" + name), api = window.LiveFigures.figures[name];
+  var q = function (s) { return Array.prototype.slice.call(root.querySelectorAll(s)); };
+  var digest = function (text) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) { h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0; }
+    return h + ":" + text.length;
+  };
+  var numbers = {};
+  q("input[type=number]").forEach(function (i) { numbers[i.getAttribute("data-control")] = i.value; });
+  return {state: api.state(), readouts: api.readouts(), text: root.innerText,
+          edges: q(".live-edge").map(function (e) { return e.innerText; }),
+          svg: q("svg").map(function (e) { return digest(e.outerHTML); }),
+          drawn: q("svg").map(function (e) { return Number(e.getAttribute("data-drawn")); }),
+          bad_paths: q("svg path").map(function (e) { return e.getAttribute("d"); })
+                                  .filter(function (d) { return !/^[ML0-9. -]+$/.test(d); }),
+          numbers: numbers, invalid: q("input[aria-invalid=true]").map(function (e) { return e.id; }),
+          status: root.querySelector(".live-status").innerText,
+          shown: getComputedStyle(root.querySelector(".live-controls")).display !== "none",
+          print_note: getComputedStyle(root.querySelector(".live-print")).display !== "none"
+                      ? root.querySelector(".live-print").innerText : ""};
+}"""
+LIVE_SNAPSHOT = "(" + LIVE_SNAPSHOT_FUNCTION + ")(%s)"
+# run while a page is printed (Browser.print_pdf's fitting hook, in print media): every figure's snapshot kept
+LIVE_PRINTED = """window.fitForPrint && window.fitForPrint(); window.__livePrinted = {};
+Object.keys((window.LiveFigures || {figures: {}}).figures).forEach(function (n) {
+  window.__livePrinted[n] = (""" + LIVE_SNAPSHOT_FUNCTION + """)(n);
+});"""
+
+# type a value into a control's number input, as a reader does (then the input's change event); then the snapshot
+LIVE_TYPE = """(function (name, control, text) {
+  var i = document.querySelector("#live-" + name + " input[type=number][data-control=" + control + "]");
+  i.value = text;
+  i.dispatchEvent(new Event("change", {bubbles: true}));
+})(%s, %s, %s), """ + LIVE_SNAPSHOT
+
+# the slider moved one position at a time, as a drag does; the wall time of each step (ms)
+LIVE_DRAG = """(function (name, control, n) {
+  var r = document.querySelector("#live-" + name + " input[type=range][data-control=" + control + "]"), t = [];
+  var start = Number(r.value);
+  for (var i = 1; i <= n; i++) {
+    var t0 = performance.now();
+    r.value = String(start + i);
+    r.dispatchEvent(new Event("input", {bubbles: true}));
+    void document.getElementById("live-" + name).getBoundingClientRect().height;
+    t.push(performance.now() - t0);
+  }
+  return t;
+})(%s, %s, %d)"""
+
+# the slider's position and its last position, the slider focused
+LIVE_NEIGHBOURS = """(function (name, control) {
+  var r = document.querySelector("#live-" + name + " input[type=range][data-control=" + control + "]");
+  r.focus();
+  return [Number(r.value), Number(r.max)];
+})(%s, %s)"""
+
+KEYS = {"ArrowRight": 39, "ArrowLeft": 37}
+
+
+def _live_points() -> list[dict]:
+    """Random points (K log-uniform in [2, 100000], eps and alpha in [0, 1], each logit argument in its slider's range
+    and beyond), then the edges: K in (2, 3, 100000) with eps = 0, (K-1)/K, the next double above it, and 1."""
+    rng = np.random.default_rng(LIVE_SEED)
+
+    def logits():
+        return {"Delta": float(rng.uniform(0, 40)), "s": float(rng.uniform(0, 12)), "g": float(rng.uniform(-40, 60)),
+                "m": float(rng.uniform(-12, 12))}
+    points = [{"K": int(round(np.exp(rng.uniform(np.log(2), np.log(100_000))))), "epsilon": float(rng.uniform()),
+               "alpha": float(rng.uniform()), **logits()} for _ in range(LIVE_POINTS)]
+    for K in (2, 3, 100_000):
+        u = (K - 1) / K
+        for eps in (0.0, u, float(np.nextafter(u, 2.0)), 1.0):
+            points.append({"K": K, "epsilon": eps, "alpha": 1.0 if eps == u else eps, **logits()})
+        points.append({"K": K, "epsilon": 0.5, "alpha": 0.0, "Delta": 0.0, "s": 0.0, "g": 0.0, "m": 0.0})
+    return points
+
+
+def _key(browser: Browser, tab: str, key: str) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        browser.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": KEYS[key],
+                                                "nativeVirtualKeyCode": KEYS[key]}, tab)
+
+
+def _snapshot(browser: Browser, tab: str, name: str) -> dict:
+    return browser.evaluate(tab, LIVE_SNAPSHOT % json.dumps(name))
+
+
+def _type(browser: Browser, tab: str, name: str, control: str, text: str) -> dict:
+    return browser.evaluate(tab, LIVE_TYPE % (json.dumps(name), json.dumps(control), json.dumps(text), json.dumps(name)))
+
+
+def _timed_drag(browser: Browser, tab: str, name: str, control: str) -> dict:
+    """At K = 100000, the slider ``control`` moved TIMED_STEPS positions: the main thread's CPU time per step (ms),
+    each step's wall time, and the states before and after."""
+    before = _type(browser, tab, name, "K", "100000")["state"]
+
+    def thread_time():
+        return next(m["value"] for m in browser.send("Performance.getMetrics", {}, tab)["metrics"]
+                    if m["name"] == "ThreadTime")
+    browser.send("Performance.enable", {}, tab)
+    t0 = thread_time()
+    wall = browser.evaluate(tab, LIVE_DRAG % (json.dumps(name), json.dumps(control), TIMED_STEPS))
+    cpu_ms = (thread_time() - t0) * 1000 / TIMED_STEPS
+    browser.send("Performance.disable", {}, tab)
+    return {"cpu_ms": cpu_ms, "wall_ms": wall, "before": before, "after": _snapshot(browser, tab, name)["state"]}
+
+
+def _drive(browser: Browser, tab: str, name: str) -> dict:
+    """Every control of one figure, typed into and moved by the arrow keys; its edges; its speed at the largest K.
+    Returns the snapshots, by what was done."""
+    got = {"start": _snapshot(browser, tab, name), "typed": {}, "keys": {}, "edges": {}}
+    start = got["start"]["state"]
+    for control, value in start.items():         # each control: one slider position each way, then a value typed
+        position, last = browser.evaluate(tab, LIVE_NEIGHBOURS % (json.dumps(name), json.dumps(control)))
+        moves = []
+        for key in ("ArrowRight", "ArrowLeft"):
+            before = _snapshot(browser, tab, name)
+            _key(browser, tab, key)
+            moves.append((key, before, _snapshot(browser, tab, name)))
+        got["keys"][control] = (position, last, moves)
+        new = {"K": "1000", "eps": "0.3", "Delta": "5.5", "s": "3", "g": "-7.5", "m": "-4"}[control]
+        got["typed"][control] = (new, _type(browser, tab, name, control, new))
+        _type(browser, tab, name, control, str(start[control]))
+    got["invalid"] = {c: _type(browser, tab, name, c, "1.5" if c == "K" else "-1e9") for c in start}
+    if "eps" in start:                         # (K-1)/K = 2/3, not a multiple of 1/1000, is a slider position
+        _type(browser, tab, name, "K", "3")
+        _type(browser, tab, name, "eps", "0.666")
+        browser.evaluate(tab, LIVE_NEIGHBOURS % (json.dumps(name), json.dumps("eps")))
+        _key(browser, tab, "ArrowRight")
+        got["uniform_by_key"] = _snapshot(browser, tab, name)
+        _type(browser, tab, name, "eps", str(start["eps"]))
+    _type(browser, tab, name, "K", str(start["K"]))
+    if "eps" in start:                         # from K = 10, cumulative: K = 2 stays for the eps edges that follow it
+        edges = [("eps", "0"), ("eps", "0.9"), ("eps", "0.95"), ("eps", "1"), ("K", "2"), ("eps", "0.5"),
+                 ("K", "100000"), ("eps", "1e-300")]
+    else:
+        edges = [("K", "2"), ("Delta", "0"), ("K", "100000"), ("Delta", "30")]
+    _type(browser, tab, name, "K", "10")
+    for control, text in edges:
+        got["edges"][(control, text)] = _type(browser, tab, name, control, text)
+    for control, value in start.items():
+        _type(browser, tab, name, control, str(value))
+    got["timed"] = _timed_drag(browser, tab, name, "eps" if "eps" in start else "Delta")
+    for control, value in start.items():
+        _type(browser, tab, name, control, str(value))
+    return got
 
 
 @dataclass
@@ -88,6 +268,10 @@ class Site:
     search: dict[str, list[str] | None] = field(default_factory=dict)
     pdfs: dict[str, list[np.ndarray]] = field(default_factory=dict)
     pdf_files: dict[str, Path] = field(default_factory=dict)
+    live: dict[tuple[str, str], dict] = field(default_factory=dict)      # (how, page) -> figure name -> what it did
+    live_values: dict = field(default_factory=dict)          # function name -> its value at each of live_points
+    live_points: list[dict] = field(default_factory=list)
+    live_printed: dict[str, dict] = field(default_factory=dict)   # printed page -> figure -> its snapshot in print
     overflow_probe: list[np.ndarray] = field(default_factory=list)
     probe_pdf: Path | None = None
     probe_overflow: list[str] = field(default_factory=list)          # overflow() on the probe page
@@ -135,13 +319,26 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
     for how, names in pages.items():
         base, tab = site.bases[how], browser.open("about:blank", watch=True)
         for name in names:
-            text = browser.visit(tab, base + name, "site-check")
+            query = LIVE_QUERY.get(name, ("",))[0] if how == "file" else ""
+            text = browser.visit(tab, base + name + query, "site-check")
             site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
             if how == "http" and name in PRINTED:
-                site.pdfs[name] = _pages(browser.print_pdf(tab), site.out.parent, name.removesuffix(".html"))
+                pdf = browser.print_pdf(tab, fit=LIVE_PRINTED)
+                site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
                 site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
-            if how == "http" and name == PRINTED[-1]:       # once printed, the page gets the probe's faults: each
-                _probe(browser, tab, site)                  # check must see its own
+                site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
+            figures = browser.evaluate(tab, "Object.keys((window.LiveFigures || {figures: {}}).figures)")
+            if figures and how == "http":        # the page's figures driven, then what went wrong while they were
+                if not site.live_values:
+                    site.live_points = _live_points()
+                    site.live_values = browser.evaluate(tab, LIVE_VALUES % json.dumps(site.live_points))
+                site.live[(how, name)] = {f: _drive(browser, tab, f) for f in figures}
+                site.visits[(how, name)].errors.extend(browser.errors(tab))
+                site.visits[(how, name)].requests.extend(browser.requests(tab))
+            elif figures:
+                site.live[(how, name)] = {f: {"start": _snapshot(browser, tab, f)} for f in figures}
+            if how == "http" and name == PRINTED[-1]:       # once printed (and driven), the page gets the probe's
+                _probe(browser, tab, site)                  # faults: each check must see its own
         browser.visit(tab, base + "search.html?q=softmax", "site-check")
         site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
         site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
@@ -388,3 +585,195 @@ def test_the_checks_are_folded_closed_with_their_math_typeset(site):
 def test_the_browser_leaves_nothing_behind(site):
     """Its profile and its temporary files (a killed Chromium's singleton socket folder) go with it."""
     assert site.left_behind == []
+
+
+# -- the live figures --------------------------------------------------------------------------------------------
+def _live_pages(site) -> dict[str, list[str]]:
+    """Each page's live figures (the names in its HTML)."""
+    return {p.name: re.findall(r'class="live-figure" data-figure="([^"]+)"', p.read_text(encoding="utf-8"))
+            for p in site.pages}
+
+
+def test_chapters_1_2_3_have_live_figures_drawn_over_http_and_file(site):
+    pages = _live_pages(site)
+    for chapter in ("01", "02", "03"):
+        page = next(p for p in pages if p.startswith(chapter))
+        assert pages[page], f"{page}: no live figure"
+        assert set(site.live[("http", page)]) == set(pages[page]), f"{page}: a figure did not start"
+    for page, (query, values) in LIVE_QUERY.items():       # over file://, with values set by the page's address
+        for name, got in site.live[("file", page)].items():
+            state, default = got["start"]["state"], site.live[("http", page)][name]["start"]["state"]
+            assert state == {**default, **values}, f"{page}{query}: {state}"
+    for (how, page), figures in site.live.items():
+        visit = site.visits[(how, page)]
+        assert any("/_static/live-formulas.js" in u for u in visit.requests + visit.report["resources"]), page
+        for name, got in figures.items():
+            first = got["start"]
+            assert all(n >= 1 for n in first["drawn"]) and first["readouts"], f"{how} {page} {name}: nothing drawn"
+            assert first["shown"] and not first["print_note"], f"{how} {page} {name}: controls hidden on screen"
+
+
+@functools.cache
+def _python(name: str) -> list[tuple[float, float]]:
+    """Python's value and condition scale of a generated function at each of the points (tools.live_figures)."""
+    from tools.live_figures import reference
+
+    return reference(name, _live_points())
+
+
+def _close(value, want: float, scale: float) -> bool:
+    """``value`` (the browser's) is Python's ``want`` to LIVE_RTOL, relative to the larger of ``|want|`` and its
+    condition scale; an infinite ``want`` must be met exactly."""
+    v = float(value)
+    if not np.isfinite(want):
+        return v == want
+    return bool(np.isfinite(v) and abs(v - want) <= LIVE_RTOL * max(abs(want), scale))
+
+
+def test_live_formulas_in_the_browser_are_pythons_at_random_and_edge_points(site):
+    """Every generated function, at the random and edge points, in Chromium against the expression it was printed from
+    (mpmath, 50 digits); no NaN anywhere, infinite only where Python's limit is."""
+    from tools.live_figures import QUANTITIES
+
+    points = site.live_points
+    assert len(points) >= 50 + 12 and points == _live_points() and set(site.live_values) == {q.name for q in QUANTITIES}
+    for name, got in site.live_values.items():
+        for point, value, (want, scale) in zip(points, got, _python(name)):
+            assert not np.isnan(want), f"{name} has no value at {point}"
+            assert _close(value, want, scale), f"{name} at {point}: browser {value}, Python {want} (scale {scale:.3g})"
+
+
+def _library(name: str, p: dict):
+    """The library's own value of a generated function at a point (None where it has none, or no counterpart)."""
+    from derivations.engine.regimes import uniform_eps
+    from derivations.library import flipping, lse_bounds, numeric, smoothing
+
+    K, e, a = p["K"], p["epsilon"], p["alpha"]
+    rest = np.zeros(K - 1)
+    inner = 0.0 < e < 1.0
+    table = {
+        "ch1_error": lambda: lse_bounds.max_approximation_error(
+            np.r_[0.0, -p["Delta"], np.full(K - 2, -p["Delta"] - p["s"])]),
+        "ch1_lower": lambda: lse_bounds.margin_error_bounds(p["Delta"], K)[0],
+        "ch1_upper": lambda: lse_bounds.margin_error_bounds(p["Delta"], K)[1],
+        "ch2_target_true": lambda: smoothing.target_levels(K, eps=e)[0],
+        "ch2_target_other": lambda: smoothing.target_levels(K, eps=e)[1],
+        "ch2_alpha_of_eps": lambda: smoothing.eps_to_label_smoothing(e, K) if e <= uniform_eps(K) else None,
+        "ch2_eps_of_alpha": lambda: smoothing.label_smoothing_to_eps(a, K),
+        "ch2_framework_true": lambda: smoothing.target_levels(K, label_smoothing=a)[0],
+        "ch2_framework_other": lambda: smoothing.target_levels(K, label_smoothing=a)[1],
+        "ch2_loss": lambda: smoothing.smoothed_cross_entropy(np.r_[p["g"], rest], 0, eps=e),
+        "ch2_hard_loss": lambda: numeric.cross_entropy(np.r_[p["g"], rest], 0),
+        "ch2_opt_gap": lambda: smoothing.smoothed_optimum_gap(K, e),
+        "ch2_min_loss": lambda: smoothing.smoothed_minimum(K, e),
+        "ch2_uniform_eps": lambda: uniform_eps(K),
+        "ch3_flip_true": lambda: smoothing.smoothed_targets([0], K, eps=e)[0, 0],
+        "ch3_flip_other": lambda: smoothing.smoothed_targets([0], K, eps=e)[0, -1],
+        "ch3_loss_variance": lambda: flipping.flipped_loss_variance(np.r_[p["m"], rest], 0, e),
+        "ch3_optimum_variance": lambda: flipping.flipped_loss_variance(np.log(smoothing.smoothed_targets([0], K, eps=e)[0]),
+                                                                       0, e) if inner else None,
+        "ch3_gradient_trace": lambda: flipping.flipped_gradient_total_variance(K, e),
+    }
+    v = table.get(name, lambda: None)()
+    return None if v is None else float(np.asarray(v))
+
+
+def test_live_formulas_in_the_browser_agree_with_the_library(site):
+    """The same points against the NumPy library, an implementation of its own (where it has the quantity), except
+    where the exact value is 0 and nothing near it moves it (a variance at equal logits): there only an exact evaluation
+    can match, which the browser's is (the test above), and the library's rounds (``3e-30`` for a sum of equal
+    losses ``log K`` minus their mean)."""
+    points, compared = site.live_points, 0
+    for name, got in site.live_values.items():
+        for point, value, (want, scale) in zip(points, got, _python(name)):
+            lib = _library(name, point)
+            if lib is None or (want == 0 and scale == 0):
+                continue
+            compared += 1
+            assert _close(value, lib, scale), f"{name} at {point}: browser {value}, library {lib} (scale {scale:.3g})"
+    assert compared >= 15 * len(points)
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    """What differs between two snapshots of a figure."""
+    return [k for k in ("state", "readouts", "svg") if before[k] != after[k]]
+
+
+def test_each_live_control_moves_the_figure_when_typed_into_and_with_the_arrow_keys(site):
+    for (how, page), figures in site.live.items():
+        if how != "http":
+            continue
+        for name, got in figures.items():
+            start = got["start"]
+            for control, (text, after) in got["typed"].items():
+                assert after["state"][control] == float(text), f"{name}: typing {text} into {control}"
+                assert after["numbers"][control] == text and not after["invalid"], f"{name} {control}"
+                assert {"readouts", "svg"} <= set(_changed(start, after)), f"{name}: {control} = {text} changed nothing"
+            for control, (position, last, moves) in got["keys"].items():
+                (_, before, right), (_, _, left) = moves
+                assert 0 < position < last, f"{name} {control}: the default is at an end of the slider"
+                assert right["state"][control] > before["state"][control], f"{name}: ArrowRight did not move {control}"
+                assert right["numbers"][control] == str(right["state"][control]).removesuffix(".0") or \
+                    float(right["numbers"][control]) == right["state"][control], f"{name} {control}: number input"
+                assert {"readouts", "svg"} <= set(_changed(before, right)), f"{name}: ArrowRight on {control}"
+                assert left["state"] == before["state"], f"{name}: ArrowLeft did not bring {control} back"
+            if "uniform_by_key" in got:
+                u = got["uniform_by_key"]
+                assert u["state"]["K"] == 3 and u["state"]["eps"] == 2 / 3, f"{name}: {u['state']}"
+                assert any(n.startswith("\u03b5 = (K \u2212 1)/K") for n in u["edges"]), f"{name}: {u['edges']}"
+            for control, bad in got["invalid"].items():
+                assert bad["invalid"] and bad["status"], f"{name}: an invalid {control} was taken"
+                assert bad["state"] == start["state"], f"{name}: an invalid {control} changed the figure"
+
+
+def _expected_edges(state: dict) -> list[str]:
+    """What an edge note must say for these values (its opening words)."""
+    out = []
+    if "eps" in state:
+        K, e = state["K"], state["eps"]
+        u = (K - 1) / K
+        out += ["\u03b5 = 0"] if e == 0 else ["\u03b5 = 1"] if e == 1 else ["\u03b5 = (K \u2212 1)/K"] if e == u else \
+            ["\u03b5 > (K \u2212 1)/K"] if e > u else []
+    elif state["Delta"] == 0:
+        out.append("\u0394 = 0")
+    if state["K"] == 2:
+        out.append("K = 2")
+    return out
+
+
+def test_live_edges_say_what_they_mean_and_never_show_nan_or_infinity(site):
+    seen = set()
+    for (how, page), figures in site.live.items():
+        for name, got in figures.items():
+            snapshots = [got["start"], *got.get("edges", {}).values(), *(t for _, t in got.get("typed", {}).values())]
+            for snap in snapshots:
+                where = f"{name} at {snap['state']}"
+                for word in ("NaN", "Infinity", "undefined", "null"):
+                    assert word not in snap["text"], f"{where}: {word} shown"
+                assert all(n >= 1 for n in snap["drawn"]), f"{where}: an empty plot"
+                assert not snap["bad_paths"], f"{where}: paths with a bad number: {snap['bad_paths']}"
+                assert all(np.isfinite(v) for v in snap["readouts"].values()), f"{where}: {snap['readouts']}"
+                for words in _expected_edges(snap["state"]):
+                    assert any(n.startswith(words) for n in snap["edges"]), f"{where}: no note '{words}' in {snap['edges']}"
+                    seen.add(words)
+    assert {"\u03b5 = 0", "\u03b5 = (K \u2212 1)/K", "\u03b5 > (K \u2212 1)/K", "\u03b5 = 1", "K = 2", "\u0394 = 0"} <= seen, seen
+
+
+def test_live_figures_update_within_one_frame_at_the_largest_k(site):
+    for (how, page), figures in site.live.items():
+        for name, got in figures.items():
+            if "timed" in got:
+                t = got["timed"]
+                assert t["before"]["K"] == t["after"]["K"] == 100_000 and t["after"] != t["before"], f"{name}: {t}"
+                assert t["cpu_ms"] < FRAME_MS, f"{name}: {t['cpu_ms']:.1f} ms of CPU a step (wall: {t['wall_ms']})"
+
+
+def test_live_figures_print_as_static_figures_saying_where_the_live_one_is(site):
+    """On the pages printed (every figure shares live.js and the print stylesheet): the figure at the defaults, its
+    controls hidden, a line saying where the live one is."""
+    printed = [(page, name, snap) for page, figures in site.live_printed.items() for name, snap in figures.items()]
+    assert printed, f"none of {PRINTED} has a live figure"
+    for page, name, p in printed:
+        assert not p["shown"] and p["drawn"] and all(n >= 1 for n in p["drawn"]), f"{name}: controls printed, or no plot"
+        assert "(the defaults)" in p["print_note"] and f"{page}#live-{name}" in p["print_note"], p["print_note"]
+        assert p["state"] == site.live[("http", page)][name]["start"]["state"]

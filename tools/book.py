@@ -9,7 +9,9 @@ and the corrected note (``tools/corrected_note.py``). Sphinx reads them with
 ``book/conf.py`` and never executes a notebook. MathJax 3 is installed from the
 npm registry (pinned below) into ``build/npm`` once; the part the pages use is
 copied into the site (``_static/mathjax``), so no page loads anything from
-outside its folder. The claims' verdicts come from ``DERIVATIONS_RESULTS``
+outside its folder. The live figures' formulas are JavaScript generated from the
+registry (``tools/live_figures.py``), copied into the site beside MathJax; the
+figures' runtime is ``book/_static/live.js``. The claims' verdicts come from ``DERIVATIONS_RESULTS``
 (:mod:`derivations.engine.results`), by default ``build/results``.
 
 With ``--pdf DIR``, the corrected note (``corrected-note.pdf``) and the whole book
@@ -128,9 +130,11 @@ def _verdict_outcomes():
 
 
 def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
-    """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, and
-    the trimmed MathJax (``src/_mathjax/mathjax``, a static folder of the site)."""
+    """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, the
+    trimmed MathJax (``src/_mathjax/mathjax``) and the live figures' formulas (``src/_live/live-formulas.js``,
+    generated from the registry by ``tools/live_figures.py``), the last two static folders of the site."""
     from derivations.chapters import CHAPTERS
+    from tools import live_figures
     from tools.corrected_note import markdown
 
     wanted = {nb.name for nb in notebooks.glob("*.ipynb")}
@@ -145,6 +149,7 @@ def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
     # the corrected note links each claim to its chapter's page: only to the chapters this book holds
     chapters = {n for n, c in CHAPTERS.items() if c.notebook in present}
     _write_if_changed(src / "corrected_note.md", markdown(_verdict_outcomes(), chapters).encode())
+    _write_if_changed(src / "_live" / "live-formulas.js", live_figures.ensure().read_bytes())
     dest = src / "_mathjax" / "mathjax"
     for part in MATHJAX_PARTS:
         if (mathjax / part).is_dir():
@@ -165,7 +170,7 @@ def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = No
         raise SystemExit(f"the book cannot be built into a folder whose path holds a comma: {out}")
     stage(notebooks, src, ensure_mathjax(cache))
     args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
-            "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'}", str(src), str(out)]
+            "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'},{src / '_live'}", str(src), str(out)]
     if announcement:
         args[-2:-2] = ["-D", f"html_theme_options.announcement={announcement}"]
     if build_main(args) != 0:
