@@ -82,6 +82,6 @@ def test_the_recipe_adds_a_chapter_in_one_folder(copy):
     executed = run(copy, "tools/run_notebooks.py", "--chapters", "6")
     assert executed.returncode == 0 and "ok" in executed.stdout, executed.stdout + executed.stderr
     tests = run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--nbval",
-                "--nbval-current-env", "-k", "not make_run and not readme", "tests/test_ch6.py",
+                "--nbval-current-env", "-k", "notebook or defaults or every_parameter", "tests/test_ch6.py",
                 "tests/test_notebook_shape.py", "tests/test_parameters.py", "notebooks/06_demo.ipynb")
     assert tests.returncode == 0, tests.stdout[-3000:]

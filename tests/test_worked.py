@@ -137,9 +137,9 @@ def test_chapter3_references_carry_their_own_bounds(monkeypatch):
     for seed in range(4):
         holds(ch3.closed_forms(ch3.example_logits(100_000, seed), 0.1))
     z = ch3.example_logits(100_000, 0)
-    right = float(ch3.smoothed_cross_entropy(z, 0, 0.1))
+    right = float(ch3.smoothed_cross_entropy(z, 0, eps=0.1))
     wrong = right * (1 + 4 * ch3.loss_rtol(100_000))
-    monkeypatch.setattr(ch3, "smoothed_cross_entropy", lambda *a: np.float64(wrong))
+    monkeypatch.setattr(ch3, "smoothed_cross_entropy", lambda *a, **kw: np.float64(wrong))
     (failed,) = ch3.closed_forms(z, 0.1).failed
     assert failed.statement == "expected flipped loss = smoothed loss"
     assert f"OUTSIDE the bound: {wrong!r} against " in failed.observed and "difference " in failed.observed

@@ -51,7 +51,9 @@
                (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
     var claim = el.closest(".cell_output, section");
     var where = claim && claim.querySelector("[id^='claim-']");
-    return name + " (" + el.scrollWidth + " px in " + el.clientWidth + " px" + (where ? ", near " + where.id : "") +
+    var need = el.ownerSVGElement ? Math.round(el.getBoundingClientRect().width) : el.scrollWidth;
+    var room = el.ownerSVGElement ? Math.round(el.ownerSVGElement.getBoundingClientRect().width) : el.clientWidth;
+    return name + " (" + need + " px in " + room + " px" + (where ? ", near " + where.id : "") +
            "): " + (el.innerText || el.textContent || "").trim().slice(0, 70);
   }
 
@@ -60,6 +62,13 @@
     var wide = [];
     Array.prototype.forEach.call(article.querySelectorAll("*"), function (el) {
       if (el.closest("mjx-container") && el.tagName.toLowerCase() !== "mjx-container") { return; }   // inside
+      var svg = el.ownerSVGElement;
+      if (svg) {                    // inside a figure: what it draws must lie within the figure (rotation included)
+        if (el.tagName.toLowerCase() !== "text" || !el.textContent) { return; }
+        var r = el.getBoundingClientRect(), s = svg.getBoundingClientRect();
+        if (r.left < s.left - 1 || r.right > s.right + 1) { wide.push(el); }
+        return;
+      }
       if (el.matches('span.math, mjx-container:not([display="true"])') ||      // a formula in the text, or any
           getComputedStyle(el).display.indexOf("inline") === 0) { return; }    // inline box: its line measures it
       if (el.closest("#site-check") || el.clientWidth === 0) { return; }          // inline, hidden or folded away

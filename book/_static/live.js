@@ -351,7 +351,7 @@
       var at = { e: F.ch1_error(st.K, st.Delta, st.s), lo: F.ch1_lower(st.K, st.Delta), hi: F.ch1_upper(st.K, st.Delta) };
       panels.margin.draw({
         x: [xs[0], xs[xs.length - 1]], y: yRange(flatten([err, lo, hi, [logK]]), true),
-        xlabel: "margin \u0394 (largest logit minus the second largest)", ylabel: "LSE \u2212 max",
+        xlabel: "margin \u0394 between the two largest logits", ylabel: "LSE \u2212 max",
         series: [{ key: "upper", xs: xs, ys: hi, cls: "c-upper" }, { key: "lower", xs: xs, ys: lo, cls: "c-lower" },
                  { key: "error", xs: xs, ys: err, cls: "c-main" }],
         hlines: [{ y: logK, cls: "c-limit" }], vlines: [{ x: st.Delta, cls: "c-mark" }],

@@ -287,22 +287,22 @@ def _label(x: Experiment, name: str) -> str:
     return name + (" ← your $\\epsilon$" if m is not None and m.yours and m.grid else "")
 
 
-def summary_table(x: Experiment) -> "Table":
-    """Every network on the test images: mean over seeds [95% paired bootstrap interval], the ECE's spread over
-    seeds, and the calibration test."""
+def summary_table(x: Experiment) -> "Tables":
+    """Every network on the test images, in two tables that fit a page's column: its calibration (accuracy,
+    confidence, the ECE in both binnings and its spread over seeds) and its scores (NLL, Brier, the calibration
+    test). Each cell: the mean over seeds and, below it, the 95% paired bootstrap interval."""
     r = x.results
-    head = ["", "accuracy", "confidence", "ECE, 15 equal-width bins", "SD over seeds", "ECE, 15 equal-mass bins",
-            "NLL", "Brier", "calibrated? (a calibrated model's ECE)"]
-    body = []
+    calibration = Table(["", "accuracy", "confidence", "ECE (equal width)", "SD over seeds", "ECE (equal mass)"], [])
+    scores = Table(["", "NLL", "Brier", "calibrated? (a calibrated model's ECE)"], [])
     for name in _rows(x):
         ln = r.lines[name]
         s = ln.stats
         direction = cal.confidence_test(s["over"]).outcome
         test = ln.calibrated.outcome + ("" if direction == "undecided" else f", {direction}")
-        body.append([_label(x, name), _cell(s["accuracy"]), _cell(s["confidence"]), _cell(s["ECE width"]),
-                     f"{s['ECE width'].sd:.3f}", _cell(s["ECE mass"]), _cell(s["NLL"]), _cell(s["Brier"]),
-                     f"{test} ({ln.floor:.3f})"])
-    return Table(head, body)
+        calibration.body.append([_label(x, name), _cell(s["accuracy"]), _cell(s["confidence"]), _cell(s["ECE width"]),
+                                 f"{s['ECE width'].sd:.3f}", _cell(s["ECE mass"])])
+        scores.body.append([_label(x, name), _cell(s["NLL"]), _cell(s["Brier"]), f"{test} ({ln.floor:.3f})"])
+    return Tables([calibration, scores])
 
 
 def temperature_table(x: Experiment) -> "Table":
@@ -322,19 +322,30 @@ def temperature_table(x: Experiment) -> "Table":
 
 
 class Table:
-    """A table for the notebook: Markdown for people, aligned plain text for nbval."""
+    """A table for the notebook: Markdown for people, aligned plain text for nbval. A cell's interval (`` [``...)
+    goes on a line of its own in Markdown, so that the table fits a page's column."""
 
     def __init__(self, head: list, body: list):
         self.head, self.body = head, body
 
     def _repr_markdown_(self) -> str:
         out = ["| " + " | ".join(self.head) + " |", "|" + "---|" * len(self.head)]
-        return "\n".join(out + ["| " + " | ".join(r) + " |" for r in self.body])
+        return "\n".join(out + ["| " + " | ".join(c.replace(" [", "<br>[") for c in r) + " |" for r in self.body])
 
     def __repr__(self) -> str:
         rows = [self.head] + self.body
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.head))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+class Tables(list):
+    """Several tables shown one after the other."""
+
+    def _repr_markdown_(self) -> str:
+        return "\n\n".join(t._repr_markdown_() for t in self)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(t) for t in self)
 
 
 def _train_loss(x: Experiment, s: int, m: int) -> float:
