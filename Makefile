@@ -9,6 +9,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(PYVER)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+# Python keeps what it compiles (__pycache__, which git ignores) even where PYTHONDONTWRITEBYTECODE is set, as on this
+# project's machines: uv installs no .pyc files, and with none written every kernel and test process compiled SymPy
+# from source again (`import sympy` 4.7 s against 1.0 s; docs/measurements.md)
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run sweep html pdf screenshot test test-pythons check-install crosscheck verify mutants lab lock check-wheels bench clean-venv help
 
