@@ -62,6 +62,36 @@ def _codes(code: types.CodeType):
             yield from _codes(const)
 
 
+def _unwrapped(obj, stack: list):
+    """One step of a walk over code: a partial's function and arguments, or what a decorator wrapped
+    (functools.lru_cache, functools.wraps), go on the stack; a bound method is its function. ``None``: nothing
+    more to do with ``obj`` itself."""
+    if isinstance(obj, functools.partial):
+        stack += [obj.func, *obj.args, *obj.keywords.values()]
+        return None
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    if hasattr(obj, "__wrapped__"):
+        stack.append(obj.__wrapped__)
+    return obj
+
+
+def _follow(fn, stack: list, globals_too: bool = True) -> None:
+    """What a function of the package was handed (closure cells, defaults) and, with ``globals_too``, the globals
+    its code names (of a module of the package it names: the attributes its code names), onto the stack."""
+    stack += [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
+    stack += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+    if not globals_too:
+        return                                                   # the engine's own code is not followed
+    names = {n for code in _codes(fn.__code__) for n in code.co_names}
+    for n in names:
+        value = fn.__globals__.get(n)
+        if isinstance(value, types.ModuleType) and value.__name__.startswith("derivations."):
+            stack += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
+        elif value is not None:
+            stack.append(value)
+
+
 def _reached(start, targets: dict[int, str]) -> set[str]:
     """The names (values of ``targets``, keyed by ``id`` of the function) of the target functions that the code
     reachable from ``start`` names. Chapter code is followed through its globals; engine code only through what
@@ -72,28 +102,14 @@ def _reached(start, targets: dict[int, str]) -> set[str]:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, functools.partial):
-            stack += [obj.func, *obj.args, *obj.keywords.values()]
+        obj = _unwrapped(obj, stack)
+        if obj is None:
             continue
-        if inspect.ismethod(obj):
-            obj = obj.__func__
-        if hasattr(obj, "__wrapped__"):                         # functools.lru_cache, functools.wraps
-            stack.append(obj.__wrapped__)
         if id(obj) in targets:
             found.add(targets[id(obj)])
         if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
             continue
-        stack += [c.cell_contents for c in (obj.__closure__ or ()) if _filled(c)]
-        stack += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
-        if not obj.__module__.startswith("derivations.chapters."):
-            continue                                             # the engine's own code is not followed
-        names = {n for code in _codes(obj.__code__) for n in code.co_names}
-        for n in names:
-            value = obj.__globals__.get(n)
-            if isinstance(value, types.ModuleType) and value.__name__.startswith("derivations."):
-                stack += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
-            elif value is not None:
-                stack.append(value)
+        _follow(obj, stack, globals_too=obj.__module__.startswith("derivations.chapters."))
     return found
 
 
@@ -108,13 +124,9 @@ def _everything_reached(start) -> set[int]:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, functools.partial):
-            stack += [obj.func, *obj.args, *obj.keywords.values()]
+        obj = _unwrapped(obj, stack)
+        if obj is None:
             continue
-        if inspect.ismethod(obj):
-            obj = obj.__func__
-        if hasattr(obj, "__wrapped__"):
-            stack.append(obj.__wrapped__)
         if inspect.isclass(obj) and obj.__module__.startswith("derivations."):
             stack += [v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property)]
             continue
@@ -137,15 +149,7 @@ def _everything_reached(start) -> set[int]:
         if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
             continue
         out.add(id(obj))
-        stack += [c.cell_contents for c in (obj.__closure__ or ()) if _filled(c)]
-        stack += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
-        names = {n for code in _codes(obj.__code__) for n in code.co_names}
-        for n in names:
-            value = obj.__globals__.get(n)
-            if isinstance(value, types.ModuleType) and value.__name__.startswith("derivations."):
-                stack += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
-            elif value is not None:
-                stack.append(value)
+        _follow(obj, stack)
     return out
 
 
