@@ -1,6 +1,8 @@
 """Chapter 5: the data, the networks, the calibration measures and tests (both ways, on planted data), the
 counterexamples of issue 23 as regression tests, the fair-test requirements at the defaults, and the claims."""
 import dataclasses
+import os
+import platform
 
 import numpy as np
 import pytest
@@ -75,6 +77,44 @@ def test_training_is_deterministic_and_the_networks_of_a_seed_start_alike():
     assert a.flips[2] > 0 and a.flips[3] == int(np.count_nonzero(a.kept[:, 3] != ys)) > 0 and a.flips[0] == 0
     start = train(Xs, ys, 10, targets, hidden=8, steps=0, lr=0.01, seeds=[2, 3]).net
     assert np.array_equal(start.W2[0, 0], start.W2[0, 3]) and not np.array_equal(start.W2[0, 0], start.W2[1, 0])
+
+
+# One small training, its weights' digest printed: run in a process whose OpenBLAS kernel is forced
+_DIGEST = """
+import hashlib, numpy as np
+from derivations.chapters.ch5 import digits
+from derivations.chapters.ch5.mlp import Target, train
+X, y = digits.load()
+run = train(np.stack([X[:40], X[40:80]]), np.stack([y[:40], y[40:80]]), 10, [Target("soft", 0.1)], hidden=24,
+            steps=15, lr=0.01, seeds=[0, 1])
+print(hashlib.sha256(b"".join(w.tobytes() for w in run.net.arrays())).hexdigest())
+"""
+
+
+def _cpu_flags() -> set:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return set(next(line for line in f if line.startswith("flags")).split(":")[1].split())
+    except (OSError, StopIteration):
+        return set()
+
+
+def test_training_is_the_same_whatever_blas_kernel_the_cpu_gets():
+    """Chapter 5's stored tables are compared by nbval on whatever machine runs them. OpenBLAS picks its float32
+    kernels by CPU, and those of a CPU with AVX-512 round otherwise than those of one without (the tables moved in
+    the third decimal, 2026-12-02); so the products are not BLAS's. Forcing three of OpenBLAS's x86 kernels, which
+    give three different float32 products on this data, the weights after training are the same to the bit."""
+    import subprocess
+    import sys
+    flags = _cpu_flags()
+    if platform.machine() not in ("x86_64", "AMD64") or "avx2" not in flags:
+        pytest.skip("the kernels forced below are x86's, and the last needs AVX2")
+    procs = [subprocess.Popen([sys.executable, "-c", _DIGEST], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "OPENBLAS_CORETYPE": core})
+             for core in ("Prescott", "Sandybridge", "Haswell")]
+    digests = {p.communicate()[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    assert len(digests) == 1, digests
 
 
 def test_fresh_flips_change_the_label_at_rate_eps():

@@ -18,7 +18,9 @@ Training runs in float32 (the network is small and the data are pixels in ``[0, 
 metrics to three decimals, at three times the cost).
 
 Deterministic: the initial weights of a seed come from ``default_rng([seed, 1])``, the flips of network ``m`` from
-``default_rng([seed, 2, m])``.
+``default_rng([seed, 2, m])``; and the same to the last bit on every x86-64 machine with AVX2, whatever BLAS kernel
+NumPy's OpenBLAS picks for it: the products are NumPy's einsum, not BLAS (:func:`_product`). (Without AVX2, NumPy's
+float32 ``exp`` rounds differently.)
 
 >>> X = np.array([[[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]])
 >>> y = np.array([[0, 1, 1, 0]])
@@ -96,6 +98,25 @@ def initial_stack(inputs: int, hidden: int, num_classes: int, seeds, networks: i
                  np.array(W2, dtype=dtype), np.zeros((S, networks, 1, num_classes), dtype))
 
 
+def _product(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The matrix products of the network, the same to the last bit on every x86 machine: NumPy's own einsum loop
+    (``optimize=False``: no BLAS), whose order of summation is fixed, not BLAS's kernel, which OpenBLAS picks for the
+    CPU. In float32, the kernels of a CPU with AVX-512 and of one without round differently; 300 Adam steps carry
+    the difference into the third decimal of chapter 5's tables, and nbval compares those (docs/measurements.md).
+
+    >>> a = np.arange(6, dtype=np.float32).reshape(1, 2, 3); b = np.ones((1, 3, 2), np.float32)
+    >>> _product("snd,sdj->snj", a, b).tolist()
+    [[[3.0, 3.0], [12.0, 12.0]]]
+    """
+    return np.einsum(subscripts, a, b, optimize=False)
+
+
+def _rows(w: np.ndarray) -> np.ndarray:
+    """``w`` with its last two axes swapped, contiguous: each product then runs along contiguous rows (einsum's
+    fast loops; three times faster than on the strided axis, docs/measurements.md)."""
+    return np.ascontiguousarray(np.swapaxes(w, -1, -2))
+
+
 def forward(net: Stack, X) -> tuple[np.ndarray, np.ndarray]:
     """The logits ``z`` (S, M, n, K) of every network at the images ``X`` (S, n, d) of its seed, and the hidden
     pre-activations ``a = X W1 + b1`` (S, n, M h).
@@ -104,9 +125,9 @@ def forward(net: Stack, X) -> tuple[np.ndarray, np.ndarray]:
         ch5.fresh_matches_soft, ch5.once_memorises
     """
     S, M, h = net.shape
-    a = X @ net.W1 + net.b1
+    a = _product("snd,sdj->snj", X, net.W1) + net.b1
     H = np.maximum(a, 0).reshape(len(a), -1, M, h).transpose(0, 2, 1, 3)
-    return H @ net.W2 + net.b2, a
+    return _product("smnh,smkh->smnk", H, _rows(net.W2)) + net.b2, a
 
 
 def gradients(net: Stack, X, a, G) -> list[np.ndarray]:
@@ -124,9 +145,9 @@ def gradients(net: Stack, X, a, G) -> list[np.ndarray]:
     S, M, h = net.shape
     n = a.shape[1]
     H = np.maximum(a, 0).reshape(S, n, M, h).transpose(0, 2, 1, 3)
-    dH = (G @ net.W2.transpose(0, 1, 3, 2)).transpose(0, 2, 1, 3).reshape(S, n, M * h) * (a > 0)
-    return [X.transpose(0, 2, 1) @ dH, dH.sum(axis=1, keepdims=True), H.transpose(0, 1, 3, 2) @ G,
-            G.sum(axis=2, keepdims=True)]
+    dH = _product("smnk,smkh->smnh", G, _rows(net.W2)).transpose(0, 2, 1, 3).reshape(S, n, M * h) * (a > 0)
+    return [_product("sdn,snj->sdj", _rows(X), dH), dH.sum(axis=1, keepdims=True),
+            _product("smnk,smnh->smkh", G, H).transpose(0, 1, 3, 2), G.sum(axis=2, keepdims=True)]
 
 
 class Adam:
