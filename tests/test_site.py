@@ -309,7 +309,9 @@ def _probe(browser: Browser, tab: str, site: Site) -> None:
     site.probe_fold_math = browser.evaluate(
         tab, "MathJax.typesetPromise([document.getElementById('probe-fold')]).then(() => "
              "document.querySelectorAll('#probe-fold mjx-container').length)", wait=30)
-    site.overflow_probe = _pages(browser.print_pdf(tab), site.out.parent, "probe")
+    # the faults are at the top of the article, so the first sheet has them all: only it is printed (the page's
+    # own eleven sheets were printed just before)
+    site.overflow_probe = _pages(browser.print_pdf(tab, pageRanges="1"), site.out.parent, "probe")
     site.probe_pdf = site.out.parent / "probe.pdf"
 
 
