@@ -11,6 +11,13 @@ Times, with the median (and range) of ``--repeat`` runs after one untimed warm-u
 
 Peak memory is the largest peak resident set of any process of the run (``ru_maxrss`` of the
 children), in MB (10^6 bytes). Prints a Markdown table; exits 1 if a target is missed.
+
+    .venv/bin/python benchmarks/bench_suite.py --against 0d7c0d3 [--repeat 3]
+
+The same two commands, each run in turn in this checkout and in a checkout of the reference commit (a git worktree in
+``build/bench-ref/``, with its own venv set up by its own Makefile, and ``../shared`` beside it), A B A B ...: the
+medians of both and the median of the ratios pair by pair. This machine's speed drifts (2.4 times between two days
+of 2026-12), so a target set on one day is checked on another as a ratio to the code it was set against.
 """
 from __future__ import annotations
 
@@ -29,27 +36,70 @@ CASES = [
 ]
 
 
-def one(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and the peak RSS (MB) of the largest process of one run, in a fresh child process tree."""
-    probe = [sys.executable, "-c",
+def one(cmd: list[str], where: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and the peak RSS (MB) of the largest process of one run, in a fresh child process tree, in the
+    checkout ``where`` with its own venv's Python, and the environment ``make`` gives (Makefile's exports)."""
+    python = str(where / ".venv" / "bin" / "python")
+    cmd = [python if c == sys.executable else c for c in cmd]
+    probe = [python, "-c",
              "import resource, subprocess, sys, time; t = time.perf_counter(); "
              "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
              "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)",
              *cmd]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DERIVATIONS_")}   # nothing shared: clean runs
-    out = subprocess.run(probe, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
+    env = {k: v for k, v in os.environ.items()                      # nothing shared: clean runs
+           if not k.startswith("DERIVATIONS_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    out = subprocess.run(probe, cwd=where, env=env, capture_output=True, text=True, check=True).stdout.split()
     if out[2] != "0":
-        raise SystemExit(f"{' '.join(cmd)} exited {out[2]}")
+        raise SystemExit(f"{' '.join(cmd)} exited {out[2]} in {where}")
     return float(out[0]), int(out[1]) * 1024 / 1e6
+
+
+def reference(commit: str) -> Path:
+    """A checkout of ``commit`` in ``build/bench-ref/`` (a git worktree, made once), ``../shared`` beside it, and
+    its venv set up by its own Makefile for this Python."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True,
+                         text=True).stdout.strip()
+    if not sha:
+        raise SystemExit(f"--against: {commit!r} is no commit of this repository")
+    where = ROOT / "build" / "bench-ref" / sha[:12]
+    if not where.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(where), sha], cwd=ROOT, check=True,
+                       capture_output=True)
+    shared = where.parent / "shared"
+    if not shared.exists():
+        shared.symlink_to(ROOT.parent / "shared")
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run(["make", "-s", "-C", str(where), f"PYTHON={base}",
+                    f".venv/.installed-{sys.version_info[0]}.{sys.version_info[1]}"], check=True)
+    return where
+
+
+def against(commit: str, repeat: int, cases) -> None:
+    """Each case run in this checkout (A) and in ``commit``'s (B) in turn; medians and the pairwise ratio A/B."""
+    where = reference(commit)
+    print(f"A: this checkout; B: {commit} ({where.name}), {repeat} runs each, in turn after one warm-up each\n")
+    print("| command | A wall s (median, min-max) | B wall s (median, min-max) | A/B (median of pairs, min-max) |")
+    print("| --- | --- | --- | --- |")
+    for name, cmd, _, _ in cases:
+        one(cmd), one(cmd, where)                                   # warm-up
+        pairs = [(one(cmd)[0], one(cmd, where)[0]) for _ in range(repeat)]
+        a, b, r = [p[0] for p in pairs], [p[1] for p in pairs], [p[0] / p[1] for p in pairs]
+        print(f"| `{name}` | {statistics.median(a):.1f} ({min(a):.1f}-{max(a):.1f}) | {statistics.median(b):.1f} "
+              f"({min(b):.1f}-{max(b):.1f}) | {statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f}) |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-tests", action="store_true", help="only python -m derivations")
+    parser.add_argument("--against", metavar="COMMIT", help="each command against this commit's, in turn (A/B)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}\n")
+    if args.against:
+        against(args.against, args.repeat, CASES[:1] if args.skip_tests else CASES)
+        return 0
     print("| command | wall s (median, min-max) | target | peak MB (largest process) | target | met |")
     print("| --- | --- | --- | --- | --- | --- |")
     missed = False
