@@ -102,7 +102,7 @@ def _product(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The matrix products of the network, the same to the last bit on every x86 machine: NumPy's own einsum loop
     (``optimize=False``: no BLAS), whose order of summation is fixed, not BLAS's kernel, which OpenBLAS picks for the
     CPU. In float32, the kernels of a CPU with AVX-512 and of one without round differently; 300 Adam steps carry
-    the difference into the third decimal of chapter 5's tables, and nbval compares those (docs/measurements.md).
+    the difference into the third decimal of chapter 5's tables, and nbval compares those (docs/chapter5.md).
 
     >>> a = np.arange(6, dtype=np.float32).reshape(1, 2, 3); b = np.ones((1, 3, 2), np.float32)
     >>> _product("snd,sdj->snj", a, b).tolist()
@@ -112,8 +112,9 @@ def _product(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _rows(w: np.ndarray) -> np.ndarray:
-    """``w`` with its last two axes swapped, contiguous: each product then runs along contiguous rows (einsum's
-    fast loops; three times faster than on the strided axis, docs/measurements.md)."""
+    """``w`` with its last two axes swapped, contiguous: each product then runs along contiguous rows, einsum's
+    fast loops (2.3 to 3.5 times faster per product than along the strided axis at chapter 5's sizes; the training
+    took 2.4 s instead of 4.3 s, 2026-12-02)."""
     return np.ascontiguousarray(np.swapaxes(w, -1, -2))
 
 
