@@ -76,40 +76,55 @@ def _unwrapped(obj, stack: list):
     return obj
 
 
-def _follow(fn, stack: list, globals_too: bool = True) -> None:
+def _follow(fn, globals_too: bool = True) -> list:
     """What a function of the package was handed (closure cells, defaults) and, with ``globals_too``, the globals
-    its code names (of a module of the package it names: the attributes its code names), onto the stack."""
-    stack += [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
-    stack += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+    its code names (of a module of the package it names: the attributes its code names)."""
+    out = [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
+    out += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
     if not globals_too:
-        return                                                   # the engine's own code is not followed
+        return out                                               # the engine's own code is not followed
     names = {n for code in _codes(fn.__code__) for n in code.co_names}
     for n in names:
         value = fn.__globals__.get(n)
         if isinstance(value, types.ModuleType) and value.__name__.startswith("derivations."):
-            stack += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
+            out += [getattr(value, a) for a in names if callable(getattr(value, a, None))]
         elif value is not None:
-            stack.append(value)
+            out.append(value)
+    return out
 
 
-def _reached(start, targets: dict[int, str]) -> set[str]:
-    """The names (values of ``targets``, keyed by ``id`` of the function) of the target functions that the code
-    reachable from ``start`` names. Chapter code is followed through its globals; engine code only through what
-    it was handed (closure cells, defaults, partial arguments)."""
-    found, seen, stack = set(), set(), [start]
+def _walk(start, step) -> None:
+    """Every object reachable from ``start`` visited once, unwrapped (:func:`_unwrapped`): ``step(obj)`` does what
+    the walk is for and returns what to go on to from ``obj``."""
+    seen, stack = set(), [start]
     while stack:
         obj = stack.pop()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
         obj = _unwrapped(obj, stack)
-        if obj is None:
-            continue
+        if obj is not None:
+            stack += step(obj)
+
+
+def _of_package(obj) -> bool:
+    return inspect.isfunction(obj) and (obj.__module__ or "").startswith("derivations.")
+
+
+def _reached(start, targets: dict[int, str]) -> set[str]:
+    """The names (values of ``targets``, keyed by ``id`` of the function) of the target functions that the code
+    reachable from ``start`` names. Chapter code is followed through its globals; engine code only through what
+    it was handed (closure cells, defaults, partial arguments)."""
+    found = set()
+
+    def step(obj) -> list:
         if id(obj) in targets:
             found.add(targets[id(obj)])
-        if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
-            continue
-        _follow(obj, stack, globals_too=obj.__module__.startswith("derivations.chapters."))
+        if not _of_package(obj):
+            return []
+        return _follow(obj, globals_too=obj.__module__.startswith("derivations.chapters."))
+
+    _walk(start, step)
     return found
 
 
@@ -118,38 +133,30 @@ def _everything_reached(start) -> set[int]:
     code followed too (for ``Used in:`` lines, which may name the engine's functions)."""
     from derivations.engine.registry import Claim, Outcome
 
-    seen, stack, out = set(), [start], set()
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        obj = _unwrapped(obj, stack)
-        if obj is None:
-            continue
+    out = set()
+
+    def step(obj) -> list:
         if inspect.isclass(obj) and obj.__module__.startswith("derivations."):
-            stack += [v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property)]
-            continue
+            return [v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property)]
         if isinstance(obj, property):
-            stack += [x for x in (obj.fget, obj.fset) if x is not None]
-            continue
+            return [x for x in (obj.fget, obj.fset) if x is not None]
         if isinstance(obj, (Claim, Outcome)):                  # another claim is not this code's: not followed
-            continue
+            return []
         if isinstance(obj, dict):                             # tables: the notation's kinds, by name
-            if not any(isinstance(x, (Claim, Outcome)) for x in (*obj.keys(), *obj.values())):   # not the registry
-                stack += list(obj.values())
-            continue
+            if any(isinstance(x, (Claim, Outcome)) for x in (*obj.keys(), *obj.values())):   # the registry
+                return []
+            return list(obj.values())
         if isinstance(obj, (list, tuple, set, frozenset)):
-            stack += list(obj)
-            continue
+            return list(obj)
         if not inspect.isfunction(obj) and type(obj).__module__.startswith("derivations."):
-            stack += list(getattr(obj, "__dict__", {}).values())   # an instance of the package's: its fields
-            stack += [getattr(obj, n) for n in getattr(type(obj), "__slots__", ()) if hasattr(obj, n)]
-            continue
-        if not inspect.isfunction(obj) or not (obj.__module__ or "").startswith("derivations."):
-            continue
+            return [*getattr(obj, "__dict__", {}).values(),    # an instance of the package's: its fields
+                    *(getattr(obj, n) for n in getattr(type(obj), "__slots__", ()) if hasattr(obj, n))]
+        if not _of_package(obj):
+            return []
         out.add(id(obj))
-        _follow(obj, stack)
+        return _follow(obj)
+
+    _walk(start, step)
     return out
 
 
