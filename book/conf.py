@@ -91,13 +91,16 @@ def anchor_of(claim_id: str) -> str:
 
 
 def add_claim_anchors(app, doctree) -> None:
-    """Give every claim view (a paragraph that opens with the claim's id in bold) its anchor and label."""
+    """Give every claim view (a paragraph that opens with the claim's id in bold, after its raw ``<a name>``) its
+    anchor and label."""
     from docutils import nodes
 
     ids, std = app.env.claim_ids, app.env.domains.standard_domain
     for strong in list(doctree.findall(nodes.strong)):
         para = strong.parent
-        if strong.astext() in ids and isinstance(para, nodes.paragraph) and para.astext().startswith(strong.astext()):
+        first = [c for c in para.children if not isinstance(c, nodes.raw) and c.astext().strip()][:1] \
+            if isinstance(para, nodes.paragraph) else []
+        if strong.astext() in ids and first == [strong]:
             anchor = anchor_of(strong.astext())
             para["ids"].append(anchor)
             label = f"claim-{strong.astext()}".lower()            # {ref} lower-cases its target

@@ -17,7 +17,7 @@ is found here, and the runner, the tests and the book read it
 >>> sorted(CHAPTERS)[:3]
 [0, 1, 2]
 >>> check(2, K=10, EPS=0.1, SEED=0)
-{'K': 10, 'EPS': 0.1, 'SEED': 0}
+On this page: K = 10, ε = 0.1, seed 0.
 
 :func:`claims` and :func:`get` are the registry's, here with every chapter's claims named to it:
 
@@ -31,6 +31,7 @@ import importlib.util
 import pkgutil
 import re
 
+from derivations.engine import cells, display
 from derivations.engine.parameters import Chapter, Chapters
 from derivations.engine.registry import add_catalogue, claims, get
 
@@ -52,6 +53,8 @@ def discover() -> list[Chapter]:
         found.append(chapter)
     found.sort(key=lambda c: c.number)
     for c in found:
+        cells.add_notebook(c.number, f"{c.notebook}.ipynb")
+        display.NOTEBOOKS[c.number] = c.notebook
         claims = f"{__name__}.ch{c.number}.claims"
         if importlib.util.find_spec(claims) is not None:
             add_catalogue(claims)

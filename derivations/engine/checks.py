@@ -42,7 +42,7 @@ from sympy.series.gruntz import gruntz
 from derivations.engine.evaluation import side_values
 from derivations.engine.finding import Finding
 from derivations.engine.notation import EPS, Context, Reading, evaluate
-from derivations.engine.registry import Counterexample, Evidence, Formulas
+from derivations.engine.registry import Counterexample, Evidence, Formulas, Numeric
 from derivations.engine.symbolic import Logits, compiled, is_zero
 from derivations.engine.tex import cases, inline
 
@@ -643,3 +643,205 @@ _TEX_OP = {"<=": r"\le", ">=": r"\ge", "!=": r"\ne"}
 
 def _side(node, x, ctx):
     return evaluate(node, x, ctx, {})
+
+
+# -- numeric checks beside a derivation ------------------------------------------------------------------
+# A claim decided by its derivation cell (derivations.engine.derive) keeps these beside it, folded: each reads the
+# claim's formulas (what the reader sees, parsed), evaluates them in float64 and mpmath, and compares them with
+# references written independently of them (the NumPy library, mpmath at 50 digits). Each returns a Numeric with its
+# own reading of the printed form (and of the corrected form, and under the assumption): the registry checks that it
+# reads them as the derivation does (registry.evidence_of).
+def _where_eps(params) -> str:
+    return (r", $\epsilon \in \{" + ", ".join(sp.latex(sp.nsimplify(v)) for v in params) + r"\}$") \
+        if any(p is not None for p in params) else ""
+
+
+def _mp_counterexample(printed, mp_reference, s: Sweep, quantity: str, parameter: str = "eps"):
+    """The worst point of a sweep, rounded to the three digits it is shown with, both sides in mpmath at 50 digits:
+    the printed form (SymPy, from its LaTeX) and the reference (written independently); ``None`` when they agree
+    there after all."""
+    z = np.array([float(f"{v:.3g}") for v in s.z])
+    p = mp_value(lambda x: printed(x, s.param), z)
+    q = float(mp_reference(z, s.param))
+    if abs(p - q) <= CE_RTOL * max(1.0, abs(q)):
+        return None
+    return Counterexample(quantity, p, q, K=len(z), z=tuple(float(v) for v in z),
+                          parameters={} if s.param is None else {parameter: s.param})
+
+
+def against(reference, mp_reference, *, params: Sequence = (None,), ce_params: Sequence | None = None,
+            assumption: Assumption | None = None, Ks: Sequence[int] = NUMERIC_K, quantity: str = "value of the line"):
+    """Numeric checks of an ``=`` line: its printed right-hand side (and its corrected one), evaluated at random
+    logits, against ``reference(z, p)`` (the NumPy library, rows of ``z``) for each ``p`` of ``params`` (values of
+    eps, or ``None``). Where the printed form disagrees, the worst point (at ``ce_params``) is rounded and both sides
+    computed in mpmath, the reference by ``mp_reference(z, p)``: a counterexample; with ``assumption``, the sweep is
+    repeated on logits that satisfy it.
+
+    >>> from derivations.engine.notation import HARD, read
+    >>> from derivations.engine.reference import mp_cross_entropy
+    >>> from derivations.library import numeric as num
+    >>> check = against(lambda z, p: num.cross_entropy(z, np.zeros(len(z), dtype=int)),
+    ...                 lambda z, p: mp_cross_entropy(z, 0))
+    >>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc", context=HARD)).printed
+    True
+    >>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{2}|x))"), key="doc", context=HARD)).counterexample is not None
+    True
+    """
+    def numeric(f: Formulas) -> Numeric:
+        out = Numeric()
+        printed = rhs_of(f.printed, f.context)
+        where = _where_eps(params)
+        s = sweep(printed, reference, f.key + "/agree", Ks=Ks, params=params)
+        out.printed = s.worst <= RTOL
+        if out.printed:
+            out.findings.append(Finding("numeric", f"the printed form matches the NumPy library at random logits{where} "
+                                                   f"(relative tolerance {inline(RTOL, 'g')})", error=s.worst))
+        else:
+            worst = sweep(printed, reference, f.key + "/counterexample", Ks=Ks, params=ce_params or params)
+            out.counterexample = _mp_counterexample(printed, mp_reference, worst, quantity)
+            out.findings.append(Finding("numeric", "the printed form differs from the NumPy library at random logits; "
+                                        + (f"at the worst point, rounded, {out.counterexample.point()}, mpmath confirms "
+                                           "it" if out.counterexample else "mpmath does NOT confirm the worst point"),
+                                        out.counterexample is not None))
+            if assumption is not None:
+                d = sweep(printed, reference, f.key + "/assumed", Ks=Ks, restrict=assumption.restrict,
+                          params=params).worst
+                out.assuming = d <= RTOL
+                out.findings.append(Finding("numeric", "where the assumption holds, the printed form "
+                                            + ("matches" if out.assuming else "still differs from")
+                                            + f" the NumPy library (relative tolerance {inline(RTOL, 'g')})", error=d))
+        if f.corrected is not None:
+            d = sweep(rhs_of(f.corrected, f.context), reference, f.key + "/corrected", Ks=Ks, params=params).worst
+            out.corrected = d <= RTOL
+            out.findings.append(Finding("numeric", "the corrected form " + ("matches" if out.corrected else "differs from")
+                                        + f" the NumPy library at random logits{where} (relative tolerance "
+                                          f"{inline(RTOL, 'g')})", error=d))
+        return out
+
+    return numeric
+
+
+def components_against(reference_component, Ks: Sequence[int] = NUMERIC_K):
+    """Numeric checks of a vector ``(A, \\cdots, B)``: every component of the printed vector (and of the corrected
+    one), at random logits, against ``reference_component(z, j)`` (``j`` 0-based), for each K of ``Ks``."""
+    def worst(reading, ctx, key) -> float:
+        out = 0.0
+        for j in range(1, max(Ks) + 1):
+            s = sweep(lambda x, p, j=j: reading.rhs(x, ctx).component(j),
+                      lambda z, p, j=j: reference_component(z, j - 1), f"{key}/component{j}", Ks=[K for K in Ks if K >= j])
+            out = max(out, s.worst)
+        return out
+
+    def numeric(f: Formulas) -> Numeric:
+        out = Numeric()
+        d = worst(f.printed, f.context, f.key)
+        out.printed = d <= RTOL
+        out.findings.append(Finding("numeric", "every component of the printed vector "
+                                    + ("matches" if out.printed else "does not match")
+                                    + f" the NumPy softmax at random logits, $K$ up to {max(Ks)} (relative tolerance "
+                                      f"{inline(RTOL, 'g')})", error=d))
+        if f.corrected is not None:
+            d = worst(f.corrected, f.context, f.key + "/corrected")
+            out.corrected = d <= RTOL
+            out.findings.append(Finding("numeric", "every component of the corrected vector "
+                                        + ("matches" if out.corrected else "does not match")
+                                        + " the NumPy softmax at random logits", error=d))
+        return out
+
+    return numeric
+
+
+def chain_holds(Ks: Sequence[int] = NUMERIC_K + (50,), extra=None):
+    """Numeric checks of a chain of ``<`` / ``\\le`` between formulas in the logits (and the margin ``\\Delta``):
+    every relation at random logits, to rounding (``\\Delta`` bound to the largest logit minus the second largest);
+    ``extra(numeric, formulas)`` may add findings of its own."""
+    def numeric(f: Formulas) -> Numeric:
+        rels = chain(f.printed)
+        out = Numeric()
+        if not all(r.op in _ORDER for r in rels):
+            out.printed = False
+            out.findings.append(Finding("numeric", "a relation of the chain is none of $<, \\le, >, \\ge$", False))
+            return out
+        sides = {}
+
+        def violation(pt: Point) -> np.ndarray:    # the largest (lhs - rhs) in units of the rounding slack, per row
+            if pt.K not in sides:
+                sides[pt.K] = [side_values(r, Logits(pt.K), f.context) for r in rels]
+            slack = 8 * 2.0 ** -53 * (np.abs(pt.z).max(axis=1) + np.log(pt.K) + 1.0)
+            return np.max([(lhs - rhs) * _ORDER[r.op] / slack
+                           for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
+        worst = largest(violation, f.key, Ks=Ks).worst
+        out.printed = worst <= 1
+        ops = " ".join(_TEX_OP.get(r.op, r.op) for r in rels)
+        out.findings.append(Finding("numeric", f"the chain (${ops}$) {'holds' if out.printed else 'FAILS'} at random "
+                                               f"logits, $K$ up to {max(Ks)}, to rounding", error=max(worst, 0.0)))
+        if extra is not None:
+            extra(out, f)
+        return out
+
+    return numeric
+
+
+def near_max(mp_reference, *, eps=None, Ks: Sequence[int] = NUMERIC_K, quantity: str = "loss",
+             largest_logits: Sequence[float] = (-20, 0, 20), margin: float = 20.0):
+    """Numeric checks of a ``\\approx`` line read as "the error vanishes as the margin of the largest logit grows":
+    on ``z = (m, m - 20, m - 20)`` (``K = 3``, margin 20, ``m`` in ``largest_logits``) the printed and the corrected
+    forms are evaluated in mpmath beside ``mp_reference(z, eps)``; a printed form off by more than
+    ``CE_RTOL`` there is a counterexample. The corrected form must be within ``2 e^{-20}`` there, and its error
+    must lie in ``(0, \\log K]`` at random logits (it is ``LSE(z) - max_j z_j``)."""
+    def at(reading, ctx, z):
+        return mp_value(lambda x: reading.rhs(x, ctx) if eps is None else reading.rhs(x, ctx).subs(EPS, eps), z)
+
+    def numeric(f: Formulas) -> Numeric:
+        out = Numeric()
+        worst = None
+        for m in largest_logits:
+            z = np.array([m, m - margin, m - margin])
+            p, q = at(f.printed, f.context, z), float(mp_reference(z, eps))
+            if worst is None or abs(p - q) > abs(worst.printed - worst.correct):
+                worst = Counterexample(quantity, p, q, K=3, z=tuple(z), note=f"margin {margin:g}",
+                                       parameters={} if eps is None else {"eps": eps})
+        out.printed = abs(worst.printed - worst.correct) <= CE_RTOL * max(1.0, abs(worst.correct))
+        if out.printed:
+            out.findings.append(Finding("numeric", f"at margin {margin:g} the printed form is within "
+                                                   f"{inline(CE_RTOL, 'g')} of the exact {quantity}, whatever the "
+                                                   "largest logit (mpmath, 50 digits)"))
+        else:
+            out.counterexample = worst
+            out.findings.append(Finding("numeric", f"at {worst.point()}, the printed form is off by "
+                                                   f"${abs(worst.printed - worst.correct):.3g}$ (mpmath, 50 digits)"))
+        if f.corrected is not None:
+            near = max(abs(at(f.corrected, f.context, np.array([m, m - margin, m - margin]))
+                           - float(mp_reference(np.array([m, m - margin, m - margin]), eps))) for m in largest_logits)
+            ref_numeric = _LOSS_NUMERIC
+
+            def outside(pt: Point) -> np.ndarray:              # 1 where the error leaves (0, log K]
+                exact = ref_numeric(pt.z, eps)
+                approx = numeric_values(lambda x, p: f.corrected.rhs(x, f.context)
+                                        if eps is None else f.corrected.rhs(x, f.context).subs(EPS, eps))(pt, pt.z)
+                err = exact - approx
+                slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
+                return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
+            inside = largest(outside, f.key + "/corrected", Ks=Ks).worst == 0
+            out.corrected = near <= 2 * np.exp(-margin) and inside
+            out.findings.append(Finding("numeric", f"the corrected form is within $2e^{{-{margin:g}}}$ of the exact "
+                                                   f"{quantity} at margin {margin:g}, and its error lies in "
+                                                   r"$(0, \log K]$ at random logits" + ("" if out.corrected else
+                                                                                       ": it does NOT")))
+        return out
+
+    return numeric
+
+
+def _hard_or_smoothed_loss(z: np.ndarray, eps) -> np.ndarray:
+    """The exact loss of class 1 (index 0) in the NumPy library: the hard-label loss, or the note's smoothed one."""
+    from derivations.library import numeric as num
+    from derivations.library import smoothing as sm
+
+    labels = np.zeros(len(z), dtype=int)
+    if eps is None:
+        return num.cross_entropy(z, labels)
+    return sm.smoothed_cross_entropy(z, labels, eps=float(eps), reduction="none")
+
+
+_LOSS_NUMERIC = _hard_or_smoothed_loss

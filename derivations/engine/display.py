@@ -19,15 +19,16 @@ every claim of the chapter was shown above it.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping
 
 from derivations.engine.finding import lines, tally
-from derivations.engine.registry import Outcome, Verdict, claims, run
+from derivations.engine.registry import Outcome, Verdict, claims, evidence_of, get, numeric_of, outcome_of, run
 from derivations.engine.text import folded, math_text, plain, table_cell
 
-__all__ = ["show", "ClaimView", "chapter_verdicts", "VerdictTable", "verdict_table", "ErrataView", "errata",
-           "MathView", "MARK"]
+__all__ = ["show", "shown_verdict", "ClaimView", "chapter_verdicts", "chapter_summary", "Summary", "VerdictTable",
+           "verdict_table", "ErrataView", "errata", "MathView", "MARK", "badge", "anchor", "link"]
 
 #: Width of the plain-text view's prose (the remark), in characters.
 TEXT_WIDTH = 100
@@ -55,12 +56,71 @@ def _prose(s: str, md: bool, indent: str = "") -> str:
 
 #: How each verdict is shown, on every surface.
 MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
-#: The CSS class of each verdict's mark (``book/_static/book.css``; GitHub drops it, the words stay).
+#: The CSS class of each verdict's mark (``book/_static/book.css``).
 _CSS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
+#: Each verdict's colour: the book's stylesheet sets it from the class; JupyterLab keeps it from the inline style.
+_COLOUR = {Verdict.HOLDS: "#1a7f37", Verdict.HOLDS_UNDER: "#9a6700", Verdict.ERRATUM: "#b3261e"}
+#: A coloured mark before the word, for GitHub, which drops classes and styles (the book hides it: it has no
+#: colour font to print it with, and draws its own badge).
+_DOT = {Verdict.HOLDS: "🟢", Verdict.HOLDS_UNDER: "🟡", Verdict.ERRATUM: "🔴"}
+
+
+def badge(v: Verdict, md: bool = True) -> str:
+    """A verdict, coloured on every surface: the book (its class), JupyterLab (its inline style) and GitHub (the
+    coloured dot); in plain text, the word.
+
+    >>> badge(Verdict.ERRATUM, md=False)
+    'ERRATUM'
+    """
+    if not md:
+        return MARK[v]
+    return (f'<span class="verdict-mark {_CSS[v]}" style="color:{_COLOUR[v]};font-weight:bold">'
+            f'<span class="verdict-dot">{_DOT[v]}</span> {MARK[v]}</span>')
+
+
+def anchor(claim_id: str) -> str:
+    """The HTML id of a claim's place in its chapter (the book's, ``book/conf.py``): ``claim-ch1-softmax``."""
+    return "claim-" + re.sub(r"[^a-z0-9]+", "-", claim_id.lower())
+
+
+def link(claim_id: str, notebook: str | None, md: bool = True) -> str:
+    """A claim's id, linked to its place in its chapter (``notebook`` is the chapter's file stem; the book turns
+    ``.ipynb`` links into its pages')."""
+    if not md:
+        return claim_id
+    if notebook is None:
+        return f"`{claim_id}`"
+    return f"[`{claim_id}`]({notebook}.ipynb#{anchor(claim_id)})"
+
+
+#: Each chapter's notebook (its file stem), as :mod:`derivations.chapters` names them, for links between them.
+NOTEBOOKS: dict[int, str] = {}
+
+
+def _forms_found(o: Outcome) -> str:
+    """What the numeric checks found, form by form, in plain words (it heads a fold)."""
+    e, c = o.evidence, o.claim
+    numeric = [f for f in e.findings if f.kind != "symbolic"]
+    if not c.derived:
+        return tally(e.findings)
+    if not numeric:
+        return "no numeric check: the derivation decides it"
+    failed = [f for f in numeric if f.failed]
+    if failed:
+        return f"{len(failed)} of {len(numeric)} numeric checks FAILED"
+    said = []
+    if e.counterexample is not None:
+        said.append("a counterexample to the printed line, confirmed in mpmath")
+    n = len(numeric)
+    return (", ".join(said) + "; " if said else "") + f"{n} numeric check{'s' * (n != 1)}, each as the verdict requires"
 
 
 class ClaimView:
-    """A checked claim, displayable (``_repr_markdown_``) and printable (``repr``)."""
+    """A checked claim, displayable (``_repr_markdown_``) and printable (``repr``): its verdict first, what
+    decided it, the corrected form and the counterexample where there is one, and its checks folded.
+
+    The note's line is quoted in the prose above it and the derivation shown in the cell: neither is repeated here.
+    """
 
     def __init__(self, outcome: Outcome):
         self.outcome = outcome
@@ -71,35 +131,39 @@ class ClaimView:
 
     def _lines(self, md: bool) -> list[str]:
         o, c, e = self.outcome, self.outcome.claim, self.outcome.evidence
-        where = f"{c.section}, {'equation' if c.source == 'note' else 'added result'} {c.order}"
-        math = lambda s: _formula(s, md)                                    # noqa: E731
         bold = (lambda s: f"**{s}**") if md else (lambda s: s)
         title = c.title if md else plain(c.title)
-        gap = [""] if md else []                 # Markdown: a displayed formula is a paragraph of its own
-        verdict = (f'<span class="verdict-mark {_CSS[o.verdict]}">**{MARK[o.verdict]}**</span>' if md
-                   else MARK[o.verdict])
-        out = [f"{bold(c.id)}: {title} ({where})", "", "As printed:" if c.source == "note" else "Statement:", *gap,
-               math(c.printed), "", f"Verdict: {verdict}"]
-        if o.verdict is Verdict.HOLDS_UNDER:
-            out[-1] += "\\" if md else ""                                 # a line break (Markdown's backslash)
-            out.append(f"{'*Assumption:*' if md else 'Assumption:'} {c.assumption if md else plain(c.assumption)}")
-        if c.remark:                                  # the referee's explanation, as a paragraph of prose
-            out += ["", _prose(c.remark, md)]
-        if o.verdict is not Verdict.HOLDS and c.corrected:
-            out += ["", "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected form:", *gap,
-                    math(c.corrected)]
+        out = [(f'<a name="{anchor(c.id)}"></a>' if md else "") + f"{bold(c.id)} · {badge(o.verdict, md)} · {title}", ""]
+        said = []                              # what decided the verdict: the derivation's parts, one item each
+        for f in ([f for f in e.findings if f.kind == "symbolic"] if c.derived else []):
+            text = _sentence(f.statement)
+            if text.startswith("Under the assumption, the printed line") and c.assumption:
+                text = text.replace("Under the assumption, the printed line",
+                                    f"Assumed: {c.assumption}. The printed line then gives", 1)
+            said.append(text)
+        if o.verdict is Verdict.HOLDS_UNDER and not c.derived:
+            said.append(f"Assumption: {c.assumption}")
         if e.counterexample is not None:
-            label = ("Counterexample (as printed, without the assumption):" if o.verdict is Verdict.HOLDS_UNDER
-                     else "Counterexample:")
-            out += ["", f"{bold(label)} {e.counterexample}" if md else _prose(f"{label} {e.counterexample}", md)]
+            label = "Counterexample to the printed line" + (", without the assumption" if o.verdict is
+                                                            Verdict.HOLDS_UNDER else "")
+            said.append(f"{bold(label + ':')} {e.counterexample}")
+        out += [(f"- {t}" if md else textwrap.fill(plain(t), TEXT_WIDTH, initial_indent="- ", subsequent_indent="  ",
+                                                   break_on_hyphens=False)) for t in said]
+        if o.verdict is not Verdict.HOLDS and c.corrected:
+            out += ["", bold("The general form:" if o.verdict is Verdict.HOLDS_UNDER else "As corrected:"),
+                    *([""] if md else []), _formula(c.corrected, md)]
+        if not c.derived and c.source == "added":
+            out += ["", bold("Statement:"), *([""] if md else []), _formula(c.printed, md)]
+        checks = [f for f in e.findings if f.kind != "symbolic"] if c.derived else e.findings
         if md:
-            out += ["", folded(f"How it was checked: {tally(e.findings)}", "\n".join(lines(e.findings, md=True)),
-                               "checks")]
+            if checks:
+                out += ["", folded(f"How it was checked: {_forms_found(o)}", "\n".join(lines(checks, md=True)),
+                                   "checks")]
         else:
-            out += ["", f"Checks: {tally(e.findings)}."]
+            out += ["", f"Checks: {_forms_found(o)}."]
             out += [textwrap.fill(part, TEXT_WIDTH, initial_indent="  " if i == 0 else "        ",
                                   subsequent_indent="      " if i == 0 else "        ", break_on_hyphens=False)
-                    for line in lines(e.findings, md=False) for i, part in enumerate(line.split("\n      "))]
+                    for line in lines(checks, md=False) for i, part in enumerate(line.split("\n      "))]
         return out
 
     def _repr_markdown_(self) -> str:
@@ -109,12 +173,19 @@ class ClaimView:
         return "\n".join(self._lines(md=False))
 
 
-#: The views :func:`show` returned in this process (this notebook's kernel), by claim id.
+def _sentence(s: str) -> str:
+    """A finding's statement as a sentence: a capital first letter and a full stop."""
+    s = s.strip()
+    return s[:1].upper() + s[1:] + ("" if s.endswith(".") else ".")
+
+
+#: The views :func:`show` and :func:`shown_verdict` returned in this process (this notebook's kernel), by claim id.
 SHOWN: dict[str, ClaimView] = {}
 
 
 def show(claim_id: str) -> ClaimView:
-    """Run the claim's checks and return its view; ``AssertionError`` if unsound.
+    """Run the checks of a claim decided by an experiment (chapters 4 and 5) and return its view;
+    ``AssertionError`` if unsound. A claim with a derivation is shown by its derivation cell's ``verdict(...)``.
 
     The view is kept in :data:`SHOWN` for :func:`chapter_verdicts`.
 
@@ -127,6 +198,17 @@ def show(claim_id: str) -> ClaimView:
     assert o.ok, f"{claim_id}: the evidence does not support the verdict: {o.problems}"
     SHOWN[claim_id] = ClaimView(o)
     return SHOWN[claim_id]
+
+
+def shown_verdict(decision) -> ClaimView:
+    """The view of a claim decided in this kernel by its derivation cell (``verdict(...)``,
+    :mod:`derivations.engine.derive`): the decision, with the claim's numeric checks beside it;
+    ``AssertionError`` if the evidence does not support the verdict."""
+    claim = get(decision.claim_id)
+    o = outcome_of(claim, evidence_of(decision, numeric_of(claim)))
+    assert o.ok, f"{claim.id}: the evidence does not support the verdict: {o.problems}"
+    SHOWN[claim.id] = ClaimView(o)
+    return SHOWN[claim.id]
 
 
 def chapter_verdicts(chapter: int, shown: Mapping[str, ClaimView] | None = None) -> VerdictTable:
@@ -142,7 +224,7 @@ def chapter_verdicts(chapter: int, shown: Mapping[str, ClaimView] | None = None)
     >>> chapter_verdicts(1, views)
     Traceback (most recent call last):
     ...
-    AssertionError: chapter 1: 2 claims of the registry are not shown: ch1.softmax, ch1.lse_bounds (show each with show(id) beside the text it checks)
+    AssertionError: chapter 1: 2 claims of the registry are not shown: ch1.softmax, ch1.lse_bounds (each is shown by its derivation cell's verdict(...), or by show(id))
     >>> views.update({c: show(c) for c in ("ch1.softmax", "ch1.lse_bounds")})
     >>> chapter_verdicts(1, views).rows()[0][0]
     'ch1.softmax'
@@ -153,8 +235,80 @@ def chapter_verdicts(chapter: int, shown: Mapping[str, ClaimView] | None = None)
     if missing:
         raise AssertionError(f"chapter {chapter}: {len(missing)} claim{'s' if len(missing) > 1 else ''} of the "
                              f"registry {'are' if len(missing) > 1 else 'is'} not shown: {', '.join(missing)} "
-                             "(show each with show(id) beside the text it checks)")
+                             "(each is shown by its derivation cell's verdict(...), or by show(id))")
     return VerdictTable([shown[c.id].outcome for c in expected])
+
+
+class Summary:
+    """A chapter's verdicts in one paragraph, computed: how many of the note's lines hold, hold under an assumption
+    or are errata (those two named, each linked to its place), and how the results the chapter adds came out. It
+    opens each chapter, before anything is derived.
+
+    >>> import derivations.chapters   # the chapters' claims, named to the registry (the layer above)
+    >>> chapter_summary(1)
+    Verdicts: of the note's 9 lines checked here, 7 hold, 1 holds under an assumption (eq. 8) and 1 is an erratum (eq. 9). The 2 results this chapter adds both hold.
+    """
+
+    _WORDS = {Verdict.HOLDS: ("holds", "hold"), Verdict.HOLDS_UNDER: ("holds under an assumption",
+                                                                       "hold under an assumption"),
+              Verdict.ERRATUM: ("is an erratum", "are errata")}
+
+    def __init__(self, outcomes: list[Outcome]):
+        self.outcomes = outcomes
+
+    def _group(self, source: str, md: bool) -> str:
+        """``7 hold, 1 holds under an assumption (eq. 8) and 1 is an erratum (eq. 9)``; ``all 3 hold``."""
+        mine = [o for o in self.outcomes if o.claim.source == source]
+        parts = []
+        for v in Verdict:
+            these = [o for o in mine if o.verdict is v]
+            if not these:
+                continue
+            words = self._WORDS[v][len(these) != 1]
+            if md and v is not Verdict.HOLDS:
+                words = f'<span class="verdict-mark {_CSS[v]}" style="color:{_COLOUR[v]};font-weight:bold">{words}</span>'
+            if len(these) == len(mine):
+                return f"{'all ' if len(these) > 2 else 'both ' if len(these) == 2 else ''}{words}" + self._where(these, md)
+            parts.append(f"{len(these)} {words}" + self._where(these, md))
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+    @staticmethod
+    def _where(these: list[Outcome], md: bool) -> str:
+        if these[0].verdict is Verdict.HOLDS:
+            return ""
+        names = [f"eq. {o.claim.order}" if o.claim.source == "note" else o.claim.id for o in these]
+        if md:
+            names = [f"[{n}]({_notebook_link(o.claim)})" for n, o in zip(names, these)]
+        return f" ({', '.join(names)})"
+
+    def _text(self, md: bool) -> str:
+        n_note = sum(o.claim.source == "note" for o in self.outcomes)
+        n_added = len(self.outcomes) - n_note
+        out = "**Verdicts:**" if md else "Verdicts:"
+        if n_note:
+            out += f" of the note's {n_note} line{'s' * (n_note != 1)} checked here, {self._group('note', md)}."
+        if n_added:
+            whose = "this chapter adds" if n_note else "of this chapter"
+            out += f" The {n_added} result{'s' * (n_added != 1)} {whose} {self._group('added', md)}."
+        return out
+
+    def _repr_markdown_(self) -> str:
+        return self._text(md=True)
+
+    def __repr__(self) -> str:
+        return self._text(md=False)
+
+
+def _notebook_link(c) -> str:
+    return f"{NOTEBOOKS.get(c.chapter, '')}.ipynb#{anchor(c.id)}"
+
+
+def chapter_summary(chapter: int) -> Summary:
+    """The verdicts of ``chapter``'s claims in one paragraph (:class:`Summary`); asserts that each is sound."""
+    outcomes = [run(c) for c in claims(chapter)]
+    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
+    assert not bad, f"unsound claims: {bad}"
+    return Summary(outcomes)
 
 
 class VerdictTable:
@@ -169,13 +323,15 @@ class VerdictTable:
                  o.claim.title, MARK[o.verdict]) for o in self.outcomes]
 
     def _repr_markdown_(self) -> str:
-        head = "| claim | eq. | what | verdict |\n|---|---|---|---|\n"
-        return head + "\n".join(f"| `{a}` | {b} | {table_cell(c)} | **{d}** |" for a, b, c, d in self.rows())
+        head = "| verdict | claim | eq. | what |\n|---|---|---|---|\n"
+        return head + "\n".join(
+            f"| {badge(o.verdict)} | {link(o.claim.id, NOTEBOOKS.get(o.claim.chapter))} | {b} | {table_cell(c)} |"
+            for o, (_, b, c, _) in zip(self.outcomes, self.rows()))
 
     def __repr__(self) -> str:
         w = max([len("claim")] + [len(r[0]) for r in self.rows()])
-        return "\n".join([f"{'claim':<{w}}  {'eq.':<10}  {'verdict':<25}  what"]
-                         + [f"{a:<{w}}  {b:<10}  {d:<25}  {plain(c)}" for a, b, c, d in self.rows()])
+        return "\n".join([f"{'verdict':<25}  {'claim':<{w}}  {'eq.':<10}  what"]
+                         + [f"{d:<25}  {a:<{w}}  {b:<10}  {plain(c)}" for a, b, c, d in self.rows()])
 
 
 def verdict_table(chapter: int | None = None) -> VerdictTable:

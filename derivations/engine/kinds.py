@@ -50,7 +50,7 @@ import sympy as sp
 from derivations.engine.nodes import Kind, Node, Notation, ParseError, Precedence, Relation
 from derivations.engine.symbolic import Logits, log_sum_exp, softmax
 
-__all__ = ["NOTATION", "EPS", "INDEX_J", "Vector", "evaluate", "latex", "kind_of", "readers", "sup_norm"]
+__all__ = ["NOTATION", "EPS", "INDEX_J", "Vector", "evaluate", "latex", "kind_of", "readers", "sup_norm", "extreme_logit"]
 
 #: The note's smoothing parameter, as a SymPy symbol shared by every chapter.
 EPS = sp.Symbol("epsilon", positive=True)
@@ -127,6 +127,16 @@ def _index(node: Node, x: Logits, ctx, bind: dict):
     if node.kind == "var" and node.args[0] == "i":
         return bind.get("i", 1)                               # i is "the correct label": class 1
     return evaluate(node, x, ctx, bind)
+
+
+def extreme_logit(kind: str = "max") -> sp.Symbol:
+    """The largest (``"max"``) or smallest (``"min"``) logit of a general K, a symbol: how ``\\max_j z_j`` is read when
+    ``K`` is a symbol.
+
+    >>> extreme_logit()
+    \\max_j z_j
+    """
+    return sp.Symbol(rf"\{kind}_j z_j", real=True)
 
 
 def sup_norm(x: Logits):
@@ -520,13 +530,18 @@ def _read_extremum(p, command: str) -> Node:
 
 
 def _extremum(node: Node, x: Logits, ctx, bind: dict):
-    """``\\max_j f(j)`` or ``\\min_j f(j)`` over the classes j = 1..K (concrete K only)."""
+    """``\\max_j f(j)`` or ``\\min_j f(j)`` over the classes j = 1..K. For a general K it has no closed form: the
+    largest (smallest) logit ``\\max_j z_j`` is then a symbol of its own (:func:`extreme_logit`), and anything else
+    is refused."""
     var, body = node.args
-    if x.general:
-        raise ParseError(f"{node.kind}_j has no closed form for a general symbolic K")
     name = var.args[0] if var.kind == "var" else None
     if name is None:
         raise ParseError(f"{node.kind} is read over a class index, as in \\max_j")
+    if x.general:
+        j = sp.Dummy("j", integer=True, positive=True)
+        if evaluate(body, x, ctx, {**bind, name: j}) != x.z(j):
+            raise ParseError(f"{node.kind}_j of anything but the logits has no closed form for a general symbolic K")
+        return extreme_logit(node.kind)
     values = [evaluate(body, x, ctx, {**bind, name: j}) for j in range(1, x.K + 1)]
     # unevaluated: SymPy's pairwise comparison of K arguments is quadratic and slow for K = 50, and
     # substituting values (subs, lambdify) evaluates it anyway

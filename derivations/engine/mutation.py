@@ -88,7 +88,7 @@ from derivations.engine.finding import FailedFinding, stop_at_failed_finding
 from derivations.engine.kinds import kind_of, latex
 from derivations.engine.notation import Node, Reading, Relation
 from derivations.engine.parallel import in_processes
-from derivations.engine.registry import REGISTRY, Claim, Formulas, outcome_of, run, work_units
+from derivations.engine.registry import REGISTRY, Claim, Formulas, evidence_for, outcome_of, run, work_units
 
 __all__ = ["KINDS", "Status", "Mutant", "Trial", "ClaimReport", "variants", "mutants", "kill", "report",
            "format_report", "latex", "main"]
@@ -468,7 +468,7 @@ def kill(claim: Claim, mutant: Mutant, timeout: float | None = None) -> tuple[St
     normal = run(claim).verdict
     try:
         with _time_limit(timeout), stop_at_failed_finding():
-            outcome = outcome_of(claim, claim.check(mutant.formulas))
+            outcome = outcome_of(claim, evidence_for(claim, mutant.formulas))
     except FailedFinding as failed:                  # the outcome is unsound already: the rest of the check is not run
         return Status.KILLED, str(failed)
     except _Timeout:

@@ -30,7 +30,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "ParameterError", "Checked", "last_checked", "run_folder_name"]
+__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "ParameterError", "Values", "Checked", "last_checked",
+           "run_folder_name"]
 
 
 class ParameterError(ValueError):
@@ -43,6 +44,39 @@ class ParameterError(ValueError):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
+
+
+class Values(dict):
+    """A chapter's values, as a notebook shows them: one line, "On this page: $K = 10$, $\\epsilon = 0.1$, seed 0."
+
+    >>> Values({"K": 100000, "EPS": 0.5, "SEED": 3, "N_MC": 100000})
+    On this page: K = 100,000, ε = 0.5, seed 3, N_MC = 100,000.
+    """
+
+    _MATH = {"K": "K", "EPS": r"\epsilon"}
+    _TEXT = {"K": "K", "EPS": "ε"}
+
+    @staticmethod
+    def _number(v) -> str:
+        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+
+    def _items(self, md: bool) -> list[str]:
+        out = []
+        for name, v in self.items():
+            n = self._number(v)
+            if name in self._MATH:
+                out.append(f"${self._MATH[name]} = {n.replace(',', '{,}')}$" if md else f"{self._TEXT[name]} = {n}")
+            elif name == "SEED":
+                out.append(f"seed {n}")
+            else:
+                out.append(f"`{name}` = {n}" if md else f"{name} = {n}")
+        return out
+
+    def _repr_markdown_(self) -> str:
+        return "On this page: " + ", ".join(self._items(md=True)) + "."
+
+    def __repr__(self) -> str:
+        return "On this page: " + ", ".join(self._items(md=False)) + "."
 
 
 @dataclass(frozen=True)
@@ -203,12 +237,13 @@ class Chapters(Mapping):
     def check(self, chapter: int, **values) -> dict:
         """Validate a chapter's values as the runner does (for values typed by hand in a notebook).
 
-        Returns the values and records them (:func:`last_checked`); :class:`ParameterError` (a
+        Returns the values (:class:`Values`: a notebook shows them as one line) and records them
+        (:func:`last_checked`); :class:`ParameterError` (a
         ``ValueError``) for a missing, unknown or invalid one, in one line that says what to type
         in the notebook's parameters cell.
 
         >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).check(2, K=10, EPS=0.1)
-        {'K': 10, 'EPS': 0.1}
+        On this page: K = 10, ε = 0.1.
         >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).check(2, K=1, EPS=0.1)
         Traceback (most recent call last):
         ...
@@ -235,7 +270,7 @@ class Chapters(Mapping):
                     f"(the default), then run the notebook again") from None
         changed = {n: v for n, v in values.items() if v != c.defaults[n]}
         _LAST_CHECKED[:] = [Checked(chapter, dict(values), changed)]
-        return dict(values)
+        return Values({n: values[n] for n in c.defaults})
 
     def run_folder_name(self, values: dict) -> str:
         """The folder under ``build/runs/`` for these values: ``K=1000_EPS=0.05`` (canonical order).

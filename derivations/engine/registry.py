@@ -24,7 +24,9 @@ finding the chapters does not load SymPy and every chapter's checks.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ __all__ = [
     "Source",
     "Counterexample",
     "Evidence",
+    "Numeric",
     "Claim",
     "Formulas",
     "Outcome",
@@ -56,6 +59,9 @@ __all__ = [
     "problems_of",
     "outcome_of",
     "check_claim",
+    "evidence_of",
+    "evidence_for",
+    "numeric_of",
 ]
 
 
@@ -166,54 +172,94 @@ class Formulas:
     evaluates these and nothing else, so a test may hand it mutated ones.
     ``key`` is the claim's id, the seed of the check's random draws
     (:func:`derivations.engine.checks.rng_for`): a claim's id is written once, in
-    its :class:`Claim`, and reaches its check here.
+    its :class:`Claim`, and reaches its check here; ``context`` is the claim's (what the note's symbols mean).
     """
 
     printed: object
     corrected: object = None
     inputs: dict = field(default_factory=dict)
     key: str = ""
+    context: object = None
+
+
+@dataclass
+class Numeric:
+    """What a claim's numeric checks found, beside its derivation: their findings, the counterexample, and their
+    own reading of each form (``None`` where they did not test it): does the printed form agree with an
+    independent reference (the NumPy library, mpmath at 50 digits), under the claim's assumption, and the
+    corrected form? The derivation decides the verdict; where a numeric reading disagrees with it, the claim
+    is unsound (:func:`evidence_of`)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    counterexample: Counterexample | None = None
+    printed: bool | None = None
+    assuming: bool | None = None
+    corrected: bool | None = None
 
 
 @dataclass(frozen=True)
 class Claim:
     """One displayed equation of the note, or one result the companion adds.
 
-    ``chapter``/``section``/``order`` place it (``order`` counts the note's
-    displayed equations within the section, 1-based; added results continue
-    the count). ``printed`` is LaTeX as the note prints it (or the statement,
-    for added results). ``stated`` is the referee's verdict: the computed one
-    must agree with it. ``assumption`` names what a *holds under an
-    assumption* verdict relies on; ``corrected`` is the corrected or general
-    form (LaTeX). ``remark`` is the referee's comment. ``shares`` names an
-    expensive computation the check shares with other claims (an experiment,
-    cached in its module): claims that share one are computed one after another
-    in the same process (:func:`run_all`), so it runs once.
+    A claim of chapters 1-3 is decided by its derivation cell, the SymPy in the chapter's notebook that calls
+    ``verdict(id, ...)`` (:mod:`derivations.engine.derive`, run by :mod:`derivations.engine.cells`), with its
+    ``numeric`` checks beside it: a function of the claim's :class:`Formulas` that returns :class:`Numeric`. A
+    claim decided by an experiment (chapters 4 and 5) gives ``check`` instead: a function of its
+    :class:`Formulas` that returns the whole :class:`Evidence`.
+
+    ``printed`` is LaTeX as the note prints it (``derivations.engine.note.displayed``/``quote``), or the statement of
+    a result the companion adds. ``stated`` is the referee's verdict: the computed one must agree with it.
+    ``assumption`` names what a *holds under an assumption* verdict relies on; ``corrected`` is the corrected or
+    general form (LaTeX). ``context`` says what the note's symbols mean in the claim
+    (:class:`derivations.engine.notation.Context`; the hard labels' by default). ``remark`` is the referee's
+    comment, for the corrected note and the report. ``inputs`` names further formulas the derivation reads.
+    ``shares`` names an expensive computation the check shares with other claims (an experiment, cached in its
+    module): claims that share one are computed one after another in the same process (:func:`run_all`).
+
+    Where it stands is found when it is registered: its chapter from its id (``ch2.`` ...), its ``order`` from
+    the order of registration, its ``section`` from the claim registered before it, and its ``source`` from the
+    note's transcription (a formula the note prints is ``"note"``, any other ``"added"``).
     """
 
     id: str
-    chapter: int
-    section: str
-    order: int
-    title: str
-    printed: str
-    check: Callable[[Formulas], Evidence]
-    stated: Verdict
+    chapter: int | None = None
+    section: str = ""
+    order: int | None = None
+    title: str = ""
+    printed: str = ""
+    check: Callable[[Formulas], Evidence] | None = None
+    stated: Verdict | None = None
     assumption: str | None = None
     corrected: str | None = None
     remark: str = ""
-    source: Source = "note"
+    source: Source | None = None
     inputs: dict = field(default_factory=dict, hash=False, compare=False)
     shares: str | None = None
+    numeric: Callable[[Formulas], Numeric] | None = field(default=None, hash=False, compare=False)
+    context: object = field(default=None, hash=False, compare=False)
 
     def __post_init__(self):
-        if self.source not in get_args(Source):
+        if self.source is not None and self.source not in get_args(Source):
             raise ValueError(f"Claim.source must be one of {get_args(Source)}; got {self.source!r}")
         if not isinstance(self.stated, Verdict):
             raise ValueError(f"{self.id}: stated must be a Verdict; got {self.stated!r}")
+        if self.chapter is None:
+            m = re.match(r"ch(\d+)\.", self.id)
+            if not m:
+                raise ValueError(f"{self.id}: an id names its chapter (ch2.name), or give chapter=")
+            object.__setattr__(self, "chapter", int(m[1]))
+        if self.source is None:
+            from derivations.engine.note import contains
+
+            object.__setattr__(self, "source", "note" if self.printed and contains(self.printed) else "added")
+
+    @property
+    def derived(self) -> bool:
+        """Decided by a derivation cell (no ``check`` of its own)."""
+        return self.check is None
 
     def formulas(self) -> Formulas:
-        """The claim's LaTeX, read (cached): what its check evaluates."""
+        """The claim's LaTeX, read (cached): what its derivation and checks evaluate."""
         return _formulas(self)
 
     @property
@@ -298,11 +344,14 @@ class Outcome:
 
     @property
     def scope(self) -> str:
-        """For which K the symbolic checks proved it: ``", general K"`` when one of them says so, else
-        only for the concrete K its findings name (and sampled numerically beyond)."""
+        """For which K the symbolic checks proved it: ``", general K"`` when one of them says so; for a claim
+        decided by its derivation, nothing more when no K appears in what it decided (an identity whatever K);
+        else only for the concrete K its findings name (and sampled numerically beyond)."""
         sym = [f.statement for f in self.evidence.findings if f.kind == "symbolic" and f.ok]
-        if any("general K" in t and "not zero for a general K" not in t for t in sym):
+        if any(("general K" in t or "general $K$" in t) and "not zero for a general K" not in t for t in sym):
             return ", general K"
+        if self.claim.derived:
+            return ""
         return ", concrete K only (see its findings)"
 
 
@@ -333,9 +382,15 @@ def _registered() -> dict[str, Claim]:
 
 
 def register(claim: Claim) -> Claim:
-    """Add ``claim`` to the registry (ids are unique) and return it."""
+    """Add ``claim`` to the registry (ids are unique) and return it, with its ``order`` (the next of its chapter)
+    and ``section`` (that of the claim of its chapter registered before it) filled in where not given."""
     if claim.id in REGISTRY:
         raise ValueError(f"duplicate claim id {claim.id!r}")
+    before = [c for c in REGISTRY.values() if c.chapter == claim.chapter]
+    if claim.order is None:
+        claim = dataclasses.replace(claim, order=max((c.order for c in before), default=0) + 1)
+    if not claim.section and before:
+        claim = dataclasses.replace(claim, section=before[-1].section)
     REGISTRY[claim.id] = claim
     return claim
 
@@ -413,10 +468,10 @@ def _evidence_of_group(group: tuple[Claim, ...]) -> list[Evidence | None]:
 
 @lru_cache(maxsize=None)
 def _formulas(c: Claim) -> Formulas:
-    from derivations.engine.notation import read_text
+    from derivations.engine.notation import HARD, read_text
 
     return Formulas(read_text(c.printed), read_text(c.corrected) if c.corrected else None,
-                    {name: read_text(latex) for name, latex in c.inputs.items()}, key=c.id)
+                    {name: read_text(latex) for name, latex in c.inputs.items()}, key=c.id, context=c.context or HARD)
 
 
 #: Outcomes computed (or loaded) in this process, by claim.
@@ -433,12 +488,71 @@ def check_claim(c: Claim, formulas: Formulas | None = None) -> Outcome:
     """
     start = time.perf_counter()
     try:
-        evidence = c.check(c.formulas() if formulas is None else formulas)
+        evidence = evidence_for(c, formulas)
         evidence.seconds = time.perf_counter() - start
     except Exception as err:                    # an unreadable formula, or a check that breaks, is a failure
         return Outcome(c, _UNREAD, Verdict.ERRATUM,                 # of the claim, reported with its id
                        [f"its formulas could not be read or checked: {type(err).__name__}: {err}"])
     return outcome_of(c, evidence)
+
+
+def evidence_for(c: Claim, formulas: Formulas | None = None) -> Evidence:
+    """The evidence for ``c`` on its own formulas, or on ``formulas`` (a mutation test's): its derivation cell's
+    decision (run again with those formulas) and its numeric checks, or its own ``check``. Raises what they raise."""
+    if not c.derived:
+        return c.check(c.formulas() if formulas is None else formulas)
+    from derivations.engine import cells
+
+    numeric = numeric_of(c) if formulas is None else (c.numeric(formulas) if c.numeric else None)
+    return evidence_of(cells.decision(c, formulas), numeric)
+
+
+#: Numeric evidence computed (or loaded) in this process, by claim.
+_NUMERIC: dict[Claim, Numeric | None] = {}
+
+
+def numeric_of(c: Claim) -> Numeric | None:
+    """The numeric checks of a derived claim on its own formulas: once per process, and once per run when
+    :mod:`derivations.engine.results` shares them between processes (a notebook's kernel reads what the test
+    session computed, while its derivation cells decide again, live)."""
+    if c.numeric is None:
+        return None
+    if c not in _NUMERIC:
+        shared = REGISTRY.get(c.id) is c
+        stored = results.load(c.id + ".numeric") if shared else None
+        if stored is None:
+            stored = c.numeric(c.formulas())
+            if shared:
+                results.save(c.id + ".numeric", stored)
+        _NUMERIC[c] = stored
+    return _NUMERIC[c]
+
+
+#: How each form is named where a numeric reading disagrees with the derivation.
+_FORMS = {"printed": "the printed line", "assuming": "the printed line under the assumption",
+          "corrected": "the corrected form"}
+
+
+def evidence_of(decision, numeric: Numeric | None) -> Evidence:
+    """The evidence of a derived claim: its derivation's decision (:class:`derivations.engine.derive.Decision`)
+    and its numeric checks. Where a numeric check reads a form otherwise than the derivation does, a failed
+    finding says so, and the claim is unsound.
+
+    >>> from derivations.engine.derive import decide
+    >>> e = evidence_of(decide("demo.x", 0), Numeric(printed=False))
+    >>> e.holds, [f.statement for f in e.findings if f.failed]
+    (True, ['the derivation finds the printed line right; the numeric check finds it wrong'])
+    """
+    numeric = numeric or Numeric()
+    findings = decision.findings() + list(numeric.findings)
+    derived = {"printed": decision.holds, "assuming": decision.holds_under, "corrected": decision.corrected_ok}
+    for form, words in _FORMS.items():
+        seen = getattr(numeric, form)
+        if seen is not None and derived[form] is not None and seen != derived[form]:
+            findings.append(Finding("numeric", f"the derivation finds {words} {'right' if derived[form] else 'wrong'}; "
+                                               f"the numeric check finds it {'right' if seen else 'wrong'}", False))
+    return Evidence(holds=decision.holds, holds_under=decision.holds_under, corrected_ok=decision.corrected_ok,
+                    findings=findings, counterexample=numeric.counterexample)
 
 
 def outcome_of(c: Claim, e: Evidence) -> Outcome:

@@ -4,7 +4,7 @@ A claim's check is deterministic (seeded), so its :class:`~derivations.engine.re
 depends only on the package's source. When the environment variable
 ``DERIVATIONS_RESULTS`` names a folder, :func:`load` and :func:`save` keep each
 claim's evidence there, under a key made from every source file of the package
-(``*.py`` and the note's transcription): a test session computes every claim
+(``*.py`` and the note's transcription) and every chapter's derivation cells: a test session computes every claim
 once and its notebook kernels and subprocesses, which inherit the variable,
 read them back. Edit any source file and the key changes, so nothing stale is
 read. Without the variable nothing is stored: ``python -m derivations`` and a
@@ -49,10 +49,14 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 
 @lru_cache(maxsize=1)
 def source_key() -> str:
-    """A digest of every source file of the package (paths and contents), 16 hex digits."""
+    """A digest of every source file of the package (paths and contents) and of every chapter's derivation cells
+    (:func:`derivations.engine.cells.digest`), 16 hex digits."""
+    from derivations.engine import cells
+
     h = hashlib.sha256()
     for path in sorted(p for p in _PACKAGE.rglob("*") if p.suffix in (".py", ".md") and "__pycache__" not in p.parts):
         h.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
+    h.update(cells.digest().encode())
     return h.hexdigest()[:16]
 
 
