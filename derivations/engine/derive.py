@@ -365,7 +365,7 @@ def _reduced(e):
     it is when that grows it)."""
     try:
         r = sp.simplify(sp.expand_log(e, force=True))
-    except Exception:                                  # noqa: BLE001  (a form to show, not a decision)
+    except Exception:                                  # a form to show, not a decision
         return e
     return r if sp.count_ops(r) <= sp.count_ops(e) else e
 

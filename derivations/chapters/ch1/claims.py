@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations.engine.checks import OTHERS_ZERO, against, chain, chain_holds, components_against, largest, mp_value, near_max
+from derivations.engine.checks import (
+    OTHERS_ZERO,
+    against,
+    chain,
+    chain_holds,
+    components_against,
+    largest,
+    mp_value,
+    near_max,
+)
 from derivations.engine.evaluation import values
 from derivations.engine.finding import Finding
-from derivations.engine.notation import HARD, INDEX_J, evaluate
+from derivations.engine.notation import INDEX_J, evaluate
 from derivations.engine.note import displayed, quote
 from derivations.engine.reference import mp_cross_entropy
 from derivations.engine.registry import Claim, Formulas, Numeric, Verdict, register
