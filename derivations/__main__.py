@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as err:
             parser.error(err.args[0])
         outcomes = run_all(wanted, args.jobs)
-        print("\n\n".join(repr(ClaimView(o)) for o in outcomes))
+        print("\n\n".join(repr(ClaimView(o, full=True)) for o in outcomes))
         return 0 if all(o.ok for o in outcomes) else 1
     rows = as_rows(collect(args.chapter, args.jobs))
     if not rows:

@@ -62,3 +62,34 @@ def test_make_lab_as_a_user_needs_nothing_more(lab_folder):
     assert r.returncode == 0, r.stderr
     assert "jupyter lab notebooks/" in r.stdout and "--allow-root" not in r.stdout and "root" not in r.stdout
     assert sys.executable                                   # (the suite's interpreter is not involved)
+
+
+def test_notebooks_are_stored_as_jupyterlab_saves_them():
+    """Opening a notebook in JupyterLab and saving it changes nothing: Lab writes the kernel's ``kernelspec`` (its
+    display name "Python 3 (ipykernel)") and the ``language_info`` its kernel reports, so each notebook stores exactly
+    these (``tools/run_notebooks.py`` writes them). Tried in JupyterLab 4.6.6 itself (docs/measurements.md): with
+    them a notebook opens unmodified and saves byte for byte; with the old ones it opened modified. The Python's
+    Python version is the one thing a machine changes (a notebook run on Python 3.12 stores 3.12's)."""
+    import platform
+    import re
+
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+
+    from tools.run_notebooks import kernelspec
+
+    km, kc = start_new_kernel(kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    try:
+        info = kc.kernel_info(reply=True, timeout=60)["content"]["language_info"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert info["version"] == platform.python_version()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        meta = nbformat.read(path, as_version=4).metadata
+        assert meta.kernelspec == kernelspec() == {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                                    "name": "python3"}, path.name
+        stored = dict(meta.language_info)
+        # the version is the machine's that ran the notebook (Lab writes its kernel's): a full Python version
+        assert re.fullmatch(r"3\.\d+\.\d+", stored.pop("version", "")), f"{path.name}: {meta.language_info}"
+        assert stored == {k: v for k, v in info.items() if k != "version"}, f"{path.name}: {stored} against {info}"

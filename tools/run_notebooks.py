@@ -51,15 +51,24 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+def kernelspec() -> dict:
+    """The notebook's ``kernelspec`` as JupyterLab writes it when it saves a notebook: the installed ``python3``
+    kernel's display name and language (ipykernel's: "Python 3 (ipykernel)")."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {"display_name": spec.display_name, "language": spec.language, "name": "python3"}
 
 
 def normalise(nb: nbformat.NotebookNode) -> None:
-    """Drop what varies between runs or machines: timing, versions, ids of outputs."""
-    nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    nb.metadata["language_info"] = {"name": "python"}
+    """Store the metadata as JupyterLab writes it, so that opening a notebook in Lab and saving it changes nothing
+    (``kernelspec``; ``language_info`` as the kernel reported it, which nbclient has stored); collapse in Jupyter
+    each cell the book hides (tag ``remove-input``: the plumbing); and drop what varies between runs: timing."""
+    nb.metadata["kernelspec"] = kernelspec()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if "remove-input" in cell.metadata.get("tags", []):        # hidden in the book: collapsed in Jupyter
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
         if cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 out.get("metadata", {}).pop("execution", None)

@@ -355,9 +355,17 @@ def _vanishes(v) -> tuple[object, dict]:
     if _K in e.free_symbols:                          # a general K: decided again at each concrete one
         where["general K"] = zero
         for k in CONCRETE_K:
-            ek = e.xreplace({_K: k}).doit()
+            ek = _plain_logits(e.xreplace({_K: k}).doit())
             where[f"K={k}"] = is_zero(ek, force_log=False) or is_zero(ek, force_log=True)
     return (sp.Integer(0) if zero else _reduced(e)), {**where, "": zero}
+
+
+def _plain_logits(e):
+    """``e`` with each logit of a concrete class, ``z[2]``, as a real symbol ``z_2``: how
+    :class:`~derivations.engine.symbolic.Logits` writes a concrete K, which :func:`is_zero`'s exact tests read."""
+    found = {a for a in e.atoms(sp.Indexed) if all(i.is_Integer for i in a.indices)}
+    return e.xreplace({a: sp.Symbol("_".join([str(a.base), *map(str, a.indices)]), real=bool(a.is_real) or None)
+                       for a in found})
 
 
 def _reduced(e):

@@ -122,8 +122,8 @@ class ClaimView:
     The note's line is quoted in the prose above it and the derivation shown in the cell: neither is repeated here.
     """
 
-    def __init__(self, outcome: Outcome):
-        self.outcome = outcome
+    def __init__(self, outcome: Outcome, full: bool = False):
+        self.outcome, self.full = outcome, full
 
     @property
     def verdict(self) -> Verdict:
@@ -133,7 +133,12 @@ class ClaimView:
         o, c, e = self.outcome, self.outcome.claim, self.outcome.evidence
         bold = (lambda s: f"**{s}**") if md else (lambda s: s)
         title = c.title if md else plain(c.title)
-        out = [(f'<a name="{anchor(c.id)}"></a>' if md else "") + f"{bold(c.id)} · {badge(o.verdict, md)} · {title}", ""]
+        out = [(f'<a name="{anchor(c.id)}"></a>' if md else "") + f"{bold(c.id)} · {badge(o.verdict, md)} · {title}"]
+        if self.full:                              # no page around it (the terminal): the formula and the remark too
+            out += ["", "As printed:" if c.source == "note" else "Statement:", *([""] if md else []),
+                    _formula(c.printed, md)]
+            if c.remark:
+                out += ["", _prose(c.remark, md)]
         said = []                              # what decided the verdict: the derivation's parts, one item each
         for f in ([f for f in e.findings if f.kind == "symbolic"] if c.derived else []):
             text = _sentence(f.statement)
@@ -147,12 +152,14 @@ class ClaimView:
             label = "Counterexample to the printed line" + (", without the assumption" if o.verdict is
                                                             Verdict.HOLDS_UNDER else "")
             said.append(f"{bold(label + ':')} {e.counterexample}")
+        if said:
+            out.append("")
         out += [(f"- {t}" if md else textwrap.fill(plain(t), TEXT_WIDTH, initial_indent="- ", subsequent_indent="  ",
                                                    break_on_hyphens=False)) for t in said]
         if o.verdict is not Verdict.HOLDS and c.corrected:
             out += ["", bold("The general form:" if o.verdict is Verdict.HOLDS_UNDER else "As corrected:"),
                     *([""] if md else []), _formula(c.corrected, md)]
-        if not c.derived and c.source == "added":
+        if not c.derived and c.source == "added" and not self.full:
             out += ["", bold("Statement:"), *([""] if md else []), _formula(c.printed, md)]
         checks = [f for f in e.findings if f.kind != "symbolic"] if c.derived else e.findings
         if md:
@@ -255,6 +262,8 @@ class Summary:
 
     def __init__(self, outcomes: list[Outcome]):
         self.outcomes = outcomes
+        #: one chapter's claims name those that do not hold; the whole note's are listed below it (errata())
+        self.names = len({o.claim.chapter for o in outcomes}) == 1
 
     def _group(self, source: str, md: bool) -> str:
         """``7 hold, 1 holds under an assumption (eq. 8) and 1 is an erratum (eq. 9)``; ``all 3 hold``."""
@@ -272,9 +281,8 @@ class Summary:
             parts.append(f"{len(these)} {words}" + self._where(these, md))
         return ", ".join(parts[:-1]) + " and " + parts[-1]
 
-    @staticmethod
-    def _where(these: list[Outcome], md: bool) -> str:
-        if these[0].verdict is Verdict.HOLDS:
+    def _where(self, these: list[Outcome], md: bool) -> str:
+        if these[0].verdict is Verdict.HOLDS or not self.names:
             return ""
         names = [f"eq. {o.claim.order}" if o.claim.source == "note" else o.claim.id for o in these]
         if md:
@@ -288,7 +296,7 @@ class Summary:
         if n_note:
             out += f" of the note's {n_note} line{'s' * (n_note != 1)} checked here, {self._group('note', md)}."
         if n_added:
-            whose = "this chapter adds" if n_note else "of this chapter"
+            whose = ("this chapter adds" if n_note else "of this chapter") if self.names else "the companion adds"
             out += f" The {n_added} result{'s' * (n_added != 1)} {whose} {self._group('added', md)}."
         return out
 
@@ -303,8 +311,9 @@ def _notebook_link(c) -> str:
     return f"{NOTEBOOKS.get(c.chapter, '')}.ipynb#{anchor(c.id)}"
 
 
-def chapter_summary(chapter: int) -> Summary:
-    """The verdicts of ``chapter``'s claims in one paragraph (:class:`Summary`); asserts that each is sound."""
+def chapter_summary(chapter: int | None = None) -> Summary:
+    """The verdicts of ``chapter``'s claims (of every claim, by default) in one paragraph (:class:`Summary`); asserts
+    that each is sound."""
     outcomes = [run(c) for c in claims(chapter)]
     bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
     assert not bad, f"unsound claims: {bad}"
@@ -358,8 +367,9 @@ class ErrataView:
         for o in self.outcomes:
             c = o.claim
             where = f"chapter {c.chapter}, equation {c.order}"
-            out += [f"**{MARK[o.verdict]}** · `{c.id}`: {c.title} ({where})" if md      # the verdict first: it
-                    else f"{MARK[o.verdict]} · {c.id}: {plain(c.title)} ({where})", ""]     # is never wrapped away
+            out += [f"{badge(o.verdict)} · {link(c.id, NOTEBOOKS.get(c.chapter))}: {c.title} ({where})" if md
+                    else f"{MARK[o.verdict]} · {c.id}: {plain(c.title)} ({where})", ""]     # the verdict first: it
+            #                                                                             is never wrapped away
             gap = [""] if md else []
             out += ["As printed:", *gap, _formula(c.printed, md), ""]
             if o.verdict is Verdict.HOLDS_UNDER:
