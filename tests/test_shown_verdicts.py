@@ -14,7 +14,7 @@ from derivations.engine.display import ClaimView, VerdictTable, errata
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.registry import claims, run
 from derivations.engine.text import MathError, folded, math_text, plain, table_cell
-from tools.shown_verdicts import computed, in_markdown, in_notebook, in_plain, wrong
+from tools.shown_verdicts import CLAIM_ID, computed, in_markdown, in_notebook, in_plain, wrong
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -76,13 +76,15 @@ def test_a_cell_split_by_an_unescaped_bar_is_caught(verdicts):
 
 
 def test_a_wrong_verdict_in_plain_text_or_a_view_is_caught(verdicts):
-    view = repr(ClaimView(run("ch3.same_q"))).replace("Verdict: ERRATUM", "Verdict: holds")
-    assert wrong(in_plain(view, "planted"), verdicts) == ["planted: view, line 6: ch3.same_q shows 'holds', "
+    view = repr(ClaimView(run("ch1.loss_approx_max"))).replace("· ERRATUM ·", "· holds ·")
+    assert wrong(in_plain(view, "planted"), verdicts) == ["planted: view, line 1: ch1.loss_approx_max shows 'holds', "
                                                           "computed 'erratum'"]
-    md = ClaimView(run("ch3.same_q"))._repr_markdown_().replace("**ERRATUM**", "**holds**")
+    md = ClaimView(run("ch1.loss_approx_max"))._repr_markdown_().replace("ERRATUM</span>", "holds</span>")
     assert len(wrong(in_markdown(md, "planted"), verdicts)) == 1
     table = repr(VerdictTable([run("ch1.softmax")])).replace("holds", "holds under an assumption", 1)
     assert len(wrong(in_plain(table, "planted"), verdicts)) == 1
+    listed = errata()._repr_markdown_().replace("ERRATUM</span>", "holds</span>", 1)
+    assert len(wrong(in_markdown(listed, "planted"), verdicts)) == 1
 
 
 def test_every_title_keeps_its_row_whole_on_github():
@@ -105,18 +107,32 @@ def _render(markdown: str) -> str:
     return MarkdownIt("commonmark").enable("table").render(markdown)
 
 
-def test_a_claims_checks_are_folded_under_a_tally():
-    o = run("ch3.incorrect_class")
+def test_a_claims_checks_are_folded_under_what_they_found():
+    """A claim's view: its verdict, then what its derivation decided, the counterexample and the general form in the
+    reading flow; its numeric checks one click away, under a summary that says what they found."""
+    o = run("ch1.loss_others_zero")
     html = _render(ClaimView(o)._repr_markdown_())
     fold = re.search(r'<details class="checks">\s*<summary>(.*?)</summary>(.*?)</details>', html, re.S)
     assert fold and "open" not in html[:fold.start() + 30], "the checks are in a closed <details>"
-    assert fold[1] == "How it was checked: all 6 findings hold (symbolic, numeric)"
-    assert fold[2].count("<li>") == len(o.evidence.findings)          # rendered as a Markdown list, inside
+    assert fold[1] == ("How it was checked: a counterexample to the printed line, confirmed in mpmath; 3 numeric "
+                       "checks, each as the verdict requires")
+    numeric = [f for f in o.evidence.findings if f.kind != "symbolic"]
+    assert fold[2].count("<li>") == len(numeric) == 3                   # rendered as a Markdown list, inside
     outside = html[:fold.start()] + html[fold.end():]
-    assert "<li>" not in outside and "(symbolic)" not in outside, "nothing of the checks in the reading flow"
-    # the reading flow: quotation or formula, verdict, remark, correction, counterexample, then the fold
-    order = [outside.index(s) for s in ("As printed", "Verdict", "There are", "General form", "Counterexample")]
+    assert "(numeric)" not in outside, "nothing of the numeric checks in the reading flow"
+    order = [outside.index(s) for s in ("holds under an assumption", "Printed line", "Assumed:", "Corrected form",
+                                        "Counterexample", "The general form")]
     assert order == sorted(order)
+    assert "As printed" not in outside and o.claim.remark[:30] not in outside, "the page quotes and explains it"
+
+
+def test_no_check_line_ticks_a_no():
+    """A finding reads as a finding: no tick beside a "no", no "all ... hold" under an erratum."""
+    for o in (run(c) for c in claims()):
+        text = repr(ClaimView(o))
+        assert not re.search(r"\[ok\][^\n]*: (no|yes)\b", text), text
+        if o.verdict.value != "holds":
+            assert "findings hold" not in text, text
 
 
 def test_a_worked_example_shows_a_one_line_result_and_folds_its_findings():
@@ -176,3 +192,62 @@ def test_every_reader_facing_text_has_a_plain_form_without_latex():
 
 def test_math_text_is_deterministic_and_cached():
     assert math_text(r"\frac{a}{b}") is math_text(r"\frac{a}{b}")
+
+
+# -- claims you can reach, verdicts you can see ----------------------------------------------------------------
+def _rendered_outputs(nb: Path):
+    import json
+
+    from bs4 import BeautifulSoup
+
+    for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                yield BeautifulSoup(_render("".join(output["data"]["text/markdown"])), "html.parser")
+
+
+def _anchors(nb: Path) -> set[str]:
+    return {a["name"] for soup in _rendered_outputs(nb) for a in soup.find_all("a", attrs={"name": True})}
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_claim_in_a_table_links_to_its_place_in_its_chapter(nb):
+    """In the overview's table and each chapter's, a claim's id is a link to the anchor its chapter's notebook
+    gives the claim's view (JupyterLab and GitHub follow it; the book turns it into a link to its page)."""
+    from derivations.chapters import CHAPTERS
+    from derivations.engine.display import anchor
+
+    seen = 0
+    for soup in _rendered_outputs(nb):
+        for td in soup.select("table td code"):
+            if CLAIM_ID.fullmatch(td.get_text()):
+                claim = td.get_text()
+                link = td.find_parent("a")
+                chapter = CHAPTERS[int(claim[2:claim.index(".")])]
+                assert link is not None and link["href"] == f"{chapter.notebook}.ipynb#{anchor(claim)}", (claim, link)
+                assert anchor(claim) in _anchors(ROOT / chapter.path), f"{claim}: no anchor in {chapter.notebook}"
+                seen += 1
+    assert seen >= len(claims(int(nb.stem[:2]) or None))
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_verdict_shown_is_coloured_on_every_surface(nb):
+    """Each verdict in a table, a view or the errata is a badge: its class for the book, an inline colour that
+    JupyterLab keeps, and a coloured dot for GitHub, which keeps neither."""
+    from derivations.engine.display import _COLOUR, _DOT, MARK
+    from derivations.engine.registry import Verdict
+
+    words = {MARK[v]: v for v in Verdict}
+    badges = 0
+    for soup in _rendered_outputs(nb):
+        for mark in soup.select("span.verdict-mark"):
+            text = mark.get_text(" ").split(maxsplit=1)
+            if len(text) < 2 or text[1] not in words:             # a coloured phrase of the chapter's summary
+                continue
+            v = words[text[1]]
+            assert f"color:{_COLOUR[v]}" in mark.get("style", "") and text[0] == _DOT[v], mark
+            badges += 1
+        for cell in soup.select("td"):
+            assert cell.get_text(" ").strip() not in words, "a verdict in a table without its badge"
+    chapter = int(nb.stem[:2])
+    assert badges >= (2 if chapter else 1) * len(claims(chapter or None))   # each claim's view and its table row

@@ -3,7 +3,8 @@
     python tools/backlinks.py            print every public function's computed "Checked by:" line
     python tools/backlinks.py --write    rewrite the "Checked by:" lines of the docstrings to match
 
-A claim *checks* a function when its check calls it: the claim's ``check`` is
+A claim *checks* a function when its check calls it: the claim's ``check`` (or, for a claim decided by its
+derivation cell, its ``numeric`` checks) is
 followed through the code it reaches (the functions and closures of the chapter
 that registered it, and whatever the chapter hands to the engine's check
 factories: their closure cells and defaults), and every function of the library
@@ -169,7 +170,7 @@ def _chapter_reach(number: int) -> frozenset[int]:
     from derivations import chapters
 
     package = importlib.import_module(f"derivations.chapters.ch{number}")
-    roots = [c.check for c in chapters.claims(number)]
+    roots = [c.check or c.numeric for c in chapters.claims(number) if (c.check or c.numeric) is not None]
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         module = importlib.import_module(info.name)          # its functions and classes, and what it imports
         roots += [v for v in vars(module).values() if inspect.isfunction(v) or inspect.isclass(v)]
@@ -233,7 +234,8 @@ def used_in_problem(f, doc: str) -> str | None:
     for cid in CLAIM_ID.findall(line):
         if cid not in by_id:
             wrong.append(f"{cid} is no claim")
-        elif id(f) not in _everything_reached(by_id[cid].check):
+        elif (by_id[cid].check or by_id[cid].numeric) is None or \
+                id(f) not in _everything_reached(by_id[cid].check or by_id[cid].numeric):
             wrong.append(f"{cid}'s check does not reach it")
     module = sys.modules[f.__module__]
     for word in set(re.findall(r"(?<![\w.`~])([a-z_][a-z0-9_]*)(?![\w.])", line)):
@@ -261,7 +263,8 @@ def checked_by() -> dict[str, list[str]]:
     targets = {id(f): name for name, f in functions.items()}
     out: dict[str, list[str]] = {name: [] for name in functions}
     for c in claims():
-        for name in sorted(_reached(c.check, targets)):
+        root = c.check or c.numeric            # what computes the claim's evidence beside its derivation
+        for name in sorted(_reached(root, targets) if root is not None else ()):
             out[name].append(c.id)
     return out
 

@@ -10,8 +10,7 @@ is found where a reader finds it:
 
 * a table with a *claim* and a *verdict* column: the verdict cell of each claim's row
   (the columns by their header, by position in a PDF or a fixed-width text table);
-* a claim's view: its heading (the id, first in its paragraph or line), then the
-  words after ``Verdict:``;
+* a claim's view: its heading, ``id · verdict · title`` (the id first in its paragraph or line);
 * a list of errata: a line or paragraph that opens with the verdict, then `` · `` and the id;
 * the corrected note: a box's mark, before `` — ``, and the id in its link.
 
@@ -68,26 +67,20 @@ def in_html(html: str, where: str) -> list[Shown]:
             continue
         i_claim, i_verdict = heads.index("claim"), heads.index("verdict")
         for tr in table.find_all("tr"):
-            cells = [_norm(td.get_text(" ")) for td in tr.find_all("td")]
+            cells = [_mark(td) for td in tr.find_all("td")]
             if len(cells) > i_claim and _ID_ONLY.match(cells[i_claim]):
                 out.append(Shown(f"{where}: table row", cells[i_claim],
                                  cells[i_verdict] if len(cells) > i_verdict else "(no verdict cell)"))
-    paragraphs = soup.find_all("p")
-    for i, p in enumerate(paragraphs):
-        first = next((c for c in p.children if not (isinstance(c, str) and not c.strip())), None)
+    for p in soup.find_all("p"):
+        first = _first(p)
         text = _norm(p.get_text(" "))
         if getattr(first, "name", None) == "strong" and _ID_ONLY.match(_norm(first.get_text())):   # a claim view
-            claim = _norm(first.get_text())
-            verdict = next((q for q in paragraphs[i + 1:] if _norm(q.get_text(" ")).startswith("Verdict")
-                            or _heading_id(q)), None)
-            if verdict is None or _heading_id(verdict):
-                out.append(Shown(f"{where}: view", claim, "(no verdict under the heading)"))
-                continue
-            mark = verdict.find("strong")
-            shown = _norm(mark.get_text(" ")) if mark else _norm(verdict.get_text(" ")).removeprefix("Verdict")
-            out.append(Shown(f"{where}: view", claim, shown))
-        elif getattr(first, "name", None) == "strong" and (errata := _ERRATUM.match(_norm(p.get_text()))):  # errata
-            out.append(Shown(f"{where}: errata", errata["id"], _norm(first.get_text(" "))))
+            mark = p.find("span", class_="verdict-mark")
+            out.append(Shown(f"{where}: view", _norm(first.get_text()), _mark(mark) if mark else
+                             "(no verdict in its heading)"))
+        elif getattr(first, "name", None) == "span" and "verdict-mark" in (first.get("class") or []) and (
+                errata := _ERRATUM.match(_mark(p))):                                          # a list of errata
+            out.append(Shown(f"{where}: errata", errata["id"], _mark(first)))
         mark = p.find("span", class_="mark")
         if mark is not None:                                                       # the corrected note's box
             link = CLAIM_ID.findall(text.split(" — ", 1)[-1])
@@ -96,11 +89,18 @@ def in_html(html: str, where: str) -> list[Shown]:
     return out
 
 
-def _heading_id(p) -> str | None:
-    first = next((c for c in p.children if not (isinstance(c, str) and not c.strip())), None)
-    if getattr(first, "name", None) == "strong" and _ID_ONLY.match(_norm(first.get_text())):
-        return _norm(first.get_text())
-    return None
+def _first(p):
+    """The first child of a paragraph a reader sees: not blank text, not an empty anchor (``<a name>``)."""
+    return next((c for c in p.children if (c.strip() if isinstance(c, str) else c.get_text().strip())), None)
+
+
+#: The coloured dot a verdict's badge carries for GitHub (derivations.engine.display.badge): not a word a reader reads.
+_DOTS = "🟢🟡🔴"
+
+
+def _mark(element) -> str:
+    """An element's text as a reader reads it, without a badge's coloured dot."""
+    return _norm("".join(ch for ch in element.get_text(" ") if ch not in _DOTS))
 
 
 def in_markdown(markdown: str, where: str) -> list[Shown]:
@@ -112,9 +112,8 @@ def in_markdown(markdown: str, where: str) -> list[Shown]:
 
 
 # -- plain text (text/plain outputs, the terminal, a PDF's text) ----------------------------------------
-_VERDICT_LINE = re.compile(r"^\s*Verdict:\s*(?P<shown>.*)$")
-_HEADING = re.compile(rf"^(?P<id>{CLAIM_ID.pattern}): ")
-_ERRATUM = re.compile(rf"^(?P<shown>[^·\n]+?) · (?P<id>{CLAIM_ID.pattern}) ?: ")
+_HEADING = re.compile(rf"^(?P<id>{CLAIM_ID.pattern}) · (?P<shown>[^·]+?) · ")
+_ERRATUM = re.compile(rf"^(?P<shown>[^·\n]+?) · `?(?P<id>{CLAIM_ID.pattern})`? ?: ")
 
 
 def _columns(header: str) -> list[tuple[str, int]]:
@@ -124,8 +123,8 @@ def _columns(header: str) -> list[tuple[str, int]]:
 
 def in_plain(text: str, where: str) -> list[Shown]:
     """The verdicts in plain text: fixed-width tables (a header naming *claim* and *verdict*), claim views
-    (``id: title`` then ``Verdict: ...``), errata (``id: title (...): verdict``), note boxes."""
-    out, columns, heading = [], None, None
+    (``id · verdict · title``), errata (``verdict · id: title (...)``), note boxes."""
+    out, columns = [], None
     lines = text.splitlines()
     for n, line in enumerate(lines):
         cols = _columns(line)
@@ -133,27 +132,22 @@ def in_plain(text: str, where: str) -> list[Shown]:
         if "claim" in names and "verdict" in names:                # a table's header: its columns from here on
             columns = cols
             continue
-        row = re.match(rf"^\s*({CLAIM_ID.pattern})\s", line)
-        if columns and row:
-            starts = [s for _, s in columns]
-            i = [c for c, _ in columns].index("verdict")
-            end = starts[i + 1] if i + 1 < len(starts) else None
-            out.append(Shown(f"{where}: table, line {n + 1}", row[1], _norm(line[starts[i]:end])))
+        row = CLAIM_ID.search(line) if columns else None
+        if row:                                      # a row: its verdict runs from its column to the next column's
+            starts = dict(columns)                   # start, or to the claim id when the verdict comes first
+            ends = {c: (columns[i + 1][1] if i + 1 < len(columns) else None) for i, (c, _) in enumerate(columns)}
+            end = row.start() if starts["verdict"] < starts["claim"] else ends["verdict"]
+            out.append(Shown(f"{where}: table, line {n + 1}", row[0], _norm(line[starts["verdict"]:end])))
             continue
         if line.strip() == "":
             columns = None if columns and (n + 1 == len(lines) or not lines[n + 1].strip()) else columns
+        head = _HEADING.match(line)
+        if head:
+            out.append(Shown(f"{where}: view, line {n + 1}", head["id"], _norm(head["shown"])))
+            continue
         erratum = _ERRATUM.match(line)
         if erratum:
             out.append(Shown(f"{where}: errata, line {n + 1}", erratum["id"], _norm(erratum["shown"])))
-            continue
-        head = _HEADING.match(line)
-        if head:
-            heading = head["id"]
-            continue
-        verdict = _VERDICT_LINE.match(line)
-        if verdict and heading:
-            out.append(Shown(f"{where}: view, line {n + 1}", heading, _norm(verdict["shown"])))
-            heading = None
     return out
 
 
@@ -214,26 +208,28 @@ def in_pdf(pdf: Path, where: str) -> list[Shown]:
     rows: list[tuple[str, list[_Word], int]] = []
     for line in lines:
         texts = [w.text.lower() for w in line]
-        if texts[0] == "claim" and texts[-1] == "verdict" and len(texts) <= 6:   # a header (repeated on each page)
+        if "claim" in texts and "verdict" in texts and len(texts) <= 6:            # a header (repeated on each page)
             x = {t: w.x0 for t, w in zip(texts, line)}
-            columns = (x["claim"], x["verdict"], min((v for t, v in x.items() if v > x["claim"]),
-                                                     default=x["verdict"]))
+            starts = sorted(x.values())
+            after = {t: min((v for v in starts if v > x[t]), default=float("inf")) for t in ("claim", "verdict")}
+            columns = (x["claim"], after["claim"], x["verdict"], after["verdict"])
             continue
         if columns is None:
             continue
-        x_claim, x_verdict, x_next = columns
-        first = line[0]
-        if _ID_ONLY.match(first.text) and x_claim - 8 <= first.x0 < x_next:      # a new row
-            rows.append((first.text, [], first.page))
-            if first.x1 > x_next + 1:                                         # the id runs into the next column
-                rows[-1][1].append(_Word(first.page, 0, 0, 0, 0, f"(id runs into the next column: {first.text})"))
-        elif not rows or first.x0 < x_next - 2:       # a line that is not a row's continuation: the table ended
-            columns = None
+        x_claim, x_claim_end, x_verdict, x_verdict_end = columns
+        ids = [w for w in line if _ID_ONLY.match(w.text) and x_claim - 8 <= w.x0 < x_claim_end]
+        if ids:                                                                    # a new row
+            rows.append((ids[0].text, [], ids[0].page))
+            if ids[0].x1 > x_claim_end + 1:                                    # the id runs into the next column
+                rows[-1][1].append(_Word(ids[0].page, 0, 0, 0, 0, f"(id runs into the next column: {ids[0].text})"))
+        elif not rows or not any(x_verdict - 1 <= w.x0 < x_verdict_end - 2 or w.x0 >= x_claim_end - 2 for w in line):
+            columns = None                             # a line that is not a row's continuation: the table ended
             continue
         if rows:
-            rows[-1][1].extend(w for w in line if w.x0 >= x_verdict - 1)
+            rows[-1][1].extend(w for w in line if x_verdict - 1 <= w.x0 < x_verdict_end - 2)
     for claim, words, page in rows:
-        out.append(Shown(f"{where}: table on page {page}", claim, _norm(" ".join(w.text for w in words))))
+        out.append(Shown(f"{where}: table on page {page}", claim,
+                         _norm(" ".join(w.text for w in words if w.text not in _DOTS))))
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     out += [s for s in in_plain(text, where) if ": table" not in s.where]
     boxes = re.finditer(rf"(?m)(?:^|\f)(?P<shown>[^\n\f—]+?) — [^·]*?\(ch\d+\s+(?:eq|\+)\d+\s*·\s*"

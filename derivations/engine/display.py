@@ -307,6 +307,18 @@ class Summary:
         return self._text(md=False)
 
 
+def _every(chapter: int | None) -> list[Outcome]:
+    """The outcome of every claim (of ``chapter``), each sound: ``AssertionError`` names the unsound ones; a
+    ``LookupError`` when there is none (the chapters not imported: ``import derivations.chapters``)."""
+    outcomes = [run(c) for c in claims(chapter)]
+    if not outcomes:
+        raise LookupError(f"no claims registered{'' if chapter is None else f' for chapter {chapter}'}: "
+                          "import derivations.chapters first")
+    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
+    assert not bad, f"unsound claims: {bad}"
+    return outcomes
+
+
 def _notebook_link(c) -> str:
     return f"{NOTEBOOKS.get(c.chapter, '')}.ipynb#{anchor(c.id)}"
 
@@ -314,10 +326,7 @@ def _notebook_link(c) -> str:
 def chapter_summary(chapter: int | None = None) -> Summary:
     """The verdicts of ``chapter``'s claims (of every claim, by default) in one paragraph (:class:`Summary`); asserts
     that each is sound."""
-    outcomes = [run(c) for c in claims(chapter)]
-    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
-    assert not bad, f"unsound claims: {bad}"
-    return Summary(outcomes)
+    return Summary(_every(chapter))
 
 
 class VerdictTable:
@@ -350,10 +359,7 @@ def verdict_table(chapter: int | None = None) -> VerdictTable:
     >>> print(verdict_table(1).rows()[0][3])
     holds
     """
-    outcomes = [run(c) for c in claims(chapter)]
-    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
-    assert not bad, f"unsound claims: {bad}"
-    return VerdictTable(outcomes)
+    return VerdictTable(_every(chapter))
 
 
 class ErrataView:
@@ -395,10 +401,7 @@ def errata() -> ErrataView:
     >>> all(o.verdict is not Verdict.HOLDS for o in errata().outcomes)
     True
     """
-    outcomes = [run(c) for c in claims()]
-    bad = {o.claim.id: o.problems for o in outcomes if not o.ok}
-    assert not bad, f"unsound claims: {bad}"
-    return ErrataView(outcomes)
+    return ErrataView(_every(None))
 
 
 class MathView:
