@@ -823,7 +823,8 @@ def near_max(mp_reference, *, eps=None, Ks: Sequence[int] = NUMERIC_K, quantity:
                 slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
                 return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
             inside = largest(outside, f.key + "/corrected", Ks=Ks).worst == 0
-            out.corrected = near <= 2 * np.exp(-margin) and inside
+            loss = max(abs(float(mp_reference(np.array([m, m - margin, m - margin]), eps))) for m in largest_logits)
+            out.corrected = near <= 2 * np.exp(-margin) + 8 * 2.0 ** -53 * max(1.0, loss) and inside   # + rounding
             out.findings.append(Finding("numeric", f"the corrected form is within $2e^{{-{margin:g}}}$ of the exact "
                                                    f"{quantity} at margin {margin:g}, and its error lies in "
                                                    r"$(0, \log K]$ at random logits" + ("" if out.corrected else

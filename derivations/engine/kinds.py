@@ -75,7 +75,7 @@ class Vector:
     def component(self, j):
         first, last = self.reading.args
         b = dict(self.bind)
-        if isinstance(j, int) and j == 1:
+        if j == 1:                                       # a Python 1 or SymPy's Integer(1)
             return evaluate(first, self.x, self.ctx, b)
         return evaluate(last, self.x, self.ctx, {**b, "__class__": j})
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
 from derivations.chapters.ch1.worked import losses_vs_mpmath
-from derivations.engine.display import MathView
 from derivations.engine.finding import Finding, Findings, outside, within
 from derivations.engine.reference import mp_smoothed_cross_entropy
 from derivations.engine.regimes import regime, uniform_eps
-from derivations.engine.symbolic import Logits
 from derivations.engine.tex import number
 from derivations.library.numeric import loss_rtol
 from derivations.library.smoothing import (
@@ -30,8 +27,7 @@ from derivations.library.smoothing import (
     smoothed_targets,
 )
 
-__all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example",
-           "closed_form_general"]
+__all__ = ["printed_q_sum", "loss_squared_example", "smoothed_vs_mpmath", "optimum_table", "conventions_example"]
 
 U = 2.0 ** -53
 
@@ -146,11 +142,3 @@ def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Fi
                         bound=r"$\epsilon$ above $\frac{K-1}{K}$ puts less mass on the true class than on the others"))
     return out
 
-
-def closed_form_general() -> MathView:
-    """The exact smoothed loss for a general symbolic K, as SymPy writes it (the closed form chapter 2 derives)."""
-    from derivations.chapters.ch2.claims import smoothed_loss_closed
-    from derivations.engine.notation import EPS
-
-    loss = smoothed_loss_closed(Logits(), EPS)
-    return MathView((r"\mathcal{L}_\epsilon = " + sp.latex(loss), f"L_eps = {sp.sstr(loss)}"))
