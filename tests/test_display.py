@@ -1,4 +1,5 @@
-"""The notebook views: every claim of a chapter shown, remarks as prose, and library functions naming their claims."""
+"""The notebook views: every claim of a chapter shown, each said once, remarks as prose where no page explains them,
+and library functions naming their claims."""
 from __future__ import annotations
 
 import re
@@ -51,19 +52,25 @@ def _remark_paragraph(text: str, remark: str) -> tuple[list[str], int]:
 
 
 @pytest.mark.parametrize("md", [True, False], ids=["markdown", "text"])
-def test_the_remark_is_a_paragraph_of_prose_under_the_verdict(md):
+def test_the_remark_is_a_paragraph_of_prose_under_the_formula_where_no_page_explains_it(md):
+    """The terminal's view (``python -m derivations --claim``) has no page around it: the formula and the remark are
+    in it, the remark a paragraph of prose before the checks. A chapter's page quotes and explains the line in its own
+    prose, and its view says neither again."""
     c = get("ch2.loss_squared")
-    view = ClaimView(run(c))
+    view = ClaimView(run(c), full=True)
     text = view._repr_markdown_() if md else repr(view)
     paragraphs, i = _remark_paragraph(text, c.remark if md else plain(c.remark))  # StopIteration: not a paragraph
-    assert paragraphs[i - 1].startswith("Verdict:"), "the remark follows the verdict"
+    assert "As printed:" in paragraphs[i - 1] or "As printed:" in paragraphs[i - 2], "the remark follows the formula"
     assert text.index(paragraphs[i]) < text.index("<details" if md else "Checks:"), "the remark comes before the checks"
     assert "Remark:" not in text
+    page = ClaimView(run(c))
+    for shown in (page._repr_markdown_(), repr(page)):
+        assert "As printed" not in shown and " ".join(plain(c.remark).split()[:8]) not in " ".join(shown.split())
 
 
 def test_the_plain_text_remark_is_wrapped():
     c = get("ch2.loss_squared")
-    paragraphs, i = _remark_paragraph(repr(ClaimView(run(c))), plain(c.remark))
+    paragraphs, i = _remark_paragraph(repr(ClaimView(run(c), full=True)), plain(c.remark))
     assert max(len(line) for line in paragraphs[i].splitlines()) <= display.TEXT_WIDTH < len(c.remark)
 
 

@@ -110,7 +110,7 @@ def _forms_found(o: Outcome) -> str:
         return f"{len(failed)} of {len(numeric)} numeric checks FAILED"
     said = []
     if e.counterexample is not None:
-        said.append("a counterexample to the printed line, confirmed in mpmath")
+        said.append("a counterexample to the printed line")
     n = len(numeric)
     return (", ".join(said) + "; " if said else "") + f"{n} numeric check{'s' * (n != 1)}, each as the verdict requires"
 

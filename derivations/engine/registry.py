@@ -333,7 +333,8 @@ class Outcome:
         sym = [f for f in e.findings if f.kind == "symbolic"]
         if not all(f.ok for f in sym):
             return "FAILED"
-        if e.holds and any(f.kind == "statistical" for f in e.findings) and "general K" not in self.scope:
+        if e.holds and not self.claim.derived and any(f.kind == "statistical" for f in e.findings) \
+                and "general K" not in self.scope:
             return "statistical tests at stated false-alarm; identities at concrete K"
         if e.holds:
             return "identity" + self.scope
@@ -503,6 +504,8 @@ def evidence_for(c: Claim, formulas: Formulas | None = None) -> Evidence:
         return c.check(c.formulas() if formulas is None else formulas)
     from derivations.engine import cells
 
+    if formulas is None and REGISTRY.get(c.id) is not c:       # a variant of a registered claim: its own formulas
+        formulas = c.formulas()
     numeric = numeric_of(c) if formulas is None else (c.numeric(formulas) if c.numeric else None)
     return evidence_of(cells.decision(c, formulas), numeric)
 

@@ -227,6 +227,15 @@ def is_zero(expr, force_log: bool = False) -> bool:
 
 @lru_cache(maxsize=4096)
 def _is_zero(expr, force_log: bool) -> bool:
+    """:func:`is_zero`'s decision; where SymPy's own simplification breaks down on a sum (SymPy 1.14's
+    ``sum_simplify`` raises ``StopIteration`` on some general-K sums with a free class index), zero is not shown."""
+    try:
+        return _decide_zero(expr, force_log)
+    except (StopIteration, RecursionError):
+        return False
+
+
+def _decide_zero(expr, force_log: bool) -> bool:
     e = canonical(sp.sympify(expr))
     if force_log:
         e = sp.expand_log(e, force=True)

@@ -190,9 +190,10 @@ register(Claim(
     numeric=_near_max_and_shift,
     remark=r"'$\approx$' is read as: the error vanishes where $\mathrm{LSE}(z) \approx \max_j z_j$ is good, that is as "
            r"the margin between the largest logit and the others grows, whatever the largest logit. The largest logit "
-           r"$\max_j z_j$ approximates $\mathrm{LSE}(z)$; the infinity norm $\|z\|_\infty = \max_j |z_j|$ does not: "
-           r"shift every logit down (which changes neither the softmax nor the loss) and the printed form is off by "
-           r"any amount, however large the margin. With $\max_j z_j$ the error is at most $\log K$ and vanishes like "
+           r"$\max_j z_j$ approximates $\mathrm{LSE}(z)$; the infinity norm $\|z\|_\infty = \max_j |z_j|$ does not. "
+           r"Adding the same number to every logit changes neither the softmax nor the loss, but it changes "
+           r"$\|z\|_\infty$: shift the logits far enough down and the printed form is off by any amount, however "
+           r"large the margin. With $\max_j z_j$ the error is at most $\log K$ and vanishes like "
            r"$(K-1)e^{-\Delta}$ in the margin $\Delta$ (ch1.lse_bounds, ch1.margin_error).",
 ))
 

@@ -1,72 +1,55 @@
 """Chapter 3: the note's label-flipping bullet, made exact.
 
-The note's three displayed equations and its four statements in words (each
-taken from the transcription, :mod:`derivations.engine.note`), then what the companion
-adds, written in the note's notation and read by :mod:`derivations.engine.notation`
-like the note's own formulas: the distribution of the flipped label, the exact
-equivalence in expectation (loss and gradient), and what differs (the variance
-of the loss, the covariance of the gradient, the noise left at the optimum).
-Class 1 is the true class.
+The note's three displayed equations and its four statements in words (each taken from the transcription,
+:mod:`derivations.engine.note`), then what the companion adds, written in the note's notation: the distribution
+of the flipped label, the exact equivalence in expectation (loss and gradient), and what differs (the variance of
+the loss, the covariance of the gradient, the noise left at the optimum). Class 1 is the true class.
 
-The flipping process: keep the label with probability ``1 - eps``, otherwise
-pick one of the ``K - 1`` other classes uniformly. The sampler
-:func:`derivations.library.flipping.flip_labels` realises it with one uniform ``u`` per
-label; :func:`sampler_probability` derives the distribution of its output by
-integrating over ``u``, for a general symbolic ``K``. In the context
-:data:`FLIP`, ``\\Pr(y = j|x)`` is that distribution, ``p`` the note's soft
-target and ``\\mathcal{L}`` the smoothed loss.
+Each claim is decided by its derivation cell in ``notebooks/03_label_flipping.ipynb``: plain SymPy that derives
+the flipped label's distribution from the sampler (integrating over its uniform draw), reads the claim's formula
+as printed and hands what it gets wrong to ``verdict``. Beside it, the numeric checks here read the same formulas
+and compare them with the sampler itself (:func:`derivations.library.flipping.flip_labels`: frequencies against
+Bernstein radii at false-alarm :data:`~derivations.engine.stats.FALSE_ALARM` per comparison, so that a correct
+sampler fails one with probability at most 1e-6; fixed seeds), with Monte Carlo of the flipped loss, and with the
+library's closed forms checked against enumeration over the labels.
 
-Sampling checks compare frequencies with Bernstein radii at false-alarm
-:data:`~derivations.engine.stats.FALSE_ALARM` per comparison
-(:func:`~derivations.engine.stats.frequency_radius`), so a correct sampler fails them
-with probability at most 1e-6 each; they run at fixed seeds.
+The flipping process: keep the label with probability ``1 - eps``, otherwise pick one of the ``K - 1`` other classes
+uniformly. In the contexts here ``\\Pr(y = j|x)`` is read as ``Pr(j)``, the flipped label's distribution as the
+note writes it, an unknown function until a derivation puts in the sampler's (``expr.replace(Pr, ...)``);
+``p`` is the note's soft target (in :data:`FLIPPED_TARGET`, the flipped label's distribution) and
+``\\mathcal{L}`` the smoothed loss.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
+import mpmath
 import numpy as np
 import sympy as sp
 
 from derivations.chapters.ch2.claims import SOFTMAX_Q
-from derivations.engine.checks import COMPONENT, RTOL, each_k, largest, mp_value, rng_for, where
+from derivations.engine.checks import COMPONENT, RTOL, against, largest, mp_value, rng_for, sweep
 from derivations.engine.finding import Finding
-from derivations.engine.notation import EPS, INDEX_J, SOFT, Context, evaluate
+from derivations.engine.notation import EPS, Context
 from derivations.engine.note import displayed, quote
-from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, register
+from derivations.engine.reference import mp_smoothed_cross_entropy, mp_softmax
+from derivations.engine.registry import Claim, Counterexample, Formulas, Numeric, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_radius
-from derivations.engine.symbolic import (
-    Logits,
-    class_sums,
-    compiled,
-    cross_entropy,
-    is_zero,
-    log_sum_exp,
-    reduce_general,
-    smoothed_target,
-)
+from derivations.engine.symbolic import Logits, compiled, cross_entropy, smoothed_target
 from derivations.engine.tex import inline, vector
 from derivations.library import numeric as num
 from derivations.library.flipping import flip_labels, flipped_gradient_covariance, flipped_loss_variance, flipped_losses
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_optimum_gap, smoothed_targets
 
-__all__ = ["EPS", "FLIP", "FLIPPED_TARGET", "sampler_probability", "flipped_loss_expectation", "smoothed_loss",
-           "flip_frequencies", "enumerated_flipped_loss", "EXPANDED_K"]
+__all__ = ["EPS", "FLIP", "FLIPPED_TARGET", "PR", "SPLIT", "sampler_probability", "flip_frequencies",
+           "uneven_frequencies", "kept_flip_gradients"]
 
 SECTION = "Label flipping"
 U = sp.Symbol("u", nonnegative=True)
-#: Concrete K at which identities are also expanded in full (besides the general-K proof).
-EXPANDED_K = tuple(range(2, 9))
-#: (K, eps) at which the sampler's frequencies are checked.
-SAMPLER_CASES = ((2, 0.1), (3, 0.5), (10, 0.1), (10, 0.9), (1000, 0.3))
-MC_DRAWS = 200_000
-#: K at which the numeric checks of the added identities sample logits.
-NUMERIC_K = (2, 3, 10, 30)
 
 
 # -- the flipping process, symbolically ---------------------------------------------------
 def sampler_probability(x: Logits, j, flip_prob=EPS):
-    """``Pr(Y = j)`` for the sampler's output, true class 1, by integrating over ``u ~ U[0, 1)``.
+    """``Pr(Y = j)`` for the sampler's output, true class 1, by integrating over ``u ~ U[0, 1)`` (as chapter 3's
+    derivation does, in its notebook).
 
     Kept when ``u >= f`` (``f`` the flip probability); otherwise class ``j >= 2`` is
     output when ``floor((K-1) u / f) = j - 2``, i.e. ``u`` in
@@ -81,456 +64,292 @@ def sampler_probability(x: Logits, j, flip_prob=EPS):
     return d * keep + (1 - d) * other
 
 
-def _wrong_class(expr, c=COMPONENT):
-    """An expression at a generic wrong class ``c >= 2``: ``KroneckerDelta(c, 1) = 0``."""
-    return expr.subs(sp.KroneckerDelta(c, 1), 0)
+#: ``\Pr(y = j|x)`` as the note writes it: the flipped label's distribution, ``Pr(j)``, to be derived.
+PR = sp.Function("Pr")
+#: The share of the flips that class ``j`` gets (``r_j`` of the general form): ``r[j]``.
+SPLIT = sp.IndexedBase("r")
 
 
-def _event_probability(distribution):
-    """``ctx.pr`` from a distribution ``distribution(x, j)`` of the flipped label."""
-    def pr(x: Logits, kind: str, value):
-        if kind == "=":
-            return distribution(x, value)
-        if kind == "!=":                              # the sum over the other classes
-            if value != 1:
-                raise ValueError("Pr(y != j|x) is read for the true class j = 1")
-            return sp.simplify(x.sum(lambda j: distribution(x, j), start=2).doit())
-        if x.general:                                 # "incorrect class": a generic wrong class c >= 2
-            return _wrong_class(distribution(x, COMPONENT))
-        return distribution(x, 2)                     # for a concrete K, class 2
-    return pr
+def _label_event(x: Logits, kind: str, value):
+    """``\\Pr`` of a label event, in terms of :data:`PR`: ``y = j`` is ``Pr(j)``; ``y \\neq 1`` the sum over the
+    other classes (``y \\neq j`` the sum over all classes less ``Pr(j)``); ``y = incorrect class`` a generic wrong
+    class ``c`` (for a concrete K, class 2)."""
+    if kind == "=":
+        return PR(value)
+    if kind == "!=":
+        return x.sum(PR, start=2) if value == 1 else x.sum(PR) - PR(value)
+    return PR(COMPONENT if x.general else 2)
+
+
+def _soft_target(x: Logits, j):
+    return smoothed_target(x, j, EPS)
 
 
 def _soft_loss(x: Logits):
-    return cross_entropy(x, lambda j: smoothed_target(x, j, EPS))
+    return cross_entropy(x, lambda j: _soft_target(x, j))
 
 
-def smoothed_loss(x: Logits, eps=EPS):
-    """The soft-label loss ``H(p, softmax(z))`` with the note's soft target ``p``."""
-    return cross_entropy(x, lambda j: smoothed_target(x, j, eps))
+def _flipped_target(x: Logits, j):
+    return PR(j)
 
 
-def flipped_loss_expectation(x: Logits, eps=EPS):
-    """``E_Y[LSE(z) - z_Y]`` over the flipped label: ``sum_j Pr(Y = j) (LSE(z) - z_j)``."""
-    return x.sum(lambda j: sampler_probability(x, j, eps) * (log_sum_exp(x) - x.z(j)))
-
-
-#: Chapter 3: Pr(y = j|x) is the sampler's distribution; p the note's soft target; L the smoothed loss.
-FLIP = Context("label flipping", lambda x, j: smoothed_target(x, j, EPS), _soft_loss,
-               pr=_event_probability(sampler_probability))
+#: Chapter 3: Pr(y = j|x) is the flipped label's distribution (Pr), p the note's soft target, L the smoothed loss.
+FLIP = Context("label flipping", _soft_target, _soft_loss, pr=_label_event, symbols={"r": SPLIT.__getitem__})
 #: The same, with p(y_j|x) read as the distribution of the flipped label (what "the same p" compares).
-FLIPPED_TARGET = Context("flipped label as target", sampler_probability, _soft_loss,
-                         pr=_event_probability(sampler_probability))
-#: Flips split unevenly among K = 3 classes: Pr(y = 2) = eps r_2, Pr(y = 3) = eps (1 - r_2).
-R2 = sp.Symbol("r_2", nonnegative=True)
+FLIPPED_TARGET = Context("flipped label as target", _flipped_target, _soft_loss, pr=_label_event,
+                         symbols={"r": SPLIT.__getitem__})
+
+UNIFORM_FLIPS = "a flipped label goes to each of the $K - 1$ wrong classes with equal probability"
+#: The general form: any split r of the flips among the wrong classes (each r_j >= 0, summing to 1).
+GENERAL_FLIPS = r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \epsilon r_{j}, & \text{otherwise} \end{cases}"
+FRESH_FLIPS = ("labels are flipped afresh, independently, every time an example is used (so that the flip does not "
+               "depend on the current logits), and 'equivalent' means equal expected loss and expected gradient at the "
+               "current logits")
+EQUIVALENCE = (r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = \mathcal{L}(z), \quad "
+               r"\frac{\partial}{\partial z_{a}} \sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
+               r"\frac{\partial}{\partial z_{a}} \mathcal{L}(z)")
 
 
-def _uneven(x: Logits, j):
-    if x.general or x.K != 3:
-        raise ValueError("uneven flips are written out for K = 3")
-    return sp.Piecewise((1 - EPS, sp.Eq(j, 1)), (EPS * R2, sp.Eq(j, 2)), (EPS * (1 - R2), True))
-
-
-def _split(j):
-    return sp.Piecewise((R2, sp.Eq(j, 2)), (1 - R2, True))
-
-
-UNEVEN = Context("uneven flips (K = 3)", _uneven, _soft_loss, pr=_event_probability(_uneven),
-                 symbols={"r": _split})
-UNEVEN_SAMPLE = (0.3, (0.9, 0.1))                   # eps and (r_2, r_3) of the sampled uneven flips
-
-
-# -- numeric helpers --------------------------------------------------------------------
-def flip_frequencies(K: int, eps: float, n: int, rng: np.random.Generator, true_class: int = 0) -> np.ndarray:
-    """Relative frequency of each class among ``n`` flips of the label ``true_class``."""
-    f = flip_labels(np.full(n, true_class), K, eps, rng)
-    return np.bincount(f, minlength=K) / n
-
-
-def _value(expr, K: int, eps: float) -> float:
-    return float(expr.subs({Logits().K: K, EPS: sp.Rational(str(eps))}))
-
-
-def _radii(freq: float, p: float, n: int = MC_DRAWS) -> float:
-    """How far a frequency of ``n`` draws is from a probability, in Bernstein radii (false-alarm 1e-6): > 1 is
-    a disagreement, as is a ``p`` outside [0, 1] (infinitely far)."""
-    if not 0.0 <= p <= 1.0:
-        return np.inf
-    return abs(freq - p) / (float(frequency_radius(n, p)) + 1e-15)
-
-
-def _agrees(freq: float, p: float, n: int) -> bool:
-    """Is a frequency within the Bernstein radius (false-alarm 1e-6) of a probability in [0, 1]?"""
-    return _radii(freq, p, n) <= 1
-
-
-def _worst_frequency(deviation, key: str, flip_prob=lambda eps: eps, cases=SAMPLER_CASES) -> float:
-    """The largest ``deviation(K, eps, freq)`` (in Bernstein radii) over the cases ``(K, eps)``, ``freq`` the
-    class frequencies of ``MC_DRAWS`` labels flipped by ``flip_labels`` with probability ``flip_prob(eps)``."""
-    return largest(lambda pt: deviation(pt.K, pt.param, flip_frequencies(pt.K, flip_prob(pt.param), MC_DRAWS, pt.rng)),
-                   key, cases=cases, scales=(1.0,), n=1).worst
-
-
-def _sampling_fact(probability, what: str, key: str) -> tuple[Finding, bool]:
-    """Frequencies of ``flip_labels`` against ``probability(K, eps, freq) -> (p, observed)`` per case."""
-    def deviation(K, eps, freq):
-        p, observed = probability(K, eps, freq)
-        return _radii(observed, p)
-    ok = _worst_frequency(deviation, key) <= 1
-    return Finding("numeric", f"`flip_labels`: {what} within the Bernstein radius (false-alarm {_ALARM} per "
-                           f"case; {MC_DRAWS:,} draws; {_CASES})", ok), ok
-
-
+# -- the numeric checks beside the derivations ------------------------------------------------
+#: (K, eps) at which the sampler's frequencies are checked.
+SAMPLER_CASES = ((2, 0.1), (3, 0.5), (10, 0.1), (10, 0.9), (1000, 0.3))
+#: The same without eps = 1/2, where flipping with eps and with 1 - eps agree.
+UNEQUAL_CASES = ((2, 0.1), (10, 0.1), (10, 0.9), (1000, 0.3))
+#: Labels drawn per sampling check.
+MC_DRAWS = 200_000
+#: Flips split unevenly among the wrong classes (K = 3): eps and the shares (r_2, r_3).
+UNEVEN = (0.3, (0.9, 0.1))
+#: (K, eps) at which the fresh flips of the added identities are drawn, at random logits.
+FRESH_CASES = ((3, 0.1), (10, 0.3), (30, 0.5))
 #: The false-alarm probability and the sampler's cases, as LaTeX.
 _ALARM = inline(FALSE_ALARM, "g")
 _CASES = r"$(K, \epsilon) \in \{" + ", ".join(map("({0[0]}, {0[1]:g})".format, SAMPLER_CASES)) + r"\}$"
 
 
-def _identity(diff, x_general: Logits, what: str, facts: list[Finding], concrete=None) -> bool:
-    """``diff(x)`` zero for a general K (``class_sums`` / ``reduce_general``) and fully expanded for K = 2..8."""
-    general = is_zero(diff(x_general), force_log=True)
-    expanded = all(each_k(lambda x: is_zero(sp.expand(sp.expand_log(sp.sympify(diff(x)).doit(), force=True))),
-                          general=False, Ks=concrete or EXPANDED_K).values())
-    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general $K$, "
-                                  rf"{'zero' if expanded else 'not zero'} for $K = 2, \dots, 8$ expanded",
-                         general == expanded))
-    return general and expanded
+def flip_frequencies(K: int, eps: float, n: int, rng: np.random.Generator, true_class: int = 0) -> np.ndarray:
+    """Relative frequency of each class among ``n`` flips of the label ``true_class`` by ``flip_labels``."""
+    f = flip_labels(np.full(n, true_class), K, eps, rng)
+    return np.bincount(f, minlength=K) / n
 
 
-# -- 1-3. the note's displayed probabilities ------------------------------------------------
-def _probability_check(observed):
-    """A check for ``Pr(event) = value``: the sampler's probability (general K and K = 2..8) against the printed
-    value, and the sampler's frequencies against the printed value (``observed(freq)`` is the event's frequency)."""
-    def check(f: Formulas) -> Evidence:
-        facts: list[Finding] = []
-        g = Logits()
-        holds = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g, "the sampler's probability "
-                          "minus the printed value", facts, concrete=EXPANDED_K)
-        rhs = f.printed.rhs(g, FLIP)
-        fact, agree = _sampling_fact(lambda K, eps, freq: (_value(rhs, K, eps), observed(freq)),
-                                     "the event's frequency matches the printed value", f.key)
-        facts.append(Finding(fact.kind, fact.statement, agree == holds))
-        ce = None
-        if not holds:
-            K, eps = 10, 0.1
-            ce = Counterexample("probability", _value(rhs, K, eps), _value(f.printed.lhs(g, FLIP), K, eps), K=K,
-                                parameters={"eps": eps}, note="the sampler's probability")
-            facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
-        return Evidence(holds=holds, findings=facts, counterexample=ce)
-    return check
+def uneven_frequencies(eps: float, shares, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Class frequencies of ``n`` labels of class 1 (``K = 1 + len(shares)``) kept with probability ``1 - eps``,
+    else sent to class ``k >= 2`` with probability ``shares[k - 2]``: the flips of the general form."""
+    y = np.where(rng.random(n) < eps, 1 + rng.choice(len(shares), size=n, p=shares), 0)
+    return np.bincount(y, minlength=len(shares) + 1) / n
 
 
-register(Claim(
-    id="ch3.keep_probability", chapter=3, section=SECTION, order=1,
-    stated=Verdict.HOLDS,
-    title=r"The flipped label is the true one with probability $1 - \epsilon$",
-    printed=displayed(3, 1),
-    check=_probability_check(lambda freq: float(freq[0])),
-    remark=r"The defining property of the flipping process (keep the label with probability $1 - \epsilon$), derived "
-           r"from the sampler by integrating over its uniform draw, and measured on `flip_labels`.",
-))
-
-register(Claim(
-    id="ch3.flip_probability", chapter=3, section=SECTION, order=2,
-    stated=Verdict.HOLDS,
-    title=r"The label is changed with probability $\epsilon$",
-    printed=displayed(3, 2),
-    check=_probability_check(lambda freq: float(1 - freq[0])),
-    remark="The complement of equation 1, derived as the total of the $K - 1$ wrong-class probabilities.",
-))
-
-UNIFORM_FLIPS = "a flipped label goes to each of the $K - 1$ wrong classes with equal probability"
-#: The general form: any split r of the flips among the wrong classes (each r_j >= 0, summing to 1).
-GENERAL_FLIPS = r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \epsilon r_{j}, & \text{otherwise} \end{cases}"
+def _number(expr, eps, freq=None, shares=None, z=None, x: Logits | None = None) -> float:
+    """A formula read at a concrete K, as a number (NaN where it has no real value): ``eps``, ``Pr(k)`` the frequency
+    ``freq[k - 1]`` (or the probability), ``r_k`` the share ``shares[k - 2]``, the logits ``z`` of ``x``."""
+    e = sp.sympify(expr)
+    if freq is not None:
+        e = e.replace(PR, lambda k: sp.Float(float(freq[int(k) - 1]), 30))
+    values = {EPS: sp.Rational(str(eps))}
+    if shares is not None:                      # the true class gets no share of the flips
+        values.update({SPLIT[k]: sp.Rational(str(v)) for k, v in enumerate((0, *shares), start=1)})
+    if z is not None:
+        values.update({s: sp.Float(float(v), 30) for s, v in zip(x.symbols, z)})
+    value = complex(e.subs(values).doit().evalf(30))
+    return value.real if value.imag == 0 else np.nan          # a logarithm of a negative number: no value
 
 
-def _general_flips_ok(f: Formulas, facts: list[Finding]) -> tuple[bool, Counterexample]:
-    """The corrected (general) form: exact for uneven flips (K = 3, split (r_2, 1 - r_2)), sums to one, and
-    matches sampled uneven flips. Returns the verdict and the counterexample to uniformity (Pr(y = 2|x))."""
-    x3 = Logits(3)
-    rel = f.corrected.relation()
-    exact = all(is_zero(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j))
-                and is_zero(evaluate(rel.lhs, x3, UNEVEN, {"j": j}) - _uneven(x3, j)) for j in (1, 2, 3))
-    total = is_zero(sum(evaluate(rel.rhs, x3, UNEVEN, {"j": j}) for j in (1, 2, 3)) - 1)
-    facts.append(Finding("symbolic", r"general form: both sides are the distribution of flips split $(r_2, 1 - r_2)$ "
-                                  r"among the wrong classes, class by class, and it sums to 1 ($K = 3$, symbolic "
-                                  r"$\epsilon$ and $r_2$)", exact and total))
-    eps, r = UNEVEN_SAMPLE
-    rng, n = rng_for(f.key + "/general"), MC_DRAWS
-    y = np.where(rng.random(n) < eps, 1 + rng.choice(2, size=n, p=r), 0)
-    freq = np.bincount(y, minlength=3) / n
-    values = {EPS: sp.Rational(str(eps)), R2: sp.Rational(str(r[0]))}
-    sampled = all(_agrees(float(freq[j - 1]), float(evaluate(rel.rhs, x3, UNEVEN, {"j": j}).subs(values)), n)
-                  for j in (1, 2, 3))
-    facts.append(Finding("numeric", rf"uneven flips sampled ($K = 3$, $\epsilon = {eps}$, $r = {vector(r)}$): frequencies "
-                                 f"match the general form within the Bernstein radius (false-alarm {_ALARM})", sampled))
-    ce = Counterexample(r"$\Pr(y = 2 \mid x)$", eps / 2, eps * r[0], K=3, parameters={"eps": eps, "r": list(r)},
-                        note="flips split unevenly among the wrong classes")
-    real = not _agrees(float(freq[1]), ce.printed, n)
-    facts.append(Finding("numeric", r"counterexample: the sampled $\Pr(y = 2)$ is outside the Bernstein radius of "
-                                 r"$\frac{\epsilon}{K-1}$", real))
-    return exact and total and sampled and real, ce
+def _worst(values) -> float:
+    """The largest of ``values``, NaN if any is NaN (a formula without a value is no agreement)."""
+    return float(np.max(np.asarray(list(values), dtype=float)))
 
 
-def _check_incorrect_class(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    x3 = Logits(3)
-    without = sp.simplify(f.printed.lhs(x3, UNEVEN) - f.printed.rhs(x3, UNEVEN))
-    holds = without == 0
-    facts.append(Finding("symbolic", r"flips split $(r_2, 1 - r_2)$, $K = 3$: $\Pr(y = 2 \mid x)$ minus printed "
-                                  rf"$= {sp.latex(sp.factor(without))}$"
-                                  + ("" if holds else ", zero only at $r_2 = "
-                                     + ", ".join(map(sp.latex, sp.solve(without, R2))) + "$"), True))
-    g = Logits()
-    under = _identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP), g,
-                      r"uniform flips: $\Pr(y = c \mid x)$ minus printed, $c$ a generic wrong class", facts)
-    rhs = f.printed.rhs(g, FLIP)
-    def furthest(K, eps, freq):
-        p = _value(rhs, K, eps)
-        return p, float(freq[1:][np.argmax(np.abs(freq[1:] - p))])
-    fact, agree = _sampling_fact(furthest, "the wrong classes' frequencies (the furthest one) match the printed value",
-                                 f.key)
-    facts.append(Finding(fact.kind, fact.statement, agree == under))
-    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
-    return Evidence(holds=holds, holds_under=under and agree, corrected_ok=corrected_ok, findings=facts,
-                    counterexample=ce)
+def _radii(observed: float, p: float, n: int = MC_DRAWS) -> float:
+    """How far a frequency of ``n`` draws is from a probability, in Bernstein radii (false-alarm
+    :data:`FALSE_ALARM`): more than 1 is a disagreement, as is a ``p`` outside [0, 1] (infinitely far)."""
+    if not 0.0 <= p <= 1.0:
+        return np.inf
+    return abs(observed - p) / (float(frequency_radius(n, p)) + 1e-15)
 
 
-register(Claim(
-    id="ch3.incorrect_class", chapter=3, section=SECTION, order=3,
-    stated=Verdict.HOLDS_UNDER,
-    title=r"Each wrong class gets $\frac{\epsilon}{K-1}$",
-    printed=displayed(3, 3),
-    assumption=UNIFORM_FLIPS,
-    corrected=GENERAL_FLIPS,
-    check=_check_incorrect_class,
-    remark=r"'There are $K-1$ possibilities' does not make them equally likely: equations 1 and 2 hold for any split "
-           r"$r$ of the flips among the wrong classes ($r_j \ge 0$, summing to 1), and only the uniform split "
-           r"$r_j = \frac{1}{K-1}$ gives $\frac{\epsilon}{K-1}$. Uniform flips are what makes the flipped label match "
-           r"the note's soft target.",
-))
+def _sampled(pairs, key: str, flip=None, cases=SAMPLER_CASES) -> float:
+    """The largest distance, in Bernstein radii, between what a formula reads at the frequencies of
+    :data:`MC_DRAWS` labels flipped by ``flip_labels`` and the probability it states, over ``cases`` (K, eps):
+    ``pairs(x)`` gives ``(observed, probability)`` expressions (``Pr(k)`` read as the frequency of class ``k``);
+    ``flip(eps)`` is the flip probability (eps itself by default). A flip probability outside [0, 1] is
+    infinitely far."""
+    def radii(pt):
+        f = pt.param if flip is None else flip(pt.param)
+        if not 0.0 <= f <= 1.0:
+            return np.inf
+        x = Logits(pt.K)
+        freq = flip_frequencies(pt.K, f, MC_DRAWS, pt.rng)
+        return _worst(_radii(_number(seen, pt.param, freq), _number(p, pt.param)) for seen, p in pairs(x))
+    return largest(radii, key, cases=cases, scales=(1.0,), n=1).worst
 
 
-# -- 4. "by flipping the labels with 1 - eps probability" ---------------------------------------------
-def _flip_probability_of(reading) -> sp.Expr:
-    """The flip probability a sentence states: its (only) mathematics."""
-    return evaluate(reading.relation().rhs, Logits(), FLIP)
+def _flip_probability(reading, ctx):
+    """The flip probability a sentence states (its mathematics) as a function of eps."""
+    value = reading.rhs(Logits(), ctx)
+    return lambda eps: float(sp.sympify(value).subs(EPS, sp.Rational(str(eps))))
 
 
-def _check_flip_one_minus_eps(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    g = Logits()
-    required = f.inputs["keep"].rhs(g, FLIP)                      # equation 1: Pr(y = 1|x) = 1 - eps
-    about = is_zero(f.inputs["keep"].lhs(g, FLIP) - sampler_probability(g, 1))
-    facts.append(Finding("symbolic", r"equation 1, read: its left side is $\Pr(y = 1 \mid x)$, the probability the label "
-                                  "is kept", about))
-    flip = _flip_probability_of(f.printed)
-    keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
-    holds = is_zero(keep - required)
-    roots = sp.solve(sp.Eq(keep, required), EPS)
-    facts.append(Finding("symbolic", f"flipping with probability ${sp.latex(flip)}$: $\\Pr(y = 1 \\mid x) = "
-                                  f"{sp.latex(keep)}$; equation 1 requires ${sp.latex(required)}$"
-                                  + ("" if holds else r"; equal only at $\epsilon = " + ", ".join(map(sp.latex, roots))
-                                     + "$"), True))
-    K, eps = 10, 0.1
-    measured = _worst_frequency(lambda K, eps, freq: _radii(float(freq[0]), _value(keep, K, eps)),
-                                f.key, flip_prob=lambda eps: _value(flip, K, eps),
-                                cases=((K, eps),)) <= 1
-    facts.append(Finding("numeric", f"`flip_labels` with flip probability ${sp.latex(flip)}$ at $K = {K}$, "
-                                 f"$\\epsilon = {eps}$: the kept frequency matches the derived $\\Pr(y = 1 \\mid x)$ "
-                                 "within the Bernstein radius", measured))
-    ce = None
-    if not holds:
-        ce = Counterexample(r"$\Pr(y = 1 \mid x)$", _value(keep, K, eps), _value(required, K, eps), K=K,
-                            parameters={"eps": eps}, note=f"labels flipped with probability ${sp.latex(flip)}$")
-        facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
-    corrected_ok = None
+def _event(f: Formulas) -> Numeric:
+    """``Pr(event) = value``: the event's frequency among labels flipped by ``flip_labels`` (the printed left side
+    at the frequencies) against the printed value, in Bernstein radii."""
+    worst = _sampled(lambda x: [(f.printed.lhs(x, f.context), f.printed.rhs(x, f.context))], f.key)
+    ok = worst <= 1
+    return Numeric([Finding("statistical", "`flip_labels`: the frequency of the printed event "
+                            + ("matches" if ok else "differs from") + " the printed probability within the Bernstein "
+                            f"radius (false-alarm {_ALARM} per case; {MC_DRAWS:,} draws; {_CASES})")], printed=ok)
+
+
+def _uneven(f: Formulas, pairs, quantity: str, at: int, flip=None) -> Numeric:
+    """Flips split unevenly (:data:`UNEVEN`, K = 3) and sampled: does the printed reading (``pairs(x)`` gives
+    ``(observed, probability)`` expressions; pair ``at`` is the counterexample's ``quantity``) still hold? And the
+    general form, class by class, against the same frequencies: the numeric checks' readings of the printed and
+    the corrected forms."""
+    eps, shares = UNEVEN
+    fp = eps if flip is None else flip(eps)
+    x3, n = Logits(3), MC_DRAWS
+    freq = uneven_frequencies(fp, shares, n, rng_for(f.key + "/uneven")) if 0 <= fp <= 1 else np.full(3, np.nan)
+    values = [(_number(seen, eps, freq, shares), _number(p, eps, shares=shares)) for seen, p in pairs(x3)]
+    worst = _worst(_radii(seen, p, n) for seen, p in values)
+    out = Numeric(printed=worst <= 1)
+    where = rf"$K = 3$, $\epsilon = {eps:g}$, shares $r = {vector(shares)}$"
+    out.findings.append(Finding("statistical", f"flips split unevenly and sampled ({where}, {n:,} draws): the "
+                                + ("frequencies match" if out.printed else "frequencies differ from")
+                                + f" the printed form (Bernstein radius, false-alarm {_ALARM})"))
+    if not out.printed:
+        seen, p = values[at]
+        exact = _number(pairs(x3)[at][0], eps, [1 - fp] + [fp * s for s in shares], shares)
+        out.counterexample = Counterexample(quantity, p, exact, K=3, parameters={"eps": eps, "r": list(shares)},
+                                            note="flips split unevenly among the wrong classes; correct: the "
+                                                 f"probability of the general form, sampled {seen:.4f}")
+    if f.corrected is not None:                     # the general form flips with probability eps
+        freq = uneven_frequencies(eps, shares, n, rng_for(f.key + "/general"))
+        general = _worst(_radii(_number(f.corrected.lhs(x3, f.context, j=k), eps, freq),
+                             _number(f.corrected.rhs(x3, f.context, j=k), eps, shares=shares), n) for k in (1, 2, 3))
+        out.corrected = general <= 1
+        out.findings.append(Finding("statistical", "the general form " + ("matches" if out.corrected else "differs "
+                                    "from") + r" flips split so (flip probability $\epsilon$), sampled, class by class "
+                                    f"(Bernstein radius, false-alarm {_ALARM})"))
+    return out
+
+
+def _flips_split(pairs, quantity: str, at: int, flip_of=None):
+    """The numeric checks of a statement that holds for uniform flips: ``pairs(f, x)`` gives ``(observed,
+    probability)`` expressions at K; with uniform flips (``flip_labels``) they must match ("under the
+    assumption"); with uneven ones they must not (pair ``at``, ``quantity``, is the counterexample), and the
+    general form must. ``flip_of(f)`` reads the flip probability (eps by default)."""
+    def numeric(f: Formulas) -> Numeric:
+        flip = None if flip_of is None else flip_of(f)
+        out = _uneven(f, lambda x: pairs(f, x), quantity, at, flip)
+        worst = _sampled(lambda x: pairs(f, x), f.key, flip)
+        out.assuming = worst <= 1
+        out.findings.insert(0, Finding("statistical", "uniform flips (`flip_labels`): the frequencies "
+                                       + ("match" if out.assuming else "differ from") + " the printed form within "
+                                       f"the Bernstein radius (false-alarm {_ALARM} per case; {MC_DRAWS:,} draws; "
+                                       f"{_CASES})"))
+        return out
+    return numeric
+
+
+def _compared_classes(x: Logits):
+    """Classes 1, 2 and K (without repeats): where the distributions are compared."""
+    return sorted({1, 2, x.K})
+
+
+def _flip_distribution(f: Formulas) -> Numeric:
+    """The printed distribution, class by class (1, 2 and K), against the frequencies of ``flip_labels``."""
+    worst = _sampled(lambda x: [(f.printed.lhs(x, f.context, j=k), f.printed.rhs(x, f.context, j=k))
+                                for k in _compared_classes(x)], f.key)
+    ok = worst <= 1
+    return Numeric([Finding("statistical", "`flip_labels`: the frequencies of classes 1, 2 and $K$ "
+                            + ("match" if ok else "differ from") + " the printed distribution within the Bernstein "
+                            f"radius (false-alarm {_ALARM} per case; {MC_DRAWS:,} draws; {_CASES})")],
+                   printed=ok)
+
+
+def _flip_one_minus_eps(f: Formulas) -> Numeric:
+    """``flip_labels`` with the sentence's flip probability: is the label kept as often as equation 1 says?"""
+    keep = f.inputs["keep"]
+
+    def kept(reading, key):
+        flip = _flip_probability(reading, f.context)
+        return _sampled(lambda x: [(keep.lhs(x, f.context), keep.rhs(x, f.context))], key, flip, UNEQUAL_CASES), flip
+
+    worst, flip = kept(f.printed, f.key)
+    out = Numeric(printed=worst <= 1)
+    cases = r"$(K, \epsilon) \in \{" + ", ".join(map("({0[0]}, {0[1]:g})".format, UNEQUAL_CASES)) + r"\}$"
+    out.findings.append(Finding("statistical", "`flip_labels` with the sentence's flip probability: the kept "
+                                "frequency " + ("matches" if out.printed else "differs from") + " equation 1's "
+                                f"$1 - \\epsilon$ (Bernstein radius, false-alarm {_ALARM}; {cases})"))
+    if not out.printed:
+        K, eps = 10, 0.1
+        fp = flip(eps)
+        freq = flip_frequencies(K, fp, MC_DRAWS, rng_for(f.key + "/counterexample")) if 0 <= fp <= 1 else [np.nan]
+        out.counterexample = Counterexample(r"$\Pr(y = 1 \mid x)$", 1 - fp, 1 - eps, K=K, parameters={"eps": eps},
+                                            note=f"labels flipped with probability {fp:g}; sampled {freq[0]:.4f}; "
+                                                 "correct: equation 1")
     if f.corrected is not None:
-        c = _flip_probability_of(f.corrected)
-        j = sp.Symbol("j", integer=True)
-        corrected_ok = all(is_zero(sampler_probability(g, k, flip_prob=c) - smoothed_target(g, k, EPS))
-                           for k in (1, j)) and is_zero(sampler_probability(g, 1, flip_prob=c) - required)
-        facts.append(Finding("symbolic", f"flipping with probability ${sp.latex(c)}$: $\\Pr(y = 1 \\mid x)$ is what "
-                                      "equation 1 requires, and $\\Pr(y = j \\mid x)$ the note's soft target for every "
-                                      "$j$ (general $K$)", corrected_ok))
-    return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
+        worst, _ = kept(f.corrected, f.key + "/corrected")
+        out.corrected = worst <= 1
+        out.findings.append(Finding("statistical", "with the corrected flip probability the kept frequency "
+                                    + ("matches" if out.corrected else "differs from") + " equation 1 (Bernstein "
+                                    f"radius, false-alarm {_ALARM})"))
+    return out
 
 
-register(Claim(
-    id="ch3.flip_one_minus_eps", chapter=3, section=SECTION, order=4,
-    stated=Verdict.ERRATUM,
-    title=r"'flipping the labels with $1 - \epsilon$ probability'",
-    printed=quote(r"by flipping the labels with  $1-\epsilon$  probability"),
-    corrected=r"by flipping the labels with $\epsilon$ probability",
-    inputs={"keep": displayed(3, 1)},
-    check=_check_flip_one_minus_eps,
-    remark=r"Stated in the text. Flipping with probability $1 - \epsilon$ keeps the true label with probability "
-           r"$\epsilon$, the opposite of equation 1 and of the note's own definition of label smoothing, 'flipping "
-           r"output labels with a certain probability (say $\epsilon$)' (ch3.smoothing_by_flipping); the two agree only "
-           r"at $\epsilon = \frac{1}{2}$.",
-))
+#: Where the two readings of q are compared numerically (chapter 2's displayed q against the softmax).
+SAME_Q_POINT = (np.array([2.0, -1.0, 0.5]), 0.1)
 
 
-# -- 5. "we obtain the same q_theta(y|x)" -----------------------------------------------------------------
-def _same_vectors(a, b, x: Logits) -> bool:
-    if x.general:
-        return all(is_zero(a.component(j) - b.component(j), force_log=True) for j in (1, COMPONENT))
-    return all(is_zero(a.component(j) - b.component(j)) for j in range(1, x.K + 1))
-
-
-def _check_same_q(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    flipping = lambda x: f.printed.rhs(x, FLIP)                 # noqa: E731  the model's q_theta(y|x)
-    smoothing = lambda x: f.inputs["q_smoothing"].rhs(x, SOFT)   # noqa: E731  as chapter 2 displays it
-    cases = each_k(lambda x: _same_vectors(flipping(x), smoothing(x), x))
-    holds = all(cases.values())
-    facts.append(Finding("symbolic", r"$q_\theta(y \mid x)$ under flipping (the softmax: flipping changes only the label) "
-                                  + ("equals" if holds else "differs from")
-                                  + r" $q_\theta(y \mid x)$ as the note displays it under label smoothing "
-                                  + f"({where(cases)}, symbolic $\\epsilon$)", True))
-    ce = None
-    if not holds:
-        z, eps = np.array([2.0, -1.0, 0.5]), sp.Rational(1, 10)
-        a = mp_value(lambda x: smoothing(x).component(1).subs(EPS, eps), z)
-        b = mp_value(lambda x: flipping(x).component(1).subs(EPS, eps), z)
-        ce = Counterexample(r"$q_\theta(y_1 \mid x)$", a, b, K=3, z=tuple(z), parameters={"eps": eps},
-                            note="printed: the note's label-smoothing $q$; correct: the softmax, under both")
-        facts.append(Finding("numeric", f"counterexample at {ce.point()} in mpmath", abs(a - b) > 1e-3))
-    corrected_ok = None
+def _same_q(f: Formulas) -> Numeric:
+    """q under flipping (the printed reading), chapter 2's displayed q and the corrected one, component by
+    component, against the library's softmax at random logits; chapter 2's q against mpmath's softmax."""
+    def gap(reading, key):
+        return _worst(sweep(lambda x, p, k=k: reading.rhs(x, f.context).component(k).subs(EPS, p),
+                         lambda z, p, k=k: num.softmax(z)[:, k - 1], f"{key}/{k}", params=(0.1, 0.5)).worst
+                   for k in (1, 2))
+    model = gap(f.printed, f.key)
+    note = gap(f.inputs["q_smoothing"], f.key + "/note")
+    out = Numeric(printed=note <= RTOL)
+    out.findings.append(Finding("numeric", "$q_\\theta(y \\mid x)$ under flipping, as read, "
+                                + ("matches" if model <= RTOL else "differs from") + " the library's softmax at "
+                                f"random logits (relative tolerance {inline(RTOL, 'g')})", model <= RTOL, error=model))
+    out.findings.append(Finding("numeric", "chapter 2's displayed $q_\\theta$ " + ("matches" if out.printed else
+                                "differs from") + r" the softmax at random logits, $\epsilon \in \{0.1, 0.5\}$"))
+    if not out.printed:
+        z, eps = SAME_Q_POINT
+        note_q = f.inputs["q_smoothing"]
+        a = mp_value(lambda x: note_q.rhs(x, f.context).component(1).subs(EPS, sp.Rational(str(eps))), z)
+        with mpmath.workdps(50):
+            b = float(mp_softmax(z)[0])
+        out.counterexample = Counterexample(r"$q_\theta(y_1 \mid x)$", a, b, K=3, z=tuple(z), parameters={"eps": eps},
+                                            note="printed: the note's label-smoothing $q$; correct: the softmax, "
+                                                 "under flipping and smoothing alike (mpmath)")
     if f.corrected is not None:
-        cases = each_k(lambda x: _same_vectors(f.corrected.rhs(x, SOFT), flipping(x), x))
-        corrected_ok = all(cases.values())
-        no_eps = all(each_k(lambda x: all(EPS not in f.corrected.rhs(x, SOFT).component(j).free_symbols
-                                          for j in range(1, x.K + 1)), general=False).values())
-        facts.append(Finding("symbolic", "corrected: the softmax of the logits, under flipping and smoothing alike, free "
-                                      f"of $\\epsilon$ ({where(cases)})", corrected_ok and no_eps))
-        corrected_ok = corrected_ok and no_eps
-    return Evidence(holds=holds, corrected_ok=corrected_ok, findings=facts, counterexample=ce)
+        fixed = gap(f.corrected, f.key + "/corrected")
+        out.corrected = fixed <= RTOL
+        out.findings.append(Finding("numeric", "the corrected $q_\\theta$ " + ("matches" if out.corrected else
+                                    "differs from") + f" the library's softmax (relative tolerance {inline(RTOL, 'g')})",
+                                    error=fixed))
+    return out
 
 
-register(Claim(
-    id="ch3.same_q", chapter=3, section=SECTION, order=5,
-    stated=Verdict.ERRATUM,
-    title=r"'we obtain the same $q_\theta(y \mid x)$'",
-    printed=quote(r"we obtain the same  $q_{\theta}(y|x)$"),
-    corrected=SOFTMAX_Q,
-    inputs={"q_smoothing": displayed(2, 1)},
-    check=_check_same_q,
-    remark=r"Stated in the text. $q_\theta$ is the model's output, $\mathrm{softmax}(z)$: computed from the logits "
-           r"alone, so no choice of target changes it, under flipping or smoothing. The note's label-smoothing "
-           r"$q_\theta$ (chapter 2, equation 1) is not a softmax, so flipping cannot reproduce it. What flipping "
-           r"reproduces is the target distribution, in expectation (ch3.same_p).",
-))
+def _same_p_pairs(f: Formulas, x: Logits):
+    soft = f.inputs["soft_target"]
+    return [(f.printed.rhs(x, f.context, j=k), soft.rhs(x, f.context, j=k)) for k in _compared_classes(x)]
 
 
-# -- 6. "... and same p(y_j|x) as in label smoothing" --------------------------------------------------
-def _check_same_p(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    node = f.printed.relation().rhs                              # p(y_j|x)
-    smoothing = lambda x, j: f.inputs["soft_target"].rhs(x, SOFT).subs(INDEX_J, j)   # noqa: E731 chapter 2, eq. 2
-    g0 = Logits()
-    defines = all(is_zero(f.inputs["soft_target"].lhs(g0, SOFT).subs(INDEX_J, j) - smoothing(g0, j))
-                  for j in (1, 2, 3))
-    facts.append(Finding("symbolic", r"chapter 2, equation 2, read: its left side $p(y_j \mid x)$ is the soft target its "
-                                  "right side defines", defines))
-    x3 = Logits(3)
-    without = [sp.simplify(evaluate(node, x3, UNEVEN, {"j": j}) - smoothing(x3, j)) for j in (1, 2, 3)]
-    holds = all(d == 0 for d in without)
-    facts.append(Finding("symbolic", r"flips split $(r_2, 1 - r_2)$, $K = 3$: the flipped label's distribution minus the "
-                                  "soft target, class by class: $" + ", ".join(sp.latex(sp.factor(d)) for d in without)
-                                  + "$", True))
-    g = Logits()
-    under_general = all(is_zero(_wrong_class(evaluate(node, g, FLIPPED_TARGET, {"j": j}) - smoothing(g, j)))
-                        for j in (1, COMPONENT))
-    under_concrete = all(each_k(lambda x: all(is_zero(evaluate(node, x, FLIPPED_TARGET, {"j": j}) - smoothing(x, j))
-                                              for j in range(1, x.K + 1)), general=False, Ks=EXPANDED_K).values())
-    facts.append(Finding("symbolic", "uniform flips: the flipped label's distribution is the soft target of chapter 2, "
-                                  "equation 2, for class 1 and a generic wrong class (general $K$) and every class "
-                                  r"($K = 2, \dots, 8$)", under_general == under_concrete))
-    def off_targets(K, eps, freq):                                # against the library's smoothed_targets
-        lib = smoothed_targets(np.array([0]), K, eps=eps)[0]
-        return max(_radii(float(freq[j]), float(lib[j])) for j in {0, 1, K - 1})
-    agree = _worst_frequency(off_targets, f.key) <= 1
-    facts.append(Finding("numeric", "uniform flips: frequencies of classes 1, 2 and $K$ match `smoothed_targets` within "
-                                 f"the Bernstein radius (false-alarm {_ALARM}; {_CASES})", agree))
-    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
-    return Evidence(holds=holds, holds_under=under_general and under_concrete and agree, corrected_ok=corrected_ok,
-                    findings=facts, counterexample=ce)
+def _incorrect_pairs(f: Formulas, x: Logits):
+    rhs = f.printed.rhs(x, f.context)
+    return [(f.printed.lhs(x, f.context), rhs), (PR(x.K), rhs)]
 
 
-register(Claim(
-    id="ch3.same_p", chapter=3, section=SECTION, order=6,
-    stated=Verdict.HOLDS_UNDER,
-    title=r"'... and the same $p(y_j \mid x)$ as in label smoothing'",
-    printed=quote(r"and same  $p(y_j|x)$  as in label smoothing"),
-    assumption=UNIFORM_FLIPS,
-    corrected=GENERAL_FLIPS,
-    inputs={"soft_target": displayed(2, 2)},
-    check=_check_same_p,
-    remark=r"Stated in the text. With uniform flips (the assumption of equation 3) the distribution of the flipped "
-           r"label is exactly the soft target: the soft target is the expectation of the flipped one-hot label; each "
-           r"realised label is still one-hot. Flips split unevenly among the wrong classes satisfy equations 1 and 2 "
-           r"and give a different $p$: the general form, with the soft target only for $r_j = \frac{1}{K-1}$.",
-))
+def _definition_pairs(f: Formulas, x: Logits):
+    soft = f.inputs["soft_target"]
+    return [(PR(k), soft.rhs(x, f.context, j=k)) for k in _compared_classes(x)]
 
 
-# -- 7. "label flipping is equivalent to soft labels" --------------------------------------------------
-FRESH_FLIPS = ("labels are flipped afresh, independently, every time an example is used (so that the flip does not "
-               "depend on the current logits), and 'equivalent' means equal expected loss and expected gradient at the "
-               "current logits")
-
-
-def _general_identity(diff, what: str, facts: list[Finding], classes=(), Ks=None) -> bool:
-    """``diff(x, **bind)`` zero for a general K (class sums rewritten exactly, :func:`class_sums`) and, expanded,
-    for K = 2..8 with every class index bound in turn. ``classes`` names the free class indices (``a``, ``b``)."""
-    g = Logits()
-    c, d = COMPONENT, sp.Symbol("d", integer=True, positive=True)
-    if not classes:
-        general = _reduced(diff(g), g) == 0
-    else:
-        combos = [dict(zip(classes, v)) for v in _class_cases(len(classes), c, d)]
-        general = all(_reduced(diff(g, **b), g, (c, d)) == 0 for b in combos)
-    def every_class(x: Logits) -> bool:
-        binds = [{}] if not classes else [dict(zip(classes, v)) for v in _all_classes(x.K, len(classes))]
-        return all(_expanded_zero(diff(x, **b), x) for b in binds)
-    cases = each_k(every_class, general=False, **({"Ks": Ks} if Ks else {}))
-    concrete, Ks = all(cases.values()), [int(k[2:]) for k in cases]
-    facts.append(Finding("symbolic", f"{what}: {'zero' if general else 'not zero'} for a general $K$ (class sums "
-                                  "rewritten exactly" + (", free classes 1 or generic wrong classes" if classes else "")
-                                  + f"), {'zero' if concrete else 'not zero'} expanded for "
-                                  + (rf"$K = {Ks[0]}, \dots, {Ks[-1]}$" if len(Ks) > 2 else f"$K = {', '.join(map(str, Ks))}$")
-                                  + (" (every class)" if classes else ""), general == concrete))
-    return general and concrete
-
-
-def _class_cases(n: int, c, d):
-    if n == 1:
-        return [(1,), (c,)]
-    return [(1, 1), (1, c), (c, 1), (c, c), (c, d)]
-
-
-def _all_classes(K: int, n: int):
-    if n == 1:
-        return [(a,) for a in range(1, K + 1)]
-    return [(a, b) for a in range(1, K + 1) for b in range(1, K + 1)]
-
-
-def _reduced(expr, g: Logits, classes=()):
-    """A general-K expression with its class sums rewritten (exp-sums kept as one unknown), simplified."""
-    try:
-        return class_sums(sp.expand_log(sp.sympify(expr), force=True), g, classes)
-    except ValueError:                                  # a sum class_sums does not rewrite: let SymPy evaluate it
-        e = sp.sympify(expr).doit()
-        e = e.replace(lambda a: isinstance(a, sp.Piecewise), lambda a: a.args[0][0])
-        return reduce_general(sp.expand_log(e, force=True), g)
-
-
-def _expanded_zero(expr, x: Logits) -> bool:
-    e = sp.expand(sp.expand_log(sp.sympify(expr).doit(), force=True))
-    if e == 0:
-        return True
-    w = {sp.exp(s): sp.Symbol(f"w_{n}", positive=True) for n, s in enumerate(x.symbols, 1)}
-    return sp.expand(sp.numer(sp.together(e.subs(w)))) == 0 or is_zero(e)     # numerator 0: no gcd needed
+def _sentence_flip(f: Formulas):
+    return _flip_probability(f.printed, f.context)
 
 
 #: The counterexample to a flip kept: one gradient step of this size from z = 0 (K = 3) on a label flipped to class 2.
@@ -554,57 +373,332 @@ def kept_flip_gradients(K: int, eps: float, lr: float, kept: int) -> tuple[np.nd
     return z1, q1 - e, q1 - p
 
 
-def _check_equivalence(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    # Without the assumption, the flip may be kept: the logits trained on it then depend on the realised label, and
-    # the next gradient, given those logits, is not the smoothed one. One step is enough to see it.
+def _fresh_means(reading, ctx, key: str, loss_part: int | None, grad_part: int | None) -> float:
+    """Fresh flips at random logits (:data:`FRESH_CASES`): the expected loss (relation ``loss_part`` of the reading)
+    and the expected gradient (relation ``grad_part``, classes 1, 2 and K) read with ``Pr(k)`` the frequency of
+    class ``k`` among :data:`MC_DRAWS` labels flipped by ``flip_labels``, which makes them the Monte Carlo means of
+    the flipped loss and gradient, against their right-hand sides and the library (the smoothed loss, its
+    gradient ``softmax(z) - p``), in Bernstein radii: the largest distance."""
+    def radii(pt):
+        K, eps, z, x = pt.K, pt.param, pt.z[0], Logits(pt.K)
+        freq = flip_frequencies(K, eps, MC_DRAWS, pt.rng)
+        p = smoothed_targets([0], K, eps=eps)[0]
+        out = []
+        if loss_part is not None:
+            losses = -num.log_softmax(z)
+            mean = float(smoothed_cross_entropy(z, 0, eps=eps))
+            r = float(bernstein_radius(MC_DRAWS, float(flipped_loss_variance(z, 0, eps)),
+                                       float(np.max(np.abs(losses - mean)))))
+            for side in (reading.lhs(x, ctx, loss_part), reading.rhs(x, ctx, loss_part)):
+                out.append(abs(_number(side, eps, freq, z=z, x=x) - mean) / (r + 1e-15))
+        if grad_part is not None:
+            g = num.softmax(z) - p
+            for a in _compared_classes(x):
+                r = float(frequency_radius(MC_DRAWS, p[a - 1]))
+                for side in (reading.lhs(x, ctx, grad_part, a=a), reading.rhs(x, ctx, grad_part, a=a)):
+                    out.append(abs(_number(side, eps, freq, z=z, x=x) - g[a - 1]) / (r + 1e-15))
+        return _worst(out)
+    return largest(radii, key, cases=FRESH_CASES, scales=(3.0,), n=1).worst
+
+
+_FRESH = r"$(K, \epsilon) \in \{" + ", ".join(map("({0[0]}, {0[1]:g})".format, FRESH_CASES)) + r"\}$"
+
+
+def _equivalence(f: Formulas) -> Numeric:
+    """A flip kept: one gradient step shows the next gradient is not the smoothed one (the counterexample). Fresh
+    flips: the general form's expected loss and gradient, at the sampled frequencies, against the library."""
     K, eps, lr, kept = KEPT_STEP
     z1, g_kept, g_fresh = kept_flip_gradients(K, eps, lr, kept)
-    holds = bool(np.max(np.abs(g_kept - g_fresh)) <= 1e-12)
-    facts.append(Finding("numeric", rf"a flip kept: one gradient step of size {lr:g} from $z = 0$ on a label flipped to "
-                                    rf"class {kept + 1} ($K = {K}$, $\epsilon = {eps:g}$) gives $z = {vector(z1, '.4f')}$; "
-                                    rf"given these logits the label is known, and the mean of the next gradient is "
-                                    rf"$q - e_{kept + 1} = {vector(g_kept, '.4f')}$, not the smoothed $q - p = "
-                                    rf"{vector(g_fresh, '.4f')}$: they differ by $p - e_{kept + 1}$",
-                         not holds and abs(float(g_kept[0] - g_fresh[0]) - (1 - eps)) <= 1e-12))
-    ce = Counterexample(r"mean gradient on $z_1$ at step 2, given the logits", float(g_kept[0]), float(g_fresh[0]), K=K,
-                        z=tuple(float(v) for v in z1), parameters={"eps": eps},
-                        note=rf"one step of size {lr:g} from $z = 0$ on a label flipped to class {kept + 1} and kept; "
-                             "correct: with a fresh flip, the smoothed gradient")
-    facts.append(Finding("numeric", f"counterexample at {ce.point()}", abs(ce.printed - ce.correct) > 1e-3))
-    under = None
+    out = Numeric(printed=bool(np.max(np.abs(g_kept - g_fresh)) <= 1e-12))
+    out.findings.append(Finding("numeric", rf"a flip kept: one gradient step of size {lr:g} from $z = 0$ on a label "
+                                           rf"flipped to class {kept + 1} ($K = {K}$, $\epsilon = {eps:g}$) gives "
+                                           rf"$z = {vector(z1, '.4f')}$; given these logits the label is known, and "
+                                           rf"the mean of the next gradient is $q - e_{kept + 1} = "
+                                           rf"{vector(g_kept, '.4f')}$, not the smoothed $q - p = "
+                                           rf"{vector(g_fresh, '.4f')}$"))
+    out.counterexample = Counterexample(r"mean gradient on $z_1$ at step 2, given the logits", float(g_kept[0]),
+                                        float(g_fresh[0]), K=K, z=tuple(float(v) for v in z1),
+                                        parameters={"eps": eps},
+                                        note=rf"one step of size {lr:g} from $z = 0$ on a label flipped to class "
+                                             rf"{kept + 1} and kept; correct: with a fresh flip, the smoothed gradient")
     if f.corrected is not None:
-        rels = f.corrected.relations()
-        loss_ok = _general_identity(lambda x: f.corrected.lhs(x, FLIP, 0) - f.corrected.rhs(x, FLIP, 0),
-                                    r"at fixed logits, any one flip: $\mathbb{E}[\text{loss}]$ minus the smoothed loss",
-                                    facts)
-        grad_ok = len(rels) > 1 and _general_identity(
-            lambda x, a: f.corrected.lhs(x, FLIP, 1, a=a) - f.corrected.rhs(x, FLIP, 1, a=a),
-            r"at fixed logits, any one flip: $\mathbb{E}[\text{gradient}]_a$ minus the smoothed gradient$_a$", facts,
-            classes=("a",))
-
-        def off_smoothed(pt):
-            mean, _ = enumerated_flipped_loss(pt.z, 0.2)
-            return np.abs(mean - smoothed_cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int), eps=0.2, reduction="none")) / np.maximum(1.0, mean)
-        worst = largest(off_smoothed, f.key, Ks=NUMERIC_K, scales=(3.0,), n=32).worst
-        facts.append(Finding("numeric", "enumeration over the $K$ flipped labels reproduces `smoothed_cross_entropy` "
-                                        f"(relative tolerance {inline(RTOL, 'g')})", worst <= RTOL, error=worst))
-        under = loss_ok and grad_ok
-    return Evidence(holds=holds, holds_under=under, corrected_ok=under, findings=facts, counterexample=ce)
+        worst = _fresh_means(f.corrected, f.context, f.key, 0, 1)
+        out.assuming = out.corrected = worst <= 1
+        out.findings.append(Finding("statistical", "fresh flips at random logits: the general form's expected loss "
+                                    "and gradient (classes 1, 2, $K$), read at the sampled frequencies, "
+                                    + ("match" if worst <= 1 else "differ from") + " the library's smoothed loss and "
+                                    f"its gradient within the Bernstein radius (false-alarm {_ALARM}; {_FRESH})"))
+    return out
 
 
-EQUIVALENCE = (r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = \mathcal{L}(z), \quad "
-               r"\frac{\partial}{\partial z_{a}} \sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
-               r"\frac{\partial}{\partial z_{a}} \mathcal{L}(z)")
+def _mc_agreement(loss_part, grad_part, what: str):
+    def numeric(f: Formulas) -> Numeric:
+        worst = _fresh_means(f.printed, f.context, f.key, loss_part, grad_part)
+        ok = worst <= 1
+        return Numeric([Finding("statistical", "fresh flips at random logits: both sides, read with $\\Pr(y = j "
+                                "\\mid x)$ the sampled frequencies (so the left side is the Monte Carlo mean), "
+                                + ("match" if ok else "differ from") + f" the library's {what} within the Bernstein "
+                                f"radius (false-alarm {_ALARM}; {MC_DRAWS:,} draws; {_FRESH})")],
+                       printed=ok)
+    return numeric
+
+
+def _expected_loss(f: Formulas) -> Numeric:
+    """Monte Carlo of the flipped loss (both sides at the sampled frequencies), and the right side against the
+    library's smoothed loss at random logits (mpmath for any counterexample)."""
+    out = _mc_agreement(0, None, "smoothed loss")(f)
+    exact = against(lambda z, p: smoothed_cross_entropy(z, np.zeros(len(z), dtype=int), eps=p, reduction="none"),
+                    lambda z, p: mp_smoothed_cross_entropy(z, 0, p), params=(0.1, 0.5, 0.9), quantity="loss")(f)
+    out.findings += exact.findings
+    out.printed = out.printed and exact.printed
+    out.counterexample = exact.counterexample
+    return out
+
+
+def _expected_gradient(f: Formulas) -> Numeric:
+    """Monte Carlo of the flipped gradient, and the right side against central differences of the library's
+    smoothed loss."""
+    out = _mc_agreement(None, 0, "gradient $q - p$ of the smoothed loss")(f)
+    h, eps = 1e-6, 0.2
+
+    def vs_differences(pt):
+        x, z = Logits(pt.K), pt.z[0]
+        printed = np.array([_number(f.printed.rhs(x, f.context, a=a), eps, z=z, x=x) for a in range(1, pt.K + 1)])
+        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, eps=eps) - smoothed_cross_entropy(z - h * e, 0, eps=eps))
+                       / (2 * h) for e in np.eye(pt.K)])
+        return float(np.max(np.abs(fd - printed)))
+    worst = largest(vs_differences, f.key + "/differences", Ks=(2, 5, 20), scales=(4.0,), n=1).worst
+    out.printed = out.printed and worst <= 1e-7
+    out.findings.append(Finding("numeric", "central differences of `smoothed_cross_entropy` "
+                                + ("match" if worst <= 1e-7 else "differ from") + " the printed gradient at random "
+                                "logits (absolute tolerance $10^{-7}$)", error=worst))
+    return out
+
+
+def _exact_probabilities(K: int, eps: float):
+    """The flipped label's distribution at ``K``, exact (``1 - eps``, ``eps/(K - 1)``), class by class from 1."""
+    e = sp.Rational(str(eps))
+    return [1 - e] + [e / (K - 1)] * (K - 1)
+
+
+def _enumerated(expr, x: Logits, eps: float, z) -> float:
+    """A read formula with ``Pr(k)`` the exact probability of class ``k`` (an enumeration over the labels), in
+    mpmath at 50 digits."""
+    e = sp.sympify(expr).replace(PR, lambda k: _exact_probabilities(x.K, eps)[int(k) - 1])
+    return mp_value(lambda y: e.subs(EPS, sp.Rational(str(eps))).doit(), np.asarray(z))
+
+
+def _loss_variance(f: Formulas) -> Numeric:
+    """The printed variance against the library's ``flipped_loss_variance``; the printed left side, enumerated over
+    the labels in mpmath, against the library; the sample variance of fresh flips against the printed right side."""
+    eps = 0.3
+    right = _compiled_rhs(f.printed, f.context, eps)
+
+    def off_printed(pt):
+        v = flipped_loss_variance(pt.z, np.zeros(len(pt.z), dtype=int), eps)
+        return np.abs(right(pt.K)(*pt.z.T) - v) / np.maximum(1.0, v)
+    worst = largest(off_printed, f.key, Ks=(2, 3, 10, 30), scales=(0.1, 1.0, 10.0), n=4).worst
+
+    def enumeration(pt):
+        x, z = Logits(pt.K), pt.z[0]
+        v = float(flipped_loss_variance(z, 0, eps))
+        return abs(_enumerated(f.printed.lhs(x, f.context), x, eps, z) - v) / max(1.0, v)
+    enum = largest(enumeration, f.key + "/enumeration", Ks=(2, 3, 10), scales=(4.0,), n=1).worst
+
+    def radii_off(pt):               # the sample variance of fresh flips - the printed right side, in radii
+        K, p, z = pt.K, pt.param, pt.z[0]
+        losses = flipped_losses(z, 0, p, MC_DRAWS, pt.rng)
+        target = smoothed_targets([0], K, eps=p)[0]
+        printed = _number(f.printed.rhs(Logits(K), f.context), p, z=z, x=Logits(K))
+        return abs(float(losses.var()) - printed) / variance_radius(MC_DRAWS, -num.log_softmax(z), target)
+    mc = largest(radii_off, f.key + "/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst
+    ok = worst <= RTOL and enum <= 1e-9 and mc <= 1
+    return Numeric([
+        Finding("numeric", "the printed right side " + ("matches" if worst <= RTOL else "differs from")
+                + f" `flipped_loss_variance` at random logits (relative tolerance {inline(RTOL, 'g')})", error=worst),
+        Finding("numeric", "`flipped_loss_variance` " + ("matches" if enum <= 1e-9 else "differs from") + " the "
+                "printed left side enumerated over the $K$ labels in mpmath (relative tolerance $10^{-9}$)",
+                error=enum),
+        Finding("statistical", "the sample variance of fresh flips (`flipped_losses`) " + ("matches" if mc <= 1 else
+                "differs from") + f" the printed right side within its Bernstein radius (false-alarm {_ALARM}; "
+                f"{MC_DRAWS:,} draws)")], printed=ok)
+
+
+def _compiled_rhs(reading, ctx, eps: float, part: int = 0):
+    """The right-hand side of relation ``part`` at ``eps``, compiled once per K: ``right(K)(*z.T)``."""
+    cache = {}
+
+    def right(K):
+        if K not in cache:
+            x = Logits(K)
+            cache[K] = compiled(x.symbols, sp.sympify(reading.rhs(x, ctx, part)).subs(EPS, sp.Rational(str(eps))).doit())
+        return cache[K]
+    return right
+
+
+def _gradient_covariance(f: Formulas) -> Numeric:
+    """The printed covariance (entries (1, 1), (1, 2), (2, 2), (2, K), (K, K)) and trace against the library's
+    ``flipped_gradient_covariance``; its left side, enumerated over the labels in mpmath, against the same."""
+    def off_printed(pt):
+        K, eps, z, x = pt.K, pt.param, pt.z[0], Logits(pt.K)
+        C = flipped_gradient_covariance(z, 0, eps)
+        entries = [abs(C[a - 1, b - 1] - _number(f.printed.rhs(x, f.context, 0, a=a, b=b), eps))
+                   for a, b in sorted({(1, 1), (1, 2), (2, 2), (2, K), (K, K)})]
+        return _worst(entries + [abs(float(np.trace(C)) - _number(f.printed.rhs(x, f.context, 1), eps))])
+    worst = largest(off_printed, f.key, cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,), n=1).worst
+
+    def enumeration(pt):
+        K, eps, z, x = pt.K, pt.param, pt.z[0], Logits(pt.K)
+        C = flipped_gradient_covariance(z, 0, eps)
+        return _worst(abs(C[a - 1, b - 1] - _enumerated(f.printed.lhs(x, f.context, 0, a=a, b=b), x, eps, z))
+                   for a, b in sorted({(1, 1), (1, 2), (2, K)}))
+    enum = largest(enumeration, f.key + "/enumeration", cases=((2, 0.1), (5, 0.3)), scales=(4.0,), n=1).worst
+    return Numeric([
+        Finding("numeric", "the printed entries and trace " + ("match" if worst <= 1e-12 else "differ from")
+                + " `flipped_gradient_covariance` at random logits (absolute tolerance $10^{-12}$)", error=worst),
+        Finding("numeric", "`flipped_gradient_covariance` " + ("matches" if enum <= 1e-12 else "differs from")
+                + " the printed left side enumerated over the $K$ labels in mpmath (absolute tolerance $10^{-12}$)",
+                error=enum)], printed=worst <= 1e-12 and enum <= 1e-12)
+
+
+def _optimum_point(f: Formulas, x: Logits, eps: float) -> np.ndarray:
+    """The logits that relation 1 of the printed statement puts each class at, solved for ``z_k``, at ``eps``."""
+    def logit(k):
+        solved = sp.solve(f.printed.lhs(x, f.context, 0, j=k) - f.printed.rhs(x, f.context, 0, j=k), x.z(k))
+        return _number(solved[0], eps) if len(solved) == 1 else np.nan
+    return np.array([logit(k) for k in range(1, x.K + 1)])
+
+
+def _optimum_noise(f: Formulas) -> Numeric:
+    """At the printed point (relation 1, shifted by a random common logit, which the variance does not see): the
+    library's gradient of the smoothed loss against relation 2, its ``flipped_loss_variance`` against relation 3
+    and ``eps (1 - eps) g^2`` with ``g`` its ``smoothed_optimum_gap``; both relations' left sides, evaluated
+    there (relation 3's enumerated over the labels in mpmath), against the library."""
+    def off_printed(pt):
+        K, eps, x = pt.K, pt.param, Logits(pt.K)
+        z = _optimum_point(f, x, eps) + pt.z[0, 0]
+        g = num.softmax(z) - smoothed_targets([0], K, eps=eps)[0]
+        grad = _worst(abs(g[a - 1] - _number(f.printed.rhs(x, f.context, 1, a=a), eps)) for a in _compared_classes(x))
+        want = _number(f.printed.rhs(x, f.context, 2), eps)
+        v = float(flipped_loss_variance(z, 0, eps))
+        return _worst([grad, abs(v - want) / max(want, 1e-300),
+                       abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / max(want, 1e-300)])
+    worst = largest(off_printed, f.key, cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,), n=1).worst
+
+    def left_sides(pt):
+        K, eps, x = pt.K, pt.param, Logits(pt.K)
+        z = _optimum_point(f, x, eps) + pt.z[0, 0]
+        g = num.softmax(z) - smoothed_targets([0], K, eps=eps)[0]
+        grad = _worst(abs(g[a - 1] - _number(f.printed.lhs(x, f.context, 1, a=a), eps, z=z, x=x))
+                   for a in _compared_classes(x))
+        v = float(flipped_loss_variance(z, 0, eps))
+        return _worst([grad, abs(_enumerated(f.printed.lhs(x, f.context, 2), x, eps, z) - v) / max(v, 1e-300)])
+    lhs = largest(left_sides, f.key + "/left", cases=((2, 0.1), (5, 0.3)), scales=(2.0,), n=1).worst
+    ok = worst <= 1e-9
+    return Numeric([Finding("numeric", "at the printed point, the library's gradient $q - p$ and "
+                            "`flipped_loss_variance` " + ("match" if ok else "differ from") + r" the printed values, "
+                            r"and the variance is $\epsilon(1-\epsilon)\,g^2$ with $g$ = `smoothed_optimum_gap` "
+                            "(tolerance $10^{-9}$)", error=worst),
+                    Finding("numeric", "there, shifted by a common logit, the printed left sides (the gradient, and "
+                            "the variance enumerated over the labels in mpmath) " + ("match" if lhs <= 1e-9 else
+                            "differ from") + " the library (tolerance $10^{-9}$)", error=lhs)],
+                   printed=ok and lhs <= 1e-9)
+
+
+# -- 1-3. the note's displayed probabilities ------------------------------------------------
+register(Claim(
+    id="ch3.keep_probability", section=SECTION,
+    stated=Verdict.HOLDS,
+    title=r"The flipped label is the true one with probability $1 - \epsilon$",
+    printed=displayed(3, 1),
+    context=FLIP,
+    numeric=_event,
+    remark=r"The defining property of the flipping process (keep the label with probability $1 - \epsilon$), derived "
+           r"from the sampler by integrating over its uniform draw, and measured on `flip_labels`.",
+))
 
 register(Claim(
-    id="ch3.equivalence", chapter=3, section=SECTION, order=7,
+    id="ch3.flip_probability",
+    stated=Verdict.HOLDS,
+    title=r"The label is changed with probability $\epsilon$",
+    printed=displayed(3, 2),
+    context=FLIP,
+    numeric=_event,
+    remark="The complement of equation 1, derived as the total of the $K - 1$ wrong-class probabilities.",
+))
+
+register(Claim(
+    id="ch3.incorrect_class",
+    stated=Verdict.HOLDS_UNDER,
+    title=r"Each wrong class gets $\frac{\epsilon}{K-1}$",
+    printed=displayed(3, 3),
+    assumption=UNIFORM_FLIPS,
+    corrected=GENERAL_FLIPS,
+    context=FLIP,
+    numeric=_flips_split(_incorrect_pairs, r"$\Pr(y = 2 \mid x)$", 0),
+    remark=r"'There are $K-1$ possibilities' does not make them equally likely: equations 1 and 2 hold for any split "
+           r"$r$ of the flips among the wrong classes ($r_j \ge 0$, summing to 1), and only the uniform split "
+           r"$r_j = \frac{1}{K-1}$ gives $\frac{\epsilon}{K-1}$. Uniform flips are what makes the flipped label match "
+           r"the note's soft target.",
+))
+
+
+# -- 4-7. the note's conclusion, sentence by sentence ---------------------------------------------
+register(Claim(
+    id="ch3.flip_one_minus_eps",
+    stated=Verdict.ERRATUM,
+    title=r"'flipping the labels with $1 - \epsilon$ probability'",
+    printed=quote(r"by flipping the labels with  $1-\epsilon$  probability"),
+    corrected=r"by flipping the labels with $\epsilon$ probability",
+    inputs={"keep": displayed(3, 1)},
+    context=FLIP,
+    numeric=_flip_one_minus_eps,
+    remark=r"Stated in the text. Flipping with probability $1 - \epsilon$ keeps the true label with probability "
+           r"$\epsilon$, the opposite of equation 1 and of the note's own definition of label smoothing, 'flipping "
+           r"output labels with a certain probability (say $\epsilon$)' (ch3.smoothing_by_flipping); the two agree only "
+           r"at $\epsilon = \frac{1}{2}$.",
+))
+
+register(Claim(
+    id="ch3.same_q",
+    stated=Verdict.ERRATUM,
+    title=r"'we obtain the same $q_\theta(y \mid x)$'",
+    printed=quote(r"we obtain the same  $q_{\theta}(y|x)$"),
+    corrected=SOFTMAX_Q,
+    inputs={"q_smoothing": displayed(2, 1)},
+    context=FLIP,
+    numeric=_same_q,
+    remark=r"Stated in the text. $q_\theta$ is the model's output, $\mathrm{softmax}(z)$: computed from the logits "
+           r"alone, so no choice of target changes it, under flipping or smoothing. The note's label-smoothing "
+           r"$q_\theta$ (chapter 2, equation 1) is not a softmax, so flipping cannot reproduce it. What flipping "
+           r"reproduces is the target distribution, in expectation (ch3.same_p).",
+))
+
+register(Claim(
+    id="ch3.same_p",
+    stated=Verdict.HOLDS_UNDER,
+    title=r"'... and the same $p(y_j \mid x)$ as in label smoothing'",
+    printed=quote(r"and same  $p(y_j|x)$  as in label smoothing"),
+    assumption=UNIFORM_FLIPS,
+    corrected=GENERAL_FLIPS,
+    inputs={"soft_target": displayed(2, 2)},
+    context=FLIPPED_TARGET,
+    numeric=_flips_split(_same_p_pairs, r"$p(y_2 \mid x)$", 1),
+    remark=r"Stated in the text. With uniform flips (the assumption of equation 3) the distribution of the flipped "
+           r"label is exactly the soft target: the soft target is the expectation of the flipped one-hot label; each "
+           r"realised label is still one-hot. Flips split unevenly among the wrong classes satisfy equations 1 and 2 "
+           r"and give a different $p$: the general form, with the soft target only for $r_j = \frac{1}{K-1}$.",
+))
+
+register(Claim(
+    id="ch3.equivalence",
     stated=Verdict.HOLDS_UNDER,
     title="'label flipping is equivalent to soft labels'",
     printed=quote("This shows that label flipping is equivalent to replacing hard labels with soft labels."),
     assumption=FRESH_FLIPS,
     corrected=EQUIVALENCE,
-    check=_check_equivalence,
+    context=FLIP,
+    numeric=_equivalence,
     remark=r"Stated in the text ('Hence this would lead to similar loss functions'). At any fixed logits a flip, kept "
            r"or fresh, is one draw of the flipped label, and its expected loss and gradient are the smoothed ones "
            r"($\mathcal{L}$ the smoothed loss, $\Pr(y = j \mid x)$ the flipped label's distribution): the general form. "
@@ -617,43 +711,9 @@ register(Claim(
 ))
 
 
-# -- 8. "Label smoothing refers to ... flipping output labels with a certain probability (say eps)" --------------
-def _check_smoothing_by_flipping(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    g = Logits()
-    flip = _flip_probability_of(f.printed)                       # the sentence's mathematics: the flip probability
-    soft = lambda x, j: f.inputs["soft_target"].rhs(x, SOFT).subs(INDEX_J, j)   # noqa: E731 chapter 2, eq. 2
-    keep = sp.simplify(sampler_probability(g, 1, flip_prob=flip))
-    kept_ok = is_zero(keep - soft(g, 1))
-    facts.append(Finding("symbolic", f"flipping with the sentence's probability ${sp.latex(flip)}$ keeps the label with "
-                                     f"probability ${sp.latex(keep)}$; label smoothing puts ${sp.latex(soft(g, 1))}$ on "
-                                     "the true class (chapter 2, equation 2; general $K$)", kept_ok))
-    c = COMPONENT
-    wrong = sp.simplify(_wrong_class(sampler_probability(g, c, flip_prob=flip) - soft(g, c)))
-    uniform_ok = kept_ok and is_zero(wrong)
-    facts.append(Finding("symbolic", r"uniform flips: each wrong class $c$ gets $\Pr(y = c \mid x)$ minus the soft "
-                                     rf"target's $= {sp.latex(wrong)}$ (general $K$): the flipped label is distributed "
-                                     "as the soft target", uniform_ok))
-
-    def off_targets(K, eps, freq):                                 # against the soft target of equation 2
-        return max(_radii(float(freq[j - 1]), _value(soft(g, j), K, eps)) for j in {1, 2, K})
-    agree = _worst_frequency(off_targets, f.key, flip_prob=lambda eps: _value(flip, 10, eps)) <= 1
-    facts.append(Finding("numeric", "`flip_labels` with the sentence's flip probability: frequencies of classes 1, 2 "
-                                    f"and $K$ match the soft target within the Bernstein radius (false-alarm {_ALARM}; "
-                                    f"{_CASES})", agree == uniform_ok))
-    corrected_ok, ce = _general_flips_ok(f, facts) if f.corrected else (None, None)
-    x3 = Logits(3)
-    uneven = [sp.simplify(_uneven(x3, j) - soft(x3, j)) for j in (2, 3)]
-    holds = all(d == 0 for d in uneven)
-    facts.append(Finding("symbolic", r"without the assumption: flips split $(r_2, 1 - r_2)$, $K = 3$, give classes 2 and "
-                                     "3 the soft target plus $" + ", ".join(sp.latex(sp.factor(d)) for d in uneven)
-                                     + r"$: the soft target only at $r_2 = \frac{1}{2}$", True))
-    return Evidence(holds=holds, holds_under=uniform_ok and agree, corrected_ok=corrected_ok, findings=facts,
-                    counterexample=ce)
-
-
+# -- 8. the note's definition: "flipping output labels with a certain probability (say eps)" -----------------
 register(Claim(
-    id="ch3.smoothing_by_flipping", chapter=3, section=SECTION, order=8,
+    id="ch3.smoothing_by_flipping",
     stated=Verdict.HOLDS_UNDER,
     title=r"'Label smoothing refers to ... flipping output labels with a certain probability (say $\epsilon$)'",
     printed=quote(r"Label smoothing refers to regularizing a model by flipping output labels with a certain probability "
@@ -661,7 +721,8 @@ register(Claim(
     assumption=UNIFORM_FLIPS,
     corrected=GENERAL_FLIPS,
     inputs={"soft_target": displayed(2, 2)},
-    check=_check_smoothing_by_flipping,
+    context=FLIP,
+    numeric=_flips_split(_definition_pairs, r"$\Pr(y = 2 \mid x)$", 1, _sentence_flip),
     remark=r"The note's definition, at the head of its section on label smoothing. Its flip probability is the right "
            r"one: flipping with probability $\epsilon$ keeps the label with probability $1-\epsilon$, the soft "
            r"target's weight on the true class (the note later says $1-\epsilon$, ch3.flip_one_minus_eps). The "
@@ -673,27 +734,13 @@ register(Claim(
 
 
 # -- added 9. the distribution of the flipped label, from the sampler ---------------------------------------
-def _check_distribution(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    holds = _general_identity(lambda x, j: f.printed.lhs(x, FLIP, j=j) - f.printed.rhs(x, FLIP, j=j),
-                              r"the sampler's $\Pr(y = j \mid x)$ minus printed", facts, classes=("j",))
-    g = Logits()
-    total = sp.simplify(g.sum(lambda k: f.printed.rhs(g, FLIP, j=k)).doit())
-    facts.append(Finding("symbolic", rf"$\sum_j$ of the printed distribution $= {sp.latex(total)}$ (general $K$)", True))
-    ok = _worst_frequency(lambda K, eps, freq: max(_radii(float(freq[j - 1]), _value(f.printed.rhs(g, FLIP, j=j), K, eps))
-                                                   for j in {1, 2, K}), f.key) <= 1
-    facts.append(Finding("numeric", "`flip_labels`: frequencies of classes 1, 2 and $K$ match the printed distribution "
-                                 f"within the Bernstein radius (false-alarm {_ALARM}; {_CASES})",
-                      ok == holds))
-    return Evidence(holds=holds and total == 1 and ok, findings=facts)
-
-
 register(Claim(
-    id="ch3.flip_distribution", chapter=3, section=SECTION, order=9, source="added",
+    id="ch3.flip_distribution",
     stated=Verdict.HOLDS,
     title="The distribution of the flipped label",
     printed=r"\Pr(y = j|x) = \begin{cases} 1 - \epsilon, & j = 1\\ \frac{\epsilon}{K - 1}, & \text{otherwise} \end{cases}",
-    check=_check_distribution,
+    context=FLIP,
+    numeric=_flip_distribution,
     remark=r"Derived from the sampler: one uniform $u$ per label, kept if $u \ge \epsilon$, else class "
            r"$\lfloor (K-1)u/\epsilon \rfloor$ among the others; integrating over $u$ gives the note's soft target, for "
            r"a general $K$.",
@@ -701,255 +748,71 @@ register(Claim(
 
 
 # -- added 10-11. the exact equivalence: expected loss and expected gradient -----------------------------------
-def enumerated_flipped_loss(z: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and second moment of the loss over the K possible flipped labels (true class 0), by enumeration."""
-    K = z.shape[-1]
-    p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
-    losses = -num.log_softmax(z)                     # the loss of each of the K labels, row by row
-    return losses @ p, (losses ** 2) @ p
-
-
-_LAMBDIFIED: dict = {}
-
-
-def _printed_values(f: Formulas, part: int, side: str, K: int, eps: float, z: np.ndarray, **bind) -> float:
-    """One side of a printed relation at logits ``z`` (lambdified once per formula, K, eps and binding)."""
-    key = (id(f.printed), part, side, K, eps, tuple(sorted(bind.items())))
-    if key not in _LAMBDIFIED or _LAMBDIFIED[key][0] is not f.printed:
-        x = Logits(K)
-        e = (f.printed.lhs if side == "lhs" else f.printed.rhs)(x, FLIP, part, **bind).subs(EPS, sp.Rational(str(eps)))
-        _LAMBDIFIED[key] = (f.printed, compiled(x.symbols, e.doit()))
-    return float(_LAMBDIFIED[key][1](*z))
-
-
-def _check_expected_loss(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
-                              r"$\mathbb{E}_Y[\mathrm{LSE}(z) - z_Y]$ minus the printed right-hand side", facts)
-    def radii_off(pt):               # Monte Carlo mean - printed, in Bernstein radii
-        K, eps, z = pt.K, pt.param, pt.z[0]
-        losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
-        l_all = -num.log_softmax(z)
-        p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
-        radius = float(bernstein_radius(MC_DRAWS, float(flipped_loss_variance(z, 0, eps)),
-                                        float(np.max(np.abs(l_all - p @ l_all)))))
-        return abs(float(losses.mean()) - _printed_values(f, 0, "rhs", K, eps, z)) / radius
-    ok = largest(radii_off, f.key, cases=((3, 0.1), (10, 0.3), (30, 0.5)), scales=(5.0,), n=1).worst <= 1
-    facts.append(Finding("numeric", "Monte Carlo mean of the flipped loss (`flipped_losses`) is within the Bernstein "
-                                 f"radius (false-alarm {_ALARM}) of the printed right-hand side", ok == holds))
-    return Evidence(holds=holds and ok, findings=facts)
-
-
 register(Claim(
-    id="ch3.expected_loss", chapter=3, section=SECTION, order=10, source="added",
+    id="ch3.expected_loss",
     stated=Verdict.HOLDS,
     title="Expected flipped loss $=$ smoothed loss",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
             r"-\sum_{j=1}^{K} p(y_j|x) \log q_{\theta}(y_j|x)",
-    check=_check_expected_loss,
+    context=FLIP,
+    numeric=_expected_loss,
     remark="The expected loss of the flipped label (left) is the cross-entropy with the soft target (right). "
            "Linearity of expectation: the loss is linear in the one-hot target, whose expectation is $p$.",
 ))
 
-
-def _check_expected_gradient(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    holds = _general_identity(lambda x, a: f.printed.lhs(x, FLIP, a=a) - f.printed.rhs(x, FLIP, a=a),
-                              r"$\frac{\partial}{\partial z_a} \mathbb{E}_Y[\mathrm{LSE}(z) - z_Y]$ minus the printed "
-                              "right-hand side", facts, classes=("a",))
-    h = 1e-6
-
-    def vs_differences(pt):
-        K, z = pt.K, pt.z[0]
-        printed = np.array([_printed_values(f, 0, "rhs", K, 0.2, z, a=a) for a in range(1, K + 1)])
-        fd = np.array([(smoothed_cross_entropy(z + h * e, 0, eps=0.2) - smoothed_cross_entropy(z - h * e, 0, eps=0.2)) / (2 * h)
-                       for e in np.eye(K)])
-        return float(np.max(np.abs(fd - printed)))
-    worst = largest(vs_differences, f.key, Ks=(2, 5, 20), scales=(4.0,), n=1).worst
-    facts.append(Finding("numeric", "central differences of `smoothed_cross_entropy` match the printed gradient "
-                                 "(absolute tolerance $10^{-7}$)", (worst <= 1e-7) == holds, error=worst))
-    return Evidence(holds=holds and worst <= 1e-7, findings=facts)
-
-
 register(Claim(
-    id="ch3.expected_gradient", chapter=3, section=SECTION, order=11, source="added",
+    id="ch3.expected_gradient",
     stated=Verdict.HOLDS,
     title="Expected flipped gradient $=$ smoothed gradient",
     printed=r"\frac{\partial}{\partial z_{a}} \sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j}\right) = "
             r"q_{a} - p_{a}",
-    check=_check_expected_gradient,
+    context=FLIP,
+    numeric=_expected_gradient,
     remark="The gradient of the expected flipped loss is $q - p$, the smoothed loss's gradient (ch2.gradient): "
            "gradient descent with fresh flips is stochastic gradient descent on the smoothed loss.",
 ))
 
 
-# -- added 12. the variance of the flipped loss ---------------------------------------------------------------
-def _check_loss_variance(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    holds = _general_identity(lambda x: f.printed.lhs(x, FLIP) - f.printed.rhs(x, FLIP),
-                              r"$\mathbb{E}_Y[(\ell_Y - \mathbb{E}\,\ell_Y)^2]$ minus the printed right-hand side",
-                              facts)
-    def off_printed(pt):
-        v = flipped_loss_variance(pt.z, np.zeros(len(pt.z), dtype=int), 0.3)
-        printed = np.array([_printed_values(f, 0, "rhs", pt.K, 0.3, z) for z in pt.z])
-        return np.abs(printed - v) / np.maximum(1.0, v)
-    worst = largest(off_printed, f.key, Ks=NUMERIC_K, scales=(0.1, 1.0, 10.0), n=4).worst
-    facts.append(Finding("numeric", "`flipped_loss_variance` is the printed right-hand side at random logits (relative "
-                                 f"tolerance {inline(RTOL, 'g')})", (worst <= RTOL) == holds, error=worst))
-    def radii_off(pt):               # Monte Carlo variance - flipped_loss_variance, in Bernstein radii
-        K, eps, z = pt.K, pt.param, pt.z[0]
-        losses = flipped_losses(z, 0, eps, MC_DRAWS, pt.rng)
-        p = np.array([1 - eps] + [eps / (K - 1)] * (K - 1))
-        return abs(float(losses.var()) - float(flipped_loss_variance(z, 0, eps))) / variance_radius(
-            MC_DRAWS, -num.log_softmax(z), p)
-    ok = largest(radii_off, f.key + "/mc", cases=((3, 0.1), (10, 0.4)), scales=(4.0,), n=1).worst <= 1
-    facts.append(Finding("numeric", "Monte Carlo sample variance of the flipped loss within the Bernstein radius "
-                                 f"(false-alarm {_ALARM}) of `flipped_loss_variance`", ok))
-    return Evidence(holds=holds and worst <= RTOL, findings=facts)
-
-
+# -- added 12-14. what differs: the noise ----------------------------------------------------------------------
 register(Claim(
-    id="ch3.loss_variance", chapter=3, section=SECTION, order=12, source="added",
+    id="ch3.loss_variance",
     stated=Verdict.HOLDS,
     title="Variance of the flipped loss",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j} - \mathcal{L}(z)\right)^{2} = "
             r"\epsilon(1-\epsilon)\left(z_{y_1} - \frac{1}{K-1}\sum_{j=2}^{K} z_{y_j}\right)^{2} + "
             r"\frac{\epsilon}{K-1}\sum_{j=2}^{K}\left(z_{y_j} - \frac{1}{K-1}\sum_{k=2}^{K} z_{y_k}\right)^{2}",
-    check=_check_loss_variance,
+    context=FLIP,
+    numeric=_loss_variance,
     remark=r"The variance over the flip of the loss $\mathrm{LSE}(z) - z_Y$ ($\mathcal{L}$ the smoothed loss, its "
            r"mean): $\epsilon(1-\epsilon)$ times the squared gap between the true logit and the mean of the others, "
            r"plus $\epsilon$ times the spread of the other logits (law of total variance over 'flipped or not'). Soft "
            r"labels have no such term: their loss is deterministic given the logits.",
 ))
 
-
-# -- added 13. the covariance of the flipped gradient ----------------------------------------------------------
-def _check_gradient_covariance(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    cov = _general_identity(lambda x, a, b: f.printed.lhs(x, FLIP, 0, a=a, b=b) - f.printed.rhs(x, FLIP, 0, a=a, b=b),
-                            r"$\mathbb{E}_Y[(g - \mathbb{E} g)_a (g - \mathbb{E} g)_b]$ minus printed, $g$ the gradient "
-                            "of the flipped loss", facts,
-                            classes=("a", "b"))
-    trace = _general_identity(lambda x: f.printed.lhs(x, FLIP, 1) - f.printed.rhs(x, FLIP, 1),
-                              r"trace: $\sum_a (p_a - p_a^2)$ minus printed", facts)
-    def off_printed(pt):                # entries (1, 1), (1, 2), (2, 2), (2, K), (K, K) and the trace
-        K, eps, z = pt.K, pt.param, pt.z
-        C = flipped_gradient_covariance(z, [0], eps)[0]
-        entries = [abs(C[a - 1, b - 1] - _printed_values(f, 0, "rhs", K, eps, z[0], a=a, b=b))
-                   for a, b in {(1, 1), (1, 2), (2, 2), (2, K), (K, K)}]
-        return max(entries + [abs(float(np.trace(C)) - _printed_values(f, 1, "rhs", K, eps, z[0]))])
-    worst = largest(off_printed, f.key, cases=((2, 0.1), (5, 0.3), (20, 0.2)), scales=(4.0,),
-                    n=1).worst
-    facts.append(Finding("numeric", "`flipped_gradient_covariance` (entries and trace) is the printed forms at random "
-                                 "logits (absolute tolerance $10^{-12}$)", (worst <= 1e-12) == (cov and trace),
-                         error=worst))
-    return Evidence(holds=cov and trace and worst <= 1e-12, findings=facts)
-
-
 register(Claim(
-    id="ch3.gradient_covariance", chapter=3, section=SECTION, order=13, source="added",
+    id="ch3.gradient_covariance",
     stated=Verdict.HOLDS,
     title="Covariance of the flipped gradient",
     printed=r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\frac{\partial}{\partial z_{a}}\left(\mathrm{LSE}(z) - z_{y_j}\right) "
             r"- q_{a} + p_{a}\right)\left(\frac{\partial}{\partial z_{b}}\left(\mathrm{LSE}(z) - z_{y_j}\right) - q_{b} "
             r"+ p_{b}\right) = p_{a}\delta_{ab} - p_{a} p_{b}, \quad \sum_{a=1}^{K}\left(p_{a} - p_{a}^{2}\right) = "
             r"1 - (1-\epsilon)^{2} - \frac{\epsilon^{2}}{K-1}",
-    check=_check_gradient_covariance,
+    context=FLIP,
+    numeric=_gradient_covariance,
     remark=r"The covariance over the flip of the logit gradient (its mean is $q - p$, ch3.expected_gradient) is "
            r"$\mathrm{diag}(p) - p p^\top$, with trace $1 - \sum_a p_a^2$. The logits drop out: the noise that "
            r"flipping adds to the gradient is the same everywhere, including at the optimum.",
 ))
 
-
-# -- added 14. what that implies at the optimum ----------------------------------------------------------------
-def _logit_at(point_relation, x: Logits, j):
-    """The logit ``z_j`` that the relation ``lhs = rhs`` (both read, class index ``j``) defines."""
-    return _solved_logit(point_relation, None if x.general else x.K, j)
-
-
-@lru_cache(maxsize=1024)
-def _solved_logit(point_relation, K, j):
-    """:func:`_logit_at`, solved once per relation, K (``None``: general) and class index."""
-    x = Logits(K)
-    w = sp.Dummy("w", real=True)
-    lhs = evaluate(point_relation.lhs, x, FLIP, {"j": j}).subs(x.z(j), w)
-    rhs = evaluate(point_relation.rhs, x, FLIP, {"j": j})
-    if lhs == w and rhs.is_real is not False and rhs.is_finite is not False:      # z_j = ...: solved as printed
-        return rhs                                  # (what sp.solve returns, rearranged; 20x faster)
-    solved = sp.solve(sp.Eq(lhs, rhs), w)
-    if len(solved) != 1:
-        raise ValueError(f"the first relation does not define z_j: {point_relation}")
-    return solved[0]
-
-
-def _at_point(point_relation, x: Logits, expr):
-    """``expr`` at the logits the first relation defines (``z_j = ...`` for every class j)."""
-    if x.general:
-        return expr.replace(lambda a: isinstance(a, sp.Indexed) and a.base == x.base,
-                            lambda a: _logit_at(point_relation, x, a.indices[0]))
-    return expr.subs({x.z(j): _logit_at(point_relation, x, j) for j in range(1, x.K + 1)}, simultaneous=True)
-
-
-def _by_symmetry(expr, x: Logits):
-    """At the optimum every summand depends on its class index only through ``[j = 1]``: a sum over 1..K is the
-    term at 1 plus (K - 1) times the term at a generic wrong class."""
-    c = COMPONENT
-
-    def rewrite(s: sp.Sum):
-        f, (j, lo, _hi) = s.function, s.limits[0]
-        first = f.subs(j, 1) if lo == 1 else 0
-        return first + (x.K - 1) * _wrong_class(f.subs(j, c))
-    e = sp.sympify(expr)
-    while e.has(sp.Sum):
-        e = e.replace(lambda a: isinstance(a, sp.Sum) and not a.function.has(sp.Sum), rewrite)
-    return e
-
-
-def _check_optimum_noise(f: Formulas) -> Evidence:
-    facts: list[Finding] = []
-    point, grad, variance = f.printed.relations()[:3]
-
-    def at(x, node, **bind):
-        return _at_point(point, x, evaluate(node, x, FLIP, bind))
-
-    g = Logits()
-    results = {}
-    for name, rel, binds in (("mean gradient", grad, [{"a": 1}, {"a": COMPONENT}]), ("loss variance", variance, [{}])):
-        general = all(is_zero(sp.expand_log(_wrong_class(_by_symmetry(at(g, rel.lhs, **b) - at(g, rel.rhs, **b), g)),
-                                            force=True), force_log=True) for b in binds)
-        cases = each_k(lambda x: all(is_zero(at(x, rel.lhs, a=a) - at(x, rel.rhs, a=a)) for a in range(1, x.K + 1)),
-                       general=False)
-        concrete = all(cases.values())
-        facts.append(Finding("symbolic", f"at the printed point: {name} minus printed: {'zero' if general else 'not zero'} "
-                                      f"for a general $K$, {'zero' if concrete else 'not zero'} for {where(cases)}",
-                          general == concrete))
-        results[name] = general and concrete
-    first, other = (_wrong_class(_logit_at(point, g, j)) for j in (1, COMPONENT))   # solved once, general K
-
-    def off_printed(pt):                 # the library's variance at the printed point (any shift) vs the printed
-        K, eps = pt.K, pt.param
-        at = {g.K: K, EPS: sp.Rational(str(eps))}
-        z = np.array([float(first.subs(at))] + [float(other.subs(at))] * (K - 1)) + pt.z[0, 0]
-        v = float(flipped_loss_variance(z, 0, eps))
-        want = float(evaluate(variance.rhs, Logits(K), FLIP).subs(EPS, sp.Rational(str(eps))))
-        return max(abs(v - want) / max(want, 1e-300), abs(eps * (1 - eps) * smoothed_optimum_gap(K, eps) ** 2 - want) / want)
-    worst = largest(off_printed, f.key, cases=((2, 0.1), (10, 0.1), (100, 0.3)), scales=(2.0,),
-                    n=1).worst
-    facts.append(Finding("numeric", r"`flipped_loss_variance` at the printed point $=$ the printed variance $= "
-                                 r"\epsilon(1-\epsilon)\,g^2$, $g$ = `smoothed_optimum_gap` (relative tolerance "
-                                 r"$10^{-9}$)", (worst <= 1e-9) == all(results.values()),
-                      error=worst))
-    return Evidence(holds=all(results.values()) and worst <= 1e-9, findings=facts)
-
-
 register(Claim(
-    id="ch3.optimum_noise", chapter=3, section=SECTION, order=14, source="added",
+    id="ch3.optimum_noise",
     stated=Verdict.HOLDS,
     title="At the optimum: mean gradient zero, noise not",
     printed=r"z_{y_j} = \log p_{j}, \quad \frac{\partial}{\partial z_{a}} \mathcal{L}(z) = 0, \quad "
             r"\sum_{j=1}^{K} \Pr(y = j|x) \left(\mathrm{LSE}(z) - z_{y_j} - \mathcal{L}(z)\right)^{2} = "
             r"\epsilon(1-\epsilon)\left(\log\frac{(1-\epsilon)(K-1)}{\epsilon}\right)^{2}",
-    check=_check_optimum_noise,
+    context=FLIP,
+    numeric=_optimum_noise,
     remark=r"At the smoothed optimum $z_j = \log p_j$ (up to a common shift) the mean gradient vanishes, but the "
            r"flipped loss still varies, by $\epsilon(1-\epsilon)$ times the squared optimal gap, and the gradient noise "
            r"keeps the trace of ch3.gradient_covariance. Gradient descent with fresh flips and a constant step "

@@ -16,12 +16,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
-from derivations.engine.display import MathView
 from derivations.engine.finding import Finding, Findings, outside, shown
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, summation_slack, variance_radius
-from derivations.engine.symbolic import Logits
 from derivations.engine.tex import inline, number
 from derivations.library.flipping import (
     flip_labels,
@@ -33,8 +30,7 @@ from derivations.library.flipping import (
 from derivations.library.numeric import log_softmax, loss_rtol
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_targets
 
-__all__ = ["sampler_frequencies", "example_logits", "closed_forms", "monte_carlo", "monte_carlo_figure", "MATRIX_K_MAX",
-           "sampler_distribution", "expected_loss_difference"]
+__all__ = ["sampler_frequencies", "example_logits", "closed_forms", "monte_carlo", "monte_carlo_figure", "MATRIX_K_MAX"]
 
 #: Largest K for which the K x K covariance matrix is formed (2000^2 doubles = 32 MB).
 MATRIX_K_MAX = 2000
@@ -192,38 +188,3 @@ def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
 
     return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps=eps)),
                                float(flipped_loss_variance(z, 0, eps)), float(cross_entropy(z, 0)), len(z), eps)
-
-
-def sampler_distribution() -> MathView:
-    """The flipped label's distribution, integrated over the sampler's uniform draw, for a general symbolic K.
-
-    Class 1 is kept on ``[eps, 1)``; class ``j >= 2`` is produced on
-    ``[eps (j-2)/(K-1), eps (j-1)/(K-1))``. ``AssertionError`` unless the result is
-    the note's soft target and sums to 1.
-    """
-    from derivations.chapters.ch3.claims import sampler_probability
-    from derivations.engine.notation import EPS
-
-    g = Logits()
-    j = sp.Symbol("j", integer=True)
-    p1 = sp.simplify(sampler_probability(g, 1))
-    pj = sp.simplify(sampler_probability(g, j).subs(sp.KroneckerDelta(j, 1), 0))
-    total = sp.simplify(g.sum(lambda k: sampler_probability(g, k)).doit())
-    assert p1 == 1 - EPS and sp.simplify(pj - EPS / (g.K - 1)) == 0 and total == 1, (p1, pj, total)
-    return MathView((rf"\Pr(Y = 1) = {sp.latex(p1)}, \qquad \Pr(Y = j) = {sp.latex(pj)}\quad (j \ne 1)",
-                     f"Pr(Y = 1) = {sp.sstr(p1)},  Pr(Y = j) = {sp.sstr(pj)}  (j != 1)"),
-                    (rf"\sum_{{j=1}}^{{K}} \Pr(Y = j) = {sp.latex(total)}", f"sum_j Pr(Y = j) = {sp.sstr(total)}"))
-
-
-def expected_loss_difference(K: int = 3) -> MathView:
-    """``E_Y[l_Y] - H(p, softmax(z))`` for a concrete K, expanded completely by SymPy: 0.
-
-    ``AssertionError`` unless it is 0.
-    """
-    from derivations.chapters.ch3.claims import flipped_loss_expectation, smoothed_loss
-
-    x = Logits(K)
-    difference = sp.expand(sp.expand_log((flipped_loss_expectation(x) - smoothed_loss(x)).doit(), force=True))
-    assert difference == 0, difference
-    return MathView((r"\mathbb{E}_Y[\ell_Y] - H(p, \mathrm{softmax}(z)) = " + sp.latex(difference),
-                     f"E_Y[l_Y] - H(p, softmax(z)) = {sp.sstr(difference)}"))
