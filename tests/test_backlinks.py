@@ -35,7 +35,7 @@ def test_the_search_follows_closures_globals_and_modules_but_not_the_engine():
     targets = {id(num.softmax): "softmax", id(num.log_sum_exp): "lse"}
     in_closure = (lambda f: lambda: f)(num.softmax)                   # handed to a closure: followed
     assert _reached(in_closure, targets) == set()                     # a lambda of this test module: not chapter code
-    assert _reached(checks.equation(None, num.softmax, None), targets) == {"softmax"}   # engine closure cells
+    assert _reached(checks.against(num.softmax, None), targets) == {"softmax"}   # engine closure cells
     assert _reached(checks.largest, targets) == set()                 # the engine's own code is not followed
 
 

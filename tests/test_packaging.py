@@ -75,10 +75,17 @@ def test_pip_knows_the_installed_distribution():
 
 def imported_modules(paths) -> set[str]:
     """Top-level modules imported by the files ``paths``: import statements, and the string given to
-    ``importlib.util.find_spec`` or ``importlib.import_module`` (chapter 5 finds scikit-learn's data so)."""
+    ``importlib.util.find_spec`` or ``importlib.import_module`` (chapter 5 finds scikit-learn's data so); an import
+    tried in a ``try`` whose ``except ImportError`` does without it is optional (IPython, for Jupyter's display)."""
     found = set()
     for path in paths:
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        optional = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) and any(                    # an import
+            isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in t.handlers)
+                    for stmt in t.body for n in ast.walk(stmt)}      # tried, with its absence handled: optional
+        for node in ast.walk(tree):
+            if id(node) in optional:
+                continue
             if isinstance(node, ast.Import):
                 found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -215,3 +222,18 @@ def test_the_lock_pins_every_installed_package():
         assert lock.get(name) == version, f"requirements.txt pins {name}=={version}; requirements.lock {lock.get(name)}"
     for name, version in _pins(ROOT / "constraints.txt").items():
         assert lock.get(name, version) == version, f"constraints.txt pins {name}=={version}; the lock {lock[name]}"
+
+
+def test_the_package_re_exports_the_library_without_importing_numpy_first():
+    """``import derivations`` loads no NumPy (a derivation cell imports the engine and must run where NumPy does not:
+    derivations/engine/derive.py): the library's names are imported on first use, from the modules that
+    ``derivations._LIBRARY`` names, which list exactly what those modules export."""
+    for module, exported in derivations._LIBRARY.items():
+        m = importlib.import_module(module)
+        assert set(exported) <= set(m.__all__), module
+        if module != "derivations.library.numeric":
+            assert set(exported) == set(m.__all__), module
+    code = ("import sys, derivations, derivations.engine.derive; assert 'numpy' not in sys.modules, 'numpy'; "
+            "from derivations import smoothed_cross_entropy; assert 'numpy' in sys.modules")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr

@@ -4,6 +4,7 @@ Each notebook run starts a Jupyter kernel, so the kernels are few: the real comm
 line runs once, over every notebook its tests read (:func:`first_run`); the other
 tests call the runner's ``main`` in this process.
 """
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,9 @@ def test_good_and_failing_notebooks(first_run):
     assert not list(folder.glob("*.tmp"))                  # no temporary left behind
     nb = nbformat.read(good, as_version=4)
     assert nb.cells[1].outputs[0]["text"] == "42\n"
-    assert nb.metadata["language_info"] == {"name": "python"}   # no machine-dependent version
+    # as JupyterLab saves it (tests/test_lab.py): the kernel's language_info, and ipykernel's kernelspec
+    assert nb.metadata["language_info"]["version"] == platform.python_version()
+    assert nb.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
     assert all("execution" not in c.metadata for c in nb.cells)  # no timing
     first = good.read_bytes()
     assert runner_main([str(good)]) == 0 and good.read_bytes() == first   # rerun: byte-identical

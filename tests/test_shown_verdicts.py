@@ -114,10 +114,10 @@ def test_a_claims_checks_are_folded_under_what_they_found():
     html = _render(ClaimView(o)._repr_markdown_())
     fold = re.search(r'<details class="checks">\s*<summary>(.*?)</summary>(.*?)</details>', html, re.S)
     assert fold and "open" not in html[:fold.start() + 30], "the checks are in a closed <details>"
-    assert fold[1] == ("How it was checked: a counterexample to the printed line, confirmed in mpmath; 3 numeric "
-                       "checks, each as the verdict requires")
     numeric = [f for f in o.evidence.findings if f.kind != "symbolic"]
-    assert fold[2].count("<li>") == len(numeric) == 3                   # rendered as a Markdown list, inside
+    assert fold[1] == (f"How it was checked: a counterexample to the printed line; {len(numeric)} numeric checks, each "
+                       "as the verdict requires")
+    assert fold[2].count("<li>") == len(numeric) >= 3                   # rendered as a Markdown list, inside
     outside = html[:fold.start()] + html[fold.end():]
     assert "(numeric)" not in outside, "nothing of the numeric checks in the reading flow"
     order = [outside.index(s) for s in ("holds under an assumption", "Printed line", "Assumed:", "Corrected form",

@@ -137,7 +137,7 @@ def _everything_reached(start) -> set[int]:
     out = set()
 
     def step(obj) -> list:
-        if inspect.isclass(obj) and obj.__module__.startswith("derivations."):
+        if inspect.isclass(obj) and (obj.__module__ or "").startswith("derivations."):
             return [v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property)]
         if isinstance(obj, property):
             return [x for x in (obj.fget, obj.fset) if x is not None]
@@ -149,7 +149,7 @@ def _everything_reached(start) -> set[int]:
             return list(obj.values())
         if isinstance(obj, (list, tuple, set, frozenset)):
             return list(obj)
-        if not inspect.isfunction(obj) and type(obj).__module__.startswith("derivations."):
+        if not inspect.isfunction(obj) and (type(obj).__module__ or "").startswith("derivations."):
             return [*getattr(obj, "__dict__", {}).values(),    # an instance of the package's: its fields
                     *(getattr(obj, n) for n in getattr(type(obj), "__slots__", ()) if hasattr(obj, n))]
         if not _of_package(obj):

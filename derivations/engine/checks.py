@@ -1,29 +1,24 @@
-"""The check toolkit: turn formulas read from the note into :class:`Evidence`.
+"""The numeric checks beside a derivation: the claim's formulas, read from the LaTeX a reader sees, evaluated
+against references written independently of them.
 
-Every claim's check reads its formulas from :class:`~derivations.engine.registry.Formulas`
-(parsed from the LaTeX a reader sees) and builds evidence with these pieces:
+A claim decided by its derivation cell (:mod:`derivations.engine.derive`) keeps these beside its verdict, folded.
+Each reads the claim's :class:`~derivations.engine.registry.Formulas`, evaluates them in float64 and in mpmath, and
+returns a :class:`~derivations.engine.registry.Numeric` with its own reading of the printed form (and of the
+corrected one, and under the assumption); the registry checks that it reads them as the derivation does.
 
-* :func:`zero`: is an expression identically zero, for a general symbolic K
-  and for concrete K (and say which was proved);
-* :func:`each_k`: a symbolic test for a general symbolic K and for concrete K;
-* :func:`largest`: the largest value of any measure over a numeric sweep (K,
-  logit scales and a parameter such as eps, or explicit cases), each cell with
-  its random logits and generator seeded from a key: the one sweep loop;
-* :func:`sweep`: the largest discrepancy between a formula and an independent
-  NumPy reference at random logits (:func:`largest` with a lambdified formula);
-* :func:`counterexample`: the worst point of such a sweep, rounded to the digits
-  shown and confirmed in mpmath at 50 digits;
-* :func:`equation`: the whole check of an ``=`` step: the printed formula
-  against the exact expression, under an assumption if the claim names one, and
-  the corrected form.
+* :func:`largest`: the largest value of any measure over a numeric sweep (K, logit scales and a parameter such as
+  eps, or explicit cases), each cell with its random logits and generator seeded from a key: the one sweep loop;
+* :func:`sweep`: the largest discrepancy between a formula and an independent NumPy reference at random logits
+  (:func:`largest` with a lambdified formula);
+* the ready checks: :func:`against` (an ``=`` line), :func:`components_against` (a vector), :func:`chain_holds`
+  (an inequality chain), :func:`near_max` (a ``\\approx`` line);
+* :func:`each_k`: a symbolic test for a general symbolic K and for concrete K (chapter 4's checks).
 
 >>> from derivations.engine.notation import HARD, read
->>> from derivations.engine.registry import Formulas
->>> from derivations.engine.symbolic import cross_entropy, one_hot
+>>> from derivations.engine.reference import mp_cross_entropy
 >>> from derivations.library import numeric as num
->>> check = equation(lambda x: cross_entropy(x, lambda j: one_hot(x, j)),
-...                  lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), HARD)
->>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc")).holds
+>>> check = against(lambda z, p: num.cross_entropy(z, np.zeros(len(z), dtype=int)), lambda z, p: mp_cross_entropy(z, 0))
+>>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc", context=HARD)).printed
 True
 """
 from __future__ import annotations
@@ -31,24 +26,22 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import mpmath
 import numpy as np
 import sympy as sp
-from sympy.core.function import PoleError
-from sympy.series.gruntz import gruntz
 
 from derivations.engine.evaluation import side_values
 from derivations.engine.finding import Finding
-from derivations.engine.notation import EPS, Context, Reading, evaluate
-from derivations.engine.registry import Counterexample, Evidence, Formulas, Numeric
-from derivations.engine.symbolic import Logits, compiled, is_zero
+from derivations.engine.notation import EPS, Context, Reading
+from derivations.engine.registry import Counterexample, Formulas, Numeric
+from derivations.engine.symbolic import Logits, compiled
 from derivations.engine.tex import cases, inline
 
 __all__ = ["Assumption", "OTHERS_ZERO", "SYMBOLIC_K", "NUMERIC_K", "SCALES", "POINTS", "RTOL", "CE_RTOL",
-           "rng_for", "sample_logits", "agreement", "each_k", "where", "zero", "Point", "points", "Sweep", "largest", "sweep",
-           "numeric_values", "mp_value", "counterexample", "equation", "rhs_of"]
+           "rng_for", "sample_logits", "agreement", "each_k", "where", "Point", "points", "Sweep", "largest", "sweep",
+           "numeric_values", "mp_value", "rhs_of", "chain", "COMPONENT", "against", "components_against",
+           "chain_holds", "near_max"]
 
 #: Concrete K at which symbolic identities are also checked.
 SYMBOLIC_K = (2, 3)
@@ -120,7 +113,7 @@ def each_k(test: Callable[[Logits], object], general: bool = True, Ks: Sequence[
     Returns ``{"general K": ..., "K=2": ..., ...}`` in that order; :func:`where`
     names the cases for a fact's text.
 
-    Used in: the checks of chapters 1-4; zero
+    Used in: the checks of chapter 4
 
     >>> each_k(lambda x: x.general or x.K, Ks=(2, 3))
     {'general K': True, 'K=2': 2, 'K=3': 3}
@@ -132,40 +125,12 @@ def each_k(test: Callable[[Logits], object], general: bool = True, Ks: Sequence[
 def where(results: dict) -> str:
     """The cases of an :func:`each_k` result, for a finding's text (:func:`derivations.engine.tex.cases`).
 
-    Used in: the checks of chapters 1-4; zero
+    Used in: the checks of chapter 4
 
     >>> where({"general K": True, "K=2": True, "K=3": False})
     'general $K$ and $K = 2, 3$'
     """
     return cases(results)
-
-
-def zero(diff: Formula, what: str, facts: list[Finding], general: bool = True, transform=None,
-         Ks: Sequence[int] = SYMBOLIC_K) -> bool:
-    """Is ``diff(x)`` identically zero, for a general K (if ``general``) and for each K in ``Ks``?
-
-    Appends one fact saying where it was decided; a disagreement between the
-    general and the concrete cases is itself a failed fact. The concrete K come
-    first: when one is not zero, neither is the general case (not computed).
-    Returns the general result (or the concrete one when ``general`` is False).
-
-    Used in: equation
-    """
-    transform = transform or (lambda x, e: e)
-    results = each_k(lambda x: is_zero(transform(x, diff(x))), general=False, Ks=Ks)
-    if general:              # an identity for every K holds for each concrete K: if one fails, so does the general
-        x = Logits()
-        results = {"general K": all(results.values()) and is_zero(transform(x, diff(x)), force_log=True),
-                   **results}
-    same = len(set(results.values())) == 1
-    value = results.get("general K", all(results.values()))
-    if same:
-        text = f"{what}: {'zero' if value else 'not zero'} ({where(results)})"
-    else:
-        text = f"{what}: general and concrete $K$ disagree: " + ", ".join(
-            f"{cases({k: v})} {'zero' if v else 'not zero'}" for k, v in results.items())
-    facts.append(Finding("symbolic", text, same))
-    return value
 
 
 @dataclass(frozen=True)
@@ -221,7 +186,7 @@ def largest(measure: Callable[[Point], object], key: str, Ks: Sequence[int] = NU
     so a computation that breaks down is never mistaken for agreement. The cells
     are the same on every run (seeds from ``key``).
 
-    Used in: the checks of chapters 1, 2, 3; sweep
+    Used in: the numeric checks of chapters 1-3; sweep
 
     >>> s = largest(lambda pt: np.abs(pt.z).max(axis=1), "doc", Ks=(2, 3), scales=(1.0, 10.0))
     >>> bool(s.K in (2, 3) and 1.0 < s.worst <= 10.0 and s.worst == np.abs(s.z).max())
@@ -245,7 +210,7 @@ def numeric_values(formula) -> Callable[[Point, np.ndarray], np.ndarray]:
     """``formula(x, p)`` as a NumPy function of a sweep's cell and logits: ``at(point, z)`` gives one float per
     row of ``z``, lambdified once per K and parameter value.
 
-    Used in: sweep, approximation
+    Used in: sweep, near_max
 
     >>> at = numeric_values(lambda x, p: x.z(1) * p)
     >>> at(next(points("doc", Ks=(2,), scales=(1.0,), params=(3,))), np.array([[1.0, 0.0], [2.0, 5.0]])).tolist()
@@ -269,7 +234,7 @@ def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: S
     ``params`` (e.g. values of eps; ``None`` when there is none). Seeds come from
     ``key``, so the points are the same on every run.
 
-    Used in: counterexample, equation, vector_equation
+    Used in: against, components_against
     """
     at = numeric_values(formula)
 
@@ -284,7 +249,7 @@ def sweep(formula, reference, key: str, Ks: Sequence[int] = NUMERIC_K, scales: S
 def mp_value(formula: Formula, z: np.ndarray) -> float:
     """``formula`` at logits ``z`` in mpmath, 50 digits.
 
-    Used in: the checks of chapter 3; counterexample, approximation
+    Used in: the checks of chapters 1-3; near_max
     """
     x = Logits(len(z))
     f = compiled(x.symbols, formula(x), "mpmath")
@@ -292,35 +257,12 @@ def mp_value(formula: Formula, z: np.ndarray) -> float:
         return float(f(*[mpmath.mpf(float(v)) for v in z]))
 
 
-def counterexample(printed, exact, reference, key: str, facts: list[Finding], params: Sequence = (None,),
-                   quantity: str = "value of the line", parameter: str = "eps"):
-    """The worst point of a :func:`sweep` of ``printed`` against ``reference``, confirmed in mpmath.
-
-    The point is rounded to the three digits it is shown with, so a reader can
-    recompute it. Appends a fact; returns the :class:`Counterexample` or ``None``.
-
-    Used in: equation
-    """
-    s = sweep(printed, reference, key + "/counterexample", params=params)
-    if s.worst <= CE_RTOL:
-        facts.append(Finding("numeric", f"no counterexample found (largest discrepancy {inline(s.worst, '.2g')})", False,
-                             error=s.worst))
-        return None
-    z = np.array([float(f"{v:.3g}") for v in s.z])
-    p, q = mp_value(lambda x: printed(x, s.param), z), mp_value(lambda x: exact(x, s.param), z)
-    real = abs(p - q) > CE_RTOL * max(1.0, abs(q))
-    ce = Counterexample(quantity, p, q, K=len(z), z=tuple(float(v) for v in z),
-                        parameters={} if s.param is None else {parameter: s.param})
-    facts.append(Finding("numeric", f"counterexample at {ce.point()} confirmed in mpmath", real))
-    return ce
-
-
 def rhs_of(reading: Reading, ctx: Context, part: int = 0) -> Callable:
     """The right-hand side of relation ``part`` of a reading, as ``(x, eps) -> expression``.
 
     ``eps`` (a number or ``None``) is substituted for the note's epsilon.
 
-    Used in: equation, approximation
+    Used in: against
     """
     def f(x, eps=None):
         e = reading.rhs(x, ctx, part)
@@ -328,243 +270,9 @@ def rhs_of(reading: Reading, ctx: Context, part: int = 0) -> Callable:
     return f
 
 
-def equation(exact, reference, ctx: Context, assumption: Assumption | None = None, general: bool = True,
-             eps_values: Sequence | None = None, eps_counterexample=sp.Rational(1, 10),
-             quantity: str = "value of the line") -> Callable[[Formulas], Evidence]:
-    """A check for an ``=`` step: the printed right-hand side against ``exact``.
-
-    ``exact(x)`` is the quantity derived from the definitions (SymPy, may contain
-    the note's epsilon); ``reference(z)`` (or ``reference(z, eps)`` with
-    ``eps_values``) computes it with the NumPy library for logits ``z`` of shape
-    ``(n, K)``. With ``eps_values`` the numeric checks sweep eps and the
-    counterexample is sought at ``eps_counterexample``. ``assumption`` mirrors
-    the claim's; the corrected form, when the claim gives one, must equal
-    ``exact``. ``general=False`` skips the general-K symbolic check.
-
-    Used in: the checks of chapters 1, 2
-    """
-    def ex(x, eps=None):
-        return (exact(x) if eps is None else exact(x).subs(EPS, eps))
-    ref = reference if eps_values else (lambda z, eps=None: reference(z))
-    params = tuple(eps_values) if eps_values else (None,)
-    where = (r", $\epsilon \in \{" + ", ".join(sp.latex(v) for v in params) + r"\}$") if eps_values else ""
-
-    def check(f: Formulas) -> Evidence:
-        facts: list[Finding] = []
-        printed = rhs_of(f.printed, ctx)
-        holds = zero(lambda x: printed(x) - ex(x), "printed minus exact" + (r", symbolic $\epsilon$" if eps_values else ""),
-                     facts, general)
-        if f.printed.relation().lhs is not None:           # a left-hand side must name the same quantity
-            left = lambda x: f.printed.lhs(x, ctx)          # noqa: E731
-            holds = zero(lambda x: left(x) - ex(x), "printed left-hand side minus exact", facts, general) and holds
-        ev = Evidence(holds=holds, findings=facts)
-        if holds:
-            d = sweep(printed, ref, f.key + "/agree", params=params).worst
-            facts.append(Finding("numeric", f"printed form matches NumPy at random logits{where} (relative tolerance "
-                                            f"{inline(RTOL, 'g')})", d <= RTOL, error=d))
-            return ev
-        ce_params = (eps_counterexample,) if eps_values else (None,)
-        ev.counterexample = counterexample(printed, ex, ref, f.key, facts, params=ce_params, quantity=quantity)
-        if assumption is not None:
-            ev.holds_under = zero(lambda x: printed(x) - ex(x), "printed minus exact under the assumption", facts,
-                                  general, transform=assumption.apply)
-            if ev.holds_under:
-                d = sweep(printed, ref, f.key + "/assumed", restrict=assumption.restrict, params=params).worst
-                facts.append(Finding("numeric", "under the assumption, printed form matches NumPy "
-                                  f"(relative tolerance {inline(RTOL, 'g')})", d <= RTOL, error=d))
-        if f.corrected is not None:
-            corrected = rhs_of(f.corrected, ctx)
-            ok = zero(lambda x: corrected(x) - ex(x), "corrected minus exact", facts, general)
-            d = sweep(corrected, ref, f.key + "/corrected", params=params).worst
-            facts.append(Finding("numeric", "corrected form matches NumPy at random logits (relative tolerance "
-                                            f"{inline(RTOL, 'g')})", d <= RTOL, error=d))
-            ev.corrected_ok = ok and d <= RTOL
-        return ev
-
-    return check
-
-
 # -- vectors: (A, \cdots, B) --------------------------------------------------------------------------
 #: A class index for a general component of a vector, j >= 2 (distinct from every summation index).
 COMPONENT = sp.Symbol("c", integer=True, positive=True)
-
-
-def vector_equation(exact_component, reference_component, ctx: Context) -> Callable[[Formulas], Evidence]:
-    """A check for ``q = (A, \\cdots, B)``: every component against ``exact_component(x, j)``.
-
-    Symbolically for a general K (component 1 and a general component ``c >= 2``)
-    and for concrete K (every component); numerically component by component
-    against ``reference_component(z, j)`` (0-based ``j``).
-
-    Used in: the checks of chapter 1
-    """
-    def check(f: Formulas) -> Evidence:
-        facts: list[Finding] = []
-        vec = lambda x: f.printed.rhs(x, ctx)                                     # noqa: E731
-        g = Logits()
-        general = [is_zero(vec(g).component(1) - exact_component(g, 1), force_log=True),
-                   is_zero(vec(g).component(COMPONENT) - exact_component(g, COMPONENT), force_log=True)]
-        concrete = [is_zero(vec(Logits(K)).component(j) - exact_component(Logits(K), j))
-                    for K in SYMBOLIC_K for j in range(1, K + 1)]
-        holds = all(general) and all(concrete)
-        facts.append(Finding("symbolic", r"component 1 and a general component $c \ge 2$ equal the exact ones (general "
-                                      f"$K$), and every component for $K = {', '.join(map(str, SYMBOLIC_K))}$"
-                          + ("" if holds else ": NOT all"), all(general) == all(concrete)))
-        worst = 0.0
-        for j in range(1, max(NUMERIC_K) + 1):
-            Ks = [K for K in NUMERIC_K if K >= j]
-            s = sweep(lambda x, p, j=j: vec(x).component(j), lambda z, p, j=j: reference_component(z, j - 1),
-                      f"{f.key}/component{j}", Ks=Ks)
-            worst = max(worst, s.worst)
-        facts.append(Finding("numeric", "every component matches NumPy at random logits (relative tolerance "
-                                        f"{inline(RTOL, 'g')})", (worst <= RTOL) == holds, error=worst))
-        return Evidence(holds=holds, findings=facts)
-
-    return check
-
-
-# -- approximations: "≈" in the regime where LSE ~ max ------------------------------------------------
-_T = sp.Symbol("t", positive=True)
-#: One representative of each sign of the largest logit m (the limits are taken symbolically in m).
-_M_SIGNS = (sp.Symbol("m", negative=True), sp.Integer(0), sp.Symbol("m", positive=True))
-APPROX_K = (2, 3)
-
-
-def margin_family(x: Logits, m, t=_T) -> dict:
-    """``z_1 = m``, ``z_j = m - Delta`` (``j >= 2``) with margin ``Delta = 2|m| + 1 + t``: as ``t -> oo`` the margin
-    grows without bound, and every max, min and absolute value on the family has a known sign.
-
-    Used in: vanishing_error
-    """
-    d = 2 * sp.Abs(m) + 1 + t
-    return {x.z(1): m, **{x.z(j): m - d for j in range(2, x.K + 1)}}
-
-
-@lru_cache(maxsize=4096)
-def margin_limit(error):
-    """The limit of ``error`` (an expression in the margin family's ``t``) as ``t -> oo``.
-
-    Every logarithm on the family is of a positive quantity (a sum of exponentials, a probability),
-    so expanding logarithms with ``force=True`` is exact; it lets Gruntz's algorithm see the
-    exponentials directly (4x faster than :func:`sympy.simplify` first). Cached twice: the same error
-    recurs across the mutants of one claim, and different errors expand to the same expression
-    (line 7 of chapter 2 against line 6, the corrected forms of chapters 1 and 2): the limit of an
-    expanded error is taken once.
-
-    Used in: vanishing_error
-
-    >>> m = sp.Symbol("m", positive=True)
-    >>> margin_limit(sp.log(sp.exp(m) + sp.exp(m - _T)) - m)
-    0
-    """
-    return _limit_at_infinity(sp.expand(sp.expand_log(error, force=True)))
-
-
-@lru_cache(maxsize=4096)
-def _limit_at_infinity(e):
-    """``limit(e, t, oo)``. An expression built of exponentials, logarithms, powers and exact numbers goes
-    straight to Gruntz's algorithm, which :func:`sympy.limit` reaches too for these after trying series
-    expansions that do not apply to them (twice as fast); anything else (absolute values, signs, floats), or
-    a breakdown of Gruntz's algorithm (an exception, NaN), is left to :func:`sympy.limit` itself.
-
-    >>> _limit_at_infinity(-_T + sp.log(1 + sp.exp(-_T)) + sp.log(sp.exp(_T)))
-    0
-    """
-    if not e.has(sp.Float) and all(isinstance(f, (sp.exp, sp.log)) for f in e.atoms(sp.Function)):
-        try:
-            r = gruntz(e, _T, sp.oo)
-        except (NotImplementedError, ValueError, PoleError):
-            r = None
-        if r is not None and not r.has(sp.nan, sp.zoo, sp.Limit):
-            return r
-    return sp.limit(e, _T, sp.oo)
-
-
-def vanishing_error(exact, approx, eps_values=(None,)) -> tuple[bool, list]:
-    """Does ``exact(x, eps) - approx(x, eps)`` tend to 0 as the margin grows, for every sign of m, K and eps?
-
-    The limit is taken once with eps a symbol and then evaluated at each value; where that is not a
-    definite number (``oo * sign(0)``, say: the generic limit does not apply at this eps), the limit is
-    taken again at the value itself. Returns the verdict and the distinct limits found.
-
-    Used in: approximation
-    """
-    limits = []
-    symbolic = any(e is not None for e in eps_values)
-    for K in APPROX_K:
-        x = Logits(K)
-        generic = exact(x, EPS) - approx(x, EPS) if symbolic else None
-        for m in _M_SIGNS:
-            at_m = margin_limit(generic.subs(margin_family(x, m))) if symbolic else None
-            for e in eps_values:
-                value = at_m.subs(EPS, e) if symbolic and e is not None else None
-                if value is None or value.has(sp.nan, sp.zoo) or not value.is_number:
-                    value = margin_limit((exact(x, e) - approx(x, e)).subs(margin_family(x, m)))
-                limits.append(value)
-    distinct = sorted(set(limits), key=str)
-    return all(v == 0 for v in limits), distinct
-
-
-def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str = "loss", extra=None,
-                  ce_largest: Sequence[float] = (-20, 0, 20), ce_note: str = "margin 20"):
-    """A check for a ``≈`` line, read as: the error vanishes where LSE(z) ~ max_j z_j, i.e. as the margin between
-    the largest logit and the others grows without bound, for every value of the largest logit.
-
-    The line holds when its error vanishes there (symbolically, K in :data:`APPROX_K`, each sign of the
-    largest logit m, each eps); otherwise the counterexample is the family point (margin 20, m in
-    ``ce_largest``, K = 3) where the printed side is furthest from the exact one, in mpmath, with
-    ``ce_note`` said of it. The corrected
-    form must vanish likewise, and its error must lie in (0, log K] at random logits. ``extra(facts,
-    formulas)`` may add facts; they must hold too.
-
-    Used in: the checks of chapters 1, 2
-    """
-    def ex(x, eps=None):
-        return (exact(x) if eps is None else exact(x).subs(EPS, eps))
-    ce_eps = sp.Rational(1, 10) if eps_values else None
-    values = tuple(eps_values) if eps_values else (None,)
-
-    def check(f: Formulas) -> Evidence:
-        facts: list[Finding] = []
-        printed = rhs_of(f.printed, ctx)
-        holds, limits = vanishing_error(ex, printed, values)
-        facts.append(Finding("symbolic", "printed: exact minus printed tends to $" + ", ".join(map(sp.latex, limits))
-                          + f"$ as the margin grows ($K = {', '.join(map(str, APPROX_K))}$, every sign of the largest "
-                          "logit" + (r", $\epsilon \in \{" + ", ".join(map(sp.latex, values)) + r"\}$)" if eps_values else ")"),
-                          True))
-        ev = Evidence(holds=holds, findings=facts)
-        if not holds:
-            best = None
-            for m in ce_largest:
-                z = np.array([m, m - 20.0, m - 20.0])
-                p = mp_value(lambda x: printed(x, ce_eps), z)
-                q = mp_value(lambda x: ex(x, ce_eps), z)
-                if best is None or abs(p - q) > abs(best.printed - best.correct):
-                    best = Counterexample(quantity, p, q, K=3, z=tuple(z), note=ce_note,
-                                          parameters={"eps": ce_eps} if eps_values else {})
-            facts.append(Finding("numeric", f"counterexample at {best.point()} confirmed in mpmath",
-                              abs(best.printed - best.correct) > CE_RTOL * max(1.0, abs(best.correct))))
-            ev.counterexample = best
-        if f.corrected is not None:
-            corrected = rhs_of(f.corrected, ctx)
-            ok, climits = vanishing_error(ex, corrected, values)
-            facts.append(Finding("symbolic", "corrected: exact minus corrected tends to $" + ", ".join(map(sp.latex, climits))
-                              + "$ as the margin grows", ok))
-            at = numeric_values(corrected)
-
-            def outside(pt: Point) -> np.ndarray:              # 1 where the error leaves (0, log K]
-                err = reference(pt.z, pt.param) - at(pt, pt.z)
-                slack = 1e-12 * np.maximum(1.0, np.abs(pt.z).max(axis=1))
-                return ((err <= -slack) | (err > np.log(pt.K) + slack)).astype(float)
-            inside = largest(outside, f.key + "/corrected", params=values).worst == 0
-            facts.append(Finding("numeric", r"the corrected form's error lies in $(0, \log K]$ at random logits (it is "
-                                         r"$\mathrm{LSE}(z) - \max_j z_j$, bounded in chapter 1)", inside))
-            ev.corrected_ok = ok and inside
-        if extra is not None:
-            extra(facts, f)
-        return ev
-
-    return check
 
 
 # -- inequality chains: a < b <= c ----------------------------------------------------------------------
@@ -573,76 +281,16 @@ def approximation(exact, reference, ctx: Context, eps_values=None, quantity: str
 def chain(reading: Reading) -> list:
     """The relations of a reading's first part, a chain ``a < b <= c`` flattened into ``[a < b, b <= c]``.
 
-    Used in: the checks of chapter 1; inequalities
+    Used in: the checks of chapter 1; chain_holds
     """
     rel = reading.relation()
     return list(rel.rhs.args) if rel.op == "chain" else [rel]
-
-
-@dataclass(frozen=True)
-class Attained:
-    """Where relation ``index`` of a chain holds with equality: ``config(x)`` substitutes the logits (and Delta)."""
-
-    what: str
-    index: int
-    config: Callable
-    Ks: tuple = SYMBOLIC_K
-
-
-def inequalities(ctx: Context, attained: Sequence[Attained] = (), extra=None,
-                 Ks: Sequence[int] = NUMERIC_K + (50,)) -> Callable[[Formulas], Evidence]:
-    """A check for a chain of ``<`` / ``<=`` between formulas in the logits (and the margin ``\\Delta``).
-
-    Every relation is checked at random logits (``\\Delta`` bound to the largest logit minus the second
-    largest), with a rounding slack; each :class:`Attained` case must make its relation an equality,
-    symbolically. ``extra(facts, formulas)`` may add facts (e.g. a proof for a general K); they count too.
-
-    Used in: the checks of chapter 1
-    """
-    def check(f: Formulas) -> Evidence:
-        facts: list[Finding] = []
-        rels = chain(f.printed)
-        known = all(r.op in _ORDER for r in rels)
-        facts.append(Finding("symbolic", r"every relation is one of $<, \le, >, \ge$ ($" + " ".join(_TEX_OP.get(r.op, r.op)
-                                                                                                 for r in rels) + "$)",
-                          known))
-        sides = {}
-
-        def violation(pt: Point) -> np.ndarray:    # the largest (lhs - rhs) in units of the rounding slack, per row
-            if pt.K not in sides:
-                sides[pt.K] = [side_values(r, Logits(pt.K), ctx) for r in rels]
-            slack = 8 * 2.0 ** -53 * (np.abs(pt.z).max(axis=1) + np.log(pt.K) + 1.0)
-            return np.max([(lhs - rhs) * _ORDER[r.op] / slack                  # <= 0 wherever the relation holds
-                           for r, (lhs, rhs) in zip(rels, (side(pt.z) for side in sides[pt.K]))], axis=0)
-        worst = largest(violation, f.key, Ks=Ks).worst if known else 0.0
-        ops = " ".join(_TEX_OP.get(r.op, r.op) for r in rels)
-        facts.append(Finding("numeric", f"the chain (${ops}$) holds at random logits, $K$ up to {max(Ks)}, to rounding",
-                          worst <= 1, error=max(worst, 0.0)))
-        for a in attained:
-            def equality(x: Logits, r=rels[a.index], a=a) -> bool:
-                d = (_side(r.rhs, x, ctx) - _side(r.lhs, x, ctx)).subs(a.config(x))
-                return is_zero(sp.expand_log(d, force=True)) or sp.simplify(sp.exp(d)) == 1
-            cases = each_k(equality, general=False, Ks=a.Ks)
-            facts.append(Finding("symbolic", f"relation {a.index + 1} is an equality {a.what} ({where(cases)})",
-                              all(cases.values())))
-            strict = rels[a.index].op in ("<", ">")
-            facts.append(Finding("symbolic", f"relation {a.index + 1} is attained, so it is stated with "
-                                          + ("a strict sign: wrong" if strict else r"$\le$ or $\ge$"), not strict))
-        if extra is not None:
-            extra(facts, f)
-        return Evidence(holds=all(fact.ok for fact in facts), findings=facts)
-
-    return check
 
 
 #: The sign that makes ``lhs - rhs`` non-positive where a relation holds.
 _ORDER = {"<": 1, "<=": 1, ">": -1, ">=": -1}
 #: Relations as LaTeX.
 _TEX_OP = {"<=": r"\le", ">=": r"\ge", "!=": r"\ne"}
-
-
-def _side(node, x, ctx):
-    return evaluate(node, x, ctx, {})
 
 
 # -- numeric checks beside a derivation ------------------------------------------------------------------
@@ -721,31 +369,51 @@ def against(reference, mp_reference, *, params: Sequence = (None,), ce_params: S
     return numeric
 
 
-def components_against(reference_component, Ks: Sequence[int] = NUMERIC_K):
+def components_against(reference_component, mp_reference_component=None, *, Ks: Sequence[int] = NUMERIC_K,
+                       params: Sequence = (None,), ce_param=None, what: str = "the NumPy softmax"):
     """Numeric checks of a vector ``(A, \\cdots, B)``: every component of the printed vector (and of the corrected
-    one), at random logits, against ``reference_component(z, j)`` (``j`` 0-based), for each K of ``Ks``."""
-    def worst(reading, ctx, key) -> float:
-        out = 0.0
-        for j in range(1, max(Ks) + 1):
-            s = sweep(lambda x, p, j=j: reading.rhs(x, ctx).component(j),
-                      lambda z, p, j=j: reference_component(z, j - 1), f"{key}/component{j}", Ks=[K for K in Ks if K >= j])
-            out = max(out, s.worst)
-        return out
+    one), at random logits and each ``p`` of ``params`` (values of eps, or ``None``), against
+    ``reference_component(z, j)`` (``j`` 0-based), for each K of ``Ks``. Where the printed vector disagrees, its
+    worst component at the worst point (at ``ce_param``), rounded, is computed in mpmath beside
+    ``mp_reference_component(z, j)``: a counterexample."""
+    def at(reading, ctx, k):
+        return lambda x, p: reading.rhs(x, ctx).component(k) if p is None else \
+            reading.rhs(x, ctx).component(k).subs(EPS, p)
+
+    def worst(reading, ctx, key, scales=SCALES, values=params):
+        """The largest discrepancy over every component: (discrepancy, component, its sweep)."""
+        found = [(s.worst, k, s) for k in range(1, max(Ks) + 1)
+                 for s in [sweep(at(reading, ctx, k), lambda z, p, k=k: reference_component(z, k - 1),
+                                 f"{key}/component{k}", Ks=[K for K in Ks if K >= k], scales=scales, params=values)]]
+        return max(found, key=lambda t: t[0])
 
     def numeric(f: Formulas) -> Numeric:
         out = Numeric()
-        d = worst(f.printed, f.context, f.key)
+        where = f"at random logits, $K$ up to {max(Ks)}{_where_eps(params)}"
+        d, _, _ = worst(f.printed, f.context, f.key)
         out.printed = d <= RTOL
-        out.findings.append(Finding("numeric", "every component of the printed vector "
-                                    + ("matches" if out.printed else "does not match")
-                                    + f" the NumPy softmax at random logits, $K$ up to {max(Ks)} (relative tolerance "
-                                      f"{inline(RTOL, 'g')})", error=d))
+        if out.printed or mp_reference_component is None:
+            out.findings.append(Finding("numeric", "every component of the printed vector "
+                                        + ("matches " if out.printed else "does not match ") + f"{what} {where} "
+                                          f"(relative tolerance {inline(RTOL, 'g')})", error=d))
+        else:
+            _, k, s = worst(f.printed, f.context, f.key + "/counterexample", scales=(1.0,), values=(ce_param,))
+            z = np.array([float(f"{v:.3g}") for v in s.z])
+            printed = mp_value(lambda x: at(f.printed, f.context, k)(x, ce_param), z)
+            correct = float(mp_reference_component(z, k - 1))
+            real = abs(printed - correct) > CE_RTOL * max(1.0, abs(correct))
+            ce = Counterexample(f"component {k} of $q_\\theta$", printed, correct, K=len(z),
+                                z=tuple(float(v) for v in z), parameters={} if ce_param is None else {"eps": ce_param})
+            out.counterexample = ce if real else None
+            out.findings.append(Finding("numeric", f"the printed vector differs from {what} {where}; "
+                                        + (f"at the worst point, rounded, {ce.point()}, mpmath confirms it (component "
+                                           f"{k})" if real else "mpmath does NOT confirm the worst point"), real))
         if f.corrected is not None:
-            d = worst(f.corrected, f.context, f.key + "/corrected")
+            d, _, _ = worst(f.corrected, f.context, f.key + "/corrected")
             out.corrected = d <= RTOL
             out.findings.append(Finding("numeric", "every component of the corrected vector "
-                                        + ("matches" if out.corrected else "does not match")
-                                        + " the NumPy softmax at random logits", error=d))
+                                        + ("matches" if out.corrected else "does not match") + f" {what} {where}",
+                                        error=d))
         return out
 
     return numeric

@@ -211,11 +211,10 @@ def _show(obj) -> None:
         return
     try:
         from IPython import get_ipython
-    except ImportError:                                # no IPython (a plain interpreter, Pyodide)
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
         from IPython.display import display
-
+    except ImportError:                                # no IPython (a plain interpreter, Pyodide)
+        get_ipython = display = None
+    if get_ipython is not None and get_ipython() is not None:
         display(obj)
     else:
         print(repr(obj))

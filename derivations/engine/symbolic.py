@@ -104,7 +104,7 @@ class Logits:
 def softmax(x: Logits, i):
     """``q_i = exp(z_i) / sum_j exp(z_j)``.
 
-    Used in: the exact side of the checks of chapters 1-4 (ch1.softmax, ch2.gradient, ch3.same_p ...)
+    Used in: cross_entropy, and the notation (derivations.engine.kinds reads the note's q with it)
 
     >>> softmax(Logits(2), 1)
     exp(z_1)/(exp(z_1) + exp(z_2))
@@ -115,7 +115,7 @@ def softmax(x: Logits, i):
 def log_sum_exp(x: Logits):
     """``LSE(z) = log sum_j exp(z_j)``.
 
-    Used in: the exact side of the checks of chapters 1-3 (ch1.lse_bounds, ch2.loss_approx_M, ch3.optimum_noise ...)
+    Used in: the notation (derivations.engine.kinds reads the note's LSE with it)
 
     >>> log_sum_exp(Logits(2))
     log(exp(z_1) + exp(z_2))
@@ -126,7 +126,7 @@ def log_sum_exp(x: Logits):
 def one_hot(x: Logits, j, true_class: int = 1):
     """The hard target ``p_j = [j = true_class]`` as a ``KroneckerDelta``.
 
-    Used in: the exact side of chapter 1's checks (ch1.one_hot, ch1.loss_definition ...)
+    Used in: the notation's hard labels (derivations.engine.notation)
 
     >>> one_hot(Logits(3), 1), one_hot(Logits(3), 2)
     (1, 0)
@@ -137,7 +137,7 @@ def one_hot(x: Logits, j, true_class: int = 1):
 def smoothed_target(x: Logits, j, eps, true_class: int = 1):
     """The note's soft target: ``1 - eps`` on the true class, ``eps/(K-1)`` on each other.
 
-    Used in: the exact side of chapters 2-3's checks (ch2.soft_target, ch3.flip_one_minus_eps ...)
+    Used in: the notation's soft labels (derivations.engine.notation) and chapter 3
 
     >>> eps = sp.Symbol("epsilon", nonnegative=True)
     >>> x = Logits()
@@ -151,7 +151,7 @@ def smoothed_target(x: Logits, j, eps, true_class: int = 1):
 def cross_entropy(x: Logits, p: Callable):
     """``H(p, q) = -sum_j p_j log q_j`` with ``q = softmax(z)``; ``p(j)`` gives the target.
 
-    Used in: the exact side of the checks of chapters 1-3 (ch1.loss_definition, ch2.loss_definition ...)
+    Used in: the notation's losses (derivations.engine.notation: each context reads the note's loss with it)
 
     >>> x = Logits(2)
     >>> sp.simplify(cross_entropy(x, lambda j: one_hot(x, j)) - (log_sum_exp(x) - x.z(1)))
@@ -211,7 +211,7 @@ def is_zero(expr, force_log: bool = False) -> bool:
     Cached: one decision per distinct expression (a check may ask about the same one for every class index,
     and mutants of one claim share most of their differences).
 
-    Used in: checks.zero and the symbolic facts of every chapter
+    Used in: every derivation's verdict (derivations.engine.derive), the live figures' reductions
 
     >>> x = Logits()
     >>> is_zero(sp.log(softmax(x, 1)) - (x.z(1) - log_sum_exp(x)), force_log=True)
@@ -448,7 +448,7 @@ def reduce_general(expr, x: Logits, distribution: sp.IndexedBase | None = None):
     Sums are split term by term (:func:`pull_constants`, exact for finite sums)
     before SymPy evaluates them.
 
-    Used in: the general-K proofs of ch2.gradient, ch2.hessian and chapter 3
+    Used in: the notation's general-K sums (derivations.engine.notation)
 
     >>> x = Logits()
     >>> i = sp.Symbol("i", integer=True, positive=True)
@@ -481,7 +481,7 @@ def class_sums(expr, x: Logits, classes: tuple = (), simplify: bool = True):
     :func:`sympy.simplify`'s form; ``simplify=False`` returns the rewritten
     expression expanded but not simplified.
 
-    Used in: the general-K proofs of chapter 3 (ch3.loss_variance, ch3.gradient_covariance ...) and is_zero
+    Used in: is_zero (a fast proof for a general K)
 
     >>> x = Logits()
     >>> j = sp.Symbol("j", integer=True, positive=True)

@@ -54,9 +54,9 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     are drawn whatever ``eps``. Returns ``intp`` labels.
 
     Checked by: ch3.keep_probability, ch3.flip_probability, ch3.incorrect_class, ch3.flip_one_minus_eps,
-        ch3.same_p, ch3.smoothing_by_flipping, ch3.flip_distribution, ch5.hard_overconfident,
-        ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
-        ch5.once_memorises
+        ch3.same_p, ch3.equivalence, ch3.smoothing_by_flipping, ch3.flip_distribution, ch3.expected_loss,
+        ch3.expected_gradient, ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature,
+        ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> import numpy as np
     >>> y = np.zeros(100_000, dtype=int)
@@ -106,7 +106,7 @@ def flipped_losses(logits, label: int, eps: float, n: int, rng: np.random.Genera
     The K possible losses ``-log softmax(z)`` are computed once; each flip picks
     one, so the cost is ``O(K + n)`` (not ``n K``).
 
-    Checked by: ch3.expected_loss, ch3.loss_variance
+    Checked by: ch3.loss_variance
 
     >>> import numpy as np
     >>> flipped_losses([0.0, 0.0, 0.0], 0, 0.5, 4, np.random.default_rng(0)).round(6).tolist()   # all log 3
@@ -139,7 +139,7 @@ def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
     which cannot go negative. ``logits`` has shape ``(..., K)``, ``labels``
     shape ``(...)``; returns shape ``(...)``.
 
-    Checked by: ch3.expected_loss, ch3.loss_variance, ch3.optimum_noise
+    Checked by: ch3.equivalence, ch3.expected_loss, ch3.expected_gradient, ch3.loss_variance, ch3.optimum_noise
 
     >>> import numpy as np
     >>> round(float(flipped_loss_variance([0.0, 0.0, 0.0], 0, 0.2)), 12)   # every label costs log 3

@@ -133,7 +133,7 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
 
     A ``-inf`` logit has log-probability ``-inf``; a row of only ``-inf`` is refused (0/0).
 
-    Checked by: ch2.q_modified, ch2.gradient, ch2.entropy_kl, ch3.equivalence, ch3.expected_loss,
+    Checked by: ch2.wrong_classes, ch2.gradient, ch3.equivalence, ch3.expected_loss, ch3.expected_gradient,
         ch3.loss_variance, ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature,
         ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises
 
@@ -157,10 +157,10 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     5x faster at K = 1000, for the inner loop of training, where the
     probabilities enter a gradient step, not a reported value.
 
-    Checked by: ch1.softmax, ch1.normalisation, ch2.q_modified, ch2.wrong_classes, ch2.gradient, ch2.hessian,
-        ch3.equivalence, ch4.once_memorises, ch4.regression_same_point, ch5.hard_overconfident,
-        ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
-        ch5.once_memorises
+    Checked by: ch1.softmax, ch2.q_modified, ch2.hessian, ch3.same_q, ch3.equivalence, ch3.expected_loss,
+        ch3.expected_gradient, ch3.optimum_noise, ch4.once_memorises, ch4.regression_same_point,
+        ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
+        ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> softmax([0.0, 0.0, 0.0]).tolist() == [1 / 3] * 3
     True
@@ -288,7 +288,7 @@ def cross_entropy(logits, labels) -> np.ndarray:
     gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
-        ch1.loss_approx_max, ch2.wrong_classes, ch2.hard_no_minimiser
+        ch2.wrong_classes, ch2.hard_no_minimiser
 
     >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668

@@ -138,9 +138,10 @@ def smoothed_targets(labels, num_classes, *, label_smoothing=None, eps=None, dty
     :func:`target_levels`. This materialises the targets; the loss does not need them
     (:func:`smoothed_cross_entropy`).
 
-    Checked by: ch2.q_modified, ch2.soft_target, ch2.entropy_kl, ch2.conventions, ch3.same_p, ch3.equivalence,
-        ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
-        ch5.fresh_matches_soft, ch5.once_memorises
+    Checked by: ch1.one_hot, ch2.soft_target, ch2.conventions, ch3.equivalence, ch3.expected_loss,
+        ch3.expected_gradient, ch3.loss_variance, ch3.optimum_noise, ch5.hard_overconfident,
+        ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
+        ch5.once_memorises
 
     >>> smoothed_targets([0, 2], 3, eps=0.2)
     array([[0.8, 0.1, 0.1],
@@ -162,7 +163,7 @@ def smoothed_cross_entropy_materialised(logits, labels, *, label_smoothing=None,
     The reference that :func:`smoothed_cross_entropy` is tested and benchmarked against
     (finite logits only).
 
-    Checked by: ch2.loss_sum_examples
+    Used in: tests/test_smoothing.py and benchmarks/bench_smoothing.py, as the materialising reference
 
     >>> round(float(smoothed_cross_entropy_materialised([0.0, 0.0, 0.0], 1, eps=0.3)), 12)   # log 3
     1.098612288668
@@ -266,9 +267,10 @@ def smoothed_cross_entropy(logits, labels, *, label_smoothing=None, eps=None, re
     (default: about ``BLOCK_ELEMENTS / K``): the extra memory is a few blocks
     plus the per-example losses; validation is blockwise too.
 
-    Checked by: ch2.q_modified, ch2.loss_sum_examples, ch2.loss_definition, ch2.loss_expanded, ch2.loss_approx_M,
+    Checked by: ch2.loss_sum_examples, ch2.loss_definition, ch2.loss_expanded, ch2.loss_approx_M,
         ch2.loss_squared, ch2.wrong_classes, ch2.closed_form, ch2.vs_hard, ch2.optimum, ch2.entropy_kl,
-        ch2.conventions, ch3.equivalence, ch3.expected_gradient, ch5.hard_overconfident, ch5.fresh_matches_soft
+        ch2.conventions, ch3.equivalence, ch3.expected_loss, ch3.expected_gradient, ch5.hard_overconfident,
+        ch5.fresh_matches_soft
 
     >>> round(float(smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], eps=0.1)), 6)   # log(e^2 + 2) - 0.9 * 2
     0.439545

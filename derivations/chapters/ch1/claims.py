@@ -63,10 +63,10 @@ register(Claim(
 
 def _one_hot_entries(f: Formulas) -> Numeric:
     """The printed cases at every class, against the library's targets at eps = 0, for K up to 1000."""
-    worst = 0.0
-    for K in (2, 3, 10, 1000):
-        printed = np.array([float(f.printed.rhs(Logits(K), f.context).subs(INDEX_J, j)) for j in range(1, K + 1)])
-        worst = max(worst, float(np.max(np.abs(printed - smoothed_targets([0], K, eps=0.0)[0]))))
+    def entries(pt) -> float:                    # the printed cases at every class, minus the library's
+        printed = np.array([float(f.printed.rhs(Logits(pt.K), f.context).subs(INDEX_J, j)) for j in range(1, pt.K + 1)])
+        return float(np.max(np.abs(printed - smoothed_targets([0], pt.K, eps=0.0)[0])))
+    worst = largest(entries, f.key, Ks=(2, 3, 10, 1000), scales=(1.0,), n=1).worst
     ok = worst == 0.0
     return Numeric([Finding("numeric", "the printed cases, class by class, " + ("equal" if ok else "differ from")
                             + " the library's `smoothed_targets` at $\\epsilon = 0$, $K$ up to 1000", error=worst)],
@@ -147,6 +147,22 @@ register(Claim(
            "where the class is 1, and no assumption is used at this step.",
 ))
 
+#: A point where the other logits are not zero, yet their exponentials sum to K - 1 = 2 (K = 3).
+SUM_K_MINUS_1 = np.array([1.0, np.log(1.5), np.log(0.5)])
+
+
+def _others_zero_and_off_it(f: Formulas) -> Numeric:
+    """:func:`against` under the assumption, and a point off it where the step is exact all the same: the wrong
+    classes' exponentials sum to K - 1 there (mpmath, 50 digits)."""
+    out = against(hard_loss_numeric, hard_loss_mp, assumption=OTHERS_ZERO, quantity="loss")(f)
+    printed, loss = mp_value(lambda x: f.printed.rhs(x, f.context), SUM_K_MINUS_1), hard_loss_mp(SUM_K_MINUS_1)
+    same = abs(printed - loss) <= 1e-15 * loss
+    out.findings.append(Finding(
+        "numeric", r"exact off zero logits too, wherever $\sum_{j \ne 1} e^{z_j} = K - 1$: at $z = (1, \log 1.5, "
+                   rf"\log 0.5)$ the printed form is ${printed:.6f}$, the exact loss ${loss:.6f}$", same))
+    return out
+
+
 register(Claim(
     id="ch1.loss_others_zero",
     stated=Verdict.HOLDS_UNDER,
@@ -154,10 +170,11 @@ register(Claim(
     printed=displayed(1, 7),
     assumption=OTHERS_ZERO.name,
     corrected=r"= -\left(z_{y_1} - \log\left(\exp(z_{y_1}) + \sum_{j=2}^{K} \exp(z_{y_j})\right)\right)",
-    numeric=against(hard_loss_numeric, hard_loss_mp, assumption=OTHERS_ZERO, quantity="loss"),
+    numeric=_others_zero_and_off_it,
     remark=r"The step replaces $\sum_{j \ne 1} e^{z_j}$ by $K - 1$, so it is exact exactly when the exponentials of the "
            r"other logits sum to $K - 1$, which the note never says. Every other logit being zero is the natural way "
-           r"to get there, and the assumption named here, but it is sufficient, not necessary. Anywhere else the "
+           r"to get there, and the assumption named here, but it is sufficient, not necessary: at "
+           r"$z = (1, \log 1.5, \log 0.5)$ the step is exact too. Anywhere else the "
            r"printed form is wrong, by any amount; the general form keeps the sum.",
 ))
 

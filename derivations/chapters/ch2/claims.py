@@ -23,12 +23,12 @@ from derivations.engine.checks import (
     RTOL,
     Point,
     against,
+    components_against,
     largest,
     mp_value,
     near_max,
     numeric_values,
     rng_for,
-    sweep,
 )
 from derivations.engine.evaluation import values
 from derivations.engine.finding import Finding
@@ -75,46 +75,20 @@ SOFTMAX_Q = (r"q_{\theta}(y|x) = \left(\frac{\exp(z_{y_1})}{\sum_{j=1}^K \exp(z_
              r"\frac{\exp(z_{y_K})}{\sum_{j=1}^K \exp(z_{y_j})}\right)")
 
 
-def _components_vs_softmax(f: Formulas) -> Numeric:
-    """Every component of the printed (and the corrected) vector, at random logits and every epsilon swept, against
-    the library's softmax; where the printed one differs, its worst component at a rounded point, in mpmath."""
-    def worst(reading, key, scales=(0.1, 1.0, 10.0, 100.0), params=EPS_SWEEP):
-        out = (-np.inf, None, None)
-        for k in range(1, max(NUMERIC_K) + 1):
-            s = sweep(lambda x, e, k=k: reading.rhs(x, f.context).component(k).subs(EPS, e),
-                      lambda z, e, k=k: num.softmax(z)[:, k - 1], f"{key}/component{k}",
-                      Ks=[K for K in NUMERIC_K if K >= k], scales=scales, params=params)
-            out = max(out, (s.worst, k, s), key=lambda t: t[0])
-        return out
+#: Every component of the printed and the corrected vector against the library's softmax, every epsilon swept.
+_COMPONENTS = components_against(lambda z, j: num.softmax(z)[:, j], lambda z, j: mp_softmax(z)[j],
+                                 params=EPS_SWEEP, ce_param=EPS_CE, what="the library's softmax")
 
-    out = Numeric()
-    d, _, _ = worst(f.printed, f.key)
-    out.printed = d <= RTOL
-    where = f"at random logits, {_eps_words()}"
-    if out.printed:
-        out.findings.append(Finding("numeric", f"every component of the printed vector matches the library's softmax "
-                                               f"{where}", error=d))
-    else:
-        _, k, s = worst(f.printed, f.key + "/counterexample", scales=(1.0,), params=(EPS_CE,))
-        z = np.array([float(f"{v:.3g}") for v in s.z])
-        printed = mp_value(lambda x: f.printed.rhs(x, f.context).component(k).subs(EPS, EPS_CE), z)
-        total = mp_value(lambda x: sum(f.printed.rhs(x, f.context).components()).subs(EPS, EPS_CE), z)
-        correct = float(mp_softmax(z)[k - 1])
-        ce = Counterexample(f"component {k} of $q_\\theta$", printed, correct, K=len(z),
-                            z=tuple(float(v) for v in z), parameters={"eps": EPS_CE})
-        real = abs(printed - correct) > CE_RTOL * max(1.0, abs(correct))
-        out.counterexample = ce if real else None
-        confirmed = (f"at the worst point, rounded, {ce.point()}, mpmath confirms it (component {k}), and there its "
-                     f"components sum to ${total:.4f}$" + (", not 1" if abs(total - 1) > CE_RTOL else "")) if real \
-            else "mpmath does NOT confirm the worst point"
-        out.findings.append(Finding("numeric", f"the printed vector differs from the library's softmax {where}; "
-                                    + confirmed, real))
-    if f.corrected is not None:
-        d, _, _ = worst(f.corrected, f.key + "/corrected")
-        out.corrected = d <= RTOL
-        out.findings.append(Finding("numeric", "every component of the corrected vector "
-                                    + ("matches" if out.corrected else "differs from")
-                                    + f" the library's softmax {where}", error=d))
+
+def _components_vs_softmax(f: Formulas) -> Numeric:
+    """:func:`components_against`, and where the printed vector has a counterexample, the sum of its components
+    there, in mpmath: not 1."""
+    out = _COMPONENTS(f)
+    ce = out.counterexample
+    if ce is not None:
+        total = mp_value(lambda x: sum(f.printed.rhs(x, f.context).components()).subs(EPS, EPS_CE), np.array(ce.z))
+        out.findings.append(Finding("numeric", f"at {ce.point()} the printed components sum to ${total:.4f}$",
+                                    abs(total - 1) > CE_RTOL))
     return out
 
 
@@ -301,13 +275,12 @@ def _corrected_near_max(f: Formulas) -> tuple[bool, Finding]:
     logits. Here the loss is of order 1 (about ``20 eps``), so its rounding (a few units of ``2^{-53}``) is allowed
     for beside ``2 e^{-20}`` (``near_max`` compares with ``2 e^{-20}`` alone, right for the hard loss, which is tiny
     there; reported)."""
-    near = 0.0
-    for e in EPS_SWEEP:
-        for m in LARGEST:
-            z = np.array([m, m - MARGIN, m - MARGIN])
-            loss = smoothed_loss_mp(z, e)
-            slack = 2 * np.exp(-MARGIN) + 8 * 2.0 ** -53 * max(1.0, abs(loss))
-            near = max(near, abs(mp_value(lambda x: _line(f, f.corrected, x, e), z) - loss) / slack)
+    def off_by(e, m) -> float:                    # |corrected - loss| at margin 20, in units of what is allowed
+        z = np.array([m, m - MARGIN, m - MARGIN])
+        loss = smoothed_loss_mp(z, e)
+        slack = 2 * np.exp(-MARGIN) + 8 * 2.0 ** -53 * max(1.0, abs(loss))
+        return abs(mp_value(lambda x: _line(f, f.corrected, x, e), z) - loss) / slack
+    near = max(off_by(e, m) for e in EPS_SWEEP for m in LARGEST)
 
     corrected = numeric_values(lambda x, e: _line(f, f.corrected, x, e))
 
@@ -612,7 +585,8 @@ def _no_minimiser_numeric(f: Formulas) -> Numeric:
         form = values(evaluate(first.rhs, x, f.context, {}), x, z)
         return float(not (np.all(np.diff(form) < 0) and np.all(form > 0) and form[-1] < pt.K * 1e-13))
     falls = largest(not_falling, f.key + "/family", scales=(1.0,), n=1).worst == 0
-    infinite = all(sm.smoothed_optimum_gap(K, 0.0) == np.inf for K in NUMERIC_K)
+    infinite = largest(lambda pt: float(sm.smoothed_optimum_gap(pt.K, 0.0) != np.inf), f.key + "/gap",
+                       scales=(1.0,), n=1).worst == 0
     out.printed = worst <= 1e-12 and falls and infinite
     out.findings.append(Finding("numeric", "at random logits both sides of the printed '$=$' "
                                 + ("match" if worst <= 1e-12 else "do NOT match")
