@@ -277,6 +277,7 @@ class Site:
     probe_pdf: Path | None = None
     probe_overflow: list[str] = field(default_factory=list)          # overflow() on the probe page
     probe_fold_math: int = 0                                          # math typeset inside a closed fold
+    first_screen: dict[str, dict] = field(default_factory=dict)   # chapter page -> its main figure in a 1280x900 window
     left_behind: list[str] = field(default_factory=list)    # what the browser left once closed
 
 
@@ -302,6 +303,24 @@ def _pages(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("L")) for p in sorted(folder.glob(f"{name}-*.pgm"))]
 
 
+#: Where a chapter's main figure (its live figure, else its first figure) begins, in the page, and the title it
+#: follows: measured in a 1280 x 900 window (issue 31: the result first, the main figure within the first screen).
+FIRST_FIGURE = """(() => { const a = document.querySelector('.bd-article');
+  const f = a.querySelector('.live-figure, .cell_output img'), h = a.querySelector('h1');
+  return {figure: f ? f.getBoundingClientRect().top + window.scrollY : null,
+          title: h ? h.getBoundingClientRect().top + window.scrollY : null, height: window.innerHeight}; })()"""
+
+
+def _first_screen(browser: Browser, tab: str) -> dict:
+    """:data:`FIRST_FIGURE` in a 1280 x 900 window, the tab's own size restored after."""
+    browser.send("Emulation.setDeviceMetricsOverride",
+                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, tab)
+    try:
+        return browser.evaluate(tab, FIRST_FIGURE)
+    finally:
+        browser.send("Emulation.clearDeviceMetricsOverride", {}, tab)
+
+
 def _probe(browser: Browser, tab: str, site: Site) -> None:
     """The probe's faults put into a chapter page (it loads MathJax), measured, and the page printed."""
     browser.evaluate(tab, f"document.querySelector('.bd-article').insertAdjacentHTML('afterbegin', {json.dumps(PROBE)})")
@@ -325,6 +344,8 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             query = LIVE_QUERY.get(name, ("",))[0] if how == "file" else ""
             text = browser.visit(tab, base + name + query, "site-check")
             site.visits[(how, name)] = Visit(json.loads(text) if text else {}, browser.requests(tab), browser.errors(tab))
+            if how == "http" and name[:2] in CHAPTER_PAGES:
+                site.first_screen[name] = _first_screen(browser, tab)
             if how == "http" and name in PRINTED:
                 pdf = browser.print_pdf(tab, fit=LIVE_PRINTED)
                 site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
@@ -368,6 +389,19 @@ def site(tmp_path_factory):
         yield s
     finally:
         server.shutdown()
+
+
+#: The chapters proper (the overview is a table of claims, not an article with a figure)
+CHAPTER_PAGES = ("01", "02", "03", "04", "05")
+
+
+def test_each_chapter_shows_its_main_figure_on_its_first_screen(site):
+    """Issue 31: a chapter opens with its title, a paragraph that states its verdicts, and its main figure within
+    the first screen (1280 x 900): its top is on that screen, with room for its first controls or axes."""
+    assert sorted(site.first_screen) == sorted(p.name for p in site.pages if p.name[:2] in CHAPTER_PAGES)
+    late = {name: m for name, m in site.first_screen.items()
+            if m["figure"] is None or m["figure"] > m["height"] - 150 or m["title"] > m["figure"]}
+    assert not late, f"main figure below the first screen (px from the top, window {site.first_screen}): {late}"
 
 
 def test_every_notebook_is_a_page_in_reading_order(site):

@@ -212,12 +212,13 @@ def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
     return results
 
 
-def screenshots(out: Path, shots: list[tuple[str, Path]], size: tuple[int, int] = (1300, 900)) -> None:
-    """A picture of each ``(page[#anchor], file)`` of the built site, once MathJax has typeset it."""
+def screenshots(out: Path, shots: list[tuple[str, Path, tuple[int, int]]]) -> None:
+    """A picture of each ``(page[#anchor], file, (width, height))`` of the built site, once MathJax has typeset
+    it: the window is that size, scrolled to the anchor."""
     from tools.browser import Browser
 
     with Browser("--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars") as browser:
-        for page, path in shots:
+        for page, path, size in shots:
             tab = browser.open(out.as_uri() + "/" + page)
             browser.text_of(tab, "site-check")
             browser.screenshot(tab, *size)                       # the new size reflows: let it, then scroll
@@ -260,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pdf", type=Path, help="also print the corrected note and the whole book into this folder")
     ap.add_argument("--screenshot", nargs=2, action="append", default=[], metavar=("PAGE", "PNG"),
                     help="after the build, a picture of PAGE (e.g. corrected_note.html#label-smoothing) into PNG")
+    ap.add_argument("--phone-screenshot", nargs=2, action="append", default=[], metavar=("PAGE", "PNG"),
+                    help="the same in a phone's window, 390 px wide")
     ap.add_argument("--pdf-screenshot", nargs=3, action="append", default=[], metavar=("PAGE", "WORDS", "PNG"),
                     help="after the build, PAGE printed to PDF alone, and a picture of its first printed page that "
                          "holds WORDS into PNG")
@@ -272,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         for pdf in print_pdfs(args.out.resolve(), args.pdf.resolve()):
             print(f"{os.path.relpath(pdf, Path.cwd())}: {time.perf_counter() - t:.1f} s")
-    screenshots(args.out.resolve(), [(page, Path(png)) for page, png in args.screenshot])
+    screenshots(args.out.resolve(), [(page, Path(png), (1280, 900)) for page, png in args.screenshot]
+                + [(page, Path(png), (390, 844)) for page, png in args.phone_screenshot])
     pdf_screenshots(args.out.resolve(), [(page, words, Path(png)) for page, words, png in args.pdf_screenshot])
     return 0
 

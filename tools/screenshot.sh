@@ -2,11 +2,16 @@
 # Pictures of the book for the README (`make screenshot`), taken in headless Chromium once MathJax has typeset
 # them: a chapter's claim as a reader sees it, its checks folded (docs/site-screenshot.png); the corrected note
 # (docs/corrected-note-screenshot.png); a printed page of chapter 3, its verdict table (docs/pdf-page-screenshot.png);
-# chapter 2's live figure at K = 3, eps = 0.8 (docs/live-figure-ch2.png, values set by the page's address).
+# chapter 2's live figure at K = 3, eps = 0.8 (docs/live-figure-ch2.png, values set by the page's address);
+# chapter 2's first screen, at 1280 px and on a 390 px phone (docs/first-screen-ch2*.png): its title, verdicts and
+# live figure; a derivation on the page, the code above what it typesets and its verdict (docs/derivation-ch2.png).
 set -euo pipefail
 python=${PYTHON:-.venv/bin/python}
 "$python" tools/book.py \
   --screenshot 03_label_flipping.html#claim-ch3-same-q docs/site-screenshot.png \
   --screenshot corrected_note.html#label-smoothing docs/corrected-note-screenshot.png \
+  --screenshot 02_soft_labels.html docs/first-screen-ch2.png \
+  --phone-screenshot 02_soft_labels.html docs/first-screen-ch2-phone.png \
+  --screenshot 02_soft_labels.html#added-the-closed-form-and-the-relation-to-the-hard-loss docs/derivation-ch2.png \
   --screenshot "02_soft_labels.html?K=3&eps=0.8&g=-3#live-ch2-smoothing" docs/live-figure-ch2.png \
-  --pdf-screenshot 03_label_flipping.html "claim eq. what verdict" docs/pdf-page-screenshot.png
+  --pdf-screenshot 03_label_flipping.html "verdict claim eq. what" docs/pdf-page-screenshot.png

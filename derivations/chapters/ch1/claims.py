@@ -64,7 +64,8 @@ register(Claim(
 def _one_hot_entries(f: Formulas) -> Numeric:
     """The printed cases at every class, against the library's targets at eps = 0, for K up to 1000."""
     def entries(pt) -> float:                    # the printed cases at every class, minus the library's
-        printed = np.array([float(f.printed.rhs(Logits(pt.K), f.context).subs(INDEX_J, j)) for j in range(1, pt.K + 1)])
+        cases = f.printed.rhs(Logits(pt.K), f.context)          # read once per K, then taken at each class
+        printed = np.array([float(cases.subs(INDEX_J, j)) for j in range(1, pt.K + 1)])
         return float(np.max(np.abs(printed - smoothed_targets([0], pt.K, eps=0.0)[0])))
     worst = largest(entries, f.key, Ks=(2, 3, 10, 1000), scales=(1.0,), n=1).worst
     ok = worst == 0.0
