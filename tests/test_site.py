@@ -404,6 +404,19 @@ def test_each_chapter_shows_its_main_figure_on_its_first_screen(site):
     assert not late, f"main figure below the first screen (px from the top, window {site.first_screen}): {late}"
 
 
+def test_no_page_shows_tex_outside_math(site):
+    """Issue 32: a reader never sees TeX as text, titles included: no "$" or TeX command in any text of any page
+    (headings, sidebars, captions; typeset formulas and code set aside) nor in its title (the browser's tab), nor in
+    the search results, where nothing is typeset."""
+    shown = {f"{how} {name}": v.report.get("tex_outside_math") for (how, name), v in site.visits.items()
+             if name != "search.html"}
+    assert all(found is not None for found in shown.values()), "a page's report does not say"
+    assert not {page: found for page, found in shown.items() if found}
+    index = json.loads(re.fullmatch(r"Search\.setIndex\((.*)\)\s*", (site.out / "searchindex.js").read_text(), re.S)[1])
+    titles = [*index["titles"], *index["alltitles"]]
+    assert titles and not [t for t in titles if "$" in t or re.search(r"\\[A-Za-z]{2,}", t)]
+
+
 def test_every_notebook_is_a_page_in_reading_order(site):
     names = [p.name for p in site.pages]
     notebooks = sorted(nb.stem + ".html" for nb in (ROOT / "notebooks").glob("*.ipynb"))

@@ -47,6 +47,9 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.S | re.M)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _LINK = re.compile(r"\]\([^)\s]*\)")
 _CODE = re.compile(r"(`+)(.+?)\1", re.S)
+#: A heading (a page's title, a section's), and TeX in it: a ``$`` or a command.
+_TITLE = re.compile(r"^#{1,6} (.*)$", re.M)
+_TEX = re.compile(r"\$|\\[A-Za-z]+")
 
 #: What mathematics written as ASCII looks like (searched in prose with math, code and quotations set aside).
 PATTERNS: dict[str, re.Pattern] = {
@@ -174,15 +177,25 @@ def fragments(markdown: str) -> list[str]:
     []
     >>> sorted({f.split(":")[0] for f in fragments("off by eps(1-eps) m for each of the K - 1 classes")})
     ['a Greek letter spelled out', 'a letter in arithmetic']
+    >>> fragments("# The other $K - 1$ classes")
+    ['TeX in a heading: The other $K - 1$ classes']
+    >>> fragments("# Hard labels and log-sum-exp ≈ max")
+    []
     >>> fragments("the per-class term `H_j(p, q)`")
     ['mathematics as code: `H_j(p, q)`']
     """
+    out = []
     text = _FENCE.sub(" ", markdown)
+    # a heading is plain text: the browser's tab, the sidebars, search results and the PDF's bookmarks show it
+    # where no mathematics is typeset, so it writes mathematics in Unicode (≈, ε), never TeX
+    for title in _TITLE.findall(text):
+        if _TEX.search(title):
+            out.append(f"TeX in a heading: {title.strip()}")
+    text = _TITLE.sub(" ", text)
     text = "\n".join(" " if ln.lstrip().startswith(">") and _note_quotation(ln) else ln for ln in text.split("\n"))
     text = _MATH.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = _LINK.sub("]", text)
-    out = []
 
     def code(m: re.Match) -> str:
         if not code_span_is_code(m.group(2)):

@@ -34,8 +34,27 @@
       images: imgs.length,
       broken_images: broken,
       resources: performance.getEntriesByType("resource").map(function (e) { return e.name; }),
+      tex_outside_math: texOutsideMath(),
       title: document.title
     };
+  }
+
+  // TeX a reader sees as text: a "$" or a command such as \approx in any text of the page (sidebars and headings
+  // included) that is not a typeset formula, code, or this report; and in the page's title (the browser's tab)
+  function texOutsideMath() {
+    var tex = /\$|\\[A-Za-z]{2,}/, found = [];
+    if (tex.test(document.title)) { found.push("title: " + document.title); }
+    var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        var el = n.parentElement;
+        return el && !el.closest("mjx-container, script, style, code, pre, .highlight, #site-check")
+          ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+      }
+    });
+    for (var n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (tex.test(n.nodeValue)) { found.push(n.nodeValue.trim().slice(0, 90)); }
+    }
+    return found;
   }
 
   function report() {
