@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,6 +39,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools import book
 from tools.browser import PROFILE_PREFIX, Browser
 from tools.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
 
@@ -347,7 +349,7 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             if how == "http" and name[:2] in CHAPTER_PAGES:
                 site.first_screen[name] = _first_screen(browser, tab)
             if how == "http" and name in PRINTED:
-                pdf = browser.print_pdf(tab, fit=LIVE_PRINTED)
+                pdf = browser.print_pdf(tab, fit=LIVE_PRINTED, **book.PRINTED)       # as the book's PDF prints it
                 site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
                 site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
                 site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
@@ -415,6 +417,35 @@ def test_no_page_shows_tex_outside_math(site):
     index = json.loads(re.fullmatch(r"Search\.setIndex\((.*)\)\s*", (site.out / "searchindex.js").read_text(), re.S)[1])
     titles = [*index["titles"], *index["alltitles"]]
     assert titles and not [t for t in titles if "$" in t or re.search(r"\\[A-Za-z]{2,}", t)]
+
+
+def test_the_pdf_has_bookmarks_page_numbers_and_a_title(site, tmp_path):
+    """Issue 32: the book's PDF (its pages printed as `make pdf` prints them, joined as it joins them) has a
+    bookmark for each page, under it one for each of the page's headings, named as the page names them and
+    pointing at the sheet that prints it (or the one before); each sheet says its page and number; the PDF has the book's title."""
+    from pypdf import PdfReader
+
+    names = [n for n in PRINTED if n != "corrected_note.html"]
+    joined = tmp_path / "book.pdf"
+    book.join([site.pdf_files[n] for n in names], joined, [site.out / n for n in names])
+    pdf = PdfReader(joined)
+    assert pdf.metadata.title == "Soft Targets v/s Label Flipping: an executable companion"
+    texts = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in pdf.pages]   # "ﬁ" ligatures
+    tops = [i for i in pdf.outline if not isinstance(i, list)]
+    assert [str(t.title) for t in tops] == [book._headings(site.out / n)[0] for n in names]
+    for k, (top, name) in enumerate(zip(tops, names)):
+        children = pdf.outline[pdf.outline.index(top) + 1]
+        want = [h for h in book._headings(site.out / name)[1:] if h != "Contents"]
+        got = [str(c.title) for c in children if not isinstance(c, list)]
+        assert got and set(got) <= set(want) and got == [h for h in want if h in got], (name, got, want)
+        assert len(got) >= len(want) - 1, f"{name}: headings without a bookmark: {set(want) - set(got)}"
+        for c in children:
+            if not isinstance(c, list):
+                # Chromium points a heading printed at the top of a sheet at the foot of the sheet before
+                at = pdf.get_destination_page_number(c)
+                assert " ".join(str(c.title).split()[:3]) in " ".join(texts[at:at + 2]), (name, c.title)
+    first, count = pdf.get_destination_page_number(tops[1]), len(site.pdfs[names[1]])
+    assert f"page 1 of {count}" in texts[first] and f"page {count} of {count}" in texts[first + count - 1]
 
 
 def test_every_notebook_is_a_page_in_reading_order(site):

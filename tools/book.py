@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
-           "reading_order", "print_pdfs", "screenshots", "pdf_screenshots", "main"]
+           "reading_order", "print_pdfs", "PRINTED", "join", "screenshots", "pdf_screenshots", "main"]
 
 MATHJAX_VERSION = "3.2.2"
 #: What the pages use of the npm package (its es5/ folder): TeX input, CommonHTML output, its woff-v2 fonts.
@@ -199,7 +199,7 @@ def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
     pdf_dir.mkdir(parents=True, exist_ok=True)
     pages = reading_order(out) if whole_book else [out / "corrected_note.html"]
     with Browser("--host-resolver-rules=MAP * ~NOTFOUND") as browser, tempfile.TemporaryDirectory() as tmp:
-        printed = browser.print_pages([p.as_uri() for p in pages], "site-check")
+        printed = browser.print_pages([p.as_uri() for p in pages], "site-check", **PRINTED)
         files = []
         for page, data in zip(pages, printed):
             files.append(Path(tmp, page.stem + ".pdf"))
@@ -208,8 +208,78 @@ def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
         shutil.copyfile(files[[p.name for p in pages].index("corrected_note.html")], results[0])
         if whole_book:
             results.append(pdf_dir / "book.pdf")
-            subprocess.run(["pdfunite", *map(str, files), str(results[-1])], check=True)
+            join(files, results[-1], pages)
     return results
+
+
+#: How a page is printed: bookmarks from its headings (Chromium's outline of a tagged PDF), and in the foot of
+#: each sheet the page's title and the sheet's number within it (a chapter's pages are numbered from 1)
+PRINTED = {
+    "generateDocumentOutline": True,
+    "displayHeaderFooter": True,
+    "headerTemplate": "<div></div>",
+    "footerTemplate": '<div style="font: 9px sans-serif; color: #555; width: 100%; text-align: center;">'
+                      '<span class="title"></span> &middot; page <span class="pageNumber"></span> of '
+                      '<span class="totalPages"></span></div>',
+}
+
+
+def join(files: list[Path], into: Path, pages: list[Path] | None = None) -> None:
+    """The printed pages as one PDF, with a bookmark for each page and, under it, its headings' bookmarks
+    (poppler's ``pdfunite`` drops them), and the book's title in its metadata. Chromium names a heading's bookmark
+    from its printed lines, which can run words together or repeat one ("to zerozero"): each is named by the
+    heading of the page's HTML (``pages``, in the order of ``files``) whose words it starts with."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for k, f in enumerate(files):
+        reader, start = PdfReader(f), len(writer.pages)
+        writer.append(reader, import_outline=False)
+        headings = _headings(pages[k]) if pages else []
+        title = str((reader.metadata or {}).get("/Title") or f.stem).split(" — Soft Targets")[0]
+        top = writer.add_outline_item(title, start)
+
+        def add(items, parent, depth=0):
+            last = parent
+            for item in items:
+                if isinstance(item, list):
+                    add(item, last, depth + 1)
+                    continue
+                name = _heading_named(str(item.title), headings)
+                if depth == 0 or name == "Contents":      # the page's own title (above), the printed contents list
+                    continue
+                last = writer.add_outline_item(name, start + reader.get_destination_page_number(item), parent=parent)
+        add(reader.outline, top)
+    writer.add_metadata({"/Title": "Soft Targets v/s Label Flipping: an executable companion",
+                         "/Subject": "The note by M. K. R. Pillai (2019), every line derived and checked"})
+    with into.open("wb") as out:
+        writer.write(out)
+
+
+def _headings(page: Path) -> list[str]:
+    """The text of each heading of a built page (its permalink sign left out)."""
+    import html
+
+    found = re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", page.read_text(encoding="utf-8"), re.S)
+    return [" ".join(html.unescape(re.sub(r"<a class=\"headerlink\".*?</a>|<[^>]+>", "", h)).split()) for h in found]
+
+
+def _heading_named(printed: str, headings: list[str]) -> str:
+    """The longest heading whose letters ``printed`` holds in order, run together or with a line repeated as
+    Chromium names bookmarks; else ``printed`` as it is.
+
+    >>> _heading_named("8. The step to zerozero", ["8. The step", "8. The step to zero"])
+    '8. The step to zero'
+    >>> _heading_named("Added: the closed form, and theAdded: the closed form, and therelation", ["Added: the closed form, and the relation"])
+    'Added: the closed form, and the relation'
+    """
+    bare = "".join(printed.split())
+
+    def held(h: str) -> bool:
+        letters = iter(bare)
+        return all(c in letters for c in h)                   # a subsequence of the printed letters
+    fits = [h for h in headings if h and len("".join(h.split())) * 5 >= len(bare) * 2 and held("".join(h.split()))]
+    return max(fits, key=len) if fits else " ".join(printed.split())
 
 
 def screenshots(out: Path, shots: list[tuple[str, Path, tuple[int, int]]]) -> None:

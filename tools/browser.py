@@ -236,8 +236,9 @@ class Browser:
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
         return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"}, session)["data"])
 
-    def print_pages(self, urls: list[str], element_id: str) -> list[bytes]:
-        """Load every URL at the same time, wait in each for the element with this id, then print each to PDF."""
+    def print_pages(self, urls: list[str], element_id: str, **options) -> list[bytes]:
+        """Load every URL at the same time, wait in each for the element with this id, then print each to PDF
+        (``options`` go to :meth:`print_pdf`)."""
         sessions = []
         try:
             for url in urls:
@@ -245,7 +246,7 @@ class Browser:
             for s, url in zip(sessions, urls):
                 if self.text_of(s, element_id) is None:
                     raise BrowserError(f"{url}: #{element_id} never appeared")
-            return [self.print_pdf(s) for s in sessions]
+            return [self.print_pdf(s, **options) for s in sessions]
         finally:
             for s in sessions:
                 self.close_tab(s)

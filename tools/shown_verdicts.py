@@ -198,12 +198,17 @@ def _lines_of(words: list[_Word]) -> list[list[_Word]]:
     return [sorted(line, key=lambda w: w.x0) for line in lines]
 
 
+#: The foot of a printed sheet: its page's title, "page N of M"
+_FOOT = re.compile(r"· page \d+ of \d+$")
+
+
 def in_pdf(pdf: Path, where: str) -> list[Shown]:
     """The verdicts in a PDF: its tables read by the words' positions (the verdict column starts at its header
     word; a row runs until the next claim id in the claim column, through the lines that have words only right
     of it), the rest as plain text."""
     out = []
-    lines = _lines_of(pdf_words(pdf))
+    lines = [ln for ln in _lines_of(pdf_words(pdf))                 # each sheet's foot (tools/book.py: PRINTED)
+             if not _FOOT.search(" ".join(w.text for w in ln))]
     columns = None
     rows: list[tuple[str, list[_Word], int]] = []
     for line in lines:
