@@ -58,6 +58,8 @@ html_show_sourcelink = False
 html_copy_source = False
 # the search page shows titles only: a summary is fetched from the page, which file:// forbids
 html_show_search_summary = False
+# no general index: the book has no index entries, and Sphinx's genindex.html was an empty page
+html_use_index = False
 html_last_updated_fmt = None
 # light, named: without it the theme reads an empty mode and logs a console error
 html_context = {"default_mode": "light"}

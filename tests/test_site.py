@@ -448,6 +448,12 @@ def test_the_pdf_has_bookmarks_page_numbers_and_a_title(site, tmp_path):
     assert f"page 1 of {count}" in texts[first] and f"page {count} of {count}" in texts[first + count - 1]
 
 
+def test_no_empty_index_page(site):
+    """Issue 32: the book has no index entries, so no index page (Sphinx's genindex.html was empty)."""
+    assert not (site.out / "genindex.html").exists()
+    assert not [p for p in site.out.glob("*.html") if "genindex.html" in p.read_text(encoding="utf-8")]
+
+
 def test_every_notebook_is_a_page_in_reading_order(site):
     names = [p.name for p in site.pages]
     notebooks = sorted(nb.stem + ".html" for nb in (ROOT / "notebooks").glob("*.ipynb"))
@@ -859,3 +865,8 @@ def test_live_figures_print_as_static_figures_saying_where_the_live_one_is(site)
         assert not p["shown"] and p["drawn"] and all(n >= 1 for n in p["drawn"]), f"{name}: controls printed, or no plot"
         assert "(the defaults)" in p["print_note"] and f"{page}#live-{name}" in p["print_note"], p["print_note"]
         assert p["state"] == site.live[("http", page)][name]["start"]["state"]
+        assert p["print_note"].startswith("A static copy of a live figure, printed at "), p["print_note"]
+    for page in {page for page, _, _ in printed}:          # on paper, no line says it is computed in the browser
+        text = subprocess.run(["pdftotext", str(site.pdf_files[page]), "-"], check=True, capture_output=True,
+                              text=True).stdout
+        assert "A static copy of a live figure" in text and "computed in your browser" not in text, page

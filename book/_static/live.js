@@ -590,7 +590,8 @@
              (c.spec.integer ? fmtInt(v) : String(v));
     }).join(", ");
     var atDefaults = JSON.stringify(this.state) === JSON.stringify(this.defaults);
-    this.printNote.textContent = "Printed at " + shown + (atDefaults ? " (the defaults)" : "") +
+    this.printNote.textContent = "A static copy of a live figure, printed at " + shown +
+      (atDefaults ? " (the defaults)" : "") +
       ". The live figure, with sliders for these values, is on this chapter's page of the HTML book (" +
       location.pathname.split("/").pop() + "#" + this.id + "; make html builds it).";
     this.root.setAttribute("data-ready", "1");
