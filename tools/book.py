@@ -22,6 +22,7 @@ displayed formula is fitted to the column (``fitForPrint`` in ``book/_static/boo
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -224,20 +225,20 @@ PRINTED = {
 }
 
 
-def join(files: list[Path], into: Path, pages: list[Path] | None = None) -> None:
-    """The printed pages as one PDF, with a bookmark for each page and, under it, its headings' bookmarks
-    (poppler's ``pdfunite`` drops them), and the book's title in its metadata. Chromium names a heading's bookmark
-    from its printed lines, which can run words together or repeat one ("to zerozero"): each is named by the
-    heading of the page's HTML (``pages``, in the order of ``files``) whose words it starts with."""
+def join(files: list[Path], into: Path, pages: list[Path]) -> None:
+    """The printed pages as one PDF, with a bookmark for each page (its title) and, under it, its headings'
+    bookmarks (poppler's ``pdfunite`` drops them), and the book's title (``project`` of book/conf.py) in its
+    metadata. Chromium names a heading's bookmark from its printed lines, which can run words together or repeat
+    one ("to zerozero"): each is named by the heading of the page's HTML (``pages``, in the order of ``files``)
+    whose letters it holds (:func:`_heading_named`)."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    for k, f in enumerate(files):
+    for f, page in zip(files, pages, strict=True):
         reader, start = PdfReader(f), len(writer.pages)
         writer.append(reader, import_outline=False)
-        headings = _headings(pages[k]) if pages else []
-        title = str((reader.metadata or {}).get("/Title") or f.stem).split(" — Soft Targets")[0]
-        top = writer.add_outline_item(title, start)
+        headings = _headings(page)
+        top = writer.add_outline_item(headings[0] if headings else page.stem, start)
 
         def add(items, parent, depth=0):
             last = parent
@@ -250,10 +251,17 @@ def join(files: list[Path], into: Path, pages: list[Path] | None = None) -> None
                     continue
                 last = writer.add_outline_item(name, start + reader.get_destination_page_number(item), parent=parent)
         add(reader.outline, top)
-    writer.add_metadata({"/Title": "Soft Targets v/s Label Flipping: an executable companion",
+    writer.add_metadata({"/Title": _book_title(),
                          "/Subject": "The note by M. K. R. Pillai (2019), every line derived and checked"})
     with into.open("wb") as out:
         writer.write(out)
+
+
+def _book_title() -> str:
+    """The book's title, as book/conf.py names the Sphinx project."""
+    tree = ast.parse((BOOK / "conf.py").read_text(encoding="utf-8"))
+    return next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                and any(getattr(t, "id", None) == "project" for t in n.targets))
 
 
 def _headings(page: Path) -> list[str]:

@@ -68,6 +68,8 @@ PATTERNS: dict[str, re.Pattern] = {
     "a number in e-notation": re.compile(r"\b\d+(\.\d+)?e[-+]?\d+\b"),
     "Unicode mathematics outside $": re.compile(r"[≈≤≥≠∞‖Σ∑∂√εαΔδθλμσ∈−]"),
 }
+#: Unicode mathematics, which a heading may hold (it is never typeset there) while prose may not
+_UNICODE_MATH = PATTERNS["Unicode mathematics outside $"]
 
 #: Names of other libraries' APIs that the text quotes as code (their documentation's own words).
 QUOTED_API = {"num_categories", "label_smoothing", "smooth_labels", "CrossEntropyLoss", "CategoricalCrossentropy",
@@ -181,6 +183,8 @@ def fragments(markdown: str) -> list[str]:
     ['TeX in a heading: The other $K - 1$ classes']
     >>> fragments("# Hard labels and log-sum-exp ≈ max")
     []
+    >>> fragments("## The loss at eps = 0")[0].split(":")[0]
+    'a Greek letter spelled out'
     >>> fragments("the per-class term `H_j(p, q)`")
     ['mathematics as code: `H_j(p, q)`']
     """
@@ -188,10 +192,11 @@ def fragments(markdown: str) -> list[str]:
     text = _FENCE.sub(" ", markdown)
     # a heading is plain text: the browser's tab, the sidebars, search results and the PDF's bookmarks show it
     # where no mathematics is typeset, so it writes mathematics in Unicode (≈, ε), never TeX
-    for title in _TITLE.findall(text):
+    headings = _TITLE.findall(text)
+    for title in headings:
         if _TEX.search(title):
             out.append(f"TeX in a heading: {title.strip()}")
-    text = _TITLE.sub(" ", text)
+    text = _TITLE.sub(" ", text) + "\n" + "\n".join(_UNICODE_MATH.sub(" ", h) for h in headings)   # read as prose
     text = "\n".join(" " if ln.lstrip().startswith(">") and _note_quotation(ln) else ln for ln in text.split("\n"))
     text = _MATH.sub(" ", text)
     text = _TAG.sub(" ", text)
