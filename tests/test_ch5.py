@@ -290,7 +290,7 @@ def test_the_chapter_runs_at_every_eps(eps):
     assert (x.yours.grid) == (eps in (0.0, ch5.eps_of(0.02))) and names.count(x.yours.name) == 1
     assert ("flipped afresh" in names) == (eps > 0)
     table = repr(ch5.summary_table(x))
-    assert "← your $\\epsilon$" in table or "(yours)" in table
+    assert "← your ε" in table or "(yours)" in table
     assert len(ch5.temperature_table(x).body) == sum(m.target.mode == "soft" for m in x.models)
 
 

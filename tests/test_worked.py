@@ -50,7 +50,9 @@ def test_chapter2(K):
         holds(ch2.loss_squared_example(K, eps))
         holds(ch2.conventions_example(K, eps, seed=i))
         table = ch2.optimum_table(K, eps)
-        assert "<- EPS" in table and "-0.0000" not in table
+        yours = [row for row in table.body if row[0].endswith(" (yours)")]
+        assert len(yours) == 1 and float(yours[0][0].split()[0]) == pytest.approx(eps, rel=1e-5)
+        assert "-0.0000" not in repr(table) and "(yours)" in table._repr_markdown_()
     holds(ch2.smoothed_vs_mpmath(K, 0.0, 1))
     holds(ch2.smoothed_vs_mpmath(K, 1.0, 2))
 
@@ -96,7 +98,7 @@ def test_chapter4(K):
         holds(ch4.free_logit_findings(free))
         reg = ch4.softmax_regression(p)
         holds(ch4.regression_findings(reg))
-        assert len(ch4.calibration_table(reg).splitlines()) == 5
+        assert len(repr(ch4.calibration_table(reg)).splitlines()) == 5
 
 
 def test_chapter4_shows_rather_than_asserts_above_the_uniform_eps():

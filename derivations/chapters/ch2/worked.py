@@ -87,16 +87,25 @@ def smoothed_vs_mpmath(K: int, eps: float, seed: int) -> Findings:
                             lambda row, t: mp_smoothed_cross_entropy(row, t, eps), detail=rf", $\epsilon = {eps:g}$")
 
 
-def optimum_table(K: int, eps: float) -> str:
-    """The optimal logit gap and the minimum loss for several eps, the reader's marked, with each regime."""
-    values = sorted({0.0, 0.01, 0.05, 0.2, 0.5, uniform_eps(K), 1.0, float(eps)})
-    lines = [f"K = {K}", f"{'eps':>10}  {'optimal gap':>12}  {'minimum loss':>12}  regime"]
-    for e in values:
+def optimum_table(K: int, eps: float):
+    r"""The optimal logit gap and the minimum loss for several $\epsilon$, the reader's marked, with each regime: a
+    table (:class:`~derivations.engine.figures.Table`), typeset in the notebook and the book, aligned text for nbval.
+
+    At $K = 3$, $\epsilon = 1/2$ the optimal gap is $\log((1-\epsilon)(K-1)/\epsilon) = \log 2$ and the minimum loss
+    $H(p_\epsilon) = \tfrac32 \log 2$, in the reader's row:
+
+    >>> [row for row in optimum_table(3, 0.5).body if "yours" in row[0]]
+    [['0.5 (yours)', '0.6931', '1.039721', 'smoothing']]
+    """
+    from derivations.engine.figures import Table  # matplotlib: only where a table is shown
+
+    rows = []
+    for e in sorted({0.0, 0.01, 0.05, 0.2, 0.5, uniform_eps(K), 1.0, float(eps)}):
         gap = smoothed_optimum_gap(K, e)
-        g = "+inf" if gap == math.inf else "-inf" if gap == -math.inf else f"{round(gap, 6) + 0.0:.4f}"
-        mark = "   <- EPS" if e == eps else ""
-        lines.append(f"{e:>10.6g}  {g:>12}  {smoothed_minimum(K, e):>12.6f}  {regime(K, e)}{mark}")
-    return "\n".join(lines)
+        g = r"$+\infty$" if gap == math.inf else r"$-\infty$" if gap == -math.inf else f"{round(gap, 6) + 0.0:.4f}"
+        mark = " (yours)" if e == eps else ""
+        rows.append([f"{e:.6g}{mark}", g, f"{smoothed_minimum(K, e):.6f}", regime(K, e)])
+    return Table([rf"$\epsilon$ ($K = {K}$)", r"optimal gap $g^*$", r"minimum loss $H(p_\epsilon)$", "regime"], rows)
 
 
 def conventions_example(K: int, eps: float, seed: int, alpha: float = 0.1) -> Findings:

@@ -52,7 +52,7 @@ from derivations.library.numeric import softmax
 from derivations.library.smoothing import smoothed_optimum_gap
 
 __all__ = ["plan", "FreeLogits", "free_logits", "free_logit_findings", "Regression", "softmax_regression",
-           "regression_findings", "calibration_table", "training_table", "BEYOND_UNIFORM"]
+           "regression_findings", "calibration_table", "training_table", "LABELS", "BEYOND_UNIFORM"]
 
 #: Why (b) and (c) are compared, not asserted equal, above the uniform eps.
 BEYOND_UNIFORM = (
@@ -292,19 +292,28 @@ def _linearised_step(x: Regression) -> float:
     return x.plan.lr * float(np.linalg.eigvalsh(H).max())
 
 
-def calibration_table(x: Regression) -> str:
-    """Test accuracy, mean confidence and expected calibration error per mode (held-out set)."""
-    lines = [f"{'mode':<12}{'test accuracy':>14}{'mean confidence':>17}{'ECE':>8}"]
-    for m in MODES:
-        P = x.test_probs(m)
-        lines.append(f"{m:<12}{accuracy(np.log(P), x.y_test):>14.3f}{P.max(axis=1).mean():>17.3f}"
-                     f"{expected_calibration_error(P, x.y_test):>8.3f}")
-    return "\n".join(lines)
+#: How each way of using the labels is named in the chapter's tables and figures.
+LABELS = {"hard": "(a) hard labels", "soft": "(b) soft labels",
+          "flip_fresh": "(c) flipped afresh every step", "flip_once": "(d) flipped once, kept"}
 
 
-def training_table(runs: dict, y: np.ndarray) -> str:
-    """Final mean p(true) and mean gap per mode."""
-    lines = [f"{'mode':<12}{'mean p(true)':>13}{'mean gap':>10}"]
-    for m, r in runs.items():
-        lines.append(f"{m:<12}{true_class_probability(r.logits, y).mean():>13.4f}{logit_gap(r.logits, y).mean():>10.3f}")
-    return "\n".join(lines)
+def calibration_table(x: Regression):
+    """Test accuracy, mean confidence and expected calibration error per mode (held-out set), as a
+    :class:`~derivations.engine.figures.Table`."""
+    from derivations.engine.figures import Table
+
+    head = ["labels", "test accuracy", r"mean confidence $\max_j q_j$", "ECE (10 bins)"]
+    body = [[LABELS[m], f"{accuracy(np.log(P), x.y_test):.3f}", f"{P.max(axis=1).mean():.3f}",
+             f"{expected_calibration_error(P, x.y_test):.3f}"] for m in MODES for P in [x.test_probs(m)]]
+    return Table(head, body)
+
+
+def training_table(runs: dict, y: np.ndarray):
+    """Final mean predicted probability of the true class and mean logit gap per mode, as a
+    :class:`~derivations.engine.figures.Table`."""
+    from derivations.engine.figures import Table
+
+    head = ["labels", r"mean predicted $q_y$ of the true class",
+            r"mean logit gap $z_y - \mathrm{mean}_{j \ne y} z_j$"]
+    return Table(head, [[LABELS[m], f"{true_class_probability(r.logits, y).mean():.4f}",
+                         f"{logit_gap(r.logits, y).mean():.3f}"] for m, r in runs.items()])

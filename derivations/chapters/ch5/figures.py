@@ -1,4 +1,8 @@
-"""Chapter 5 figures: reliability diagrams on the test digits, and the smoothing sweep."""
+"""Chapter 5 figures: reliability diagrams on the test digits, and the smoothing sweep.
+
+Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
+notebook shows them).
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -6,9 +10,12 @@ import numpy as np
 
 from derivations.chapters.ch5 import calibration as cal
 from derivations.chapters.ch5.worked import ALPHAS, CHOSEN, alpha_of, boundary
-from derivations.engine.figures import STYLE, save
+from derivations.engine.figures import Numbered, Shown, style
 
-__all__ = ["panels", "plot_reliability", "plot_sweep"]
+__all__ = ["FIGURES", "panels", "plot_reliability", "plot_sweep"]
+
+#: The chapter's figures, in the order the notebook shows them: Figure 5.1, 5.2.
+FIGURES = Numbered(5, ("ch5_sweep", "ch5_reliability"))
 
 
 def panels(x) -> dict:
@@ -19,73 +26,109 @@ def panels(x) -> dict:
             "hard labels + temperature scaling": "hard labels + temperature"}
 
 
-def plot_reliability(x, name: str = "ch5_reliability"):
-    """Accuracy against confidence in 15 equal-width bins on the test images of every seed (pooled), one panel per
-    network of :func:`panels`, the gap to the diagonal shaded (red: over-confident, blue: under-confident)."""
-    r = x.results
+def _reliability_panel(ax, scores):
+    """One reliability diagram: accuracy per confidence bin, the gap to the diagonal shaded."""
     bins = cal.BINS
     edges = np.linspace(0.0, 1.0, bins + 1)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 4, figsize=(11.0, 3.2), sharey=True)
-        for ax, (title, row) in zip(axes, panels(x).items()):
-            sc = r.scores[row]
-            conf = np.concatenate([s.conf for s in sc])
-            correct = np.concatenate([s.correct for s in sc])
-            idx = cal.bin_index(conf, bins)
-            n = np.bincount(idx, minlength=bins)
-            used = n > 0
-            acc = np.bincount(idx, correct, minlength=bins)[used] / n[used]
-            mid = np.bincount(idx, conf, minlength=bins)[used] / n[used]
-            ax.bar(edges[:-1][used], acc, width=1.0 / bins, align="edge", color="C0", alpha=0.75, edgecolor="k",
-                   lw=0.4, label="accuracy")
-            for lo, a, c in zip(edges[:-1][used], acc, mid):
-                ax.bar(lo, c - a, bottom=a, width=1.0 / bins, align="edge", color="C3" if c > a else "C9", alpha=0.35,
-                       lw=0)
-            ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--", label="calibrated")
-            ece = r.lines[row].stats["ECE width"]
-            ax.set_title(f"{title}\nECE {ece.value:.3f}", fontsize=8)
-            ax.set_xlabel("confidence $\\max_j q_j$", fontsize=8)
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
-            ax.tick_params(labelsize=7)
-        axes[0].set_ylabel("accuracy on the test digits", fontsize=8)
-        axes[0].legend(fontsize=6, loc="upper left")
-        fig.tight_layout()
-        return save(fig, name)
+    conf = np.concatenate([s.conf for s in scores])
+    correct = np.concatenate([s.correct for s in scores])
+    idx = cal.bin_index(conf, bins)
+    n = np.bincount(idx, minlength=bins)
+    used = n > 0
+    acc = np.bincount(idx, correct, minlength=bins)[used] / n[used]
+    mid = np.bincount(idx, conf, minlength=bins)[used] / n[used]
+    ax.bar(edges[:-1][used], acc, width=1.0 / bins, align="edge", color="0.82", edgecolor="k", lw=0.4,
+           label="accuracy in the bin")
+    for lo, a, c in zip(edges[:-1][used], acc, mid):
+        ax.bar(lo, c - a, bottom=a, width=1.0 / bins, align="edge", color="C3" if c > a else "C0", alpha=0.6, lw=0,
+               label="over-confident: confidence above accuracy" if c > a else
+               "under-confident: confidence below accuracy")
+    ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--", label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
 
 
-def plot_sweep(x, name: str = "ch5_sweep"):
-    """Against alpha: the test ECE with its 95% interval, temperature scaling's (hard labels) as a band, and mean
-    confidence minus accuracy with the under-confidence boundary; the reader's eps marked."""
+def plot_reliability(x) -> Shown:
+    """Accuracy against confidence in 15 equal-width bins on the test images of every seed (pooled), one panel per
+    network of :func:`panels`, two by two, the gap to the diagonal shaded (red: over-confident, blue:
+    under-confident)."""
     r = x.results
-    soft = [m for m in x.models if m.target.mode == "soft"]
-    soft.sort(key=lambda m: m.alpha)
+    with style():
+        fig, axes = plt.subplots(2, 2, figsize=(6.88, 5.8), sharex=True, sharey=True)
+        for ax, (title, row) in zip(axes.flat, panels(x).items()):
+            _reliability_panel(ax, r.scores[row])
+            ax.set_title(f"{title}\nECE {r.lines[row].stats['ECE width'].value:.3f}")
+        for ax in axes[-1]:
+            ax.set_xlabel(r"confidence $\mathrm{max}_j\, q_j$")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("accuracy on the test digits")
+        handles = {}
+        for ax in axes.flat:
+            for h, label in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(label, h)
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2)
+        return FIGURES.show(
+            fig, "ch5_reliability",
+            caption=rf"Reliability diagrams on the test digits of all {x.plan.seeds} seeds pooled, {cal.BINS} "
+                    r"equal-width bins of the confidence $\max_j q_j$: hard labels, the $\alpha$ chosen on "
+                    rf"validation, too much smoothing ($\alpha = {ALPHAS[-1]:g}$), and hard labels after temperature "
+                    r"scaling, each with its expected calibration error (ECE). Look at the shading between each grey "
+                    r"bar and the diagonal: red where the network is more confident than accurate, blue where less.",
+            alt="Four reliability diagrams, two by two, of accuracy against confidence on the test digits: hard "
+                "labels, the smoothing chosen on validation, the sweep's strongest smoothing, and hard labels after "
+                "temperature scaling, each titled with its calibration error. Each has grey bars of accuracy per "
+                "confidence bin and a dashed diagonal, the gap between bar and diagonal shaded red where the "
+                "network is over-confident and blue where it is under-confident.")
+
+
+def _sweep_panel(ax, a, stats, yours: float, eps: float, right: float):
+    """One row of the sweep: a statistic against alpha with its 95% intervals, the reader's eps marked."""
+    v = np.array([s.value for s in stats])
+    err = np.array([[s.value - s.interval()[0] for s in stats], [s.interval()[1] - s.value for s in stats]])
+    ax.errorbar(a, v, yerr=err, fmt="o-", color="k", ms=4, lw=1, capsize=3, label="label smoothing (95% interval)")
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlim(-0.002, right)
+    ax.axvline(yours, color="C1", lw=1.2, ls=":", label=rf"your $\epsilon = {eps:g}$ ($\alpha = {yours:.3g}$)")
+
+
+def plot_sweep(x) -> Shown:
+    """Against alpha: the test ECE with its 95% interval, temperature scaling's (hard labels) as a band, and mean
+    confidence minus accuracy with the under-confidence boundary; the reader's eps marked. Stacked, one legend each."""
+    r = x.results
+    soft = sorted((m for m in x.models if m.target.mode == "soft"), key=lambda m: m.alpha)
     a = np.array([m.alpha for m in soft])
     yours = alpha_of(x.plan.eps)
-    with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10.0, 3.6))
-        for ax, key, label in ((a1, "ECE width", "test ECE (15 equal-width bins)"),
-                               (a2, "over", "mean confidence − accuracy")):
-            st = [r.lines[m.name].stats[key] for m in soft]
-            v = np.array([s.value for s in st])
-            err = np.array([[s.value - s.interval()[0] for s in st], [s.interval()[1] - s.value for s in st]])
-            ax.errorbar(a, v, yerr=err, fmt="o-", color="k", ms=4, lw=1, capsize=3, label="label smoothing")
-            ax.set_xscale("symlog", linthresh=0.01)
-            ax.set_xlim(-0.002, max(a.max(), yours) * 1.3)
-            ax.axvline(yours, color="C1", lw=1, ls=":", label=f"your $\\epsilon = {x.plan.eps:g}$ ($\\alpha = {yours:.3g}$)")
-            ax.set_xlabel("$\\alpha$ (the frameworks' smoothing; $\\epsilon = \\alpha (K-1)/K$)")
-            ax.set_ylabel(label)
-        ts = r.lines["hard labels + temperature"].stats["ECE width"]
-        lo, hi = ts.interval()
+    right = max(a.max(), yours) * 1.3
+    with style():
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(6.88, 5.2), sharex=True)
+        _sweep_panel(a1, a, [r.lines[m.name].stats["ECE width"] for m in soft], yours, x.plan.eps, right)
+        _sweep_panel(a2, a, [r.lines[m.name].stats["over"] for m in soft], yours, x.plan.eps, right)
+        lo, hi = r.lines["hard labels + temperature"].stats["ECE width"].interval()
         a1.axhspan(lo, hi, color="C2", alpha=0.25, lw=0, label="hard labels + temperature scaling")
-        a1.axhline(r.lines[CHOSEN].floor, color="0.4", lw=1, ls="--",
-                   label="a calibrated model's ECE")
+        a1.axhline(r.lines[CHOSEN].floor, color="0.4", lw=1, ls="--", label="a calibrated model's ECE")
         a2.axhline(0.0, color="0.4", lw=1, ls="--", label="calibrated on average")
-        last, first, _ = boundary(x)
+        first = boundary(x)[1]
         if first is not None:
-            a2.axvspan(first, max(a.max(), yours) * 1.3, color="C9", alpha=0.15, lw=0,
-                       label=f"decidedly under-confident ($\\alpha \\geq {first:g}$)")
-        a1.legend(fontsize=7)
-        a2.legend(fontsize=7)
-        fig.tight_layout()
-        return save(fig, name)
+            a2.axvspan(first, right, color="C9", alpha=0.15, lw=0,
+                       label=rf"decidedly under-confident ($\alpha \geq {first:g}$)")
+        a1.set_ylabel(f"test ECE ({cal.BINS} bins)")
+        a2.set_ylabel("mean confidence\n− accuracy")
+        a2.set_xlabel(r"$\alpha$, the frameworks' smoothing ($\epsilon = \alpha (K-1)/K$)")
+        for ax in (a1, a2):
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        return FIGURES.show(
+            fig, "ch5_sweep",
+            caption=rf"Calibration along the smoothing sweep, mean over {x.plan.seeds} seeds with 95% intervals, "
+                    r"against the frameworks' $\alpha$ (symmetric log scale). Top: the test expected calibration "
+                    r"error (ECE); the green band is temperature scaling of the hard-label network, the dashed line "
+                    r"a calibrated model's ECE on as many images. Bottom: mean confidence minus accuracy. Look at "
+                    r"where the bottom curve crosses 0: there smoothing stops correcting over-confidence and starts "
+                    r"over-correcting, and the top curve is lowest near it. The dotted line is your $\epsilon$"
+                    + ("; the shaded region is where under-confidence is decided." if first is not None else "."),
+            alt=f"Two stacked charts against the smoothing strength alpha from 0 to {a.max():g}, black points with "
+                f"error bars joined by a line. Top: the test calibration error, with a green band for temperature "
+                f"scaling and a dashed line for a calibrated model. Bottom: mean confidence minus accuracy, with a "
+                f"dashed line at zero"
+                + (f" and a blue region from alpha = {first:g} where the network is decidedly under-confident"
+                   if first is not None else "")
+                + f". A dotted vertical line marks the reader's epsilon = {x.plan.eps:g}.")

@@ -287,13 +287,14 @@ def _label(x: Experiment, name: str) -> str:
     return name + (" ← your $\\epsilon$" if m is not None and m.yours and m.grid else "")
 
 
-def summary_table(x: Experiment) -> "Tables":
+def summary_table(x: Experiment):
     """Every network on the test images, in two tables that fit a page's column: its calibration (accuracy,
     confidence, the ECE in both binnings and its spread over seeds) and its scores (NLL, Brier, the calibration
     test). Each cell: the mean over seeds and, below it, the 95% paired bootstrap interval."""
     r = x.results
-    calibration = Table(["", "accuracy", "confidence", "ECE (equal width)", "SD over seeds", "ECE (equal mass)"], [])
-    scores = Table(["", "NLL", "Brier", "calibrated? (a calibrated model's ECE)"], [])
+    calibration = _table(["network", "accuracy", r"confidence $\max_j q_j$", "ECE (equal width)", "SD over seeds",
+                         "ECE (equal mass)"], [])
+    scores = _table(["network", "NLL", "Brier", "calibrated? (a calibrated model's ECE)"], [])
     for name in _rows(x):
         ln = r.lines[name]
         s = ln.stats
@@ -302,14 +303,15 @@ def summary_table(x: Experiment) -> "Tables":
         calibration.body.append([_label(x, name), _cell(s["accuracy"]), _cell(s["confidence"]), _cell(s["ECE width"]),
                                  f"{s['ECE width'].sd:.3f}", _cell(s["ECE mass"])])
         scores.body.append([_label(x, name), _cell(s["NLL"]), _cell(s["Brier"]), f"{test} ({ln.floor:.3f})"])
-    return Tables([calibration, scores])
+    return _tables([calibration, scores])
 
 
-def temperature_table(x: Experiment) -> "Table":
+def temperature_table(x: Experiment):
     """Temperature scaling fitted on the validation split: the temperature (mean and range over seeds) and the test
     ECE before and after, for hard labels and every smoothed network."""
     r = x.results
-    head = ["", "T (mean, range over seeds)", "ECE before", "ECE after temperature scaling", "after minus before"]
+    head = ["network", "temperature $T$ (mean, range over seeds)", "ECE before", "ECE after temperature scaling",
+            "after minus before"]
     body = []
     for i, m in enumerate(x.models):
         if m.target.mode != "soft":
@@ -318,34 +320,22 @@ def temperature_table(x: Experiment) -> "Table":
         before, after = r.lines[m.name].stats["ECE width"], r.lines[f"{m.name} + temperature"].stats["ECE width"]
         body.append([_label(x, m.name), f"{T.mean():.3f} ({T.min():.3f}–{T.max():.3f})", _cell(before), _cell(after),
                      _cell(after - before)])
-    return Table(head, body)
+    return _table(head, body)
 
 
-class Table:
-    """A table for the notebook: Markdown for people, aligned plain text for nbval. A cell's interval (`` [``...)
-    goes on a line of its own in Markdown, so that the table fits a page's column."""
+def _table(head: list, body: list):
+    """A table for the notebook (:class:`~derivations.engine.figures.Table`): a cell's interval (`` [``...) goes on
+    a line of its own in Markdown, so that the table fits a page's column."""
+    from derivations.engine.figures import Table as Shown
 
-    def __init__(self, head: list, body: list):
-        self.head, self.body = head, body
-
-    def _repr_markdown_(self) -> str:
-        out = ["| " + " | ".join(self.head) + " |", "|" + "---|" * len(self.head)]
-        return "\n".join(out + ["| " + " | ".join(c.replace(" [", "<br>[") for c in r) + " |" for r in self.body])
-
-    def __repr__(self) -> str:
-        rows = [self.head] + self.body
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.head))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return Shown(head, body, breaks=" [")
 
 
-class Tables(list):
-    """Several tables shown one after the other."""
+def _tables(tables: list):
+    """Several tables shown one after the other (:class:`~derivations.engine.figures.Tables`)."""
+    from derivations.engine.figures import Tables as Shown
 
-    def _repr_markdown_(self) -> str:
-        return "\n\n".join(t._repr_markdown_() for t in self)
-
-    def __repr__(self) -> str:
-        return "\n\n".join(repr(t) for t in self)
+    return Shown(tables)
 
 
 def _train_loss(x: Experiment, s: int, m: int) -> float:
