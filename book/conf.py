@@ -2,7 +2,7 @@
 
 The sources Sphinx reads are staged by ``tools/book.py`` into a folder of their own (the committed, executed
 notebooks, this folder's pages, the generated corrected note); this file is read from here (``sphinx-build -c``).
-Notebooks are rendered as stored, never executed. MathJax 3 is served from the site (``_static/mathjax``).
+Notebooks are rendered as stored, never executed. MathJax 4 is served from the site (``_static/mathjax``).
 Each claim's view in a chapter gets the anchor ``claim-<id>`` (dots as hyphens) and the label ``claim-<id>``,
 which the corrected note links to with ``{ref}``.
 """
@@ -28,29 +28,132 @@ myst_dmath_double_inline = True
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 bibtex_bibfiles = [str(HERE / "references.bib")]
+# One citation style, author–year: "Rajasekharan Pillai (2019)" in the text ({cite:t}), "(Szegedy et al., 2016)"
+# in parentheses ({cite:p}), each linked to its entry; the entries are led by author and date, the date given once
+# ("Rajasekharan Pillai, M. K. (2019, October 23). Bonus 2: …"), sorted by author and year, with no label.
+bibtex_default_style = "author_year"
+bibtex_reference_style = "author_year_round"
+
+
+def _author_year_styles():
+    """The pybtex formatting style of the entries, its labels (the keys: unique, never shown) and the referencing
+    style of the citations (sphinxcontrib-bibtex's author_year, with round brackets and a plain "et al.")."""
+    from dataclasses import dataclass
+    from dataclasses import field as dc_field
+
+    from pybtex.style.formatting import toplevel
+    from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+    from pybtex.style.formatting.unsrt import pages
+    from pybtex.style.labels import BaseLabelStyle
+    from pybtex.style.template import field, join, names, optional, optional_field, sentence, tag
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    class KeyLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            return (entry.key for entry in sorted_entries)
+
+    class AuthorYearStyle(UnsrtStyle):
+        """unsrt's entries, led by "Last, F. (year[, month day])." instead of ending with the date."""
+
+        default_name_style = "lastfirst"
+        default_label_style = "key"
+        default_sorting_style = "author_year_title"
+
+        def __init__(self, **kwargs):
+            super().__init__(**{"abbreviate_names": True, **kwargs})
+
+        def format_names(self, role, as_sentence=True):
+            names_ = names(role, sep=", ", sep2=", and ", last_sep=", and ")      # "Last, F., and Other, G."
+            return sentence[names_] if as_sentence else names_
+
+        def lead(self):
+            date = join["(", field("year"), optional[", ", field("month"), " ", field("day")], ")"]
+            return sentence(sep=" ")[self.format_names("author", as_sentence=False), date]
+
+        def get_article_template(self, e):
+            volume_and_pages = optional[join[field("volume"), optional["(", field("number"), ")"], ":", pages]]
+            return toplevel[self.lead(), self.format_title(e, "title"),
+                            sentence[tag("em")[field("journal")], volume_and_pages], self.format_web_refs(e)]
+
+        def get_book_template(self, e):
+            return toplevel[self.lead(), self.format_btitle(e, "title"), sentence[field("publisher")],
+                            self.format_web_refs(e)]
+
+        def get_inproceedings_template(self, e):
+            return toplevel[self.lead(), self.format_title(e, "title"),
+                            join(sep=" ")["In", sentence[self.format_btitle(e, "booktitle", as_sentence=False),
+                                                         self.format_volume_and_series(e, as_sentence=False),
+                                                         optional[pages]]],
+                            sentence[optional_field("publisher")], self.format_web_refs(e)]
+
+        def get_misc_template(self, e):
+            return toplevel[self.lead(), self.format_title(e, "title"), sentence[optional_field("howpublished")],
+                            sentence[optional_field("note")], self.format_web_refs(e)]
+
+    def round_brackets():
+        return BracketStyle(left="(", right=")", sep="; ")
+
+    @dataclass
+    class RoundAuthorYear(AuthorYearReferenceStyle):
+        bracket_textual: BracketStyle = dc_field(default_factory=round_brackets)
+        bracket_parenthetical: BracketStyle = dc_field(default_factory=round_brackets)
+        bracket_author: BracketStyle = dc_field(default_factory=round_brackets)
+        bracket_label: BracketStyle = dc_field(default_factory=round_brackets)
+        bracket_year: BracketStyle = dc_field(default_factory=round_brackets)
+        person: PersonStyle = dc_field(default_factory=lambda: PersonStyle(other=" et al."))
+
+    return {("pybtex.style.formatting", "author_year"): AuthorYearStyle, ("pybtex.style.labels", "key"): KeyLabels,
+            ("sphinxcontrib.bibtex.style.referencing", "author_year_round"): RoundAuthorYear}
+
+
 # pybtex looks its plugins up among the entry points of every installed distribution, at every citation (0.9 s of
 # a 3.5 s build): the ones this book uses are looked up once here and registered with pybtex's own register_plugin,
-# which its lookup reads first (the same classes; any other is still found the slow way)
-_PYBTEX_PLUGINS = [("pybtex.style.formatting", "plain"), ("pybtex.style.names", "plain"), ("pybtex.style.names", "last"),
-                   ("pybtex.style.labels", "number"), ("pybtex.style.sorting", "author_year_title"),
+# which its lookup reads first (the same classes; any other is still found the slow way), beside the book's own
+# (_author_year_styles)
+_PYBTEX_PLUGINS = [("pybtex.style.names", "lastfirst"), ("pybtex.style.names", "last"),
+                   ("pybtex.style.sorting", "author_year_title"),
                    ("pybtex.backends", "docutils"), ("pybtex.backends", "plaintext")]
 
 
 def _register_pybtex_plugins():
     from pybtex.plugin import find_plugin, register_plugin
+    from sphinxcontrib.bibtex import plugin as bibtex_plugin
 
     for group, name in _PYBTEX_PLUGINS:
         register_plugin(group, name, find_plugin(group, name), force=True)
+    for (group, name), cls in _author_year_styles().items():
+        (bibtex_plugin.register_plugin if group.startswith("sphinxcontrib.") else register_plugin)(group, name, cls,
+                                                                                                 force=True)
 
 
 _register_pybtex_plugins()
-bibtex_default_style = "plain"
-bibtex_reference_style = "author_year"
+
+
+def _unlabelled_citations():
+    """A post-transform: the entries of a bibliography are led by author and date, so their labels (the keys) are
+    not shown (no "[1]" before an entry). Each entry's text is put in a container of its own, which Sphinx's
+    basic.css (``div.citation > p``: indented for the label, no space below) does not style: an entry is spaced as
+    a paragraph."""
+    from docutils import nodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class UnlabelledCitations(SphinxPostTransform):
+        default_priority = 6            # after sphinxcontrib-bibtex's BibliographyTransform (5) has made the entries
+
+        def run(self, **kwargs):
+            for citation in self.document.findall(nodes.citation):
+                text = [c for c in citation.children if not isinstance(c, nodes.label)]
+                citation.children = []
+                citation += nodes.container("", *text, classes=["bibliography-entry"])
+
+    return UnlabelledCitations
+
 
 html_theme = "sphinx_book_theme"
 html_title = "Soft Targets v/s Label Flipping"
 html_static_path = [str(HERE / "_static")]       # tools/book.py adds the trimmed MathJax and the live formulas
-html_css_files = ["book.css"]
+html_css_files = ["book.css", "figures.css"]
 # live-formulas.js: generated from the registry (tools/live_figures.py), staged by tools/book.py; live.js draws with it
 html_js_files = ["book.js", "live-formulas.js", "live.js"]
 html_favicon = str(HERE / "_static" / "favicon.svg")      # else browsers ask for /favicon.ico
@@ -73,9 +176,17 @@ html_theme_options = {
 }
 
 mathjax_path = "mathjax/tex-chtml.js"
-mathjax3_config = {
-    "loader": {"load": []},
-    "options": {"enableMenu": False},
+mathjax4_config = {
+    # the font's files are in the site (tools/book.py), beside MathJax: never fetched from a CDN
+    "loader": {"load": [], "paths": {"fonts": "[mathjax]/fonts"}},
+    # no menu, and none of the assistive tools that load a speech worker: the pages keep MathJax's hidden MathML,
+    # which screen readers read
+    "options": {"enableMenu": False,
+                "menuOptions": {"settings": {"enrich": False, "speech": False, "braille": False,
+                                             "collapsible": False, "explorer": False}}},
+    # a displayed formula wider than its column is broken over lines at the reader's width (issue 32)
+    # (at 98 % of the column: MathJax measures a line a pixel or two short of what the browser draws)
+    "output": {"displayOverflow": "linebreak", "linebreaks": {"width": "98%"}},
     "startup": {"typeset": True},
 }
 
@@ -116,7 +227,8 @@ def load_claim_ids(app) -> None:
 
 
 def setup(app):
-    """The claim anchors (see the module's docstring)."""
+    """The claim anchors (see the module's docstring); the bibliographies' entries without labels."""
     app.connect("builder-inited", load_claim_ids)
     app.connect("doctree-read", add_claim_anchors)
+    app.add_post_transform(_unlabelled_citations())
     return {"parallel_read_safe": False}

@@ -112,9 +112,24 @@ LIVE_SNAPSHOT_FUNCTION = """function (name) {
     for (var i = 0; i < text.length; i++) { h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0; }
     return h + ":" + text.length;
   };
-  var numbers = {};
+  var numbers = {}, outputs = {}, top = function (s) {
+    return root.querySelector(s).getBoundingClientRect().top - root.getBoundingClientRect().top;
+  };
   q("input[type=number]").forEach(function (i) { numbers[i.getAttribute("data-control")] = i.value; });
-  return {state: api.state(), readouts: api.readouts(), text: root.innerText,
+  q("output[data-key]").forEach(function (o) { outputs[o.getAttribute("data-key")] = o.innerText; });
+  var axes = q("svg").map(function (svg) {
+    var a = function (e, k) { return Number(e.getAttribute(k)); }, shown = function (e) { return !e.closest("[display]"); };
+    var curves = {};
+    Array.prototype.filter.call(svg.querySelectorAll("path[data-series]"), shown)
+      .forEach(function (e) { curves[e.getAttribute("data-series")] = e.getAttribute("d"); });
+    return {yticks: Array.prototype.filter.call(svg.querySelectorAll("text[data-tick]"), shown)
+                      .map(function (e) { return [e.textContent, a(e, "data-tick"), a(e, "y")]; }),
+            markers: Array.prototype.filter.call(svg.querySelectorAll("circle"), shown)
+                       .map(function (e) { return [e.getAttribute("class"), a(e, "cx"), a(e, "cy")]; }),
+            curves: curves, dropped: a(svg, "data-dropped")};
+  });
+  return {state: api.state(), readouts: api.readouts(), text: root.innerText, outputs: outputs, axes: axes,
+          layout: {panels: top(".live-panels"), readout: top(".live-readout")},
           edges: q(".live-edge").map(function (e) { return e.innerText; }),
           svg: q("svg").map(function (e) { return digest(e.outerHTML); }),
           drawn: q("svg").map(function (e) { return Number(e.getAttribute("data-drawn")); }),
@@ -162,6 +177,45 @@ LIVE_NEIGHBOURS = """(function (name, control) {
 })(%s, %s)"""
 
 KEYS = {"ArrowRight": 39, "ArrowLeft": 37}
+
+# a control's slider values at the figure's state, and the step they are rounded to
+LIVE_POSITIONS = """(function (name, control) {
+  var r = document.querySelector("#live-" + name + " input[type=range][data-control=" + control + "]");
+  return {values: window.LiveFigures.figures[name].positions(control), step: Number(r.getAttribute("data-step"))};
+})(%s, %s)"""
+
+# every generated value at eps = (K-1)/K exactly, at each K
+LIVE_AT_UNIFORM = """(function (ks) {
+  var U = window.LiveFormulas.at_uniform, out = {};
+  Object.keys(U).forEach(function (n) { out[n] = ks.map(function (k) { return U[n](k); }); });
+  return out;
+})(%s)"""
+
+# in a phone's window: the figure's content box, the elements of the figure outside it, each control's label, slider
+# and number box (left, top, right, bottom)
+LIVE_PHONE = """(function (name) {
+  var root = document.getElementById("live-" + name), cs = getComputedStyle(root), box = root.getBoundingClientRect();
+  var left = box.left + parseFloat(cs.borderLeftWidth) + parseFloat(cs.paddingLeft);
+  var right = box.right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight);
+  var rect = function (e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  var wide = Array.prototype.filter.call(root.querySelectorAll("*"), function (e) {
+    var r = e.getBoundingClientRect();
+    return r.width > 0 && (r.left < left - %s || r.right > right + %s);
+  }).map(function (e) { return e.tagName + "." + e.getAttribute("class") + " " + JSON.stringify(rect(e)); });
+  var controls = Array.prototype.map.call(root.querySelectorAll(".live-control"), function (c) {
+    return {label: rect(c.querySelector("label")), range: rect(c.querySelector("input[type=range]")),
+            number: rect(c.querySelector("input[type=number]"))};
+  });
+  return {width: window.innerWidth, figure: [left, right], wide: wide, controls: controls};
+})(%s)"""
+#: A phone's window (CSS pixels), and the unit Chromium lays boxes out in (a box may end a fraction of it past another).
+PHONE, LAYOUT_UNIT = (390, 844), 1 / 64
+#: A desktop's window: the size every page is visited at over http and file (:data:`PHONE` for the phone's visits)
+DESKTOP = (1280, 900)
+#: How many slider positions a control is dragged from its default (every value on the way is checked).
+DRAG_STEPS = 5
+#: The K at which the generated values at eps = (K-1)/K are compared with Python's.
+UNIFORM_KS = [2, 3, 10, 1000, 100_000]
 
 
 def _live_points() -> list[dict]:
@@ -212,11 +266,60 @@ def _timed_drag(browser: Browser, tab: str, name: str, control: str) -> dict:
     return {"cpu_ms": cpu_ms, "wall_ms": wall, "before": before, "after": _snapshot(browser, tab, name)["state"]}
 
 
+def _live_edges(start: dict) -> list[tuple[str, str]]:
+    """The values typed, in turn from K = 10, to reach each edge: cumulative (K = 2 stays for the eps edges that
+    follow it). For eps: 0, (K-1)/K, past it, 1; at K = 2; at K = 3 the double just past 2/3 (where alpha computes to
+    exactly 1); at K = 100000, eps = 1 (alpha = 1.00001) and eps tiny (1e-310: (K-1)/eps overflows)."""
+    if "eps" in start:
+        return [("eps", "0"), ("eps", "0.9"), ("eps", "0.95"), ("eps", "1"), ("K", "2"), ("eps", "0.5"), ("eps", "1"),
+                ("K", "3"), ("eps", "0.6666666666666667"), ("eps", "0.6666666666666665"), ("K", "100000"), ("eps", "1"),
+                ("eps", "1e-310"), ("eps", "1e-300")]
+    return [("K", "2"), ("Delta", "0"), ("K", "100000"), ("Delta", "30"), ("s", "10")]
+
+
+# resolves once a page's formulas are broken again for its window's new width: book.js waits RETYPESET_AFTER_MS for
+# the window to settle, then MathJax typesets (at once on a page without MathJax)
+SETTLED = """new Promise(r => setTimeout(r, (window.RETYPESET_AFTER_MS || 0) + 100)).then(() =>
+  window.MathJax && MathJax.startup && MathJax.startup.promise).then(() => true)"""
+
+
+def _window(browser: Browser, tab: str, size: tuple[int, int], settle: bool = False) -> None:
+    """The tab's window at this size (CSS pixels), as a reader's; it stays so across the pages it visits. With
+    ``settle``, once the page has typeset its formulas again for the new width (nothing of it left to run in what
+    is timed next)."""
+    browser.send("Emulation.setDeviceMetricsOverride",
+                 {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False}, tab)
+    if settle:
+        browser.evaluate(tab, SETTLED, wait=30)
+
+
+def _phone(browser: Browser, tab: str, name: str, start: dict) -> dict:
+    """In a phone's window: :data:`LIVE_PHONE`, and the figure's layout at the start and at each edge."""
+    _window(browser, tab, PHONE)
+    try:
+        got = browser.evaluate(tab, LIVE_PHONE % (LAYOUT_UNIT, LAYOUT_UNIT, json.dumps(name)))
+        got["layouts"] = [_snapshot(browser, tab, name)["layout"]]
+        _type(browser, tab, name, "K", "10")
+        got["layouts"] += [_type(browser, tab, name, c, t)["layout"] for c, t in _live_edges(start)]
+        for control, value in start.items():
+            _type(browser, tab, name, control, str(value))
+        return got
+    finally:
+        _window(browser, tab, DESKTOP, settle=True)
+
+
 def _drive(browser: Browser, tab: str, name: str) -> dict:
-    """Every control of one figure, typed into and moved by the arrow keys; its edges; its speed at the largest K.
-    Returns the snapshots, by what was done."""
-    got = {"start": _snapshot(browser, tab, name), "typed": {}, "keys": {}, "edges": {}}
+    """Every control of one figure, dragged, typed into and moved by the arrow keys; its edges; its slider positions;
+    its generated values at eps = (K-1)/K; its layout in a phone's window; its speed at the largest K. Returns the
+    snapshots, by what was done."""
+    got = {"start": _snapshot(browser, tab, name), "typed": {}, "keys": {}, "edges": [], "dragged": {}}
     start = got["start"]["state"]
+    got["positions"] = {c: browser.evaluate(tab, LIVE_POSITIONS % (json.dumps(name), json.dumps(c))) for c in start}
+    got["at_uniform"] = browser.evaluate(tab, LIVE_AT_UNIFORM % json.dumps(UNIFORM_KS))
+    for control in start:                      # dragged from the default, one position at a time, as a reader does
+        browser.evaluate(tab, LIVE_DRAG % (json.dumps(name), json.dumps(control), DRAG_STEPS))
+        got["dragged"][control] = _snapshot(browser, tab, name)
+        _type(browser, tab, name, control, str(start[control]))
     for control, value in start.items():         # each control: one slider position each way, then a value typed
         position, last = browser.evaluate(tab, LIVE_NEIGHBOURS % (json.dumps(name), json.dumps(control)))
         moves = []
@@ -237,16 +340,12 @@ def _drive(browser: Browser, tab: str, name: str) -> dict:
         got["uniform_by_key"] = _snapshot(browser, tab, name)
         _type(browser, tab, name, "eps", str(start["eps"]))
     _type(browser, tab, name, "K", str(start["K"]))
-    if "eps" in start:                         # from K = 10, cumulative: K = 2 stays for the eps edges that follow it
-        edges = [("eps", "0"), ("eps", "0.9"), ("eps", "0.95"), ("eps", "1"), ("K", "2"), ("eps", "0.5"),
-                 ("K", "100000"), ("eps", "1e-300")]
-    else:
-        edges = [("K", "2"), ("Delta", "0"), ("K", "100000"), ("Delta", "30")]
     _type(browser, tab, name, "K", "10")
-    for control, text in edges:
-        got["edges"][(control, text)] = _type(browser, tab, name, control, text)
+    for control, text in _live_edges(start):
+        got["edges"].append((control, text, _type(browser, tab, name, control, text)))
     for control, value in start.items():
         _type(browser, tab, name, control, str(value))
+    got["phone"] = _phone(browser, tab, name, start)
     got["timed"] = _timed_drag(browser, tab, name, "eps" if "eps" in start else "Delta")
     for control, value in start.items():
         _type(browser, tab, name, control, str(value))
@@ -279,6 +378,7 @@ class Site:
     probe_pdf: Path | None = None
     probe_overflow: list[str] = field(default_factory=list)          # overflow() on the probe page
     probe_fold_math: int = 0                                          # math typeset inside a closed fold
+    probe_display: dict = field(default_factory=dict)                 # displayFormulas() on the probe page
     first_screen: dict[str, dict] = field(default_factory=dict)   # chapter page -> its main figure in a 1280x900 window
     left_behind: list[str] = field(default_factory=list)    # what the browser left once closed
 
@@ -294,7 +394,8 @@ PROBE = r"""<div style="width:3000px;border-top:4px solid black"></div>
 <table style="table-layout:fixed !important;width:420px !important"><thead><tr><th style="width:70px">claim</th>
 <th>eq.</th><th>what</th><th>verdict</th></tr></thead><tbody><tr><td style="white-space:nowrap !important">
 ch3.flip_one_minus_eps</td><td>4</td><td>x</td><td><strong>holds</strong></td></tr></tbody></table>
-<details class="checks" id="probe-fold"><summary>probe</summary><ul><li>\(\epsilon(1-\epsilon)\)</li></ul></details>"""
+<details class="checks" id="probe-fold"><summary>probe</summary><ul><li>\(\epsilon(1-\epsilon)\)</li></ul></details>
+<div class="math" id="probe-formula">\[\begin{bmatrix}""" + " & ".join(map(str, range(100, 160))) + r"""\end{bmatrix}\]</div>"""
 
 
 def _pages(pdf: bytes, folder: Path, name: str) -> list[np.ndarray]:
@@ -314,13 +415,8 @@ FIRST_FIGURE = """(() => { const a = document.querySelector('.bd-article');
 
 
 def _first_screen(browser: Browser, tab: str) -> dict:
-    """:data:`FIRST_FIGURE` in a 1280 x 900 window, the tab's own size restored after."""
-    browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, tab)
-    try:
-        return browser.evaluate(tab, FIRST_FIGURE)
-    finally:
-        browser.send("Emulation.clearDeviceMetricsOverride", {}, tab)
+    """:data:`FIRST_FIGURE` in the tab's window (:data:`DESKTOP`, 1280 x 900)."""
+    return browser.evaluate(tab, FIRST_FIGURE)
 
 
 def _probe(browser: Browser, tab: str, site: Site) -> None:
@@ -330,6 +426,9 @@ def _probe(browser: Browser, tab: str, site: Site) -> None:
     site.probe_fold_math = browser.evaluate(
         tab, "MathJax.typesetPromise([document.getElementById('probe-fold')]).then(() => "
              "document.querySelectorAll('#probe-fold mjx-container').length)", wait=30)
+    site.probe_display = browser.evaluate(
+        tab, "MathJax.typesetPromise([document.getElementById('probe-formula')]).then(() => "
+             "{ window.markScrolling(); return window.displayFormulas(); })", wait=30)
     # the faults are at the top of the article, so the first sheet has them all: only it is printed (the page's
     # own eleven sheets were printed just before)
     site.overflow_probe = _pages(browser.print_pdf(tab, pageRanges="1"), site.out.parent, "probe")
@@ -337,11 +436,13 @@ def _probe(browser: Browser, tab: str, site: Site) -> None:
 
 
 def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
-    """One tab for each way (http, file) goes from page to page, each page's report, requests and errors read
-    before the next; the pages of :data:`PRINTED` are printed on the way, the last of them then once more with
-    the probe's faults (:data:`PROBE`); then each tab searches."""
+    """One tab for each way (http, file, and http in a phone's window) goes from page to page, each page's report,
+    requests and errors read before the next; the pages of :data:`PRINTED` are printed on the way, the last of
+    them then once more with the probe's faults (:data:`PROBE`); then each tab searches. The window is set before
+    the first page loads: MathJax breaks formulas at the width a page is typeset at."""
     for how, names in pages.items():
         base, tab = site.bases[how], browser.open("about:blank", watch=True)
+        _window(browser, tab, PHONE if how == "phone" else DESKTOP)
         for name in names:
             query = LIVE_QUERY.get(name, ("",))[0] if how == "file" else ""
             text = browser.visit(tab, base + name + query, "site-check")
@@ -349,10 +450,12 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             if how == "http" and name[:2] in CHAPTER_PAGES:
                 site.first_screen[name] = _first_screen(browser, tab)
             if how == "http" and name in PRINTED:
-                pdf = browser.print_pdf(tab, fit=LIVE_PRINTED, **book.PRINTED)       # as the book's PDF prints it
+                pdf = book.print_page(browser, tab, fit=LIVE_PRINTED)       # as the book's PDF prints it
                 site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
                 site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
                 site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
+            if how == "phone":                  # a phone's visit: the page's report (what fits), nothing driven
+                continue
             figures = browser.evaluate(tab, "Object.keys((window.LiveFigures || {figures: {}}).figures)")
             if figures and how == "http":        # the page's figures driven, then what went wrong while they were
                 if not site.live_values:
@@ -365,6 +468,8 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
                 site.live[(how, name)] = {f: {"start": _snapshot(browser, tab, f)} for f in figures}
             if how == "http" and name == PRINTED[-1]:       # once printed (and driven), the page gets the probe's
                 _probe(browser, tab, site)                  # faults: each check must see its own
+        if how == "phone":
+            continue
         browser.visit(tab, base + "search.html?q=softmax", "site-check")
         site.search[how] = browser.evaluate(tab, SEARCH_RESULTS, wait=30)
         site.visits[(how, "search.html")] = Visit({}, browser.requests(tab), browser.errors(tab))
@@ -379,12 +484,13 @@ def site(tmp_path_factory):
     pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    s = Site(out, pages, {"http": f"http://127.0.0.1:{server.server_address[1]}/", "file": out.as_uri() + "/"})
+    http_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    s = Site(out, pages, {"http": http_base, "file": out.as_uri() + "/", "phone": http_base})
     try:
         temp = Path(tempfile.gettempdir())
         before = set(temp.iterdir())
         with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
-            _visit(browser, s, {how: [p.name for p in pages if how == "http" or p.name in FILE_PAGES]
+            _visit(browser, s, {how: [p.name for p in pages if how != "file" or p.name in FILE_PAGES]
                                 for how in s.bases})
         mine = f"{PROFILE_PREFIX}{os.getpid()}-"                 # other runs may share /tmp: only this one's
         s.left_behind = sorted(p.name for p in set(temp.iterdir()) - before if p.name.startswith(mine))
@@ -571,7 +677,8 @@ def test_corrected_note_cites_and_the_bibliography_lists(site):
     for page in site.pages:
         html = page.read_text(encoding="utf-8")
         if re.match(r"\d\d_", page.name):                  # each chapter: its own references section
-            assert 'id="references"' in html and 'id="footcite-' in html, f"{page.name}: no references section"
+            assert 'id="references"' in html and 'role="doc-biblioentry"' in html.split('id="references"', 1)[1], \
+                f"{page.name}: no references section"
         if page.name in ("index.html", "corrected_note.html"):
             assert 'href="references.html#id' in html, f"{page.name}: the note is not cited"
 
@@ -586,6 +693,38 @@ def test_pdf_pages_have_content_and_nothing_crosses_the_right_margin(site):
             assert (page[:, -strip:] < 230).sum() == 0, f"{name}, page {i}: ink in the right margin (cut off)"
     # the check sees an overflow when there is one: a rule 3000 px wide reaches into the strip
     assert any((page[:, -strip:] < 230).sum() > 0 for page in site.overflow_probe)
+
+
+def _two_sheets(lines_on_last: int) -> bytes:
+    """A two-sheet A4 PDF written by hand: the first sheet filled to its foot, the second with ``lines_on_last``
+    lines of text from its top (Helvetica, 14 pt apart)."""
+    def sheet(ys):
+        text = " ".join(f"BT /F1 11 Tf 60 {842 - y} Td (Words at {y}) Tj ET" for y in ys)
+        return f"<< /Length {len(text)} >>\nstream\n{text}\nendstream"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R /Resources << /Font << /F1 7 0 R >> >> >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R /Resources << /Font << /F1 7 0 R >> >> >>",
+               sheet(range(60, 780, 14)), sheet(range(60, 60 + 14 * lines_on_last, 14)),
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = "%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    return (out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").encode()
+
+
+def test_no_printed_sheet_is_nearly_empty(site):
+    """Issue 32: every sheet of every printed page holds content down to at least :data:`tools.book.NEAR_EMPTY` of
+    its height (a long table breaks between its rows; a page whose last sheet would hold a line or two is printed a
+    little smaller, tools.book.print_page); the measure sees a sheet of three lines, and not one of thirty."""
+    for name, path in site.pdf_files.items():
+        fills = book.sheet_fills(path.read_bytes())
+        assert len(fills) == len(site.pdfs[name])
+        thin = [(i + 1, round(f, 3)) for i, f in enumerate(fills) if f < book.NEAR_EMPTY and len(fills) > 1]
+        assert not thin, f"{name}: nearly empty sheets (sheet, fill): {thin}"
+    assert book.near_empty(_two_sheets(3)) and not book.near_empty(_two_sheets(30))
 
 
 def test_every_verdict_on_a_page_is_the_computed_one(site):
@@ -637,12 +776,36 @@ def test_no_word_in_the_pdf_is_printed_over_another(site):
 
 
 def test_nothing_is_wider_than_its_column(site):
-    """On screen: every block of every page fits its box, a displayed formula (which scrolls inside the column)
-    fits the column; the probe's table cell, too narrow for its claim id, is seen."""
+    """On screen, at 1280 px and at 390 px: every block of every page fits its box, a displayed formula (which
+    scrolls inside the column) fits the column; a table scrolls inside the column only on a phone, with its cue, and
+    never a verdict table (on a phone, a card per claim: issue 32); the probe's table cell, too narrow for its claim
+    id, is seen."""
     for (how, name), v in site.visits.items():
         if name != "search.html":
             assert not v.report.get("overflow"), f"{how} {name}: wider than the column: {v.report['overflow'][:5]}"
+            tables = v.report["scrolling_tables"]
+            assert not (tables if how != "phone" else [t for t in tables if "[verdict table]" in t]), (how, name, tables)
+    assert any(v.report["scrolling_tables"] for (how, _), v in site.visits.items() if how == "phone")
     assert any("ch3.flip_one_minus_eps" in o for o in site.probe_overflow), site.probe_overflow   # the planted cell
+
+
+def test_every_displayed_formula_fits_its_column_or_scrolls_with_a_cue(site):
+    """Issue 32: in a desktop's window (1280 px) every displayed formula of every page, folds opened, fits its
+    column, broken over lines where too long; in a phone's (390 px), one that cannot be broken enough scrolls inside
+    the column with a visible cue (book.js, book.css). The probe's matrix, which cannot be broken, is seen."""
+    for (how, name), v in site.visits.items():
+        if name == "search.html":
+            continue
+        seen = v.report["display"]
+        assert v.report["width"] == (PHONE if how == "phone" else DESKTOP)[0], (how, name, v.report["width"])
+        if how == "phone":
+            assert not [f for f in seen["wide"] if not f["scrolls"]], f"{name} at 390 px: cut off: {seen['wide']}"
+        else:
+            assert not seen["wide"], f"{how} {name} at 1280 px: wider than the column: {seen['wide']}"
+    counts = {(how, n): v.report["display"]["count"] for (how, n), v in site.visits.items() if n != "search.html"}
+    assert sum(counts.values()) > 100 and all(counts[("phone", n)] == c for (how, n), c in counts.items())
+    probe = [f for f in site.probe_display["wide"] if "100101102" in f["text"].replace(" ", "")]
+    assert probe and probe[0]["need"] > 1.5 * probe[0]["room"] and probe[0]["scrolls"], site.probe_display
 
 
 def test_the_checks_are_folded_closed_with_their_math_typeset(site):
@@ -801,8 +964,7 @@ def test_each_live_control_moves_the_figure_when_typed_into_and_with_the_arrow_k
                 (_, before, right), (_, _, left) = moves
                 assert 0 < position < last, f"{name} {control}: the default is at an end of the slider"
                 assert right["state"][control] > before["state"][control], f"{name}: ArrowRight did not move {control}"
-                assert right["numbers"][control] == str(right["state"][control]).removesuffix(".0") or \
-                    float(right["numbers"][control]) == right["state"][control], f"{name} {control}: number input"
+                _assert_rounded(right, control, got["positions"][control]["step"], f"{name}: ArrowRight on {control}")
                 assert {"readouts", "svg"} <= set(_changed(before, right)), f"{name}: ArrowRight on {control}"
                 assert left["state"] == before["state"], f"{name}: ArrowLeft did not bring {control} back"
             if "uniform_by_key" in got:
@@ -833,7 +995,7 @@ def test_live_edges_say_what_they_mean_and_never_show_nan_or_infinity(site):
     seen = set()
     for (how, page), figures in site.live.items():
         for name, got in figures.items():
-            snapshots = [got["start"], *got.get("edges", {}).values(), *(t for _, t in got.get("typed", {}).values())]
+            snapshots = [got["start"], *(e for _, _, e in got.get("edges", [])), *(t for _, t in got.get("typed", {}).values())]
             for snap in snapshots:
                 where = f"{name} at {snap['state']}"
                 for word in ("NaN", "Infinity", "undefined", "null"):
@@ -845,6 +1007,218 @@ def test_live_edges_say_what_they_mean_and_never_show_nan_or_infinity(site):
                     assert any(n.startswith(words) for n in snap["edges"]), f"{where}: no note '{words}' in {snap['edges']}"
                     seen.add(words)
     assert {"\u03b5 = 0", "\u03b5 = (K \u2212 1)/K", "\u03b5 > (K \u2212 1)/K", "\u03b5 = 1", "K = 2", "\u0394 = 0"} <= seen, seen
+
+
+def _decimals(step: float) -> int:
+    """The decimals a slider's step is written with (0.05: 2; 1: 0)."""
+    d = 0
+    while abs(step * 10 ** d - round(step * 10 ** d)) > 1e-6 * step * 10 ** d:
+        d += 1
+    return d
+
+
+def _written(v: float, step: float) -> str:
+    """``v`` as a reader writes it at the step's precision: the shortest decimal with at most the step's decimals."""
+    text = f"{v:.{_decimals(step)}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+def _assert_rounded(snap: dict, control: str, step: float, where: str) -> None:
+    """The value of ``control`` is a decimal of its step, and reads so in the state, the number box and the readouts."""
+    v, text = snap["state"][control], _written(snap["state"][control], step)
+    assert float(text) == v, f"{where}: {v!r} is not a decimal of the step {step}"
+    assert snap["numbers"][control] == text, f"{where}: the number box shows {snap['numbers'][control]!r}, not {text!r}"
+    if control in snap["outputs"]:
+        assert snap["readouts"][control] == v and snap["outputs"][control].replace("\u2212", "-") == text, \
+            f"{where}: the readout shows {snap['outputs'][control]!r} ({snap['readouts'][control]!r}), not {text!r}"
+
+
+def test_live_sliders_give_decimals_of_their_step_dragged_or_by_the_arrow_keys(site):
+    """Every slider position is a decimal of the slider's step (the uniform edge (K-1)/K aside: a position of its own,
+    the double nearest it), so a value reached by dragging reads as a reader would write it, in the state, the number
+    box and the readouts: 2.2, never 2.1999999999999993. (The arrow keys: the test above.)"""
+    for (how, page), figures in site.live.items():
+        if how != "http":
+            continue
+        for name, got in figures.items():
+            start = got["start"]["state"]
+            for control, pos in got["positions"].items():
+                edge = (start["K"] - 1) / start["K"] if control == "eps" else None
+                bad = [v for v in pos["values"] if v != edge and float(_written(v, pos["step"])) != v]
+                assert not bad, f"{name} {control}: positions {bad[:5]} are not decimals of the step {pos['step']}"
+                dragged = got["dragged"][control]
+                assert dragged["state"][control] > start[control], f"{name}: dragging did not move {control}"
+                _assert_rounded(dragged, control, pos["step"], f"{name}: {control} dragged {DRAG_STEPS} positions")
+
+
+def test_live_edge_notes_and_messages_move_nothing(site):
+    """Reaching an edge (its note shown) or typing an invalid value (its message shown) moves neither the plots nor
+    what follows the notes, at the tests' width and in a phone's window: room for the notes is reserved."""
+    for (how, page), figures in site.live.items():
+        if how != "http":
+            continue
+        for name, got in figures.items():
+            snaps = [got["start"], *(e for _, _, e in got["edges"]), *got["invalid"].values(),
+                     *(t for _, t in got["typed"].values())]
+            assert any(s["edges"] for s in snaps) and any(not s["edges"] for s in snaps), f"{name}: no edge reached"
+            assert len({json.dumps(s["layout"]) for s in snaps}) == 1, \
+                f"{name}: the plots or the readouts moved: {[(s['state'], s['layout']) for s in snaps]}"
+            phone = got["phone"]["layouts"]
+            assert len(phone) == len(got["edges"]) + 1 and len({json.dumps(x) for x in phone}) == 1, \
+                f"{name}: in a phone's window, the plots or the readouts moved: {phone}"
+
+
+SUPERSCRIPTS = str.maketrans("\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079", "-0123456789")
+
+
+def _shown(text: str) -> float:
+    """A number as live.js writes it (fmt): '1.00001', '\u22124.551 \u00d7 10\u207b\u00b9\u00b2'."""
+    t = text.replace("\u2212", "-").translate(SUPERSCRIPTS)
+    mantissa, _, exponent = t.partition(" \u00d7 10")
+    return float(f"{mantissa}e{exponent}" if exponent else mantissa)
+
+
+def _regime(state: dict) -> str:
+    """The regime of eps as live.js decides it: the double nearest (K-1)/K is the uniform edge."""
+    K, e = state["K"], state["eps"]
+    u = (K - 1) / K
+    return "hard" if e == 0 else "all" if e == 1 else "uniform" if e == u else "smoothing" if e < u else "beyond"
+
+
+def _on_its_side(text: str, ref: float, side: int) -> bool:
+    """A number shown strictly on one side of ``ref``, or said in words to lie just there."""
+    return text == ("just above " if side > 0 else "just below ") + ("1" if ref == 1 else "0") or \
+        side * (_shown(text) - ref) > 0
+
+
+def _ch2_readouts_agree(snap: dict, r: str, where: str) -> None:
+    """alpha = eps K/(K-1) (ch2.conventions) and the optimal gap log((1-eps)(K-1)/eps) (ch2.optimum): below 1 and
+    above 0 short of (K-1)/K, 1 and 0 at it (the minimum loss log K), past it above 1 and below 0; no finite optimum at
+    eps = 0 and 1, and no gap shown there."""
+    out, val = snap["outputs"], snap["readouts"]
+    alpha, K = out["ch2_alpha_of_eps"], snap["state"]["K"]
+    if r in ("beyond", "all"):
+        assert _on_its_side(alpha, 1, 1), f"{where}: alpha {alpha!r}, beside 'no alpha in [0, 1] gives it'"
+    elif r == "smoothing":
+        assert _on_its_side(alpha, 1, -1), f"{where}: alpha {alpha!r}"
+    elif r == "uniform":
+        assert alpha == "1" and val["ch2_alpha_of_eps"] == 1 and val["ch2_opt_gap"] == 0 and out["ch2_opt_gap"] == "0", \
+            f"{where}: {out}"
+        assert abs(val["ch2_min_loss"] - np.log(K)) <= LIVE_RTOL * np.log(K), f"{where}: {val}"
+    if r in ("hard", "all"):
+        assert "ch2_opt_gap" not in out and "No finite optimal gap" in snap["text"], f"{where}: {out}"
+    elif r != "uniform":
+        assert _on_its_side(out["ch2_opt_gap"], 0, 1 if r == "smoothing" else -1), f"{where}: gap {out['ch2_opt_gap']!r}"
+
+
+def _ch3_readouts_agree(snap: dict, r: str, where: str) -> None:
+    """No finite optimum at eps = 0 and 1, so no variance at it; at (K-1)/K the loss at the optimum does not vary
+    (ch3.optimum_noise: 0 exactly); at eps = 0 nothing is flipped, and at K = 2, eps = 1 every label is swapped: the
+    loss variance eps(1-eps)m^2 (ch3.loss_variance) and the gradient noise (ch3.gradient_covariance) are 0 exactly.
+    eps is shown on its side of (K-1)/K, and as (K-1)/K at it."""
+    out, val, K = snap["outputs"], snap["readouts"], snap["state"]["K"]
+    if r in ("hard", "all"):
+        assert "ch3_optimum_variance" not in out and "no finite optimum" in snap["text"], f"{where}: {out}"
+    if r == "uniform":
+        assert val["ch3_optimum_variance"] == 0 and out["ch3_optimum_variance"] == "0", f"{where}: {out}"
+        assert out["eps"] == "(K \u2212 1)/K", f"{where}: eps shown as {out['eps']!r}"
+    if r == "hard" or (r == "all" and K == 2):
+        for key in ("ch3_loss_variance", "ch3_gradient_trace"):
+            assert val[key] == 0 and out[key] == "0", f"{where}: {key} {out[key]!r} ({val[key]!r})"
+    if r in ("smoothing", "beyond"):
+        assert _on_its_side(out["eps"], (K - 1) / K, 1 if r == "beyond" else -1), f"{where}: eps shown {out['eps']!r}"
+
+
+def test_live_readouts_agree_with_the_mathematics_at_every_edge(site):
+    """At each edge value of eps the readouts say what the mathematics says (the docstrings above), and the numbers
+    shown never contradict the sentence beside them: alpha is 1.00001 at K = 100000, eps = 1 (not 1), 'just above 1'
+    where the double computed is 1 (K = 3, eps the double after 2/3); the optimal gap is finite at eps = 1e-310."""
+    seen, checked = set(), 0
+    for (how, page), figures in site.live.items():
+        if how != "http":
+            continue
+        for name, got in figures.items():
+            for control, text, snap in got["edges"]:
+                if "eps" not in snap["state"]:
+                    continue
+                r, where = _regime(snap["state"]), f"{name} at {snap['state']}"
+                seen.add(r)
+                (_ch2_readouts_agree if name.startswith("ch2") else _ch3_readouts_agree)(snap, r, where)
+                checked += 1
+                K, eps = snap["state"]["K"], snap["state"]["eps"]
+                if name.startswith("ch2") and (K, eps) == (100_000, 1):
+                    assert snap["outputs"]["ch2_alpha_of_eps"] == "1.00001", where
+                if name.startswith("ch2") and (K, eps) == (3, 0.6666666666666667):
+                    assert snap["outputs"]["ch2_alpha_of_eps"] == "just above 1", where
+    assert seen == {"hard", "smoothing", "uniform", "beyond", "all"} and checked >= 20, (seen, checked)
+
+
+def test_live_values_at_the_uniform_edge_are_exact(site):
+    """The generated values at eps = (K-1)/K exactly (F.at_uniform), in Chromium, against Python's (mpmath, 50 digits):
+    the optimal gap and the loss variance at the optimum are 0, alpha is 1, at every K."""
+    from tools.live_figures import QUANTITIES, reference_at_uniform
+
+    got = next(f for (how, _), figures in site.live.items() if how == "http" for f in figures.values())["at_uniform"]
+    assert set(got) == {q.name for q in QUANTITIES if q.args == ("K", "epsilon")}, sorted(got)
+    for name, values in got.items():
+        for k, v, want in zip(UNIFORM_KS, values, reference_at_uniform(name, UNIFORM_KS)):
+            assert abs(v - want) <= LIVE_RTOL * abs(want), f"{name} at K = {k}: browser {v}, Python {want}"
+    assert got["ch2_opt_gap"] == got["ch3_optimum_variance"] == [0] * len(UNIFORM_KS)
+    assert got["ch2_alpha_of_eps"] == [1] * len(UNIFORM_KS)
+
+
+#: Chapter 1's plot box in the SVG (live.js: H = 240, M.top = 10, M.bottom = 38), the offset of a tick's label below
+#: its tick (4), and the precision of the coordinates live.js writes (two decimals).
+PLOT_TOP, PLOT_BOTTOM, LABEL_BELOW, SVG_UNIT = 10, 240 - 38, 4, 0.01
+
+
+def _pow10(n: int) -> str:
+    """10^n as live.js labels a tick: 1, 10, else 10 with a superscript exponent."""
+    return {0: "1", 1: "10"}.get(n) or "10" + str(n).translate(str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"))
+
+
+def test_live_chapter_1_draws_its_error_on_a_log_scale(site):
+    """Chapter 1's error axis is logarithmic: ticks at powers of ten, labelled so and evenly spaced; the marker at the
+    logarithm of the error shown; every curve drawn whole inside the plot, with no value it could not place (one that
+    underflowed to 0): at the defaults, typed values, drags and edges, down to the smallest values (Delta = 30,
+    s = 10, K = 100000: about 1e-14)."""
+    snaps = [(name, s) for (how, _), figures in site.live.items() for name, got in figures.items() if name.startswith("ch1")
+             for s in [got["start"], *(e for _, _, e in got.get("edges", [])), *(t for _, t in got.get("typed", {}).values()),
+                       *got.get("dragged", {}).values()]]
+    assert len(snaps) >= 10 and any(s["state"] == {"K": 100_000, "Delta": 30, "s": 10} for _, s in snaps)
+    for name, snap in snaps:
+        where = f"{name} at {snap['state']}"
+        (axis,) = snap["axes"]
+        ticks = [(label, int(round(np.log10(v))), y - LABEL_BELOW) for label, v, y in axis["yticks"]]
+        assert len(ticks) >= 3 and all(label == _pow10(n) for label, n, _ in ticks), f"{where}: ticks {axis['yticks']}"
+        (_, n0, y0), (_, n1, y1) = ticks[0], ticks[-1]
+        per_decade = (y1 - y0) / (n1 - n0)
+        for label, n, y in ticks:
+            assert abs(y - (y0 + per_decade * (n - n0))) <= 2 * SVG_UNIT, f"{where}: tick {label} not evenly spaced"
+        ((_, _, cy),) = axis["markers"]
+        want = y0 + per_decade * (np.log10(snap["readouts"]["ch1_error"]) - n0)
+        assert abs(cy - want) <= 3 * SVG_UNIT, f"{where}: the marker at y = {cy}, the error's logarithm at {want:.2f}"
+        assert set(axis["curves"]) == {"error", "lower", "upper"} and axis["dropped"] == 0, f"{where}: {axis}"
+        for key, d in axis["curves"].items():
+            ys = [float(y) for y in re.findall(r"[ML][-0-9.]+ ([-0-9.]+)", d)]
+            assert d.count("M") == 1 and all(PLOT_TOP <= y <= PLOT_BOTTOM for y in ys), f"{where}: {key} not whole: {d}"
+
+
+def test_live_figures_fit_a_phone_with_their_controls_stacked(site):
+    """In a phone's window (390 px), nothing in a live figure is wider than the figure, and each control's label has a
+    row of its own, with its slider and number box side by side below it, within the figure."""
+    for (how, page), figures in site.live.items():
+        if how != "http":
+            continue
+        for name, got in figures.items():
+            phone = got["phone"]
+            assert phone["width"] == PHONE[0] and not phone["wide"], f"{name}: wider than the figure: {phone['wide']}"
+            right = phone["figure"][1]
+            for c in phone["controls"]:
+                label, slider, number = c["label"], c["range"], c["number"]
+                assert label[3] <= min(slider[1], number[1]) + LAYOUT_UNIT, f"{name}: a label beside its slider: {c}"
+                assert slider[2] <= number[0] + LAYOUT_UNIT and number[2] <= right + LAYOUT_UNIT, f"{name}: {c}"
 
 
 def test_live_figures_update_within_one_frame_at_the_largest_k(site):
@@ -870,3 +1244,56 @@ def test_live_figures_print_as_static_figures_saying_where_the_live_one_is(site)
         text = subprocess.run(["pdftotext", str(site.pdf_files[page]), "-"], check=True, capture_output=True,
                               text=True).stdout
         assert "A static copy of a live figure" in text and "computed in your browser" not in text, page
+
+
+# -- one citation style (issue 32, item 7): the detectors of tests/test_site_citations.py, on this build ------------
+from test_site_citations import AUTHOR, _soup, date_problems, entries, headed_byline, numeric_citations  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cited_pages(site):
+    """The built pages' HTML, by name."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(site.out.glob("*.html"))}
+
+
+def test_no_page_cites_by_number(cited_pages):
+    cited = [name for name, html in cited_pages.items() if "bibtex-citation" in html]
+    assert {"index.html", "corrected_note.html", "00_overview.html", "03_label_flipping.html"} <= set(cited)
+    for name, html in cited_pages.items():
+        assert numeric_citations(html) == [], name
+
+
+def test_every_citation_links_to_its_entry(cited_pages):
+    """Each citation's link leads to an entry of a reference list (a chapter's own, or the References page)."""
+    ids = {name: {e["id"] for e in _soup(html).select('[role="doc-biblioentry"]')} for name, html in cited_pages.items()}
+    for name, html in cited_pages.items():
+        for citation in _soup(html).select("span.bibtex-citation"):
+            links = citation.find_all("a")
+            assert links, f"{name}: {citation.get_text()!r} links nowhere"
+            for a in links:
+                page, _, anchor = a["href"].partition("#")
+                assert anchor in ids.get(page or name, ()), f"{name}: {citation.get_text()!r} -> {a['href']}"
+
+
+def test_each_chapter_lists_what_it_cites(cited_pages):
+    chapters = [name for name in cited_pages if re.match(r"\d\d_", name)]
+    assert chapters
+    for name in chapters:
+        assert entries(cited_pages[name]), f"{name}: no reference list"
+
+
+def test_each_reference_is_led_by_author_and_year_and_gives_its_date_once(cited_pages):
+    listed = {name: entries(html) for name, html in cited_pages.items()}
+    assert len(listed["references.html"]) == (ROOT / "book" / "references.bib").read_text().count("\n@")
+    for name, texts in listed.items():
+        for text in texts:
+            assert date_problems(text) == [], f"{name}: {text}"
+    note = next(t for t in listed["references.html"] if "Rajasekharan Pillai" in t)
+    assert note.startswith("Rajasekharan Pillai, M. K. (2019, October 23). "), note
+
+
+def test_the_corrected_notes_byline_is_not_a_heading(cited_pages):
+    html = cited_pages["corrected_note.html"]
+    assert headed_byline(html) == []
+    byline = _soup(html).select_one(".byline")
+    assert byline is not None and AUTHOR in byline.get_text(), "the note's author is not given as its byline"

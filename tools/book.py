@@ -6,10 +6,12 @@ Defaults: ``notebooks/`` -> ``build/html/``. The sources are staged into ``<out>
 every ``*.ipynb`` of the notebooks folder as stored (with a per-chapter references
 section appended to the copy, :data:`CHAPTER_REFERENCES`), the pages of ``book/``,
 and the corrected note (``tools/corrected_note.py``). Sphinx reads them with
-``book/conf.py`` and never executes a notebook. MathJax 3 is installed from the
-npm registry (pinned below) into ``build/npm`` once; the part the pages use is
-copied into the site (``_static/mathjax``), so no page loads anything from
-outside its folder. The live figures' formulas are JavaScript generated from the
+``book/conf.py`` and never executes a notebook. MathJax 4 and its New Computer
+Modern font are installed from the npm registry (pinned below) into ``build/npm``
+once; the part the pages use is copied into the site (``_static/mathjax``), so no
+page loads anything from outside its folder. MathJax 4 breaks a displayed formula
+too wide for its column over lines, at the reader's width (docs/measurements.md:
+the choice against MathJax 3 and KaTeX). The live figures' formulas are JavaScript generated from the
 registry (``tools/live_figures.py``), copied into the site beside MathJax; the
 figures' runtime is ``book/_static/live.js``. The claims' verdicts come from ``DERIVATIONS_RESULTS``
 (:mod:`derivations.engine.results`), by default ``build/results``.
@@ -38,54 +40,81 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
-           "reading_order", "print_pdfs", "PRINTED", "join", "screenshots", "pdf_screenshots", "main"]
+           "reading_order", "print_pdfs", "PRINTED", "NEAR_EMPTY", "sheet_fills", "near_empty", "print_page", "join", "screenshots", "pdf_screenshots", "main"]
 
-MATHJAX_VERSION = "3.2.2"
-#: What the pages use of the npm package (its es5/ folder): TeX input, CommonHTML output, its woff-v2 fonts.
-MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2"]
+MATHJAX_VERSION = "4.1.3"
+#: The npm packages installed: MathJax and its default font (the same version).
+MATHJAX_PACKAGES = ["mathjax", "@mathjax/mathjax-newcm-font"]
+#: What the pages use of them (in ``node_modules``) -> where it goes in the site's ``_static/mathjax``: TeX input and
+#: CommonHTML output in one script; the font's web fonts and the ranges of characters it loads when a page needs them
+#: (book/conf.py points MathJax's ``fonts`` path at ``[mathjax]/fonts``).
+MATHJAX_PARTS = {"mathjax/tex-chtml.js": "tex-chtml.js",
+                 "@mathjax/mathjax-newcm-font/chtml/woff2": "fonts/mathjax-newcm-font/chtml/woff2",
+                 "@mathjax/mathjax-newcm-font/chtml/dynamic": "fonts/mathjax-newcm-font/chtml/dynamic"}
 BOOK = ROOT / "book"
 
-#: The references section appended to each chapter's page (a notebook's stem prefix -> its Markdown).
+#: The references section appended to each chapter's page (a notebook's stem prefix -> its Markdown): author-year
+#: citations, followed by the list of the entries the paragraph cites (:func:`_references_section`).
 CHAPTER_REFERENCES = {
-    "00": "The note under audit is {footcite:t}`pillai2019softtargets`. Label smoothing was introduced by "
-          "{footcite:t}`szegedy2016rethinking`; {footcite:t}`muller2019does` study when it helps (calibration, "
-          "distillation); {footcite:t}`xie2016disturblabel` regularise by flipping labels afresh at every "
+    "00": "The note under audit is {cite:t}`pillai2019softtargets`. Label smoothing was introduced by "
+          "{cite:t}`szegedy2016rethinking`; {cite:t}`muller2019does` study when it helps (calibration, "
+          "distillation); {cite:t}`xie2016disturblabel` regularise by flipping labels afresh at every "
           "iteration (DisturbLabel), the process of chapter 3.",
-    "01": "Chapter 1 checks the opening of {footcite:t}`pillai2019softtargets`. The bounds "
+    "01": "Chapter 1 checks the opening of {cite:t}`pillai2019softtargets`. The bounds "
           "$\\max_j z_j < \\mathrm{LSE}(z) \\le \\max_j z_j + \\log K$ are standard "
-          "{footcite:p}`boyd2004convex`.",
-    "02": "Chapter 2 checks the note's label smoothing {footcite:p}`pillai2019softtargets`, as introduced by "
-          "{footcite:t}`szegedy2016rethinking` (the frameworks' $\\alpha/K$ convention comes from there).",
-    "03": "Chapter 3 checks the note's label flipping {footcite:p}`pillai2019softtargets`. Flipping afresh at "
-          "every use is DisturbLabel {footcite:p}`xie2016disturblabel`; the sampling checks use Bernstein's "
-          "inequality {footcite:p}`boucheron2013concentration`.",
-    "04": "Training with soft and flipped labels compares with {footcite:t}`szegedy2016rethinking` and "
-          "{footcite:t}`xie2016disturblabel`; calibration as in {footcite:t}`muller2019does` and "
-          "{footcite:t}`guo2017calibration`; the statistical bands use Bernstein's inequality "
-          "{footcite:p}`boucheron2013concentration`.",
+          "{cite:p}`boyd2004convex`.",
+    "02": "Chapter 2 checks the note's label smoothing {cite:p}`pillai2019softtargets`, as introduced by "
+          "{cite:t}`szegedy2016rethinking` (the frameworks' $\\alpha/K$ convention comes from there).",
+    "03": "Chapter 3 checks the note's label flipping {cite:p}`pillai2019softtargets`. Flipping afresh at "
+          "every use is DisturbLabel {cite:p}`xie2016disturblabel`; the sampling checks use Bernstein's "
+          "inequality {cite:p}`boucheron2013concentration`.",
+    "04": "Training with soft and flipped labels compares with {cite:t}`szegedy2016rethinking` and "
+          "{cite:t}`xie2016disturblabel`; calibration as in {cite:t}`muller2019does` and "
+          "{cite:t}`guo2017calibration`; the statistical bands use Bernstein's inequality "
+          "{cite:p}`boucheron2013concentration`.",
     "05": "Chapter 5 tests two published claims: that networks trained on hard labels are over-confident, with "
-          "temperature scaling as the remedy ({footcite:t}`guo2017calibration`, Section 3 and Figure 1; Section 4.2; "
-          "the ECE with 15 bins of their Table 1), and that label smoothing calibrates about as well as temperature "
-          "scaling ({footcite:t}`muller2019does`, Section 3 and Figure 2). The digits {footcite:p}`alpaydin1998digits` "
-          "come with scikit-learn {footcite:p}`pedregosa2011scikit`; the network trains with Adam "
-          "{footcite:p}`kingma2015adam`. A calibrated model's ECE is found by consistency resampling "
-          "{footcite:p}`brocker2007reliability`, the intervals by the bootstrap {footcite:p}`efron1993bootstrap`; "
-          "flipping afresh is DisturbLabel {footcite:p}`xie2016disturblabel`.",
+          "temperature scaling as the remedy {cite:p}`guo2017calibration{Section 3 and Figure 1; Section 4.2; "
+          "the ECE with 15 bins of their Table 1}`, and that label smoothing calibrates about as well as temperature "
+          "scaling {cite:p}`muller2019does{Section 3 and Figure 2}`. The digits {cite:p}`alpaydin1998digits` "
+          "come with scikit-learn {cite:p}`pedregosa2011scikit`; the network trains with Adam "
+          "{cite:p}`kingma2015adam`. A calibrated model's ECE is found by consistency resampling "
+          "{cite:p}`brocker2007reliability`, the intervals by the bootstrap {cite:p}`efron1993bootstrap`; "
+          "flipping afresh is DisturbLabel {cite:p}`xie2016disturblabel`.",
 }
+
+#: A citation of :data:`CHAPTER_REFERENCES`: ``{cite:t}`key```, ``{cite:p}`key1,key2{post-text}```.
+_CITE = re.compile(r"(\{cite:[a-z]+\}`)([^`]+)`")
+
+
+def _references_section(stem: str, refs: str) -> str:
+    """A chapter's references section: its paragraph, then the list of the entries it cites. The chapter cites under
+    a key prefix of its own (``ch03-``), so that its citations link to its own list; the References page lists the
+    unprefixed keys, which the other pages cite."""
+    from sphinxcontrib.bibtex.citation_target import parse_citation_targets
+
+    prefix = f"ch{stem[:2]}-"
+    cited = _CITE.sub(lambda m: m[1] + ",".join((f"{{{t.pre}}}" if t.pre else "") + prefix + t.key +
+                                                (f"{{{t.post}}}" if t.post else "")
+                                                for t in parse_citation_targets(m[2])) + "`", refs)
+    return f"## References\n\n{cited}\n\n```{{bibliography}}\n:keyprefix: {prefix}\n```\n"
 
 
 def ensure_mathjax(cache: Path) -> Path:
-    """Install mathjax@MATHJAX_VERSION with npm into ``cache`` unless already there; return its es5 folder."""
-    pkg = cache / "node_modules" / "mathjax"
-    meta = pkg / "package.json"
-    if not (meta.exists() and json.loads(meta.read_text())["version"] == MATHJAX_VERSION):
+    """Install :data:`MATHJAX_PACKAGES` at MATHJAX_VERSION with npm into ``cache`` unless already there; return its
+    ``node_modules`` folder."""
+    modules = cache / "node_modules"
+
+    def installed(name: str) -> bool:
+        meta = modules / name / "package.json"
+        return meta.exists() and json.loads(meta.read_text())["version"] == MATHJAX_VERSION
+    if not all(installed(name) for name in MATHJAX_PACKAGES):
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("npm is needed to install MathJax for the offline site (apt-get install npm)")
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error",
-                        "--prefix", str(cache), f"mathjax@{MATHJAX_VERSION}"], check=True)
-    return pkg / "es5"
+        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
+                        str(cache), *(f"{name}@{MATHJAX_VERSION}" for name in MATHJAX_PACKAGES)], check=True)
+    return modules
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -116,7 +145,7 @@ def _chapter_copy(nb_path: Path, present: set[str] | None = None) -> bytes:
     refs = CHAPTER_REFERENCES.get(nb_path.stem[:2])
     if refs:
         nb["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "book-references",
-                            "source": f"## References\n\n{refs}\n\n```{{footbibliography}}\n```\n"})
+                            "source": _references_section(nb_path.stem, refs)})
     return json.dumps(nb, ensure_ascii=False, indent=1).encode()
 
 
@@ -132,7 +161,7 @@ def _verdict_outcomes():
 
 def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
     """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, the
-    trimmed MathJax (``src/_mathjax/mathjax``) and the live figures' formulas (``src/_live/live-formulas.js``,
+    trimmed MathJax (from ``mathjax``, npm's ``node_modules``) (``src/_mathjax/mathjax``) and the live figures' formulas (``src/_live/live-formulas.js``,
     generated from the registry by ``tools/live_figures.py``), the last two static folders of the site."""
     from derivations.chapters import CHAPTERS
     from tools import live_figures
@@ -152,11 +181,12 @@ def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
     _write_if_changed(src / "corrected_note.md", markdown(_verdict_outcomes(), chapters).encode())
     _write_if_changed(src / "_live" / "live-formulas.js", live_figures.ensure().read_bytes())
     dest = src / "_mathjax" / "mathjax"
-    for part in MATHJAX_PARTS:
+    shutil.rmtree(dest, ignore_errors=True)              # nothing of another version is left to be served
+    for part, to in MATHJAX_PARTS.items():
         if (mathjax / part).is_dir():
-            shutil.copytree(mathjax / part, dest / part, dirs_exist_ok=True)
+            shutil.copytree(mathjax / part, dest / to, dirs_exist_ok=True)
         else:
-            _write_if_changed(dest / part, (mathjax / part).read_bytes())
+            _write_if_changed(dest / to, (mathjax / part).read_bytes())
 
 
 def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = None) -> list[Path]:
@@ -201,6 +231,12 @@ def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
     pages = reading_order(out) if whole_book else [out / "corrected_note.html"]
     with Browser("--host-resolver-rules=MAP * ~NOTFOUND") as browser, tempfile.TemporaryDirectory() as tmp:
         printed = browser.print_pages([p.as_uri() for p in pages], "site-check", **PRINTED)
+        for i, page in enumerate(pages):                 # a page whose last sheet is nearly empty: printed again
+            if near_empty(printed[i]):
+                tab = browser.open(page.as_uri())
+                browser.text_of(tab, "site-check")
+                printed[i] = print_page(browser, tab)
+                browser.close_tab(tab)
         files = []
         for page, data in zip(pages, printed):
             files.append(Path(tmp, page.stem + ".pdf"))
@@ -225,6 +261,47 @@ PRINTED = {
 }
 
 
+#: A sheet whose content reaches less than this fraction of the printable height is nearly empty (a chapter's last
+#: two references alone on a sheet); and the scales a page is printed at, in turn, until its last sheet is not.
+NEAR_EMPTY, SCALES = 0.15, (1.0, 0.96, 0.92, 0.88)
+#: A word of a sheet's foot (the page's title and number, in the bottom margin): below this fraction of its height.
+_FOOT = 1 - 14 / 297
+
+
+def sheet_fills(pdf: bytes) -> list[float]:
+    """How far down each sheet of a printed PDF its content reaches, as a fraction of the sheet (its foot left
+    out): poppler's ``pdftotext -bbox``."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        boxes = subprocess.run(["pdftotext", "-bbox", f.name, "-"], check=True, capture_output=True, text=True).stdout
+    fills = []
+    for sheet in re.split(r"<page ", boxes)[1:]:
+        height = float(re.match(r'width="[\d.]+" height="([\d.]+)"', sheet)[1])
+        bottoms = [float(y) / height for y in re.findall(r'<word xMin="[-\d.]+" yMin="[-\d.]+" xMax="[-\d.]+" '
+                                                          r'yMax="([-\d.]+)"', sheet)]
+        fills.append(max([b for b in bottoms if b < _FOOT], default=0.0))
+    return fills
+
+
+def near_empty(pdf: bytes) -> bool:
+    """Whether a printed page's last sheet is nearly empty (:data:`NEAR_EMPTY`; a page of one sheet never is)."""
+    fills = sheet_fills(pdf)
+    return len(fills) > 1 and fills[-1] < NEAR_EMPTY
+
+
+def print_page(browser, tab: str, fit: str | None = None) -> bytes:
+    """A loaded page printed as the book prints it (:data:`PRINTED`), at the largest of :data:`SCALES` at which its
+    last sheet is not nearly empty (at the smallest if none: the fewest sheets). ``fit``: the page's fitting hook,
+    :meth:`~tools.browser.Browser.print_pdf`'s default if not given."""
+    extra = {} if fit is None else {"fit": fit}
+    for scale in SCALES:
+        pdf = browser.print_pdf(tab, **extra, **PRINTED, scale=scale)
+        if not near_empty(pdf):
+            break
+    return pdf
+
+
 def join(files: list[Path], into: Path, pages: list[Path]) -> None:
     """The printed pages as one PDF, with a bookmark for each page (its title) and, under it, its headings'
     bookmarks (poppler's ``pdfunite`` drops them), and the book's title (``project`` of book/conf.py) in its
@@ -238,7 +315,7 @@ def join(files: list[Path], into: Path, pages: list[Path]) -> None:
         reader, start = PdfReader(f), len(writer.pages)
         writer.append(reader, import_outline=False)
         headings = _headings(page)
-        top = writer.add_outline_item(headings[0] if headings else page.stem, start)
+        top = writer.add_outline_item(title=headings[0] if headings else page.stem, page_number=start)
 
         def add(items, parent, depth=0):
             last = parent
@@ -249,7 +326,8 @@ def join(files: list[Path], into: Path, pages: list[Path]) -> None:
                 name = _heading_named(str(item.title), headings)
                 if depth == 0 or name == "Contents":      # the page's own title (above), the printed contents list
                     continue
-                last = writer.add_outline_item(name, start + reader.get_destination_page_number(item), parent=parent)
+                last = writer.add_outline_item(title=name, page_number=start + reader.get_destination_page_number(item),
+                                               parent=parent)
         add(reader.outline, top)
     writer.add_metadata({"/Title": _book_title(),
                          "/Subject": "The note by M. K. R. Pillai (2019), every line derived and checked"})
@@ -295,11 +373,13 @@ def screenshots(out: Path, shots: list[tuple[str, Path, tuple[int, int]]]) -> No
     it: the window is that size, scrolled to the anchor."""
     from tools.browser import Browser
 
+    if not shots:                                   # make html asks for none: it needs no browser
+        return
     with Browser("--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars") as browser:
         for page, path, size in shots:
-            tab = browser.open(out.as_uri() + "/" + page)
-            browser.text_of(tab, "site-check")
-            browser.screenshot(tab, *size)                       # the new size reflows: let it, then scroll
+            tab = browser.open("about:blank")
+            browser.screenshot(tab, *size)           # the window's size first: MathJax breaks formulas for its width
+            browser.visit(tab, out.as_uri() + "/" + page, "site-check")
             browser.evaluate(tab, "new Promise(r => { const a = location.hash && document.getElementById("
                                   "decodeURIComponent(location.hash.slice(1))); if (a) a.scrollIntoView(); "
                                   "setTimeout(r, 300); })")

@@ -8,7 +8,8 @@ quotes, a box gives the claim's verdict (computed: :func:`derivations.engine.reg
 the corrected form beside each erratum, the assumption and the general form beside
 each claim that holds under one, and a link to the claim in its chapter
 (``{ref}`` to the label ``claim-<id>`` that the book's ``conf.py`` gives each claim
-view). ``tools/book.py`` writes it into the book as ``corrected_note.md``.
+view). The note's author and date, which the transcription gives as a heading and a line, are the page's byline
+(:func:`_byline`), not a section of it. ``tools/book.py`` writes it into the book as ``corrected_note.md``.
 """
 from __future__ import annotations
 
@@ -118,10 +119,30 @@ def markdown(outcomes: list[Outcome], chapters=None) -> str:
         parts.append(f"This book is a rerun of some chapters only: the verdicts of chapter{'s' if len(absent) > 1 else ''} "
                      f"{', '.join(map(str, absent))} are given but not linked, since {'they are' if len(absent) > 1 else 'it is'} "
                      "not in it; the committed book (`make html`) links every claim.\n")
-    for b in blocks(outcomes):
+    found = blocks(outcomes)
+    found[1:3] = _byline(found[1:3])
+    for b in found:
         parts.append(b.text + "\n")
         parts += [_box(o, quoted=not _is_displayed(b.text), linked=o.claim.chapter in linked) for o in b.outcomes]
     return "\n".join(parts)
+
+
+#: The note's date line, under its author's name: "October 23, 2019".
+_DATE = re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}")
+
+
+def _byline(after_title: list[Block]) -> list[Block]:
+    """The note's author and date (the two blocks after its title), as a byline: the transcription gives the name
+    as a heading (``## Murali Krishnan Rajasekharan Pillai``), which would be a section of the page, in its contents
+    and in the PDF's bookmarks. Any other blocks are returned as they are."""
+    name, date = (after_title + [None, None])[:2]
+    if name is None or name.outcomes or not re.fullmatch(r"## [^\n#]+", name.text):
+        return after_title
+    lines = [name.text[3:].strip()]
+    if date is not None and not date.outcomes and _DATE.fullmatch(date.text):
+        lines.append(date.text)
+    kept = after_title[len(lines):]
+    return [Block(name.chapter, "```{container} byline\n" + "\\\n".join(lines) + "\n```", ()), *kept]
 
 
 def main(argv: list[str] | None = None) -> int:

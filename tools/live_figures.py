@@ -15,12 +15,16 @@ the formula flows from the registry to the page in five steps, each checked in S
 3. **A numerically stable form.** A logarithm of a sum of exponentials is written as the library writes it
    (:func:`derivations.library.numeric.lse_parts`): the largest term taken out and ``log1p`` of the rest,
    where the largest term is decided by the signs of the parameters (a ``Piecewise`` on the sign of the logit
-   gap where it changes); ``log(1 + t)`` of a single term ``t`` becomes ``log1p(t)``; the terms free of
-   logarithms are factored. The stable form must equal the reduced one, branch by branch.
+   gap where it changes); ``log(1 + t)`` of a single term ``t`` becomes ``log1p(t)``; a logarithm of a
+   product of nonnegative factors becomes the sum of their logarithms (``(K-1)/eps`` overflows at
+   ``eps = 1e-310``, its logarithm does not); the terms free of logarithms are factored. The stable form must
+   equal the reduced one, branch by branch.
 4. **Edges.** Where the stable form, evaluated in floating point, has no value at ``eps = 0`` or ``eps = 1``
    (``0 log 0``), the reduced expression's one-sided limit there (SymPy's ``limit``) becomes a ``Piecewise``
    branch: the continuous extension, no ``NaN``. Infinite limits (the optimal gap at ``eps = 0``) stay
-   infinite (``Infinity`` in JavaScript); the figure says in words what they mean.
+   infinite (``Infinity`` in JavaScript); the figure says in words what they mean. A quantity of ``K`` and
+   ``eps`` also gets its value at the uniform point ``eps = (K-1)/K`` exactly (``F.at_uniform``: the optimal
+   gap 0, the loss variance at the optimum 0), which no double argument gives.
 5. **Printed** by SymPy's :class:`~sympy.printing.jscode.JavascriptCodePrinter` (``log1p`` as ``Math.log1p``)
    into one file of functions, ``window.LiveFormulas``, with, for each function, its claim, its arguments,
    the family it is evaluated on, and the SymPy expression as text; and each chapter's defaults and largest
@@ -55,8 +59,8 @@ import sympy as sp  # noqa: E402
 from sympy.codegen.cfunctions import log1p  # noqa: E402
 from sympy.printing.jscode import JavascriptCodePrinter  # noqa: E402
 
-__all__ = ["Family", "Quantity", "QUANTITIES", "SYMBOLS", "FIGURE_CHAPTERS", "Generated", "generate", "derive",
-           "javascript", "reference", "ensure", "ReductionError", "main"]
+__all__ = ["Family", "Quantity", "QUANTITIES", "SYMBOLS", "FIGURE_CHAPTERS", "UNIFORM", "Generated", "generate",
+           "derive", "javascript", "reference", "reference_at_uniform", "ensure", "ReductionError", "main"]
 
 #: The chapters whose live figures read these formulas (their defaults and largest K go into the file).
 FIGURE_CHAPTERS = (1, 2, 3)
@@ -420,11 +424,32 @@ def _stable_log(arg):
     return sp.log(arg)
 
 
+def _on_domain_nonnegative(e) -> bool:
+    """Is ``e`` >= 0 for every K >= 2 and every eps and alpha in [0, 1)? (``K = k + 2``, ``eps = t/(1 + t)``,
+    ``alpha = a/(1 + a)`` with ``k, t, a >= 0``: SymPy reads the sign of a rational function of nonnegative
+    symbols, where it cannot read ``eps <= 1`` from an assumption.)"""
+    k, t, a = (sp.Symbol(n, nonnegative=True) for n in ("k", "t", "a"))
+    on = sp.sympify(e).subs({K: k + 2, SYMBOLS["epsilon"]: t / (1 + t), SYMBOLS["alpha"]: a / (1 + a)})
+    return bool(sp.factor(sp.together(on)).is_nonnegative)
+
+
+def _split_log(arg):
+    """``log(arg)`` for ``arg`` a product of factors ``>= 0`` on the domain: the sum of their (stable)
+    logarithms. The product itself may overflow or underflow where its logarithm does not: ``(K-1)/eps`` is
+    ``Infinity`` at ``eps = 1e-310`` while ``log(K-1) - log(eps)`` is 716. Else unchanged."""
+    factors = [f.as_base_exp() for f in sp.Mul.make_args(arg)]
+    if len(factors) < 2 or not all(_on_domain_nonnegative(b) for b, _ in factors):
+        return sp.log(arg)
+    return sp.Add(*[p * (_stable_log(b) if b.is_Add else sp.log(b)) for b, p in factors])
+
+
 def _stable(expr: sp.Expr) -> sp.Expr:
-    """Step 4 for one branch: stable logarithms; then the terms free of logarithms, factored: a product
+    """Step 4 for one branch: stable logarithms (of a sum: :func:`_stable_log`; of a product: :func:`_split_log`);
+    then the terms free of logarithms, factored: a product
     computes each factor to a few units of roundoff where a sum of monomials may cancel (``1 - (1-eps)^2 -
     eps^2/(K-1)`` near ``eps = 0``; ``g - (1-eps) g``, left by the log-sum-exp, is ``eps g``)."""
     e = expr.replace(lambda a: isinstance(a, sp.log) and a.args[0].is_Add, lambda a: _stable_log(a.args[0]))
+    e = e.replace(lambda a: isinstance(a, sp.log) and a.args[0].is_Mul, lambda a: _split_log(a.args[0]))
     with_logs = [t for t in sp.Add.make_args(e) if t.has(sp.log, log1p)]
     rest = sp.Add(*[t for t in sp.Add.make_args(e) if not t.has(sp.log, log1p)])
     return sp.factor(rest) + sp.Add(*with_logs)
@@ -463,6 +488,31 @@ class Derived:
     reduced: sp.Expr
     printed: sp.Expr
     limits: dict                                # eps edge -> the one-sided limit there, where the form has no value
+    at_uniform: sp.Expr | None = None           # the value at eps = (K-1)/K, a function of K (:func:`_at_uniform`)
+
+
+#: The quantity whose expression is the uniform point eps = (K-1)/K (solved from ch2.optimum).
+UNIFORM = "ch2_uniform_eps"
+
+
+def _at_uniform(q: Quantity, reduced: sp.Expr) -> sp.Expr | None:
+    """Step 4 for the uniform point: a quantity of ``K`` and ``eps`` only, at ``eps = (K-1)/K`` exactly, simplified
+    (stable logarithms; checked finite for every K >= 2). The figures read it where a reader sets eps to that
+    edge: the double nearest ``(K-1)/K`` is not ``(K-1)/K``, and at it the generic form gives the exact value at
+    that double, a residue (``4.4e-33`` for the loss variance at the optimum, ``-2.2e-16`` for the optimal gap)
+    where the mathematics of the edge is ``0``. ``None`` for other quantities (their values at the edge are not
+    where a residue changes what they say)."""
+    from derivations.engine.symbolic import is_zero
+
+    if q.args != ("K", "epsilon"):
+        return None
+    value = sp.simplify(reduced.xreplace({SYMBOLS["epsilon"]: derive(UNIFORM).reduced}))
+    if not value.subs(K, sp.Symbol("k", integer=True, nonnegative=True) + 2).is_finite:
+        raise ReductionError(f"{q.name}: at the uniform point, {value} is not finite for every K >= 2")
+    stable = _stable(value)
+    if not is_zero(_unstable(stable) - value, force_log=True):
+        raise ReductionError(f"{q.name}: the stable form {stable} at the uniform point differs from {value}")
+    return stable
 
 
 @lru_cache(maxsize=None)
@@ -475,7 +525,7 @@ def derive(name: str) -> Derived:
         reduced = reduced.xreplace({SYMBOLS[arg]: derive(other).reduced})
     if reduced.free_symbols - {SYMBOLS[a] for a in q.args}:
         raise ReductionError(f"{q.name}: {reduced} has symbols beyond its arguments {q.args}")
-    return Derived(q, reduced, *_with_edges(q, reduced, _stable_form(q, reduced)))
+    return Derived(q, reduced, *_with_edges(q, reduced, _stable_form(q, reduced)), _at_uniform(q, reduced))
 
 
 def _printer() -> JavascriptCodePrinter:
@@ -542,6 +592,17 @@ def reference(name: str, points: list[dict]) -> list[tuple[float, float]]:
     return out
 
 
+def reference_at_uniform(name: str, ks: list[int]) -> list[float]:
+    """Python's value of the quantity ``name`` at eps = (K-1)/K exactly (its ``at_uniform`` form, mpmath at 50
+    digits), at each K of ``ks``."""
+    import mpmath
+
+    code = json.loads(ensure().with_suffix(".json").read_text(encoding="utf-8"))[name]["at_uniform"]
+    f = eval(f"lambda K: {code}", {"mpmath": mpmath})
+    with mpmath.workdps(50):
+        return [float(f(mpmath.mpf(k))) for k in ks]
+
+
 def _chapter_data() -> dict:
     from derivations.chapters import CHAPTERS
     from derivations.engine.parameters import COMMON
@@ -565,19 +626,25 @@ class Generated:
 
 def generate() -> Generated:
     """The JavaScript file: every quantity derived, checked and printed."""
-    functions, expressions, body = {}, {}, []
+    functions, expressions, body, uniform = {}, {}, [], ["  F.at_uniform = {};"]
     for q in QUANTITIES:
         d = derive(q.name)
         expressions[q.name] = {"args": list(q.args), "value": _mpmath_code(d.printed),
                                "slopes": {a: _mpmath_code(sp.diff(d.printed, SYMBOLS[a])) for a in q.args if a != "K"},
-                               "limits": {str(e): _mpmath_code(v) for e, v in d.limits.items()}}
+                               "limits": {str(e): _mpmath_code(v) for e, v in d.limits.items()},
+                               "at_uniform": None if d.at_uniform is None else _mpmath_code(d.at_uniform)}
         js = javascript(d.printed)
         functions[q.name] = {"claim": q.claim, "part": q.part, "what": q.what, "args": list(q.args),
                              "chapter": q.chapter, "family": None if q.family is None else
                              [sp.sstr(v) for v in q.family[:-1]] + ["... " + sp.sstr(q.family[-1])],
-                             "sympy": sp.sstr(d.printed)}
+                             "sympy": sp.sstr(d.printed),
+                             "at_uniform": None if d.at_uniform is None else sp.sstr(d.at_uniform)}
         body.append(f"  /* {q.claim}, {q.part}: {q.what} */\n"
                     f"  F.{q.name} = function ({', '.join(q.args)}) {{\n    return {js};\n  }};")
+        if d.at_uniform is not None:
+            uniform.append(f"  F.at_uniform.{q.name} = function (K) {{\n    return {javascript(d.at_uniform)};\n  }};")
+    body.append("  /* each function of K and eps at eps = (K-1)/K exactly (the double nearest it is not) */\n"
+                + "\n".join(uniform))
     meta = {"functions": functions, "chapters": _chapter_data()}
     text = ("/* Generated by tools/live_figures.py from the registry (claims read by derivations.engine.notation,\n"
             " * reduced for each figure's logits, checked in SymPy, printed by SymPy's JavascriptCodePrinter).\n"

@@ -237,17 +237,52 @@ def in_pdf(pdf: Path, where: str) -> list[Shown]:
                          _norm(" ".join(w.text for w in words if w.text not in _DOTS))))
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     out += [s for s in in_plain(text, where) if ": table" not in s.where]
-    boxes = re.finditer(rf"(?m)(?:^|\f)(?P<shown>[^\n\f—]+?) — [^·]*?\(ch\d+\s+(?:eq|\+)\d+\s*·\s*"
-                        rf"(?P<id>{CLAIM_ID.pattern})\)", text)
-    out += [Shown(f"{where}: note box", m["id"], _norm(m["shown"])) for m in boxes]
+    out += [Shown(f"{where}: note box", claim, shown) for shown, claim in _note_boxes(text)]
     return out
+
+
+#: A corrected note box's title line in a PDF's text: its verdict, " — ", its title, and where it is checked,
+#: "(ch1 eq8 · ch1.loss_others_zero)". MathJax 4 prints a formula's glyphs as text: a formula in the title spreads
+#: it over lines, sub- and superscripts on lines of their own, and the claim id may come before "(ch1 eq8 ·".
+_BOX_START = re.compile(r"(?m)(?:^|\f)(?P<shown>[^\n\f—·]{1,40}?) — ")
+_BOX_WHERE = re.compile(r"\(ch\d+\s+(?:eq|\+)\d+\s*·")
+_BOX_ID = re.compile(rf"(?:·\s*|\n)(?P<id>{CLAIM_ID.pattern})\)")
+
+
+def _note_boxes(text: str) -> list[tuple[str, str]]:
+    r"""The (verdict, claim id) of each corrected note box in a PDF's text: a title line's verdict, and the claim
+    id closing its "(chN eqM · id)", wherever the formulas of the title put it before the next title line.
+
+    >>> _note_boxes("holds — The softmax (ch1 eq1 · ch1.softmax)\nbody\nerratum — The step to log(e\n"
+    ...             "1\nch1.loss_others_zero)\n−\n1) (ch1 eq8 ·\nAssumption")
+    [('holds', 'ch1.softmax'), ('erratum', 'ch1.loss_others_zero')]
+    """
+    starts = list(_BOX_START.finditer(text))
+    found = []
+    for m, after in zip(starts, [*starts[1:], None]):
+        segment = text[m.end():after.start() if after else len(text)]
+        where, claim = _BOX_WHERE.search(segment), _BOX_ID.search(segment)
+        if where and claim and claim.start() < where.end() + 200:
+            found.append((_norm(m["shown"]), claim["id"]))
+    return found
+
+
+#: A glyph of a typeset formula, which MathJax 4 prints as text: a letter of Unicode's mathematical alphabets (its
+#: variables, 𝐾, 𝛼), an arrow or a mathematical operator (→, −, ∑, ∈). In a formula glyphs overlap by design: a subscript under
+#: a superscript, a limit under a sum.
+_MATH_GLYPH = re.compile("[\U0001D400-\U0001D7FF\u2190-\u21FF\u2200-\u22FF\u2032-\u2034\u27E8-\u27E9\u2016]")
 
 
 def overprinted(pdf: Path) -> list[str]:
     """Words of the PDF printed over each other on one line (a table cell running into the next one): each
-    pair whose boxes overlap by more than a third of the narrower word's width."""
+    pair whose boxes overlap by more than a third of the narrower word's width, a formula's glyphs set aside
+    (:data:`_MATH_GLYPH`).
+
+    >>> _MATH_GLYPH.search("𝐾") is not None, _MATH_GLYPH.search("ch3.flip_one_minus_eps") is None
+    (True, True)
+    """
     out = []
-    for line in _lines_of(pdf_words(pdf)):
+    for line in _lines_of([w for w in pdf_words(pdf) if not _MATH_GLYPH.search(w.text)]):
         for a, b in zip(line, line[1:]):
             overlap = a.x1 - b.x0
             if overlap > min(a.x1 - a.x0, b.x1 - b.x0) / 3:

@@ -8,16 +8,22 @@
  * content (a sentence for Jupyter and GitHub) is replaced by the figure. Controls: the number of classes K
  * (a slider on a log scale), eps (0 to 1; the edges 0, (K-1)/K and 1 are positions of the slider), and a
  * logit of the figure's family; each slider has a number input beside it, which takes any valid value
- * exactly. The arrow keys move a focused slider by one position (the browser's own range input).
+ * exactly. The arrow keys move a focused slider by one position (the browser's own range input); a slider's
+ * positions are decimals of its step (positions), so dragging never gives 2.1999999999999993.
  * A page's address may set values (02_soft_labels.html?K=1000&eps=0.95: names as the controls', invalid
- * ones ignored). For print, the controls are hidden (book.css) and a line says which values are shown and
- * where the live figure is. window.LiveFigures.figures[NAME] exposes state() and readouts() (tests/test_site.py reads them).
+ * ones ignored; taken exactly, as a typed value is). At an edge (eps = 0, (K-1)/K, 1; K = 2; Delta = 0) a note
+ * below the plots says what the figure shows, in room reserved for it (edgeArea), and the readouts say what the
+ * mathematics says there: no value "at the optimum" where there is none, values at (K-1)/K exactly (atEps), no
+ * number rounded onto the other side of an edge (fmtSide). For print, the controls are hidden (book.css) and a
+ * line says which values are shown and where the live figure is. window.LiveFigures.figures[NAME] exposes
+ * state(), readouts() and positions(control) (tests/test_site.py reads them).
  */
 (function () {
   "use strict";
 
   var SVGNS = "http://www.w3.org/2000/svg";
-  var W = 380, H = 240, M = { left: 46, right: 10, top: 10, bottom: 38 };
+  // the left margin holds a tick label as wide as 10 with a three-digit superscript exponent beside the axis title
+  var W = 380, H = 240, M = { left: 54, right: 10, top: 10, bottom: 38 };
 
   // -- numbers as text ---------------------------------------------------------------------------------
   var SUPER = { "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3", "4": "\u2074",
@@ -36,6 +42,23 @@
     var mant = String(parseFloat(parts[0])).replace("-", "\u2212");
     var exp = String(parseInt(parts[1], 10)).split("").map(function (c) { return SUPER[c]; }).join("");
     return mant + " \u00d7 10" + exp;
+  }
+
+  /* A power of ten, 10^n, as text: 1, 10, then 10 with a superscript exponent. */
+  function fmtPow10(n) {
+    if (n === 0 || n === 1) { return String(Math.pow(10, n)); }
+    return "10" + String(n).split("").map(function (c) { return SUPER[c]; }).join("");
+  }
+
+  /* v, known from the mathematics of the state to lie above ref (side 1) or below it (side -1), in the fewest
+   * significant digits from `from` (4) that still show it on that side: "1.00001", not the "1" that four digits
+   * give for alpha at K = 100000, eps = 1, beside "no alpha in [0, 1] gives it". A double that rounding put on
+   * ref, or past it (a few units of roundoff from it), is said in words. */
+  function fmtSide(v, ref, side, from) {
+    for (var d = from || 4; d <= 17; d++) {
+      if (side * (Number(v.toPrecision(d)) - ref) > 0) { return fmt(v, d); }
+    }
+    return (side > 0 ? "just above " : "just below ") + fmt(ref);
   }
 
   /* An integer with thin-space thousands separators. */
@@ -71,6 +94,23 @@
     return out;
   }
 
+  /* The decimals a step is written with (0.05: 2; 1/1000: 3). */
+  function decimals(step) {
+    for (var d = 0; d < 12; d++) {
+      var scaled = step * Math.pow(10, d);
+      if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * scaled) { return d; }
+    }
+    return 12;
+  }
+
+  /* A slider's values: lo to hi in n steps, each rounded to the step's decimals, so that a value reached by
+   * dragging or by the arrow keys is the decimal a reader would type (2.2, where -20 + 60 * 222/600 is
+   * 2.1999999999999993) in the state, the number box and the readouts. */
+  function positions(lo, hi, n) {
+    var d = decimals((hi - lo) / n);
+    return grid(lo, hi, n).map(function (v) { return Number(v.toFixed(d)); });
+  }
+
   /* Sorted, without repeats, with the extra values inserted. */
   function withValues(values, extra) {
     var all = values.concat(extra.filter(function (v) { return isFinite(v); }));
@@ -97,7 +137,7 @@
     var label = el("label", { "for": id + "-range" }, row);
     label.innerHTML = spec.label;
     this.range = el("input", { type: "range", id: id + "-range", min: "0", step: "1", "data-control": spec.name,
-                               "aria-describedby": fig.id + "-status" }, row);
+                               "data-step": String(spec.step), "aria-describedby": fig.id + "-status" }, row);
     this.number = el("input", { type: "number", id: id + "-number", step: "any", "data-control": spec.name,
                                 "aria-label": spec.text + " (exact value)", min: String(spec.min),
                                 max: String(spec.max) }, row);
@@ -196,10 +236,11 @@
     el("line", { x1: M.left, y1: M.top, x2: M.left, y2: H - M.bottom }, axes, SVGNS);
     this.xlabel = el("text", { x: (M.left + W - M.right) / 2, y: H - 6, "text-anchor": "middle", "class": "live-axis-label" },
                      axes, SVGNS);
-    this.ylabel = el("text", { x: 12, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle", "class": "live-axis-label",
-                               transform: "rotate(-90 12 " + (M.top + H - M.bottom) / 2 + ")" }, axes, SVGNS);
+    this.ylabel = el("text", { x: 11, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle", "class": "live-axis-label",
+                               transform: "rotate(-90 11 " + (M.top + H - M.bottom) / 2 + ")" }, axes, SVGNS);
     this.ticks = new Pool(axes, "line");
     this.tickLabels = new Pool(axes, "text");
+    this.yLabels = new Pool(axes, "text");             // its own pool: its labels carry their tick's value
     var plot = el("g", { "clip-path": "url(#" + clip + ")" }, this.svg, SVGNS);
     this.bars = new Pool(plot, "rect");
     this.lines = new Pool(plot, "line");
@@ -209,9 +250,29 @@
     this.legend = el("ul", { "class": "live-legend" }, box);
   }
 
+  /* The y axis of a plot: d.y is its range; on a log scale (d.ylog) a range of powers of ten, where a value
+   * <= 0 has no position (NaN: not drawn, as a value that is not finite is not). Returns the map from a value to
+   * its SVG y, and the ticks (value, label). */
+  function yAxis(d) {
+    var f = d.ylog ? function (y) { return y > 0 ? Math.log10(y) : NaN; } : function (y) { return y; };
+    var lo = f(d.y[0]), hi = f(d.y[1]);
+    var sy = function (y) { return H - M.bottom - (f(y) - lo) / (hi - lo) * (H - M.top - M.bottom); };
+    var ticks = d.ylog ? decadeTicks(Math.round(lo), Math.round(hi)) :
+      niceTicks(d.y[0], d.y[1], 5).map(function (t) { return { value: t, label: fmt(t, 3) }; });
+    return { sy: sy, ticks: ticks };
+  }
+
+  /* Ticks at the powers of ten from 10^a to 10^b: every decade, or every second, third, ... so that at most
+   * seven are labelled (a readable axis over the sixteen decades of chapter 1's error). */
+  function decadeTicks(a, b) {
+    var every = Math.max(1, Math.ceil((b - a) / 6)), out = [];
+    for (var n = b; n >= a; n -= every) { out.push({ value: Math.pow(10, n), label: fmtPow10(n) }); }
+    return out;
+  }
+
   Panel.prototype.draw = function (d) {
     var sx = function (x) { return M.left + (x - d.x[0]) / (d.x[1] - d.x[0]) * (W - M.left - M.right); };
-    var sy = function (y) { return H - M.bottom - (y - d.y[0]) / (d.y[1] - d.y[0]) * (H - M.top - M.bottom); };
+    var axis = yAxis(d), sy = axis.sy;
     var self = this, at = function (v) { return v.toFixed(2); };
     if (this.xlabel.textContent !== d.xlabel) { this.xlabel.textContent = d.xlabel; }
     if (this.ylabel.textContent !== d.ylabel) { this.ylabel.textContent = d.ylabel; }
@@ -222,11 +283,12 @@
     (d.xticks || []).forEach(function (t) {
       self.tickLabels.next({ x: at(sx(t.x)), y: H - M.bottom + 15, "text-anchor": "middle" }, t.label);
     });
-    niceTicks(d.y[0], d.y[1], 5).forEach(function (t) {
-      self.ticks.next({ x1: M.left - 4, x2: M.left, y1: at(sy(t)), y2: at(sy(t)) });
-      self.tickLabels.next({ x: M.left - 6, y: at(sy(t) + 4), "text-anchor": "end" }, fmt(t, 3));
+    axis.ticks.forEach(function (t) {
+      self.ticks.next({ x1: M.left - 4, x2: M.left, y1: at(sy(t.value)), y2: at(sy(t.value)) });
+      self.yLabels.next({ x: M.left - 6, y: at(sy(t.value) + 4), "text-anchor": "end", "data-tick": String(t.value) },
+                        t.label);
     });
-    var drawn = 0;
+    var drawn = 0, dropped = 0;
     (d.bars || []).forEach(function (b) {
       if (!isFinite(b.y)) { return; }
       var y0 = sy(Math.max(d.y[0], 0)), y1 = sy(b.y);
@@ -235,7 +297,7 @@
       drawn += 1;
     });
     (d.hlines || []).forEach(function (h) {
-      if (!isFinite(h.y)) { return; }
+      if (!isFinite(sy(h.y))) { return; }
       self.lines.next({ x1: M.left, x2: W - M.right, y1: at(sy(h.y)), y2: at(sy(h.y)), "class": "live-line " + h.cls });
     });
     (d.vlines || []).forEach(function (v) {
@@ -247,6 +309,7 @@
       for (var i = 0; i < s.xs.length; i++) {
         var x = s.xs[i], y = s.ys[i];
         if (!isFinite(x) || !isFinite(y)) { pen = false; continue; }
+        if (!isFinite(sy(y))) { pen = false; dropped += 1; continue; }   // <= 0 on a log scale: an underflow
         var py = Math.max(-1e4, Math.min(1e4, sy(y)));            // far outside the box: clipped, never huge
         path.push((pen ? "L" : "M") + at(sx(x)) + " " + at(py));
         pen = true;
@@ -257,14 +320,16 @@
       }
     });
     (d.markers || []).forEach(function (p) {
-      if (!isFinite(p.x) || !isFinite(p.y)) { return; }
+      if (!isFinite(p.x) || !isFinite(sy(p.y))) { return; }
       if (p.x < d.x[0] || p.x > d.x[1] || p.y < d.y[0] || p.y > d.y[1]) { return; }
       self.marks.next({ cx: at(sx(p.x)), cy: at(sy(p.y)), r: 4, "class": "live-marker " + p.cls });
     });
-    [this.ticks, this.tickLabels, this.bars, this.lines, this.paths, this.marks].forEach(function (p) { p.finish(); });
-    var empty = drawn ? "" : d.empty;
+    [this.ticks, this.tickLabels, this.yLabels, this.bars, this.lines, this.paths, this.marks].forEach(function (p) { p.finish(); });
+    // a value the log scale cannot place is one that underflowed to 0 (the quantities drawn on it are > 0): said
+    var empty = !drawn ? d.empty : dropped ? "values that underflow to 0 are not drawn on a log scale" : "";
     if (this.message.textContent !== empty) { this.message.textContent = empty; }
     this.svg.setAttribute("data-drawn", String(drawn));
+    this.svg.setAttribute("data-dropped", String(dropped));
     var legend = this.legend, key = JSON.stringify(d.legend || []);
     if (legend.getAttribute("data-key") !== key) {              // the same legend: left as it is
       legend.innerHTML = "";
@@ -287,6 +352,15 @@
     return [withZero && lo === 0 ? 0 : lo - pad, hi + pad];
   }
 
+  /* The range of a log axis: the powers of ten just below the smallest positive value and just above the
+   * largest (values <= 0 have no place on it; yAxis leaves them out). */
+  function logRange(values) {
+    var pos = values.filter(function (v) { return isFinite(v) && v > 0; });
+    if (!pos.length) { return [0.1, 1]; }
+    var lo = Math.floor(Math.log10(Math.min.apply(null, pos))), hi = Math.ceil(Math.log10(Math.max.apply(null, pos)));
+    return [Math.pow(10, lo), Math.pow(10, hi > lo ? hi : lo + 1)];
+  }
+
   function flatten(lists) { return [].concat.apply([], lists); }
 
   // -- the figures ---------------------------------------------------------------------------------------
@@ -295,25 +369,30 @@
   var EPS = V("\u03b5"), KK = V("K"), DELTA = "\u0394";
   var SUBJ = V("z") + "<sub><var>j</var></sub>";
 
+  /* A control's spec: its name (the state's key and the page address's), its text and label, its range, the
+   * step of its slider (its values are rounded to it: positions()), and its slider's values for a state. */
   function kControl(ch) {
     var lim = F.about.chapters[ch].K;
     var ks = logIntegers(lim[0], lim[1], 400);
-    return { name: "K", text: "K", label: KK + " classes", min: lim[0], max: lim[1], integer: true,
+    return { name: "K", text: "K", label: KK + " classes", min: lim[0], max: lim[1], integer: true, step: 1,
              invalid: "K must be a whole number from " + fmtInt(lim[0]) + " to " + fmtInt(lim[1]) + ".",
              values: function () { return ks; } };
   }
 
+  /* eps: steps of 1/1000, and the uniform edge (K-1)/K as one more position, the double nearest it (not rounded:
+   * it is the edge, which the figure reads as (K-1)/K exactly, atEps). */
   function epsControl(ch, meaning) {
-    var lim = F.about.chapters[ch].EPS, base = grid(lim[0], lim[1], 1000);
+    var lim = F.about.chapters[ch].EPS, base = positions(lim[0], lim[1], 1000);
     return { name: "eps", text: "\u03b5", label: EPS + " " + meaning, min: lim[0], max: lim[1],
+             step: (lim[1] - lim[0]) / 1000,
              invalid: "\u03b5 must be a number from " + lim[0] + " to " + lim[1] + ".",
              values: function (st) { return withValues(base, [F.ch2_uniform_eps(st.K)]); } };
   }
 
   function realControl(name, text, label, lo, hi, n, def) {
-    var values = grid(lo, hi, n);
-    return { name: name, text: text, label: label, min: lo, max: hi, def: def, values: function () { return values; },
-             invalid: text + " must be a number from " + lo + " to " + hi + "." };
+    var values = positions(lo, hi, n);
+    return { name: name, text: text, label: label, min: lo, max: hi, def: def, step: (hi - lo) / n,
+             values: function () { return values; }, invalid: text + " must be a number from " + lo + " to " + hi + "." };
   }
 
   /* The regime of eps, from the generated uniform point (K-1)/K. */
@@ -324,8 +403,55 @@
     return st.eps === u ? "uniform" : st.eps < u ? "smoothing" : "beyond";
   }
 
+  /* At eps = 0 and eps = 1 the loss keeps falling as the gap grows without bound: there is no finite optimum, and
+   * no value "at the optimum" to show. */
+  function noOptimum(r) { return r === "hard" || r === "all"; }
+
+  /* A generated function of K and eps, at eps = e: where e is the uniform edge (the double nearest (K-1)/K, which
+   * the figure reads as that edge: regime), its value at (K-1)/K exactly (F.at_uniform, generated), not the value
+   * at that double (the optimal gap 0, not -2.2e-16; the loss variance at the optimum 0, not 4.4e-33). */
+  function atEps(name, K, e) {
+    var exact = F.at_uniform[name];
+    return exact && e === F.ch2_uniform_eps(K) ? exact(K) : F[name](K, e);
+  }
+
+  /* States at which a figure of K and eps has each edge note it can show (K = 2 and 3, eps in each regime): the
+   * figure reserves the room the tallest set of them takes (Figure), so that reaching an edge moves nothing. */
+  function epsEdgeStates() {
+    return flatten([2, 3].map(function (K) {
+      return [0, 0.25, F.ch2_uniform_eps(K), 0.99, 1].map(function (e) { return { K: K, eps: e }; });
+    }));
+  }
+
+  var EPS_HINT = "At the edges (" + EPS + " = 0, " + EPS + " = (" + KK + " \u2212 1)/" + KK + ", " + EPS + " above it, " +
+    EPS + " = 1, " + KK + " = 2) a note here says what the figure shows there.";
+
   function out(key, value, text) {
     return "<output data-key=\"" + key + "\" data-value=\"" + String(value) + "\">" + text + "</output>";
+  }
+
+  /* alpha for the note's target, beside what it means: below 1 short of the uniform edge, 1 at it, above 1 past
+   * it, shown in as many digits as keep it there (fmtSide). */
+  function alphaText(r, alpha) {
+    var a = V("\u03b1");
+    if (r === "beyond" || r === "all") {
+      return "No " + a + " in [0, 1] gives it (" + a + " would be " + out("ch2_alpha_of_eps", alpha, fmtSide(alpha, 1, 1)) + ").";
+    }
+    var shown = r === "smoothing" && alpha > 0 ? fmtSide(alpha, 1, -1) : fmt(alpha);
+    return "The frameworks give it at " + a + (/^just/.test(shown) ? " " : " = ") + out("ch2_alpha_of_eps", alpha, shown) + ".";
+  }
+
+  /* The optimal gap, on its side of 0: positive short of the uniform edge, 0 at it, negative past it. */
+  function gapText(r, gap) {
+    return r === "smoothing" ? fmtSide(gap, 0, 1) : r === "beyond" ? fmtSide(gap, 0, -1) : fmt(gap);
+  }
+
+  /* eps as text: the uniform edge as (K - 1)/K (the double there, 0.6666666666666666, is not it, and six digits of
+   * it, 0.666667, lie past it); any other value in six digits or more, on its side of the edge. */
+  function epsText(st, r) {
+    var u = F.ch2_uniform_eps(st.K);
+    if (r === "uniform") { return "(" + KK + " \u2212 1)/" + KK; }
+    return r === "smoothing" && st.eps > 0 ? fmtSide(st.eps, u, -1, 6) : r === "beyond" ? fmtSide(st.eps, u, 1, 6) : fmt(st.eps);
   }
 
   var FIGURES = {};
@@ -349,9 +475,11 @@
       var lo = xs.map(function (x) { return F.ch1_lower(st.K, x); });
       var hi = xs.map(function (x) { return F.ch1_upper(st.K, x); });
       var at = { e: F.ch1_error(st.K, st.Delta, st.s), lo: F.ch1_lower(st.K, st.Delta), hi: F.ch1_upper(st.K, st.Delta) };
+      // a log scale: the error falls like e^-Delta, a straight line here. Every value drawn is > 0 (a log1p of a
+      // positive term); the smallest, at the largest margin the x axis reaches (31), is about 3e-14: none underflows
       panels.margin.draw({
-        x: [xs[0], xs[xs.length - 1]], y: yRange(flatten([err, lo, hi, [logK]]), true),
-        xlabel: "margin \u0394 between the two largest logits", ylabel: "LSE \u2212 max",
+        x: [xs[0], xs[xs.length - 1]], y: logRange(flatten([err, lo, hi, [logK]])), ylog: true,
+        xlabel: "margin \u0394 between the two largest logits", ylabel: "LSE \u2212 max (log scale)",
         series: [{ key: "upper", xs: xs, ys: hi, cls: "c-upper" }, { key: "lower", xs: xs, ys: lo, cls: "c-lower" },
                  { key: "error", xs: xs, ys: err, cls: "c-main" }],
         hlines: [{ y: logK, cls: "c-limit" }], vlines: [{ x: st.Delta, cls: "c-mark" }],
@@ -378,7 +506,9 @@
         notes.push("\u0394 = 0: the two largest logits tie; the error is largest for this spread.");
       }
       return notes;
-    }
+    },
+    edgeStates: function () { return [{ K: 2, Delta: 0 }, { K: 2, Delta: 1 }, { K: 3, Delta: 0 }, { K: 3, Delta: 1 }]; },
+    hint: "At the edges (" + KK + " = 2, \u0394 = 0) a note here says what the figure shows there."
   };
 
   FIGURES["ch2-smoothing"] = {
@@ -394,7 +524,7 @@
     claims: ["ch2.soft_target", "ch2.conventions", "ch2.closed_form", "ch2.hard_no_minimiser", "ch2.optimum"],
     draw: function (st, panels) {
       var r = regime(st);
-      var note = [F.ch2_target_true(st.K, st.eps), F.ch2_target_other(st.K, st.eps)];
+      var note = [atEps("ch2_target_true", st.K, st.eps), atEps("ch2_target_other", st.K, st.eps)];
       var fw = [F.ch2_framework_true(st.K, st.eps), F.ch2_framework_other(st.K, st.eps)];
       panels.target.draw({
         x: [0, 2], y: [0, 1.05], xlabel: "", ylabel: "target probability",
@@ -405,7 +535,7 @@
                  { cls: "c-alt", html: "the frameworks at " + V("\u03b1") + " = " + EPS + ": 1 \u2212 " + V("\u03b1") + " + " + V("\u03b1") + "/" + KK + " and " + V("\u03b1") + "/" + KK }],
         empty: "no target to draw"
       });
-      var gap = F.ch2_opt_gap(st.K, st.eps), low = F.ch2_min_loss(st.K, st.eps);
+      var gap = atEps("ch2_opt_gap", st.K, st.eps), low = atEps("ch2_min_loss", st.K, st.eps);
       var lo = -4, hi = 12;
       if (isFinite(gap)) { lo = Math.min(lo, gap - 4); hi = Math.max(hi, gap + 4); }
       lo = Math.max(-60, Math.min(lo, st.g - 1)); hi = Math.min(60, Math.max(hi, st.g + 1));
@@ -426,18 +556,15 @@
         empty: "no loss to draw"
       });
       var lines = [];
-      var alpha = F.ch2_alpha_of_eps(st.K, st.eps);
       lines.push("The note's target: " + out("ch2_target_true", note[0], fmt(note[0])) + " on the true class, " +
                  out("ch2_target_other", note[1], fmt(note[1])) + " on each other. " +
-                 (r === "beyond" || r === "all" ? "No " + V("\u03b1") + " in [0, 1] gives it (" + V("\u03b1") + " would be " + out("ch2_alpha_of_eps", alpha, fmt(alpha)) + ")." :
-                  "The frameworks give it at " + V("\u03b1") + " = " + out("ch2_alpha_of_eps", alpha, fmt(alpha)) + "."));
-      if (isFinite(gap)) {
-        lines.push("Optimal gap " + out("ch2_opt_gap", gap, fmt(gap)) + ", minimum loss " + out("ch2_min_loss", low, fmt(low)) +
-                   (gap < lo || gap > hi ? " (the optimum lies off the chart)." : "."));
-      } else if (r === "hard" || r === "all") {
+                 alphaText(r, atEps("ch2_alpha_of_eps", st.K, st.eps)));
+      // the gap is finite at every double eps in (0, 1) (its logarithms are taken apart: tools/live_figures.py)
+      if (noOptimum(r)) {
         lines.push("No finite optimal gap; the loss approaches " + out("ch2_min_loss", low, fmt(low)) + " without reaching it.");
       } else {
-        lines.push("The optimal gap is beyond what double precision holds; the minimum loss is " + out("ch2_min_loss", low, fmt(low)) + ".");
+        lines.push("Optimal gap " + out("ch2_opt_gap", gap, gapText(r, gap)) + ", minimum loss " + out("ch2_min_loss", low, fmt(low)) +
+                   (gap < lo || gap > hi ? " (the optimum lies off the chart)." : "."));
       }
       lines.push("At your gap " + V("g") + " = " + out("g", st.g, fmt(st.g)) + ": " + V("L") + "<sub>" + EPS + "</sub> = " +
                  out("ch2_loss", atG, fmt(atG)) + ", hard-label loss " + out("ch2_hard_loss", hardG, fmt(hardG)) + ".");
@@ -462,7 +589,9 @@
         notes.push(KK + " = 2: a single other class; the uniform target is at " + EPS + " = 1/2.");
       }
       return notes;
-    }
+    },
+    edgeStates: epsEdgeStates,
+    hint: EPS_HINT
   };
 
   FIGURES["ch3-flipping"] = {
@@ -477,7 +606,9 @@
                aria: "The variance of the flipped loss at your logits and at the optimum, and the total variance of the flipped gradient, against epsilon" }],
     claims: ["ch3.flip_distribution", "ch3.flip_probability", "ch3.loss_variance", "ch3.optimum_noise", "ch3.gradient_covariance"],
     draw: function (st, panels) {
-      var keep = F.ch3_flip_true(st.K, st.eps), each = F.ch3_flip_other(st.K, st.eps), away = F.ch3_flip_away(st.K, st.eps);
+      var r = regime(st);
+      var keep = atEps("ch3_flip_true", st.K, st.eps), each = atEps("ch3_flip_other", st.K, st.eps);
+      var away = atEps("ch3_flip_away", st.K, st.eps);
       panels.labels.draw({
         x: [0, 3], y: [0, 1.05], xlabel: "", ylabel: "probability",
         xticks: [{ x: 0.5, label: "y = 1" }, { x: 1.5, label: "each y = j \u2260 1" }, { x: 2.5, label: "any y \u2260 1" }],
@@ -489,10 +620,13 @@
       });
       var es = withValues(grid(0, 1, 400), [st.eps, F.ch2_uniform_eps(st.K)]);
       var here = es.map(function (e) { return F.ch3_loss_variance(st.K, e, st.m); });
-      var opt = es.map(function (e) { return F.ch3_optimum_variance(st.K, e); });
-      var grad = es.map(function (e) { return F.ch3_gradient_trace(st.K, e); });
-      var v = { here: F.ch3_loss_variance(st.K, st.eps, st.m), opt: F.ch3_optimum_variance(st.K, st.eps),
-                grad: F.ch3_gradient_trace(st.K, st.eps) };
+      var optAt = function (e) {          // none at eps = 0 and 1, where there is no finite optimum
+        return noOptimum(regime({ K: st.K, eps: e })) ? NaN : atEps("ch3_optimum_variance", st.K, e);
+      };
+      var opt = es.map(optAt);
+      var grad = es.map(function (e) { return atEps("ch3_gradient_trace", st.K, e); });
+      var v = { here: F.ch3_loss_variance(st.K, st.eps, st.m), opt: optAt(st.eps),
+                grad: atEps("ch3_gradient_trace", st.K, st.eps) };
       panels.noise.draw({
         x: [0, 1], y: yRange(flatten([here, opt, grad]), true), xlabel: "\u03b5 (flip probability)", ylabel: "variance",
         series: [{ key: "here", xs: es, ys: here, cls: "c-main" }, { key: "optimum", xs: es, ys: opt, cls: "c-opt" },
@@ -506,9 +640,10 @@
       });
       return ["Flipped label: kept with probability " + out("ch3_flip_true", keep, fmt(keep)) + ", each other class " +
               out("ch3_flip_other", each, fmt(each)) + ", any other class " + out("ch3_flip_away", away, fmt(away)) + ".",
-              "At " + EPS + " = " + out("eps", st.eps, fmt(st.eps, 6)) + ": loss variance " + out("ch3_loss_variance", v.here, fmt(v.here)) +
-              " at your logits, " + out("ch3_optimum_variance", v.opt, fmt(v.opt)) + " at the optimum; gradient noise " +
-              out("ch3_gradient_trace", v.grad, fmt(v.grad)) + "."];
+              "At " + EPS + " = " + out("eps", st.eps, epsText(st, r)) + ": loss variance " + out("ch3_loss_variance", v.here, fmt(v.here)) +
+              " at your logits, " + (noOptimum(r) ? "and none at the optimum: there is no finite optimum" :
+                                     out("ch3_optimum_variance", v.opt, fmt(v.opt)) + " at the optimum") +
+              "; gradient noise " + out("ch3_gradient_trace", v.grad, fmt(v.grad)) + "."];
     },
     edges: function (st) {
       var notes = [], r = regime(st);
@@ -528,7 +663,9 @@
                    "; the uniform point is " + EPS + " = 1/2."));
       }
       return notes;
-    }
+    },
+    edgeStates: epsEdgeStates,
+    hint: EPS_HINT
   };
 
   // -- one figure on the page ----------------------------------------------------------------------------
@@ -559,11 +696,12 @@
       var v = asked.has(c.spec.name) ? c.parse(asked.get(c.spec.name)) : null;
       if (v !== null) { self.state[c.spec.name] = v; }
     });
+    // the status line (an invalid value) lies over the top of the plots while it shows (book.css): nothing moves
     this.statusLine = el("p", { "class": "live-status", id: this.id + "-status", role: "status", "aria-live": "polite" }, root);
-    this.edgeBox = el("div", { "class": "live-edges" }, root);
     var panels = el("div", { "class": "live-panels" }, root);
     this.panels = {};
     spec.panels.forEach(function (p) { self.panels[p.name] = new Panel(self, panels, p); });
+    this.edgeBox = edgeArea(spec, root);
     this.readout = el("div", { "class": "live-readout", "aria-live": "polite" }, root);
     var src = el("p", { "class": "live-source" }, root);
     src.innerHTML = "Every number here is computed in your browser by JavaScript generated from the verified claims " +
@@ -572,6 +710,25 @@
       }).join(", ") + ".";
     this.printNote = el("p", { "class": "live-print" }, root);
     this.update();
+  }
+
+  /* Edge notes as HTML (each a paragraph of class cls), or the figure's hint where there is none. */
+  function notesHTML(notes, hint, cls) {
+    if (!notes.length) { return "<p class=\"live-edge-hint\">" + hint + "</p>"; }
+    return notes.map(function (n) { return "<p class=\"" + cls + "\">" + n + "</p>"; }).join("");
+  }
+
+  /* The edge notes' area, below the plots. Every set of notes the figure can show (at spec.edgeStates), and the
+   * hint, are laid out hidden in the grid cell the notes shown are in (book.css: .live-edges), so the area is as
+   * tall as the tallest set, at any width: reaching an edge moves nothing. Returns the element the notes go in. */
+  function edgeArea(spec, parent) {
+    var box = el("div", { "class": "live-edges" }, parent), seen = {};
+    spec.edgeStates().forEach(function (st) {
+      var html = notesHTML(spec.edges(st), spec.hint, "live-edge-copy");
+      if (!seen[html]) { el("div", { "class": "live-edge-sizer", "aria-hidden": "true" }, box).innerHTML = html; }
+      seen[html] = true;
+    });
+    return el("div", { "class": "live-edge-now" }, box);
   }
 
   Figure.prototype.status = function (text) { this.statusLine.textContent = text; };
@@ -583,7 +740,7 @@
     var lines = this.spec.draw(this.state, this.panels);
     setHTML(this.readout, lines.map(function (l) { return "<p>" + l + "</p>"; }).join(""));
     var notes = this.spec.edges(this.state);
-    setHTML(this.edgeBox, notes.map(function (n) { return "<p class=\"live-edge\">" + n + "</p>"; }).join(""));
+    setHTML(this.edgeBox, notesHTML(notes, this.spec.hint, "live-edge"));
     var shown = this.controls.map(function (c) {
       var v = self.state[c.spec.name];
       return c.spec.text + " = " +
@@ -619,6 +776,9 @@
           return o;
         },
         lastUpdateMs: function () { return fig.lastUpdateMs; },
+        positions: function (name) {              // a control's slider values at the current state
+          return fig.controls.filter(function (c) { return c.spec.name === name; })[0].values.slice();
+        },
         update: function () {                    // milliseconds: the update, and the layout it causes
           var t0 = performance.now();
           fig.update();
