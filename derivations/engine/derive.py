@@ -177,8 +177,10 @@ class Steps:
         self.exprs, self.name = exprs, name
 
     def _repr_latex_(self) -> str:
-        first = (self.name + " &= " if self.name else "&") + sp.latex(self.exprs[0])
-        rest = [r"&= " + sp.latex(e) for e in self.exprs[1:]]
+        # one column, each step indented under the first: MathJax 4 breaks a line too wide for the reader's window
+        # within its column, and a narrow first column (the name alone, left of "=") was broken letter by letter
+        first = "&" + (self.name + " = " if self.name else "") + sp.latex(self.exprs[0])
+        rest = [r"&\qquad = " + sp.latex(e) for e in self.exprs[1:]]
         return r"$\begin{aligned}" + r" \\ ".join([first, *rest]) + r"\end{aligned}$"
 
     def __repr__(self) -> str:
