@@ -293,26 +293,6 @@ def test_the_chapters_tables_are_tables(chapter):
 
 # -- the built book ---------------------------------------------------------------------------------------------
 
-def _built_pages() -> list[Path]:
-    """The chapter pages of build/html, if the book was built after every notebook was last written."""
-    html = ROOT / "build" / "html"
-    pages = [html / f"{CHAPTERS[n].notebook}.html" for n in FIGURE_CHAPTERS]
-    newest = max(p.stat().st_mtime for p in (ROOT / "notebooks").glob("*.ipynb"))
-    return pages if all(p.exists() and p.stat().st_mtime >= newest for p in pages) else []
-
-
-def test_the_books_figures_have_alt_text_and_numbered_captions():
-    """The same check as the notebooks', on the pages Sphinx wrote (tests/test_site.py builds them in `make test`;
-    here they are read if `make html` ran after the notebooks last changed)."""
-    pages = _built_pages()
-    if not pages:
-        pytest.skip("build/html is missing or older than the notebooks: run make html")
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        assert text.count('class="companion-figure"') >= 1, f"{page.name}: no figure"
-        assert page_figure_problems(text) == [], page.name
-
-
 def test_the_book_check_fails_on_the_old_images():
     """What the book showed before: an ``<img>`` whose alt text is its hashed path, in no ``<figure>``."""
     old = '<div class="cell_output docutils container"><img alt="../_images/0a1b2c3d4e5f60718293a4b5c6d7e8f9.png" ' \

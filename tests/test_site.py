@@ -554,6 +554,20 @@ def test_the_pdf_has_bookmarks_page_numbers_and_a_title(site, tmp_path):
     assert f"page 1 of {count}" in texts[first] and f"page {count} of {count}" in texts[first + count - 1]
 
 
+def test_every_chapter_figure_has_a_caption_and_alt_text(site):
+    """Issue 32: on every chapter page Sphinx wrote, each image sits in a <figure> with a numbered caption and has
+    alt text that describes it (derivations.engine.figures.page_figure_problems; tests/test_figures.py shows the
+    check failing on what the book showed before)."""
+    from derivations.engine.figures import page_figure_problems
+
+    chapters = [p for p in site.pages if p.name[:2] in CHAPTER_PAGES]
+    assert chapters
+    for page in chapters:
+        text = page.read_text(encoding="utf-8")
+        assert text.count('class="companion-figure"') >= 1, f"{page.name}: no figure"
+        assert page_figure_problems(text) == [], page.name
+
+
 def test_no_empty_index_page(site):
     """Issue 32: the book has no index entries, so no index page (Sphinx's genindex.html was empty)."""
     assert not (site.out / "genindex.html").exists()
