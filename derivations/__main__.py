@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Re-run the symbolic (SymPy) and numeric (NumPy, mpmath) checks of every claim of "
                     "'Soft Targets v/s Label Flipping' and print each claim's computed verdict: holds, "
-                    "holds under an assumption, or erratum.\n\nColumns of the table: claim id; place in the note "
+                    "holds under an assumption, or erratum; a statistical claim whose evidence neither confirms "
+                    "nor refutes it at its stated false-alarm probability is undecided (never an erratum)."
+                    "\n\nColumns of the table: claim id; place in the note "
                     "(chapter, displayed equation 'eqN' or added result '+N'); computed verdict; what the symbolic "
                     "checks established; 'max num. err', the largest numeric discrepancy any of the claim's findings "
                     "measured, each in its own unit (a relative error for an agreement with the library, an absolute "

@@ -1,9 +1,10 @@
 """Verdicts written in the prose pages (README.md, docs/, book/) are the registry's computed ones.
 
 A page may quote a verdict: a table row or a sentence that names a claim id and, after it on the same line, a
-verdict ("holds", "holds under an assumption", "erratum"), or the summary line of ``python -m derivations``
-("47 claims: 35 holds, ..."). Each one is checked against the verdicts the claims compute, so a page that says a
-claim holds when its check finds an erratum (or counts them wrongly) fails here, whoever typed it.
+verdict ("holds", "holds under an assumption", "erratum", "undecided"), or the summary line of
+``python -m derivations`` ("47 claims: 35 holds, ..."). Each one is checked against the verdicts the claims
+compute, so a page that says a claim holds when its check finds an erratum (or counts them wrongly) fails here,
+whoever typed it.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from derivations.engine.registry import Verdict, run
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "book").glob("*.md"))]
 CLAIM_ID = re.compile(r"(?<![\w.])(ch\d+\.[A-Za-z][A-Za-z0-9_]*[A-Za-z0-9])")
-VERDICT = re.compile(r"\b(holds under an assumption|holds|erratum)\b", re.I)
-SUMMARY = re.compile(r"(\d+) claims: (\d+) holds, (\d+) holds under an assumption, (\d+) erratum")
+VERDICT = re.compile(r"\b(holds under an assumption|holds|erratum|undecided)\b", re.I)
+SUMMARY = re.compile(r"(\d+) claims: (\d+) holds, (\d+) holds under an assumption, (\d+) erratum(?:, (\d+) undecided)?")
 
 
 def quoted_verdicts(text: str) -> list[tuple[int, str, str]]:
@@ -47,7 +48,7 @@ def test_every_quoted_verdict_is_the_computed_one(page):
              for n, cid, v in quoted_verdicts(text) if computed.get(cid) != v]
     for m in SUMMARY.finditer(text):
         counts = [len(computed)] + [sum(v == x.value for v in computed.values()) for x in Verdict]
-        if [int(g) for g in m.groups()] != counts:
+        if [int(g or 0) for g in m.groups()] != counts:                 # no undecided count: none
             wrong.append(f"summary {m[0]!r}: computed {counts}")
     assert not wrong, "\n".join(wrong)
 

@@ -98,7 +98,7 @@ def test_json_report_follows_its_schema(capsys):
     for r in rows.values():
         assert r["stated_verdict"] == r["computed_verdict"]
         assert r["findings"] and all(f["kind"] in get_args(Kind) for f in r["findings"])
-        if r["computed_verdict"] != "holds":
+        if r["computed_verdict"] not in ("holds", "undecided"):           # undecided: nothing refutes it
             ce = r["counterexample"]
             assert ce is not None and ce["printed"] != ce["correct"]
     ce = rows["ch1.loss_approx_max"]["counterexample"]
@@ -127,3 +127,41 @@ def test_cli_exits_nonzero_when_the_computed_verdict_is_not_the_stated_one(capsy
         assert "zz.flipped" in out and "computed verdict erratum differs from the stated verdict holds under" in out
     finally:
         del REGISTRY[flipped.id]
+
+
+def _undecided(stated: Verdict) -> Claim:
+    """A statistical claim whose interval at the stated false-alarm probability straddles its claimed side."""
+    from derivations.engine.stats import interval_finding
+
+    straddles = interval_finding("smoothing minus hard labels, test ECE, is negative", -0.02, 0.01, "<",
+                                 bound="z-test at false-alarm 1e-6")
+    return Claim("zz.undecided", 97, "test", 1, "a statistical claim the evidence cannot decide", "x", stated=stated,
+                 check=lambda f: Evidence(holds=straddles.ok, findings=[straddles]))
+
+
+def test_cli_reports_an_undecided_claim_as_undecided(capsys):
+    REGISTRY["zz.undecided"] = _undecided(Verdict.UNDECIDED)
+    try:
+        assert cli.main(["--chapter", "97"]) == 0
+        table = capsys.readouterr().out
+        assert "zz.undecided" in table and " undecided " in table and "erratum" not in table
+        assert table.splitlines()[-1] == "1 claims: 1 undecided. 1 checked ok, 0 failed."
+        assert cli.main(["--json", "--chapter", "97"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        validate(doc, SCHEMA)
+        (row,) = doc["claims"]
+        assert doc["ok"] and row["computed_verdict"] == "undecided" and row["counterexample"] is None
+        assert [(f["kind"], f["ok"], f["undecided"]) for f in row["findings"]] == [("statistical", False, True)]
+    finally:
+        del REGISTRY["zz.undecided"]
+
+
+def test_cli_fails_a_claim_stated_to_hold_that_comes_out_undecided_without_calling_it_an_erratum(capsys):
+    REGISTRY["zz.undecided"] = _undecided(Verdict.HOLDS)
+    try:
+        assert cli.main(["--chapter", "97"]) == 1
+        out = capsys.readouterr().out
+        assert "FAILED: computed verdict undecided differs from the stated verdict holds" in out
+        assert "erratum" not in out and "check failed" not in out
+    finally:
+        del REGISTRY["zz.undecided"]

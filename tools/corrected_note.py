@@ -33,7 +33,8 @@ __all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown"
 #: The chapters that re-derive the note (the others go beyond it): the note's parts.
 CHAPTERS = note.PARTS
 #: The CSS class of each verdict's box (``book/_static/book.css``).
-CSS_CLASS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
+CSS_CLASS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum",
+             Verdict.UNDECIDED: "undecided"}
 
 INTRO = """# The note, corrected
 
@@ -91,7 +92,8 @@ def _math(latex: str) -> str:
 
 def _box(o: Outcome, quoted: bool, linked: bool = True) -> str:
     """The verdict box of one claim: verdict, link (when its chapter is in the book), and the correction or the
-    assumption."""
+    assumption; for an undecided claim, the statistical checks that the evidence neither confirms nor refutes (no
+    correction, no counterexample: it is not an erratum)."""
     c, v = o.claim, o.verdict
     link = (f"{{ref}}`{c.place} · {c.id} <claim-{c.id.lower()}>`" if linked else
             f"{c.place} · {c.id}: chapter {c.chapter} is not in this rerun, see the committed book")
@@ -99,9 +101,13 @@ def _box(o: Outcome, quoted: bool, linked: bool = True) -> str:
              f"<span class=\"mark\">{v.value}</span> — {c.title} ({link})\n"]
     if v is Verdict.HOLDS_UNDER:
         lines.append(f"**Assumption:** {c.assumption}\n")
-    if v is not Verdict.HOLDS and c.corrected:
+    if v is Verdict.UNDECIDED:
+        lines += [f"**Undecided** at the stated false-alarm probability: {f.statement}"
+                  + (f": {f.observed}" if f.observed else "") + (f" ({f.bound})" if f.bound else "") + "\n"
+                  for f in o.evidence.findings if f.asserted and f.undecided]
+    if v in (Verdict.HOLDS_UNDER, Verdict.ERRATUM) and c.corrected:
         lines.append(f"**{'General form' if v is Verdict.HOLDS_UNDER else 'Corrected'}:**\n\n{_math(c.corrected)}\n")
-    if v is not Verdict.HOLDS and o.evidence.counterexample is not None:
+    if v in (Verdict.HOLDS_UNDER, Verdict.ERRATUM) and o.evidence.counterexample is not None:
         lines.append(f"**Counterexample** (as printed): {o.evidence.counterexample}\n")
     body = "\n".join(x for x in lines if x)
     return f"````{{container}} verdict {CSS_CLASS[v]}\n:name: note-{c.id.lower().replace('.', '-')}\n\n{body}````\n"

@@ -17,6 +17,8 @@ is found where a reader finds it:
 :func:`wrong` compares what was read with the registry's computed verdicts
 (:func:`derivations.engine.registry.run`): anything else shown in a verdict's place
 (``x)'`` from a split cell, a stale verdict) is reported with where it was seen.
+Every verdict is read as a word: *holds*, *holds under an assumption*, *erratum*, and
+*undecided* (a statistical claim the evidence neither confirms nor refutes).
 Exit status 1 when a shown verdict differs.
 """
 from __future__ import annotations
@@ -95,7 +97,8 @@ def _first(p):
 
 
 #: The coloured dot a verdict's badge carries for GitHub (derivations.engine.display.badge): not a word a reader reads.
-_DOTS = "🟢🟡🔴"
+#: Blue is *undecided*'s.
+_DOTS = "🟢🟡🔴🔵"
 
 
 def _mark(element) -> str:

@@ -55,22 +55,26 @@ def _prose(s: str, md: bool, indent: str = "") -> str:
 
 
 #: How each verdict is shown, on every surface.
-MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM"}
+MARK = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds under an assumption", Verdict.ERRATUM: "ERRATUM",
+        Verdict.UNDECIDED: "undecided"}
 #: The CSS class of each verdict's mark (``book/_static/book.css``).
-_CSS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum"}
+_CSS = {Verdict.HOLDS: "holds", Verdict.HOLDS_UNDER: "holds-under", Verdict.ERRATUM: "erratum",
+        Verdict.UNDECIDED: "undecided"}
 #: Each verdict's colour: the book's stylesheet sets it from the class; JupyterLab keeps it from the inline style.
-_COLOUR = {Verdict.HOLDS: "#1a7f37", Verdict.HOLDS_UNDER: "#9a6700", Verdict.ERRATUM: "#b3261e"}
+#: Undecided is a neutral slate blue: neither the green of holds nor the red of an erratum.
+_COLOUR = {Verdict.HOLDS: "#1a7f37", Verdict.HOLDS_UNDER: "#9a6700", Verdict.ERRATUM: "#b3261e",
+           Verdict.UNDECIDED: "#3e5f7d"}
 #: A coloured mark before the word, for GitHub, which drops classes and styles (the book hides it: it has no
 #: colour font to print it with, and draws its own badge).
-_DOT = {Verdict.HOLDS: "🟢", Verdict.HOLDS_UNDER: "🟡", Verdict.ERRATUM: "🔴"}
+_DOT = {Verdict.HOLDS: "🟢", Verdict.HOLDS_UNDER: "🟡", Verdict.ERRATUM: "🔴", Verdict.UNDECIDED: "🔵"}
 
 
 def badge(v: Verdict, md: bool = True) -> str:
     """A verdict, coloured on every surface: the book (its class), JupyterLab (its inline style) and GitHub (the
     coloured dot); in plain text, the word.
 
-    >>> badge(Verdict.ERRATUM, md=False)
-    'ERRATUM'
+    >>> badge(Verdict.ERRATUM, md=False), badge(Verdict.UNDECIDED, md=False)
+    ('ERRATUM', 'undecided')
     """
     if not md:
         return MARK[v]
@@ -148,6 +152,9 @@ class ClaimView:
             said.append(text)
         if o.verdict is Verdict.HOLDS_UNDER and not c.derived:
             said.append(f"Assumption: {c.assumption}")
+        if o.verdict is Verdict.UNDECIDED:
+            said += [f"{bold('Undecided at the stated false-alarm probability:')} {_undecided(f)}"
+                     for f in e.findings if f.asserted and f.undecided]
         if e.counterexample is not None:
             label = "Counterexample to the printed line" + (", without the assumption" if o.verdict is
                                                             Verdict.HOLDS_UNDER else "")
@@ -156,7 +163,7 @@ class ClaimView:
             out.append("")
         out += [(f"- {t}" if md else textwrap.fill(plain(t), TEXT_WIDTH, initial_indent="- ", subsequent_indent="  ",
                                                    break_on_hyphens=False)) for t in said]
-        if o.verdict is not Verdict.HOLDS and c.corrected:
+        if o.verdict in (Verdict.HOLDS_UNDER, Verdict.ERRATUM) and c.corrected:
             out += ["", bold("The general form:" if o.verdict is Verdict.HOLDS_UNDER else "As corrected:"),
                     *([""] if md else []), _formula(c.corrected, md)]
         if not c.derived and c.source == "added" and not self.full:
@@ -178,6 +185,11 @@ class ClaimView:
 
     def __repr__(self) -> str:
         return "\n".join(self._lines(md=False))
+
+
+def _undecided(f) -> str:
+    """An undecided finding in one sentence: what it states, what was observed, and the bound."""
+    return _sentence(f.statement + (f": {f.observed}" if f.observed else "") + (f" ({f.bound})" if f.bound else ""))
 
 
 def _sentence(s: str) -> str:
@@ -258,7 +270,7 @@ class Summary:
 
     _WORDS = {Verdict.HOLDS: ("holds", "hold"), Verdict.HOLDS_UNDER: ("holds under an assumption",
                                                                        "hold under an assumption"),
-              Verdict.ERRATUM: ("is an erratum", "are errata")}
+              Verdict.ERRATUM: ("is an erratum", "are errata"), Verdict.UNDECIDED: ("is undecided", "are undecided")}
 
     def __init__(self, outcomes: list[Outcome]):
         self.outcomes = outcomes
@@ -297,7 +309,11 @@ class Summary:
             out += f" of the note's {n_note} line{'s' * (n_note != 1)} checked here, {self._group('note', md)}."
         if n_added:
             whose = ("this chapter adds" if n_note else "of this chapter") if self.names else "the companion adds"
-            out += f" The {n_added} result{'s' * (n_added != 1)} {whose} {self._group('added', md)}."
+            results = f"{n_added} result{'s' * (n_added != 1)} {whose}"
+            if len({o.verdict for o in self.outcomes if o.claim.source == "added"}) == 1:
+                out += f" The {results} {self._group('added', md)}."          # "The 26 results ... all hold."
+            else:                                                              # "Of the 6 results ..., 5 hold and
+                out += f" Of the {results}, {self._group('added', md)}."       # 1 is undecided (ch5.x)."
         return out
 
     def _repr_markdown_(self) -> str:
@@ -363,7 +379,8 @@ def verdict_table(chapter: int | None = None) -> VerdictTable:
 
 
 class ErrataView:
-    """Every claim whose verdict is not *holds*: what is printed, what is right, and why."""
+    """Every claim whose verdict is not *holds*: what is printed, what is right, and why; for an undecided claim,
+    which of its statistical checks the evidence neither confirms nor refutes (no correction: nothing is wrong)."""
 
     def __init__(self, outcomes: list[Outcome]):
         self.outcomes = [o for o in outcomes if o.verdict is not Verdict.HOLDS]
@@ -378,6 +395,12 @@ class ErrataView:
             #                                                                             is never wrapped away
             gap = [""] if md else []
             out += ["As printed:", *gap, _formula(c.printed, md), ""]
+            if o.verdict is Verdict.UNDECIDED:
+                for f in o.evidence.findings:
+                    if f.asserted and f.undecided:
+                        out += [f"*Undecided:* {_undecided(f)}" if md else _prose(f"Undecided: {_undecided(f)}", md,
+                                                                                   "    "), ""]
+                continue
             if o.verdict is Verdict.HOLDS_UNDER:
                 out += [f"*Assumption:* {c.assumption}" if md else _prose(f"Assumption: {c.assumption}", md, "    "), ""]
             label = "General form:" if o.verdict is Verdict.HOLDS_UNDER else "Corrected:"

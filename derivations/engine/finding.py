@@ -7,7 +7,13 @@ a chapter's worked example gathers them at the values a reader chose (``K``,
 a symbolic proof, a numeric agreement, a statistical test at a stated false-alarm
 probability), what was observed, and the bound that decided it. Where a statement
 does not apply at an edge value (``eps = 0``, ``eps = 1`` ...), the finding is
-*shown, not asserted* (``asserted=False``), and its ``note`` says why.
+*shown, not asserted* (``asserted=False``), and its ``note`` says why. A statistical
+finding may be *undecided* (``undecided=True``): its interval at the stated false-alarm
+probability holds both the claimed side and its negation, so it neither confirms nor
+refutes (:func:`derivations.engine.stats.interval_finding` makes one from an interval); it is not
+a failure, and a claim that rests on it is undecided
+(:func:`derivations.engine.registry.verdict_of`). Symbolic and numeric findings are
+always decided.
 
 :class:`Findings` is a titled list (what a worked example returns); its views and a
 claim's list of checks are drawn by the same function, :func:`lines`. :func:`confirm`
@@ -34,13 +40,15 @@ from typing import Literal, get_args
 from derivations.engine.text import folded, plain
 
 __all__ = ["Kind", "Finding", "Findings", "FailedFinding", "stop_at_failed_finding", "confirm", "shown", "within",
-           "lines", "tally", "outside"]
+           "lines", "tally", "outside", "UNDECIDED"]
 
 #: How a finding was established: a symbolic proof, a numeric agreement, or a statistical test (a bound on a
 #: random quantity at a stated false-alarm probability).
 Kind = Literal["symbolic", "numeric", "statistical"]
 
 _MARK = {True: "ok", False: "FAILED", None: "shown"}
+#: The mark of an asserted statistical finding that its evidence neither confirms nor refutes.
+UNDECIDED = "undecided"
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,12 @@ class Finding:
     note
         what an edge value means here, or why the statement is not asserted;
     error
-        the largest numeric error observed, for the report's error column.
+        the largest numeric error observed, for the report's error column;
+    undecided
+        a statistical finding only: its interval at the stated false-alarm
+        probability contains both the claimed side and its negation (``ok`` is
+        then ``False``: it is not confirmed; nor is it refuted, and it does not
+        count as failed).
     """
 
     kind: Kind
@@ -74,24 +87,34 @@ class Finding:
     asserted: bool = True
     note: str = ""
     error: float | None = None
+    undecided: bool = False
 
     def __post_init__(self):
         if self.kind not in get_args(Kind):
             raise ValueError(f"Finding.kind must be one of {get_args(Kind)}; got {self.kind!r}")
         object.__setattr__(self, "ok", bool(self.ok))                  # NumPy booleans and floats become
-        if self.error is not None:                                      # plain ones (JSON, identity tests)
+        object.__setattr__(self, "undecided", bool(self.undecided))    # plain ones (JSON, identity tests)
+        if self.error is not None:
             object.__setattr__(self, "error", float(self.error))
+        if self.undecided and self.kind != "statistical":
+            raise ValueError(f"only a statistical finding may be undecided; a {self.kind} one is decided: "
+                             f"{self.statement!r}")
+        if self.undecided and self.ok:
+            raise ValueError(f"an undecided finding is not confirmed (ok=False): {self.statement!r}")
         if self.failed and _STOP_AT_FAILED.get():
             raise FailedFinding(self)
 
     @property
     def failed(self) -> bool:
-        return self.asserted and not self.ok
+        """Asserted, and decided against what was required (an undecided finding has not failed)."""
+        return self.asserted and not self.ok and not self.undecided
 
     @property
     def mark(self) -> str:
-        """``ok``, ``FAILED``, or ``shown`` (not asserted)."""
-        return _MARK[bool(self.ok)] if self.asserted else _MARK[None]
+        """``ok``, ``FAILED``, ``undecided``, or ``shown`` (not asserted)."""
+        if not self.asserted:
+            return _MARK[None]
+        return UNDECIDED if self.undecided else _MARK[bool(self.ok)]
 
     def line(self) -> str:
         """The finding in one line of plain text (and its note on the next), made from its Markdown
@@ -168,7 +191,7 @@ def shown(kind: Kind, statement: str, observed: str, note: str) -> Finding:
     return Finding(kind, statement, ok=True, observed=observed, asserted=False, note=note)
 
 
-_SYMBOL = {"ok": "✔", "FAILED": "✘ **FAILED**", "shown": "–"}
+_SYMBOL = {"ok": "✔", "FAILED": "✘ **FAILED**", "shown": "–", UNDECIDED: "○ **undecided**"}
 
 
 def lines(findings, md: bool) -> list[str]:
@@ -201,11 +224,20 @@ def tally(findings) -> str:
     '2 findings hold (symbolic, numeric), 1 shown without assertion'
     >>> tally([Finding("numeric", "a", False)])
     '1 of 1 findings FAILED'
+    >>> tally([Finding("numeric", "a"), Finding("statistical", "b", False, undecided=True)])
+    '1 of 2 findings undecided at the stated false-alarm probability (statistical); 1 holds'
     """
     findings = list(findings)
     failed = [f for f in findings if f.failed]
     if failed:
         return f"{len(failed)} of {len(findings)} findings FAILED"
+    undecided = [f for f in findings if f.asserted and f.undecided]
+    if undecided:
+        held = sum(f.asserted and f.ok for f in findings)
+        n_shown = sum(not f.asserted for f in findings)
+        return (f"{len(undecided)} of {len(findings)} findings undecided at the stated false-alarm probability "
+                f"(statistical); {held} hold{'s' * (held == 1)}"
+                + (f", {n_shown} shown without assertion" if n_shown else ""))
     held = [f for f in findings if f.asserted]
     kinds = ", ".join(k for k in get_args(Kind) if any(f.kind == k for f in held))
     out = f"{'all ' if len(held) > 2 and len(held) == len(findings) else ''}{len(held)} finding{'s' * (len(held) != 1)} " \
@@ -240,6 +272,12 @@ class Findings:
     def failed(self) -> list[Finding]:
         return [f for f in self.items if f.failed]
 
+    @property
+    def undecided(self) -> list[Finding]:
+        """The asserted findings that the evidence neither confirms nor refutes (not failures: :func:`confirm`
+        passes them, and shows them as undecided)."""
+        return [f for f in self.items if f.asserted and f.undecided]
+
     def __repr__(self) -> str:
         return "\n".join([plain(self.title)] + [f"  {plain(p)}" for p in self.preamble]
                          + ["  " + s for s in lines(self, md=False)])
@@ -247,7 +285,7 @@ class Findings:
     def _repr_markdown_(self) -> str:
         """The title, what the values mean (the preamble), and one line with the result; the findings
         themselves, with their numbers and bounds, one click away (folded)."""
-        mark = "✘" if self.failed else "✔"
+        mark = "✘" if self.failed else "○" if self.undecided else "✔"
         out = [f"**{self.title}**", ""] + [f"*{p}*\n" for p in self.preamble]
         out += [f"{mark} {tally(self)}.", "", folded("The findings, with their numbers and bounds",
                                                      "\n".join(lines(self, md=True)), "findings")]

@@ -56,6 +56,7 @@ __all__ = [
     "run_all",
     "work_units",
     "verdict_of",
+    "undecided",
     "problems_of",
     "outcome_of",
     "check_claim",
@@ -66,11 +67,14 @@ __all__ = [
 
 
 class Verdict(str, Enum):
-    """The three verdicts a referee can give a displayed equation."""
+    """The verdicts a referee can give a claim: the three of a displayed equation, and *undecided*, which only a
+    statistical claim can get: the evidence neither confirms nor refutes it at its stated false-alarm probability
+    (:func:`verdict_of`). An undecided claim is never an erratum."""
 
     HOLDS = "holds"
     HOLDS_UNDER = "holds under an assumption"
     ERRATUM = "erratum"
+    UNDECIDED = "undecided"
 
 
 #: Where a claim comes from: a displayed equation or sentence of the note, or a result the companion adds.
@@ -268,17 +272,37 @@ class Claim:
         return f"ch{self.chapter} {'eq' if self.source == 'note' else '+'}{self.order}"
 
 
-def verdict_of(e: Evidence) -> Verdict:
-    """The verdict the evidence supports: holds, else holds under, else erratum.
+def verdict_of(e: Evidence, derived: bool = False) -> Verdict:
+    """The verdict the evidence supports: holds, else holds under, else undecided (:func:`undecided`), else erratum.
+
+    ``derived``: the evidence is a derivation's (``Claim.derived``), whose symbolic decision is never undecided.
 
     >>> verdict_of(Evidence(holds=False, holds_under=True))
     <Verdict.HOLDS_UNDER: 'holds under an assumption'>
+    >>> straddles = Finding("statistical", "smoothing lowers the ECE", False, undecided=True)
+    >>> verdict_of(Evidence(holds=False, findings=[straddles]))
+    <Verdict.UNDECIDED: 'undecided'>
+    >>> verdict_of(Evidence(holds=False, findings=[straddles, Finding("numeric", "trained to convergence", False)]))
+    <Verdict.ERRATUM: 'erratum'>
     """
     if e.holds:
         return Verdict.HOLDS
     if e.holds_under:
         return Verdict.HOLDS_UNDER
+    if not derived and undecided(e):
+        return Verdict.UNDECIDED
     return Verdict.ERRATUM
+
+
+def undecided(e: Evidence) -> bool:
+    """The rule of the *undecided* verdict, for evidence that neither holds nor holds under an assumption: some
+    asserted statistical finding is undecided (its interval at the stated false-alarm probability contains both the
+    claimed side and its negation, :func:`derivations.engine.stats.side`), and nothing refutes the claim: no finding
+    failed (a finding decided against what the claim requires, of any kind) and no counterexample was found. Where
+    something refutes it, it is an erratum; symbolic and numeric findings are never undecided.
+    """
+    return (any(f.asserted and f.undecided for f in e.findings) and not any(f.failed for f in e.findings)
+            and e.counterexample is None)
 
 
 def problems_of(claim: Claim, e: Evidence) -> list[str]:
@@ -289,9 +313,14 @@ def problems_of(claim: Claim, e: Evidence) -> list[str]:
     ['computed verdict erratum differs from the stated verdict holds', 'erratum without a numeric counterexample', 'erratum without a verified corrected form']
     """
     out = [f"{f.kind} check failed: {f.statement}" for f in e.findings if f.failed]
-    v = verdict_of(e)
+    v = verdict_of(e, claim.derived)
     if v is not claim.stated:
         out.append(f"computed verdict {v.value} differs from the stated verdict {claim.stated.value}")
+    if v in (Verdict.HOLDS, Verdict.HOLDS_UNDER):
+        out += [f"{v.value}, yet a statistical check is undecided: {f.statement}" for f in e.findings
+                if f.asserted and f.undecided]
+    if v is Verdict.UNDECIDED:                  # neither confirmed nor refuted: no counterexample, no correction owed
+        return out
     if v is Verdict.HOLDS:
         if e.counterexample is not None:
             out.append("holds symbolically, yet a numeric counterexample was found")
@@ -333,6 +362,8 @@ class Outcome:
         sym = [f for f in e.findings if f.kind == "symbolic"]
         if not all(f.ok for f in sym):
             return "FAILED"
+        if self.verdict is Verdict.UNDECIDED:
+            return "statistical tests at stated false-alarm: undecided"
         if e.holds and not self.claim.derived and any(f.kind == "statistical" for f in e.findings) \
                 and "general K" not in self.scope:
             return "statistical tests at stated false-alarm; identities at concrete K"
@@ -564,4 +595,4 @@ def evidence_of(decision, numeric: Numeric | None) -> Evidence:
 
 def outcome_of(c: Claim, e: Evidence) -> Outcome:
     """The verdict and problems of evidence for ``c`` (also for evidence from mutated formulas)."""
-    return Outcome(c, e, verdict_of(e), problems_of(c, e))
+    return Outcome(c, e, verdict_of(e, c.derived), problems_of(c, e))

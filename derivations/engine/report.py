@@ -40,7 +40,9 @@ SCHEMA = {
                 "source": {"enum": ["note", "added"]},
                 "title": {"type": "string"},
                 "stated_verdict": {"enum": _VERDICTS, "description": "the referee's verdict"},
-                "computed_verdict": {"enum": _VERDICTS, "description": "the verdict the checks support"},
+                "computed_verdict": {"enum": _VERDICTS, "description": "the verdict the checks support ('undecided': "
+                                     "a statistical claim the evidence neither confirms nor refutes at its "
+                                     "stated false-alarm probability, never an erratum)"},
                 "printed": {"type": "string", "description": "LaTeX as the note prints it (the statement, for added results)"},
                 "corrected": {**_NULLABLE_STRING, "description": "corrected or general form (LaTeX)"},
                 "assumption": {**_NULLABLE_STRING, "description": "what a holds-under-an-assumption verdict relies on"},
@@ -48,9 +50,12 @@ SCHEMA = {
                 "symbolic": {"type": "string", "description": "what the symbolic checks established, and for which K"},
                 "max_numeric_error": {"type": ["number", "null"]},
                 "findings": {"type": "array", "items": {
-                    "type": "object", "required": ["kind", "statement", "ok", "error"],
+                    "type": "object", "required": ["kind", "statement", "ok", "undecided", "error"],
                     "properties": {"kind": {"enum": ["symbolic", "numeric", "statistical"]}, "statement": {"type": "string"},
-                                   "ok": {"type": "boolean"}, "error": {"type": ["number", "null"]}}}},
+                                   "ok": {"type": "boolean"},
+                                   "undecided": {"type": "boolean", "description": "a statistical finding whose "
+                                                 "interval holds both the claimed side and its negation"},
+                                   "error": {"type": ["number", "null"]}}}},
                 "counterexample": {"type": ["object", "null"], "required": ["quantity", "K", "z", "parameters",
                                                                             "note", "printed", "correct"],
                                    "properties": {"quantity": {"type": "string"},
@@ -105,7 +110,8 @@ def as_rows(results: list[tuple[Outcome, float]]) -> list[dict]:
             "remark": c.remark,
             "symbolic": o.symbolic_summary,
             "max_numeric_error": o.max_numeric_error,
-            "findings": [{"kind": f.kind, "statement": f.statement, "ok": f.ok, "error": f.error} for f in e.findings],
+            "findings": [{"kind": f.kind, "statement": f.statement, "ok": f.ok, "undecided": f.undecided,
+                          "error": f.error} for f in e.findings],
             "counterexample": e.counterexample.as_dict() if e.counterexample else None,
             "ok": o.ok,
             "problems": o.problems,

@@ -21,13 +21,25 @@ eps, the sample size or the seed.
   one, for ``n`` normal draws (chi-square; stated where used).
 * :func:`summation_slack`: the floating-point error of a computed mean, so an
   exact agreement (variance 0) is not failed by rounding.
+
+A one-sided claim about a random quantity (``d > 0``, ``d <= 0`` ...) is decided by
+the interval its bound gives at the false-alarm probability (:func:`side`): it is
+*confirmed* when every value of the interval satisfies it, *refuted* when none does,
+and *undecided* when the interval holds values of both sides. :func:`interval_finding`
+makes the statistical :class:`~derivations.engine.finding.Finding` of that decision; an
+undecided one makes its claim's verdict *undecided*, not an erratum
+(:func:`derivations.engine.registry.verdict_of`).
 """
 from __future__ import annotations
 
 import math
+import operator
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
+
+from derivations.engine.finding import Finding
 
 __all__ = [
     "FALSE_ALARM",
@@ -37,6 +49,9 @@ __all__ = [
     "normal_quantile",
     "variance_ratio_band",
     "summation_slack",
+    "Side",
+    "side",
+    "interval_finding",
 ]
 
 #: False-alarm probability of each assertion that compares a random result with its prediction.
@@ -171,3 +186,54 @@ def summation_slack(n: int, max_abs, dtype=np.float64) -> float:
     """
     u = float(np.finfo(dtype).eps) / 2
     return float((n + 1) * u * float(np.max(np.abs(max_abs))))
+
+
+#: What an interval at the stated false-alarm probability says of a one-sided claim about the quantity it bounds.
+Side = Literal["confirmed", "refuted", "undecided"]
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def side(lo: float, hi: float, op: str, at: float = 0.0) -> Side:
+    """Where the interval ``[lo, hi]`` of a random quantity ``d`` (at a stated false-alarm probability) puts the
+    claim ``d op at`` (``op`` one of ``<``, ``<=``, ``>``, ``>=``): ``"confirmed"`` when every value of the interval
+    satisfies it, ``"refuted"`` when none does, ``"undecided"`` when the interval holds both the claimed side and
+    its negation. Its ends are values of the interval: ``d > 0`` is not confirmed by ``[0, 1]``.
+
+    >>> side(0.1, 0.3, ">"), side(-0.3, -0.1, ">"), side(-0.1, 0.3, ">")
+    ('confirmed', 'refuted', 'undecided')
+    >>> side(0.0, 0.2, ">="), side(0.0, 0.2, ">"), side(-0.2, 0.0, "<")
+    ('confirmed', 'undecided', 'undecided')
+    >>> side(0.02, 0.04, "<=", at=0.05)                  # the claim d <= 0.05
+    'confirmed'
+    """
+    if op not in _OPS:
+        raise ValueError(f"a one-sided claim is one of {', '.join(_OPS)}; got {op!r}")
+    lo, hi = float(lo), float(hi)
+    if not lo <= hi:
+        raise ValueError(f"an interval needs lo <= hi; got [{lo!r}, {hi!r}]")
+    holds = _OPS[op]
+    at_lo, at_hi = holds(lo, at), holds(hi, at)           # the claimed side is a half-line: the ends decide
+    if at_lo and at_hi:
+        return "confirmed"
+    if not at_lo and not at_hi:
+        return "refuted"
+    return "undecided"
+
+
+def interval_finding(statement: str, lo: float, hi: float, op: str, at: float = 0.0, *, observed: str = "",
+                     bound: str = "", note: str = "") -> Finding:
+    """The statistical finding that ``d op at`` holds, decided by the interval ``[lo, hi]`` of ``d`` at the stated
+    false-alarm probability (:func:`side`; ``bound`` says how the interval was obtained): it holds when confirmed,
+    fails when refuted, and is *undecided* (neither) when the interval straddles ``at``.
+
+    >>> interval_finding("smoothing lowers the ECE", -0.03, -0.01, "<").mark
+    'ok'
+    >>> f = interval_finding("smoothing lowers the ECE", -0.01, 0.02, "<")
+    >>> f.mark, f.ok, f.failed
+    ('undecided', False, False)
+    >>> interval_finding("smoothing lowers the ECE", 0.01, 0.02, "<").failed
+    True
+    """
+    where = side(lo, hi, op, at)
+    return Finding("statistical", statement, where == "confirmed", observed=observed, bound=bound, note=note,
+                   undecided=where == "undecided")
