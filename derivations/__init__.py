@@ -22,8 +22,8 @@ __version__ = "0.2.0"
 
 #: Where each re-exported name lives (the library's modules' ``__all__``, and four names of ``numeric``).
 _LIBRARY = {
-    "derivations.library.numeric": ("cross_entropy", "log_softmax", "log_sum_exp", "softmax"),
-    "derivations.library.smoothing": ("REDUCTIONS", "target_levels", "eps_to_label_smoothing",
+    "derivations.library.numeric": ("cross_entropy_per_example", "log_softmax", "log_sum_exp", "softmax"),
+    "derivations.library.smoothing": ("REDUCTIONS", "cross_entropy", "target_levels", "eps_to_label_smoothing",
                                       "label_smoothing_to_eps", "smoothed_targets", "smoothed_cross_entropy",
                                       "smoothed_cross_entropy_materialised", "smoothed_optimum_gap",
                                       "smoothed_minimum"),

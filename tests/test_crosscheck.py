@@ -21,6 +21,7 @@ from tools.crosscheck import (
     report,
     run,
     run_labels,
+    run_properties,
     sum_bound,
     target_tol,
     unit_roundoff,
@@ -232,3 +233,88 @@ def test_crosscheck_pins_the_package_requirements_as_requirements_txt_does():
         assert ours[name] == theirs[name], name
     assert {"jax", "jaxlib", "optax"} <= set(ours)
     assert ours["torch"] == "2.13.0"       # pinned: the CPU build on this machine's disk (unpinned: a CUDA build)
+
+
+class ItselfFull:
+    """PyTorch's ``cross_entropy`` with weights and class probabilities, from its documentation, in NumPy float64 on
+    PyTorch's layout (classes on axis 1): ``-sum_j w_j t'_j log q_j``, ``t' = (1 - alpha) t + alpha / K`` (``t``
+    one-hot for class indices, ignored rows 0); the mean over the labels' weights (class indices) or over the rows
+    (class probabilities); the gradient ``s ((sum_j c_j) q - c)``. The package on "native" arrays is its NumPy path
+    with the same closed-form gradient. ``plant`` alters one thing."""
+
+    name = "the package against NumPy's PyTorch semantics, in full"
+
+    def __init__(self, plant=None):
+        self.plant = plant
+
+    def _coefficients(self, z, target, weight, alpha, ignore_index):
+        K = z.shape[-1]
+        w = np.ones(K) if weight is None else np.asarray(weight, dtype=np.float64)
+        if np.asarray(target).shape == z.shape:
+            t, ignored = np.asarray(target, dtype=np.float64), np.zeros(z.shape[:-1], bool)
+        else:
+            y = np.asarray(target)
+            ignored = (y == ignore_index) if ignore_index is not None else np.zeros(y.shape, bool)
+            t = np.eye(K)[np.where(ignored, 0, y)]
+        c = w * ((1 - alpha) * t + alpha / K)
+        c[ignored] = 0.0
+        if self.plant == "weights ignored":
+            c = (1 - alpha) * t + alpha / K
+            c[ignored] = 0.0
+        return c, ignored, w
+
+    def _loss_and_grad(self, z, target, weight, alpha, reduction, ignore_index):
+        c, ignored, w = self._coefficients(z, target, weight, alpha, ignore_index)
+        rows = -(c * log_softmax(z)).sum(axis=-1) if z.size else np.zeros(z.shape[:-1])
+        grad = c.sum(axis=-1, keepdims=True) * softmax(z) - c if z.size else np.zeros(z.shape)
+        if np.asarray(target).shape == z.shape or self.plant == "mean over rows":
+            denominator = float(rows.size)
+        else:
+            y = np.asarray(target)
+            denominator = float(np.sum(np.where(ignored, 0.0, w[np.where(ignored, 0, y)])))
+        if reduction == "none":
+            return rows, grad
+        if reduction == "sum":
+            return np.float64(rows.sum()), grad
+        with np.errstate(invalid="ignore", divide="ignore"):      # nothing counted: NaN (PyTorch's 0/0)
+            return np.float64(rows.sum() / denominator if denominator else np.nan), grad / denominator
+
+    def loss_and_grad(self, logits, target, weight, alpha, reduction, ignore_index, dtype):
+        def back(x):
+            return np.moveaxis(x, 1 if x.ndim >= 2 else 0, -1)
+        z = back(np.asarray(logits, dtype=np.float64))
+        t = back(np.asarray(target, dtype=np.float64)) if np.asarray(target).shape == np.shape(logits) else target
+        loss, grad = self._loss_and_grad(z, t, weight, alpha, reduction, ignore_index)
+        return loss, np.moveaxis(grad, -1, 1 if grad.ndim >= 2 else 0)
+
+    def ours_native(self, logits, target, weight, kw, dtype):
+        """The package's NumPy path; its gradient in closed form at the same target (``alpha = K off``: the
+        target ``on t + off (1 - t)`` is ``(1 - alpha) t + alpha / K`` with it, eps or alpha alike)."""
+        from derivations.library.smoothing import smoothed_cross_entropy, target_levels
+        a = np.ndim(logits) - 1 if kw["axis"] is None else kw["axis"] % np.ndim(logits)
+        K = np.shape(logits)[a]
+        _, off = target_levels(K, **{k: kw[k] for k in ("label_smoothing", "eps") if k in kw})
+        loss = np.asarray(smoothed_cross_entropy(logits, target, weight=weight, **kw), dtype=np.float64)
+        z = np.moveaxis(np.asarray(logits, dtype=np.float64), a, -1)
+        soft = np.shape(target) == np.shape(logits)
+        t = np.moveaxis(np.asarray(target, dtype=np.float64), a, -1) if soft else target
+        saved, self.plant = self.plant, None                  # the package's side is never planted
+        _, grad = self._loss_and_grad(z, t, weight, K * off, kw["reduction"], kw["ignore_index"])
+        self.plant = saved
+        return loss, np.moveaxis(grad, -1, a)
+
+
+FULL_SMALL = dict(examples=60, dtypes=("float32", "float64"))
+
+
+def test_the_package_against_pytorchs_full_semantics_passes():
+    t = run_properties(ItselfFull(), **FULL_SMALL)
+    quantities = {q for _, _, q in t.rows}
+    assert {f"loss (class {k}), reduction={r}" for k in ("indices", "probabilities") for r in ("none", "sum", "mean")} \
+        <= quantities and not t.failed, t.markdown()
+
+
+@pytest.mark.parametrize("plant", ["weights ignored", "mean over rows"])
+def test_a_planted_error_in_the_full_semantics_fails(plant):
+    t = run_properties(ItselfFull(plant), **FULL_SMALL)
+    assert t.failed and report(t, plant, 0.1, 0)[1] == 1

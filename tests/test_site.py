@@ -928,7 +928,7 @@ def _library(name: str, p: dict):
         "ch2_framework_true": lambda: smoothing.target_levels(K, label_smoothing=a)[0],
         "ch2_framework_other": lambda: smoothing.target_levels(K, label_smoothing=a)[1],
         "ch2_loss": lambda: smoothing.smoothed_cross_entropy(np.r_[p["g"], rest], 0, eps=e),
-        "ch2_hard_loss": lambda: numeric.cross_entropy(np.r_[p["g"], rest], 0),
+        "ch2_hard_loss": lambda: numeric.cross_entropy_per_example(np.r_[p["g"], rest], 0),
         "ch2_opt_gap": lambda: smoothing.smoothed_optimum_gap(K, e),
         "ch2_min_loss": lambda: smoothing.smoothed_minimum(K, e),
         "ch2_uniform_eps": lambda: uniform_eps(K),

@@ -97,7 +97,7 @@ def test_leading_batch_shape_and_single_example():
     rng = np.random.default_rng(2)
     z = rng.normal(size=(2, 3, 5))
     y = rng.integers(0, 5, size=(2, 3))
-    got = per_example(z, y, eps=0.2)
+    got = per_example(z, y, eps=0.2, axis=-1)
     assert got.shape == (2, 3)
     np.testing.assert_allclose(got.reshape(-1), materialised(z.reshape(-1, 5), y.reshape(-1), 0.8, 0.05), rtol=1e-13)
     # one example, K = 3, z = (2, 0, 0), eps = 0.1: log(e^2 + 2) - 0.9 * 2
@@ -164,7 +164,7 @@ def test_eps_zero_is_the_hard_loss_even_when_tiny():
     for kw in ({"eps": 0.0}, {"label_smoothing": 0.0}):
         got = per_example(z, y, **kw)
         np.testing.assert_allclose(got, ref, rtol=1e-14)
-        np.testing.assert_allclose(got, derivations.cross_entropy(z, y), rtol=1e-14)
+        np.testing.assert_allclose(got, derivations.cross_entropy_per_example(z, y), rtol=1e-14)
 
 
 @pytest.mark.parametrize("block_rows", [1, 3, 7, 64, None])
@@ -420,7 +420,7 @@ EXACTLY_ONE = r"give exactly one of label_smoothing= \(PyTorch's alpha.*\) or ep
     (lambda: smoothed_cross_entropy(Z, np.array([0.0, 1.0, 2.0, 0.0]), eps=0.1), r"labels must have an integer dtype"),
     (lambda: smoothed_cross_entropy(Z, np.array([0, 1, 2]), eps=0.1), r"labels must have shape \(4,\)"),
     (lambda: smoothed_cross_entropy(np.zeros((4, 1)), np.zeros(4, dtype=int), eps=0.1),
-     r"logits need at least 2 classes along axis -1; got 1 \(shape \(4, 1\)\)"),
+     r"logits need at least 2 classes along axis 1; got 1 \(shape \(4, 1\)\)"),
     (lambda: smoothed_cross_entropy(3.0, 0, eps=0.1), r"must have a class axis"),
     (lambda: smoothed_cross_entropy(Z.astype(complex), Y, eps=0.1), r"logits must be real numbers"),
     (lambda: smoothed_cross_entropy(Z, Y, eps=0.1, block_rows=0), r"block_rows must be a positive integer; got 0"),
@@ -446,7 +446,7 @@ def test_non_finite_logits_found_blockwise(bad, dtype):
     with pytest.raises(ValueError, match=rf"logits must be finite or -inf; found {bad} at index \(37, 2\)"):
         smoothed_cross_entropy(z, y, eps=0.1, block_rows=4)
     with pytest.raises(ValueError, match=rf"found {bad} at index \(1, 13, 2\)"):   # row 37 = 24 + 13, in the caller's shape
-        smoothed_cross_entropy(z[:48].reshape(2, 24, 4), y[:48].reshape(2, 24), eps=0.1, block_rows=5)
+        smoothed_cross_entropy(z[:48].reshape(2, 24, 4), y[:48].reshape(2, 24), eps=0.1, block_rows=5, axis=-1)
     y[37] = -100                                                 # refused in an ignored row too
     with pytest.raises(ValueError, match=rf"found {bad} at index \(37, 2\)"):
         smoothed_cross_entropy(z, y, eps=0.1)

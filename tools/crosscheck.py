@@ -31,6 +31,19 @@ ignore_index=...)``, which takes labels, not targets: its target enters through 
   checked: at alpha = 1 with ``-inf`` on the label, PyTorch's ``(1 - alpha) nll + alpha smooth`` is
   ``0 * inf = NaN``; the package gives ``+inf`` (the uniform target puts 1/K on that class).
 
+against **PyTorch, in full** (issue 34; ``--examples`` hypothesis cases, seeded by ``--seed``): random shapes (0 to 3
+batch dimensions, empty ones included), class axes (any, and None up to two dimensions; PyTorch gets the same
+array with the classes moved to axis 1), K from 2 to 9, float16, bfloat16, float32 and float64, class indices
+with ignored labels or class probabilities, class weights (zeros included), alpha or the note's eps, every
+reduction: the package on NumPy arrays, and on torch tensors with ``requires_grad`` (a torch tensor of the
+logits' dtype must come back), against ``F.cross_entropy``; and the gradient of the package's loss by torch's
+autograd against autograd of PyTorch's (:func:`compare_property`, bounds :func:`full_bounds`);
+
+other **arrays** (:func:`run_arrays`): JAX arrays in and out, the loss against optax's and ``jax.grad`` through the
+package against ``jax.grad`` through optax; array-api-strict's arrays in and out, against the NumPy path;
+``ml_dtypes.bfloat16`` NumPy arrays, against float32's loss rounded once; and the issue's ``(6, 4, 4)`` without an
+axis, which must be refused naming both conventions.
+
 Every comparison is elementwise against a worst-case bound, not a tolerance tuned to pass. With
 ``u`` the unit roundoff of the dtype (``finfo.eps / 2``: 2^-24, 2^-53) and
 ``B(K) = (K + 8 + log2 K) u`` (:func:`sum_bound`):
@@ -70,7 +83,7 @@ The table prints, per dtype, parametrisation and quantity, how many values were 
 absolute difference, and the largest ratio of a difference to its bound with that difference, its
 bound and where it occurred (K, parameter, logit scale, reduction, ignored rows). The run fails
 (exit 1) when any ratio exceeds 1 or is not finite. Run as ``python tools/crosscheck.py [--seed N]
-[--frameworks optax,torch]`` in an environment with JAX, optax and PyTorch (make crosscheck builds one,
+[--frameworks optax,torch,properties,arrays] [--examples N]`` in an environment with JAX, optax and PyTorch (make crosscheck builds one,
 .venv-crosscheck). The comparison logic takes any :class:`Reference` (optax-like, on targets) or
 :class:`LabelReference` (PyTorch-like, on labels), so ``tests/test_crosscheck.py`` runs it without
 either framework, on the package against NumPy written from the definitions.
@@ -520,6 +533,300 @@ def run_labels(ref: LabelReference, *, seed: int = 0, ks=KS, scales=SCALES, dtyp
     return table
 
 
+# -- issue 34: PyTorch's conventions in full, property-based, and other arrays ------------------------------------
+#: The unit roundoff of the dtypes beyond NumPy's own (ml_dtypes.bfloat16 is a NumPy dtype named so).
+NARROW_U = {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
+PROPERTY_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def roundoff(name: str) -> float:
+    """The unit roundoff of a dtype named ``name``: float16 2^-11, bfloat16 2^-8, float32 2^-24, float64 2^-53."""
+    return NARROW_U.get(name) or unit_roundoff(np.dtype(name))
+
+
+def full_bounds(num_classes: int, name: str, rows, weight_max: float):
+    """``(per-row loss bounds, per-entry gradient bound before the reduction's scale)`` of a case with class
+    weights or class-probability targets in dtype ``name`` (``rows``: the package's per-row losses, 0 where
+    ignored). The derivation of :func:`loss_tol` and :func:`grad_tol` with ``u`` the dtype's, and the
+    log-sum-exp's error entering a row through the sum of its coefficients ``sum_j w_j p_j <= W = max(1, max
+    w)`` (targets sum to 1) instead of 1: ``2 B(K) (W + L)`` per row, ``(W + max w) (4 B(K) + 2 u)`` per gradient
+    entry (the gradient is ``(sum_j c_j) softmax - c``)."""
+    u = roundoff(name)
+    B = (num_classes + 8 + math.log2(num_classes)) * u
+    W = max(1.0, weight_max)
+    rows = np.abs(np.asarray(rows, dtype=np.float64))
+    return 2 * B * (W + rows), (W + weight_max) * (4 * B + 2 * u)
+
+
+def full_reduced_tol(name: str, rows, row_tol, reduction: str, denominator: float) -> float:
+    """:func:`reduced_tol` with PyTorch's divisor of the mean (rows, or the labels' weights) and the dtype's ``u``:
+    the sum's bound ``sum(row_tol) + (n + 1) u sum L``, the mean's that over the divisor plus ``u`` times the mean."""
+    u = roundoff(name)
+    rows = np.abs(np.asarray(rows, dtype=np.float64))
+    total = float(np.sum(row_tol)) + (rows.size + 1) * u * float(np.sum(rows))
+    if reduction == "sum":
+        return total
+    return (total + u * float(np.sum(rows))) / denominator if denominator else 0.0
+
+
+class FullReference(Protocol):
+    """What the property-based comparison needs: the framework's loss and gradient on PyTorch's layout (classes on
+    axis 1; NumPy in and out, float64 for bfloat16), and the package called on the framework's own arrays
+    (classes on ``axis``), its result read back with the framework's gradient of it."""
+
+    name: str
+
+    def loss_and_grad(self, logits, target, weight, alpha: float, reduction: str, ignore_index, dtype: str): ...
+    def ours_native(self, logits, target, weight, kw: dict, dtype: str): ...
+
+
+class TorchFullReference:
+    """``torch.nn.functional.cross_entropy`` with ``weight``, class-probability targets, ``label_smoothing``,
+    ``ignore_index``, each reduction and any layout (float16, bfloat16, float32, float64), its autograd; and the
+    package called on torch tensors (``requires_grad``), which must return a torch tensor of the logits' dtype."""
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+        torch.set_num_threads(1)
+        self.name = f"torch {torch.__version__} (one thread): weights, class probabilities, layouts, dtypes, tensors"
+
+    def tensor(self, x, dtype: str, grad: bool = False):
+        torch = self.torch
+        x = np.asarray(x)
+        if x.dtype.kind in "iu":                        # np.array, not ascontiguousarray: that makes 0-d arrays 1-d
+            return torch.from_numpy(np.array(x, dtype=np.int64, order="C"))
+        t = torch.from_numpy(np.array(x, dtype=np.float32 if dtype == "bfloat16" else dtype, order="C"))
+        if dtype == "bfloat16":
+            t = t.to(torch.bfloat16)
+        return t.requires_grad_(grad)
+
+    def numpy(self, t) -> np.ndarray:
+        t = t.detach()
+        return (t.float() if t.dtype == self.torch.bfloat16 else t).numpy().astype(np.float64)
+
+    def _scalar(self, out, reduction):
+        return out.sum() if reduction == "none" else out
+
+    def loss_and_grad(self, logits, target, weight, alpha, reduction, ignore_index, dtype):
+        z = self.tensor(logits, dtype, grad=True)
+        t = self.tensor(target, dtype)
+        w = None if weight is None else self.tensor(weight, dtype)
+        out = self.torch.nn.functional.cross_entropy(z, t, weight=w, label_smoothing=alpha, reduction=reduction,
+                                                     ignore_index=-100 if ignore_index is None else ignore_index)
+        if str(out.dtype).split(".")[-1] != dtype:
+            raise TypeError(f"PyTorch returned {out.dtype} for {dtype} input")
+        self._scalar(out, reduction).backward()
+        return self.numpy(out), self.numpy(z.grad)
+
+    def ours_native(self, logits, target, weight, kw, dtype):
+        z = self.tensor(logits, dtype, grad=True)
+        t = self.tensor(target, dtype)
+        w = None if weight is None else self.tensor(weight, dtype)
+        out = smoothed_cross_entropy(z, t, weight=w, **kw)
+        if not isinstance(out, self.torch.Tensor) or str(out.dtype).split(".")[-1] != dtype:
+            raise TypeError(f"the package returned {type(out).__name__} {getattr(out, 'dtype', '')} for a {dtype} "
+                            "torch tensor")
+        self._scalar(out, kw["reduction"]).backward()
+        return self.numpy(out), self.numpy(z.grad)
+
+
+def property_case(draw, st, dtypes=PROPERTY_DTYPES) -> dict:
+    """One random call (hypothesis's ``draw``): shape, class axis, K, dtype, logits, class indices (with ignored
+    labels) or class probabilities, weights, PyTorch's alpha or the note's eps (within (K-1)/K, where PyTorch has
+    an alpha for it), reduction."""
+    K = draw(st.integers(2, 9))
+    batch = tuple(draw(st.lists(st.integers(1, 6), min_size=0, max_size=3)))
+    if batch and draw(st.integers(0, 9)) == 0:
+        batch = (0,) + batch[1:]
+    name = draw(st.sampled_from(list(dtypes)))
+    scale = draw(st.sampled_from([0.1, 1.0, 10.0] + ([100.0] if name in ("float32", "float64") else [])))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    zl = scale * rng.standard_normal(batch + (K,))
+    if name == "bfloat16":
+        import ml_dtypes
+        zl = zl.astype(ml_dtypes.bfloat16)
+    else:
+        zl = zl.astype(name)
+    ndim = len(batch) + 1
+    axis = draw(st.sampled_from(list(range(-ndim, ndim)) + ([None] if ndim <= 2 else [])))
+    soft = draw(st.booleans())
+    if soft:
+        tl = rng.dirichlet(np.full(K, draw(st.sampled_from([0.1, 1.0, 10.0]))), size=batch).astype(zl.dtype)
+        y, ignore_index = None, draw(st.sampled_from([-100, None]))
+    else:
+        y = rng.integers(0, K, size=batch)
+        ignore_index = draw(st.sampled_from([-100, None, int(rng.integers(0, K))]))
+        if ignore_index == -100:
+            y[rng.random(batch) < draw(st.sampled_from([0.0, 0.3, 1.0]))] = -100
+        tl = None
+    weight = None
+    if draw(st.booleans()):
+        weight = rng.uniform(0.0, 3.0, K)
+        weight[rng.random(K) < draw(st.sampled_from([0.0, 0.3]))] = 0.0
+        weight = weight.astype(zl.dtype)
+    if draw(st.booleans()):
+        alpha = draw(st.sampled_from([0.0, 1e-3, 0.1, 0.5, 1.0]))
+        smoothing = {"label_smoothing": alpha}
+    else:
+        eps = draw(st.sampled_from([0.0, 0.05, 0.5, (K - 1) / K]))
+        smoothing, alpha = {"eps": eps}, eps_to_label_smoothing(eps, K)
+    reduction = draw(st.sampled_from(list(REDUCTIONS)))
+    return dict(K=K, name=name, zl=zl, axis=axis, tl=tl, y=y, ignore_index=ignore_index, weight=weight,
+                smoothing=smoothing, alpha=alpha, reduction=reduction, scale=scale)
+
+
+def torch_layout(x: np.ndarray) -> np.ndarray:
+    """Classes last -> PyTorch's: axis 1 (axis 0 for one example)."""
+    return np.moveaxis(x, -1, 1 if x.ndim >= 2 else 0)
+
+
+def compare_property(ref: FullReference, table: Table, c: dict) -> None:
+    """One case: the package on NumPy arrays (classes on ``axis``), the package on the framework's arrays, and the
+    framework (PyTorch's layout), loss and gradient, into ``table`` under ``properties``."""
+    K, name, zl, red = c["K"], c["name"], c["zl"], c["reduction"]
+    ndim = zl.ndim
+    a = ndim - 1 if c["axis"] is None else c["axis"] % ndim
+    ours_layout = lambda x: np.moveaxis(x, -1, a)                      # noqa: E731
+    target_l = c["tl"] if c["tl"] is not None else c["y"]
+    target_ours = ours_layout(c["tl"]) if c["tl"] is not None else c["y"]
+    target_torch = torch_layout(c["tl"]) if c["tl"] is not None else c["y"]
+    kw = dict(c["smoothing"], reduction=red, ignore_index=c["ignore_index"], axis=c["axis"])
+    mine = np.asarray(smoothed_cross_entropy(ours_layout(zl), target_ours, weight=c["weight"], **kw))
+    if mine.dtype != zl.dtype:
+        table.record(name, "properties", "dtype kept (NumPy in)", [np.nan], 0.0, f"got {mine.dtype}")
+    native, native_grad = ref.ours_native(ours_layout(zl), target_ours, c["weight"], kw, name)
+    theirs, their_grad = ref.loss_and_grad(torch_layout(zl), target_torch, c["weight"], c["alpha"], red,
+                                           c["ignore_index"], name)
+    rows = np.asarray(smoothed_cross_entropy(zl.astype(np.float64), target_l.astype(np.float64)
+                                             if c["tl"] is not None else target_l,
+                                             weight=None if c["weight"] is None else c["weight"].astype(np.float64),
+                                             **dict(kw, reduction="none", axis=-1)))
+    w = np.ones(K) if c["weight"] is None else c["weight"].astype(np.float64)
+    row_tol, g_tol = full_bounds(K, name, rows, float(w.max()))
+    if c["tl"] is not None:
+        denominator = float(rows.size)
+    else:
+        kept = np.ones(rows.shape, bool) if c["ignore_index"] is None else c["y"] != c["ignore_index"]
+        denominator = float(np.sum(w[np.where(kept, c["y"], 0)] * kept))
+    kind = "class probabilities" if c["tl"] is not None else "class indices"
+    where = (f"K={K}, shape {zl.shape} axis {c['axis']}, {kind}, {'weights' if c['weight'] is not None else 'no weight'}"
+             f", {c['smoothing']}, scale={c['scale']:g}, ignore_index={c['ignore_index']}")
+    if red == "none":
+        tol = row_tol
+        mine_cmp = mine.astype(np.float64)
+    else:
+        tol = full_reduced_tol(name, rows, row_tol, red, denominator)
+        mine_cmp = np.float64(mine.astype(np.float64))
+        if red == "mean" and not denominator:
+            tol = 0.0                                                   # NaN or inf on both sides, exactly
+    table.record(name, "properties", f"loss ({kind}), reduction={red}", difference(theirs, mine_cmp), tol, where)
+    table.record(name, "properties", f"loss on {type(ref).__name__.removesuffix('FullReference').lower()} arrays, "
+                 f"reduction={red}", difference(theirs, native), tol, where)
+    scale = 1.0 / denominator if red == "mean" and denominator else 1.0
+    if red != "mean" or denominator:
+        table.record(name, "properties", f"gradient (autograd through the package vs the framework's), "
+                     f"reduction={red}", difference(ours_layout(torch_layout_inverse(their_grad)), native_grad),
+                     g_tol * scale, where)
+
+
+def torch_layout_inverse(x: np.ndarray) -> np.ndarray:
+    """PyTorch's layout -> classes last."""
+    return np.moveaxis(x, 1 if x.ndim >= 2 else 0, -1)
+
+
+def run_properties(ref: FullReference, *, seed: int = 0, examples: int = 2000, dtypes=PROPERTY_DTYPES,
+                   **_grid) -> Table:
+    """``examples`` random cases (hypothesis, seeded), each compared by :func:`compare_property`."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+
+    table = Table()
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def each(data):
+        compare_property(ref, table, property_case(data.draw, st, dtypes))
+
+    with np.errstate(all="ignore"):
+        each()
+    return table
+
+
+class ArraysReference:
+    """The libraries :func:`run_arrays` uses, imported (so that a missing one is named before the run)."""
+
+    def __init__(self):
+        import array_api_compat
+        import array_api_strict
+        import jax
+        import ml_dtypes
+        import optax
+        self.name = (f"JAX {jax.__version__} and optax {optax.__version__} arrays, array-api-strict "
+                     f"{array_api_strict.__version__} (through array-api-compat {array_api_compat.__version__}), "
+                     f"ml_dtypes {ml_dtypes.__version__}")
+
+
+def run_arrays(ref=None, *, seed: int = 0, **_grid) -> Table:
+    """Other arrays in, the same library's arrays out, and the issue's refusals: JAX (value and ``jax.grad`` against
+    optax's softmax_cross_entropy on the same targets), array-api-strict (the standard's minimal namespace: the value
+    of the NumPy path), ml_dtypes' bfloat16 in NumPy, and a 3-D input without an axis refused naming both
+    conventions."""
+    import array_api_strict as xs
+    import jax
+    import jax.numpy as jnp
+    import ml_dtypes
+    import optax
+
+    table = Table()
+    rng = np.random.default_rng(seed)
+    for K in (2, 10, 100):
+        for scale in (1.0, 10.0):
+            z, y = sample_logits(rng, K, scale, np.float32)
+            for alpha in (0.0, 0.1, 1.0):
+                p = smoothed_targets(y, K, label_smoothing=alpha, dtype=np.float32)
+                where = f"K={K}, alpha={alpha:g}, scale={scale:g}"
+                zj, yj = jnp.asarray(z), jnp.asarray(y)
+                out = smoothed_cross_entropy(zj, yj, label_smoothing=alpha, reduction="none")
+                ok = isinstance(out, jax.Array) and out.dtype == jnp.float32
+                table.record("float32", "arrays", "JAX array in: JAX array out, float32", [0.0 if ok else np.nan],
+                             0.0, where)
+                want = np.asarray(optax.softmax_cross_entropy(zj, jnp.asarray(p)), dtype=np.float64)
+                table.record("float32", "arrays", "JAX: loss vs optax", difference(want, np.asarray(out)),
+                             loss_tol(K, np.float32, want), where)
+                g = jax.grad(lambda q: smoothed_cross_entropy(q, yj, label_smoothing=alpha, reduction="sum"))(zj)
+                g_ref = jax.grad(lambda q: optax.softmax_cross_entropy(q, jnp.asarray(p)).sum())(zj)
+                table.record("float32", "arrays", "JAX: jax.grad through the package vs through optax",
+                             difference(np.asarray(g_ref), np.asarray(g)), grad_tol(K, np.float32), where)
+                z64 = z.astype(np.float64)
+                strict = smoothed_cross_entropy(xs.asarray(z64), xs.asarray(y), label_smoothing=alpha,
+                                                reduction="none")
+                ok = type(strict).__module__.split(".")[0] == "array_api_strict"
+                mine = smoothed_cross_entropy(z64, y, label_smoothing=alpha, reduction="none")
+                # both within loss_rtol of the exact loss (the Array API path is compensated as NumPy's is)
+                table.record("float64", "arrays", "array-api-strict in: its array out, = the NumPy path",
+                             difference(np.from_dlpack(strict), mine) if ok else [np.nan],
+                             2 * loss_rtol(K) * np.abs(mine) + np.finfo(np.float64).tiny, where)
+                b = z.astype(ml_dtypes.bfloat16)
+                got = smoothed_cross_entropy(b, y, label_smoothing=alpha, reduction="none")
+                exact = smoothed_cross_entropy(b.astype(np.float32), y, label_smoothing=alpha, reduction="none")
+                # computed in float32 from the same (bfloat16) logits, then rounded once: half a bfloat16 ulp
+                table.record("bfloat16", "arrays", "ml_dtypes.bfloat16 in NumPy: bfloat16 out, float32's loss "
+                             "rounded once", difference(exact, got.astype(np.float64)) if got.dtype == b.dtype
+                             else [np.nan], NARROW_U["bfloat16"] * np.abs(exact) + 1e-38, where)
+    try:
+        smoothed_cross_entropy(np.zeros((6, 4, 4)), np.zeros((6, 4), dtype=int), label_smoothing=0.0)
+        named = False
+    except ValueError as err:
+        named = "axis=1 for PyTorch's layout" in str(err) and "axis=-1 for optax's and Keras's" in str(err)
+    table.record("float64", "arrays", "(6, 4, 4) without an axis: refused, naming both conventions",
+                 [0.0 if named else np.nan], 0.0, "the issue's C = d1 case")
+    return table
+
+
 def report(table: Table, ref_name: str, seconds: float, seed: int) -> tuple[str, int]:
     """The printed report and the exit status: 0 when every comparison is within its bound, else 1."""
     lines = [f"crosscheck: {ref_name} vs derivations (this package), seed {seed}, Python {platform.python_version()}",
@@ -534,7 +841,9 @@ def report(table: Table, ref_name: str, seconds: float, seed: int) -> tuple[str,
     return "\n".join(lines), status
 
 
-FRAMEWORKS = {"optax": ("jax, jaxlib and optax", JaxReference, run), "torch": ("torch", TorchReference, run_labels)}
+FRAMEWORKS = {"optax": ("jax, jaxlib and optax", JaxReference, run), "torch": ("torch", TorchReference, run_labels),
+              "properties": ("torch, hypothesis and ml_dtypes", TorchFullReference, run_properties),
+              "arrays": ("jax, optax, array-api-compat, array-api-strict and ml_dtypes", ArraysReference, run_arrays)}
 
 
 def main(argv=None, refs: dict | None = None, **grid) -> int:
@@ -543,7 +852,9 @@ def main(argv=None, refs: dict | None = None, **grid) -> int:
     one failed, 2 when a framework is missing."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0, help="seed of the random logits and labels (default 0)")
-    ap.add_argument("--frameworks", default="optax,torch", help="which, comma-separated (default optax,torch)")
+    ap.add_argument("--frameworks", default="optax,torch,properties,arrays",
+                    help="which, comma-separated (default optax,torch,properties,arrays)")
+    ap.add_argument("--examples", type=int, default=2000, help="hypothesis examples against PyTorch (default 2000)")
     args = ap.parse_args(argv)
     names = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     unknown = [f for f in names if f not in FRAMEWORKS]
@@ -562,7 +873,9 @@ def main(argv=None, refs: dict | None = None, **grid) -> int:
                 print(f"crosscheck: {name} needs {packages}, not importable here ({err}); `make crosscheck` installs "
                       "them (pinned, requirements-crosscheck.txt) into .venv-crosscheck", file=sys.stderr)
                 return 2
-        text, failed = report(run_grid(ref, seed=args.seed, **grid), ref.name, time.perf_counter() - t0, args.seed)
+        extra = {"examples": args.examples} if name == "properties" else {}
+        text, failed = report(run_grid(ref, seed=args.seed, **extra, **grid), ref.name, time.perf_counter() - t0,
+                              args.seed)
         print(text + "\n")
         status = max(status, failed)
     return status

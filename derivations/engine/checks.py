@@ -17,7 +17,7 @@ corrected one, and under the assumption); the registry checks that it reads them
 >>> from derivations.engine.notation import HARD, read
 >>> from derivations.engine.reference import mp_cross_entropy
 >>> from derivations.library import numeric as num
->>> check = against(lambda z, p: num.cross_entropy(z, np.zeros(len(z), dtype=int)), lambda z, p: mp_cross_entropy(z, 0))
+>>> check = against(lambda z, p: num.cross_entropy_per_example(z, np.zeros(len(z), dtype=int)), lambda z, p: mp_cross_entropy(z, 0))
 >>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc", context=HARD)).printed
 True
 """
@@ -328,7 +328,7 @@ def against(reference, mp_reference, *, params: Sequence = (None,), ce_params: S
     >>> from derivations.engine.notation import HARD, read
     >>> from derivations.engine.reference import mp_cross_entropy
     >>> from derivations.library import numeric as num
-    >>> check = against(lambda z, p: num.cross_entropy(z, np.zeros(len(z), dtype=int)),
+    >>> check = against(lambda z, p: num.cross_entropy_per_example(z, np.zeros(len(z), dtype=int)),
     ...                 lambda z, p: mp_cross_entropy(z, 0))
     >>> check(Formulas(read(r"= -\\log(q_{\\theta}(y_{1}|x))"), key="doc", context=HARD)).printed
     True
@@ -509,7 +509,7 @@ def _hard_or_smoothed_loss(z: np.ndarray, eps) -> np.ndarray:
 
     labels = np.zeros(len(z), dtype=int)
     if eps is None:
-        return num.cross_entropy(z, labels)
+        return num.cross_entropy_per_example(z, labels)
     return sm.smoothed_cross_entropy(z, labels, eps=float(eps), reduction="none")
 
 

@@ -21,6 +21,7 @@ converts PyTorch's ``label_smoothing``).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivations.library import numeric as _num
 from derivations.library import smoothing as _smoothing
@@ -34,7 +35,33 @@ __all__ = ["flip_labels", "flipped_losses", "flipped_loss_variance", "flipped_gr
 BLOCK = 1 << 16
 
 
-def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) -> np.ndarray:
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """SPEC 7's ``rng``: a ``numpy.random.Generator`` as it is, a seed (an integer, a sequence of them, a
+    ``SeedSequence``) or ``None`` (fresh entropy) through ``numpy.random.default_rng``; anything else (the legacy
+    ``RandomState`` included) is refused, naming the convention.
+
+    >>> as_generator(0).integers(10) == np.random.default_rng(0).integers(10)
+    np.True_
+    >>> as_generator(np.random.RandomState(0))
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be None, an integer seed or a numpy.random.Generator (SPEC 7, as SciPy and scikit-image take it); got RandomState
+
+    Used in: flip_labels and flipped_losses (their ``rng``)
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (np.random.RandomState, bool, float, str)):
+        raise TypeError("rng must be None, an integer seed or a numpy.random.Generator (SPEC 7, as SciPy and "
+                        f"scikit-image take it); got {type(rng).__name__}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as err:
+        raise TypeError("rng must be None, an integer seed or a numpy.random.Generator (SPEC 7, as SciPy and "
+                        f"scikit-image take it); got {type(rng).__name__} {rng!r} ({err})") from None
+
+
+def flip_labels(labels: ArrayLike, num_classes: int, eps: float, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """Flip each label with probability ``eps`` to a uniformly chosen *other* class.
 
     ``eps`` is the note's (the probability that a label changes), not PyTorch's
@@ -51,7 +78,9 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     other than the label (``k``, or ``k + 1`` when ``k >= label``). Hence
     ``Pr(kept) = 1 - eps`` and ``Pr(each other class) = eps / (K - 1)``.
     The same generator state gives the same flips; ``labels.size`` uniforms
-    are drawn whatever ``eps``. Returns ``intp`` labels.
+    are drawn whatever ``eps``. Returns ``intp`` labels. ``rng`` follows SPEC 7
+    (:func:`as_generator`): a ``Generator`` (advanced by the draws), a seed, or
+    ``None`` for fresh entropy.
 
     Checked by: ch3.keep_probability, ch3.flip_probability, ch3.incorrect_class, ch3.flip_one_minus_eps,
         ch3.same_p, ch3.equivalence, ch3.smoothing_by_flipping, ch3.flip_distribution, ch3.expected_loss,
@@ -67,16 +96,12 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     True
     >>> flip_labels([0, 1], 2, 1.0, np.random.default_rng(0)).tolist()   # eps = 1: always the other one
     [1, 0]
-    >>> flip_labels([0], 2, 0.1, rng=0)
-    Traceback (most recent call last):
-    ...
-    TypeError: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); got int 0
+    >>> flip_labels([0, 1, 2, 0], 3, 0.5, rng=0).tolist() == flip_labels([0, 1, 2, 0], 3, 0.5, np.random.default_rng(0)).tolist()
+    True
     """
     K = as_num_classes(num_classes)
     eps = as_probability(eps, "eps")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); "
-                        f"got {type(rng).__name__} {rng!r}")
+    rng = as_generator(rng)
     y = np.asarray(as_labels(labels, K), order="C")
     if eps == 0.0:
         rng.random(y.shape)                 # consume the same draws as for any other eps
@@ -100,7 +125,7 @@ def flip_labels(labels, num_classes: int, eps: float, rng: np.random.Generator) 
     return out.reshape(y.shape)
 
 
-def flipped_losses(logits, label: int, eps: float, n: int, rng: np.random.Generator) -> np.ndarray:
+def flipped_losses(logits: ArrayLike, label: int, eps: float, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """The losses ``LSE(z) - z_Y`` of ``n`` fresh flips ``Y`` of ``label``, at one logit vector ``z``.
 
     The K possible losses ``-log softmax(z)`` are computed once; each flip picks
@@ -131,7 +156,7 @@ def _losses_and_targets(logits, labels, eps):
     return -_num.log_softmax(z), p
 
 
-def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
+def flipped_loss_variance(logits: ArrayLike, labels: ArrayLike, eps: float) -> np.ndarray:
     """Variance over the flip of the per-example loss ``LSE(z) - z_Y``, in closed form.
 
     ``Var = sum_j p_j l_j**2 - (sum_j p_j l_j)**2`` with ``l_j = LSE(z) - z_j``
@@ -153,7 +178,7 @@ def flipped_loss_variance(logits, labels, eps: float) -> np.ndarray:
     return np.sum(p * (losses - mean) ** 2, axis=-1)
 
 
-def flipped_gradient_covariance(logits, labels, eps: float) -> np.ndarray:
+def flipped_gradient_covariance(logits: ArrayLike, labels: ArrayLike, eps: float) -> np.ndarray:
     """Covariance over the flip of the logit gradient ``softmax(z) - e_Y``: ``diag(p) - p p^T``.
 
     The softmax term is the same for every flip, so the covariance is that of
@@ -176,7 +201,7 @@ def flipped_gradient_covariance(logits, labels, eps: float) -> np.ndarray:
     return p[..., :, None] * (np.eye(p.shape[-1]) - p[..., None, :])
 
 
-def flipped_gradient_total_variance(num_classes, eps) -> float:
+def flipped_gradient_total_variance(num_classes: int, eps: float) -> float:
     """``E||g - E g||^2 = tr Cov(g) = 1 - sum_j p_j^2 = 1 - (1 - eps)^2 - eps^2/(K-1)``, in closed form.
 
     The trace of :func:`flipped_gradient_covariance`, without forming the K x K

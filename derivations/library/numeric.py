@@ -1,7 +1,8 @@
 """Numerically stable log-sum-exp, softmax and cross-entropy in NumPy.
 
-All functions accept float32 or float64 logits of any leading batch shape and
-compute in the input's precision. A logit of ``-inf`` (a masked class) is
+All functions accept float16, bfloat16 (``ml_dtypes.bfloat16``), float32 or float64 logits of any batch
+shape and return the input's dtype, computed in float32 or float64 (the input's precision, and at least
+float32). A logit of ``-inf`` (a masked class) is
 accepted where the result is defined: it contributes ``exp(-inf) = 0``. NaN and
 ``+inf`` are refused, and so is a row whose logits are all ``-inf`` wherever
 its softmax is needed (it is 0/0); :func:`log_sum_exp` of such a row is
@@ -20,11 +21,20 @@ a sum of two non-negative terms, so it never cancels.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-from derivations.library._validate import as_labels, as_logits, raise_all_neg_inf
+from derivations.library._validate import as_labels, as_logits, class_axis, compute_dtype, raise_all_neg_inf
 
-__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy", "loss_rtol", "lse_parts", "row_lse_parts",
-           "row_softmax", "rowwise_max", "rowwise_sum"]
+__all__ = ["log_sum_exp", "log_softmax", "softmax", "cross_entropy_per_example", "loss_rtol", "lse_parts",
+           "row_lse_parts", "row_sums", "row_softmax", "rowwise_max", "rowwise_sum"]
+
+
+def _logits_and_dtype(z, axis: int) -> tuple[np.ndarray, np.dtype]:
+    """``(logits as computed, the dtype to return)``: float16 and bfloat16 are computed in float32 and returned
+    in their own dtype (:func:`derivations.library._validate.compute_dtype`)."""
+    x = np.asarray(z)
+    logits = as_logits(x, axis=axis, neg_inf=True)
+    return logits, compute_dtype(x.dtype)[1]
 
 
 def lse_parts(z: np.ndarray, axis: int):
@@ -32,7 +42,7 @@ def lse_parts(z: np.ndarray, axis: int):
 
     ``m`` is the maximum along ``axis`` and ``s = sum_{j != argmax} exp(z_j - m)``.
 
-    Used in: log_sum_exp, log_softmax, cross_entropy, and the smoothed loss
+    Used in: log_sum_exp, log_softmax, cross_entropy_per_example, and the smoothed loss
     (:func:`derivations.library.smoothing.smoothed_cross_entropy`)
     """
     a = np.argmax(z, axis=axis, keepdims=True)
@@ -71,7 +81,7 @@ def row_lse_parts(z: np.ndarray):
 
     The same decomposition, specialised for speed on blocks of rows (one work
     array reused in place). Returns 1-D ``(m, s, d)`` with ``LSE(z) = m + log1p(s)``
-    and ``d = sum_j (z_j - m) <= 0``. Row sums (:func:`_row_sums`) keep the error
+    and ``d = sum_j (z_j - m) <= 0``. Row sums (:func:`row_sums`) keep the error
     within a few units of roundoff at every K. No validation: non-finite input
     gives non-finite ``m`` or ``d``.
 
@@ -81,31 +91,33 @@ def row_lse_parts(z: np.ndarray):
     a = np.argmax(z, axis=1)
     m = z[rows, a]
     w = z - m[:, None]
-    d = _row_sums(w)
+    d = row_sums(w)
     with np.errstate(over="ignore"):
         np.exp(w, out=w)
     w[rows, a] = 0
-    return m, _row_sums(w), d
+    return m, row_sums(w), d
 
 
 #: Up to this many columns a row sum is a matrix-vector product (BLAS); beyond, NumPy's pairwise sum.
 _BLAS_ROW_SUM_MAX = 64
 
 
-def _row_sums(w: np.ndarray) -> np.ndarray:
+def row_sums(w: np.ndarray) -> np.ndarray:
     """Sums of the rows of a 2-D block of same-sign terms, to a few units of roundoff.
 
     A matrix-vector product is fastest for short rows, but BLAS accumulates
     sequentially: its error grows like K/20 units of roundoff (measured: 3 at
     K = 64, 47 at K = 1024, over 300 at K = 100,000 equal terms). NumPy's
     pairwise sum stays within a few units at every K but has a per-row cost.
+
+    Used in: the smoothed loss's row blocks (derivations.library.smoothing)
     """
     if w.shape[1] <= _BLAS_ROW_SUM_MAX:
         return w @ np.ones(w.shape[1], dtype=w.dtype)
     return w.sum(axis=1)
 
 
-def log_sum_exp(z, axis: int = -1) -> np.ndarray:
+def log_sum_exp(z: ArrayLike, axis: int = -1) -> np.ndarray:
     """``log(sum_j exp(z_j))`` along ``axis``, stable for every finite input.
 
     ``-inf`` entries add nothing; a row of only ``-inf`` gives ``-inf`` (the log of an empty sum, as
@@ -123,12 +135,12 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
     >>> log_sum_exp([[0.0, -np.inf], [-np.inf, -np.inf]]).tolist()
     [0.0, -inf]
     """
-    z = as_logits(z, axis=axis, neg_inf=True)
+    z, dtype = _logits_and_dtype(z, axis)
     m, s = lse_parts(z, axis)
-    return np.squeeze(m + np.log1p(s), axis=axis)
+    return np.squeeze(m + np.log1p(s), axis=axis).astype(dtype, copy=False)
 
 
-def log_softmax(z, axis: int = -1) -> np.ndarray:
+def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     """``z_i - LSE(z)`` along ``axis``: the log-probabilities of the softmax.
 
     A ``-inf`` logit has log-probability ``-inf``; a row of only ``-inf`` is refused (0/0).
@@ -143,13 +155,13 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     >>> log_softmax([0.0, -np.inf]).tolist()
     [0.0, -inf]
     """
-    z = as_logits(z, axis=axis, neg_inf=True)
+    z, dtype = _logits_and_dtype(z, axis)
     m, s = lse_parts(z, axis)
     raise_all_neg_inf(np.squeeze(m, axis=axis), "its log-softmax")
-    return (z - m) - np.log1p(s)
+    return ((z - m) - np.log1p(s)).astype(dtype, copy=False)
 
 
-def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
+def softmax(z: ArrayLike, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     """``exp(z_i) / sum_j exp(z_j)`` along ``axis``; entries sum to 1.
 
     ``compensated=False`` skips the compensation of ``z - max`` (so a tiny
@@ -173,12 +185,12 @@ def softmax(z, axis: int = -1, *, compensated: bool = True) -> np.ndarray:
     ...
     ValueError: logits are all -inf: its softmax is undefined there (0/0)
     """
-    z = as_logits(z, axis=axis, neg_inf=True)
+    z, dtype = _logits_and_dtype(z, axis)
     m = np.max(z, axis=axis, keepdims=True)
     raise_all_neg_inf(np.squeeze(m, axis=axis), "its softmax")
     with np.errstate(over="ignore", invalid="ignore"):
         e = _exp_of_difference(z, m) if compensated else np.exp(z - m)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return (e / np.sum(e, axis=axis, keepdims=True)).astype(dtype, copy=False)
 
 
 #: :func:`rowwise_max` and :func:`rowwise_sum` go column by column when rows are short and many (up to this
@@ -278,51 +290,77 @@ def row_softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def cross_entropy(logits, labels) -> np.ndarray:
-    """Per-example hard-label cross-entropy ``-log softmax(z)_y = LSE(z) - z_y``.
+def cross_entropy_per_example(logits: ArrayLike, labels: ArrayLike, *, axis: int | None = None) -> np.ndarray:
+    """Per-example hard-label cross-entropy ``-log softmax(z)_y = LSE(z) - z_y``: no reduction, no ignored label.
 
-    ``logits`` has shape ``(..., K)`` (last axis = classes) and ``labels`` has
-    shape ``(...)`` with integers in ``[0, K)``. Returns shape ``(...)``, per example
-    (PyTorch's ``reduction="none"``; for its other reductions and ``ignore_index``, see
-    ``smoothed_cross_entropy(..., label_smoothing=0.0)``). A ``-inf`` logit on the label
-    gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
+    ``labels`` has the logits' shape without the class axis, integers in ``[0, K)``; the result has that
+    shape and the logits' dtype. ``axis`` is the class axis: for one or two dimensions ``None`` means the
+    last one (``(C,)``, ``(N, C)``: PyTorch's and optax's layouts agree); with more, it must be given
+    (``axis=1``: PyTorch's ``(N, C, d1, ...)``; ``axis=-1``: optax's and Keras's ``(..., C)``). This is
+    ``torch.nn.functional.cross_entropy(..., reduction="none")`` without ``ignore_index``, which
+    :func:`derivations.library.smoothing.cross_entropy` has, with PyTorch's reductions and weights. A ``-inf``
+    logit on the label gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
         ch2.wrong_classes, ch2.hard_no_minimiser
 
-    >>> round(float(cross_entropy([0.0, 0.0, 0.0], 1)), 12)   # log 3
+    >>> round(float(cross_entropy_per_example([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668
-    >>> cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0]).round(6)
+    >>> cross_entropy_per_example([[2.0, 0.0], [0.0, 2.0]], [0, 0]).round(6)
     array([0.126928, 2.126928])
-    >>> cross_entropy([[0.0, -np.inf], [0.0, -np.inf]], [0, 1]).tolist()
+    >>> cross_entropy_per_example([[0.0, -np.inf], [0.0, -np.inf]], [0, 1]).tolist()
     [0.0, inf]
+    >>> z = np.zeros((2, 3, 4)); z[:, 0] = 1.0                 # PyTorch's (N, C, d): classes on axis 1
+    >>> cross_entropy_per_example(z, np.zeros((2, 4), dtype=int), axis=1).round(6)   # log(e + 2) - 1 each
+    array([[0.551445, 0.551445, 0.551445, 0.551445],
+           [0.551445, 0.551445, 0.551445, 0.551445]])
     """
-    z = as_logits(logits, axis=-1, neg_inf=True)
-    y = as_labels(labels, z.shape[-1], z.shape[:-1])
-    m, s = lse_parts(z, -1)
-    raise_all_neg_inf(m[..., 0], "its cross-entropy")
-    z_y = np.take_along_axis(z, y[..., None], axis=-1)
+    x = np.asarray(logits)
+    a = class_axis(x.shape, axis) if x.ndim else -1
+    z, dtype = _logits_and_dtype(x, a)
+    y = as_labels(labels, z.shape[a], z.shape[:a] + z.shape[a + 1:])
+    m, s = lse_parts(z, a)
+    raise_all_neg_inf(np.squeeze(m, axis=a), "its cross-entropy")
+    z_y = np.take_along_axis(z, np.expand_dims(y, a), axis=a)
     with np.errstate(over="ignore"):
         loss = (m - z_y) + np.log1p(s)
-    return loss[..., 0]
+    return np.squeeze(loss, axis=a).astype(dtype, copy=False)
 
 
-def loss_rtol(num_classes: int, dtype=np.float64) -> float:
-    """The relative accuracy of :func:`cross_entropy` and ``smoothed_cross_entropy``: ``(8 + log2 K) u``.
+#: Unit roundoff of the dtypes computed in float32 and returned narrower (NumPy's finfo does not know bfloat16).
+NARROW_ROUNDOFF = {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
 
-    ``u`` is the unit roundoff of ``dtype``. Both losses are sums of
-    non-negative terms (no cancellation); pairwise summation of K terms errs by
+
+def loss_rtol(num_classes: int, dtype: DTypeLike = np.float64, *, weighted: bool = False) -> float:
+    """The relative accuracy of :func:`cross_entropy_per_example` and ``smoothed_cross_entropy``: ``(8 + log2 K) u``.
+
+    ``u`` is the unit roundoff of the dtype computed in (``dtype``'s, float32 for float16 and bfloat16).
+    Both losses are sums of non-negative terms (no cancellation); pairwise summation of K terms errs by
     at most about ``log2(K) u``, and the compensated exponentials and the few
     final operations by a few ``u``. Measured against mpmath at 50 digits, the
     error stays below ``6 u`` for K up to 100,000 and every eps (the tests check
     the bound). Results below the smallest normal number lose relative accuracy
     (subnormals); compare them with an absolute ``np.finfo(dtype).tiny``.
 
+    ``weighted=True``: with class weights or class-probability targets, each term ``c_j (m - z_j)`` has a
+    coefficient ``c_j = w_j (on t_j + off (1 - t_j))`` formed in the computing dtype, at most 7 roundings
+    (``on`` and ``off`` in double and in that dtype, ``1 - t_j``, two products and their sum, then ``w_j``;
+    the hard-label ``on w_y``, ``off w_j`` take fewer), and one more for the product with ``m - z_j``:
+    ``8 u`` more, relative, as every term and every coefficient is non-negative. A float16 or bfloat16
+    result adds its own final rounding, ``2^-11`` or ``2^-8``.
+
     Used in: chapters 1-3 (the tolerance of every spot check against mpmath)
 
     >>> round(loss_rtol(1024) / 2.0 ** -53, 6)
     18.0
+    >>> round(loss_rtol(1024, np.float32, weighted=True) / 2.0 ** -24, 6)
+    26.0
+    >>> loss_rtol(2, np.float16) == 9 * 2.0 ** -24 + 2.0 ** -11
+    True
     """
     if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
-    return (8.0 + float(np.log2(num_classes))) * float(np.finfo(dtype).eps) / 2
+    name = np.dtype(dtype).name
+    work = np.float32 if name in NARROW_ROUNDOFF else dtype
+    u = float(np.finfo(work).eps) / 2
+    return (8.0 + float(np.log2(num_classes)) + (8.0 if weighted else 0.0)) * u + NARROW_ROUNDOFF.get(name, 0.0)

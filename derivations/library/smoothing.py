@@ -31,21 +31,28 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
+from derivations.library._array_api import array_namespace, xp_cross_entropy
 from derivations.library._validate import (
     as_labels,
-    as_labels_ignoring,
     as_logits,
     as_num_classes,
     as_probability,
-    raise_non_finite,
+    as_targets,
+    as_weight,
+    check_ignore_index,
+    first_bad,
+    logits_in,
 )
-from derivations.library.numeric import log_softmax, lse_parts, row_lse_parts
+from derivations.library.numeric import log_softmax, lse_parts, row_lse_parts, row_sums
 
 __all__ = [
     "REDUCTIONS",
+    "cross_entropy",
     "target_levels",
     "eps_to_label_smoothing",
     "label_smoothing_to_eps",
@@ -62,7 +69,7 @@ REDUCTIONS = ("mean", "sum", "none")
 BLOCK_ELEMENTS = 1 << 16
 
 
-def eps_to_label_smoothing(eps, num_classes) -> float:
+def eps_to_label_smoothing(eps: float, num_classes: int) -> float:
     """PyTorch's ``label_smoothing`` (alpha) giving the note's target for ``eps``: ``alpha = eps K/(K-1)``.
 
     Valid for ``eps`` in ``[0, (K-1)/K]``; a larger ``eps`` puts less mass on the
@@ -85,7 +92,7 @@ def eps_to_label_smoothing(eps, num_classes) -> float:
     return e * K / (K - 1)
 
 
-def label_smoothing_to_eps(label_smoothing, num_classes) -> float:
+def label_smoothing_to_eps(label_smoothing: float, num_classes: int) -> float:
     """The note's ``eps`` giving PyTorch's target for ``label_smoothing`` (alpha): ``eps = alpha (K-1)/K``.
 
     Every ``alpha`` in ``[0, 1]`` maps into ``[0, (K-1)/K]``.
@@ -101,7 +108,8 @@ def label_smoothing_to_eps(label_smoothing, num_classes) -> float:
     return as_probability(label_smoothing, "label_smoothing") * (K - 1) / K
 
 
-def target_levels(num_classes, *, label_smoothing=None, eps=None) -> tuple[float, float]:
+def target_levels(num_classes: int, *, label_smoothing: float | None = None,
+                  eps: float | None = None) -> tuple[float, float]:
     """``(on, off)``: the soft target's value on the true class and on each other class.
 
     Give exactly one of ``label_smoothing`` (alpha, as in PyTorch: ``on = 1 - alpha + alpha/K``,
@@ -131,7 +139,8 @@ def target_levels(num_classes, *, label_smoothing=None, eps=None) -> tuple[float
     return 1.0 - a + a / K, a / K
 
 
-def smoothed_targets(labels, num_classes, *, label_smoothing=None, eps=None, dtype=np.float64) -> np.ndarray:
+def smoothed_targets(labels: ArrayLike, num_classes: int, *, label_smoothing: float | None = None,
+                     eps: float | None = None, dtype: DTypeLike = np.float64) -> np.ndarray:
     """The soft targets of integer ``labels`` (shape ``(...)``) as an array of shape ``(..., K)``.
 
     Exactly one of ``label_smoothing`` (PyTorch's alpha) or ``eps`` (the note's), as in
@@ -157,7 +166,8 @@ def smoothed_targets(labels, num_classes, *, label_smoothing=None, eps=None, dty
     return p
 
 
-def smoothed_cross_entropy_materialised(logits, labels, *, label_smoothing=None, eps=None) -> np.ndarray:
+def smoothed_cross_entropy_materialised(logits: ArrayLike, labels: ArrayLike, *, label_smoothing: float | None = None,
+                                        eps: float | None = None) -> np.ndarray:
     """The textbook computation ``-sum_j p_j log softmax(z)_j`` with the ``N x K`` targets built, per example.
 
     The reference that :func:`smoothed_cross_entropy` is tested and benchmarked against
@@ -185,15 +195,19 @@ def _rest(zb: np.ndarray, yb: np.ndarray, m: np.ndarray, on: float, off: float) 
     return terms.sum(axis=1)
 
 
-def _block_loss(zb: np.ndarray, yb: np.ndarray, on: float, off: float, out: np.ndarray, ignored,
-                row0: int, shape: tuple[int, ...]) -> None:
+def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, ignored, row0: int,
+                where_row, where_entry) -> None:
     """Write the closed-form loss of the rows ``zb`` into ``out`` (``ignored``: a mask of the rows, or None).
 
-    ``on >= off``: ``log1p(s) + off sum_j (m - z_j) + (on - off)(m - z_y)``, three
-    non-negative terms. ``on < off`` (eps above (K-1)/K): the same loss as
-    ``log1p(s) + off sum_{j != y} (m - z_j) + on (m - z_y)``, again non-negative
-    terms, with the sum over ``j != y`` formed directly: as ``sum_j - (m - z_y)``
-    it would cancel when the label's logit is far below the others.
+    Without per-entry coefficients (``cb`` None: hard labels ``yb``, no class weights) the target is ``on``
+    on the label and ``off`` elsewhere. ``on >= off``: ``log1p(s) + off sum_j (m - z_j) + (on - off)(m -
+    z_y)``, three non-negative terms. ``on < off`` (eps above (K-1)/K): the same loss as ``log1p(s) + off
+    sum_{j != y} (m - z_j) + on (m - z_y)``, again non-negative terms, with the sum over ``j != y`` formed
+    directly: as ``sum_j - (m - z_y)`` it would cancel when the label's logit is far below the others.
+
+    With coefficients ``cb`` (rows x K, non-negative: class weights times the target, hard or
+    class-probability) the loss is ``sum_j c_j (LSE - z_j) = (sum_j c_j) log1p(s) + sum_j c_j (m - z_j)``,
+    non-negative terms again, with ``0 * inf = 0`` where a class without weight is masked.
 
     The fast ``s`` is not compensated (an ``exp`` of a rounded ``z_j - m`` errs by
     up to ``|z_j - m|`` units of roundoff). That matters only in rows where a tiny
@@ -202,65 +216,171 @@ def _block_loss(zb: np.ndarray, yb: np.ndarray, on: float, off: float, out: np.n
     the compensated :func:`derivations.library.numeric.lse_parts`.
 
     Rows holding a non-finite logit are found from the row sums alone (no scan of
-    finite blocks): NaN and ``+inf`` are refused, naming the first; a row of only
-    ``-inf`` is refused unless ignored; in the other rows with ``-inf`` the terms
-    are recomputed with ``0 * inf = 0`` (:func:`_rest`).
+    finite blocks): NaN and ``+inf`` are refused, naming the first (``where_entry``: its index in the
+    caller's logits); a row of only ``-inf`` is refused unless ignored (``where_row``: its index); in the
+    other rows with ``-inf`` the terms are recomputed with ``0 * inf = 0`` (:func:`_rest`).
     """
     rows = np.arange(len(zb))
     with np.errstate(over="ignore", invalid="ignore"):
         m, s, shifted_sum = row_lse_parts(zb)               # shifted_sum = sum_j (z_j - m) <= 0
-        true_gap = m - zb[rows, yb]                            # m - z_y >= 0
-        if on >= off:
-            rest = off * -shifted_sum + (on - off) * true_gap
-        else:
-            w = m[:, None] - zb                                # m - z_j >= 0
-            w[rows, yb] = 0.0
-            rest = off * w.sum(axis=1) + on * true_gap
+        bad = empty = None
         if not np.isfinite(shifted_sum).all():             # a NaN or an infinity somewhere in the block
             bad = np.flatnonzero(~np.isfinite(shifted_sum))
-            raise_non_finite(zb[bad[0]:], neg_inf=True, shape=shape, offset=(row0 + bad[0]) * zb.shape[1])
+            sub = zb[bad]
+            refused = np.isnan(sub) | (sub == np.inf)
+            if refused.any():
+                i, j = first_bad(refused)
+                raise ValueError(f"logits must be finite or -inf; found {float(sub[i, j])} at index "
+                                 f"{where_entry(row0 + bad[i], j)}")
             empty = bad[m[bad] == -np.inf]                     # every logit of the row is -inf
-            if empty.size:
-                if ignored is None or not ignored[empty].all():
-                    first = empty[0] if ignored is None else empty[~ignored[empty]][0]
-                    where = tuple(int(i) for i in np.unravel_index(row0 + first, shape[:-1]))
-                    raise ValueError(f"logits are all -inf in the row at index {where} (not ignored): its loss "
-                                     "is undefined there (0/0)")
-                s[empty], rest[empty] = 0.0, 0.0              # ignored rows: set to 0 by the caller anyway
-            some = bad[m[bad] > -np.inf]
-            if some.size:
-                rest[some] = _rest(zb[some], yb[some], m[some], on, off)
+            live = empty if ignored is None else empty[~ignored[empty]]
+            if live.size:
+                raise ValueError(f"logits are all -inf in the row at index {where_row(row0 + live[0])} (not "
+                                 "ignored): its loss is undefined there (0/0)")
+        if cb is None:
+            coef = None
+            true_gap = m - zb[rows, yb]                        # m - z_y >= 0
+            if on >= off:
+                rest = off * -shifted_sum + (on - off) * true_gap
+            else:
+                w = m[:, None] - zb                            # m - z_j >= 0
+                w[rows, yb] = 0.0
+                rest = off * w.sum(axis=1) + on * true_gap
+            if bad is not None:
+                some = bad[m[bad] > -np.inf]
+                if some.size:
+                    rest[some] = _rest(zb[some], yb[some], m[some], on, off)
+        else:
+            gap = m[:, None] - zb                              # >= 0, +inf where z_j = -inf
+            terms = np.zeros_like(gap)
+            np.multiply(cb, gap, out=terms, where=cb != 0)     # 0 * inf = 0: no weight, no loss
+            rest, coef = row_sums(terms), row_sums(cb)
+        if empty is not None and empty.size:
+            s[empty], rest[empty] = 0.0, 0.0                   # ignored rows: set to 0 by the caller anyway
         np.log1p(s, out=out)
+        if coef is not None:
+            out *= coef
         redo = np.flatnonzero((s < 0.0625) & (out * 64 > out + rest))
         out += rest
         if redo.size:
             _, s_exact = lse_parts(zb[redo], axis=1)
-            out[redo] = np.log1p(s_exact[:, 0]) + rest[redo]
+            exact = np.log1p(s_exact[:, 0])
+            out[redo] = (exact if coef is None else coef[redo] * exact) + rest[redo]
 
 
-def smoothed_cross_entropy(logits, labels, *, label_smoothing=None, eps=None, reduction: str = "mean",
-                           ignore_index: int | None = -100, block_rows: int | None = None):
+def _row_blocks(batch: tuple[int, ...], rows: int):
+    """``(first row, index)`` of consecutive blocks of at most ``rows`` rows of an array of shape ``batch + (K,)``,
+    in C order: ``array[index].reshape(-1, K)`` is the block, a view when the array is contiguous, else a copy of
+    the block alone (the class axis moved last from elsewhere): the extra memory stays a block's.
+
+    >>> [(r, i) for r, i in _row_blocks((5,), 2)]
+    [(0, (slice(0, 2, None),)), (2, (slice(2, 4, None),)), (4, (slice(4, 6, None),))]
+    >>> [r for r, _ in _row_blocks((2, 3, 4), 5)]       # 4 rows per block (one index of axis 1)
+    [0, 4, 8, 12, 16, 20]
+    """
+    j, tail = len(batch) - 1, 1
+    while j > 0 and tail * batch[j] <= rows:                    # the trailing axes that fit whole in a block
+        tail *= batch[j]
+        j -= 1
+    if j >= 0 and tail * batch[j] <= rows:
+        tail, j = tail * batch[j], j - 1
+    if j < 0:                                                   # everything fits in one block
+        yield 0, ()
+        return
+    chunk = max(1, rows // tail)
+    for lead in np.ndindex(*batch[:j]):
+        start = (int(np.ravel_multi_index(lead, batch[:j])) * batch[j] if j else 0) * tail
+        for a in range(0, batch[j], chunk):
+            yield start + a * tail, lead + (slice(a, a + chunk),)
+
+
+def _locator(batch: tuple[int, ...], axis: int, single: bool):
+    """``(where_row, where_entry)``: the index, in the caller's arrays, of a flat row (the labels') and of an
+    entry (row, class) of the logits, whose class axis is ``axis``."""
+    def where_row(flat) -> tuple[int, ...]:
+        return () if single else tuple(int(i) for i in np.unravel_index(int(flat), batch))
+
+    def where_entry(flat, col) -> tuple[int, ...]:
+        r = where_row(flat)
+        return r[:axis] + (int(col),) + r[axis:]
+    return where_row, where_entry
+
+
+def _soft_coefficients(tb: np.ndarray, on: float, off: float, w, dtype, row0: int, where_entry) -> np.ndarray:
+    """``w_j (on t_j + off (1 - t_j))`` for a block of class-probability targets: PyTorch's ``t (1 - alpha) +
+    alpha / K`` (or the note's eps) times the class weights; each target must lie in [0, 1]."""
+    t = tb.astype(dtype, copy=False)
+    ok = (t >= 0) & (t <= 1)
+    if not ok.all():
+        i, j = first_bad(~ok)
+        raise ValueError(f"class-probability targets must lie in [0, 1]; found {float(t[i, j])} at index "
+                         f"{where_entry(row0 + i, j)}")
+    cb = t * on
+    cb += (1 - t) * off
+    if w is not None:
+        cb *= w
+    return cb
+
+
+def _hard_coefficients(yb: np.ndarray, on_w: np.ndarray, off_w: np.ndarray) -> np.ndarray:
+    """``w_j p_j`` for a block of class indices: ``on w_y`` on the label, ``off w_j`` elsewhere."""
+    cb = np.repeat(off_w[None, :], len(yb), axis=0)
+    cb[np.arange(len(yb)), yb] = on_w[yb]
+    return cb
+
+
+def _reduce(out: np.ndarray, reduction: str, dtype, denominator):
+    """PyTorch's reductions of the per-example losses ``out`` (ignored rows 0), returned in ``dtype``:
+    float32 losses are summed in float64; ``"mean"`` divides by ``denominator()``, and is NaN where that is 0."""
+    if reduction == "none":
+        return out.astype(dtype, copy=False)
+    total = out.sum(dtype=np.float64) if out.dtype == np.float32 else out.sum()
+    if reduction == "sum":
+        return dtype.type(total)
+    d = denominator()
+    # nothing counted, or labels of weight 0 only: NaN, as PyTorch's (its hard part is then 0/0)
+    return dtype.type(np.float64(total) / d if d else np.nan)
+
+
+def smoothed_cross_entropy(logits: Any, target: Any, *, label_smoothing: float | None = None, eps: float | None = None,
+                           weight: Any = None, reduction: str = "mean", ignore_index: int | None = -100,
+                           axis: int | None = None, block_rows: int | None = None) -> Any:
     """Cross-entropy with soft targets, as ``torch.nn.functional.cross_entropy``, without materialising them.
 
-    ``logits`` has shape ``(..., K)`` (float32 or float64, computed in that
-    precision; classes along the *last* axis, where PyTorch puts them on axis 1
-    for inputs of more than two dimensions) and ``labels`` shape ``(...)`` with
-    integers in ``[0, K)`` or equal to ``ignore_index``. Give exactly one of:
+    ``logits`` has a class axis, ``axis``: for one or two dimensions ``None`` means the last (``(C,)``,
+    ``(N, C)``: PyTorch's layout and optax's agree); with more it must be given, ``axis=1`` for PyTorch's
+    ``(N, C, d1, ...)``, ``axis=-1`` for optax's and Keras's ``(..., C)`` (refused otherwise: the same
+    array means two different losses). ``target`` is told apart as PyTorch tells it, by its shape:
+
+    * class indices, the logits' shape without the class axis: integers in ``[0, K)`` or equal to
+      ``ignore_index`` (PyTorch's default -100; ``None`` ignores nothing);
+    * class probabilities, the logits' shape, floating point, each in [0, 1] (PyTorch's soft targets;
+      ``ignore_index`` must then be negative or None, as PyTorch requires).
+
+    Give exactly one of:
 
     * ``label_smoothing`` (alpha in [0, 1], PyTorch's, optax's, Keras's): the target
-      ``(1 - alpha) onehot + alpha / K``;
-    * ``eps`` (in [0, 1], the note's): ``1 - eps`` on the label, ``eps / (K-1)`` on each other class.
+      ``(1 - alpha) t + alpha / K`` (``t`` the one-hot label or the class probabilities);
+    * ``eps`` (in [0, 1], the note's): ``1 - eps`` on the label, ``eps / (K-1)`` on each other class
+      (``(1 - eps) t + eps (1 - t) / (K-1)`` for class probabilities: the same family, ``eps = alpha (K-1)/K``).
 
-    ``label_smoothing=0.0`` (or ``eps=0.0``) is the hard-label cross-entropy.
-    ``reduction`` and ``ignore_index`` are PyTorch's: a row whose label equals
-    ``ignore_index`` counts for nothing; ``"none"`` returns the per-example
-    losses (0 for an ignored row), ``"sum"`` their sum, ``"mean"`` their sum
-    divided by the number of rows not ignored (NaN when every row is ignored,
-    as in PyTorch: 0/0). ``"mean"`` and ``"sum"`` return a NumPy scalar of the
-    logits' dtype (float32 accumulated in float64).
+    ``label_smoothing=0.0`` (or ``eps=0.0``) is the plain cross-entropy (:func:`cross_entropy` has that
+    default). ``weight`` (one non-negative number per class, PyTorch's) multiplies the term of class ``j``:
+    the loss of an example is ``sum_j w_j p_j (LSE(z) - z_j)``, PyTorch's ``(1 - alpha) w_y nll + (alpha/K)
+    sum_j w_j (-log q_j)``. ``reduction`` as PyTorch's: ``"none"`` the per-example losses (0 for an ignored
+    example), ``"sum"`` their sum, ``"mean"`` their sum divided by, as PyTorch divides it, the number of
+    examples not ignored, or with ``weight`` and class indices the sum of ``w_y`` over them (a weighted
+    mean of the hard part; the smoothing part is divided by the same number), or with class probabilities
+    the number of examples. Nothing counted (or only labels of weight 0) gives NaN, as in PyTorch.
+
+    dtypes: float32 and float64 are computed in their own precision, float16 and bfloat16
+    (``ml_dtypes.bfloat16``) in float32, integers in float64; the result has the logits' dtype (a NumPy
+    scalar for ``"mean"`` and ``"sum"``, float32 accumulated in float64). A torch, JAX or CuPy array
+    (any Array API array; needs ``array-api-compat``, the ``array-api`` extra) gives that library's array,
+    computed with its operations, differentiable where it is (:mod:`derivations.library._array_api`).
 
     A ``-inf`` logit (a masked class) is accepted: on a class that receives no
-    target mass it adds nothing; on a class that receives mass the loss is
+    target mass (or weight) it adds nothing; on a class that receives mass the loss is
     ``+inf``, as in PyTorch (with any ``label_smoothing > 0`` every class
     receives mass). NaN, ``+inf`` and a row of only ``-inf`` (unless ignored)
     are refused with the index. Rows are processed ``block_rows`` at a time
@@ -277,40 +397,95 @@ def smoothed_cross_entropy(logits, labels, *, label_smoothing=None, eps=None, re
     >>> z, y = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), np.array([0, -100])
     >>> smoothed_cross_entropy(z, y, label_smoothing=0.1, reduction="none").round(6)   # log(e^2 + 2) - (0.9 + 0.1/3) 2
     array([0.372878, 0.      ])
-    >>> smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], eps=1.5)
+    >>> w = np.array([2.0, 1.0, 1.0])        # weight 2 on class 0: the first loss doubles, the mean divides by 2
+    >>> smoothed_cross_entropy(z, y, label_smoothing=0.0, weight=w, reduction="none").round(6)   # 2 (log(e^2 + 2) - 2)
+    array([0.47909, 0.     ])
+    >>> t = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]      # class probabilities: every row counts, none is ignored
+    >>> smoothed_cross_entropy(z, t, eps=0.0).round(6)     # (log(e^2 + 2) - 2 + log(e + 2) - 1) / 2
+    np.float64(0.395495)
+    >>> smoothed_cross_entropy(np.zeros((2, 3, 4)), np.zeros((2, 4), dtype=int), eps=0.1)
     Traceback (most recent call last):
     ...
-    ValueError: eps must lie in [0, 1]; got 1.5
+    ValueError: logits of shape (2, 3, 4) have 3 dimensions: say which holds the classes, axis=1 for PyTorch's layout (N, C, d1, ...), axis=-1 for optax's and Keras's (..., C)
+    >>> float(smoothed_cross_entropy(np.zeros((2, 3, 4)), np.zeros((2, 4), dtype=int), eps=0.1, axis=1))  # log 3
+    1.0986122886681098
     """
-    z = as_logits(logits, neg_inf=True, scan=False)     # dtype and shape; the values are checked blockwise
-    K = z.shape[-1]
-    on, off = target_levels(K, label_smoothing=label_smoothing, eps=eps)
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
-    batch = z.shape[:-1]
-    y, ignored = as_labels_ignoring(labels, K, batch, ignore_index)
+    check_ignore_index(ignore_index)
+    xp = array_namespace(logits, target, weight)
+    if xp is not None:
+        return xp_cross_entropy(xp, logits, target, levels=lambda K: target_levels(
+            K, label_smoothing=label_smoothing, eps=eps), weight=weight, reduction=reduction,
+            ignore_index=ignore_index, axis=axis)
+    z, work, dtype, a = logits_in(logits, axis)
+    K = z.shape[a]
+    on, off = target_levels(K, label_smoothing=label_smoothing, eps=eps)
+    y, ignored, t = as_targets(target, K, z.shape, a, ignore_index)
+    w = None if weight is None else as_weight(weight, K, work)
     rows = block_rows if block_rows is not None else max(1, BLOCK_ELEMENTS // K)
     if isinstance(rows, bool) or not isinstance(rows, numbers.Integral) or rows < 1:
         raise ValueError(f"block_rows must be a positive integer; got {block_rows!r}")
-    out = np.empty(batch, dtype=z.dtype)
-    z2, y1, flat = z.reshape(-1, K), y.reshape(-1), out.reshape(-1)
+    single = z.ndim == 1
+    zm = np.moveaxis(z, a, -1)[None] if single else np.moveaxis(z, a, -1)      # a view: classes last
+    tm = None if t is None else (t[None] if single else np.moveaxis(t, a, -1))
+    out = np.empty(zm.shape[:-1], dtype=work)
+    flat = out.reshape(-1)
+    y1 = None if y is None else y.reshape(-1)
     ign = None if ignored is None else ignored.reshape(-1)
-    for r0 in range(0, len(z2), rows):
-        _block_loss(z2[r0:r0 + rows], y1[r0:r0 + rows], on, off, flat[r0:r0 + rows],
-                    None if ign is None else ign[r0:r0 + rows], r0, z.shape)
+    where_row, where_entry = _locator(zm.shape[:-1], a, single)
+    for r0, idx in _row_blocks(zm.shape[:-1], int(rows)):
+        zb = zm[idx].reshape(-1, K).astype(work, copy=False)
+        n = len(zb)
+        yb = None if y1 is None else y1[r0:r0 + n]
+        cb: np.ndarray | None = None
+        if tm is not None:
+            cb = _soft_coefficients(tm[idx].reshape(-1, K), on, off, w, work, r0, where_entry)
+        elif w is not None and yb is not None:
+            cb = _hard_coefficients(yb, on * w, off * w)
+        _block_loss(zb, flat[r0:r0 + n], yb, on, off, cb, None if ign is None else ign[r0:r0 + n], r0,
+                    where_row, where_entry)
     if ign is not None:
         flat[ign] = 0.0
-    if reduction == "none":
-        return out
-    total = flat.sum(dtype=np.float64) if z.dtype == np.float32 else flat.sum()
-    if reduction == "sum":
-        return z.dtype.type(total)
-    counted = flat.size - (0 if ign is None else int(np.count_nonzero(ign)))
-    with np.errstate(invalid="ignore"):                 # every row ignored: 0/0 = NaN, as in PyTorch
-        return z.dtype.type(np.float64(total) / counted if counted else np.nan)
+    return _reduce(out.reshape(()) if single else out, reduction, dtype,
+                   lambda: _denominator(flat.size, y1, ign, w, K))
 
 
-def smoothed_optimum_gap(num_classes, eps) -> float:
+def _denominator(n: int, y, ignored, w, num_classes: int) -> float:
+    """PyTorch's divisor of ``"mean"``: the rows not ignored; with class weights, their labels' weights
+    ``sum_i w_{y_i}`` (from exact class counts, in float64); with class probabilities (``y`` None), ``n``."""
+    if y is None:
+        return float(n)
+    n_ignored = 0 if ignored is None else int(np.count_nonzero(ignored))
+    if w is None:
+        return float(n - n_ignored)
+    counts = np.bincount(y, minlength=num_classes).astype(np.float64)
+    counts[0] -= n_ignored                                      # ignored rows carry label 0 here
+    return float(counts @ w.astype(np.float64))
+
+
+def cross_entropy(logits: Any, target: Any, *, weight: Any = None, ignore_index: int | None = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0, axis: int | None = None) -> Any:
+    """``torch.nn.functional.cross_entropy``: the same arguments, defaults and numbers (reduction ``"mean"``,
+    ``ignore_index=-100``, ``label_smoothing=0.0``), with ``axis`` for the class axis.
+
+    :func:`smoothed_cross_entropy` with ``label_smoothing`` defaulting to 0 (see it for shapes, class-probability
+    targets, weights, dtypes and other array libraries); :func:`derivations.library.numeric.cross_entropy_per_example`
+    is the per-example loss without reduction or ignored labels.
+
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0]])
+    >>> cross_entropy(z, np.array([0, 1])).round(4)                         # the mean, as PyTorch's
+    np.float64(0.3171)
+    >>> cross_entropy(z, np.array([0, 1]), reduction="none").round(4)
+    array([0.1698, 0.4644])
+
+    Used in: the library's readers (PyTorch's name and meaning; docs/library.md); tests/test_conventions.py
+    """
+    return smoothed_cross_entropy(logits, target, label_smoothing=label_smoothing, weight=weight,
+                                  reduction=reduction, ignore_index=ignore_index, axis=axis)
+
+
+def smoothed_optimum_gap(num_classes: int, eps: float) -> float:
     """The logit gap ``z_y - z_j`` (any ``j != y``) that minimises the smoothed loss.
 
     ``log((1 - eps)(K - 1) / eps)`` in the note's convention: the logits whose
@@ -333,7 +508,7 @@ def smoothed_optimum_gap(num_classes, eps) -> float:
     return math.log1p(-e) + math.log(K - 1) - math.log(e)
 
 
-def smoothed_minimum(num_classes, eps) -> float:
+def smoothed_minimum(num_classes: int, eps: float) -> float:
     """The minimum over all logits of the smoothed loss: the entropy of the soft target.
 
     ``-(1 - eps) log(1 - eps) - eps log(eps / (K - 1))`` (``0 log 0 = 0``); ``0`` for

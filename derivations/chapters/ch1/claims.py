@@ -38,7 +38,7 @@ SECTION = "Hard labels (opening section)"
 
 def hard_loss_numeric(z: np.ndarray, eps=None) -> np.ndarray:
     """The hard-label loss of class 1 (index 0), from the NumPy library."""
-    return num.cross_entropy(z, np.zeros(len(z), dtype=int))
+    return num.cross_entropy_per_example(z, np.zeros(len(z), dtype=int))
 
 
 def hard_loss_mp(z, eps=None) -> float:

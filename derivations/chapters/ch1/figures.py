@@ -56,7 +56,7 @@ def plot_hard_loss_approximation(K: int = 10) -> Shown:
     Other logits are zero (the note's own set-up) and the true-class logit z_1 sweeps [-8, 8].
     """
     z1 = np.linspace(-8.0, 8.0, 321)
-    exact = on_family(lambda z: num.cross_entropy(z, np.zeros(len(z), dtype=int)), z1, K)
+    exact = on_family(lambda z: num.cross_entropy_per_example(z, np.zeros(len(z), dtype=int)), z1, K)
     with style():
         fig, ax = plt.subplots(figsize=(6.88, 3.2))
         ax.plot(z1, exact, lw=2.5, label=r"exact: $\mathrm{LSE}(z) - z_1$")

@@ -16,7 +16,7 @@ from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp
 from derivations.engine.symbolic import Logits, canonical, softmax
 from derivations.engine.tex import number
 from derivations.library.lse_bounds import max_approximation_error
-from derivations.library.numeric import cross_entropy, loss_rtol
+from derivations.library.numeric import cross_entropy_per_example, loss_rtol
 
 __all__ = ["SCALES", "spot_rows", "losses_vs_mpmath", "cross_entropy_vs_mpmath", "others_zero_example", "lse_bounds_spot",
            "softmax_total"]
@@ -63,8 +63,8 @@ def _power(scale: float) -> str:
 
 
 def cross_entropy_vs_mpmath(K: int, seed: int) -> Findings:
-    """``cross_entropy`` at random logits and labels, against mpmath at 50 digits, at every scale of :data:`SCALES`."""
-    return losses_vs_mpmath("cross_entropy", K, seed, cross_entropy, mp_cross_entropy)
+    """``cross_entropy_per_example`` at random logits and labels, against mpmath at 50 digits, at every scale of :data:`SCALES`."""
+    return losses_vs_mpmath("cross_entropy", K, seed, cross_entropy_per_example, mp_cross_entropy)
 
 
 def others_zero_example(K: int) -> Findings:
@@ -80,7 +80,7 @@ def others_zero_example(K: int) -> Findings:
     zero = np.array([z1] + [0.0] * (K - 1))
     other = zero.copy()
     other[1] = np.log(K) + 3.0
-    exact0, exact1 = float(cross_entropy(zero, 0)), float(cross_entropy(other, 0))
+    exact0, exact1 = float(cross_entropy_per_example(zero, 0)), float(cross_entropy_per_example(other, 0))
     out = Findings(rf"The step to $\log(e^{{z_1}} + K - 1)$, $K = {K}$, $z_1 = {z1:g}$")
     out.add(Finding("numeric", "other logits zero: the printed form is exact",
                     abs(printed - exact0) <= 4 * 2.0 ** -53 * max(1.0, exact0),

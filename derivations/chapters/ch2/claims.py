@@ -377,7 +377,7 @@ def _wrong_class_terms(f: Formulas) -> Numeric:
         soft = -log_q @ target("target", pt.K, pt.param)
         hard = -log_q @ target("hard_target", pt.K, pt.param)
         y = np.zeros(len(pt.z), dtype=int)
-        share = smoothed_loss_numeric(pt.z, e) - (1 - e) * num.cross_entropy(pt.z, y)
+        share = smoothed_loss_numeric(pt.z, e) - (1 - e) * num.cross_entropy_per_example(pt.z, y)
         ok = (soft > 0) & (hard == 0)
         return np.where(ok, np.abs(soft - share) / np.maximum(1.0, np.abs(share)), np.inf)
     params = EPS_SWEEP[1:]
@@ -574,7 +574,7 @@ def _no_minimiser_numeric(f: Formulas) -> Numeric:
         left, form = (values(evaluate(s, x, f.context, {}), x, pt.z) for s in (first.lhs, first.rhs))
         lhs, rhs = (values(evaluate(s, x, f.context, {}), x, pt.z) for s in (positive.lhs, positive.rhs))
         holds = {">": lhs > rhs, ">=": lhs >= rhs, "<": lhs < rhs, "<=": lhs <= rhs}.get(positive.op, False)
-        hard = num.cross_entropy(pt.z, np.zeros(len(pt.z), dtype=int))
+        hard = num.cross_entropy_per_example(pt.z, np.zeros(len(pt.z), dtype=int))
         return np.where(holds, np.maximum(np.abs(left - hard), np.abs(form - hard)), np.inf)
     worst = largest(gap, f.key, scales=(0.1, 1.0, 10.0)).worst
     deltas = np.linspace(0.0, 30.0, 61)

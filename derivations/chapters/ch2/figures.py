@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from derivations.engine.figures import Numbered, Shown, legend_outside, math_int, on_family, style
-from derivations.library.numeric import cross_entropy
+from derivations.library.numeric import cross_entropy_per_example
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_minimum, smoothed_optimum_gap, target_levels
 
 __all__ = ["FIGURES", "plot_loss_vs_gap", "plot_conventions"]
@@ -34,7 +34,7 @@ def plot_loss_vs_gap(K: int = 10, eps_values=(0.0, 0.05, 0.1, 0.2, 0.4), yours: 
         fig, ax = plt.subplots(figsize=(6.88, 3.4))
         for eps in sorted(set(eps_values) | ({yours} if yours is not None else set())):
             loss = on_family(lambda z, e=eps: smoothed_cross_entropy(z, zeros(z), eps=e, reduction="none") if e > 0 else
-                             cross_entropy(z, zeros(z)), gap, K)
+                             cross_entropy_per_example(z, zeros(z)), gap, K)
             mine = " (yours)" if eps == yours else ""
             line, = ax.plot(gap, loss, lw=2.5 if mine else 1.5, label=rf"$\epsilon = {eps:g}${mine}")
             g = smoothed_optimum_gap(K, eps)

@@ -184,7 +184,7 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
 def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
     """The Monte Carlo figure for :func:`monte_carlo`'s running mean (closed forms computed here)."""
     from derivations.chapters.ch3.figures import plot_mc_convergence
-    from derivations.library.numeric import cross_entropy
+    from derivations.library.numeric import cross_entropy_per_example
 
     return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps=eps)),
-                               float(flipped_loss_variance(z, 0, eps)), float(cross_entropy(z, 0)), len(z), eps)
+                               float(flipped_loss_variance(z, 0, eps)), float(cross_entropy_per_example(z, 0)), len(z), eps)

@@ -185,7 +185,7 @@ def true_class_probability(logits, labels) -> np.ndarray:
     [0.5]
     """
     z = np.asarray(logits, dtype=float)
-    return np.exp(-num.cross_entropy(z, labels))
+    return np.exp(-num.cross_entropy_per_example(z, labels))
 
 
 def logit_gap(logits, labels) -> np.ndarray:

@@ -37,7 +37,7 @@ from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.regimes import regime, uniform_eps
 from derivations.engine.stats import FALSE_ALARM, frequency_radius
 from derivations.engine.tex import inline
-from derivations.library.numeric import cross_entropy, softmax
+from derivations.library.numeric import cross_entropy_per_example, softmax
 from derivations.library.smoothing import smoothed_cross_entropy, smoothed_minimum
 
 __all__ = ["ALPHAS", "CHOSEN", "K", "eps_of", "alpha_of", "Plan", "Model", "Experiment", "Line", "Results", "experiment",
@@ -344,7 +344,7 @@ def _train_loss(x: Experiment, s: int, m: int) -> float:
     t = x.models[m].target
     Z = x.train_logits[s, m]
     if t.mode == "flip_once":
-        return float(cross_entropy(Z, x.kept[s, m]).mean())
+        return float(cross_entropy_per_example(Z, x.kept[s, m]).mean())
     return float(smoothed_cross_entropy(Z, x.y_train[s], eps=t.eps))
 
 
