@@ -40,11 +40,11 @@ import pytest
 from PIL import Image
 
 from tools import book
-from tools.browser import PROFILE_PREFIX, Browser
+from tools.browser import PROFILE_PREFIX, Browser, find_chromium
 from tools.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
+CHROMIUM = find_chromium()
 pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is None,
                                  reason="chromium or pdftoppm not installed (make test installs them)"),
               # Sphinx 9's notices to extensions (myst-parser) about its next major version

@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 
-__all__ = ["PROFILE_PREFIX", "Browser", "BrowserError"]
+__all__ = ["PROFILE_PREFIX", "CANDIDATES", "find_chromium", "Browser", "BrowserError"]
 
 SWITCHES = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -60,13 +60,36 @@ class BrowserError(RuntimeError):
     """Chromium answered a command with an error, failed to load a page, or did not answer in time."""
 
 
+#: Where a Chromium is looked for, in turn: the programs on PATH (Debian's, Ubuntu's, Google's builds), then the
+#: applications of macOS, where nothing of it is on PATH.
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+              "/Applications/Chromium.app/Contents/MacOS/Chromium",
+              "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+
+
+def find_chromium() -> str | None:
+    """The Chromium to drive: ``$CHROMIUM`` if set, else the first of :data:`CANDIDATES` found; ``None`` if none.
+
+    >>> import os; from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"CHROMIUM": "/bin/sh"}):
+    ...     find_chromium()
+    '/bin/sh'
+    """
+    chosen = os.environ.get("CHROMIUM")
+    if chosen:
+        return shutil.which(chosen)
+    return next((found for name in CANDIDATES if (found := shutil.which(name))), None)
+
+
 class Browser:
     """A headless Chromium for the life of a ``with`` block (or until :meth:`close`)."""
 
     def __init__(self, *switches: str, executable: str | None = None, timeout: float = 60.0):
-        executable = executable or shutil.which("chromium") or shutil.which("chromium-browser")
+        executable = executable or find_chromium()
         if executable is None:
-            raise BrowserError("chromium not found")
+            raise BrowserError("no Chromium found: set CHROMIUM to its program, or install one (" +
+                               ", ".join(c for c in CANDIDATES if "/" not in c) + " on PATH, or Google Chrome or "
+                               "Chromium in /Applications on macOS)")
         self.timeout = timeout
         # named after this process, so that a test can tell its own from other runs' (a shared /tmp)
         self._profile = tempfile.TemporaryDirectory(prefix=f"{PROFILE_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True)
