@@ -103,3 +103,68 @@ def test_the_chi_square_band_keeps_its_false_alarm(n):
     above = mpmath.gammainc(nu / 2, hi * nu / 2, mpmath.inf, regularized=True)
     assert below + above <= 1e-6 and below + above >= 0.5e-6          # exact to within a factor of 2
     assert 0 < lo < 1 < hi and variance_ratio_band(n, 1e-2)[0] > lo
+
+
+def test_the_radius_of_a_flip_kept_comes_from_each_flips_distribution():
+    """Issue 33: (d)'s Bernstein radius was 0.200 against a predicted SD of 0.023, dominated by the largest flip's
+    effect. Chernoff's bound from every example's flip distribution is the radius now: at least the normal quantile
+    times the SD, below Bernstein's, and never exceeded by the sum in many simulated flip draws (its tail at 1e-3,
+    by simulation, lies inside it)."""
+    from derivations.chapters.ch4 import worked as ch4
+    from derivations.engine.stats import bernstein_radius, normal_quantile
+
+    x = ch4c.regression_experiment()
+    A, y, K, eps = x.spread.once_coefficients, x.y_train, x.K, x.plan.eps
+    sd = np.sqrt(x.spread.once_var)
+    radius = ch4.chernoff_radius(A, y, K, eps)
+    assert normal_quantile() * sd <= radius < float(bernstein_radius(1, x.spread.once_var, x.spread.once_bound))
+    assert radius / sd < 7.0
+    on, off = target_levels(K, eps=eps)
+    rng = np.random.default_rng(0)
+    probs = np.full(A.shape, off)
+    probs[np.arange(len(A)), y] = on
+    values = A - (probs * A).sum(axis=1, keepdims=True)
+    draws = (rng.random((20_000, len(A), 1)) > np.cumsum(probs, axis=1)[None]).sum(axis=2)      # a class per example
+    sums = values[np.arange(len(A)), draws].sum(axis=1)
+    assert sums.std() == pytest.approx(sd, rel=0.05)                     # the terms are the linear response's
+    assert np.quantile(np.abs(sums), 1 - 1e-3) < radius
+
+
+def test_a_numeric_error_is_in_a_declared_unit():
+    """Issue 33: 'max num. err' held absolute deviations, a unit --help does not name. Every finding of chapters 4
+    and 5 that reports an error says which of the declared units it is in."""
+    for c in claims(4) + claims(5):
+        for f in run(c).evidence.findings:
+            if f.error is not None:
+                assert "relative" in f.statement or "rounding slack" in f.bound, (c.id, f.statement)
+
+
+def test_notebook_4_states_the_claims_plan():
+    """The registered claims' sizes that notebook 4's prose states are PLAN's."""
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_training.ipynb", as_version=4)
+    text = " ".join(" ".join(c.source for c in nb.cells if c.cell_type == "markdown").split())
+    p = ch4c.PLAN
+    assert (f"on {p.n_free} examples and {p.free_steps} steps of size ${p.free_lr:g}/(1 + t/{p.free_decay:g})$"
+            in text)
+    assert f"(at the defaults, on {p.n_train} points in {p.blob_classes} blobs and {p.steps} steps)" in text
+    assert "already calibrated" not in text and "capped near" not in text          # issue 33: now computed
+
+
+def test_the_calibration_sentence_follows_the_tests():
+    """Notebook 4's calibration sentence is computed: planted over-confident and calibrated test sets are said to be
+    what they are."""
+    from derivations.chapters.ch4 import worked as ch4
+
+    rng = np.random.default_rng(1)
+    P = np.exp(rng.normal(scale=2.0, size=(4000, 4)))
+    P /= P.sum(axis=1, keepdims=True)
+    y = (rng.random((4000, 1)) > np.cumsum(P, axis=1)).sum(axis=1)          # calibrated: labels drawn from P
+    c = ch4._calibration(P, y)
+    assert c["calibrated"] and abs(c["over"]) / c["se"] < c["z"]
+    sharp = P ** 4 / (P ** 4).sum(axis=1, keepdims=True)                       # over-confident on the same labels
+    c = ch4._calibration(sharp, y)
+    assert not c["calibrated"] and c["over"] / c["se"] > c["z"]

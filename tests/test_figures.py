@@ -164,11 +164,14 @@ def _ch4(K, eps):
 
 
 def _ch5(eps):
+    from derivations.chapters.ch5 import distillation, geometry
     from derivations.chapters.ch5 import figures as f
     from derivations.chapters.ch5 import worked as ch5
 
     x = ch5.experiment(ch5.Plan(eps=eps, seed=7, seeds=2, per_class=2, hidden=32, steps=60, resamples=200))
-    return [f.plot_sweep(x), f.plot_reliability(x)]
+    p = geometry.Plan(seed=7, seeds=2, per_class=2, hidden=32, steps=60)
+    return [f.plot_sweep(x), f.plot_reliability(x), geometry.plot_penultimate(p), distillation.plot_distillation(p),
+            f.plot_regimes(x)]
 
 
 def _ch3(K, eps):

@@ -99,6 +99,8 @@ def test_chapter4(K):
         reg = ch4.softmax_regression(p)
         holds(ch4.regression_findings(reg))
         assert len(repr(ch4.calibration_table(reg)).splitlines()) == 5
+        said = repr(ch4.calibration_text(reg))
+        assert "nan" not in said and ("calibrated" in said)
 
 
 def test_chapter4_shows_rather_than_asserts_above_the_uniform_eps():

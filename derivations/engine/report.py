@@ -50,11 +50,18 @@ SCHEMA = {
                 "symbolic": {"type": "string", "description": "what the symbolic checks established, and for which K"},
                 "max_numeric_error": {"type": ["number", "null"]},
                 "findings": {"type": "array", "items": {
-                    "type": "object", "required": ["kind", "statement", "ok", "undecided", "error"],
+                    "type": "object", "required": ["kind", "statement", "ok", "undecided", "asserted", "observed",
+                                                   "bound", "error"],
                     "properties": {"kind": {"enum": ["symbolic", "numeric", "statistical"]}, "statement": {"type": "string"},
                                    "ok": {"type": "boolean"},
                                    "undecided": {"type": "boolean", "description": "a statistical finding whose "
                                                  "interval holds both the claimed side and its negation"},
+                                   "asserted": {"type": "boolean", "description": "false for a finding only shown "
+                                                "(it does not decide the verdict)"},
+                                   "observed": {"type": "string", "description": "what was measured or computed, as "
+                                                "written (Markdown; empty when the statement says it all)"},
+                                   "bound": {"type": "string", "description": "what decided it: the tolerance, the "
+                                             "interval's rule or the false-alarm probability, as written"},
                                    "error": {"type": ["number", "null"]}}}},
                 "counterexample": {"type": ["object", "null"], "required": ["quantity", "K", "z", "parameters",
                                                                             "note", "printed", "correct"],
@@ -111,7 +118,8 @@ def as_rows(results: list[tuple[Outcome, float]]) -> list[dict]:
             "symbolic": o.symbolic_summary,
             "max_numeric_error": o.max_numeric_error,
             "findings": [{"kind": f.kind, "statement": f.statement, "ok": f.ok, "undecided": f.undecided,
-                          "error": f.error} for f in e.findings],
+                          "asserted": f.asserted, "observed": f.observed, "bound": f.bound, "error": f.error}
+                         for f in e.findings],
             "counterexample": e.counterexample.as_dict() if e.counterexample else None,
             "ok": o.ok,
             "problems": o.problems,

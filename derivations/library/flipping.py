@@ -85,7 +85,8 @@ def flip_labels(labels: ArrayLike, num_classes: int, eps: float, rng: np.random.
     Checked by: ch3.keep_probability, ch3.flip_probability, ch3.incorrect_class, ch3.flip_one_minus_eps,
         ch3.same_p, ch3.equivalence, ch3.smoothing_by_flipping, ch3.flip_distribution, ch3.expected_loss,
         ch3.expected_gradient, ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature,
-        ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter,
+        ch5.distil_worse
 
     >>> import numpy as np
     >>> y = np.zeros(100_000, dtype=int)

@@ -302,7 +302,8 @@ def cross_entropy_per_example(logits: ArrayLike, labels: ArrayLike, *, axis: int
     logit on the label gives ``+inf``; elsewhere it adds nothing; a row of only ``-inf`` is refused.
 
     Checked by: ch1.loss_as_sum, ch1.loss_definition, ch1.loss_true_class, ch1.loss_lse, ch1.loss_others_zero,
-        ch2.wrong_classes, ch2.hard_no_minimiser
+        ch2.wrong_classes, ch2.hard_no_minimiser, ch5.hard_overconfident, ch5.chosen_alpha_helps,
+        ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises
 
     >>> round(float(cross_entropy_per_example([0.0, 0.0, 0.0], 1)), 12)   # log 3
     1.098612288668

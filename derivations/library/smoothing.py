@@ -150,7 +150,7 @@ def smoothed_targets(labels: ArrayLike, num_classes: int, *, label_smoothing: fl
     Checked by: ch1.one_hot, ch2.soft_target, ch2.conventions, ch3.equivalence, ch3.expected_loss,
         ch3.expected_gradient, ch3.loss_variance, ch3.optimum_noise, ch5.hard_overconfident,
         ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
-        ch5.once_memorises
+        ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
 
     >>> smoothed_targets([0, 2], 3, eps=0.2)
     array([[0.8, 0.1, 0.1],
@@ -390,7 +390,8 @@ def smoothed_cross_entropy(logits: Any, target: Any, *, label_smoothing: float |
     Checked by: ch2.loss_sum_examples, ch2.loss_definition, ch2.loss_expanded, ch2.loss_approx_M,
         ch2.loss_squared, ch2.wrong_classes, ch2.closed_form, ch2.vs_hard, ch2.optimum, ch2.entropy_kl,
         ch2.conventions, ch3.equivalence, ch3.expected_loss, ch3.expected_gradient, ch5.hard_overconfident,
-        ch5.fresh_matches_soft
+        ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing, ch5.fresh_matches_soft,
+        ch5.once_memorises, ch5.penultimate_tighter
 
     >>> round(float(smoothed_cross_entropy([[2.0, 0.0, 0.0]], [0], eps=0.1)), 6)   # log(e^2 + 2) - 0.9 * 2
     0.439545
@@ -514,7 +515,8 @@ def smoothed_minimum(num_classes: int, eps: float) -> float:
     ``-(1 - eps) log(1 - eps) - eps log(eps / (K - 1))`` (``0 log 0 = 0``); ``0`` for
     hard labels, where it is an infimum that no finite logits attain.
 
-    Checked by: ch2.optimum, ch2.entropy_kl, ch5.fresh_matches_soft
+    Checked by: ch2.optimum, ch2.entropy_kl, ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature,
+        ch5.too_much_smoothing, ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter
 
     >>> round(smoothed_minimum(10, 0.1), 6)
     0.544805

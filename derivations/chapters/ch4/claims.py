@@ -22,7 +22,8 @@ Each statement is written in the note's notation and read by
 
 Tolerances come from the parameters: Bernstein radii at false-alarm
 :data:`~derivations.engine.stats.FALSE_ALARM` (1e-6) from predicted variances and
-per-example bounds; a chi-square band at nominal false-alarm 1e-6 for a sample
+per-example bounds, and for a flip kept, Chernoff's bound from the exact distribution of each example's flip
+(:func:`derivations.chapters.ch4.worked.chernoff_radius`); a chi-square band at nominal false-alarm 1e-6 for a sample
 variance of free logits' gaps (normal to first order: a sum of many independent
 flips); and a deterministic convergence bound, from the curvature of the loss
 along the gap and the total step, for soft labels against the optimum.
@@ -220,7 +221,8 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
     mean_ok = d <= radius
     facts.append(Finding("statistical", f"the mean $q_1$ of (c) over {N} examples is within the Bernstein radius "
                                  f"{_sd(radius)} of (b)'s $q_1$ (false-alarm {_ALARM}; per-example SD {_sd(sd_p)} from the "
-                                 r"printed covariance by linear response, $|q_1 - \mathbb{E}\,q_1| \le 1$)", mean_ok))
+                                 r"printed covariance by linear response, $|q_1 - \mathbb{E}\,q_1| \le 1$)", mean_ok,
+                         observed=f"difference {_sd(d)}", bound=f"{_sd(radius)} at false-alarm {_ALARM}"))
     lo, hi = variance_ratio_band(N)
     ratio = float(logit_gap(x.runs["flip_fresh"].logits, x.y).var(ddof=1)) / sd_gap ** 2 if sd_gap > 0 else math.inf
     var_ok = lo <= ratio <= hi
@@ -229,7 +231,8 @@ def _check_fresh_same_point(f: Formulas) -> Evidence:
                                  rf"$\mathrm{{SD}}^2 = ({sd_gap:.2g})^2$ (the printed covariance along the gap, "
                                  rf"$u^\top C u = {noise:.3g}$, carried through training), inside the chi-square band "
                                  f"$[{lo:.2f}, {hi:.2f}]$ at false-alarm {_ALARM} (to first order the gap is a sum "
-                                 f"of {p.free_steps} independent flips: normal)", var_ok))
+                                 f"of {p.free_steps} independent flips: normal)", var_ok,
+                         observed=f"ratio {ratio:.3f}", bound=f"$[{lo:.3f}, {hi:.3f}]$ at false-alarm {_ALARM}"))
     return Evidence(holds=eigen and exact and mean_ok and var_ok, findings=facts)
 
 
@@ -276,17 +279,21 @@ def _check_soft_optimum(f: Formulas) -> Evidence:
     worst_gap = max(abs(float(a[0] - b[0])) for a, b in zip(gaps_lhs, gaps_rhs))
     worst_q = abs(float(qb_lhs[0] - qb_rhs[0]))
     gap_ok, q_ok = worst_gap <= delta + slack, worst_q <= delta / 4 + slack
+    excess = max(worst_gap - delta, worst_q - delta / 4, 0.0) / slack      # the report's unit for an inequality
     facts.append(Finding("numeric", f"(b) after {p.free_steps} steps: every printed gap $z_1 - z_j$ and the printed $q_1$ "
                                  f"are their printed values, within the convergence bound {inline(delta, '.1e')} (gap) "
                                  f"and {inline(delta / 4, '.1e')} ($q_1$ moves at most $\\frac{{1}}{{4}}$ as fast): "
                                  "deterministic, from the curvature along the gap, "
                                  rf"$\ge \min(\frac{{1}}{{K}}, K p_1 p_j)$, and the total step {p.free_step_sum:.0f}",
-                      gap_ok and q_ok, error=max(worst_gap, worst_q)))
+                      gap_ok and q_ok, observed=f"largest deviation {inline(max(worst_gap, worst_q), '.1e')}",
+                      bound=f"the convergence bound plus the rounding slack {inline(slack, '.1e')}", error=excess))
     radius = float(bernstein_radius(N, x.sd_p ** 2, 1.0))
-    fresh_ok = abs(float(qc_lhs[1:].mean()) - float(qc_rhs[0])) <= radius + delta / 4
+    gap_c = abs(float(qc_lhs[1:].mean()) - float(qc_rhs[0]))
+    fresh_ok = gap_c <= radius + delta / 4
     facts.append(Finding("statistical", f"(c): the mean $q_1$ over {N} examples is within the Bernstein radius "
                                  f"{_sd(radius)} (false-alarm {_ALARM}, per-example SD {_sd(x.sd_p)} by linear response) "
-                                 "plus the convergence bound of the printed value", fresh_ok))
+                                 "plus the convergence bound of the printed value", fresh_ok,
+                         observed=f"difference {_sd(gap_c)}", bound=f"{_sd(radius + delta / 4)} at false-alarm {_ALARM}"))
     return Evidence(holds=so and gap_ok and q_ok and fresh_ok, findings=facts)
 
 
@@ -321,7 +328,9 @@ def _check_once_memorises(f: Formulas) -> Evidence:
     r = float(frequency_radius(N, printed)) if 0.0 <= printed <= 1.0 else -1.0
     frac_ok = k > 0 and abs(k / N - printed) <= r + 1e-15
     facts.append(Finding("statistical", f"{k} of the {N} labels flipped once are wrong: within the Bernstein radius "
-                                 f"{max(r, 0):.3f} (false-alarm {_ALARM}) of the printed fraction", frac_ok))
+                                 f"{max(r, 0):.3f} (false-alarm {_ALARM}) of the printed fraction", frac_ok,
+                         observed=f"fraction {k / N:.3f} against {printed:.3g}",
+                         bound=f"{max(r, 0):.3f} at false-alarm {_ALARM}"))
     Z = x.runs["flip_once"].logits
     z = np.concatenate([x.runs["soft"].logits[:1], Z])
     v = _at([evaluate(side, g, SOFT, {"k": c}).subs(EPS, e) for c in range(2, K + 1) for side in (fit.lhs, fit.rhs)],
@@ -334,9 +343,9 @@ def _check_once_memorises(f: Formulas) -> Evidence:
                                  "label $k$, and at no wrong class $k$ of (b): soft labels keep class 1 the most probable",
                       fitted and not_soft))
     q_hard = float(x.q("hard")[0])
-    worst = float(np.max(np.abs(softmax(Z)[np.arange(N), kept] - q_hard)))
+    worst = float(np.max(np.abs(softmax(Z)[np.arange(N), kept] - q_hard))) / q_hard
     facts.append(Finding("numeric", "each example of (d) is hard-label training on the label it kept: it gives that label "
-                                 f"(a)'s $q_1 = {q_hard:.4f}$ (absolute tolerance $10^{{-12}}$, rounding)", worst <= 1e-12,
+                                 f"(a)'s $q_1 = {q_hard:.4f}$ (relative tolerance $10^{{-12}}$, rounding)", worst <= 1e-12,
                          error=worst))
     return Evidence(holds=frac_ok and fitted and not_soft and worst <= 1e-12, findings=facts)
 
@@ -380,14 +389,21 @@ def _check_regression_same_point(f: Formulas) -> Evidence:
         return Evidence(holds=False, findings=facts)
     s = {m: x.mean_q(m) for m in ("soft", "flip_fresh", "flip_once")}
     ok = agree and of_flips
-    for mode, var, bound, what in (("flip_fresh", spread.fresh_var, spread.fresh_bound, "(c), flipped afresh"),
-                                   ("flip_once", once_var, spread.once_bound, "(d), flipped once and kept")):
-        radius = float(bernstein_radius(1, var, bound))
-        within = abs(s[mode] - s["soft"]) <= radius
+    radii = {"flip_fresh": (float(bernstein_radius(1, spread.fresh_var, spread.fresh_bound)),
+                            "the Bernstein radius", "a sum of independent flips, each term bounded"),
+             "flip_once": (ch4.chernoff_radius(spread.once_coefficients, x.y_train, K, eps),
+                           "the Chernoff radius", "from the distribution of each example's flip, chapter 3's "
+                                                  "sampler")}
+    for mode, var, what in (("flip_fresh", spread.fresh_var, "(c), flipped afresh"),
+                            ("flip_once", once_var, "(d), flipped once and kept")):
+        radius, name, how = radii[mode]
+        d = abs(s[mode] - s["soft"])
+        within = d <= radius
         ok &= within
-        facts.append(Finding("statistical", f"{what}: the mean $q_1$ on the training set is within the Bernstein radius "
+        facts.append(Finding("statistical", f"{what}: the mean $q_1$ on the training set is within {name} "
                                      f"{_sd(radius)} of (b)'s (false-alarm {_ALARM}; predicted SD {_sd(math.sqrt(var))}, "
-                                     "a sum of independent flips, each term bounded)", within))
+                                     f"{how})", within, observed=f"difference {_sd(d)}, {d / math.sqrt(var):.1f} SD",
+                             bound=f"{radius / math.sqrt(var):.1f} SD"))
     larger = once_var > spread.fresh_var
     facts.append(Finding("numeric", f"a flip kept moves the model further than fresh flips: predicted SD "
                                  f"{_sd(math.sqrt(once_var))} against {_sd(math.sqrt(spread.fresh_var))}", larger))

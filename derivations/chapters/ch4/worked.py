@@ -28,6 +28,7 @@ swapped, deterministically, so (b), (c), (d) coincide; above the uniform value
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,13 +47,14 @@ from derivations.chapters.ch4.training import (
 )
 from derivations.engine.finding import Finding, Findings, shown, within
 from derivations.engine.regimes import describe, regime
-from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius
+from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, normal_quantile
 from derivations.engine.tex import inline
 from derivations.library.numeric import softmax
-from derivations.library.smoothing import smoothed_optimum_gap
+from derivations.library.smoothing import smoothed_optimum_gap, target_levels
 
 __all__ = ["plan", "FreeLogits", "free_logits", "free_logit_findings", "Regression", "softmax_regression",
-           "regression_findings", "calibration_table", "training_table", "LABELS", "BEYOND_UNIFORM"]
+           "regression_findings", "calibration_table", "calibration_text", "training_table", "chernoff_radius",
+           "LABELS", "BEYOND_UNIFORM"]
 
 #: Why (b) and (c) are compared, not asserted equal, above the uniform eps.
 BEYOND_UNIFORM = (
@@ -230,6 +232,58 @@ def softmax_regression(p: TrainingPlan) -> Regression:
     return Regression(p, Xtr, ytr, Xte, yte, runs, spread)
 
 
+def chernoff_radius(A: np.ndarray, y: np.ndarray, K: int, eps: float, false_alarm: float = FALSE_ALARM) -> float:
+    """A radius ``t`` with ``P(|sum_i A_i . xi_i| >= t) <= false_alarm``, ``xi_i = e_Y - p_i`` the noise of example
+    ``i``'s label flipped once (``Y`` its label with probability ``1 - eps``, each other class with ``eps/(K-1)``),
+    from the exact distribution of every term: Chernoff's bound ``P(S >= t) <= exp(-lambda t) prod_i E exp(lambda
+    A_i . xi_i)``, minimised over ``lambda`` (on a grid, then refined), for each tail at ``false_alarm / 2``.
+
+    Bernstein's inequality knows the terms only by their variance and their largest value, and the largest flip's
+    effect dominates it; this bound reads every term's distribution, so its radius comes from the computed
+    variance (about ``sqrt(2 log(2 / a))`` standard deviations when the terms are small).
+
+    Used in: ch4.regression_same_point (d), :func:`regression_findings`
+
+    >>> A = np.tile([1.0, 0.0], (400, 1)) / 20; y = np.zeros(400, dtype=int)   # 400 fair coins of size 1/20
+    >>> sd = np.sqrt(400 * 0.25) / 20
+    >>> t = chernoff_radius(A, y, 2, 0.5); bool(4.89 * sd < t < 5.39 * sd)     # normal quantile < it < sqrt(2 log(2/a))
+    True
+    >>> chernoff_radius(A, y, 2, 0.0)
+    0.0
+    """
+    A = np.asarray(A, dtype=float)
+    N = len(A)
+    on, off = target_levels(K, eps=eps)
+    probs = np.full((N, K), off)
+    probs[np.arange(N), np.asarray(y)] = on
+    values = A - (probs * A).sum(axis=1, keepdims=True)             # A_i . (e_c - p_i), each class c
+    if not np.any(values[probs > 0]):
+        return 0.0
+    with np.errstate(divide="ignore"):
+        logp = np.log(probs)
+    L = math.log(2.0 / false_alarm)
+    sd = math.sqrt(float((probs * values ** 2).sum()))
+    scale = max(sd, float(np.abs(values).max()) * 1e-3)
+
+    def tail(sign: float, lam: float) -> float:
+        z = logp + sign * lam * values
+        m = z.max(axis=1, keepdims=True)
+        log_mgf = float((m[:, 0] + np.log(np.exp(z - m).sum(axis=1))).sum())
+        return (log_mgf + L) / lam
+
+    radius = 0.0
+    for sign in (1.0, -1.0):
+        grid = np.exp(np.linspace(np.log(1e-3 / scale), np.log(1e4 / scale), 400))
+        vals = np.array([tail(sign, g) for g in grid])
+        i = int(np.argmin(vals))
+        lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+        for _ in range(60):                                         # golden section: the bound is quasi-convex
+            a, b = lo + 0.382 * (hi - lo), lo + 0.618 * (hi - lo)
+            lo, hi = (lo, b) if tail(sign, a) < tail(sign, b) else (a, hi)
+        radius = max(radius, min(vals[i], tail(sign, (lo + hi) / 2)))
+    return float(radius)
+
+
 def regression_findings(x: Regression) -> Findings:
     """(b) against (c) and (d) for a model that cannot memorise, with linear-response bounds."""
     p, K, eps = x.plan, x.K, x.plan.eps
@@ -258,16 +312,16 @@ def regression_findings(x: Regression) -> Findings:
                           "$W = 0$, where the curvature is largest), so to first order a deviation from (b) grows at "
                           "every step; only the second-order terms keep it bounded, and this theory omits them"))
         return out
-    for mode, var, bound, what in (("flip_fresh", sp.fresh_var, sp.fresh_bound, "(b) and (c) reach the same point"),
-                                   ("flip_once", sp.once_var, sp.once_bound,
-                                    "(d) too: this model cannot memorise its flipped labels")):
-        radius = float(bernstein_radius(1, var, bound))
+    for mode, var, what in (("flip_fresh", sp.fresh_var, "(b) and (c) reach the same point"),
+                            ("flip_once", sp.once_var, "(d) too: this model cannot memorise its flipped labels")):
+        radius, how = spread_radius(x, mode)
         d = abs(s[mode] - s["soft"])
         f = Finding("statistical", what, d <= radius,
                     observed=rf"mean $p(\text{{true}})$ on the training set: soft {s['soft']:.5f}, "
                              f"{mode.replace('_', ' ')} {s[mode]:.5f} (difference {inline(d, '.1e')})",
-                    bound=f"Bernstein bound {inline(radius, '.1e')} at false-alarm {_ALARM}, from the linear response "
-                          f"(predicted SD {inline(np.sqrt(var), '.1e')})")
+                    bound=f"{how} {inline(radius, '.1e')} at false-alarm {_ALARM}, from the linear response "
+                          f"(predicted SD {inline(np.sqrt(var), '.1e')}: the radius is "
+                          f"{radius / np.sqrt(var) if var > 0 else 0.0:.1f} of them)")
         if beyond:
             f = shown("statistical", f.statement, f.observed + f" against the bound {inline(radius, '.1e')}",
                       BEYOND_UNIFORM)
@@ -279,6 +333,17 @@ def regression_findings(x: Regression) -> Findings:
                   "fresh flips inject independent noise at every step, which averages out; a flip kept injects "
                   "the same noise at every step, which adds up"))
     return out
+
+
+def spread_radius(x: Regression, mode: str) -> tuple[float, str]:
+    """How far (c) or (d) may end from (b) in mean probability of the true class, at false-alarm
+    :data:`~derivations.engine.stats.FALSE_ALARM`, and how the radius was found: (c), a sum over steps and examples
+    of small terms known by their variance and largest value (Bernstein's inequality); (d), a sum over examples of
+    terms whose every distribution is known (:func:`chernoff_radius`)."""
+    sp = x.spread
+    if mode == "flip_fresh":
+        return float(bernstein_radius(1, sp.fresh_var, sp.fresh_bound)), "Bernstein bound"
+    return chernoff_radius(sp.once_coefficients, x.y_train, x.K, x.plan.eps), "Chernoff bound (each flip's effect)"
 
 
 def _linearised_step(x: Regression) -> float:
@@ -306,6 +371,66 @@ def calibration_table(x: Regression):
     body = [[LABELS[m], f"{accuracy(np.log(P), x.y_test):.3f}", f"{P.max(axis=1).mean():.3f}",
              f"{expected_calibration_error(P, x.y_test):.3f}"] for m in MODES for P in [x.test_probs(m)]]
     return Table(head, body)
+
+
+def _calibration(P: np.ndarray, y: np.ndarray, bins: int = 10, draws: int = 200, seed=0) -> dict:
+    """One model's test calibration: its ECE (``bins`` equal-width bins), the ECE a calibrated model with the same
+    confidences shows on as many points (consistency resampling: each point right with probability its confidence,
+    ``draws`` times; its mean, the floor, and SD), whether the ECE exceeds the floor by more than ``z`` SD, and mean
+    confidence minus accuracy with its standard error over the test points."""
+    P = np.asarray(P, dtype=float)
+    conf, right = P.max(axis=1), (P.argmax(axis=1) == np.asarray(y)).astype(float)
+    rng = np.random.default_rng(seed)
+    floors = [expected_calibration_error_of(conf, (rng.random(len(conf)) < conf).astype(float), bins)
+              for _ in range(draws)]
+    z = normal_quantile(FALSE_ALARM)
+    ece = expected_calibration_error(P, y, bins)
+    d = conf - right
+    return {"ece": ece, "floor": float(np.mean(floors)), "calibrated": ece - np.mean(floors) <= z * np.std(floors, ddof=1),
+            "over": float(d.mean()), "se": float(d.std(ddof=1) / np.sqrt(len(d))), "confidence": float(conf.mean()),
+            "accuracy": float(right.mean()), "z": z}
+
+
+def expected_calibration_error_of(conf: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
+    """The ECE of confidences and correctness (equal-width bins, as :func:`expected_calibration_error`)."""
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(np.abs(np.bincount(idx, conf - right, minlength=bins)).sum() / len(conf))
+
+
+def calibration_text(x: Regression):
+    """What the calibration table says, in words (:class:`~derivations.engine.text.Prose`), every number and
+    direction from the test set: hard and soft labels' ECE against a calibrated model's, decided by consistency
+    resampling, and their mean confidence against accuracy, decided by a z-test over the test points, both at
+    false-alarm :data:`~derivations.engine.stats.FALSE_ALARM`."""
+    from derivations.engine.text import Prose
+
+    eps = x.plan.eps
+    c = {m: _calibration(x.test_probs(m), x.y_test, seed=[x.plan.seed, i]) for i, m in enumerate(("hard", "soft"))}
+
+    def direction(r: dict) -> str:
+        t = r["over"] / r["se"] if r["se"] > 0 else 0.0
+        side = ("over-confident" if t > r["z"] else "under-confident" if t < -r["z"] else
+                "neither decidedly over- nor under-confident")
+        return f"{side} (mean confidence {r['confidence']:.3f}, accuracy {r['accuracy']:.3f}, {t:+.1f} SE)"
+
+    def calibrated(r: dict) -> str:
+        return (f"test ECE {r['ece']:.3f} against {r['floor']:.3f} for a calibrated model with the same confidences: "
+                + ("calibrated" if r["calibrated"] else "not calibrated"))
+    text = (f"Reported, not asserted: whether smoothing improves calibration depends on the model and the data. On "
+            f"these blobs at your values, hard labels give a {calibrated(c['hard'])}, and are "
+            f"{direction(c['hard'])}. ")
+    if eps > 0:
+        text += (f"Soft labels give a {calibrated(c['soft'])}, and are {direction(c['soft'])}; their training target "
+                 f"puts $1 - \\epsilon = {1 - eps:g}$ on the true class. ")
+    else:
+        text += "At $\\epsilon = 0$ soft labels are hard labels. "
+    text += (f"Decided at false-alarm {_ALARM}: consistency resampling for the ECE, a $z$-test over the "
+             f"{len(x.y_test):,} test points for the confidence. Müller, Kornblith & Hinton (2019) report deep networks "
+             "over-confident on hard labels, which smoothing corrects; ")
+    over = c["hard"]["se"] > 0 and c["hard"]["over"] / c["hard"]["se"] > c["hard"]["z"]
+    text += ("here too hard labels are over-confident." if over else
+             "here hard labels are not decidedly over-confident, so smoothing has no over-confidence to correct.")
+    return Prose(text)
 
 
 def training_table(runs: dict, y: np.ndarray):

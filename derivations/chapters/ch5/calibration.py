@@ -14,19 +14,22 @@ planted data as well as on the trained networks (``tests/test_ch5.py`` does both
   on the validation split. In ``beta = 1 / T`` the NLL is convex (a log-sum-exp plus a linear term), with
   derivative ``mean_i (E_{q(beta)}[z_i] - z_{i,y_i})`` and second derivative ``mean_i Var_{q(beta)}(z_i) >= 0``:
   safeguarded Newton steps on its root, inside a bracket that halves at every step, find the minimiser to rounding.
-* **Bootstrap** (:class:`Bootstrap`): ``B`` resamples of the test images, drawn once per seed (seeded) and shared by
-  every model of that seed, so differences between models are *paired*. Pooled over seeds, each resample's statistic
-  is the mean over the seeds of the seeds' resampled statistics (their resamples independent); the resamples'
-  standard deviation is the standard error of the mean over seeds, and the 95% interval is the estimate plus or
-  minus 1.96 of them (:meth:`Pooled.interval`).
-* **Decisions** at false-alarm :data:`~derivations.engine.stats.FALSE_ALARM` (``z`` = 4.89 standard errors, the
-  normal approximation to a mean over hundreds of images): over- or under-confident (:func:`confidence_test`: mean
-  confidence minus accuracy beyond ``z`` SE), one model's statistic lower than another's (:func:`lower_test`).
+* **Temperature scaling by the ECE** (:func:`fit_temperature_ece`): the temperature on a grid with the lowest
+  validation ECE, for a comparison that chooses the temperature by the same criterion as a smoothing strength chosen
+  by validation ECE.
+* **Intervals** (:func:`statistics`, :class:`Pooled`): every statistic on joint resamples of the images and the seeds
+  (:class:`~derivations.chapters.ch5.inference.JointBootstrap`), shared by every network, so differences between
+  networks are *paired*; pooled over the seeds, with Student's ``t`` on ``S - 1`` degrees of freedom
+  (:func:`~derivations.chapters.ch5.inference.seed_interval`).
+* **Decisions** about training at :data:`~derivations.chapters.ch5.inference.SEED_FALSE_ALARM`: over- or
+  under-confident (:func:`confidence_test`: the interval of mean confidence minus accuracy wholly above or below 0),
+  one network's statistic lower than another's (:func:`lower_test`).
 * **Calibrated?** (:func:`calibration_test`): consistency resampling (Bröcker and Smith, 2007). If the model were
   calibrated, each image would be right with probability its confidence; redrawing the correctness that way gives
   the distribution of the ECE a calibrated model with *these* confidences shows on *these* many images (never 0:
   its mean is the ECE's *floor*). The model is called calibrated unless its ECE lies more than ``z`` standard
-  deviations of that distribution above its mean.
+  deviations of that distribution above its mean, ``z`` at :data:`~derivations.engine.stats.FALSE_ALARM` (this
+  decision is about the test images' correctness draws at fixed confidences, not about training).
 
 >>> P = np.array([[0.9, 0.1]] * 10)
 >>> y = np.array([0] * 9 + [1])                 # right 9 times in 10 at confidence 0.9: calibrated
@@ -39,11 +42,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from derivations.chapters.ch5.inference import SEED_FALSE_ALARM, Decision, JointBootstrap, direction, seed_interval
 from derivations.engine.stats import FALSE_ALARM, normal_quantile
 from derivations.library.numeric import log_softmax, softmax
 
 __all__ = ["BINS", "KINDS", "BETA_RANGE", "top_label", "bin_index", "ece", "reliability", "Scores", "scores",
-           "fit_temperature", "temperature_margin", "Bootstrap", "Pooled", "pooled", "z_bound", "Test", "confidence_test",
+           "fit_temperature", "fit_temperature_ece", "TEMPERATURES", "temperature_margin", "statistics", "Pooled", "pooled",
+           "z_bound", "Test", "confidence_test",
            "lower_test", "calibration_test", "calibrated_ece"]
 
 #: Confidence bins of the ECE (Guo et al., 2017, Table 1: M = 15).
@@ -204,74 +209,85 @@ def temperature_margin(logits, y, T: float, step: float = 0.01) -> float:
     return min(nll(T * f) / base for f in moves) if moves and base > 0 else 1.0
 
 
-class Bootstrap:
-    """``B`` resamples of ``n`` test images, as counts per image (``W``, shape ``(B, n)``), seeded.
+#: The temperatures :func:`fit_temperature_ece` tries: 241 values, evenly spaced in ``log T`` from 1/20 to 20.
+TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
 
-    A statistic of one model on the resamples is a matrix product with ``W``: the resampled means of per-image
-    values, and the per-bin sums of ``c - a`` that give the resampled ECE (the bins fixed at those of all the test
-    images, the usual practice). Every model of one seed uses the same ``W``: paired.
+
+def fit_temperature_ece(logits, y, bins: int = BINS) -> float:
+    """The temperature of :data:`TEMPERATURES` with the lowest ECE (``bins`` equal-width bins) of ``softmax(z / T)``
+    on these images (the smallest such ``T`` when several tie). The ECE is not smooth in ``T``: a grid, not Newton.
+
+    >>> z = np.array([[2.0, 0.0], [2.0, 0.0], [2.0, 0.0], [0.0, 2.0]]); y = np.array([0, 0, 1, 1])
+    >>> T = fit_temperature_ece(z, y, bins=1)        # 3 of 4 right: confidence 0.75 at T = 2 / log 3 = 1.82
+    >>> bool(abs(T - 1.8205) < 0.05), round(ece(softmax(z / T), y, bins=1), 3)
+    (True, 0.0)
     """
+    Z = np.asarray(logits, dtype=float)
+    y = np.asarray(y)
+    errors = [ece(softmax(Z / T), y, bins) for T in TEMPERATURES]
+    return float(TEMPERATURES[int(np.argmin(errors))])
 
-    def __init__(self, n: int, B: int, seed):
-        rng = np.random.default_rng(seed)
-        self.n, self.B = n, B
-        picks = rng.integers(0, n, size=(B, n)) + n * np.arange(B)[:, None]
-        self.W = np.bincount(picks.ravel(), minlength=B * n).reshape(B, n).astype(np.uint16)
 
-    def mean(self, values) -> tuple[float, np.ndarray]:
-        """The mean of per-image ``values`` and its value on each resample."""
-        v = np.asarray(values, dtype=float)
-        return float(v.mean()), self.W.astype(float) @ v / self.n
-
-    def statistics(self, runs: list, bins: int = BINS) -> list[dict]:
-        """Each statistic of each :class:`Scores` of ``runs`` (models of this seed, on its test images):
-        ``{name: (value on all images, value on each resample)}``, in one matrix product for all."""
-        n = self.n
-        if any(len(s) != n for s in runs):
-            raise ValueError(f"every model must be scored on the resamples' {n} images")
-        names = ("accuracy", "confidence", "over", "NLL", "Brier")
-        cols, rows = [], np.arange(n)
-        for s in runs:
-            d = s.conf - s.correct
-            cols += [s.correct, s.conf, d, s.nll, s.brier]
-            for idx in (s.width, s.mass):
-                per_bin = np.zeros((n, bins))
-                per_bin[rows, idx] = d
-                cols += list(per_bin.T)
-        V = np.array(cols).T
-        R = self.W.astype(float) @ V / n
-        full = V.mean(axis=0)
-        out, at = [], 0
-        for _ in runs:
-            stats = {k: (float(full[at + i]), R[:, at + i]) for i, k in enumerate(names)}
-            at += len(names)
-            for kind in KINDS:
-                stats[f"ECE {kind}"] = (float(np.abs(full[at:at + bins]).sum()), np.abs(R[:, at:at + bins]).sum(axis=1))
-                at += bins
-            out.append(stats)
-        return out
+def statistics(joint: JointBootstrap, index, runs: list, bins: int = BINS) -> list[dict]:
+    """Each statistic of each :class:`Scores` of ``runs`` (the networks of one seed, on its test images ``index``,
+    indices into all the images): ``{name: (value on all its test images, value on each joint resample)}``, in one
+    matrix product for all (:meth:`~derivations.chapters.ch5.inference.JointBootstrap.means`). The ECE's bins are
+    those of all the test images (the usual practice); a resample's ECE is ``sum_b |sum_{i in b} w_i (c_i - a_i)| /
+    sum_i w_i`` with its image counts ``w``."""
+    n = len(index)
+    if any(len(s) != n for s in runs):
+        raise ValueError(f"every network must be scored on the seed's {n} test images")
+    names = ("accuracy", "confidence", "over", "NLL", "Brier")
+    cols, rows = [], np.arange(n)
+    for s in runs:
+        d = s.conf - s.correct
+        cols += [s.correct, s.conf, d, s.nll, s.brier]
+        for idx in (s.width, s.mass):
+            per_bin = np.zeros((n, bins))
+            per_bin[rows, idx] = d
+            cols += list(per_bin.T)
+    full, R = joint.means(index, np.array(cols).T)
+    out, at = [], 0
+    for _ in runs:
+        stats = {k: (float(full[at + i]), R[:, at + i]) for i, k in enumerate(names)}
+        at += len(names)
+        for kind in KINDS:
+            stats[f"ECE {kind}"] = (float(np.abs(full[at:at + bins]).sum()), np.abs(R[:, at:at + bins]).sum(axis=1))
+            at += bins
+        out.append(stats)
+    return out
 
 
 @dataclass(frozen=True)
 class Pooled:
-    """A statistic pooled over seeds: the mean over seeds (``value``), its bootstrap resamples (``reps``), the seeds'
-    own values (``per_seed``)."""
+    """A statistic pooled over the seeds: the mean over the seeds (``value``), its joint resamples (``reps``, images
+    and seeds drawn together: :class:`~derivations.chapters.ch5.inference.JointBootstrap`), the seeds' own values
+    (``per_seed``). Its standard error and intervals take the seed as the unit
+    (:func:`~derivations.chapters.ch5.inference.seed_interval`)."""
 
     value: float
     reps: np.ndarray
     per_seed: np.ndarray
 
     @property
+    def seeds(self) -> int:
+        return len(self.per_seed)
+
+    @property
     def se(self) -> float:
-        """Bootstrap standard error of :attr:`value`."""
-        return float(self.reps.std(ddof=1))
+        """Standard error of :attr:`value`: the joint resamples' standard deviation times ``sqrt(S / (S - 1))``."""
+        return seed_interval(self.value, self.reps, self.seeds)[2]
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
-        """``value -+ z se`` at the two-sided normal quantile of ``level``: centred on the estimate (the ECE's
-        resamples are biased upwards, the more so the smaller it is, so their percentiles can miss the estimate
-        altogether; :func:`calibrated_ece` measures that bias)."""
-        m = normal_quantile(1.0 - level) * self.se
-        return self.value - m, self.value + m
+        """``value -+ t se`` at the two-sided ``level`` (Student's ``t`` on ``S - 1`` degrees of freedom): centred
+        on the estimate (the ECE's resamples are biased upwards, the more so the smaller it is, so their
+        percentiles can miss the estimate altogether; :func:`calibrated_ece` measures that bias)."""
+        lo, hi, _, _ = seed_interval(self.value, self.reps, self.seeds, (1.0 - level) / 2.0)
+        return lo, hi
+
+    def decide(self, op: str, at: float = 0.0, false_alarm: float = SEED_FALSE_ALARM) -> Decision:
+        """Is ``value op at``, for the training runs the seeds sample? (:func:`~derivations.chapters.ch5.inference.direction`)"""
+        return direction(self.value, self.reps, self.seeds, op, at, false_alarm)
 
     @property
     def sd(self) -> float:
@@ -286,10 +302,10 @@ class Pooled:
         return f"{self.value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def pooled(per_seed: list) -> Pooled:
-    """Pool ``[(value, reps), ...]`` (one per seed, from :meth:`Bootstrap.statistics`) by their mean."""
-    values = np.array([v for v, _ in per_seed])
-    return Pooled(float(values.mean()), np.mean([r for _, r in per_seed], axis=0), values)
+def pooled(joint: JointBootstrap, per_seed: list) -> Pooled:
+    """Pool ``[(value, reps), ...]`` (one per seed, from :func:`statistics`) over the seeds, each resample over the
+    seeds it drew (:meth:`~derivations.chapters.ch5.inference.JointBootstrap.pool`)."""
+    return Pooled(*joint.pool(per_seed))
 
 
 @dataclass(frozen=True)
@@ -306,28 +322,33 @@ class Test:
         return self.value / self.se if self.se > 0 else float("inf") * np.sign(self.value)
 
 
-def confidence_test(p: Pooled, false_alarm: float = FALSE_ALARM) -> Test:
-    """Mean confidence minus accuracy (``p``: the pooled ``"over"`` statistic): ``"over-confident"`` beyond ``z``
-    standard errors above 0, ``"under-confident"`` beyond ``z`` below, else ``"undecided"``."""
-    z = z_bound(false_alarm)
-    m = z * p.se
-    outcome = "over-confident" if p.value > m else "under-confident" if p.value < -m else "undecided"
-    return Test(p.value, p.se, m, outcome)
+def confidence_test(p: Pooled, false_alarm: float = SEED_FALSE_ALARM) -> Test:
+    """Mean confidence minus accuracy (``p``: the pooled ``"over"`` statistic), for the training runs the seeds
+    sample: ``"over-confident"`` when its interval at ``false_alarm`` lies above 0, ``"under-confident"`` below,
+    else ``"undecided"``."""
+    d = p.decide(">", 0.0, false_alarm)
+    outcome = ("over-confident" if d.outcome == "confirmed" else
+               "under-confident" if p.decide("<", 0.0, false_alarm).outcome == "confirmed" else "undecided")
+    return Test(p.value, d.se, d.t * d.se, outcome)
 
 
-def lower_test(a: Pooled, b: Pooled, false_alarm: float = FALSE_ALARM) -> Test:
-    """Is ``a`` lower than ``b`` (paired: the same resamples)? ``"lower"`` when ``b - a`` exceeds ``z`` standard
-    errors, ``"higher"`` when ``a - b`` does, else ``"undecided"``."""
-    d = b - a
-    m = z_bound(false_alarm) * d.se
-    return Test(d.value, d.se, m, "lower" if d.value > m else "higher" if d.value < -m else "undecided")
+def lower_test(a: Pooled, b: Pooled, false_alarm: float = SEED_FALSE_ALARM) -> Test:
+    """Is ``a`` lower than ``b`` (paired: the same resamples)? ``"lower"`` when the interval of ``b - a`` lies above
+    0, ``"higher"`` when below, else ``"undecided"``."""
+    diff = b - a
+    d = diff.decide(">", 0.0, false_alarm)
+    outcome = ("lower" if d.outcome == "confirmed" else
+               "higher" if diff.decide("<", 0.0, false_alarm).outcome == "confirmed" else "undecided")
+    return Test(d.value, d.se, d.t * d.se, outcome)
 
 
 def calibrated_ece(runs: list, bins: int = BINS, kind: str = "width", draws: int = 200, seed=0):
     """The ECE a calibrated model with these confidences shows on these images: its mean (the *floor*) and standard
-    deviation, pooled over the seeds' :class:`Scores` ``runs`` (mean over seeds; the draws independent, so the
-    variance of the mean is the mean of the variances over the number of seeds). ``draws`` redraws of the
-    correctness, each image right with probability its confidence (consistency resampling), seeded.
+    deviation, pooled over the seeds' :class:`Scores` ``runs`` (mean over seeds). The seeds' test sets share most of
+    their images, whose correctness is then not independent from seed to seed: the standard deviation of the mean is
+    bounded by the mean of the seeds' standard deviations (reached when they move together), and that bound is used.
+    ``draws`` redraws of the correctness, each image right with probability its confidence (consistency resampling),
+    seeded.
 
     >>> s = scores(np.log(np.array([[0.5, 0.5]] * 400)), np.zeros(400, dtype=int))
     >>> floor, sd = calibrated_ece([s]); 0.01 < floor < 0.03 and 0 < sd < floor     # about sqrt(2/pi) * 0.5 / 20
@@ -344,7 +365,7 @@ def calibrated_ece(runs: list, bins: int = BINS, kind: str = "width", draws: int
         E = np.abs(s.conf @ onehot - A @ onehot).sum(axis=1) / n
         means.append(E.mean())
         variances.append(E.var(ddof=1))
-    return float(np.mean(means)), float(np.sqrt(np.mean(variances) / len(runs)))
+    return float(np.mean(means)), float(np.mean(np.sqrt(variances)))
 
 
 def calibration_test(runs: list, observed: float, bins: int = BINS, kind: str = "width",

@@ -81,7 +81,7 @@ def initial_stack(inputs: int, hidden: int, num_classes: int, seeds, networks: i
     ``W2 ~ N(0, 2/(hidden + K))`` (Glorot), biases 0.
 
     Checked by: ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
-        ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
 
     >>> s = initial_stack(3, 4, 2, seeds=[0, 1], networks=2)
     >>> s.shape, bool(np.array_equal(s.W2[0, 0], s.W2[0, 1])), bool(np.array_equal(s.W2[0, 0], s.W2[1, 0]))
@@ -123,7 +123,7 @@ def forward(net: Stack, X) -> tuple[np.ndarray, np.ndarray]:
     pre-activations ``a = X W1 + b1`` (S, n, M h).
 
     Checked by: ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
-        ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
     """
     S, M, h = net.shape
     a = _product("snd,sdj->snj", X, net.W1) + net.b1
@@ -136,7 +136,7 @@ def gradients(net: Stack, X, a, G) -> list[np.ndarray]:
     through ``z = H W2 + b2``, ``H = relu(a)``, ``a = X W1 + b1``.
 
     Checked by: ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
-        ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
 
     >>> net = Stack(np.eye(2)[None], np.zeros((1, 1, 2)), np.array([[[[1.0], [-1.0]]]]), np.zeros((1, 1, 1, 1)))
     >>> X = np.array([[[3.0, -2.0]]]); z, a = forward(net, X)
@@ -216,7 +216,7 @@ def train(X, y, num_classes: int, targets, hidden: int, steps: int, lr: float, s
     network's current target. Fresh flips are drawn ``chunk`` steps at a time (the same stream as step by step).
 
     Checked by: ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
-        ch5.fresh_matches_soft, ch5.once_memorises
+        ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
     """
     K = as_num_classes(num_classes)
     targets = [t if isinstance(t, Target) else Target(*t) for t in targets]
