@@ -14,7 +14,7 @@ export MPLBACKEND := Agg
 # from source again (`import sympy` 4.7 s against 1.0 s; docs/measurements.md)
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run sweep html pdf screenshot test test-pythons check-install crosscheck verify mutants lab lock check-wheels bench clean-venv help
+.PHONY: run sweep html serve pdf screenshot test test-pythons check-install crosscheck verify mutants lab lock check-wheels bench clean-venv help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -22,6 +22,7 @@ help:
 	@echo "            any parameter of derivations/engine/parameters.py; CHAPTERS=1,2,3 to run only those; BOOK=0: no book"
 	@echo "make sweep  the README's examples, then every chapter over value sets across the valid range (printed seed)"
 	@echo "make html    the book: the notebooks as an offline site (Sphinx) in build/html/"
+	@echo "make serve   the book over HTTP at http://127.0.0.1:8000/ (PORT=... make serve): its derivations run in the page"
 	@echo "make pdf     the corrected note and the whole book as PDF in build/pdf/ (headless Chromium)"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
@@ -73,6 +74,18 @@ html: $(STAMP)
 	$(NO_VALUES)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh npm
 	$(BIN)/python tools/book.py
+
+# the book over HTTP, on this machine only (127.0.0.1): a derivation cell runs in the page (Pyodide, in a worker),
+# which a page opened as a file may not start. Built first when build/html has no book (`make html` rebuilds it).
+# Python's own server, told the types Pyodide's files need (.mjs as JavaScript, .wasm as WebAssembly).
+serve: $(STAMP)
+	$(NO_VALUES)
+	@test -f build/html/index.html || $(MAKE) --no-print-directory html
+	@echo "serving build/html at http://127.0.0.1:$${PORT:-8000}/ (Ctrl+C stops)"
+	@$(BIN)/python -c 'import functools, http.server as h, sys; \
+	  h.SimpleHTTPRequestHandler.extensions_map.update({".mjs": "text/javascript", ".wasm": "application/wasm"}); \
+	  h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(h.SimpleHTTPRequestHandler, \
+	    directory="build/html")).serve_forever()' "$${PORT:-8000}"
 
 pdf: $(STAMP)
 	$(NO_VALUES)

@@ -38,7 +38,8 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 
 #: Test files (and the notebooks) that read most claims: when any is collected, all claims are computed up front.
 _READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "tests/test_registry.py",
-            "tests/test_docs_verdicts.py", "tests/test_shown_verdicts.py", "tests/test_site.py")
+            "tests/test_docs_verdicts.py", "tests/test_shown_verdicts.py", "tests/test_site.py",
+            "tests/test_run_in_book.py")
 
 
 #: The mutation test: its runs are computed with the claims.
@@ -46,7 +47,7 @@ _MUTATIONS = "tests/test_mutations.py"
 
 
 #: The files that take longest (measured), longest first; the others follow in their order, the freshness test last.
-_LONGEST_FIRST = ("tests/test_site.py", "tests/test_contributing.py", "tests/test_worked.py", "tests/test_runner.py",
+_LONGEST_FIRST = ("tests/test_site.py", "tests/test_run_in_book.py", "tests/test_contributing.py", "tests/test_worked.py", "tests/test_runner.py",
                   "tests/test_jupyter.py", "tests/test_rerun_book.py", "notebooks/04_training.ipynb",
                   "notebooks/03_label_flipping.ipynb", "notebooks/01_hard_labels.ipynb", "notebooks/02_soft_labels.ipynb",
                   "notebooks/05_real_data.ipynb", "tests/test_ch5.py", "tests/test_smoothing.py",

@@ -153,9 +153,10 @@ def _unlabelled_citations():
 html_theme = "sphinx_book_theme"
 html_title = "Soft Targets v/s Label Flipping"
 html_static_path = [str(HERE / "_static")]       # tools/book.py adds the trimmed MathJax and the live formulas
-html_css_files = ["book.css", "figures.css"]
+html_css_files = ["book.css", "figures.css", "run.css"]
 # live-formulas.js: generated from the registry (tools/live_figures.py), staged by tools/book.py; live.js draws with it
-html_js_files = ["book.js", "live-formulas.js", "live.js"]
+# run.js: a derivation cell edited and run in the page (issue 36); it loads Python (run-worker.js) only when asked
+html_js_files = ["book.js", "live-formulas.js", "live.js", "run.js"]
 html_favicon = str(HERE / "_static" / "favicon.svg")      # else browsers ask for /favicon.ico
 html_show_sourcelink = False
 html_copy_source = False

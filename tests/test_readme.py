@@ -31,6 +31,7 @@ COVERED = {
     "sweep": ("tools/sweep.py", "tools/sweep.py"),
     "crosscheck": ("tools/crosscheck.py", "tests/test_crosscheck.py"),
     "help": ("make run", "tests/test_readme.py"),
+    "serve": ("http.server", "tests/test_run_in_book.py"),
 }
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -40,6 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
+           "PYODIDE_VERSION", "ensure_pyodide", "stage_runner", "run_manifest",
            "reading_order", "print_pdfs", "PRINTED", "NEAR_EMPTY", "sheet_fills", "near_empty", "print_page", "join", "screenshots", "pdf_screenshots", "main"]
 
 MATHJAX_VERSION = "4.1.3"
@@ -102,6 +104,11 @@ def _references_section(stem: str, refs: str) -> str:
 def ensure_mathjax(cache: Path) -> Path:
     """Install :data:`MATHJAX_PACKAGES` at MATHJAX_VERSION with npm into ``cache`` unless already there; return its
     ``node_modules`` folder."""
+    with _cache_lock(cache):
+        return _ensure_mathjax(cache)
+
+
+def _ensure_mathjax(cache: Path) -> Path:
     modules = cache / "node_modules"
 
     def installed(name: str) -> bool:
@@ -189,6 +196,268 @@ def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
             _write_if_changed(dest / to, (mathjax / part).read_bytes())
 
 
+# -- the derivations a reader edits and runs in the page (issue 36) -------------------------------------------------
+#: Pyodide (CPython compiled to WebAssembly) from the npm registry, installed into ``build/pyodide`` once, like MathJax.
+PYODIDE_VERSION = "314.0.8"
+#: What the page's worker (``book/_static/run-worker.js``) loads of the npm package -> the site's ``_static/pyodide``:
+#: the runtime and Python's standard library. Its package lock goes there without its packages (its ``info`` alone:
+#: the runtime checks its version): the packages it names are on a CDN, and the page loads none of them.
+PYODIDE_PARTS = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+#: The pure-Python distributions the derivation cells import (SymPy and mpmath; pylatexenc, which the engine's text
+#: module reads): this environment's installed copies, the versions the notebooks ran with (pinned in
+#: requirements.lock), without their test suites, compiled for Pyodide's Python (:func:`_packed_distributions`).
+RUN_DISTRIBUTIONS = ("sympy", "mpmath", "pylatexenc")
+#: The modules of the project the cells import in the page, with every module of the package they import in turn.
+RUN_ROOTS = ("derivations.engine.derive", "derivations.engine.display")
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path):
+    """The cache folder held by this process alone while it fills it: two builds at once (the test suite's workers)
+    would otherwise write the same files, one removing what the other has not yet read."""
+    import fcntl
+
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def ensure_pyodide(cache: Path) -> Path:
+    """Install the npm package ``pyodide`` at :data:`PYODIDE_VERSION` into ``cache`` unless already there; return the
+    package's folder. Without a network, a build fails here only when the cache is missing."""
+    with _cache_lock(cache):
+        return _ensure_pyodide(cache)
+
+
+def _ensure_pyodide(cache: Path) -> Path:
+    package = cache / "node_modules" / "pyodide"
+    meta = package / "package.json"
+    if not (meta.exists() and json.loads(meta.read_text())["version"] == PYODIDE_VERSION
+            and all((package / part).exists() for part in (*PYODIDE_PARTS, "pyodide-lock.json"))):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("npm is needed to install Pyodide, which runs the derivations in the book's pages "
+                             "(apt-get install npm)")
+        cache.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
+                               str(cache), f"pyodide@{PYODIDE_VERSION}"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"could not install Pyodide {PYODIDE_VERSION} from the npm registry into {cache} (the "
+                             f"book's runnable derivations need it once; later builds use that copy offline):\n"
+                             f"{done.stderr.strip()[-1500:]}")
+    return package
+
+
+#: Run by Node with Pyodide's own interpreter (``pyodide.mjs``, argv: the package folder, then pairs of a zip of a
+#: distribution's sources and the zip to write): each distribution compiled to bytecode for the page's Python (its
+#: ``.pyc`` files in place of its ``.py`` files, which the page would otherwise compile at every first import: 4.2 s
+#: against 0.6 s for ``import sympy`` on this machine, docs/measurements.md), its other files kept.
+_COMPILE = r"""
+const [pkg, ...pairs] = process.argv.slice(1);
+const { pathToFileURL } = await import("node:url");
+const { loadPyodide } = await import(pathToFileURL(pkg + "/pyodide.mjs").href);
+const fs = await import("node:fs");
+const info = JSON.parse(fs.readFileSync(pkg + "/pyodide-lock.json", "utf8")).info;
+const py = await loadPyodide({ indexURL: pkg + "/", lockFileContents: JSON.stringify({ info, packages: {} }) });
+for (let i = 0; i < pairs.length; i += 2) {
+  py.FS.mkdirTree("/tmp/src");
+  py.unpackArchive(new Uint8Array(fs.readFileSync(pairs[i])), "zip", { extractDir: "/tmp/src" });
+  py.runPython(`
+import compileall, io, os, shutil, warnings, zipfile
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")                      # SymPy's own tests' SyntaxWarnings (left out anyway)
+    ok = compileall.compile_dir("/tmp/src", quiet=2, legacy=True)
+assert ok, "compileall failed"
+out = io.BytesIO()
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    for root, dirs, files in sorted(os.walk("/tmp/src")):
+        dirs.sort()
+        for f in sorted(files):
+            if not f.endswith(".py"):
+                path = os.path.join(root, f)
+                info = zipfile.ZipInfo(os.path.relpath(path, "/tmp/src"), (2020, 1, 1, 0, 0, 0))
+                z.writestr(info, open(path, "rb").read(), zipfile.ZIP_DEFLATED)
+shutil.rmtree("/tmp/src")
+data = out.getvalue()
+`);
+  fs.writeFileSync(pairs[i + 1], py.globals.get("data").toJs());
+}
+"""
+
+
+def _packed_distributions(names, pyodide: Path, into: Path) -> list[Path]:
+    """Each installed distribution of ``names`` as a zip of its files compiled for the page's Python (its tests
+    left out), made once per version of it and of Pyodide into ``into``: Pyodide unpacks it into its
+    ``site-packages``."""
+    with _cache_lock(into):
+        return _pack(names, pyodide, into)
+
+
+def _pack(names, pyodide: Path, into: Path) -> list[Path]:
+    import importlib.metadata
+    import zipfile
+
+    out, todo = [], []
+    for name in names:
+        dist = importlib.metadata.distribution(name)
+        target = into / f"{name}-{dist.version}-pyodide-{PYODIDE_VERSION}.zip"
+        out.append(target)
+        if target.exists():
+            continue
+        into.mkdir(parents=True, exist_ok=True)
+        sources = target.with_suffix(".sources")
+        files = sorted((f for f in dist.files or () if not re.search(r"(^|/)(tests|benchmarks|__pycache__)/|^\.\.|"
+                                                                  r"^bin/|\.pyc$", str(f))), key=str)
+        with zipfile.ZipFile(sources, "w", zipfile.ZIP_STORED) as z:
+            for f in files:
+                if f.locate().is_file():
+                    z.writestr(str(f), f.locate().read_bytes())
+        todo += [str(sources.resolve()), str(target.with_suffix(".tmp").resolve())]
+    if todo:
+        node = shutil.which("node") or shutil.which("nodejs")
+        if node is None:
+            raise SystemExit("Node (which comes with npm) is needed to compile the Python packages of the book's "
+                             "runnable derivations for Pyodide")
+        done = subprocess.run([node, "--input-type=module", "-e", _COMPILE, str(pyodide.resolve()), *todo],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"compiling the book's Python packages with Pyodide failed:\n{done.stderr[-3000:]}")
+        for sources, tmp in zip(todo[::2], todo[1::2]):
+            Path(sources).unlink()
+            os.replace(tmp, Path(tmp).with_suffix(".zip"))
+    return out
+
+
+def run_modules(roots=RUN_ROOTS) -> list[Path]:
+    """The project's source files the cells import in the page: the modules of ``roots`` and every module of the
+    package they import (at the top or inside a function), found in their source, with the packages ``derivations``
+    and ``derivations.engine``. A chapter's package is left out (its ``__init__`` finds every chapter): in the page it
+    is a namespace package, and a module of it (a chapter's ``contexts``) is imported alone."""
+    seen: dict[str, Path] = {}
+    todo = [*roots, "derivations", "derivations.engine"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        base = ROOT / Path(*name.split("."))
+        path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+        if not path.exists() or (path.name == "__init__.py" and name not in ("derivations", "derivations.engine")):
+            continue
+        seen[name] = path
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("derivations"):
+                todo += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("derivations")]
+    return sorted(set(seen.values()))
+
+
+#: Where the page finds the readings of the note's symbols a claim names (:class:`~derivations.engine.notation.Context`):
+#: modules free of NumPy (a chapter's ``contexts``, ``{chapter}`` its number).
+CONTEXT_MODULES = ("derivations.engine.notation", "derivations.chapters.ch{chapter}.contexts")
+
+
+def _context_name(claim) -> str | None:
+    """``module:name`` of the claim's context in one of :data:`CONTEXT_MODULES`; ``None`` for the default."""
+    import importlib.util
+
+    if claim.context is None:
+        return None
+    for module in (m.format(chapter=claim.chapter) for m in CONTEXT_MODULES):
+        if importlib.util.find_spec(module) is None:
+            continue
+        for name, value in vars(importlib.import_module(module)).items():
+            if value is claim.context:
+                return f"{module}:{name}"
+    raise SystemExit(f"{claim.id}: its context is in none of {', '.join(CONTEXT_MODULES)}: a module free of NumPy, "
+                     "which the book's pages import to run the chapter's derivation cells")
+
+
+def _claim_record(claim) -> dict:
+    """A claim as the page registers it (no check of its own: its numeric checks, as computed now, beside it)."""
+    from derivations.engine.registry import numeric_of
+
+    n = numeric_of(claim)
+    numeric = None if n is None else {
+        "findings": [{k: v.item() if hasattr(v, "item") else v for k, v in vars(f).items()}   # NumPy scalars: plain
+                     for f in n.findings],
+        "counterexample": None if n.counterexample is None else str(n.counterexample),
+        **{form: None if getattr(n, form) is None else bool(getattr(n, form))
+           for form in ("printed", "assuming", "corrected")}}
+    return {"id": claim.id, "chapter": claim.chapter, "section": claim.section, "order": claim.order,
+            "title": claim.title, "printed": claim.printed, "stated": claim.stated.value,
+            "assumption": claim.assumption, "corrected": claim.corrected, "remark": claim.remark,
+            "source": claim.source, "inputs": dict(claim.inputs), "shares": claim.shares,
+            "context": _context_name(claim), "numeric": numeric}
+
+
+def run_manifest(notebook: Path) -> dict | None:
+    """What the page of ``notebook`` needs to run its derivation cells (``book/_static/run_cells.py`` reads it): the
+    cells as stored (tagged ``derivation``; ``hidden`` when the page shows their output only) and every claim they
+    name, with its numeric checks as computed now. ``None`` for a notebook without derivation cells."""
+    from derivations.chapters import claims  # every chapter's claims, named to the registry
+    from derivations.engine import cells as derivation_cells
+    from derivations.engine.registry import REGISTRY, run_all
+
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cells = [{"index": i, "source": "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
+              "hidden": "remove-input" in c["metadata"].get("tags", [])}
+             for i, c in enumerate(nb["cells"])
+             if c["cell_type"] == "code" and derivation_cells.TAG in c["metadata"].get("tags", [])]
+    if not cells:
+        return None
+    claims()                                                  # read: every chapter's claims registered
+    named = {m for c in cells for m in re.findall(r"""["'](ch\d+\.\w+)["']""", c["source"]) if m in REGISTRY}
+    wanted = sorted((REGISTRY[i] for i in named if REGISTRY[i].derived), key=lambda c: (c.chapter, c.order))
+    run_all(wanted, jobs=os.cpu_count() or 1)                 # their evidence: computed once, in parallel, or read
+    return {"notebook": notebook.name, "pyodide": PYODIDE_VERSION, "cells": cells,
+            "claims": [_claim_record(c) for c in wanted]}
+
+
+def stage_runner(notebooks: Path, src: Path, pyodide: Path) -> None:
+    """Put what the pages need to run their derivation cells into ``src/_run``, a static folder of the site: Pyodide
+    (from ``pyodide``, the npm package) in ``pyodide/``; in ``run/``, the distributions the cells import
+    (:data:`RUN_DISTRIBUTIONS`), the project's modules they import (``derivations.zip``: :func:`run_modules`), and a
+    manifest for each chapter with derivation cells (``<notebook>.json``: :func:`run_manifest`). The page loads
+    none of it until the reader runs a cell (``book/_static/run.js``)."""
+    import io
+    import zipfile
+
+    dest = src / "_run"
+    for part in PYODIDE_PARTS:
+        _write_if_changed(dest / "pyodide" / part, (pyodide / part).read_bytes())
+    lock = {"info": json.loads((pyodide / "pyodide-lock.json").read_text())["info"], "packages": {}}
+    _write_if_changed(dest / "pyodide" / "pyodide-lock.json", json.dumps(lock).encode())
+    run = dest / "run"
+    packages = []
+    for packed in _packed_distributions(RUN_DISTRIBUTIONS, pyodide, pyodide.parents[1] / "packed"):
+        _write_if_changed(run / packed.name, packed.read_bytes())
+        packages.append(packed.name)
+    packages.append("derivations.zip")
+    keep = set(packages)
+    contexts = set()
+    for nb in sorted(notebooks.glob("*.ipynb")):
+        manifest = run_manifest(nb)
+        if manifest is not None:
+            manifest["packages"] = packages                  # what the worker unpacks
+            _write_if_changed(run / f"{nb.stem}.json", json.dumps(manifest, ensure_ascii=False, indent=0).encode())
+            keep.add(f"{nb.stem}.json")
+            contexts |= {c["context"].split(":")[0] for c in manifest["claims"] if c["context"]}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in run_modules((*RUN_ROOTS, *sorted(contexts))) + [ROOT / "derivations" / "engine" / "note.md"]:
+            z.writestr(zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), (2020, 1, 1, 0, 0, 0)), path.read_bytes(),
+                       zipfile.ZIP_DEFLATED)
+    _write_if_changed(run / "derivations.zip", buffer.getvalue())
+    for old in run.iterdir():                                # nothing of an earlier build is left to be served
+        if old.name not in keep:
+            old.unlink()
+
+
 def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = None) -> list[Path]:
     """Build the site into ``out`` (Sphinx, html builder, warnings are errors); return its pages in reading order.
 
@@ -200,8 +469,10 @@ def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = No
     if "," in str(src):              # html_static_path below is a comma-separated list: a comma would split a path
         raise SystemExit(f"the book cannot be built into a folder whose path holds a comma: {out}")
     stage(notebooks, src, ensure_mathjax(cache))
+    stage_runner(notebooks, src, ensure_pyodide(cache.parent / "pyodide"))
     args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
-            "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'},{src / '_live'}", str(src), str(out)]
+            "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'},{src / '_live'},{src / '_run'}",
+            str(src), str(out)]
     if announcement:
         args[-2:-2] = ["-D", f"html_theme_options.announcement={announcement}"]
     if build_main(args) != 0:

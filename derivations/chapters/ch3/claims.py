@@ -26,14 +26,15 @@ import numpy as np
 import sympy as sp
 
 from derivations.chapters.ch2.claims import SOFTMAX_Q
-from derivations.engine.checks import COMPONENT, RTOL, against, largest, mp_value, rng_for, sweep
+from derivations.chapters.ch3.contexts import FLIP, FLIPPED_TARGET, PR, SPLIT  # free of NumPy, for the book's pages
+from derivations.engine.checks import RTOL, against, largest, mp_value, rng_for, sweep
 from derivations.engine.finding import Finding
-from derivations.engine.notation import EPS, Context
+from derivations.engine.notation import EPS
 from derivations.engine.note import displayed, quote
 from derivations.engine.reference import mp_smoothed_cross_entropy, mp_softmax
 from derivations.engine.registry import Claim, Counterexample, Formulas, Numeric, Verdict, register
 from derivations.engine.stats import FALSE_ALARM, bernstein_radius, frequency_radius, variance_radius
-from derivations.engine.symbolic import Logits, compiled, cross_entropy, smoothed_target
+from derivations.engine.symbolic import Logits, compiled
 from derivations.engine.tex import inline, vector
 from derivations.library import numeric as num
 from derivations.library.flipping import flip_labels, flipped_gradient_covariance, flipped_loss_variance, flipped_losses
@@ -63,41 +64,6 @@ def sampler_probability(x: Logits, j, flip_prob=EPS):
     d = sp.KroneckerDelta(j, 1)
     return d * keep + (1 - d) * other
 
-
-#: ``\Pr(y = j|x)`` as the note writes it: the flipped label's distribution, ``Pr(j)``, to be derived.
-PR = sp.Function("Pr")
-#: The share of the flips that class ``j`` gets (``r_j`` of the general form): ``r[j]``.
-SPLIT = sp.IndexedBase("r")
-
-
-def _label_event(x: Logits, kind: str, value):
-    """``\\Pr`` of a label event, in terms of :data:`PR`: ``y = j`` is ``Pr(j)``; ``y \\neq 1`` the sum over the
-    other classes (``y \\neq j`` the sum over all classes less ``Pr(j)``); ``y = incorrect class`` a generic wrong
-    class ``c`` (for a concrete K, class 2)."""
-    if kind == "=":
-        return PR(value)
-    if kind == "!=":
-        return x.sum(PR, start=2) if value == 1 else x.sum(PR) - PR(value)
-    return PR(COMPONENT if x.general else 2)
-
-
-def _soft_target(x: Logits, j):
-    return smoothed_target(x, j, EPS)
-
-
-def _soft_loss(x: Logits):
-    return cross_entropy(x, lambda j: _soft_target(x, j))
-
-
-def _flipped_target(x: Logits, j):
-    return PR(j)
-
-
-#: Chapter 3: Pr(y = j|x) is the flipped label's distribution (Pr), p the note's soft target, L the smoothed loss.
-FLIP = Context("label flipping", _soft_target, _soft_loss, pr=_label_event, symbols={"r": SPLIT.__getitem__})
-#: The same, with p(y_j|x) read as the distribution of the flipped label (what "the same p" compares).
-FLIPPED_TARGET = Context("flipped label as target", _flipped_target, _soft_loss, pr=_label_event,
-                         symbols={"r": SPLIT.__getitem__})
 
 UNIFORM_FLIPS = "a flipped label goes to each of the $K - 1$ wrong classes with equal probability"
 #: The general form: any split r of the flips among the wrong classes (each r_j >= 0, summing to 1).
