@@ -64,7 +64,7 @@ def _power(scale: float) -> str:
 
 def cross_entropy_vs_mpmath(K: int, seed: int) -> Findings:
     """``cross_entropy_per_example`` at random logits and labels, against mpmath at 50 digits, at every scale of :data:`SCALES`."""
-    return losses_vs_mpmath("cross_entropy", K, seed, cross_entropy_per_example, mp_cross_entropy)
+    return losses_vs_mpmath("cross_entropy_per_example", K, seed, cross_entropy_per_example, mp_cross_entropy)
 
 
 def others_zero_example(K: int) -> Findings:
