@@ -54,7 +54,7 @@ import numpy as np
 from derivations.chapters.ch5 import digits
 from derivations.chapters.ch5.geometry import Plan, figures, teachers
 from derivations.chapters.ch5.inference import Decision, JointBootstrap, direction
-from derivations.chapters.ch5.mlp import Adam, Stack, forward, gradients
+from derivations.chapters.ch5.mlp import Adam, Stack, forward, gradients, initial_stack
 from derivations.chapters.ch5.paired import SEED_FALSE_ALARM, Paired
 from derivations.engine import results
 from derivations.engine.finding import Findings, shown
@@ -119,15 +119,7 @@ def initial_student(inputs: int, hidden: int, num_classes: int, seeds, networks:
     """Seeded initial weights of the students, the same for the ``networks`` students of a seed (as
     :func:`~derivations.chapters.ch5.mlp.initial_stack`, He and Glorot, biases 0), from their own stream
     ``default_rng([seed, 5])``: not the teachers' ``[seed, 1]``, whose first draws they would repeat."""
-    W1, W2 = [], []
-    for seed in seeds:
-        rng = np.random.default_rng([seed, 5])
-        W1.append(np.tile(rng.normal(0.0, np.sqrt(2.0 / inputs), (inputs, hidden)), networks))
-        W2.append(np.broadcast_to(rng.normal(0.0, np.sqrt(2.0 / (hidden + num_classes)), (hidden, num_classes)),
-                                  (networks, hidden, num_classes)))
-    S = len(W1)
-    return Stack(np.array(W1, dtype=dtype), np.zeros((S, 1, networks * hidden), dtype),
-                 np.array(W2, dtype=dtype), np.zeros((S, networks, 1, num_classes), dtype))
+    return initial_stack(inputs, hidden, num_classes, seeds, networks, dtype, stream=5)
 
 
 def distil(X, targets, temperatures, hidden: int, steps: int, lr: float, seeds, dtype=np.float32) -> Stack:

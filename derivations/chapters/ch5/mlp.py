@@ -76,9 +76,11 @@ class Stack:
         return [self.W1, self.b1, self.W2, self.b2]
 
 
-def initial_stack(inputs: int, hidden: int, num_classes: int, seeds, networks: int, dtype=np.float32) -> Stack:
+def initial_stack(inputs: int, hidden: int, num_classes: int, seeds, networks: int, dtype=np.float32,
+                  stream: int = 1) -> Stack:
     """Seeded initial weights, the same for the ``networks`` networks of a seed: ``W1 ~ N(0, 2/inputs)`` (He),
-    ``W2 ~ N(0, 2/(hidden + K))`` (Glorot), biases 0.
+    ``W2 ~ N(0, 2/(hidden + K))`` (Glorot), biases 0, drawn from ``default_rng([seed, stream])`` (another
+    ``stream`` for networks that must not repeat these draws: the distilled students).
 
     Checked by: ch5.hard_overconfident, ch5.chosen_alpha_helps, ch5.as_temperature, ch5.too_much_smoothing,
         ch5.fresh_matches_soft, ch5.once_memorises, ch5.penultimate_tighter, ch5.distil_worse
@@ -89,7 +91,7 @@ def initial_stack(inputs: int, hidden: int, num_classes: int, seeds, networks: i
     """
     W1, W2 = [], []
     for seed in seeds:
-        rng = np.random.default_rng([seed, 1])
+        rng = np.random.default_rng([seed, stream])
         W1.append(np.tile(rng.normal(0.0, np.sqrt(2.0 / inputs), (inputs, hidden)), networks))
         W2.append(np.broadcast_to(rng.normal(0.0, np.sqrt(2.0 / (hidden + num_classes)), (hidden, num_classes)),
                                   (networks, hidden, num_classes)))
