@@ -1,8 +1,10 @@
 """Test-session set-up shared by the unit tests and nbval.
 
-Notebooks executed by nbval write their figures into a temporary folder (the
-kernels inherit ``DERIVATIONS_FIGURES``), never over the committed ``figures/``;
-``tests/test_freshness.py`` then compares the two, and runs last.
+Notebooks executed by nbval run as committed, so their figures go where a notebook
+run by hand at its defaults writes them (its ``FIGURES`` is ``None``:
+:func:`derivations.engine.figures.destination`), ``build/runs/defaults/figures``,
+never over the committed ``figures/``; the session empties that folder first, and
+``tests/test_freshness.py`` compares the two, and runs last.
 
 Every claim is computed once per session: ``DERIVATIONS_RESULTS`` points at a
 fresh folder of this session only (:mod:`derivations.engine.results`), which the first
@@ -28,12 +30,12 @@ import pytest
 #: and by the freshness test, and the test workers inherit them): removed when the run passes, kept and named
 #: when it does not (:func:`pytest_terminal_summary`), so that its figures and results can be looked at.
 _MADE: list[str] = []
-for _name, _prefix in (("DERIVATIONS_FRESH_FIGURES", "fresh-figures-"),
-                       ("DERIVATIONS_SESSION_RESULTS", "derivations-results-")):
-    if _name not in os.environ:
-        os.environ[_name] = tempfile.mkdtemp(prefix=_prefix)
-        _MADE.append(os.environ[_name])
-os.environ["DERIVATIONS_FIGURES"] = os.environ["DERIVATIONS_FRESH_FIGURES"]
+if "DERIVATIONS_SESSION_RESULTS" not in os.environ:
+    os.environ["DERIVATIONS_SESSION_RESULTS"] = tempfile.mkdtemp(prefix="derivations-results-")
+    _MADE.append(os.environ["DERIVATIONS_SESSION_RESULTS"])
+    # the first process of the session (not a test worker, which inherits the variable): what an earlier run's
+    # notebooks left in the folder the freshness test reads goes
+    shutil.rmtree(Path(__file__).resolve().parent / "build" / "runs" / "defaults" / "figures", ignore_errors=True)
 os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 
 #: Test files (and the notebooks) that read most claims: when any is collected, all claims are computed up front.

@@ -247,11 +247,11 @@ def test_the_joint_decision_is_centred_on_the_seeds_mean():
 
 
 # -- the figures, and the findings at edge values ----------------------------------------------------------------------
-def test_the_figures_pass_the_check_numbered_after_the_chapters_own(tmp_path, monkeypatch):
-    monkeypatch.setenv("DERIVATIONS_FIGURES", str(tmp_path))
+def test_the_figures_pass_the_check_numbered_after_the_chapters_own(tmp_path):
     plan = small()
     numbered = geo.figures()
-    for name, shown in (("ch5_penultimate", geo.plot_penultimate(plan)), ("ch5_distillation", dist.plot_distillation(plan))):
+    for name, shown in (("ch5_penultimate", geo.plot_penultimate(plan, out=tmp_path)),
+                        ("ch5_distillation", dist.plot_distillation(plan, out=tmp_path))):
         assert shown.label == numbered.label(name)
         assert shown.width == round(COLUMN * 100)
         assert "Look " in shown.caption and page_figure_problems(shown._repr_html_(), min_words=12) == []

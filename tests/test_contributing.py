@@ -72,6 +72,7 @@ def copy(tmp_path_factory):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("derivations", "notebooks"):
         shutil.copytree(ROOT / folder, dest / folder, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", dest)                 # a checkout: the runner runs in place, into figures/
     (dest / "tools").mkdir()
     shutil.copy(ROOT / "tools" / "run_notebooks.py", dest / "tools")
     (dest / "tests").mkdir()
@@ -95,7 +96,6 @@ def copy(tmp_path_factory):
 def run(copy: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(copy)}
     env.pop("DERIVATIONS_RESULTS", None)                       # the copy's claims are not this session's
-    env["DERIVATIONS_FIGURES"] = str(copy / "figures")
     return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
 from derivations.engine import cells, registry
+from derivations.runner import notebook_client
 
 ROOT = Path(__file__).resolve().parents[1]
 CH1 = ROOT / "notebooks" / "01_hard_labels.ipynb"
@@ -45,8 +45,7 @@ def edited(tmp_path_factory):
     nb.cells[_cell_with(nb, STEP)].source = nb.cells[_cell_with(nb, STEP)].source.replace(STEP, WRONG)
     nb.cells[_cell_with(nb, SHOWN)].source = nb.cells[_cell_with(nb, SHOWN)].source.replace(SHOWN, MORE)
     folder = tmp_path_factory.mktemp("edited")
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    notebook_client(nb, 600, folder, allow_errors=True).execute()
     return nb, stored
 
 

@@ -33,9 +33,8 @@ FIGURE_CHAPTERS = {n: __import__(f"derivations.chapters.ch{n}.figures", fromlist
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
+def folder(tmp_path):
     """Figures are written into a temporary folder."""
-    monkeypatch.setenv("DERIVATIONS_FIGURES", str(tmp_path))
     return tmp_path
 
 
@@ -43,7 +42,7 @@ def refused(fig, match: str, folder: Path):
     """``save`` refuses ``fig`` with a message matching ``match``, writes nothing and closes the figure."""
     number = fig.number
     with pytest.raises(ValueError, match=match):
-        save(fig, "bad")
+        save(fig, "bad", folder)
     assert not list(folder.iterdir()), "a refused figure was written"
     assert not plt.fignum_exists(number), "a refused figure was left open"
 
@@ -80,7 +79,7 @@ def test_mathtext_and_words_pass(folder, text):
         fig, ax = plt.subplots()
         ax.set_title(text)
     assert problems(fig) == []
-    assert save(fig, "good").exists()
+    assert save(fig, "good", folder).exists()
 
 
 def test_text_cut_off_is_refused(folder):
@@ -139,7 +138,7 @@ def test_an_unknown_figure_name_is_refused(folder):
     with style():
         fig = plt.figure()
     with pytest.raises(ValueError, match="not among chapter 9's figures"):
-        chapter.show(fig, "ch9_two", "A caption.", "An alt text of words.")
+        chapter.show(fig, "ch9_two", "A caption.", "An alt text of words.", out=folder)
     assert not plt.fignum_exists(fig.number) and not list(folder.iterdir())
 
 
@@ -151,46 +150,49 @@ def _small_ch4_plan(K, eps):
     return TrainingPlan(K=K, eps=eps, seed=0, n_free=60, free_steps=600, n_train=200, n_test=100, steps=150)
 
 
-def _ch4(K, eps):
+def _ch4(K, eps, out):
     from derivations.chapters.ch4 import figures as f
     from derivations.chapters.ch4 import worked as ch4
     from derivations.chapters.ch4.training import MODES
 
     free = ch4.free_logits(_small_ch4_plan(K, eps))
     reg = ch4.softmax_regression(_small_ch4_plan(K, eps))
-    return [f.plot_training_curves(free.runs, K, eps, "ch4_free_logits"), f.plot_memorisation(free.runs, free.y, eps),
-            f.plot_training_curves(reg.runs, reg.K, eps, "ch4_softmax_regression"),
-            f.plot_reliability({m: reg.test_probs(m) for m in MODES}, reg.y_test)]
+    return [f.plot_training_curves(free.runs, K, eps, "ch4_free_logits", out=out),
+            f.plot_memorisation(free.runs, free.y, eps, out=out),
+            f.plot_training_curves(reg.runs, reg.K, eps, "ch4_softmax_regression", out=out),
+            f.plot_reliability({m: reg.test_probs(m) for m in MODES}, reg.y_test, out=out)]
 
 
-def _ch5(eps):
+def _ch5(eps, out):
     from derivations.chapters.ch5 import distillation, geometry
     from derivations.chapters.ch5 import figures as f
     from derivations.chapters.ch5 import worked as ch5
 
     x = ch5.experiment(ch5.Plan(eps=eps, seed=7, seeds=2, per_class=2, hidden=32, steps=60, resamples=200))
     p = geometry.Plan(seed=7, seeds=2, per_class=2, hidden=32, steps=60)
-    return [f.plot_sweep(x), f.plot_reliability(x), geometry.plot_penultimate(p), distillation.plot_distillation(p),
-            f.plot_regimes(x)]
+    return [f.plot_sweep(x, out=out), f.plot_reliability(x, out=out), geometry.plot_penultimate(p, out=out),
+            distillation.plot_distillation(p, out=out), f.plot_regimes(x, out=out)]
 
 
-def _ch3(K, eps):
+def _ch3(K, eps, out):
     from derivations.chapters.ch3 import figures as f
     from derivations.chapters.ch3 import worked as ch3
 
     z = ch3.example_logits(K, 1)
     running = ch3.monte_carlo(z, eps, 2000, 2)[1]
-    return [f.plot_flip_distribution(K, eps, 5000, 0), f.plot_noise_at_optimum((2, K, 100)),
-            ch3.monte_carlo_figure(z, eps, running)]
+    return [f.plot_flip_distribution(K, eps, 5000, 0, out=out), f.plot_noise_at_optimum((2, K, 100), out=out),
+            ch3.monte_carlo_figure(z, eps, running, out=out)]
 
 
-#: Each chapter's figures, drawn by its own functions at values (K, eps), the edges among them.
+#: Each chapter's figures, drawn by its own functions at values (K, eps), the edges among them, into the folder out.
 DRAWN = {
-    1: lambda K, eps: [FIGURE_CHAPTERS[1].plot_margin_error(), FIGURE_CHAPTERS[1].plot_hard_loss_approximation(K)],
-    2: lambda K, eps: [FIGURE_CHAPTERS[2].plot_loss_vs_gap(K, yours=eps), FIGURE_CHAPTERS[2].plot_conventions()],
+    1: lambda K, eps, out: [FIGURE_CHAPTERS[1].plot_margin_error(out=out),
+                            FIGURE_CHAPTERS[1].plot_hard_loss_approximation(K, out=out)],
+    2: lambda K, eps, out: [FIGURE_CHAPTERS[2].plot_loss_vs_gap(K, yours=eps, out=out),
+                            FIGURE_CHAPTERS[2].plot_conventions(out=out)],
     3: _ch3,
-    4: lambda K, eps: _ch4(K, eps),
-    5: lambda K, eps: _ch5(eps),
+    4: _ch4,
+    5: lambda K, eps, out: _ch5(eps, out),
 }
 VALUES = [(1, 10, 0.1), (1, 100_000, 0.1), (1, 2, 0.1),
           (2, 10, 0.1), (2, 2, 1.0), (2, 100_000, 0.0), (2, 3, 2 / 3),
@@ -207,7 +209,7 @@ def test_every_chapter_with_figures_is_drawn_here():
 def test_every_chapter_figure_passes_the_check_and_is_shown_with_its_caption(folder, chapter, K, eps):
     """Each figure function saves through the check (which would raise), and shows its figure numbered in the
     chapter's order, at the column's width, with a caption and alt text of words."""
-    shown = DRAWN[chapter](K, eps)
+    shown = DRAWN[chapter](K, eps, folder)
     names = FIGURE_CHAPTERS[chapter].FIGURES.names
     assert sorted(Path(s).stem for s in shown) == sorted(names), "a figure of the chapter was not drawn"
     for s in shown:

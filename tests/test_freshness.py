@@ -2,7 +2,8 @@
 
 nbval (strict) already fails when a notebook's stored outputs are stale. This
 test, which conftest.py orders after the notebooks, compares the figures those
-nbval runs wrote (into a temporary folder) with the committed ``figures/``.
+nbval runs wrote (into ``build/runs/defaults/figures``, which conftest.py empties
+when the session starts) with the committed ``figures/``.
 """
 import os
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Where the notebooks, run as committed (their FIGURES is None), write their figures.
+FRESH = ROOT / "build" / "runs" / "defaults" / "figures"
 #: How long to wait for notebooks running on another test worker (pytest-xdist) before judging.
 WAIT_SECONDS = 900
 
@@ -33,7 +36,7 @@ def notebooks_done():
 
 
 def test_committed_figures_match_regenerated():
-    fresh = {p.name: p.read_bytes() for p in Path(os.environ["DERIVATIONS_FRESH_FIGURES"]).glob("*.png")}
+    fresh = {p.name: p.read_bytes() for p in FRESH.glob("*.png")}
     if not fresh:
         pytest.skip("no notebook ran in this session (run the whole suite: make test)")
     committed = {p.name: p.read_bytes() for p in (ROOT / "figures").glob("*.png")}
@@ -44,7 +47,7 @@ def test_committed_figures_match_regenerated():
 
 
 def test_no_orphan_figures():
-    fresh = {p.name for p in Path(os.environ["DERIVATIONS_FRESH_FIGURES"]).glob("*.png")}
+    fresh = {p.name for p in FRESH.glob("*.png")}
     if not fresh:
         pytest.skip("no notebook ran in this session")
     chapters = {n.split("_")[0] for n in fresh}          # figures are named chN_...; judge chapters that ran

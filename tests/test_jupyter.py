@@ -7,11 +7,10 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from derivations.chapters import CHAPTERS
 from derivations.engine import figures, parameters
-from tools.run_notebooks import set_parameters
+from derivations.runner import notebook_client, set_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +20,7 @@ def tracked_changes() -> str:
                           text=True, check=True).stdout
 
 
-def test_other_values_in_jupyter_write_no_tracked_file(tmp_path, monkeypatch):
+def test_other_values_in_jupyter_write_no_tracked_file(tmp_path):
     chapter = CHAPTERS[1]
     values = {"K": 37, "SEED": 2 ** 31 + 5}                  # a folder no other test or run uses
     folder = ROOT / "build" / "runs" / parameters.run_folder_name(values) / "figures"
@@ -33,9 +32,8 @@ def test_other_values_in_jupyter_write_no_tracked_file(tmp_path, monkeypatch):
     nb.cells.append(bad)                                     # then a value out of range, typed by hand
     copy = tmp_path / Path(chapter.path).name
     nbformat.write(nb, copy)
-    monkeypatch.delenv("DERIVATIONS_FIGURES", raising=False)  # as in a reader's Jupyter: nothing set
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    try:                                                     # as in a reader's Jupyter: FIGURES as committed, None
+        notebook_client(nb, 600, tmp_path).execute()
         assert tracked_changes() == before, "running the notebook with other values changed a tracked file"
         written = sorted(p.name for p in folder.glob("*.png"))
         assert written and all(p.startswith("ch1_") for p in written), written
@@ -49,18 +47,13 @@ def test_other_values_in_jupyter_write_no_tracked_file(tmp_path, monkeypatch):
         shutil.rmtree(folder.parent if not existed else folder, ignore_errors=True)
 
 
-def test_the_committed_figures_take_only_the_defaults(monkeypatch):
+def test_the_committed_figures_take_only_the_defaults():
     """Even pointed at the committed figures/ (as `make run` points it), a notebook whose values are not its chapter's
-    defaults writes into build/runs/<values>/figures."""
+    defaults writes into build/runs/<values>/figures; asked for nothing (a notebook run by hand), never figures/."""
     committed = figures.committed_figures()
-    monkeypatch.setenv("DERIVATIONS_FIGURES", str(committed))
-    monkeypatch.setattr(parameters, "_LAST_CHECKED", [])
-    assert figures.figures_dir() == committed                               # nothing checked: as set
-    CHAPTERS.check(2, K=10, EPS=0.1, SEED=0)
-    assert figures.figures_dir() == committed                               # the defaults: as set
-    CHAPTERS.check(2, K=37, EPS=0.1, SEED=0)
-    assert figures.figures_dir() == ROOT / "build" / "runs" / "K=37" / "figures"
-    monkeypatch.delenv("DERIVATIONS_FIGURES")
-    CHAPTERS.check(2, K=10, EPS=0.1, SEED=0)
-    assert figures.figures_dir() == ROOT / "build" / "runs" / "defaults" / "figures"   # unset: never the committed
-    assert os.path.commonpath([figures.figures_dir(), ROOT / "build"]) == str(ROOT / "build")
+    assert CHAPTERS.check(2, K=10, EPS=0.1, SEED=0, figures=committed).figures == committed   # the defaults: as asked
+    assert CHAPTERS.check(2, K=37, EPS=0.1, SEED=0, figures=committed).figures == \
+        ROOT / "build" / "runs" / "K=37" / "figures"
+    assert CHAPTERS.check(2, K=10, EPS=0.1, SEED=0).figures == ROOT / "build" / "runs" / "defaults" / "figures"
+    assert CHAPTERS.check(2, K=37, EPS=0.1, SEED=0, figures="elsewhere").figures == Path("elsewhere")
+    assert os.path.commonpath([CHAPTERS.check(1, K=37, SEED=0).figures, ROOT / "build"]) == str(ROOT / "build")

@@ -67,19 +67,23 @@ def test_make_lab_as_a_user_needs_nothing_more(lab_folder):
 def test_notebooks_are_stored_as_jupyterlab_saves_them():
     """Opening a notebook in JupyterLab and saving it changes nothing: Lab writes the kernel's ``kernelspec`` (its
     display name "Python 3 (ipykernel)") and the ``language_info`` its kernel reports, so each notebook stores exactly
-    these (``tools/run_notebooks.py`` writes them). Tried in JupyterLab 4.6.6 itself (docs/measurements.md): with
+    these (``derivations/runner.py`` writes them). Tried in JupyterLab 4.6.6 itself (docs/measurements.md): with
     them a notebook opens unmodified and saves byte for byte; with the old ones it opened modified. The Python's
     Python version is the one thing a machine changes (a notebook run on Python 3.12 stores 3.12's)."""
     import platform
     import re
 
     import nbformat
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import KernelManager
 
-    from tools.run_notebooks import kernelspec
+    from derivations.runner import kernel_config, kernelspec
 
-    km, kc = start_new_kernel(kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    km = KernelManager(kernel_name="python3", config=kernel_config())      # the runner's kernel, started its way
+    km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = km.client()
     try:
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
         info = kc.kernel_info(reply=True, timeout=60)["content"]["language_info"]
     finally:
         kc.stop_channels()

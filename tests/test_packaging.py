@@ -110,7 +110,9 @@ def names(requirements) -> set[str]:
 
 
 LIBRARY = [ROOT / "derivations" / "__init__.py", *(ROOT / "derivations" / "library").rglob("*.py")]
-COMPANION_FILES = [p for p in (ROOT / "derivations").rglob("*.py") if p not in LIBRARY]
+#: ``soft-targets run``: what it imports beyond the companion is the ``run`` extra.
+RUNNER = [ROOT / "derivations" / "runner.py"]
+COMPANION_FILES = [p for p in (ROOT / "derivations").rglob("*.py") if p not in LIBRARY + RUNNER]
 
 
 def test_the_library_requires_numpy_only():
@@ -121,8 +123,8 @@ def test_the_library_requires_numpy_only():
 
 def test_the_companion_extra_is_what_the_engine_and_chapters_import():
     """Everything the engine, the chapters and ``python -m derivations`` import is in the ``companion`` extra or
-    is NumPy, and the extra holds nothing they do not import; ``__main__.COMPANION`` names the same packages."""
-    from derivations.__main__ import COMPANION
+    is NumPy, and the extra holds nothing they do not import; ``cli.COMPANION`` names the same packages."""
+    from derivations.cli import COMPANION
     used = imported_modules(COMPANION_FILES)
     assert {"sympy", "matplotlib", "sklearn"} <= used, "the scan found the companion's imports"
     extra = names(PROJECT["optional-dependencies"]["companion"])
@@ -131,9 +133,22 @@ def test_the_companion_extra_is_what_the_engine_and_chapters_import():
     assert {canonicalize_name(d) for d in COMPANION.values()} == extra == distributions(COMPANION)
 
 
+def test_the_run_extra_is_what_the_runner_imports_and_the_kernel():
+    """``soft-targets run`` (derivations/runner.py) imports the ``run`` extra's packages and starts ipykernel's
+    kernel; ``cli.RUN`` names the same packages, which the command checks for before it runs."""
+    from derivations.cli import RUN
+
+    extra = names(PROJECT["optional-dependencies"]["run"])
+    used = imported_modules(RUNNER) - {"derivations"}
+    assert distributions(used) | {"ipykernel"} == extra == {canonicalize_name(d) for d in RUN.values()}
+    assert set(RUN) == used | {"ipykernel"}
+    assert PROJECT["scripts"] == {"soft-targets": "derivations.cli:console"}
+
+
 def test_make_installs_the_companion():
-    """The environment ``make`` builds (this one) satisfies every requirement of the package and its extra."""
-    for r in map(Requirement, PROJECT["dependencies"] + PROJECT["optional-dependencies"]["companion"]):
+    """The environment ``make`` builds (this one) satisfies every requirement of the package and its extras."""
+    extras = PROJECT["optional-dependencies"]
+    for r in map(Requirement, PROJECT["dependencies"] + extras["companion"] + extras["run"]):
         assert r.specifier.contains(importlib.metadata.version(r.name), prereleases=True), r
 
 

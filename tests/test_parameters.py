@@ -1,6 +1,7 @@
 """The parameter registry: one home for names, ranges and defaults, kept in step with the notebooks."""
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,12 @@ def test_notebook_parameters_are_the_registry_defaults(chapter):
     assert len(cells) == 1, "exactly one cell tagged 'parameters'"
     assigned = {}
     for node in ast.parse(cells[0].source).body:
-        assert isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name), \
-            "one NAME = value per line (the runner injects by name)"
-        assigned[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and ast.unparse(node) == "FIGURES = None":
+            continue                          # where the figures go: the run's (the runner's, or None by hand)
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name), \
+            "one NAME: type = value per line (the runner injects by name)"
+        assert ast.unparse(node.annotation) == PARAMETERS[node.target.id].kind.__name__, ast.unparse(node)
+        assigned[node.target.id] = ast.literal_eval(node.value)
     assert assigned == defaults
 
 
@@ -44,7 +48,36 @@ def test_notebook_checks_its_values_first(chapter):
     first = next(node for node in following if not isinstance(node, (ast.Import, ast.ImportFrom)))
     names = ", ".join(f"{n}={n}" for n in CHAPTERS[chapter].defaults)
     call = first.value if isinstance(first, ast.Assign) else first       # values = check(...), or check(...)
-    assert ast.unparse(call) == f"check({chapter}, {names})"
+    figures = ", figures=FIGURES" if "FIGURES" in cells[0].source else ""
+    assert ast.unparse(call) == f"check({chapter}, {names}{figures})"
+
+
+#: papermill's reading of a parameters cell line (papermill 2.7.0, ``translators.PythonTranslator``: its pattern as
+#: written there), so that ``papermill --help-notebook`` lists each parameter with its type, default and help.
+PAPERMILL = re.compile(r"^(?P<target>\w[\w_]*)\s*(:\s*[\"']?(?P<annotation>\w[\w_\[\],\s]*)[\"']?\s*)?=\s*(?P<value>.*?)"
+                       r"(\s*#\s*(type:\s*(?P<type_comment>[^\s]*)\s*)?(?P<help>.*))?$")
+
+
+@pytest.mark.parametrize("chapter", [c for c in sorted(CHAPTERS) if CHAPTERS[c].defaults])
+def test_papermill_reads_every_parameter_with_its_type_and_help(chapter):
+    """What ``papermill --help-notebook`` reads, as papermill reads it (``PythonTranslator.inspect``): comment and
+    blank lines skipped; a line holding more than one '=' (a comment's 'a = b' included) dropped with a warning;
+    the rest matched by its pattern. Each parameter comes out with its registry type, its default and a help."""
+    _, (cell,) = parameters_cell(chapter)
+    found = {}
+    for line in cell.source.splitlines():
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        assert line.count("=") == 1, f"papermill drops a line with more than one '=': {line!r}"
+        m = PAPERMILL.match(line)
+        assert m, line
+        found[m["target"]] = m
+    assert set(found) == set(CHAPTERS[chapter].defaults) | ({"FIGURES"} & set(found)), found
+    for name, m in found.items():
+        assert m["help"].strip(), f"{name} has no help"
+        if name != "FIGURES":
+            assert m["annotation"].strip() == PARAMETERS[name].kind.__name__, name   # papermill strips it
+            assert ast.literal_eval(m["value"]) == CHAPTERS[chapter].defaults[name]
 
 
 def test_defaults_are_valid():

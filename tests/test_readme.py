@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from derivations.chapters import CHAPTERS, parse_all
-from tools.run_notebooks import parse_chapters
+from derivations.runner import parse_chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

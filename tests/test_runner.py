@@ -1,10 +1,12 @@
-"""tools/run_notebooks.py: deterministic output, and atomic on failure.
+"""The runner (derivations/runner.py, which `make run` reaches through tools/run_notebooks.py): deterministic output,
+atomic on failure, kernels started side by side without a race, progress as notebooks run.
 
 Each notebook run starts a Jupyter kernel, so the kernels are few: the real command
-line runs once, over every notebook its tests read (:func:`first_run`); the other
-tests call the runner's ``main`` in this process.
+line runs once, over every notebook its tests read (:func:`first_run`), all of them at
+once; the other tests call the runner's ``main`` in this process.
 """
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from derivations import runner
 from tools.run_notebooks import main as runner_main
 
 RUNNER = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
@@ -29,10 +32,16 @@ def run(*args):
     return subprocess.run([sys.executable, str(RUNNER), *map(str, args)], capture_output=True, text=True, timeout=180)
 
 
+#: Notebooks the first run starts at the same moment as the three it judges: eight kernels in all.
+SIDE_BY_SIDE = 5
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
-    """The command line over three notebooks: one that runs, one that raises, one whose findings fail.
-    Returns the folder, the completed process and the failing notebooks' bytes before the run."""
+    """The command line over three notebooks, one that runs, one that raises, one whose findings fail, and
+    :data:`SIDE_BY_SIDE` more, given first, that print their number and sleep past the progress interval: eight
+    kernels started at once (``--jobs 8``), as the runner starts them (:func:`derivations.runner.kernel_config`). Returns the folder, the
+    completed process and the failing notebooks' bytes before the run."""
     folder = tmp_path_factory.mktemp("first-run")
     good = write(folder / "good.ipynb", [new_markdown_cell("# ok"), new_code_cell("print(6 * 7)")])
     bad = write(folder / "bad.ipynb", [new_code_cell("x = 1"), new_markdown_cell("text"),
@@ -40,17 +49,47 @@ def first_run(tmp_path_factory):
     check = write(folder / "check.ipynb", [new_code_cell(
         "from derivations.engine.finding import Finding, Findings, confirm\n"
         "confirm(Findings('demo', [Finding('numeric', 'one is even', False, observed='1 % 2 = 1', bound='exact')]))")])
+    more = [write(folder / f"more{i}.ipynb", [new_code_cell("import time"), new_code_cell(f"print({i})"),
+                                              new_code_cell("time.sleep(3)")]) for i in range(SIDE_BY_SIDE)]
     before = {p.name: p.read_bytes() for p in (bad, check)}
-    return folder, run(good, bad, check, "--jobs", "3"), before          # the three kernels side by side
+    return folder, run(*more, good, bad, check, "--jobs", "8", "--progress", "1"), before
+
+
+def test_eight_kernels_started_at_once_all_run(first_run):
+    """Kernels started at the same moment never race for a TCP port: each talks over files of its own (IPC),
+    and each of the eight ran (two fail by design, at their cells)."""
+    folder, r, _ = first_run
+    assert "ZMQError" not in r.stdout + r.stderr and "Kernel died" not in r.stdout + r.stderr, r.stdout + r.stderr
+    for i in range(SIDE_BY_SIDE):
+        (line,) = [ln for ln in r.stdout.splitlines() if f"more{i}.ipynb " in ln]
+        assert line.endswith("ok"), line
+        assert nbformat.read(folder / f"more{i}.ipynb", as_version=4).cells[1].outputs[0]["text"] == f"{i}\n"
+    if runner.os.name == "posix":
+        config = runner.kernel_config().KernelManager
+        assert config.transport == "ipc" and Path(config.connection_file).is_absolute()
+
+
+def test_progress_within_a_notebook_and_notebooks_as_they_finish(first_run):
+    """A notebook that runs longer than --progress says which cell it is at, indented under the runner's lines;
+    each notebook's line comes as it finishes, not in the order given."""
+    folder, r, _ = first_run
+    lines = r.stdout.splitlines()
+    progress = [ln for ln in lines if ln.startswith("  more")]
+    assert all(re.fullmatch(r"  more\d\.ipynb: (code cell [1-3] of 3|starting its kernel), \d+ s", ln)
+               for ln in progress), lines
+    assert any(re.fullmatch(r"  more\d\.ipynb: code cell 3 of 3, \d+ s", ln) for ln in progress), lines  # asleep
+    done = [ln.split()[0] for ln in lines if ln.endswith(" ok") or " FAILED at " in ln]
+    # good, bad and check, given last, finish before the five that sleep
+    assert {Path(n).name for n in done[:3]} == {"good.ipynb", "bad.ipynb", "check.ipynb"}, done
 
 
 def test_good_and_failing_notebooks(first_run):
     folder, r, before = first_run
     good, bad = folder / "good.ipynb", folder / "bad.ipynb"
     assert r.returncode == 1
-    lines = [ln for ln in r.stdout.splitlines() if not ln.startswith(" ")]   # not the failing check's details
-    assert len(lines) == 3 and lines[0].endswith("ok")
-    assert "bad.ipynb" in lines[1] and "FAILED at cell 2" in lines[1] and "RuntimeError: boom" in lines[1]
+    lines = {Path(ln.split()[0]).name: ln for ln in r.stdout.splitlines() if not ln.startswith(" ")}  # no details
+    assert len(lines) == 3 + SIDE_BY_SIDE and lines["good.ipynb"].endswith("ok")
+    assert "FAILED at cell 2" in lines["bad.ipynb"] and "RuntimeError: boom" in lines["bad.ipynb"]
     assert bad.read_bytes() == before["bad.ipynb"]        # left byte-for-byte untouched
     assert not list(folder.glob("*.tmp"))                  # no temporary left behind
     nb = nbformat.read(good, as_version=4)
@@ -81,7 +120,7 @@ def test_parameters_are_validated_before_anything_runs(tmp_path, capsys):
     assert not (tmp_path / "out").exists() and nb.read_bytes() == before
 
 
-def test_parameters_override_into_out_dir(tmp_path, monkeypatch, capsys):
+def test_parameters_override_into_out_dir(tmp_path, capsys):
     """The reader's values replace those of the one parameters cell (comments kept), into a folder emptied first."""
     nb = write(tmp_path / "p.ipynb", [new_code_cell("# values\nK = 10   # classes\nSEED = 0", metadata={"tags": ["parameters"]}),
                                       new_code_cell("print(K, SEED)")])
@@ -90,7 +129,6 @@ def test_parameters_override_into_out_dir(tmp_path, monkeypatch, capsys):
     for stale in (out / "html" / "old.html", out / "figures" / "old.png", out / "old.ipynb"):   # an earlier run's
         stale.parent.mkdir(parents=True, exist_ok=True)
         stale.write_text("stale")
-    monkeypatch.setenv("DERIVATIONS_FIGURES", str(tmp_path / "figures"))   # main points it into out/: restored after
     assert runner_main([str(nb), "--set", "K=7", "--set", "EPS=0.1", "--out", str(out)]) == 0, capsys.readouterr()
     assert nb.read_bytes() == before
     ran = nbformat.read(out / "p.ipynb", as_version=4)

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from derivations.chapters import CHAPTERS, PARAMETERS, parse_all, run_folder_name  # noqa: E402
-from tools.run_notebooks import run_one  # noqa: E402
+from derivations.runner import run_one  # noqa: E402
 
 ALL = tuple(n for n in CHAPTERS if n > 0)          # every chapter with a notebook to rerun (0, the overview, reads none)
 #: Chapters whose K may go to 100,000 (the others' largest K is smaller).
@@ -157,11 +157,10 @@ def run_readme(args: list[str], error: str | None, jobs: int) -> tuple[bool, str
 
 
 def _task(name: str, settings: dict, chapter: int, out: str, timeout: int):
-    os.environ["DERIVATIONS_FIGURES"] = str(Path(out) / "figures")
     Path(out).mkdir(parents=True, exist_ok=True)
     path = ROOT / CHAPTERS[chapter].path
     t = time.perf_counter()
-    ok, msg = run_one(path, timeout, Path(out) / path.name, settings)
+    ok, msg = run_one(path, timeout, Path(out) / path.name, settings, figures=Path(out) / "figures")
     return ok, msg, time.perf_counter() - t
 
 

@@ -7,7 +7,7 @@
 :mod:`~derivations.chapters.ch5.figures` (reliability diagrams and the smoothing sweep on test digits) draw each
 figure from the library's own functions, in one style (:func:`style`, the sheet ``companion.mplstyle`` beside this
 module), and number it with its caption and alt text (:class:`Numbered`, next to the function that draws it).
-This module decides where figures go and how their bytes are fixed (:func:`save`), refuses a figure that cannot be
+This module decides where figures go (:func:`destination`) and how their bytes are fixed (:func:`save`), refuses a figure that cannot be
 read at the size it is shown (:func:`problems`), and shows figures and tables in a notebook (:class:`Shown`,
 :class:`Table`).
 
@@ -39,7 +39,7 @@ import numpy as np
 from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
-__all__ = ["figures_dir", "committed_figures", "save", "style", "STYLE_SHEET", "COLUMN", "DENSITY", "MIN_POINTS",
+__all__ = ["destination", "committed_figures", "save", "style", "STYLE_SHEET", "COLUMN", "DENSITY", "MIN_POINTS",
            "problems", "legend_outside", "math_int", "Numbered", "Shown", "Table", "Tables", "page_figure_problems", "on_family"]
 
 #: The one style sheet of every figure (shipped with the package: pyproject.toml's package-data).
@@ -72,31 +72,31 @@ def committed_figures() -> Path | None:
     return None if _CHECKOUT is None else _CHECKOUT / "figures"
 
 
-def figures_dir() -> Path:
-    """Where :func:`save` writes: never the committed ``figures/`` for values other than the defaults.
+def destination(changed: dict, requested=None) -> Path:
+    """Where a notebook whose values differ from its chapter's defaults by ``changed`` writes its figures, when
+    ``requested`` is asked for (the notebook's ``FIGURES``): never the committed ``figures/`` for other values.
 
-    * ``$DERIVATIONS_FIGURES`` if set (``make run`` sets it: ``figures/`` at the defaults,
-      ``build/runs/<values>/figures`` for a reader's values; the tests set a temporary folder),
-      unless it is the committed ``figures/`` and the notebook's values (the last
-      :meth:`~derivations.engine.parameters.Chapters.check`) are not its chapter's defaults;
-    * else ``build/runs/<values>/figures`` of the checkout (``<values>`` those that differ
-      from the chapter's defaults, or ``defaults``): a notebook run in Jupyter, or executed
-      by any other tool, writes no tracked file. Outside a checkout, ``./figures``.
+    * ``requested``, unless it is the committed ``figures/`` and ``changed`` is not empty (the runner asks for
+      ``figures/`` when it runs the notebooks in place, ``build/runs/<values>/figures`` for a reader's values;
+      a test asks for a temporary folder);
+    * else ``build/runs/<changed>/figures`` of the checkout (``defaults`` when nothing changed): a notebook
+      run in Jupyter, or executed by any other tool, writes no tracked file. Outside a checkout, ``./figures``.
+
+    >>> destination({"K": 37}, committed_figures()).relative_to(committed_figures().parent).as_posix()
+    'build/runs/K=37/figures'
+    >>> destination({}, "/tmp/elsewhere").as_posix()
+    '/tmp/elsewhere'
     """
-    from derivations.engine.parameters import last_checked, run_folder_name
+    from derivations.engine.parameters import run_folder_name
 
-    checked = last_checked()
-    env = os.environ.get("DERIVATIONS_FIGURES")
-    if env:
-        chosen = Path(env)
-        committed = committed_figures()
-        if not (committed is not None and checked is not None and not checked.at_defaults
-                and chosen.resolve() == committed.resolve()):
+    committed = committed_figures()
+    if requested is not None:
+        chosen = Path(requested)
+        if not (committed is not None and changed and chosen.resolve() == committed.resolve()):
             return chosen
     if _CHECKOUT is None:
         return Path.cwd() / "figures"
-    folder = run_folder_name(checked.changed) if checked is not None else ""
-    return _CHECKOUT / "build" / "runs" / (folder or "defaults") / "figures"
+    return _CHECKOUT / "build" / "runs" / (run_folder_name(changed) or "defaults") / "figures"
 
 
 # -- the check: a figure readable at the size it is shown ---------------------------------------------------------
@@ -221,18 +221,17 @@ def problems(fig: plt.Figure) -> list[str]:
     return _text_problems(fig) + _legend_problems(fig)
 
 
-def save(fig: plt.Figure, name: str) -> Path:
-    r"""Write ``fig`` to ``<figures_dir>/<name>.png`` atomically, close it, return the path; refuse (``ValueError``,
+def save(fig: plt.Figure, name: str, out: Path) -> Path:
+    r"""Write ``fig`` to ``<out>/<name>.png`` atomically, close it, return the path; refuse (``ValueError``,
     naming each problem) a figure that :func:`problems` finds unreadable, and write nothing then.
 
-    >>> import tempfile, os
-    >>> from unittest import mock
+    >>> import tempfile
     >>> def demo(text):
-    ...     with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {"DERIVATIONS_FIGURES": folder}):
+    ...     with tempfile.TemporaryDirectory() as folder:
     ...         with style():
     ...             fig = plt.figure()
     ...             _ = fig.text(0.5, 0.5, text)
-    ...             return save(fig, "demo").name
+    ...             return save(fig, "demo", Path(folder)).name
     >>> demo(r"$\epsilon \to 0$")
     'demo.png'
     >>> demo("eps -> 0")
@@ -246,7 +245,7 @@ def save(fig: plt.Figure, name: str) -> Path:
         found = problems(fig)
         if found:
             raise ValueError(f"figure {name!r} refused: " + "; ".join(found))
-        out = figures_dir()
+        out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{name}.png"
         tmp = path.with_suffix(".png.tmp")
@@ -343,12 +342,12 @@ class Numbered:
     """A chapter's figures, numbered in the order its notebook shows them (Figure 2.1, 2.2, ...): each figure's
     function ends with :meth:`show`, which gives the figure its caption and alt text (their one home).
 
-    >>> import tempfile, os
-    >>> from unittest import mock
+    >>> import tempfile
     >>> FIGURES = Numbered(7, ("ch7_first", "ch7_second"))
-    >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {"DERIVATIONS_FIGURES": folder}):
+    >>> with tempfile.TemporaryDirectory() as folder:
     ...     with style():
-    ...         shown = FIGURES.show(plt.figure(), "ch7_second", "The $x$ axis.", "An empty figure, white all over.")
+    ...         shown = FIGURES.show(plt.figure(), "ch7_second", "The $x$ axis.", "An empty figure, white all over.",
+    ...                              out=Path(folder))
     ...     print(repr(shown), shown.width)
     ...     print(re.sub(r'base64,[^"]+', "base64,...", shown._repr_html_()))
     Figure 7.2. The x axis. 688
@@ -367,14 +366,15 @@ The <span class="math notranslate nohighlight">\\(x\\)</span> axis.</figcaption>
             raise ValueError(f"figure {name!r} is not among chapter {self.chapter}'s figures {self.names}")
         return f"Figure {self.chapter}.{self.names.index(name) + 1}."
 
-    def show(self, fig: plt.Figure, name: str, caption: str, alt: str) -> Shown:
-        """Save ``fig`` (:func:`save`, which may refuse it) and show it numbered, with ``caption`` and ``alt``."""
+    def show(self, fig: plt.Figure, name: str, caption: str, alt: str, *, out: Path) -> Shown:
+        """Save ``fig`` into the folder ``out`` (:func:`save`, which may refuse it) and show it numbered, with
+        ``caption`` and ``alt``."""
         try:
             label = self.label(name)
         except ValueError:
             plt.close(fig)
             raise
-        return Shown(save(fig, name), label, caption, alt)
+        return Shown(save(fig, name, out), label, caption, alt)
 
 
 class Table:

@@ -6,11 +6,14 @@ The three every chapter may read (``K``, ``EPS``, ``SEED``) are :data:`COMMON`;
 a chapter declares any other parameter it reads in its own folder
 (``derivations/chapters/chN/__init__.py``). :class:`Chapters` holds the chapters
 found there (:data:`derivations.chapters.CHAPTERS`, by discovery) and checks values
-against them: the runner (``tools/run_notebooks.py``) refuses an unknown name, a
-value out of range, or a ``K`` above a selected chapter's maximum *before any
-notebook runs*; each notebook's ``parameters`` cell holds its chapter's defaults
-(a test keeps them in step) and its next cell calls :meth:`Chapters.check`, so a
-value typed by hand in Jupyter is refused the same way.
+against them. A value is read from text once, by :meth:`Chapters.parse_all` (the runner,
+:mod:`derivations.runner`: ``make run K=1000``, ``soft-targets run --set K=1000``), which refuses an
+unknown name, a value out of range, or a ``K`` above a selected chapter's maximum *before any
+notebook runs*, naming every bad value; from there it travels as a number: the runner writes it
+into the notebook's ``parameters`` cell (which holds its chapter's defaults: a test keeps them
+in step), and the next cell hands the numbers to :meth:`Chapters.check`, so that a value typed
+by hand in Jupyter is refused with the same ranges. The check's answer (:class:`Values`) also
+says where the notebook's figures go (:attr:`Values.figures`), an argument of every figure.
 
 >>> book = Chapters([Chapter(1, "01_a", {"K": 10}, k_max=100_000), Chapter(4, "04_b", {"K": 4, "EPS": 0.1}, k_max=1000)])
 >>> book.parse("K", "1000", chapters=[4])
@@ -30,8 +33,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "ParameterError", "Values", "Checked", "last_checked",
-           "run_folder_name"]
+__all__ = ["Parameter", "Chapter", "Chapters", "COMMON", "ParameterError", "BadValues", "Values", "run_folder_name"]
 
 
 class ParameterError(ValueError):
@@ -46,12 +48,36 @@ class ParameterError(ValueError):
         return [f"{type(self).__name__}: {self}"]
 
 
+class BadValues(ValueError):
+    """Every value :meth:`Chapters.parse_all` refused, one message each (:attr:`errors`), one a line."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
 class Values(dict):
     """A chapter's values, as a notebook shows them: one line, "On this page: $K = 10$, $\\epsilon = 0.1$, seed 0."
 
     >>> Values({"K": 100000, "EPS": 0.5, "SEED": 3, "N_MC": 100000})
     On this page: K = 100,000, ε = 0.5, seed 3, N_MC = 100,000.
+
+    :meth:`Chapters.check` makes them, with the chapter, the values that differ from its defaults
+    (:attr:`changed`) and the folder asked for the figures (``None``: the default), from which
+    :attr:`figures` says where they go.
     """
+
+    def __init__(self, values=(), chapter: int | None = None, changed: dict | None = None, figures=None):
+        super().__init__(values)
+        self.chapter, self.changed, self.requested = chapter, dict(changed or {}), figures
+
+    @property
+    def figures(self):
+        """The folder this notebook's figures are written to (:func:`derivations.engine.figures.destination`):
+        the one asked for, except the committed ``figures/`` for values other than the defaults."""
+        from derivations.engine.figures import destination
+
+        return destination(self.changed, self.requested)
 
     _MATH = {"K": "K", "EPS": r"\epsilon"}
     _TEXT = {"K": "K", "EPS": "ε"}
@@ -77,31 +103,6 @@ class Values(dict):
 
     def __repr__(self) -> str:
         return "On this page: " + ", ".join(self._items(md=False)) + "."
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The values a notebook's :meth:`Chapters.check` last accepted in this process (:func:`last_checked`)."""
-
-    chapter: int
-    values: dict
-    changed: dict            # the values that differ from the chapter's defaults (empty: the defaults)
-
-    @property
-    def at_defaults(self) -> bool:
-        return not self.changed
-
-
-_LAST_CHECKED: list[Checked] = []
-
-
-def last_checked() -> Checked | None:
-    """What :meth:`Chapters.check` last accepted in this process (a notebook's kernel), or ``None``.
-
-    :func:`derivations.engine.figures.figures_dir` reads it: a notebook run with other values
-    than its chapter's defaults never writes into the committed ``figures/``.
-    """
-    return _LAST_CHECKED[-1] if _LAST_CHECKED else None
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,25 @@ class Chapter:
         return f"notebooks/{self.notebook}.ipynb"
 
 
-def _number(p: Parameter, text: str):
-    text = text.strip()
-    if p.kind is int:
-        if not text.lstrip("+").isdigit() and not (text.startswith("-") and text[1:].isdigit()):
+def _number(p: Parameter, raw):
+    """``raw`` as a value of ``p``'s kind: text as typed (``"1000"``, never ``"1e3"`` for an integer), or a number
+    as a notebook holds it (an integer, or a float with an integer's value, for an integer parameter; never a bool).
+    ``ValueError`` for anything else, a non-finite number included."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if p.kind is int:
+            if not text.lstrip("+").isdigit() and not (text.startswith("-") and text[1:].isdigit()):
+                raise ValueError
+            return int(text)
+        v = float(text)
+    elif isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValueError
+    elif p.kind is int:
+        if not math.isfinite(raw) or int(raw) != raw:
             raise ValueError
-        return int(text)
-    v = float(text)
+        return int(raw)
+    else:
+        v = float(raw)
     if not math.isfinite(v):
         raise ValueError
     return v
@@ -189,24 +202,30 @@ class Chapters(Mapping):
         """
         if name not in self.parameters:
             raise ValueError(f"unknown parameter {name!r}; known: {', '.join(self.parameters)}")
-        p = self.parameters[name]
         chosen = [self[c] for c in (chapters if chapters is not None else self)]
         readers = [c for c in chosen if name in c.defaults]
         if not readers:
             who = ", ".join(str(c.number) for c in self.values() if name in c.defaults)
             raise ValueError(f"{name} is read only by chapter(s) {who}, which are not selected")
-        text = str(text)
+        return self._value(name, str(text), readers)
+
+    def _value(self, name: str, raw, readers: list[Chapter]):
+        """``raw`` (text, or a number) as parameter ``name``'s value, in its range and below the K maximum of every
+        chapter of ``readers``; else ``ValueError`` naming the parameter, its range and ``raw``: the one place a
+        value is judged."""
+        p = self.parameters[name]
+        got = repr(raw.strip()) if isinstance(raw, str) else repr(raw)
         try:
-            v = _number(p, text)
-        except ValueError:
-            raise ValueError(f"{name} must be {p.valid()}; got {text.strip()!r}") from None
-        if v < p.low or (p.high is not None and v > p.high):
-            raise ValueError(f"{name} must be {p.valid()}; got {text.strip()!r}")
+            v = _number(p, raw)
+        except (ValueError, OverflowError):
+            v = None
+        if v is None or v < p.low or (p.high is not None and v > p.high):
+            raise ValueError(f"{name} must be {p.valid()}; got {got}")
         if name == "K":
             for c in readers:
                 if c.k_max is not None and v > c.k_max:
                     raise ValueError(f"K must be an integer in [2, {c.k_max}] for chapter {c.number} ({c.path}); "
-                                     f"got {text.strip()!r}{self._larger_k_hint(c)}")
+                                     f"got {got}{self._larger_k_hint(c)}")
         return v
 
     def _larger_k_hint(self, c: Chapter) -> str:
@@ -218,27 +237,43 @@ class Chapters(Mapping):
                 f"with CHAPTERS={','.join(str(o.number) for o in larger)}")
 
     def parse_all(self, items, chapters=None) -> dict:
-        """``["K=1000", "EPS=0.05"]`` -> ``{"K": 1000, "EPS": 0.05}``, each value checked by :meth:`parse`.
+        """``["K=1000", "EPS=0.05"]`` -> ``{"K": 1000, "EPS": 0.05}``, each value checked by :meth:`parse`; the
+        one place where a reader's values are read from text. :class:`BadValues` names every bad one.
 
-        >>> Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})]).parse_all(["EPS=0.05", "K=1000"])
+        >>> book = Chapters([Chapter(2, "02_a", {"K": 10, "EPS": 0.1})])
+        >>> book.parse_all(["EPS=0.05", "K=1000"])
         {'K': 1000, 'EPS': 0.05}
+        >>> book.parse_all(["K=1", "EPS", "Q=2", "K=3"])
+        Traceback (most recent call last):
+        ...
+        derivations.engine.parameters.BadValues: K must be an integer >= 2; got '1'
+        a setting is NAME=VALUE; got 'EPS'
+        unknown parameter 'Q'; known: K, EPS
+        K is set twice
         """
-        out = {}
+        out, seen, errors = {}, set(), []
         for item in items:
             name, sep, text = str(item).partition("=")
             name = name.strip()
-            if not sep:
-                raise ValueError(f"a setting is NAME=VALUE; got {item!r}")
-            if name in out:
-                raise ValueError(f"{name} is set twice")
-            out[name] = self.parse(name, text, chapters)
+            try:
+                if not sep:
+                    raise ValueError(f"a setting is NAME=VALUE; got {item!r}")
+                if name in seen:
+                    raise ValueError(f"{name} is set twice")
+                seen.add(name)
+                out[name] = self.parse(name, text, chapters)
+            except ValueError as e:
+                errors.append(str(e))
+        if errors:
+            raise BadValues(errors)
         return {n: out[n] for n in self.parameters if n in out}          # canonical order
 
-    def check(self, chapter: int, **values) -> dict:
-        """Validate a chapter's values as the runner does (for values typed by hand in a notebook).
+    def check(self, chapter: int, figures=None, **values) -> Values:
+        """Validate a chapter's values, the numbers of its notebook's parameters cell, against the ranges the
+        runner applies (:meth:`_value`; for values typed by hand in a notebook).
 
-        Returns the values (:class:`Values`: a notebook shows them as one line) and records them
-        (:func:`last_checked`); :class:`ParameterError` (a
+        Returns the values (:class:`Values`: a notebook shows them as one line; their ``figures`` is where
+        the notebook's figures go, from the folder ``figures`` asks for); :class:`ParameterError` (a
         ``ValueError``) for a missing, unknown or invalid one, in one line that says what to type
         in the notebook's parameters cell.
 
@@ -257,20 +292,17 @@ class Chapters(Mapping):
                                  f"{extra}. The parameters cell of its notebook (the first code cell) sets "
                                  + ", ".join(f"{n} = {v!r}" for n, v in c.defaults.items()))
         for name, v in values.items():
-            p = self.parameters[name]
-            high = c.k_max if name == "K" and c.k_max is not None else p.high
             try:
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or (p.kind is int and int(v) != v):
-                    raise ValueError
-                self.parse(name, repr(int(v) if p.kind is int else float(v)), [chapter])
-            except (ValueError, OverflowError):
+                self._value(name, v, [c])
+            except ValueError:
+                p = self.parameters[name]
+                high = c.k_max if name == "K" and c.k_max is not None else p.high
                 raise ParameterError(
                     f"{name} must be {p.valid(high)} for chapter {chapter}; got {v!r}. In this notebook's parameters "
                     f"cell (the first code cell) type a value in that range, e.g. {name} = {c.defaults[name]!r} "
                     f"(the default), then run the notebook again") from None
         changed = {n: v for n, v in values.items() if v != c.defaults[n]}
-        _LAST_CHECKED[:] = [Checked(chapter, dict(values), changed)]
-        return Values({n: values[n] for n in c.defaults})
+        return Values({n: values[n] for n in c.defaults}, chapter=chapter, changed=changed, figures=figures)
 
     def run_folder_name(self, values: dict) -> str:
         """The folder under ``build/runs/`` for these values: ``K=1000_EPS=0.05`` (canonical order).

@@ -1,9 +1,11 @@
 """Chapter 1 figures: the error of LSE ~ max against the margin, the hard-label loss and its approximations.
 
 Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
-notebook shows them).
+notebook shows them) and saves it into the folder ``out`` that the notebook passes (its values' ``figures``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,7 +20,7 @@ __all__ = ["FIGURES", "plot_margin_error", "plot_hard_loss_approximation"]
 FIGURES = Numbered(1, ("ch1_margin_error", "ch1_hard_loss_approximation"))
 
 
-def plot_margin_error(Ks=(2, 10, 100, 1000), max_margin: float = 12.0) -> Shown:
+def plot_margin_error(Ks=(2, 10, 100, 1000), max_margin: float = 12.0, *, out: Path) -> Shown:
     """LSE - max against the margin: exact worst case (all others at max - Delta) for several K.
 
     The curves are computed with ``max_approximation_error`` on explicit logit vectors, and the bounds
@@ -47,10 +49,10 @@ def plot_margin_error(Ks=(2, 10, 100, 1000), max_margin: float = 12.0) -> Shown:
             alt=f"Line chart on a logarithmic vertical axis: the error of approximating log-sum-exp by the maximum "
                 f"against the logit margin from 0 to {max_margin:g}, one curve for each K of {ks}. Each curve starts "
                 f"at log K and falls as a straight line on the log scale, the curves for larger K lying higher; all "
-                f"lie on dotted upper bounds and above one dashed lower bound.")
+                f"lie on dotted upper bounds and above one dashed lower bound.", out=out)
 
 
-def plot_hard_loss_approximation(K: int = 10) -> Shown:
+def plot_hard_loss_approximation(K: int = 10, *, out: Path) -> Shown:
     """Exact hard-label loss against the note's approximation and the corrected one.
 
     Other logits are zero (the note's own set-up) and the true-class logit z_1 sweeps [-8, 8].
@@ -73,4 +75,4 @@ def plot_hard_loss_approximation(K: int = 10) -> Shown:
                     r"stays within $\log K$ of it everywhere.",
             alt=f"Line chart of the hard-label loss for K = {K:,} against the true-class logit from -8 to 8. The "
                 f"exact loss falls smoothly towards zero as the logit grows; the corrected approximation is a hinge "
-                f"that follows it from below; the note's approximation is a hinge twice as steep on the left.")
+                f"that follows it from below; the note's approximation is a hinge twice as steep on the left.", out=out)

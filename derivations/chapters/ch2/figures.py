@@ -1,9 +1,11 @@
 """Chapter 2 figures, each drawn from the library's own functions.
 
 Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
-notebook shows them).
+notebook shows them) and saves it into the folder ``out`` that the notebook passes (its values' ``figures``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,7 +21,7 @@ FIGURES = Numbered(2, ("ch2_loss_vs_gap", "ch2_conventions"))
 
 
 def plot_loss_vs_gap(K: int = 10, eps_values=(0.0, 0.05, 0.1, 0.2, 0.4), yours: float | None = None,
-                     max_gap: float = 12.0) -> Shown:
+                     max_gap: float = 12.0, *, out: Path) -> Shown:
     """The smoothed loss along z = (gap, 0, ..., 0) for several eps (and the reader's ``yours``), each optimum marked.
 
     The curves come from ``smoothed_cross_entropy``; the markers from ``smoothed_optimum_gap`` and
@@ -57,10 +59,10 @@ def plot_loss_vs_gap(K: int = 10, eps_values=(0.0, 0.05, 0.1, 0.2, 0.4), yours: 
                 + (f" and the reader's {yours:g}" if yours is not None and yours not in eps_values else "")
                 + ". The hard-label curve falls steadily towards zero; each smoothed curve falls, reaches a minimum "
                   "marked by a dot, and rises again, the minimum coming at a smaller gap and a higher loss as epsilon "
-                  "grows.")
+                  "grows.", out=out)
 
 
-def plot_conventions(Ks=(2, 10, 1000)) -> Shown:
+def plot_conventions(Ks=(2, 10, 1000), *, out: Path) -> Shown:
     """Target probability of the true class under both conventions against their parameter.
 
     The note's ``1 - eps`` and the frameworks' ``1 - alpha + alpha/K``, from ``target_levels``; the uniform mixture
@@ -86,4 +88,4 @@ def plot_conventions(Ks=(2, 10, 1000)) -> Shown:
                     r"mixture is uniform, $1/K$, where $\epsilon = 1$ gives the true class nothing.",
             alt=f"Line chart of the true class's target probability against the smoothing parameter from 0 to 1: a "
                 f"solid diagonal from 1 down to 0 for the note's epsilon, and dashed lines for the frameworks' alpha "
-                f"at K = {ks}, which fall less steeply and end at 1/K.")
+                f"at K = {ks}, which fall less steeply and end at 1/K.", out=out)

@@ -1,9 +1,11 @@
 """Chapter 3 figures: the flipped-label distribution, Monte Carlo convergence, noise at the optimum.
 
 Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
-notebook shows them).
+notebook shows them) and saves it into the folder ``out`` that the notebook passes (its values' ``figures``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,7 +23,7 @@ FIGURES = Numbered(3, ("ch3_flip_distribution", "ch3_noise_at_optimum", "ch3_mc_
 SHOWN_CLASSES = 12
 
 
-def plot_flip_distribution(K: int, eps: float, n: int, seed: int) -> Shown:
+def plot_flip_distribution(K: int, eps: float, n: int, seed: int, *, out: Path) -> Shown:
     """Frequencies of ``flip_labels`` (true class 1) against the closed form, for flip probability eps
     and for the note's wording (flip probability 1 - eps). At most :data:`SHOWN_CLASSES` classes are drawn."""
     rng = np.random.default_rng(seed)
@@ -54,10 +56,10 @@ def plot_flip_distribution(K: int, eps: float, n: int, seed: int) -> Shown:
                 f"with probability epsilon = {eps:g}, red for flipping with probability 1 - epsilon. Class 1 has "
                 f"frequency about {1 - eps:.3g} in blue and {eps:.3g} in red, each other class about "
                 f"{eps / (K - 1):.3g} in blue and {(1 - eps) / (K - 1):.3g} in red; a black mark on each bar shows "
-                f"the closed-form probability, which the bar reaches.")
+                f"the closed-form probability, which the bar reaches.", out=out)
 
 
-def plot_noise_at_optimum(Ks=(2, 10, 100)) -> Shown:
+def plot_noise_at_optimum(Ks=(2, 10, 100), *, out: Path) -> Shown:
     """At the smoothed optimum: trace of the gradient covariance and variance of the loss, against eps.
 
     Closed forms, ``O(K)`` per point (:func:`flipped_gradient_total_variance`,
@@ -90,11 +92,11 @@ def plot_noise_at_optimum(Ks=(2, 10, 100)) -> Shown:
             alt=f"Two line charts against epsilon from 0 to 1, one curve for each K of {ks}. Left: the trace of the "
                 f"gradient covariance, which rises from near 0 at small epsilon, higher for larger K, and for K = 2 "
                 f"falls back to near 0 at epsilon = 1. Right: the variance of the loss, positive everywhere except "
-                f"at a black dot at epsilon = (K-1)/K for each K, where it touches zero.")
+                f"at a black dot at epsilon = (K-1)/K for each K, where it touches zero.", out=out)
 
 
 def plot_mc_convergence(running: np.ndarray, smoothed: float, variance: float, hard: float, K: int,
-                        eps: float) -> Shown:
+                        eps: float, *, out: Path) -> Shown:
     """The running mean of the flipped loss against the smoothed loss, with the +/- 2 sd/sqrt(m) band.
 
     The band is the central-limit band (about 95%) from the closed-form ``variance``; ``hard`` is the hard-label
@@ -128,4 +130,4 @@ def plot_mc_convergence(running: np.ndarray, smoothed: float, variance: float, h
             alt=f"Line chart on a logarithmic horizontal axis of the running mean of the flipped loss over 1 to "
                 f"{n:,} flips, for K = {K:,} and epsilon = {eps:g}. The running mean wanders at first, then stays "
                 f"inside a shaded band that narrows around a black horizontal line, the smoothed loss"
-                + (", with a dashed line for the hard-label loss." if shown else "."))
+                + (", with a dashed line for the hard-label loss." if shown else "."), out=out)

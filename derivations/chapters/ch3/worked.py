@@ -181,10 +181,12 @@ def monte_carlo(z: np.ndarray, eps: float, n: int, seed: int):
     return out, running, losses
 
 
-def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray):
-    """The Monte Carlo figure for :func:`monte_carlo`'s running mean (closed forms computed here)."""
+def monte_carlo_figure(z: np.ndarray, eps: float, running: np.ndarray, *, out):
+    """The Monte Carlo figure for :func:`monte_carlo`'s running mean (closed forms computed here), saved into the
+    folder ``out``."""
     from derivations.chapters.ch3.figures import plot_mc_convergence
     from derivations.library.numeric import cross_entropy_per_example
 
     return plot_mc_convergence(running, float(smoothed_cross_entropy(z, 0, eps=eps)),
-                               float(flipped_loss_variance(z, 0, eps)), float(cross_entropy_per_example(z, 0)), len(z), eps)
+                               float(flipped_loss_variance(z, 0, eps)), float(cross_entropy_per_example(z, 0)), len(z), eps,
+                               out=out)

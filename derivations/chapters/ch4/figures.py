@@ -1,9 +1,11 @@
 """Chapter 4 figures: training curves, memorisation, reliability diagrams.
 
 Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
-notebook shows them).
+notebook shows them) and saves it into the folder ``out`` that the notebook passes (its values' ``figures``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -45,7 +47,7 @@ def _where_they_end(name: str, K: int, eps: float) -> str:
             "chapter shows, and explains below, why they need not meet.")
 
 
-def plot_training_curves(runs: dict, K: int, eps: float, name: str) -> Shown:
+def plot_training_curves(runs: dict, K: int, eps: float, name: str, *, out: Path) -> Shown:
     """Mean true-class probability and mean logit gap on the training set against the step; ``name`` is
     ``"ch4_free_logits"`` or ``"ch4_softmax_regression"`` (the model, which the caption names)."""
     with style():
@@ -70,10 +72,10 @@ def plot_training_curves(runs: dict, K: int, eps: float, name: str) -> Shown:
             alt=f"Two line charts against the gradient step, for {model}, K = {K:,} and epsilon = {eps:g}: the mean "
                 f"predicted probability of the true class (left) and the mean logit gap (right), one curve for each "
                 f"of hard labels, soft labels, labels flipped afresh every step and labels flipped once, with grey "
-                f"horizontal lines at chapter 2's optimum where it is finite.")
+                f"horizontal lines at chapter 2's optimum where it is finite.", out=out)
 
 
-def plot_memorisation(runs: dict, labels, eps: float) -> Shown:
+def plot_memorisation(runs: dict, labels, eps: float, *, out: Path) -> Shown:
     """Per-example true-class probability at the end of training, for a model that can memorise."""
     bins = np.linspace(0.0, 1.0, 51)
     with style():
@@ -97,10 +99,10 @@ def plot_memorisation(runs: dict, labels, eps: float) -> Shown:
             alt=f"Histogram outlines, on a logarithmic count axis, of the final predicted probability of the true class "
                 f"per example, for hard labels, soft labels, labels flipped afresh and labels flipped once, with a "
                 f"dotted vertical line at 1 - epsilon = {1 - eps:g}. Labels flipped once have two spikes, near 0 and "
-                f"near 1; the others form one narrow spike each.")
+                f"near 1; the others form one narrow spike each.", out=out)
 
 
-def plot_reliability(probs: dict, labels, bins: int = 10) -> Shown:
+def plot_reliability(probs: dict, labels, bins: int = 10, *, out: Path) -> Shown:
     """Reliability diagrams (accuracy against confidence per bin), one panel per mode, two by two."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     with style():
@@ -128,4 +130,4 @@ def plot_reliability(probs: dict, labels, bins: int = 10) -> Shown:
                     r"below it over-confident.",
             alt=f"Four bar charts, two by two, of test accuracy against confidence in {bins} bins, titled hard "
                 f"labels, soft labels, labels flipped afresh every step, and labels flipped once, each with a dashed "
-                f"diagonal for perfect calibration and a dot per bin at its mean confidence and accuracy.")
+                f"diagonal for perfect calibration and a dot per bin at its mean confidence and accuracy.", out=out)

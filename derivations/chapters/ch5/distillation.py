@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -355,7 +356,7 @@ def findings(plan: Plan) -> Findings:
     return out
 
 
-def plot_distillation(plan: Plan):
+def plot_distillation(plan: Plan, *, out: Path):
     """Left: the test accuracy of the four students of :data:`STUDENTS`, each seed a grey line across them, the
     means in black. Middle: the claim's paired difference, per seed, with its mean, its 95% interval and the
     interval that decides the claim (:data:`~derivations.chapters.ch5.paired.SEED_FALSE_ALARM`). Right: the mutual
@@ -425,4 +426,4 @@ def plot_distillation(plan: Plan):
                 "hard-label teacher, distilled from the smoothed teacher. Middle: per seed, the accuracy of the "
                 "smoothed teacher's student minus the hard-label teacher's, with the mean, its 95% interval and the "
                 "deciding interval against a dashed zero line. Right: per seed, the mutual information of the "
-                "hard-label and the smoothed teacher, with a dashed line at log 2.")
+                "hard-label and the smoothed teacher, with a dashed line at log 2.", out=out)

@@ -2,9 +2,11 @@
 the training set's size.
 
 Each function draws its figure and ends with its caption and alt text (:data:`FIGURES` numbers them in the order the
-notebook shows them).
+notebook shows them) and saves it into the folder ``out`` that the notebook passes (its values' ``figures``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,7 +54,7 @@ def _reliability_panel(ax, scores):
     ax.set_ylim(0, 1)
 
 
-def plot_reliability(x) -> Shown:
+def plot_reliability(x, *, out: Path) -> Shown:
     """Accuracy against confidence in 15 equal-width bins on the test images of every seed (pooled), one panel per
     network of :func:`panels`, two by two, the gap to the diagonal shaded (red: over-confident, blue:
     under-confident)."""
@@ -82,7 +84,7 @@ def plot_reliability(x) -> Shown:
                 "labels, the smoothing chosen on validation, the sweep's strongest smoothing, and hard labels after "
                 "temperature scaling, each titled with its calibration error. Each has grey bars of accuracy per "
                 "confidence bin and a dashed diagonal, the gap between bar and diagonal shaded red where the "
-                "network is over-confident and blue where it is under-confident.")
+                "network is over-confident and blue where it is under-confident.", out=out)
 
 
 def _sweep_panel(ax, a, stats, yours: float, eps: float, right: float):
@@ -95,7 +97,7 @@ def _sweep_panel(ax, a, stats, yours: float, eps: float, right: float):
     ax.axvline(yours, color="C1", lw=1.2, ls=":", label=rf"your $\epsilon = {eps:g}$ ($\alpha = {yours:.3g}$)")
 
 
-def plot_sweep(x) -> Shown:
+def plot_sweep(x, *, out: Path) -> Shown:
     """Against alpha: the test ECE with its 95% interval, temperature scaling's (hard labels) as a band, and mean
     confidence minus accuracy with the under-confidence boundary; the reader's eps marked. Stacked, one legend each."""
     r = x.results
@@ -136,7 +138,7 @@ def plot_sweep(x) -> Shown:
                 f"dashed line at zero"
                 + (f" and a blue region from alpha = {first:g} where the network is decidedly under-confident"
                    if first is not None else "")
-                + f". A dotted vertical line marks the reader's epsilon = {x.plan.eps:g}.")
+                + f". A dotted vertical line marks the reader's epsilon = {x.plan.eps:g}.", out=out)
 
 
 _SERIES = {"gain": ("smoothing's gain: hard labels' ECE minus the chosen $\\alpha$'s", "k", "o"),
@@ -162,7 +164,7 @@ def _span(points, sizes, name: str) -> str:
             f"{sizes[-1]}")
 
 
-def plot_regimes(x, data: dict | None = None) -> Shown:
+def plot_regimes(x, data: dict | None = None, *, out: Path) -> Shown:
     """Over the training set's size (the stored sweep, :mod:`derivations.chapters.ch5.regimes`): top, hard labels'
     mean confidence minus accuracy; bottom, smoothing's gain in ECE over hard labels and its difference from
     temperature scaling, with the margin of "about as well". Intervals at the decisions' false-alarm probability; a
@@ -215,4 +217,4 @@ def plot_regimes(x, data: dict | None = None) -> Shown:
                 f"error over hard labels (black), {_span(points, sizes, 'gain')}, and its difference from temperature "
                 f"scaling (red), {_span(points, sizes, 'gap')}, with error bars and a shaded band for the margin "
                 "around zero."
-                + (" An orange star marks the reader's own run." if mine is not None else ""))
+                + (" An orange star marks the reader's own run." if mine is not None else ""), out=out)

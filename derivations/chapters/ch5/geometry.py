@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -334,7 +335,7 @@ def figures():
                                                                                         if n not in own.names))
 
 
-def plot_penultimate(plan: Plan, classes=(0, 1, 2), seed_index: int = 0):
+def plot_penultimate(plan: Plan, classes=(0, 1, 2), seed_index: int = 0, *, out: Path):
     """Their Figure 1 on the digits: the penultimate activations of three digits projected onto the plane through
     their templates, at the plan's first seed. Rows: hard labels, smoothing; columns: training digits, held-out test
     digits; the templates marked. Each panel's title gives its own plane's ``R`` and ``U``."""
@@ -392,7 +393,7 @@ def plot_penultimate(plan: Plan, classes=(0, 1, 2), seed_index: int = 0):
             alt="Four scatter plots, two by two, of three digits' penultimate-layer activations projected onto the "
                 "plane through their three templates, marked as black crosses: hard labels on top, label smoothing "
                 "below, training digits on the left, test digits on the right, one colour per digit, each titled "
-                "with its spread R and its unequal distances U.")
+                "with its spread R and its unequal distances U.", out=out)
 
 
 def _compare(smooth: float, hard: float) -> str:
