@@ -30,7 +30,7 @@ help:
 	@echo "make crosscheck   targets, losses and gradients against JAX/optax and PyTorch, installed into .venv-crosscheck"
 	@echo "make test-pythons   make test on every supported Python found here ($$(bash tools/find_python.sh --range))"
 	@echo "            PYTHON=python3.12 make ...   use that interpreter (.venv is rebuilt for it)"
-	@echo "make verify  print the verdict of every claim (python -m derivations)"
+	@echo "make verify  print the verdict of every claim (soft-targets, or python -m derivations)"
 	@echo "make mutants every wrong variant of every claim's formulas, and which ones its check misses"
 	@echo "make lab     install JupyterLab into .venv and start it (as root: with --allow-root)"
 	@echo "make lock    rewrite requirements.lock from requirements.txt and constraints.txt (uv)"

@@ -75,6 +75,33 @@ def pytest_collection_finish(session):
     _cells_file("expected").write_text("".join(c + "\n" for c in cells))
 
 
+#: The notebooks whose kernel nbval has started in this process.
+_KERNELS: set[str] = set()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """nbval starts a notebook's kernel when the notebook's first cell is set up, over TCP: nbval 0.11 builds its
+    kernel manager itself, with no option or configuration for IPC, which the runner and the tests' own kernels
+    use (``derivations.runner.kernel_config``). Its manager picks free ports and closes them, and the kernel binds
+    them a second later: a kernel started meanwhile on another test worker could pick the same port
+    (``ZMQError: Address already in use``, jupyter/jupyter_client#154). So nbval's kernels start one at a time
+    across the workers, each until it answers (a lock in the session's folder)."""
+    first = item.nodeid.startswith("notebooks/") and item.parent.nodeid not in _KERNELS
+    if not first:
+        yield
+        return
+    import fcntl
+
+    _KERNELS.add(item.parent.nodeid)
+    with open(os.path.join(os.environ["DERIVATIONS_SESSION_RESULTS"], "kernel.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def pytest_runtest_logfinish(nodeid, location):
     """Log each notebook cell that has run: with pytest-xdist (``--dist loadfile``) the notebooks may run on
     another worker than ``tests/test_freshness.py``, which waits until every collected cell has run."""

@@ -9,9 +9,12 @@ which the corrected note links to with ``{ref}``.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: The repository (one home: pyproject.toml's project.urls), for the Binder button of each chapter.
+REPOSITORY = tomllib.loads((HERE.parent / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 
 project = "Soft Targets v/s Label Flipping: an executable companion"
 author = "The soft-targets-companion authors"
@@ -159,7 +162,9 @@ html_css_files = ["book.css", "figures.css", "run.css"]
 html_js_files = ["book.js", "live-formulas.js", "live.js", "run.js"]
 html_favicon = str(HERE / "_static" / "favicon.svg")      # else browsers ask for /favicon.ico
 html_show_sourcelink = False
-html_copy_source = False
+# the download button's source: each page's as staged (a chapter's .ipynb under its own name, not .ipynb.txt)
+html_copy_source = True
+html_sourcelink_suffix = ""
 # the search page shows titles only: a summary is fetched from the page, which file:// forbids
 html_show_search_summary = False
 # no general index: the book has no index entries, and Sphinx's genindex.html was an empty page
@@ -170,7 +175,13 @@ html_context = {"default_mode": "light"}
 html_theme_options = {
     "show_navbar_depth": 1,
     "show_toc_level": 1,
-    "use_download_button": False,
+    # a chapter's page: download its notebook (or print it), or launch it on Binder, as the README's badge does
+    # (the repository's notebooks/ at HEAD, in JupyterLab); the theme shows the launch button on notebook pages only
+    "use_download_button": True,
+    "repository_url": REPOSITORY,
+    "repository_branch": "HEAD",
+    "path_to_docs": "notebooks",
+    "launch_buttons": {"binderhub_url": "https://mybinder.org", "notebook_interface": "jupyterlab"},
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
     "use_sidenotes": False,

@@ -191,6 +191,23 @@ def test_citation_licence_and_version_agree():
     assert binder and PROJECT["urls"]["Repository"].endswith("/" + binder.group(1)), "the Binder badge's repository"
 
 
+def test_every_path_the_citation_names_exists():
+    """A file CITATION.cff names (in any of its texts: a path holds a '/' and ends in a file's extension, so the
+    title's 'v/s' is none; an address is no path) is in the repository: it named derivations/note.md after the
+    note had moved to derivations/engine/."""
+    def texts(value):
+        if isinstance(value, dict):
+            return [t for v in value.values() for t in texts(v)]
+        if isinstance(value, list):
+            return [t for v in value for t in texts(v)]
+        return [value] if isinstance(value, str) else []
+
+    found = [path for text in texts(yaml.safe_load((ROOT / "CITATION.cff").read_text()))
+             for path in re.findall(r"(?<![\w/.:-])(?:[\w.-]+/)+[\w-]+\.\w+", re.sub(r"\w+://\S+", "", text))]
+    assert any(p.endswith("note.md") for p in found), found            # the scan finds the transcription
+    assert [p for p in found if not (ROOT / p).exists()] == []
+
+
 def test_the_numeric_api_does_not_load_sympy():
     """``import derivations`` names the catalogue to the registry without importing it (nor SymPy): the claims
     load at their first read (every notebook's ``show`` reads them so, and ``tests/test_registry.py`` checks that

@@ -512,6 +512,19 @@ def test_each_chapter_shows_its_main_figure_on_its_first_screen(site):
     assert not late, f"main figure below the first screen (px from the top, window {site.first_screen}): {late}"
 
 
+def test_each_notebook_page_offers_its_notebook_and_a_binder_launch(site):
+    """Issue 35: a notebook's page has the theme's download button, whose notebook is in the site, and its launch
+    button, which opens that notebook on Binder as the README's badge opens the overview (its repository, at HEAD,
+    in JupyterLab)."""
+    badge = re.search(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.-]+", (ROOT / "README.md").read_text())[0]
+    notebooks = [p for p in site.pages if (ROOT / "notebooks" / f"{p.stem}.ipynb").exists()]
+    assert len(notebooks) == len(list((ROOT / "notebooks").glob("*.ipynb")))
+    for page in notebooks:
+        html = page.read_text(encoding="utf-8")
+        assert f'href="_sources/{page.stem}.ipynb"' in html and (site.out / "_sources" / f"{page.stem}.ipynb").is_file()
+        assert f'href="{badge}?urlpath=lab/tree/notebooks/{page.stem}.ipynb"' in html, page.name
+
+
 def test_no_page_shows_tex_outside_math(site):
     """Issue 32: a reader never sees TeX as text, titles included: no "$" or TeX command in any text of any page
     (headings, sidebars, captions; typeset formulas and code set aside) nor in its title (the browser's tab), nor in
