@@ -1,9 +1,8 @@
 """``python -m derivations``: run every claim's checks and print the verdicts.
 
 Exit status 0 when every claim's evidence supports its verdict, 1 otherwise.
-``python -m derivations mutants [...]`` runs the mutation test
-(:func:`derivations.engine.mutation.main`) over the chapters' claims: this module, above
-the engine and the chapters, is where both meet.
+The mutation test is an audit of the checks, outside the package: ``make mutants`` or, from a clone,
+``python -m audit.mutation`` (:func:`audit.mutation.main`).
 """
 from __future__ import annotations
 
@@ -43,9 +42,8 @@ except ModuleNotFoundError as err:                    # a companion package pres
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["mutants"]:
-        from derivations.engine import mutation
-
-        return mutation.main(argv[1:])
+        sys.exit("the mutation test is an audit of the checks and lives outside the package, in audit/ of a clone: "
+                 "run `make mutants` or `python -m audit.mutation` from the clone's root")
     parser = argparse.ArgumentParser(
         prog="python -m derivations",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
     ap.add_argument("--chapters", help="run only these chapters, e.g. 1,2,3 (default: all)")
     ap.add_argument("--out", type=Path, help="write executed notebooks (and figures/) here instead of in place")
     ap.add_argument("--jobs", help="notebooks run at the same time (default 2)")
-    ap.add_argument("--html", action="store_true", help="also build the book (tools/book.py) from the executed notebooks into <out>/html/")
+    ap.add_argument("--html", action="store_true", help="also build the book (book/builder.py) from the executed notebooks into <out>/html/")
     ap.add_argument("--no-html", action="store_true", help="no book, even for a rerun")
     ap.add_argument("--environment", action="store_true",
                     help="take the values from the environment, as `make run` hands them over (see above)")
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
         print(f"{failed} of {len(paths)} notebook(s) failed; failing notebooks were left unchanged.", file=sys.stderr)
         return 1
     if html:
-        from tools.book import build
+        from book.builder import build
 
         t = time.perf_counter()
         site = (out or ROOT / "build") / "html"
