@@ -68,12 +68,12 @@ run: $(STAMP)
 sweep: $(STAMP)
 	$(NO_VALUES)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh npm
-	$(BIN)/python tools/sweep.py --markdown build/sweep/table.md --environment
+	$(BIN)/python -m audit.sweep --markdown build/sweep/table.md --environment
 
 html: $(STAMP)
 	$(NO_VALUES)
 	@command -v npm >/dev/null || bash tools/ensure_system.sh npm
-	$(BIN)/python tools/book.py
+	$(BIN)/python -m book.builder
 
 # the book over HTTP, on this machine only (127.0.0.1): a derivation cell runs in the page (Pyodide, in a worker),
 # which a page opened as a file may not start. Built first when build/html has no book (`make html` rebuilds it).
@@ -90,7 +90,7 @@ serve: $(STAMP)
 pdf: $(STAMP)
 	$(NO_VALUES)
 	@bash tools/ensure_system.sh
-	$(BIN)/python tools/book.py --pdf build/pdf
+	$(BIN)/python -m book.builder --pdf build/pdf
 
 screenshot: $(STAMP)
 	bash tools/screenshot.sh
@@ -123,9 +123,9 @@ $(XSTAMP): requirements-crosscheck.txt requirements.txt constraints.txt pyprojec
 	@touch $@
 
 # this package's targets, losses and gradients against optax's and PyTorch's, float32 and float64
-# (tools/crosscheck.py); the library's speed against torch's on the same threads: benchmarks/bench_smoothing.py
+# (audit/crosscheck.py); the library's speed against torch's on the same threads: benchmarks/bench_smoothing.py
 crosscheck: $(XSTAMP)
-	$(XVENV)/bin/python tools/crosscheck.py
+	$(XVENV)/bin/python -m audit.crosscheck
 
 # `make test` with every supported interpreter found (PATH, then pyenv), each in its own venv (.venvs/3.x;
 # the one .venv already holds is reused). Stops at the first failure and says which Python it was.
@@ -144,7 +144,7 @@ verify: $(STAMP)
 
 mutants: $(STAMP)
 	$(NO_VALUES)
-	$(BIN)/python -m derivations mutants --all
+	$(BIN)/python -m audit.mutation --all
 
 # JupyterLab from requirements-lab.lock (with uv, as the set-up), then started on notebooks/; as root (containers, CI
 # images) with --allow-root, which JupyterLab otherwise asks for, and a notice. LAB_ARGS: more of JupyterLab's options.

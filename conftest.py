@@ -142,7 +142,7 @@ def _compute_every_claim_once(mutants: bool):
     import fcntl
 
     import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
-    from derivations.engine.mutation import TIMEOUT, report
+    from audit.mutation import TIMEOUT, report
     from derivations.engine.registry import claims, run_all
 
     claims()                                   # the catalogue imported (registry.add_catalogue) before the freeze

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_math.py [--out /tmp/mathbench] [--runs 5] [--prints 3] [--pages P ...]
 
-Not part of the test suite. From the built site ``build/html`` (built first with ``tools/book.py`` when absent;
+Not part of the test suite. From the built site ``build/html`` (built first with ``book/builder.py`` when absent;
 it is copied at the start, so a rebuild meanwhile does not disturb the run), three variants of the whole site are
 made in ``--out``:
 
@@ -15,7 +15,7 @@ made in ``--out``:
   every page (JSON on stdin); KaTeX's CSS and fonts in ``_static/katex``, the MathJax scripts removed. A formula
   KaTeX cannot parse is counted (rendered with ``throwOnError: false``) and its unsupported command listed.
 
-Then headless Chromium (``tools.browser.Browser``) loads the pages over http (a local ``http.server`` on
+Then headless Chromium (``book.browser.Browser``) loads the pages over http (a local ``http.server`` on
 127.0.0.1), with the HTTP cache disabled (every load a first visit), the variants alternated in turn
 (A B C A B C ...) so that drift of the machine hits each alike, and measures per page and variant:
 
@@ -359,7 +359,7 @@ def weight(entries: list[dict], root: Path, base: str) -> dict:
 
 
 def measure(out: Path, runs: int, prints: int, pages: list[str]) -> dict:
-    from tools.browser import Browser
+    from book.browser import Browser
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",

@@ -1,6 +1,6 @@
-"""Sphinx configuration of the book (``make html``; ``tools/book.py`` stages the sources and runs Sphinx).
+"""Sphinx configuration of the book (``make html``; ``book/builder.py`` stages the sources and runs Sphinx).
 
-The sources Sphinx reads are staged by ``tools/book.py`` into a folder of their own (the committed, executed
+The sources Sphinx reads are staged by ``book/builder.py`` into a folder of their own (the committed, executed
 notebooks, this folder's pages, the generated corrected note); this file is read from here (``sphinx-build -c``).
 Notebooks are rendered as stored, never executed. MathJax 4 is served from the site (``_static/mathjax``).
 Each claim's view in a chapter gets the anchor ``claim-<id>`` (dots as hyphens) and the label ``claim-<id>``,
@@ -155,9 +155,9 @@ def _unlabelled_citations():
 
 html_theme = "sphinx_book_theme"
 html_title = "Soft Targets v/s Label Flipping"
-html_static_path = [str(HERE / "_static")]       # tools/book.py adds the trimmed MathJax and the live formulas
+html_static_path = [str(HERE / "_static")]       # book/builder.py adds the trimmed MathJax and the live formulas
 html_css_files = ["book.css", "figures.css", "run.css"]
-# live-formulas.js: generated from the registry (tools/live_figures.py), staged by tools/book.py; live.js draws with it
+# live-formulas.js: generated from the registry (book/live_figures.py), staged by book/builder.py; live.js draws with it
 # run.js: a derivation cell edited and run in the page (issue 36); it loads Python (run-worker.js) only when asked
 html_js_files = ["book.js", "live-formulas.js", "live.js", "run.js"]
 html_favicon = str(HERE / "_static" / "favicon.svg")      # else browsers ask for /favicon.ico
@@ -189,7 +189,7 @@ html_theme_options = {
 
 mathjax_path = "mathjax/tex-chtml.js"
 mathjax4_config = {
-    # the font's files are in the site (tools/book.py), beside MathJax: never fetched from a CDN
+    # the font's files are in the site (book/builder.py), beside MathJax: never fetched from a CDN
     "loader": {"load": [], "paths": {"fonts": "[mathjax]/fonts"}},
     # no menu, and none of the assistive tools that load a speech worker: the pages keep MathJax's hidden MathML,
     # which screen readers read

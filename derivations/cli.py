@@ -5,8 +5,8 @@
 
 ``verify`` exits 0 when every claim's evidence supports its verdict, 1 otherwise; ``run`` exits 0 when every notebook
 ran. The mutation audit (every wrong variant of each claim's formulas, and which ones its check misses) is no part of
-the package: ``make mutants`` runs it from a checkout. This module, above the engine and the chapters, is where the
-commands meet.
+the package: ``make mutants`` (``python -m audit.mutation``) runs it from a clone. This module, above the engine and
+the chapters, is where the commands meet.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
         epilog=f"With no command, or with verify's options alone, {prog} runs verify ({prog} --chapter 1 is "
                f"{prog} verify --chapter 1). '{prog} COMMAND --help' tells more.\n\nThe mutation audit, every wrong "
                "variant of each claim's formulas and which ones its check misses, is no part of the package: "
-               "`make mutants` runs it from a checkout.")
+               "`make mutants` (python -m audit.mutation) runs it from a clone.")
     commands = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     verify = commands.add_parser(
         "verify", help=COMMANDS["verify"], description=VERIFY, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -120,10 +120,9 @@ def main(argv: list[str] | None = None, prog: str = "soft-targets") -> int:
         if err.name.split(".")[0] not in COMPANION:
             raise
         sys.exit(f"{prog} needs the companion packages ({err.name} failed to import): {INSTALL}")
-    if argv[:1] == ["mutants"]:             # the audit's own entry, until it leaves the package (make mutants)
-        from derivations.engine import mutation
-
-        return mutation.main(argv[1:])
+    if argv[:1] == ["mutants"]:             # where it was once: say where it is
+        sys.exit("the mutation test is an audit of the checks and lives outside the package, in audit/ of a clone: "
+                 "run `make mutants` or `python -m audit.mutation` from the clone's root")
     if argv[:1] == ["run"]:
         if missing(RUN):
             sys.exit(f"{prog} run needs Jupyter's packages to execute notebooks; missing: {', '.join(missing(RUN))}. "

@@ -127,7 +127,7 @@ def test_flipping_with_the_wrong_probability_kills_the_definition_claim():
 
 
 def test_the_corrected_note_places_both_sentences():
-    from tools.corrected_note import blocks, note_claims
+    from book.corrected_note import blocks, note_claims
 
     placed = {o.claim.id: b for b in blocks([run(c) for c in note_claims()]) for o in b.outcomes}
     assert placed["ch3.smoothing_by_flipping"].chapter == 2 and "Label smoothing refers to" in \

@@ -1,8 +1,8 @@
 """The back-links: each library function's "Checked by:" line names exactly the claims whose checks call it.
 
-The ids are computed from the registry (``tools/backlinks.py`` follows each claim's check through the code it
+The ids are computed from the registry (``audit/backlinks.py`` follows each claim's check through the code it
 reaches), so a line that names a claim which does not call the function, or misses one which does, fails here;
-``python tools/backlinks.py --write`` rewrites the lines.
+``python -m audit.backlinks --write`` rewrites the lines.
 """
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import inspect
 
 import pytest
 
-from tools.backlinks import _reached, checked_by, problem, public_functions
+from audit.backlinks import _reached, checked_by, problem, public_functions
 
 
 @pytest.mark.parametrize("name", sorted(public_functions()))
 def test_the_back_link_is_the_computed_one(name):
     doc = inspect.getdoc(public_functions()[name]) or ""
     found = problem(doc, checked_by()[name])
-    assert found is None, f"{name}: {found} (python tools/backlinks.py --write)"
+    assert found is None, f"{name}: {found} (python -m audit.backlinks --write)"
 
 
 def test_every_claim_is_followed_to_some_function():
@@ -42,9 +42,9 @@ def test_the_search_follows_closures_globals_and_modules_but_not_the_engine():
 def test_the_module_examples():
     import doctest
 
-    import tools.backlinks
+    import audit.backlinks
 
-    assert doctest.testmod(tools.backlinks).failed == 0
+    assert doctest.testmod(audit.backlinks).failed == 0
 
 
 def _documented():
@@ -68,7 +68,7 @@ def _documented():
 def test_every_used_in_line_names_what_reaches_the_function(name):
     """A ``Used in:`` line may name chapters, claims and functions of its module: each must reach the function
     (the chapter from its own code, its notebook's imports or its claims; a claim from its check)."""
-    from tools.backlinks import used_in_problem
+    from audit.backlinks import used_in_problem
 
     f, doc = _documented()[name]
     found = used_in_problem(f, doc)
@@ -76,8 +76,8 @@ def test_every_used_in_line_names_what_reaches_the_function(name):
 
 
 def test_a_wrong_used_in_line_is_caught():
+    from audit.backlinks import used_in_problem
     from derivations.library import numeric
-    from tools.backlinks import used_in_problem
 
     assert used_in_problem(numeric.lse_parts, "Used in: softmax") == "softmax does not call it"
     assert used_in_problem(numeric.lse_parts, "Used in: ch1.softmax") == "ch1.softmax's check does not reach it"

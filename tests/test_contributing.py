@@ -75,6 +75,8 @@ def copy(tmp_path_factory):
     shutil.copy(ROOT / "pyproject.toml", dest)                 # a checkout: the runner runs in place, into figures/
     (dest / "tools").mkdir()
     shutil.copy(ROOT / "tools" / "run_notebooks.py", dest / "tools")
+    (dest / "audit").mkdir()
+    shutil.copy(ROOT / "audit" / "mutation.py", dest / "audit")
     (dest / "tests").mkdir()
     for test in ("test_notebook_shape.py", "test_parameters.py"):
         shutil.copy(ROOT / "tests" / test, dest / "tests")
@@ -118,7 +120,7 @@ def test_the_first_recipe_adds_a_claim_to_chapter_1(copy):
     report = run(copy, "-m", "derivations", "--claim", "ch1.loss_positive")
     assert report.returncode == 0, report.stdout + report.stderr
     assert "ch1.loss_positive · holds · The hard-label loss is positive" in report.stdout, report.stdout
-    mutants = run(copy, "-m", "derivations", "mutants", "--claim", "ch1.loss_positive", "--jobs", "1",
+    mutants = run(copy, "-m", "audit.mutation", "--claim", "ch1.loss_positive", "--jobs", "1",
                   "--timeout", "120")
     assert mutants.returncode == 0 and "killed" in mutants.stdout, mutants.stdout + mutants.stderr
     executed = run(copy, "tools/run_notebooks.py", CH1)

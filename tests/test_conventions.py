@@ -1,5 +1,5 @@
 """Issue 34: the library across the frameworks' conventions, case by case, in NumPy (the suite has no PyTorch:
-`make crosscheck` compares the same cases with it, tools/crosscheck.py).
+`make crosscheck` compares the same cases with it, audit/crosscheck.py).
 
 Each case of the issue either gives PyTorch's number, here its definition evaluated in mpmath at 50 digits
 (``torch.nn.functional.cross_entropy``'s formulas: ``(1 - alpha) w_y nll + (alpha/K) sum_j w_j (-log q_j)`` for

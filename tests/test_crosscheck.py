@@ -1,4 +1,4 @@
-"""tools/crosscheck.py (`make crosscheck`) without JAX or PyTorch: its bounds, its table, and its verdicts on the
+"""audit/crosscheck.py (`make crosscheck`) without JAX or PyTorch: its bounds, its table, and its verdicts on the
 package compared with NumPy written from the definitions (optax's targets and PyTorch's labels, reductions and
 ignore_index), honest and with planted errors."""
 import math
@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivations.library.numeric import log_softmax, softmax
-from tools.crosscheck import (
+from audit.crosscheck import (
     IGNORE,
     Table,
     cases,
@@ -26,6 +25,7 @@ from tools.crosscheck import (
     target_tol,
     unit_roundoff,
 )
+from derivations.library.numeric import log_softmax, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(ks=(2, 10), scales=(1.0, 100.0), alphas=(0.0, 0.1, 1.0), epss=(0.05,))

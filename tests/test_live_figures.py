@@ -1,4 +1,4 @@
-"""The generator of the live figures' formulas (tools/live_figures.py), without a browser.
+"""The generator of the live figures' formulas (book/live_figures.py), without a browser.
 
 What the browser computes is checked in tests/test_site.py, on the built book. Here: the generator's own checks
 refuse a wrong reduction and a wrong stable form, and the file it writes holds every quantity, from a registered
@@ -11,7 +11,7 @@ import re
 import pytest
 import sympy as sp
 
-from tools import live_figures as lf
+from book import live_figures as lf
 
 
 def test_a_reduction_that_differs_from_the_claim_is_refused():

@@ -1,21 +1,23 @@
 """Mutation tests: every claim's check catches some plausible wrong variant of its formulas.
 
 A check that accepts every mutant of its formula does not read it (a defect). For
-each claim the mutants of :func:`derivations.engine.mutation.mutants` are run in order
+each claim the mutants of :func:`audit.mutation.mutants` are run in order
 until one is killed (the outcome turns unsound, or the verdict changes); the
-full table, survivors included, is ``python -m derivations mutants --all``.
+full table, survivors included, is ``python -m audit.mutation --all``.
 Then unit tests of the generator on hand-written formulas.
 """
 import os
+from pathlib import Path
 
 import pytest
 
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
+from audit.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
 from derivations.engine.finding import Finding
-from derivations.engine.mutation import KINDS, TIMEOUT, Status, kill, latex, mutants, report, variants
 from derivations.engine.notation import Node, ParseError, read, read_text
 from derivations.engine.registry import Claim, Evidence, Verdict, claims, run
 
+ROOT = Path(__file__).resolve().parents[1]
 ALL = claims()
 
 
@@ -188,14 +190,17 @@ def test_an_unsound_outcome_kills():
 
 
 def test_the_mutation_command_reaches_the_chapters_claims():
-    """``make mutants`` runs ``python -m derivations mutants``, which imports the chapters; the engine's own module
-    has no claims to mutate and says so (exit 2) instead of printing an empty table."""
+    """``make mutants`` runs ``python -m audit.mutation``, which imports the chapters; an empty selection says so
+    (exit 2) instead of printing an empty table; the package's own command points to the audit."""
     import subprocess
     import sys
 
-    ok = subprocess.run([sys.executable, "-m", "derivations", "mutants", "--claim", "ch1.one_hot", "--jobs", "1"],
-                        capture_output=True, text=True, timeout=300)
+    ok = subprocess.run([sys.executable, "-m", "audit.mutation", "--claim", "ch1.one_hot", "--jobs", "1"],
+                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert ok.returncode == 0 and "ch1.one_hot" in ok.stdout, ok.stdout + ok.stderr
-    empty = subprocess.run([sys.executable, "-m", "derivations.engine.mutation"], capture_output=True, text=True,
-                           timeout=300)
-    assert empty.returncode == 2 and "python -m derivations mutants" in empty.stderr
+    empty = subprocess.run([sys.executable, "-m", "audit.mutation", "--chapter", "9"], capture_output=True,
+                           text=True, timeout=300, cwd=ROOT)
+    assert empty.returncode == 2 and "no claims to mutate in chapter 9" in empty.stderr
+    moved = subprocess.run([sys.executable, "-m", "derivations", "mutants"], capture_output=True, text=True,
+                           timeout=300, cwd=ROOT)
+    assert moved.returncode != 0 and "python -m audit.mutation" in moved.stderr

@@ -208,8 +208,8 @@ def test_the_readme_table_states_the_registry():
 def test_every_readme_example_is_accepted_or_refused_as_shown(capsys):
     """Every `make run ...` of the README (read as `make sweep` reads it) passes the runner's checks as written, or is
     refused with the very line the README shows; `make sweep` runs them."""
+    from audit.sweep import readme_examples
     from tools.run_notebooks import main
-    from tools.sweep import readme_examples
 
     examples = readme_examples()
     assert sum(bool(a) for a, _ in examples) >= 3, f"too few examples found in README.md: {examples}"

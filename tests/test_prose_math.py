@@ -1,6 +1,6 @@
 """Mathematics is typeset wherever a reader reads it (issue 22): no ASCII math, and no math written as code.
 
-The detector is :mod:`tools.prose_math`; it reads the Markdown cells and the stored ``text/markdown`` outputs of
+The detector is :mod:`audit.prose_math`; it reads the Markdown cells and the stored ``text/markdown`` outputs of
 every notebook, the texts of every claim of the registry, and the regime descriptions. The first tests plant the
 fragments the issue found on the book's pages and check that each is caught, and that typeset mathematics, code
 that names Python, and the note's own words in a quotation are not.
@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
+from audit.prose_math import claim_texts, code_span_is_code, fragments, notebook_texts, regime_texts
 from derivations.engine.registry import Claim, Evidence, Verdict
-from tools.prose_math import claim_texts, code_span_is_code, fragments, notebook_texts, regime_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -25,11 +25,11 @@ MAX_LINES = 150
 COVERED = {
     "run": ("tools/run_notebooks.py", "tests/test_runner.py"),
     "test": ("-m pytest", ".ci/run"),
-    "html": ("tools/book.py", "tests/test_site.py"),
-    "pdf": ("tools/book.py --pdf", "tests/test_site.py"),
+    "html": ("-m book.builder", "tests/test_site.py"),
+    "pdf": ("-m book.builder --pdf", "tests/test_site.py"),
     "verify": ("-m derivations", "tests/test_report.py"),
-    "sweep": ("tools/sweep.py", "tools/sweep.py"),
-    "crosscheck": ("tools/crosscheck.py", "tests/test_crosscheck.py"),
+    "sweep": ("-m audit.sweep", "audit/sweep.py"),
+    "crosscheck": ("-m audit.crosscheck", "tests/test_crosscheck.py"),
     "help": ("make run", "tests/test_readme.py"),
     "serve": ("http.server", "tests/test_run_in_book.py"),
 }
@@ -82,7 +82,7 @@ def test_make_help_lists_the_targets_the_readme_names():
 
 
 def test_the_test_that_runs_each_tool_uses_it():
-    uses = {"tests/test_runner.py": "tools.run_notebooks", "tests/test_site.py": "tools.book",
+    uses = {"tests/test_runner.py": "tools.run_notebooks", "tests/test_site.py": "book.builder",
             "tests/test_report.py": '"-m", "derivations"', ".ci/run": "make test"}
     for where, needle in uses.items():
         assert needle in (ROOT / where).read_text(encoding="utf-8"), (where, needle)

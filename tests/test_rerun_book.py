@@ -36,7 +36,7 @@ class _Page(HTMLParser):
 @pytest.fixture(scope="module")
 def rerun_book(tmp_path_factory):
     """Chapter 1 alone (its committed notebook as a rerun would leave it), built as `make run K=37 CHAPTERS=1` does."""
-    from tools.book import build
+    from book.builder import build
     from tools.run_notebooks import banner
 
     notebooks = tmp_path_factory.mktemp("run")

@@ -4,10 +4,10 @@ Two halves:
 
 * In CPython, in a subprocess that cannot import NumPy: ``book/_static/run_cells.py`` runs every derivation cell of
   every chapter that has them, each after only the cells it depends on, from the modules the book ships
-  (``derivations.zip``) and the manifests the build writes (``tools/book.py``: ``stage_runner``), and gives back,
+  (``derivations.zip``) and the manifests the build writes (``book/builder.py``: ``stage_runner``), and gives back,
   cell by cell, exactly the stored outputs of the notebook (the steps' LaTeX, the verdict's Markdown; only the
   summary of the folded numeric checks says that they were computed when the book was built).
-* In Chromium (``tools/browser.py``), with every host but 127.0.0.1 unresolvable: a book of chapter 2 is built and
+* In Chromium (``book/browser.py``), with every host but 127.0.0.1 unresolvable: a book of chapter 2 is built and
   served; nothing of Python loads before a click; "Edit and run" on the soft target's cell runs it and shows the
   stored output again; the soft target of the notation cell is edited (``1 - eps`` to ``1 - 2*eps``) and the cell
   run again: its output changes and its verdict turns to ERRATUM; an error shows in words under the cell; Reset puts
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import book
-from tools.browser import Browser
+from book import builder
+from book.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -89,7 +89,7 @@ def shipped(tmp_path_factory):
     """What the book ships for its pages to run: the manifests and the modules, staged from the committed
     notebooks; the modules unpacked into a folder."""
     src = tmp_path_factory.mktemp("run-src")
-    book.stage_runner(ROOT / "notebooks", src, book.ensure_pyodide(ROOT / "build" / "pyodide"))
+    builder.stage_runner(ROOT / "notebooks", src, builder.ensure_pyodide(ROOT / "build" / "pyodide"))
     run = src / "_run" / "run"
     modules = src / "modules"
     with zipfile.ZipFile(run / "derivations.zip") as z:
@@ -103,8 +103,8 @@ def test_the_book_ships_python_for_every_chapter_with_derivation_cells(shipped):
                 if any("derivation" in c["metadata"].get("tags", []) for c in json.loads(nb.read_text())["cells"])}
     assert chapters and {p.stem for p in run.glob("*.json")} == chapters
     names = {p.name for p in run.iterdir()}
-    for name in book.RUN_DISTRIBUTIONS:
-        assert any(n.startswith(f"{name}-") and n.endswith(f"-pyodide-{book.PYODIDE_VERSION}.zip") for n in names)
+    for name in builder.RUN_DISTRIBUTIONS:
+        assert any(n.startswith(f"{name}-") and n.endswith(f"-pyodide-{builder.PYODIDE_VERSION}.zip") for n in names)
     # no chapter's package is shipped (its __init__ finds every chapter, whose claims import NumPy)
     assert not list(modules.glob("derivations/chapters/**/__init__.py"))
     assert (modules / "derivations" / "engine" / "derive.py").read_bytes() == \
@@ -179,7 +179,7 @@ def chapter2(tmp_path_factory):
     notebooks = tmp_path_factory.mktemp("notebooks")
     shutil.copy(ROOT / "notebooks" / "02_soft_labels.ipynb", notebooks)
     out = tmp_path_factory.mktemp("book") / "html"
-    book.build(notebooks, out, ROOT / "build" / "npm")
+    builder.build(notebooks, out, ROOT / "build" / "npm")
     seen: list = []
     handler = type("Handler", (_Server,), {"seen": seen})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(out)))

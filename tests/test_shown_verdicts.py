@@ -1,6 +1,6 @@
 """Every verdict a reader sees is the computed one: the stored notebook outputs (Markdown as GitHub splits a table,
 and plain text), the terminal report; the book's pages and its PDF are read in tests/test_site.py, with the same
-reader (tools/shown_verdicts.py). Each reader is shown to catch a planted wrong cell."""
+reader (audit/shown_verdicts.py). Each reader is shown to catch a planted wrong cell."""
 from __future__ import annotations
 
 import re
@@ -10,11 +10,11 @@ import pytest
 from markdown_it import MarkdownIt
 
 import derivations.chapters  # noqa: F401  (the chapters' claims)
+from audit.shown_verdicts import CLAIM_ID, computed, in_markdown, in_notebook, in_plain, wrong
 from derivations.engine.display import ClaimView, VerdictTable, errata
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.registry import claims, run
 from derivations.engine.text import MathError, folded, math_text, plain, table_cell
-from tools.shown_verdicts import CLAIM_ID, computed, in_markdown, in_notebook, in_plain, wrong
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -1,7 +1,7 @@
-"""The book (tools/book.py: Sphinx + myst-nb) in a real headless browser (Debian's Chromium), and its PDFs.
+"""The book (book/builder.py: Sphinx + myst-nb) in a real headless browser (Debian's Chromium), and its PDFs.
 
 The site is built once from the committed notebooks into a temporary folder and
-served on 127.0.0.1. One Chromium (tools/browser.py), with every other host
+served on 127.0.0.1. One Chromium (book/browser.py), with every other host
 unresolvable, loads every page over ``http://127.0.0.1``, and the index and a
 chapter (:data:`FILE_PAGES`) over ``file://``: one tab for each, going from page to
 page (a tab per page cost Chromium twice the CPU), watched page by page (requests
@@ -12,7 +12,7 @@ every element wider than its column. Search runs for "softmax" both ways. The
 corrected note, the overview and chapters 2 and 3 are printed to PDF; every PDF
 page is rendered to an image with poppler's ``pdftoppm``, and its words are read
 with ``pdftotext`` (the verdicts shown, words printed over each other). The
-verdicts on every page and in every PDF are read back (tools/shown_verdicts.py)
+verdicts on every page and in every PDF are read back (audit/shown_verdicts.py)
 and compared with the registry's. Each check is shown to catch a planted fault,
 on a probe page: a line too wide, a table cell running into the next, a wrong
 verdict. `make test` installs Chromium, npm and poppler first
@@ -39,9 +39,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools import book
-from tools.browser import PROFILE_PREFIX, Browser, find_chromium
-from tools.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
+from audit.shown_verdicts import computed, in_html, in_pdf, overprinted, wrong
+from book import builder
+from book.browser import PROFILE_PREFIX, Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = find_chromium()
@@ -75,11 +75,11 @@ SEARCH_RESULTS = """new Promise(resolve => {
 })"""
 
 
-# -- the live figures (book/_static/live.js drawing with the functions tools/live_figures.py generates) --------------
+# -- the live figures (book/_static/live.js drawing with the functions book/live_figures.py generates) --------------
 #: Random points at which every generated function is evaluated in Chromium and in Python (edge points are added).
 LIVE_POINTS, LIVE_SEED = 60, 25
 #: How close the browser's value must be to Python's: relative to the value, or to its condition scale where that is
-#: larger (near a zero that its terms cancel to; tools.live_figures.reference).
+#: larger (near a zero that its terms cancel to; book.live_figures.reference).
 LIVE_RTOL = 1e-9
 #: One frame at 60 frames a second (milliseconds): the most one update of a figure may take at the largest K.
 FRAME_MS = 1000 / 60
@@ -450,7 +450,7 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
             if how == "http" and name[:2] in CHAPTER_PAGES:
                 site.first_screen[name] = _first_screen(browser, tab)
             if how == "http" and name in PRINTED:
-                pdf = book.print_page(browser, tab, fit=LIVE_PRINTED)       # as the book's PDF prints it
+                pdf = builder.print_page(browser, tab, fit=LIVE_PRINTED)       # as the book's PDF prints it
                 site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
                 site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
                 site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
@@ -478,7 +478,7 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The book built once, every page visited over http and file, two pages printed."""
-    from tools.book import build
+    from book.builder import build
 
     out = tmp_path_factory.mktemp("book") / "html"
     pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
@@ -546,15 +546,15 @@ def test_the_pdf_has_bookmarks_page_numbers_and_a_title(site, tmp_path):
 
     names = [n for n in PRINTED if n != "corrected_note.html"]
     joined = tmp_path / "book.pdf"
-    book.join([site.pdf_files[n] for n in names], joined, [site.out / n for n in names])
+    builder.join([site.pdf_files[n] for n in names], joined, [site.out / n for n in names])
     pdf = PdfReader(joined)
     assert pdf.metadata.title == "Soft Targets v/s Label Flipping: an executable companion"
     texts = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in pdf.pages]   # "ﬁ" ligatures
     tops = [i for i in pdf.outline if not isinstance(i, list)]
-    assert [str(t.title) for t in tops] == [book._headings(site.out / n)[0] for n in names]
+    assert [str(t.title) for t in tops] == [builder._headings(site.out / n)[0] for n in names]
     for k, (top, name) in enumerate(zip(tops, names)):
         children = pdf.outline[pdf.outline.index(top) + 1]
-        want = [h for h in book._headings(site.out / name)[1:] if h != "Contents"]
+        want = [h for h in builder._headings(site.out / name)[1:] if h != "Contents"]
         got = [str(c.title) for c in children if not isinstance(c, list)]
         assert got and set(got) <= set(want) and got == [h for h in want if h in got], (name, got, want)
         assert len(got) >= len(want) - 1, f"{name}: headings without a bookmark: {set(want) - set(got)}"
@@ -685,8 +685,8 @@ def test_every_internal_link_resolves(site):
 
 
 def test_corrected_note_marks_every_claim_that_quotes_the_note(site):
+    from book.corrected_note import note_claims
     from derivations.engine.registry import run
-    from tools.corrected_note import note_claims
 
     html = (site.out / "corrected_note.html").read_text(encoding="utf-8")
     boxes = html.split('<div class="verdict ')[1:]
@@ -745,15 +745,15 @@ def _two_sheets(lines_on_last: int) -> bytes:
 
 
 def test_no_printed_sheet_is_nearly_empty(site):
-    """Issue 32: every sheet of every printed page holds content down to at least :data:`tools.book.NEAR_EMPTY` of
+    """Issue 32: every sheet of every printed page holds content down to at least :data:`book.builder.NEAR_EMPTY` of
     its height (a long table breaks between its rows; a page whose last sheet would hold a line or two is printed a
-    little smaller, tools.book.print_page); the measure sees a sheet of three lines, and not one of thirty."""
+    little smaller, book.builder.print_page); the measure sees a sheet of three lines, and not one of thirty."""
     for name, path in site.pdf_files.items():
-        fills = book.sheet_fills(path.read_bytes())
+        fills = builder.sheet_fills(path.read_bytes())
         assert len(fills) == len(site.pdfs[name])
-        thin = [(i + 1, round(f, 3)) for i, f in enumerate(fills) if f < book.NEAR_EMPTY and len(fills) > 1]
+        thin = [(i + 1, round(f, 3)) for i, f in enumerate(fills) if f < builder.NEAR_EMPTY and len(fills) > 1]
         assert not thin, f"{name}: nearly empty sheets (sheet, fill): {thin}"
-    assert book.near_empty(_two_sheets(3)) and not book.near_empty(_two_sheets(30))
+    assert builder.near_empty(_two_sheets(3)) and not builder.near_empty(_two_sheets(30))
 
 
 def test_every_verdict_on_a_page_is_the_computed_one(site):
@@ -787,7 +787,7 @@ def test_every_verdict_in_the_pdf_is_the_computed_one(site):
     for kind in ("table", "view"):
         shown = {s.claim for s in seen["03_label_flipping.html"] if f": {kind}" in s.where}
         assert shown == ch3, f"chapter 3's PDF: no verdict read for {sorted(ch3 - shown)} ({kind})"
-    from tools.corrected_note import note_claims
+    from book.corrected_note import note_claims
 
     note = {s.claim for s in seen["corrected_note.html"] if "note box" in s.where}
     assert note == {c.id for c in note_claims()}, f"the corrected note's PDF: no box read for " \
@@ -895,8 +895,8 @@ def test_chapters_1_2_3_have_live_figures_drawn_over_http_and_file(site):
 
 @functools.cache
 def _python(name: str) -> list[tuple[float, float]]:
-    """Python's value and condition scale of a generated function at each of the points (tools.live_figures)."""
-    from tools.live_figures import reference
+    """Python's value and condition scale of a generated function at each of the points (book.live_figures)."""
+    from book.live_figures import reference
 
     return reference(name, _live_points())
 
@@ -913,7 +913,7 @@ def _close(value, want: float, scale: float) -> bool:
 def test_live_formulas_in_the_browser_are_pythons_at_random_and_edge_points(site):
     """Every generated function, at the random and edge points, in Chromium against the expression it was printed from
     (mpmath, 50 digits); no NaN anywhere, infinite only where Python's limit is."""
-    from tools.live_figures import QUANTITIES
+    from book.live_figures import QUANTITIES
 
     points = site.live_points
     assert len(points) >= 50 + 12 and points == _live_points() and set(site.live_values) == {q.name for q in QUANTITIES}
@@ -1186,7 +1186,7 @@ def test_live_readouts_agree_with_the_mathematics_at_every_edge(site):
 def test_live_values_at_the_uniform_edge_are_exact(site):
     """The generated values at eps = (K-1)/K exactly (F.at_uniform), in Chromium, against Python's (mpmath, 50 digits):
     the optimal gap and the loss variance at the optimum are 0, alpha is 1, at every K."""
-    from tools.live_figures import QUANTITIES, reference_at_uniform
+    from book.live_figures import QUANTITIES, reference_at_uniform
 
     got = next(f for (how, _), figures in site.live.items() if how == "http" for f in figures.values())["at_uniform"]
     assert set(got) == {q.name for q in QUANTITIES if q.args == ("K", "epsilon")}, sorted(got)

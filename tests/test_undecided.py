@@ -1,7 +1,7 @@
 """The *undecided* verdict (issue 33, item 2): a statistical claim that the evidence neither confirms nor refutes at
 its stated false-alarm probability is undecided, never an erratum, and is shown as such on every surface that shows
 a verdict (the notebook's views and tables, the overview's sentence, the corrected note's box, the report and its
-JSON), as tools/shown_verdicts.py reads them back."""
+JSON), as audit/shown_verdicts.py reads them back."""
 from __future__ import annotations
 
 import json
@@ -10,13 +10,13 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
+from audit.shown_verdicts import in_html, in_markdown, in_plain, wrong
+from book.corrected_note import _box
 from derivations.engine.display import ClaimView, ErrataView, Summary, VerdictTable, badge
 from derivations.engine.finding import Finding, Findings, confirm, stop_at_failed_finding, tally
 from derivations.engine.registry import Claim, Counterexample, Evidence, Verdict, problems_of, run, verdict_of
 from derivations.engine.report import as_json, as_rows, format_table
 from derivations.engine.stats import interval_finding, side
-from tools.corrected_note import _box
-from tools.shown_verdicts import in_html, in_markdown, in_plain, wrong
 
 ID = "ch99.smoothing_lowers_ece"              # a claim id as the pages write it (tools/shown_verdicts.CLAIM_ID)
 RULE = "paired bootstrap over the test images; z-test at false-alarm $10^{-6}$"
@@ -128,7 +128,7 @@ def test_an_undecided_finding_is_not_a_failure_of_a_worked_example_or_a_mutant()
 
 
 def test_a_mutant_that_leaves_a_claim_undecided_is_killed():
-    from derivations.engine.mutation import Status, kill, mutants
+    from audit.mutation import Status, kill, mutants
     from derivations.engine.notation import read
 
     def check(f):
@@ -184,7 +184,7 @@ def test_show_and_the_chapters_verdicts_show_a_registered_undecided_claim():
 
 
 def test_the_pdf_reader_finds_an_undecided_note_box():
-    from tools.shown_verdicts import _note_boxes
+    from audit.shown_verdicts import _note_boxes
 
     text = f"undecided — Smoothing lowers the test calibration error (ch99 +1 · {ID})\nUndecided at ..."
     assert _note_boxes(text) == [("undecided", ID)]
@@ -235,8 +235,8 @@ def test_the_report_and_its_json_show_it_undecided(outcome):
 
 
 def test_the_readers_know_the_undecided_dot():
+    from audit import shown_verdicts
     from derivations.engine import display
-    from tools import shown_verdicts
 
     assert set("".join(display._DOT.values())) <= set(shown_verdicts._DOTS)
     assert len(set(display._DOT.values())) == len(display._DOT) == len(Verdict)

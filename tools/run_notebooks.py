@@ -5,7 +5,7 @@
     python tools/run_notebooks.py --environment          (what `make run` calls: the values from the environment)
 
 The options are the runner's (``soft-targets run --help``), and two of the book's: ``--html`` builds the book
-(tools/book.py) from the executed notebooks into ``<out>/html/`` (a banner with the values on every page), and
+(book/builder.py) from the executed notebooks into ``<out>/html/`` (a banner with the values on every page), and
 ``--no-html`` builds none; through ``make``, ``BOOK=0`` or ``BOOK=1`` (default: a book for a rerun with values).
 The book's build is no part of the package: this script hands it to the runner.
 """
@@ -47,8 +47,8 @@ class Book:
 
     @staticmethod
     def build(settings: dict, chapters: list[int] | None, out: Path | None) -> None:
+        from book.builder import build
         from derivations.chapters import CHAPTERS
-        from tools.book import build
 
         t = time.perf_counter()
         site = (out or ROOT / "build") / "html"

@@ -10,7 +10,7 @@
 # (docs/verdicts-ch1-phone.png).
 set -euo pipefail
 python=${PYTHON:-.venv/bin/python}
-"$python" tools/book.py \
+"$python" -m book.builder \
   --screenshot 03_label_flipping.html#claim-ch3-same-q docs/site-screenshot.png \
   --screenshot corrected_note.html#label-smoothing docs/corrected-note-screenshot.png \
   --screenshot 02_soft_labels.html docs/first-screen-ch2.png \

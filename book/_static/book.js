@@ -6,7 +6,7 @@
  *    reads it.
  * 2. fitForPrint(): for print, the folds are opened (the PDF prints the checks, in small type) and every
  *    formula still wider than its column (displayed, or in the text, on a line of its own) is scaled down to fit;
- *    called on `beforeprint` and by tools/book.py before printing a PDF.
+ *    called on `beforeprint` and by book/builder.py before printing a PDF.
  * 4. Displayed formulas: MathJax 4 breaks one too wide for its column over lines, at the width it has when typeset;
  *    when the window's width changes the page is typeset again, and a formula that still does not fit (one that
  *    cannot be broken enough on a phone) is marked to scroll with a visible cue (class "scrolls", book.css).

@@ -1,7 +1,7 @@
 /* The live figures: sliders, number inputs, SVG plots and readouts. No formula is written here.
  *
  * Every number a figure shows comes from window.LiveFormulas (_static/live-formulas.js), JavaScript that
- * tools/live_figures.py generates from the registered, verified SymPy expressions; this file only decides
+ * book/live_figures.py generates from the registered, verified SymPy expressions; this file only decides
  * where to evaluate them (grids, ranges), how to draw them, and what an edge value means in words.
  *
  * A figure is an element <div class="live-figure" data-figure="NAME"> (a Markdown cell of a chapter); its
@@ -559,7 +559,7 @@
       lines.push("The note's target: " + out("ch2_target_true", note[0], fmt(note[0])) + " on the true class, " +
                  out("ch2_target_other", note[1], fmt(note[1])) + " on each other. " +
                  alphaText(r, atEps("ch2_alpha_of_eps", st.K, st.eps)));
-      // the gap is finite at every double eps in (0, 1) (its logarithms are taken apart: tools/live_figures.py)
+      // the gap is finite at every double eps in (0, 1) (its logarithms are taken apart: book/live_figures.py)
       if (noOptimum(r)) {
         lines.push("No finite optimal gap; the loss approaches " + out("ch2_min_loss", low, fmt(low)) + " without reaching it.");
       } else {

@@ -1,7 +1,7 @@
 /* The book's Python, in a Web Worker (issue 36): runs a chapter's derivation cells for run.js, off the page's thread.
  *
  * Started by run.js when a reader first runs a cell, never before. It loads what the book's build put in the site
- * (tools/book.py, stage_runner), from the site only: Pyodide's runtime (_static/pyodide/), SymPy, mpmath and
+ * (book/builder.py, stage_runner), from the site only: Pyodide's runtime (_static/pyodide/), SymPy, mpmath and
  * pylatexenc compiled for it, the project's modules the cells import (_static/run/derivations.zip), run_cells.py, and
  * the chapter's manifest (_static/run/<notebook>.json: its cells, its claims and their numeric checks as built).
  * Pyodide's package lock there names no package: nothing is fetched from a CDN.

@@ -5,7 +5,7 @@ In the page, Pyodide runs this module in a Web Worker; the tests run the same mo
 (``tests/test_run_in_book.py``). It imports SymPy and the engine's derivation words (``derivations.engine.derive``
 and what it imports: no NumPy), nothing else of the project.
 
-* :func:`setup` reads the chapter's manifest (written when the book is built, ``tools/book.py``: the chapter's
+* :func:`setup` reads the chapter's manifest (written when the book is built, ``book/builder.py``: the chapter's
   derivation cells as stored, and the claims they decide, with the numeric checks computed then) and registers
   its claims, without their numeric checks, which need NumPy;
 * :func:`dependencies` finds the cells a cell depends on: for each name it reads before binding it, the last cell

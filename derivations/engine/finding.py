@@ -141,7 +141,7 @@ _STOP_AT_FAILED = contextvars.ContextVar("stop_at_failed_finding", default=False
 @contextlib.contextmanager
 def stop_at_failed_finding():
     """Within this block a finding that fails raises :class:`FailedFinding` (for
-    :func:`derivations.engine.mutation.kill`: a mutant is killed by its first failed finding, without the rest
+    :func:`audit.mutation.kill`: a mutant is killed by its first failed finding, without the rest
     of its check).
 
     >>> with stop_at_failed_finding():

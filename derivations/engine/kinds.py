@@ -5,7 +5,7 @@
 how its construct is read (when a command or one of the note's letters opens it),
 its value in SymPy (:func:`evaluate`), how it is written back in LaTeX
 (:func:`latex`), where its LaTeX needs parentheses, and what the mutation tests
-(:mod:`derivations.engine.mutation`) may change in it. The table is
+(:mod:`audit.mutation`) may change in it. The table is
 :data:`NOTATION` (a :class:`~derivations.engine.nodes.Notation`, the mechanism);
 the parser, :func:`evaluate`, :func:`latex` and the mutation walk all read it, and
 a node of a kind it does not declare fails loudly

@@ -11,7 +11,7 @@ node, in one place:
 * ``latex``: how it is written back in LaTeX (which
   :func:`~derivations.engine.notation.read` reads back to the same tree);
 * ``precedence``: where its LaTeX needs parentheses (:class:`Precedence`);
-* for the mutation tests (:mod:`derivations.engine.mutation`): the ``roles`` of its
+* for the mutation tests (:mod:`audit.mutation`): the ``roles`` of its
   arguments (:data:`ROLES`: which are values, class indices, names to leave alone),
   and two flags: ``opaque`` (nothing below it is mutated) and ``small`` (a
   mutation of it is described together with its parent);
@@ -109,7 +109,7 @@ class Precedence(IntEnum):
     ATOM = 50
 
 
-#: The roles an argument can have, for the mutation walk (:func:`derivations.engine.mutation.variants`).
+#: The roles an argument can have, for the mutation walk (:func:`audit.mutation.variants`).
 ROLES = {
     "value": "an expression: signs, coefficients, terms ... are mutated",
     "index": "a class or example index: swapped with the other indices of the formula",

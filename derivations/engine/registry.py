@@ -481,7 +481,7 @@ def work_units(cs: list[Claim]) -> list[tuple[Claim, ...]]:
     and a chapter's claims decided by its derivation cells share those cells' run (chapter 3's take 6 s: split
     over two processes, each ran them).
 
-    Used in: run_all, :func:`derivations.engine.mutation.report`
+    Used in: run_all, :func:`audit.mutation.report`
 
     >>> a, b, c = (Claim(i, 9, "", 1, "", "x", None, Verdict.HOLDS, shares=s) for i, s in (("a", "e"), ("b", None), ("c", "e")))
     >>> [[x.id for x in g] for g in work_units([a, b, c])]

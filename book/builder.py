@@ -1,18 +1,18 @@
 """Build the book: the offline site (Sphinx + myst-nb) and, on request, its PDFs (headless Chromium).
 
-    python tools/book.py [--notebooks DIR] [--out DIR] [--pdf DIR]
+    python -m book.builder [--notebooks DIR] [--out DIR] [--pdf DIR]
 
 Defaults: ``notebooks/`` -> ``build/html/``. The sources are staged into ``<out>.src/``:
 every ``*.ipynb`` of the notebooks folder as stored (with a per-chapter references
 section appended to the copy, :data:`CHAPTER_REFERENCES`), the pages of ``book/``,
-and the corrected note (``tools/corrected_note.py``). Sphinx reads them with
+and the corrected note (``book/corrected_note.py``). Sphinx reads them with
 ``book/conf.py`` and never executes a notebook. MathJax 4 and its New Computer
 Modern font are installed from the npm registry (pinned below) into ``build/npm``
 once; the part the pages use is copied into the site (``_static/mathjax``), so no
 page loads anything from outside its folder. MathJax 4 breaks a displayed formula
 too wide for its column over lines, at the reader's width (docs/measurements.md:
 the choice against MathJax 3 and KaTeX). The live figures' formulas are JavaScript generated from the
-registry (``tools/live_figures.py``), copied into the site beside MathJax; the
+registry (``book/live_figures.py``), copied into the site beside MathJax; the
 figures' runtime is ``book/_static/live.js``. The claims' verdicts come from ``DERIVATIONS_RESULTS``
 (:mod:`derivations.engine.results`), by default ``build/results``.
 
@@ -37,8 +37,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 __all__ = ["MATHJAX_VERSION", "MATHJAX_PARTS", "CHAPTER_REFERENCES", "ensure_mathjax", "stage", "build",
            "PYODIDE_VERSION", "ensure_pyodide", "stage_runner", "run_manifest",
@@ -160,8 +158,8 @@ def _verdict_outcomes():
     """The outcomes of the claims the corrected note marks (read from, or computed into, the results folder)."""
     os.environ.setdefault("DERIVATIONS_RESULTS", str(ROOT / "build" / "results"))
     Path(os.environ["DERIVATIONS_RESULTS"]).mkdir(parents=True, exist_ok=True)
+    from book.corrected_note import note_claims
     from derivations.engine.registry import run_all
-    from tools.corrected_note import note_claims
 
     return run_all(note_claims(), jobs=os.cpu_count() or 1)
 
@@ -169,10 +167,10 @@ def _verdict_outcomes():
 def stage(notebooks: Path, src: Path, mathjax: Path) -> None:
     """Put every source Sphinx reads into ``src``: the notebooks, ``book/``'s pages, the corrected note, the
     trimmed MathJax (from ``mathjax``, npm's ``node_modules``) (``src/_mathjax/mathjax``) and the live figures' formulas (``src/_live/live-formulas.js``,
-    generated from the registry by ``tools/live_figures.py``), the last two static folders of the site."""
+    generated from the registry by ``book/live_figures.py``), the last two static folders of the site."""
+    from book import live_figures
+    from book.corrected_note import markdown
     from derivations.chapters import CHAPTERS
-    from tools import live_figures
-    from tools.corrected_note import markdown
 
     wanted = {nb.name for nb in notebooks.glob("*.ipynb")}
     for old in src.glob("*.ipynb"):
@@ -496,7 +494,7 @@ def reading_order(out: Path) -> list[Path]:
 
 def print_pdfs(out: Path, pdf_dir: Path, whole_book: bool = True) -> list[Path]:
     """Print the corrected note, and the whole book when asked, from the built site into ``pdf_dir``."""
-    from tools.browser import Browser
+    from book.browser import Browser
 
     pdf_dir.mkdir(parents=True, exist_ok=True)
     pages = reading_order(out) if whole_book else [out / "corrected_note.html"]
@@ -564,7 +562,7 @@ def near_empty(pdf: bytes) -> bool:
 def print_page(browser, tab: str, fit: str | None = None) -> bytes:
     """A loaded page printed as the book prints it (:data:`PRINTED`), at the largest of :data:`SCALES` at which its
     last sheet is not nearly empty (at the smallest if none: the fewest sheets). ``fit``: the page's fitting hook,
-    :meth:`~tools.browser.Browser.print_pdf`'s default if not given."""
+    :meth:`~book.browser.Browser.print_pdf`'s default if not given."""
     extra = {} if fit is None else {"fit": fit}
     for scale in SCALES:
         pdf = browser.print_pdf(tab, **extra, **PRINTED, scale=scale)
@@ -642,7 +640,7 @@ def _heading_named(printed: str, headings: list[str]) -> str:
 def screenshots(out: Path, shots: list[tuple[str, Path, tuple[int, int]]]) -> None:
     """A picture of each ``(page[#anchor], file, (width, height))`` of the built site, once MathJax has typeset
     it: the window is that size, scrolled to the anchor."""
-    from tools.browser import Browser
+    from book.browser import Browser
 
     if not shots:                                   # make html asks for none: it needs no browser
         return
@@ -663,7 +661,7 @@ def pdf_screenshots(out: Path, shots: list[tuple[str, str, Path]], dpi: int = 80
     """A picture of one printed page for each ``(page, words, file)``: the site's page printed alone to PDF (the
     print stylesheet, formulas fitted, folds opened), and its first PDF page whose text holds ``words`` rendered
     by poppler's ``pdftoppm``."""
-    from tools.browser import Browser
+    from book.browser import Browser
 
     if not shots:
         return

@@ -82,7 +82,7 @@ sides give the same non-finite value (``+inf``; NaN where both must) the differe
 The table prints, per dtype, parametrisation and quantity, how many values were compared, the largest
 absolute difference, and the largest ratio of a difference to its bound with that difference, its
 bound and where it occurred (K, parameter, logit scale, reduction, ignored rows). The run fails
-(exit 1) when any ratio exceeds 1 or is not finite. Run as ``python tools/crosscheck.py [--seed N]
+(exit 1) when any ratio exceeds 1 or is not finite. Run as ``python -m audit.crosscheck [--seed N]
 [--frameworks optax,torch,properties,arrays] [--examples N]`` in an environment with JAX, optax and PyTorch (make crosscheck builds one,
 .venv-crosscheck). The comparison logic takes any :class:`Reference` (optax-like, on targets) or
 :class:`LabelReference` (PyTorch-like, on labels), so ``tests/test_crosscheck.py`` runs it without

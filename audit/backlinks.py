@@ -1,7 +1,7 @@
 """The back-links: which claims check each library function, computed from the registry, not typed.
 
-    python tools/backlinks.py            print every public function's computed "Checked by:" line
-    python tools/backlinks.py --write    rewrite the "Checked by:" lines of the docstrings to match
+    python -m audit.backlinks            print every public function's computed "Checked by:" line
+    python -m audit.backlinks --write    rewrite the "Checked by:" lines of the docstrings to match
 
 A claim *checks* a function when its check calls it: the claim's ``check`` (or, for a claim decided by its
 derivation cell, its ``numeric`` checks) is
@@ -31,8 +31,6 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 __all__ = ["MODULES", "CLAIM_ID", "public_functions", "checked_by", "named_claims", "problem", "line_for", "main"]
 

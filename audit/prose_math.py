@@ -1,6 +1,6 @@
 """Mathematics written as ASCII or as code in prose a reader reads: what should have been between ``$...$``.
 
-    python tools/prose_math.py            every offending fragment, where it stands (exit 1 if any)
+    python -m audit.prose_math            every offending fragment, where it stands (exit 1 if any)
 
 The reader sees Markdown with LaTeX between ``$...$`` (MathJax in JupyterLab, on GitHub, in the book and its
 PDF). A fragment such as ``eps(1-eps)``, ``sum_{l=1}^N H_i``, ``diag(q) - q q^T``, ``M = ||z||_inf`` or a code
@@ -35,8 +35,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 __all__ = ["PATTERNS", "fragments", "code_span_is_code", "python_names", "surfaces", "notebook_texts",
            "claim_texts", "regime_texts", "main"]
@@ -90,7 +88,7 @@ def python_names() -> tuple[frozenset, frozenset, frozenset]:
     (arguments of a call: ``flip_labels(y, K, eps, rng)``)."""
     import nbformat
 
-    sources = [p.read_text(encoding="utf-8") for folder in ("derivations", "tools")
+    sources = [p.read_text(encoding="utf-8") for folder in ("derivations", "tools", "audit", "book")
                for p in sorted((ROOT / folder).rglob("*.py"))]
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         sources += [c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]

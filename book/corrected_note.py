@@ -1,6 +1,6 @@
 """The note, corrected: one MyST Markdown page from the note's transcription and the claim registry.
 
-    python tools/corrected_note.py [--out FILE]        (default: print the page)
+    python -m book.corrected_note [--out FILE]        (default: print the page)
 
 The page is the note's text (``derivations/engine/note.md``) in order, every displayed
 equation in place. After each equation, and after each paragraph that a claim
@@ -9,7 +9,7 @@ the corrected form beside each erratum, the assumption and the general form besi
 each claim that holds under one, and a link to the claim in its chapter
 (``{ref}`` to the label ``claim-<id>`` that the book's ``conf.py`` gives each claim
 view). The note's author and date, which the transcription gives as a heading and a line, are the page's byline
-(:func:`_byline`), not a section of it. ``tools/book.py`` writes it into the book as ``corrected_note.md``.
+(:func:`_byline`), not a section of it. ``book/builder.py`` writes it into the book as ``corrected_note.md``.
 """
 from __future__ import annotations
 
@@ -20,13 +20,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import derivations.chapters  # noqa: F401  (the chapters' claims)
+from derivations.engine import note
+from derivations.engine.registry import Claim, Outcome, Verdict, claims, run_all
 
-import derivations.chapters  # noqa: E402, F401  (after the checkout is on the path; the chapters' claims)
-from derivations.engine import note  # noqa: E402
-from derivations.engine.registry import Claim, Outcome, Verdict, claims, run_all  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown", "main"]
 

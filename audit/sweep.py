@@ -1,7 +1,7 @@
 """Every README example as written, then every chapter over value sets across the valid range; a table; exit 1 on any
 failure.
 
-    python tools/sweep.py [--jobs 2] [--draws 6] [--seed S] [--only NAME ...] [--markdown FILE] [--environment]
+    python -m audit.sweep [--jobs 2] [--draws 6] [--seed S] [--only NAME ...] [--markdown FILE] [--environment]
 
 1. **The README's examples**: every ``make run ...`` line of a code block of README.md, read at run time
    (:func:`readme_examples`), run as written through ``make`` (each into its own clean folder, with its book).
@@ -36,11 +36,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from derivations.chapters import CHAPTERS, PARAMETERS, parse_all, run_folder_name
+from derivations.runner import run_one
 
-from derivations.chapters import CHAPTERS, PARAMETERS, parse_all, run_folder_name  # noqa: E402
-from derivations.runner import run_one  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ALL = tuple(n for n in CHAPTERS if n > 0)          # every chapter with a notebook to rerun (0, the overview, reads none)
 #: Chapters whose K may go to 100,000 (the others' largest K is smaller).
@@ -250,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks += [("one", name, values, c, str(out)) for c in chapters]
     for name, settings, chapters in partial:
         values = parse_all([f"{k}={v!r}" for k, v in settings.items()], chapters)
-        # "+", not ",": Sphinx reads html_static_path as a comma-separated list (tools/book.py)
+        # "+", not ",": Sphinx reads html_static_path as a comma-separated list (book/builder.py)
         out = ROOT / "build" / "sweep" / "partial" / (run_folder_name(values) + "_CHAPTERS=" + "+".join(map(str, chapters)))
         tasks.append(("partial", name, values, chapters, str(out)))
     with ProcessPoolExecutor(max_workers=jobs) as pool:

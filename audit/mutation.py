@@ -32,7 +32,7 @@ A mutant the check still cannot evaluate is *invalid*, not killed.
 finds problems) or its verdict differs from the normal run's; *survived* when
 the check accepts it with the same verdict; *invalid* when the check raises
 (or runs out of time). A claim none of whose mutants is killed has a check that
-does not look at its formula: a defect. ``python -m derivations.engine.mutation``
+does not look at its formula: a defect. ``python -m audit.mutation``
 prints, per claim, how many mutants were killed, survived or were invalid.
 
 A worked example, on a claim whose check evaluates its printed formula:
@@ -83,6 +83,7 @@ from enum import Enum
 
 import sympy as sp
 
+import derivations.chapters  # noqa: F401  (the chapters register their claims: the mutants are theirs)
 from derivations.engine import results
 from derivations.engine.finding import FailedFinding, stop_at_failed_finding
 from derivations.engine.kinds import kind_of, latex
@@ -644,11 +645,11 @@ def format_report(reports: list[ClaimReport], survivors: bool = True) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m derivations mutants``: exit 1 when some claim's check kills none of its mutants (2 when there
-    are no claims to mutate: the chapters register them, and this engine module does not import them)."""
+    """``python -m audit.mutation`` (``make mutants``): exit 1 when some claim's check kills none of its mutants,
+    2 when the selection holds no claim."""
     from derivations.engine.registry import claims, get
 
-    parser = argparse.ArgumentParser(prog="python -m derivations mutants",
+    parser = argparse.ArgumentParser(prog="python -m audit.mutation",
                                      description="Run each claim's check on wrong variants of its formulas "
                                                  "(a sign, a coefficient, K against K-1, max against ||z||_inf, a "
                                                  "dropped term, an index, a relation) and count how many it catches.")
@@ -664,8 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [get(i) for i in args.claim] if args.claim else claims(args.chapter)
     if not chosen:
-        print("no claims to mutate" + (f" in chapter {args.chapter}" if args.chapter is not None else "")
-              + ": run it as python -m derivations mutants, which imports the chapters", file=sys.stderr)
+        print("no claims to mutate" + (f" in chapter {args.chapter}" if args.chapter is not None else ""),
+              file=sys.stderr)
         return 2
 
     def show(claim, t):
@@ -678,4 +679,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())              # with no chapter imported there is nothing to mutate: see python -m derivations
+    # run as the module audit.mutation, not as __main__: the runs other processes stored (results) were pickled
+    # with audit.mutation's classes, and a second copy of them, __main__'s, would compare unequal to theirs
+    from audit.mutation import main as run_main
+
+    sys.exit(run_main())

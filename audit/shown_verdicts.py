@@ -1,6 +1,6 @@
 """What a reader sees: every verdict shown on a rendered surface, read back as a reader reads it.
 
-    python tools/shown_verdicts.py [FILE ...]     (default: the stored outputs of notebooks/*.ipynb)
+    python -m audit.shown_verdicts [FILE ...]     (default: the stored outputs of notebooks/*.ipynb)
 
 Each surface is read without the code that made it: a notebook's stored outputs
 (``text/markdown`` rendered by markdown-it-py as GitHub reads a table: cells split at
@@ -33,8 +33,6 @@ from html import unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 __all__ = ["Shown", "in_html", "in_markdown", "in_plain", "in_pdf", "in_notebook", "computed", "wrong", "main"]
 
@@ -210,7 +208,7 @@ def in_pdf(pdf: Path, where: str) -> list[Shown]:
     word; a row runs until the next claim id in the claim column, through the lines that have words only right
     of it), the rest as plain text."""
     out = []
-    lines = [ln for ln in _lines_of(pdf_words(pdf))                 # each sheet's foot (tools/book.py: PRINTED)
+    lines = [ln for ln in _lines_of(pdf_words(pdf))                 # each sheet's foot (book/builder.py: PRINTED)
              if not _FOOT.search(" ".join(w.text for w in ln))]
     columns = None
     rows: list[tuple[str, list[_Word], int]] = []
