@@ -177,6 +177,13 @@ def _literal(value, like: str) -> str:
     return repr(value)
 
 
+def say(line: str) -> None:
+    """``line`` on standard output in one write: the workers' progress and the runner's lines share the stream, and
+    ``print`` writes a line and its end separately (another process's line could come between them)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _parameters_cell(nb):
     return next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
 
@@ -228,7 +235,7 @@ class Progress:
         start = time.perf_counter()
         while not self._done.wait(self.every):
             where = f"code cell {self.at} of {len(self.code)}" if self.at else "starting its kernel"
-            print(f"  {self.name}: {where}, {time.perf_counter() - start:.0f} s", flush=True)
+            say(f"  {self.name}: {where}, {time.perf_counter() - start:.0f} s")
 
     def __enter__(self):
         if self.every > 0:
@@ -465,7 +472,7 @@ def main(argv: list[str] | None = None, environ=None, book=None, prog: str | Non
         out.mkdir(parents=True, exist_ok=True)
         clean_out(out)
         figures = (out / "figures").resolve()
-        print(f"values: {folder}{said}; results in {os.path.relpath(out, Path.cwd())}/", flush=True)
+        say(f"values: {folder}{said}; results in {os.path.relpath(out, Path.cwd())}/")
     else:
         # in place (`make run`): the committed figures/; a notebook whose own values are not its chapter's defaults
         # never writes there (derivations.engine.figures.destination)
@@ -473,7 +480,7 @@ def main(argv: list[str] | None = None, environ=None, book=None, prog: str | Non
     failed = 0
     for p, ok, msg, secs in run_all(paths, args.timeout, out, settings, figures, jobs, args.progress):
         failed += not ok
-        print(f"{os.path.relpath(p, Path.cwd()):<40} {secs:6.1f} s  {'ok' if ok else 'FAILED at ' + msg}", flush=True)
+        say(f"{os.path.relpath(p, Path.cwd()):<40} {secs:6.1f} s  {'ok' if ok else 'FAILED at ' + msg}")
     if failed:
         print(f"{failed} of {len(paths)} notebook(s) failed; failing notebooks were left unchanged.", file=sys.stderr)
         return 1

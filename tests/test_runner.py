@@ -28,6 +28,12 @@ def write(path, cells):
     return path
 
 
+#: A line of the runner's: a notebook, its seconds, and ok or where it failed.
+LINE = re.compile(r"^(?P<path>\S+\.ipynb) +\d+\.\d s  (?P<result>ok|FAILED at .*)$")
+#: A line of progress within a notebook.
+PROGRESS = re.compile(r"^  (?P<name>\S+\.ipynb): (code cell (?P<cell>\d+) of (?P<cells>\d+)|starting its kernel), \d+ s$")
+
+
 def run(*args):
     return subprocess.run([sys.executable, str(RUNNER), *map(str, args)], capture_output=True, text=True, timeout=180)
 
@@ -60,9 +66,9 @@ def test_eight_kernels_started_at_once_all_run(first_run):
     and each of the eight ran (two fail by design, at their cells)."""
     folder, r, _ = first_run
     assert "ZMQError" not in r.stdout + r.stderr and "Kernel died" not in r.stdout + r.stderr, r.stdout + r.stderr
+    done = {Path(m["path"]).name: m["result"] for m in map(LINE.match, r.stdout.splitlines()) if m}
     for i in range(SIDE_BY_SIDE):
-        (line,) = [ln for ln in r.stdout.splitlines() if f"more{i}.ipynb " in ln]
-        assert line.endswith("ok"), line
+        assert done[f"more{i}.ipynb"] == "ok", r.stdout
         assert nbformat.read(folder / f"more{i}.ipynb", as_version=4).cells[1].outputs[0]["text"] == f"{i}\n"
     if runner.os.name == "posix":
         config = runner.kernel_config().KernelManager
@@ -74,11 +80,11 @@ def test_progress_within_a_notebook_and_notebooks_as_they_finish(first_run):
     each notebook's line comes as it finishes, not in the order given."""
     folder, r, _ = first_run
     lines = r.stdout.splitlines()
-    progress = [ln for ln in lines if ln.startswith("  more")]
-    assert all(re.fullmatch(r"  more\d\.ipynb: (code cell [1-3] of 3|starting its kernel), \d+ s", ln)
-               for ln in progress), lines
-    assert any(re.fullmatch(r"  more\d\.ipynb: code cell 3 of 3, \d+ s", ln) for ln in progress), lines  # asleep
-    done = [ln.split()[0] for ln in lines if ln.endswith(" ok") or " FAILED at " in ln]
+    # every line is the runner's, progress, or the indented detail of a failure
+    assert all(LINE.match(ln) or PROGRESS.match(ln) or ln.startswith("      ") for ln in lines), r.stdout
+    asleep = [m for m in map(PROGRESS.match, lines) if m and m["name"].startswith("more") and m["cell"]]
+    assert any(m["cell"] == m["cells"] == "3" for m in asleep), r.stdout
+    done = [m["path"] for m in map(LINE.match, lines) if m]
     # good, bad and check, given last, finish before the five that sleep
     assert {Path(n).name for n in done[:3]} == {"good.ipynb", "bad.ipynb", "check.ipynb"}, done
 
@@ -87,7 +93,7 @@ def test_good_and_failing_notebooks(first_run):
     folder, r, before = first_run
     good, bad = folder / "good.ipynb", folder / "bad.ipynb"
     assert r.returncode == 1
-    lines = {Path(ln.split()[0]).name: ln for ln in r.stdout.splitlines() if not ln.startswith(" ")}  # no details
+    lines = {Path(m["path"]).name: m[0] for m in map(LINE.match, r.stdout.splitlines()) if m}
     assert len(lines) == 3 + SIDE_BY_SIDE and lines["good.ipynb"].endswith("ok")
     assert "FAILED at cell 2" in lines["bad.ipynb"] and "RuntimeError: boom" in lines["bad.ipynb"]
     assert bad.read_bytes() == before["bad.ipynb"]        # left byte-for-byte untouched
