@@ -261,9 +261,10 @@ def test_pairwise_depth_is_numpys_order(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_chunked_row_sums_within_their_bound(dtype):
-    """``chunked_row_sums`` errs by at most (7 + pairwise_depth(K // 8) + 1) u sum_j |w_j| (its docstring), with
-    signs mixed, cancelling sums, K not a multiple of 8, 1-D and 2-D; short or strided rows are NumPy's own sums."""
-    from derivations.library.numeric import chunked_row_sums, pairwise_depth, row_sums
+    """``chunked_row_sums`` (float64 sums) errs by at most ``chunked_sum_error(K, dtype) sum_j |w_j|``: 8 entries
+    in the row's dtype, then float64. Signs mixed, cancelling sums, K not a multiple of 8, 1-D and 2-D; short or
+    strided rows are NumPy's own sums in float64. The exact sums: math.fsum of the entries (exact in float64)."""
+    from derivations.library.numeric import chunked_row_sums, chunked_sum_error, pairwise_depth
     u = float(np.finfo(dtype).eps) / 2
     rng = np.random.default_rng(4)
     for K in (2048, 2049, 4103, 65536, 131072):
@@ -273,16 +274,18 @@ def test_chunked_row_sums_within_their_bound(dtype):
         w[2] = np.where(rng.random(K) < 0.5, 1e4, -1e4) * (1 + 1e-4 * rng.random(K))   # cancelling
         w[3] = rng.standard_normal(K) * 10 ** rng.uniform(-6, 6, K)     # magnitudes far apart
         got = chunked_row_sums(w)
-        assert got.dtype == dtype and got.shape == (4,)
-        bound = (7 + pairwise_depth(K // 8) + 1) * u
+        assert got.dtype == np.float64 and got.shape == (4,)
+        bound = chunked_sum_error(K, dtype)
+        assert bound == 7 * u + (pairwise_depth(K // 8) + 2) * 2.0 ** -53
         for i in range(4):
             exact = math.fsum(w[i].astype(np.float64))                  # correctly rounded in float64
-            mag = float(np.abs(w[i].astype(np.float64)).sum())
-            assert abs(float(got[i]) - exact) <= bound * mag, (K, i)
+            mag = math.fsum(np.abs(w[i].astype(np.float64)))
+            assert abs(float(got[i]) - exact) <= bound * mag + abs(exact) * 2.0 ** -53, (K, i)
             assert float(chunked_row_sums(w[i])) == float(got[i])          # a 1-D row: the same sum
     short = rng.standard_normal((3, 100)).astype(dtype)
-    assert np.array_equal(chunked_row_sums(short), row_sums(short))
+    assert np.array_equal(chunked_row_sums(short), short.sum(axis=1, dtype=np.float64))
+    assert chunked_sum_error(100, dtype) == pairwise_depth(100) * 2.0 ** -53
     strided = rng.standard_normal((3, 8192)).astype(dtype)[:, ::2]
-    assert np.array_equal(chunked_row_sums(strided), strided.sum(axis=1))
-    integers = (np.arange(2 * 4099) % 1000).astype(dtype).reshape(2, 4099)  # sums below 2^24: exact either way
-    assert np.array_equal(chunked_row_sums(integers), integers.sum(axis=1))
+    assert np.array_equal(chunked_row_sums(strided), strided.sum(axis=1, dtype=np.float64))
+    integers = (np.arange(2 * 4099) % 1000).astype(dtype).reshape(2, 4099)  # exact either way
+    assert np.array_equal(chunked_row_sums(integers), integers.sum(axis=1, dtype=np.float64))

@@ -52,9 +52,12 @@ from derivations.library._validate import (
 )
 from derivations.library.numeric import (
     _BLAS_ROW_SUM_MAX,
+    _CHUNKED_FROM,
     chunked_row_sums,
+    chunked_sum_error,
     log_softmax,
     lse_parts,
+    pairwise_depth,
     row_lse_parts,
     row_sums,
 )
@@ -283,9 +286,11 @@ def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, 
 GROUP_ROWS = 256
 
 
-def _shifted_rest(zb: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """``sum_j (m - z_j)`` for the rows ``zb`` with maxima ``m``: one subtraction and a sum of non-negative terms."""
-    return row_sums(m[:, None].astype(zb.dtype) - zb)
+def _shifted_rest(zb: np.ndarray, m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``sum_j (m - z_j)`` for the rows ``zb`` with maxima ``m``, summed again where the logits' sum may err more:
+    one subtraction (into ``out``, if given) and a sum of non-negative terms, in the computing dtype, as
+    :func:`derivations.library.numeric.row_lse_parts` sums them."""
+    return row_sums(np.subtract(m[:, None].astype(zb.dtype), zb, out=out))
 
 
 def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float, rows: int, flat: np.ndarray,
@@ -293,19 +298,20 @@ def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float
     """The losses of hard labels ``y`` without class weights (``on >= off``) into ``flat``, without the shift.
 
     ``zm`` holds the logits with the classes last (``y``, ``ignored`` and ``flat`` are flat over its rows).
-    With ``m = z_a`` a row's (first) maximum,
+    With ``m = z_a`` a row's (first) maximum and ``R = sum_j (m - z_j)``,
 
         LSE(z) = m + log1p(s),   s = exp(-m) sum_{j != a} exp(z_j),
-        loss   = log1p(s) + (on - off)(m - z_y) + off (K m - sum_j z_j).
+        loss   = log1p(s) + (on - off)(m - z_y) + off R.
 
     The exponentials are those of the logits themselves, into one buffer, then summed: the one-pass floor's
     work. The shifted form (:func:`derivations.library.numeric.row_lse_parts`) first writes ``z - m`` (one
-    more pass) and sums it for ``sum_j (m - z_j)`` (another); here that sum is ``K m - sum_j z_j``, the
-    logits' row sum (:func:`derivations.library.numeric.chunked_row_sums`), read from cache after the
-    argmax. ``exp(-m)``, the product and the loss are formed in float64, :data:`GROUP_ROWS` rows or more at a
-    time. With ``u`` and ``tiny`` the computing dtype's unit roundoff and smallest normal number, ``g`` the
-    relative error bound of the exponentials' row sum (NumPy's pairwise), ``h`` that of the logits' (a few
-    ``u`` more), and ``L`` the loss, row by row:
+    more pass) and sums it for ``R`` (another). Here, in float32 rows of 2048 or more (the computing dtype of
+    float16 and bfloat16 too), ``R = K m - sum_j z_j``, with the logits' sum read from cache after the argmax
+    (:func:`derivations.library.numeric.chunked_row_sums`, accumulated in float64); in float64, or shorter
+    rows, ``R`` is summed shifted, in the exponentials' buffer once they are summed, as before. ``exp(-m)``,
+    the product and the loss are formed in float64, :data:`GROUP_ROWS` rows or more at a time. With ``u`` and
+    ``tiny`` the computing dtype's unit roundoff and smallest normal number, ``g`` the relative error bound
+    of NumPy's pairwise row sum and ``L`` the loss, row by row:
 
     * **Rounding.** Each ``exp(z_j)`` has an exact argument, so errs by exp's own few ``u``, and ``s`` by
       ``g`` plus a few ``u``; the shifted ``exp(fl(z_j - m))`` errs by ``|z_j - m| u`` more, which is why
@@ -321,60 +327,68 @@ def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float
       recomputed shifted: the range's lower end, ``m >= log(4 (K-1) tiny / (u L))``, and another upper one,
       ``m <= -log(tiny_float64)`` (708.4). Where ``m >= 0`` nothing underflows here that does not in the
       shifted form too (``exp(z_j) >= exp(z_j - m)``).
-    * **Cancellation.** ``sum_j z_j`` errs by at most ``h sum_j |z_j| <= h (K |m| + sum_j (m - z_j))``, and
-      ``K m`` and the difference (in the computing dtype's precision or better) by ``u`` of the same; the
-      shifted ``sum_j (m - z_j)`` errs by ``(g + u)`` of itself. The excess, ``off (h + u) K |m|`` in the
-      loss, is at most ``(h + u) L / 4`` where ``off K |m| <= L / 4``; in the other rows ``sum_j (m - z_j)``
-      is summed again, shifted (one subtraction and one row sum, as before).
+    * **Cancellation** (where ``R = K m - sum_j z_j``). The logits' sum errs by at most ``h sum_j |z_j| <=
+      h (K |m| + R)``, ``h`` = :func:`derivations.library.numeric.chunked_sum_error` (about ``7 u``), and
+      ``K m`` and the difference, in float64, hardly at all; the shifted ``R`` errs by at most ``(p(K) + 1)
+      u R`` (``p`` = :func:`derivations.library.numeric.pairwise_depth`: one rounding for each difference,
+      then NumPy's pairwise sum). A row keeps the first only where its bound is the smaller,
+      ``h (K |m| + R) <= (p(K) + 1) u R`` (at K = 131,072: ``K |m| <= 3.1 R``, a maximum at most 3.1 times
+      its mean distance to the logits); in the others ``R`` is summed again, shifted.
 
-    So a loss from here errs by no more than the shifted path's bound with ``h`` for ``g``, plus ``(h + 2u) /
-    4`` relative, and by less where the shifted exponentials of rounded differences lose more. NaN or
-    ``+inf`` logits, a row of only ``-inf``, or a ``-inf`` where its class has target mass make ``m``, the
-    sums or the loss non-finite: those rows go to :func:`_block_loss`, which refuses or handles them as it
-    always did. A ``-inf`` where its class has no mass (off the label at ``off = 0``) stays here: its term is
-    ``exp(-inf) = 0``, exactly, and no sum of the logits is formed.
+    So a loss from here errs by no more than the shifted path's bound, plus ``u / 4`` relative, and by less
+    where the shifted exponentials of rounded differences lose more. NaN or ``+inf`` logits, a row of only
+    ``-inf``, or a ``-inf`` where its class has target mass make ``m``, the sums or the loss non-finite:
+    those rows go to :func:`_block_loss`, which refuses or handles them as it always did. A ``-inf`` where
+    its class has no mass (off the label at ``off = 0``) stays here: its term is ``exp(-inf) = 0``, exactly,
+    and no sum of the logits is formed.
     """
     batch, K = zm.shape[:-1], zm.shape[-1]
     u, tiny = float(np.finfo(work).eps) / 2, float(np.finfo(work).tiny)
     tiny64 = float(np.finfo(np.float64).tiny)
-    need_sum = off > 0
+    # R = sum_j (m - z_j): from the logits' own sum where that is cheaper (float32, long rows), else shifted
+    by_logits = off > 0 and work == np.float32 and K >= _CHUNKED_FROM
+    shifted = off > 0 and not by_logits
+    h, g_shifted = chunked_sum_error(K, work), (pairwise_depth(K) + 1) * u
+    one_row = rows == 1 and K > _BLAS_ROW_SUM_MAX    # a row at a time: 1-D calls (row_sums: pairwise there)
     group = max(rows, GROUP_ROWS)
     buf = np.empty((rows, K), dtype=work)
     at = np.arange(rows)
     arg = np.empty(group, dtype=np.intp)
-    sp_, sz_ = np.empty(group, dtype=work), np.empty(group, dtype=work)
-    long_rows = K > _BLAS_ROW_SUM_MAX                # row_sums is NumPy's pairwise sum there
+    sp_ = np.empty(group, dtype=work)
+    rest_ = np.zeros(group)                          # R, or (rows of a block, by_logits) sum_j z_j
 
-    def entries(flat_rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """``z[row, col]`` for flat rows of the batch, in the computing dtype (one gather, any layout)."""
-        return zm[np.unravel_index(flat_rows, batch) + (cols,)].astype(np.float64)
-
-    def block(flat_rows: np.ndarray) -> np.ndarray:
-        """The logits of some flat rows, a block of them (a copy), in the computing dtype."""
-        return zm[np.unravel_index(flat_rows, batch)].astype(work, copy=False)
+    def gather(flat_rows: np.ndarray, cols=None) -> np.ndarray:
+        """Rows of the logits (``cols`` None: a block of them, in the computing dtype) or an entry of each (in
+        float64), by flat row index: one gather, any layout."""
+        index = np.unravel_index(flat_rows, batch)
+        if cols is None:
+            return zm[index].astype(work, copy=False)
+        return zm[index + (cols,)].astype(np.float64)
 
     def finish(r0: int, n: int) -> None:
         """Form the losses of the group's ``n`` rows, flat ``r0:r0 + n``, and recompute those that fail a check."""
         ids = np.arange(r0, r0 + n)
-        m = entries(ids, arg[:n])
-        scale = np.exp(-m)                           # +inf for m < -709, 0 for m > 745: caught below
-        s = scale * sp_[:n]
-        part = np.log1p(s)
-        part += (on - off) * (m - entries(ids, y[r0:r0 + n]))            # log1p(s) + (on - off)(m - z_y)
-        loss = part + off * (K * m - sz_[:n]) if need_sum else part      # + off sum_j (m - z_j)
-        ok = np.isfinite(loss) & (scale >= tiny64)
-        ok &= (K - 1) * tiny * scale <= 0.25 * u * loss
-        if need_sum:                                 # sum_j (m - z_j) again, shifted, where K m cancels
-            again = np.flatnonzero(ok & (off * K * np.abs(m) > 0.25 * loss))
+        m = gather(ids, arg[:n])
+        rest = rest_[:n]
+        if by_logits and not one_row:                # K m - sum_j z_j, unless it may err more than shifted
+            rest = K * m - rest
+            again = np.flatnonzero(h * (K * np.abs(m) + rest) > g_shifted * rest)
             for i in range(0, again.size, rows):
                 b = again[i:i + rows]
-                loss[b] = part[b] + off * _shifted_rest(block(r0 + b), m[b])
+                rest[b] = _shifted_rest(gather(r0 + b), m[b])
+        scale = np.exp(-m)                           # +inf for m < -709, 0 for m > 745: caught below
+        loss = np.log1p(scale * sp_[:n])
+        loss += (on - off) * (m - gather(ids, y[r0:r0 + n]))             # log1p(s) + (on - off)(m - z_y)
+        if off > 0:
+            loss += off * rest                       # + off R
+        ok = np.isfinite(loss) & (scale >= tiny64)
+        ok &= (K - 1) * tiny * scale <= 0.25 * u * loss
         flat[r0:r0 + n] = loss
         bad = r0 + np.flatnonzero(~ok)
         for i in range(0, bad.size, rows):           # recomputed as every row was before (NaN, inf, -inf too)
             b = bad[i:i + rows]
             got = np.empty(b.size, dtype=work)
-            _block_loss(block(b), got, y[b], on, off, None, None if ignored is None else ignored[b], b,
+            _block_loss(gather(b), got, y[b], on, off, None, None if ignored is None else ignored[b], b,
                         where_row, where_entry)
             flat[b] = got
 
@@ -387,23 +401,31 @@ def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float
                 finish(g0, g)
                 g0, g = r0, 0
             # the exponentials first: they read the logits from memory at exp's pace, and the maximum and
-            # the sum then read them from cache
-            if n == 1 and long_rows:                 # one row: 1-D calls, fewer of them
-                r = zb[0]
-                e = np.exp(r, out=buf[0])
+            # the sums then read them from cache
+            if one_row:
+                r, e = zb[0], buf[0]
+                np.exp(r, out=e)
                 a = r.argmax()
                 arg[g] = a
                 e[a] = 0
                 sp_[g] = e.sum()
-                if need_sum:
-                    sz_[g] = chunked_row_sums(r)
+                if by_logits:                        # K m - sum_j z_j, unless it may err more than shifted,
+                    m = float(r[a])                  # then summed again while the row is in cache
+                    R = K * m - float(chunked_row_sums(r))
+                    if h * (K * abs(m) + R) > g_shifted * R:
+                        R = float(_shifted_rest(zb, np.array([m]), out=buf)[0])
+                    rest_[g] = R
+                elif shifted:                        # in the buffer again: m - z_j >= 0
+                    rest_[g] = np.subtract(r[a], r, out=e).sum()
             else:
                 e = np.exp(zb, out=buf[:n])
                 a = np.argmax(zb, axis=1, out=arg[g:g + n])
                 e[at[:n], a] = 0
                 sp_[g:g + n] = row_sums(e)
-                if need_sum:
-                    sz_[g:g + n] = chunked_row_sums(zb)
+                if by_logits:
+                    rest_[g:g + n] = chunked_row_sums(zb)
+                elif shifted:
+                    rest_[g:g + n] = row_sums(np.subtract(zb[at[:n], a][:, None], zb, out=e))
             g += n
         if g:
             finish(g0, g)
