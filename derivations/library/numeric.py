@@ -102,7 +102,7 @@ def row_lse_parts(z: np.ndarray):
 
 
 #: Up to this many columns a row sum is a matrix-vector product (BLAS); beyond, NumPy's pairwise sum.
-_BLAS_ROW_SUM_MAX = 64
+BLAS_ROW_SUM_MAX = 64
 
 
 def row_sums(w: np.ndarray) -> np.ndarray:
@@ -115,14 +115,14 @@ def row_sums(w: np.ndarray) -> np.ndarray:
 
     Used in: the smoothed loss's row blocks (derivations.library.smoothing)
     """
-    if w.shape[1] <= _BLAS_ROW_SUM_MAX:
+    if w.shape[1] <= BLAS_ROW_SUM_MAX:
         return w @ np.ones(w.shape[1], dtype=w.dtype)
     return w.sum(axis=1)
 
 
 #: :func:`chunked_row_sums` adds a row's entries 8 at a time with BLAS from this many columns on (below, the
 #: few calls it makes cost more than the pairwise sum they save).
-_CHUNKED_FROM = 2048
+CHUNKED_FROM = 2048
 _CHUNK = 8
 _ONES = {np.dtype(t): np.ones(_CHUNK, dtype=t) for t in (np.float32, np.float64)}
 
@@ -171,7 +171,7 @@ def chunked_row_sums(w: np.ndarray) -> np.ndarray:
     True
     """
     K = w.shape[-1]
-    if K < _CHUNKED_FROM or w.strides[-1] != w.itemsize or w.dtype not in _ONES:
+    if K < CHUNKED_FROM or w.strides[-1] != w.itemsize or w.dtype not in _ONES:
         return w.sum(axis=-1, dtype=np.float64)
     q = K // _CHUNK
     partial = _ONES[w.dtype] @ w[..., :_CHUNK * q].reshape(w.shape[:-1] + (_CHUNK, q))
@@ -199,7 +199,7 @@ def chunked_sum_error(num_classes: int, dtype: DTypeLike) -> float:
     """
     K = int(num_classes)
     u64 = 2.0 ** -53
-    if K < _CHUNKED_FROM:
+    if K < CHUNKED_FROM:
         return (pairwise_depth(min(K, 8192)) + K // 8192) * u64
     u = float(np.finfo(dtype).eps) / 2
     return 7 * u + (pairwise_depth(K // _CHUNK) + 2) * u64

@@ -51,8 +51,8 @@ from derivations.library._validate import (
     logits_in,
 )
 from derivations.library.numeric import (
-    _BLAS_ROW_SUM_MAX,
-    _CHUNKED_FROM,
+    BLAS_ROW_SUM_MAX,
+    CHUNKED_FROM,
     chunked_row_sums,
     chunked_sum_error,
     log_softmax,
@@ -346,10 +346,10 @@ def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float
     u, tiny = float(np.finfo(work).eps) / 2, float(np.finfo(work).tiny)
     tiny64 = float(np.finfo(np.float64).tiny)
     # R = sum_j (m - z_j): from the logits' own sum where that is cheaper (float32, long rows), else shifted
-    by_logits = off > 0 and work == np.float32 and K >= _CHUNKED_FROM
+    by_logits = off > 0 and work == np.float32 and K >= CHUNKED_FROM
     shifted = off > 0 and not by_logits
     h, g_shifted = chunked_sum_error(K, work), (pairwise_depth(K) + 1) * u
-    one_row = rows == 1 and K > _BLAS_ROW_SUM_MAX    # a row at a time: 1-D calls (row_sums: pairwise there)
+    one_row = rows == 1 and K > BLAS_ROW_SUM_MAX    # a row at a time: 1-D calls (row_sums: pairwise there)
     group = max(rows, GROUP_ROWS)
     buf = np.empty((rows, K), dtype=work)
     at = np.arange(rows)
