@@ -1,4 +1,6 @@
 """The NumPy functions against mpmath at 50 digits, and every bad-input case."""
+import math
+
 import mpmath
 import numpy as np
 import pytest
@@ -217,3 +219,73 @@ def test_loss_rtol_grows_like_log2_k():
     assert loss_rtol(1024, np.float32) == 18 * 2.0 ** -24
     with pytest.raises(ValueError, match="num_classes"):
         loss_rtol(1)
+
+
+def pairwise_model(x: np.ndarray):
+    """NumPy's pairwise sum of the contiguous 1-D ``x`` written out in Python in its own order and dtype (its
+    ``pairwise_sum``), returning ``(the sum, the most roundings a term meets)``."""
+    t = x.dtype.type
+    n = len(x)
+    if n < 8:
+        s = t(0)
+        for v in x:
+            s = t(s + v)
+        return s, max(n - 1, 0)
+    if n <= 128:
+        r = list(x[:8])
+        whole = n - n % 8
+        for i in range(8, whole, 8):
+            r = [t(r[j] + x[i + j]) for j in range(8)]
+        s = t(t(t(r[0] + r[1]) + t(r[2] + r[3])) + t(t(r[4] + r[5]) + t(r[6] + r[7])))
+        for v in x[whole:]:
+            s = t(s + v)
+        return s, n // 8 - 1 + 3 + n % 8
+    half = n // 2
+    half -= half % 8
+    (a, da), (b, db) = pairwise_model(x[:half]), pairwise_model(x[half:])
+    return t(a + b), 1 + max(da, db)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pairwise_depth_is_numpys_order(dtype):
+    """The model of NumPy's pairwise sum gives NumPy's sums bit for bit, so its count of roundings,
+    ``pairwise_depth``, is the one NumPy's sum has."""
+    from derivations.library.numeric import pairwise_depth
+    rng = np.random.default_rng(3)
+    for n in list(range(0, 300)) + [1000, 1023, 4099, 16384]:
+        x = (rng.standard_normal(n) * 10 ** rng.uniform(-3, 3, n)).astype(dtype)
+        s, depth = pairwise_model(x)
+        assert s == x.sum() or (n == 0 and x.sum() == 0), n
+        assert depth == pairwise_depth(n), n
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_chunked_row_sums_within_their_bound(dtype):
+    """``chunked_row_sums`` (float64 sums) errs by at most ``chunked_sum_error(K, dtype) sum_j |w_j|``: 8 entries
+    in the row's dtype, then float64. Signs mixed, cancelling sums, K not a multiple of 8, 1-D and 2-D; short or
+    strided rows are NumPy's own sums in float64. The exact sums: math.fsum of the entries (exact in float64)."""
+    from derivations.library.numeric import chunked_row_sums, chunked_sum_error, pairwise_depth
+    u = float(np.finfo(dtype).eps) / 2
+    rng = np.random.default_rng(4)
+    for K in (2048, 2049, 4103, 65536, 131072):
+        w = np.empty((4, K), dtype=dtype)
+        w[0] = rng.standard_normal(K)                                   # mixed signs
+        w[1] = 80.1 + 1e-3 * rng.standard_normal(K)                     # all close: the logits near their max
+        w[2] = np.where(rng.random(K) < 0.5, 1e4, -1e4) * (1 + 1e-4 * rng.random(K))   # cancelling
+        w[3] = rng.standard_normal(K) * 10 ** rng.uniform(-6, 6, K)     # magnitudes far apart
+        got = chunked_row_sums(w)
+        assert got.dtype == np.float64 and got.shape == (4,)
+        bound = chunked_sum_error(K, dtype)
+        assert bound == 7 * u + (pairwise_depth(K // 8) + 2) * 2.0 ** -53
+        for i in range(4):
+            exact = math.fsum(w[i].astype(np.float64))                  # correctly rounded in float64
+            mag = math.fsum(np.abs(w[i].astype(np.float64)))
+            assert abs(float(got[i]) - exact) <= bound * mag + abs(exact) * 2.0 ** -53, (K, i)
+            assert float(chunked_row_sums(w[i])) == float(got[i])          # a 1-D row: the same sum
+    short = rng.standard_normal((3, 100)).astype(dtype)
+    assert np.array_equal(chunked_row_sums(short), short.sum(axis=1, dtype=np.float64))
+    assert chunked_sum_error(100, dtype) == pairwise_depth(100) * 2.0 ** -53
+    strided = rng.standard_normal((3, 8192)).astype(dtype)[:, ::2]
+    assert np.array_equal(chunked_row_sums(strided), strided.sum(axis=1, dtype=np.float64))
+    integers = (np.arange(2 * 4099) % 1000).astype(dtype).reshape(2, 4099)  # exact either way
+    assert np.array_equal(chunked_row_sums(integers), integers.sum(axis=1, dtype=np.float64))

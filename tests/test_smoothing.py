@@ -18,9 +18,10 @@ import pytest
 
 import derivations
 import derivations.chapters
-from derivations.engine.reference import mp_cross_entropy, mp_log_sum_exp, mp_smoothed_cross_entropy
+from derivations.engine.reference import mp_cross_entropy, mp_label_losses, mp_log_sum_exp, mp_smoothed_cross_entropy
 from derivations.engine.registry import claims
 from derivations.library import numeric as num
+from derivations.library import smoothing
 from derivations.library.smoothing import (
     eps_to_label_smoothing,
     label_smoothing_to_eps,
@@ -332,6 +333,151 @@ def test_minus_inf_with_reductions_and_a_masked_row():
     assert smoothed_cross_entropy(z, y, label_smoothing=0.1) == np.inf
     with pytest.raises(ValueError, match=r"logits are all -inf in the row at index \(1,\) \(not ignored\)"):
         smoothed_cross_entropy(z, np.array([0, 1, 2]), label_smoothing=0.0)
+
+
+# -- the unshifted exponentials (hard labels, no class weights): the edges of their range ------------------------
+def mp_coefficient_loss(row, coef) -> float:
+    """``sum_j c_j (LSE(z) - z_j)`` at 50 digits: ``0 * inf = 0``, and ``+inf`` where a class with ``c_j > 0`` has
+    ``z_j = -inf``; LSE over the finite logits."""
+    finite = [j for j, v in enumerate(row) if v > -math.inf]
+    losses = dict(zip(finite, mp_label_losses([float(row[j]) for j in finite])))
+    with mpmath.workdps(50):
+        total = mpmath.mpf(0)
+        for j, c in enumerate(coef):
+            if c == 0:
+                continue
+            if j not in losses:
+                return math.inf
+            total += mpmath.mpf(float(c)) * losses[j]
+        return float(total)
+
+
+def edge_families(dtype):
+    """Rows at the edges of :func:`derivations.library.smoothing._direct_losses`'s range, by family: ``(name, K,
+    smoothing, [(row, label, path)])``, ``path`` what its docstring says becomes of the row: ``"direct"``,
+    ``"sum again"`` (the logits' sum cancels: summed again, shifted) or ``"shifted"`` (recomputed as before).
+    Each edge is computed from ``np.finfo`` of the computing dtype and K; the rows lie 0.5 inside or outside it
+    in the maximum (a factor 1.6 in the exponential bounds, 20% in the cancellation's), and the "far" rows where
+    the unshifted result would be off by more than loss_rtol, but for the cancelling one: the logits' sum,
+    accumulated in float64, errs by little there too; the check keeps its worst-case bound below the shifted
+    sum's."""
+    work = np.float32 if dtype == np.float16 else dtype
+    fi = np.finfo(work)
+    u, tiny, big = float(fi.eps) / 2, float(fi.tiny), float(fi.max)
+    scale_edge = -math.log(np.finfo(np.float64).tiny)                  # exp(-m) normal in float64: 708.4
+    fams = []
+    # underflow: [m, m - d, ..., m - d], label 0, no smoothing: L = log1p((K - 1) e^-d). A term below tiny is off by
+    # at most tiny: the lower end is m = log(4 (K-1) tiny / (u L)). Far below it, the other terms are subnormal
+    # (e^-14 tiny: 7 of float32's smallest subnormals), their exponentials off by several percent
+    for K, last in ((100, None), (3, -math.inf)):
+        d = 5.0 if dtype == np.float16 else 30.0                       # a float16 loss must stay normal
+        L = math.log1p((K - 1 - (last is not None)) * math.exp(-d))
+        low = math.log(4 * (K - 1) * tiny / (u * L))
+
+        def row(m, K=K, last=last, d=d):
+            r = [m] + [m - d] * (K - 1)
+            if last is not None:
+                r[-1] = last                                           # a masked class, off the label
+            return r
+        far = math.log(tiny) - 14 + d
+        fams.append((f"underflow, K={K}" + (", a -inf" if last is not None else ""), K, {"eps": 0.0},
+                     [(row(low + 0.5), 0, "direct"), (row(low - 0.5), 0, "shifted"), (row(far), 0, "shifted")]))
+    # overflow: K equal logits m, the exponentials' sum (K-1) e^m finite up to m = log(max / (K-1)); the maximum's
+    # own exponential may overflow (it is zeroed); float64's scale exp(-m) must stay normal (m <= 708.4)
+    K = 4
+    top = math.log(big / (K - 1))
+    own = [top + 5, top - 5, top - 5, top - 5]
+    fams.append(("overflow", K, {"eps": 0.0},
+                 [([top - 0.5] * K, 1, "direct" if top - 0.5 <= scale_edge else "shifted"),
+                  ([top + 0.5] * K, 1, "shifted"),
+                  (own, 1, "direct" if own[0] <= scale_edge else "shifted")]))
+    if work == np.float64:
+        fams.append(("scale exp(-m)", 2, {"eps": 0.0},
+                     [([scale_edge - 0.5, scale_edge - 8.5], 0, "direct"),
+                      ([scale_edge + 0.5, scale_edge - 7.5], 0, "shifted"),
+                      ([scale_edge + 20, scale_edge], 0, "shifted")]))    # a subnormal scale: off by 5e-8
+    # cancellation (float32 computing dtype: sum_j (m - z_j) from the logits' own sum, K m - sum_j z_j): K - 1 logits
+    # m - 1 and the label's m, the uniform target (label_smoothing=1). The logits' sum errs by at most h sum_j |z_j|
+    # <= h (K |m| + R), R = sum_j (m - z_j) = K - 1, the shifted sum by g R: it is used while h (K |m| + R) <= g R
+    K = 4096
+    h, g = num.chunked_sum_error(K, work), (num.pairwise_depth(K) + 1) * u
+    edge = (g / h - 1) * (K - 1) / K                                   # 2.43 in float32; float64 sums shifted
+    by_logits = work == np.float32
+    far = 700.1 if work == np.float64 else 70.1
+
+    def row(m, K=K):
+        return [m] + [m - 1] * (K - 1)
+    again = "sum again" if by_logits else "direct"
+    fams.append(("cancellation", K, {"label_smoothing": 1.0},
+                 [(row(edge - 0.5), 0, "direct"), (row(edge + 0.5), 0, again),
+                  (row(-edge - 0.5), 0, again), (row(far), 0, again)]))
+    return fams
+
+
+def spy_paths(monkeypatch):
+    """Record what becomes of rows: the flat indices recomputed by ``_block_loss`` and the maxima of the rows whose
+    logits' sum is summed again."""
+    seen = {"shifted": [], "sum again": []}
+    block, rest = smoothing._block_loss, smoothing._shifted_rest
+
+    def spy_block(zb, out, yb, on, off, cb, ignored, row_ids, *rest_of_args):
+        seen["shifted"] += [int(i) for i in row_ids]
+        return block(zb, out, yb, on, off, cb, ignored, row_ids, *rest_of_args)
+
+    def spy_rest(zb, m, out=None):
+        seen["sum again"] += [float(v) for v in m]
+        return rest(zb, m, out)
+    monkeypatch.setattr(smoothing, "_block_loss", spy_block)
+    monkeypatch.setattr(smoothing, "_shifted_rest", spy_rest)
+    return seen
+
+
+@pytest.mark.parametrize("block_rows", [None, 1])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_unshifted_path_at_the_edges_of_its_range(dtype, block_rows, monkeypatch):
+    """Just inside each edge the row is computed from the logits' own exponentials, just outside it is not, and
+    every row, far outside too, is within loss_rtol of mpmath. Each family is one call (the rows share a group)."""
+    for name, K, kw, cases in edge_families(dtype):
+        z = np.array([r for r, _, _ in cases], dtype=np.float64).astype(dtype)
+        y = np.array([t for _, t, _ in cases])
+        on, off = target_levels(K, **kw)
+        seen = spy_paths(monkeypatch)
+        got = smoothed_cross_entropy(z, y, reduction="none", block_rows=block_rows, **kw)
+        maxima = z.astype(np.float64).max(axis=1)
+        for i, (_, label, path) in enumerate(cases):
+            coef = np.full(K, off)
+            coef[label] = on
+            ref = mp_coefficient_loss(z[i].astype(np.float64), coef)
+            tol = num.loss_rtol(K, dtype) * ref + float(np.finfo(dtype).tiny)
+            assert abs(float(got[i]) - ref) <= tol, (name, i, float(got[i]), ref, (float(got[i]) - ref) / ref)
+            took = ("shifted" if i in seen["shifted"] else
+                    "sum again" if float(maxima[i]) in seen["sum again"] else "direct")
+            assert took == path, (name, i, took, path)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_class_probabilities_weights_and_masks_at_the_same_edges(dtype):
+    """The same rows through the other paths (class probabilities, class weights), and with a masked class where
+    the target gives it mass (+inf): each against mpmath."""
+    rng = np.random.default_rng(7)
+    for name, K, kw, cases in edge_families(dtype):
+        z = np.array([r for r, _, _ in cases], dtype=np.float64).astype(dtype)
+        y = np.array([t for _, t, _ in cases])
+        on, off = target_levels(K, **kw)
+        onehot = np.eye(K, dtype=dtype)[y]
+        w = rng.uniform(0.5, 2.0, K).astype(dtype)
+        runs = [(onehot, {}, lambda t: np.where(np.arange(K) == t, on, off)),
+                (y, {"weight": w}, lambda t: w.astype(np.float64) * np.where(np.arange(K) == t, on, off))]
+        for target, extra, coefficients in runs:
+            got = smoothed_cross_entropy(z, target, reduction="none", **kw, **extra)
+            for i, label in enumerate(y):
+                ref = mp_coefficient_loss(z[i].astype(np.float64), coefficients(label))
+                tol = num.loss_rtol(K, dtype, weighted=True) * ref + float(np.finfo(dtype).tiny)
+                assert abs(float(got[i]) - ref) <= tol, (name, i, extra.keys(), float(got[i]), ref)
+        masked = z.copy()
+        masked[:, 1] = -np.inf                                          # class 1 gets mass at label_smoothing 0.1
+        got = smoothed_cross_entropy(masked, y, reduction="none", label_smoothing=0.1)
+        assert np.all(got == np.inf), name
 
 
 # -- targets and conventions --------------------------------------------------------------

@@ -17,8 +17,10 @@ an ``eps`` above that (less mass on the true class than on each other) has no
     H(p, softmax(z)) = sum_j p_j (LSE(z) - z_j)
                      = log1p(s) + off * sum_j (m - z_j) + (on - off) * (m - z_y),
 
-with ``m = max_j z_j`` and ``LSE(z) = m + log1p(s)`` from
-:func:`derivations.library.numeric.row_lse_parts`. Every term is non-negative when
+with ``m = max_j z_j`` and ``LSE(z) = m + log1p(s)``. For hard labels without class weights ``s`` comes
+from the exponentials of the logits themselves, ``s = exp(-m) sum_{j != argmax} exp(z_j)``, in the rows
+where that is as accurate (checked row by row: :func:`_direct_losses`); otherwise from those of the shifted
+logits (:func:`derivations.library.numeric.row_lse_parts`). Every term is non-negative when
 ``on >= off`` (``eps <= (K-1)/K``); beyond, the sum is regrouped as
 ``log1p(s) + off * sum_{j != y} (m - z_j) + on * (m - z_y)``, again non-negative,
 so nothing cancels for any eps.
@@ -48,7 +50,17 @@ from derivations.library._validate import (
     first_bad,
     logits_in,
 )
-from derivations.library.numeric import log_softmax, lse_parts, row_lse_parts, row_sums
+from derivations.library.numeric import (
+    BLAS_ROW_SUM_MAX,
+    CHUNKED_FROM,
+    chunked_row_sums,
+    chunked_sum_error,
+    log_softmax,
+    lse_parts,
+    pairwise_depth,
+    row_lse_parts,
+    row_sums,
+)
 
 __all__ = [
     "REDUCTIONS",
@@ -195,9 +207,10 @@ def _rest(zb: np.ndarray, yb: np.ndarray, m: np.ndarray, on: float, off: float) 
     return terms.sum(axis=1)
 
 
-def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, ignored, row0: int,
+def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, ignored, row_ids,
                 where_row, where_entry) -> None:
-    """Write the closed-form loss of the rows ``zb`` into ``out`` (``ignored``: a mask of the rows, or None).
+    """Write the closed-form loss of the rows ``zb`` into ``out`` (``ignored``: a mask of the rows, or None;
+    ``row_ids[i]``: the flat index of row ``i`` in the caller's batch, for messages).
 
     Without per-entry coefficients (``cb`` None: hard labels ``yb``, no class weights) the target is ``on``
     on the label and ``off`` elsewhere. ``on >= off``: ``log1p(s) + off sum_j (m - z_j) + (on - off)(m -
@@ -231,11 +244,11 @@ def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, 
             if refused.any():
                 i, j = first_bad(refused)
                 raise ValueError(f"logits must be finite or -inf; found {float(sub[i, j])} at index "
-                                 f"{where_entry(row0 + bad[i], j)}")
+                                 f"{where_entry(row_ids[bad[i]], j)}")
             empty = bad[m[bad] == -np.inf]                     # every logit of the row is -inf
             live = empty if ignored is None else empty[~ignored[empty]]
             if live.size:
-                raise ValueError(f"logits are all -inf in the row at index {where_row(row0 + live[0])} (not "
+                raise ValueError(f"logits are all -inf in the row at index {where_row(row_ids[live[0]])} (not "
                                  "ignored): its loss is undefined there (0/0)")
         if cb is None:
             coef = None
@@ -266,6 +279,156 @@ def _block_loss(zb: np.ndarray, out: np.ndarray, yb, on: float, off: float, cb, 
             _, s_exact = lse_parts(zb[redo], axis=1)
             exact = np.log1p(s_exact[:, 0])
             out[redo] = (exact if coef is None else coef[redo] * exact) + rest[redo]
+
+
+#: :func:`_direct_losses` forms the losses of whole blocks of rows together, at least this many rows at once: at
+#: large K a block is one row, and forming each row's loss alone would take more NumPy calls than its exponentials.
+GROUP_ROWS = 256
+
+
+def _shifted_rest(zb: np.ndarray, m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``sum_j (m - z_j)`` for the rows ``zb`` with maxima ``m``, summed again where the logits' sum may err more:
+    one subtraction (into ``out``, if given) and a sum of non-negative terms, in the computing dtype, as
+    :func:`derivations.library.numeric.row_lse_parts` sums them."""
+    return row_sums(np.subtract(m[:, None].astype(zb.dtype), zb, out=out))
+
+
+def _direct_losses(zm: np.ndarray, y: np.ndarray, ignored, on: float, off: float, rows: int, flat: np.ndarray,
+                   work, where_row, where_entry) -> None:
+    """The losses of hard labels ``y`` without class weights (``on >= off``) into ``flat``, without the shift.
+
+    ``zm`` holds the logits with the classes last (``y``, ``ignored`` and ``flat`` are flat over its rows).
+    With ``m = z_a`` a row's (first) maximum and ``R = sum_j (m - z_j)``,
+
+        LSE(z) = m + log1p(s),   s = exp(-m) sum_{j != a} exp(z_j),
+        loss   = log1p(s) + (on - off)(m - z_y) + off R.
+
+    The exponentials are those of the logits themselves, into one buffer, then summed: the one-pass floor's
+    work. The shifted form (:func:`derivations.library.numeric.row_lse_parts`) first writes ``z - m`` (one
+    more pass) and sums it for ``R`` (another). Here, in float32 rows of 2048 or more (the computing dtype of
+    float16 and bfloat16 too), ``R = K m - sum_j z_j``, with the logits' sum read from cache after the argmax
+    (:func:`derivations.library.numeric.chunked_row_sums`, accumulated in float64); in float64, or shorter
+    rows, ``R`` is summed shifted, in the exponentials' buffer once they are summed, as before. ``exp(-m)``,
+    the product and the loss are formed in float64, :data:`GROUP_ROWS` rows or more at a time. With ``u`` and
+    ``tiny`` the computing dtype's unit roundoff and smallest normal number, ``g`` the relative error bound
+    of NumPy's pairwise row sum and ``L`` the loss, row by row:
+
+    * **Rounding.** Each ``exp(z_j)`` has an exact argument, so errs by exp's own few ``u``, and ``s`` by
+      ``g`` plus a few ``u``; the shifted ``exp(fl(z_j - m))`` errs by ``|z_j - m| u`` more, which is why
+      :func:`_block_loss` recomputes, compensated, rows where a small ``log1p(s)`` carries the loss. None
+      of them is needed here.
+    * **Overflow.** A sum of non-negative terms is finite only if no term and no partial sum overflowed (the
+      maximum's own term, zeroed, may): a row whose loss is not finite is recomputed shifted. This is the
+      range's upper end, ``m`` up to about ``log(finfo.max) - log(K - 1)`` where the other logits are close
+      to ``m``, and further where they are not.
+    * **Underflow.** A term ``exp(z_j) < tiny`` is off by at most ``tiny`` (also where subnormals are flushed
+      to zero), so ``s``, and ``log1p(s)`` with it, by at most ``(K-1) tiny exp(-m)``. A row where that
+      exceeds ``u L / 4``, or where ``exp(-m)`` is below float64's ``tiny`` (a subnormal scale), is
+      recomputed shifted: the range's lower end, ``m >= log(4 (K-1) tiny / (u L))``, and another upper one,
+      ``m <= -log(tiny_float64)`` (708.4). Where ``m >= 0`` nothing underflows here that does not in the
+      shifted form too (``exp(z_j) >= exp(z_j - m)``).
+    * **Cancellation** (where ``R = K m - sum_j z_j``). The logits' sum errs by at most ``h sum_j |z_j| <=
+      h (K |m| + R)``, ``h`` = :func:`derivations.library.numeric.chunked_sum_error` (about ``7 u``), and
+      ``K m`` and the difference, in float64, hardly at all; the shifted ``R`` errs by at most ``(p(K) + 1)
+      u R`` (``p`` = :func:`derivations.library.numeric.pairwise_depth`: one rounding for each difference,
+      then NumPy's pairwise sum). A row keeps the first only where its bound is the smaller,
+      ``h (K |m| + R) <= (p(K) + 1) u R`` (at K = 131,072: ``K |m| <= 3.1 R``, a maximum at most 3.1 times
+      its mean distance to the logits); in the others ``R`` is summed again, shifted.
+
+    So a loss from here errs by no more than the shifted path's bound, plus ``u / 4`` relative, and by less
+    where the shifted exponentials of rounded differences lose more. NaN or ``+inf`` logits, a row of only
+    ``-inf``, or a ``-inf`` where its class has target mass make ``m``, the sums or the loss non-finite:
+    those rows go to :func:`_block_loss`, which refuses or handles them as it always did. A ``-inf`` where
+    its class has no mass (off the label at ``off = 0``) stays here: its term is ``exp(-inf) = 0``, exactly,
+    and no sum of the logits is formed.
+    """
+    batch, K = zm.shape[:-1], zm.shape[-1]
+    u, tiny = float(np.finfo(work).eps) / 2, float(np.finfo(work).tiny)
+    tiny64 = float(np.finfo(np.float64).tiny)
+    # R = sum_j (m - z_j): from the logits' own sum where that is cheaper (float32, long rows), else shifted
+    by_logits = off > 0 and work == np.float32 and K >= CHUNKED_FROM
+    shifted = off > 0 and not by_logits
+    h, g_shifted = chunked_sum_error(K, work), (pairwise_depth(K) + 1) * u
+    one_row = rows == 1 and K > BLAS_ROW_SUM_MAX    # a row at a time: 1-D calls (row_sums: pairwise there)
+    group = max(rows, GROUP_ROWS)
+    buf = np.empty((rows, K), dtype=work)
+    at = np.arange(rows)
+    arg = np.empty(group, dtype=np.intp)
+    sp_ = np.empty(group, dtype=work)
+    rest_ = np.zeros(group)                          # R, or (rows of a block, by_logits) sum_j z_j
+
+    def gather(flat_rows: np.ndarray, cols=None) -> np.ndarray:
+        """Rows of the logits (``cols`` None: a block of them, in the computing dtype) or an entry of each (in
+        float64), by flat row index: one gather, any layout."""
+        index = np.unravel_index(flat_rows, batch)
+        if cols is None:
+            return zm[index].astype(work, copy=False)
+        return zm[index + (cols,)].astype(np.float64)
+
+    def finish(r0: int, n: int) -> None:
+        """Form the losses of the group's ``n`` rows, flat ``r0:r0 + n``, and recompute those that fail a check."""
+        ids = np.arange(r0, r0 + n)
+        m = gather(ids, arg[:n])
+        rest = rest_[:n]
+        if by_logits and not one_row:                # K m - sum_j z_j, unless it may err more than shifted
+            rest = K * m - rest
+            again = np.flatnonzero(h * (K * np.abs(m) + rest) > g_shifted * rest)
+            for i in range(0, again.size, rows):
+                b = again[i:i + rows]
+                rest[b] = _shifted_rest(gather(r0 + b), m[b])
+        scale = np.exp(-m)                           # +inf for m < -709, 0 for m > 745: caught below
+        loss = np.log1p(scale * sp_[:n])
+        loss += (on - off) * (m - gather(ids, y[r0:r0 + n]))             # log1p(s) + (on - off)(m - z_y)
+        if off > 0:
+            loss += off * rest                       # + off R
+        ok = np.isfinite(loss) & (scale >= tiny64)
+        ok &= (K - 1) * tiny * scale <= 0.25 * u * loss
+        flat[r0:r0 + n] = loss
+        bad = r0 + np.flatnonzero(~ok)
+        for i in range(0, bad.size, rows):           # recomputed as every row was before (NaN, inf, -inf too)
+            b = bad[i:i + rows]
+            got = np.empty(b.size, dtype=work)
+            _block_loss(gather(b), got, y[b], on, off, None, None if ignored is None else ignored[b], b,
+                        where_row, where_entry)
+            flat[b] = got
+
+    g0 = g = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for r0, idx in _row_blocks(batch, rows):
+            zb = zm[idx].reshape(-1, K).astype(work, copy=False)
+            n = len(zb)
+            if g + n > group:
+                finish(g0, g)
+                g0, g = r0, 0
+            # the exponentials first: they read the logits from memory at exp's pace, and the maximum and
+            # the sums then read them from cache
+            if one_row:
+                r, e = zb[0], buf[0]
+                np.exp(r, out=e)
+                a = r.argmax()
+                arg[g] = a
+                e[a] = 0
+                sp_[g] = e.sum()
+                if by_logits:                        # K m - sum_j z_j, unless it may err more than shifted,
+                    m = float(r[a])                  # then summed again while the row is in cache
+                    R = K * m - float(chunked_row_sums(r))
+                    if h * (K * abs(m) + R) > g_shifted * R:
+                        R = float(_shifted_rest(zb, np.array([m]), out=buf)[0])
+                    rest_[g] = R
+                elif shifted:                        # in the buffer again: m - z_j >= 0
+                    rest_[g] = np.subtract(r[a], r, out=e).sum()
+            else:
+                e = np.exp(zb, out=buf[:n])
+                a = np.argmax(zb, axis=1, out=arg[g:g + n])
+                e[at[:n], a] = 0
+                sp_[g:g + n] = row_sums(e)
+                if by_logits:
+                    rest_[g:g + n] = chunked_row_sums(zb)
+                elif shifted:
+                    rest_[g:g + n] = row_sums(np.subtract(zb[at[:n], a][:, None], zb, out=e))
+            g += n
+        if g:
+            finish(g0, g)
 
 
 def _row_blocks(batch: tuple[int, ...], rows: int):
@@ -385,7 +548,9 @@ def smoothed_cross_entropy(logits: Any, target: Any, *, label_smoothing: float |
     receives mass). NaN, ``+inf`` and a row of only ``-inf`` (unless ignored)
     are refused with the index. Rows are processed ``block_rows`` at a time
     (default: about ``BLOCK_ELEMENTS / K``): the extra memory is a few blocks
-    plus the per-example losses; validation is blockwise too.
+    plus the per-example losses; validation is blockwise too. With class indices and no ``weight`` the
+    exponentials are those of the logits themselves, without the shift by the row's maximum, where the
+    row's range allows it (no pass writing ``z - m``; :func:`_direct_losses` says where, and why as accurate).
 
     Checked by: ch2.loss_sum_examples, ch2.loss_definition, ch2.loss_expanded, ch2.loss_approx_M,
         ch2.loss_squared, ch2.wrong_classes, ch2.closed_form, ch2.vs_hard, ch2.optimum, ch2.entropy_kl,
@@ -435,17 +600,20 @@ def smoothed_cross_entropy(logits: Any, target: Any, *, label_smoothing: float |
     y1 = None if y is None else y.reshape(-1)
     ign = None if ignored is None else ignored.reshape(-1)
     where_row, where_entry = _locator(zm.shape[:-1], a, single)
-    for r0, idx in _row_blocks(zm.shape[:-1], int(rows)):
-        zb = zm[idx].reshape(-1, K).astype(work, copy=False)
-        n = len(zb)
-        yb = None if y1 is None else y1[r0:r0 + n]
-        cb: np.ndarray | None = None
-        if tm is not None:
-            cb = _soft_coefficients(tm[idx].reshape(-1, K), on, off, w, work, r0, where_entry)
-        elif w is not None and yb is not None:
-            cb = _hard_coefficients(yb, on * w, off * w)
-        _block_loss(zb, flat[r0:r0 + n], yb, on, off, cb, None if ign is None else ign[r0:r0 + n], r0,
-                    where_row, where_entry)
+    if tm is None and w is None and on >= off and y1 is not None:   # hard labels, no class weights
+        _direct_losses(zm, y1, ign, on, off, int(rows), flat, work, where_row, where_entry)
+    else:
+        for r0, idx in _row_blocks(zm.shape[:-1], int(rows)):
+            zb = zm[idx].reshape(-1, K).astype(work, copy=False)
+            n = len(zb)
+            yb = None if y1 is None else y1[r0:r0 + n]
+            cb: np.ndarray | None = None
+            if tm is not None:
+                cb = _soft_coefficients(tm[idx].reshape(-1, K), on, off, w, work, r0, where_entry)
+            elif w is not None and yb is not None:
+                cb = _hard_coefficients(yb, on * w, off * w)
+            _block_loss(zb, flat[r0:r0 + n], yb, on, off, cb, None if ign is None else ign[r0:r0 + n],
+                        range(r0, r0 + n), where_row, where_entry)
     if ign is not None:
         flat[ign] = 0.0
     return _reduce(out.reshape(()) if single else out, reduction, dtype,
