@@ -53,8 +53,8 @@ $(STAMP): uv.lock pyproject.toml tools/setup_venv.sh
 	@rm -f $(VENV)/.installed $(VENV)/.installed-*
 	@touch $@
 
-# Values are data, never shell: every NAME=value given on make's command line (except the Makefile's own PYTHON
-# and VENV) is handed to the runner through the environment, exactly as typed (`$(value ...)`: make expands
+# Values are data, never shell: every NAME=value given on make's command line (except the Makefile's own: PYTHON,
+# VENV, CHROMIUM) is handed to the runner through the environment, exactly as typed (`$(value ...)`: make expands
 # nothing in it, and no recipe pastes it into a command line), with the list of those names, so that an unknown
 # name is refused rather than dropped; a parameter set in the environment (`K=37 make run`) is honoured the same
 # way. `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3] [JOBS=1] [BOOK=0]`: the runner checks every
