@@ -1,5 +1,6 @@
 # Two commands do everything: `make run` (execute notebooks, regenerate figures)
-# and `make test` (unit tests + nbval strict). Both set up .venv first when needed.
+# and `make test` (unit tests + nbval strict). Both set up .venv first when needed (uv sync from uv.lock).
+# The inner loop while editing: `make check` (no browser, nothing slow).
 # Python: the newest supported python3.x on PATH (tools/find_python.sh), or the one named by PYTHON=...
 # The supported range has one home: requires-python in pyproject.toml.
 PYTHON ?= $(shell bash tools/find_python.sh)
@@ -14,7 +15,8 @@ export MPLBACKEND := Agg
 # from source again (`import sympy` 4.7 s against 1.0 s; docs/measurements.md)
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run sweep html serve pdf screenshot test test-pythons check-install crosscheck verify mutants lab lock check-wheels bench clean-venv help
+.PHONY: run sweep html serve pdf screenshot test check system test-pythons check-install crosscheck verify mutants lab lock
+.PHONY: check-wheels bench clean distclean help
 
 help:
 	@echo "make run     execute every notebook in place and regenerate figures/"
@@ -25,7 +27,9 @@ help:
 	@echo "make serve   the book over HTTP at http://127.0.0.1:8000/ (PORT=... make serve): its derivations run in the page"
 	@echo "make pdf     the corrected note and the whole book as PDF in build/pdf/ (headless Chromium)"
 	@echo "make bench   run the benchmarks in benchmarks/"
-	@echo "make test    unit tests, doctests and nbval (strict) on every notebook"
+	@echo "make test    unit tests, doctests and nbval (strict) on every notebook, the book in a headless browser"
+	@echo "make check   the same without the browser and the slow tests: the inner loop while editing"
+	@echo "make system  install Chromium, npm and poppler (apt-get; sudo unless root): without them the browser tests skip"
 	@echo "make check-install   pip install . into a clean venv and use the library from outside the checkout"
 	@echo "make crosscheck   targets, losses and gradients against JAX/optax and PyTorch, installed into .venv-crosscheck"
 	@echo "make test-pythons   make test on every supported Python found here ($$(bash tools/find_python.sh --range))"
@@ -33,13 +37,15 @@ help:
 	@echo "make verify  print the verdict of every claim (soft-targets, or python -m derivations)"
 	@echo "make mutants every wrong variant of every claim's formulas, and which ones its check misses"
 	@echo "make lab     install JupyterLab into .venv and start it (as root: with --allow-root)"
-	@echo "make lock    rewrite requirements.lock from requirements.txt and constraints.txt (uv)"
+	@echo "make lock    rewrite uv.lock from pyproject.toml, then requirements.txt and binder/requirements.txt from it (uv)"
 	@echo "make check-wheels   every pin has a wheel for each supported Python (network)"
+	@echo "make clean   remove build/ and the caches (not .venv); make distclean: .venv and the other venvs too"
 
-# (Re)create the virtual environment when the lock, a requirements file or the Python changes: tools/setup_venv.sh
-# installs requirements.lock (every transitive version pinned) with uv (on PATH, else pip-installed into the venv;
-# pip if neither works), then the package itself, editable (`pip show soft-targets-companion`).
-$(STAMP): requirements.lock requirements.txt constraints.txt pyproject.toml tools/setup_venv.sh
+# (Re)create the virtual environment when the lock, pyproject.toml or the Python changes: tools/setup_venv.sh runs
+# `uv sync --locked` (uv.lock: every transitive version pinned), which installs the default group (`test`, with `run`
+# and `book`) and the package itself, editable; the uv is the version pinned there (pip-installed beside the venv,
+# in $(VENV)/.uv, when PATH has not that one).
+$(STAMP): uv.lock pyproject.toml tools/setup_venv.sh
 	@bash tools/find_python.sh --check "$(PYTHON)"
 	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)"
 	@# the .pth file that made the package importable before it was pip-installed (issue 11)
@@ -47,14 +53,18 @@ $(STAMP): requirements.lock requirements.txt constraints.txt pyproject.toml tool
 	@rm -f $(VENV)/.installed $(VENV)/.installed-*
 	@touch $@
 
-# Values are data, never shell: every NAME=value given on make's command line (except the Makefile's own PYTHON
-# and VENV) is handed to the runner through the environment, exactly as typed (`$(value ...)`: make expands
+# Values are data, never shell: every NAME=value given on make's command line (except the Makefile's own: PYTHON,
+# VENV, CHROMIUM) is handed to the runner through the environment, exactly as typed (`$(value ...)`: make expands
 # nothing in it, and no recipe pastes it into a command line), with the list of those names, so that an unknown
 # name is refused rather than dropped; a parameter set in the environment (`K=37 make run`) is honoured the same
 # way. `make run K=1000 EPS=0.05 [SEED=1 N_MC=...] [CHAPTERS=1,2,3] [JOBS=1] [BOOK=0]`: the runner checks every
 # value against derivations/engine/parameters.py before any notebook runs and writes into build/runs/<values>/
 # (notebooks, figures, and the book unless BOOK=0); the targets that read no parameter refuse one.
-OWN_VARS  := PYTHON VENV
+OWN_VARS  := PYTHON VENV CHROMIUM
+# the Chromium the browser tests drive (book/browser.py: find_chromium), when given: `make test CHROMIUM=...`
+ifdef CHROMIUM
+export CHROMIUM
+endif
 RUN_NAMES := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),$(if $(filter $v,$(OWN_VARS)),,$v))))
 $(foreach v,$(RUN_NAMES),$(eval override $v := $$(value $v))$(eval export $v))
 export DERIVATIONS_MAKE_NAMES := $(RUN_NAMES)
@@ -89,7 +99,7 @@ serve: $(STAMP)
 
 pdf: $(STAMP)
 	$(NO_VALUES)
-	@bash tools/ensure_system.sh
+	@PYTHON=$(BIN)/python bash tools/ensure_system.sh
 	$(BIN)/python -m book.builder --pdf build/pdf
 
 screenshot: $(STAMP)
@@ -99,26 +109,43 @@ bench: $(STAMP)
 	$(NO_VALUES)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# The test files shared among the cores (pytest-xdist), one file per worker, in the order conftest.py gives them
+# (longest first), not by their number of tests. A bare `pytest tests/test_x.py` runs in one process.
+XDIST := -n auto --dist loadfile --no-loadscope-reorder
+
+# Chromium, npm and poppler are installed first where this runs as root (CI, a container: tools/ensure_system.sh);
+# elsewhere nothing is installed (no sudo, no password) and the browser tests skip, naming `make system`.
 test: $(STAMP)
 	$(NO_VALUES)
-	bash tools/ensure_system.sh
-	$(BIN)/python -m pytest
+	@PYTHON=$(BIN)/python bash tools/ensure_system.sh --if-root
+	$(BIN)/python -m pytest $(XDIST)
+
+# the inner loop: every test but those that drive the browser or are slow (copies of the repository, whole books,
+# many kernels); the notebooks under nbval included. `make test` runs them all.
+check: $(STAMP)
+	$(NO_VALUES)
+	$(BIN)/python -m pytest $(XDIST) -m "not browser and not slow"
+
+# what `make test` leaves to you when not root: Chromium, npm and poppler-utils, with apt-get (sudo, which asks)
+system:
+	@PYTHON=$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) bash tools/ensure_system.sh --sudo
 
 # `pip install .` into a clean temporary venv, and the library used from outside the checkout
 check-install:
 	bash tools/check_install.sh $(PYTHON)
 
 # JAX, optax and PyTorch (CPU, pinned: requirements-crosscheck.txt) in their own environment (never .venv),
-# installed with pip, which takes the CPU build of torch on this machine's disk (uv would fetch a CUDA build);
-# re-created from scratch when its requirements, the package's pins or the Python change; then this package,
-# editable, so one process imports all of them.
+# installed with pip, which takes the CPU build of torch on this machine's disk (uv would fetch a CUDA build, and
+# so torch stays out of uv.lock); the packages that uv.lock pins too (NumPy, SymPy, ...) at its versions, through
+# its export requirements.txt as constraints; re-created from scratch when its requirements, the lock's export or
+# the Python change; then this package, editable, so one process imports all of them.
 XVENV  := .venv-crosscheck
 XSTAMP := $(XVENV)/.installed-$(PYVER)
-$(XSTAMP): requirements-crosscheck.txt requirements.txt constraints.txt pyproject.toml
+$(XSTAMP): requirements-crosscheck.txt requirements.txt pyproject.toml
 	@bash tools/find_python.sh --check "$(PYTHON)"
 	rm -rf $(XVENV)
 	$(PYTHON) -m venv $(XVENV)
-	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-crosscheck.txt -c constraints.txt
+	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-crosscheck.txt -c requirements.txt
 	$(XVENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
@@ -146,11 +173,12 @@ mutants: $(STAMP)
 	$(NO_VALUES)
 	$(BIN)/python -m audit.mutation --all
 
-# JupyterLab from requirements-lab.lock (with uv, as the set-up), then started on notebooks/; as root (containers, CI
-# images) with --allow-root, which JupyterLab otherwise asks for, and a notice. LAB_ARGS: more of JupyterLab's options.
+# JupyterLab (the `lab` group of uv.lock, synced with the default one), then started on notebooks/; as root
+# (containers, CI images) with --allow-root, which JupyterLab otherwise asks for, and a notice. LAB_ARGS: more of
+# JupyterLab's options.
 LABSTAMP := $(VENV)/.lab-installed
-$(LABSTAMP): $(STAMP) requirements-lab.lock
-	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)" requirements-lab.lock
+$(LABSTAMP): $(STAMP)
+	bash tools/setup_venv.sh "$(PYTHON)" "$(VENV)" lab
 	@touch $@
 
 lab: $(LABSTAMP)
@@ -159,14 +187,20 @@ lab: $(LABSTAMP)
 	  echo "note: running as root, so JupyterLab starts with --allow-root (it refuses root otherwise)"; fi; \
 	  set -x; exec $(BIN)/jupyter lab $$root $$LAB_ARGS notebooks/
 
-# requirements.lock and requirements-lab.lock from requirements.txt and constraints.txt (uv, network), and the check
-# that every pin has a wheel for each supported Python, 3.14 included (network; not in `make test`: it is the
+# uv.lock from pyproject.toml (uv, network), then its exports (requirements.txt, binder/requirements.txt); and the
+# check that every pin has a wheel for each supported Python, 3.14 included (network; not in `make test`: it is the
 # package index that is checked, not this code; `make sweep` and .ci/run run it)
 lock: $(STAMP)
-	bash tools/lock.sh "$$(command -v uv || echo $(BIN)/uv)"
+	bash tools/lock.sh "$$(bash tools/setup_venv.sh --uv $(VENV))"
 
 check-wheels: $(STAMP)
-	bash tools/lock.sh "$$(command -v uv || echo $(BIN)/uv)" --check-wheels
+	bash tools/lock.sh "$$(bash tools/setup_venv.sh --uv $(VENV))" --check-wheels
 
-clean-venv:
-	rm -rf $(VENV) .venvs
+# what builds and runs leave (the book, runs, PDFs, the npm packages fetched for the book, caches); not the venvs
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache .hypothesis *.egg-info
+	find . -path ./.venv -prune -o -path ./.venvs -prune -o -path ./.venv-crosscheck -prune -o -path ./.git -prune \
+	  -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) .venvs .venv-crosscheck

@@ -11,13 +11,21 @@ fresh folder of this session only (:mod:`derivations.engine.results`), which the
 test worker to collect fills, on every core, while the others wait on a lock
 (the notebooks' kernels and the ``python -m derivations`` subprocess inherit it).
 
-pytest-xdist (``-n auto --dist loadfile`` in pyproject.toml) shares the test
-files among the cores, one file per worker, in the order of the collection
-(``--no-loadscope-reorder``): the longest files first (:data:`_LONGEST_FIRST`), so
-that no core is left alone with a long file at the end. The notebook cells that
+pytest-xdist (``make test``, ``make check``: the Makefile's ``XDIST``, ``-n auto --dist
+loadfile``) shares the test files among the cores, one file per worker, in the order of
+the collection (``--no-loadscope-reorder``): the longest files first
+(:data:`_LONGEST_FIRST`), so that no core is left alone with a long file at the end.
+A bare ``pytest tests/test_x.py`` runs in one process.
+
+The markers (registered in pyproject.toml, ``--strict-markers``): ``notebook`` on every
+notebook cell (:func:`pytest_itemcollected`), ``browser`` and ``slow`` in the test files.
+A ``browser`` test needs the system programs of :data:`SYSTEM`: where one is missing it
+skips, naming ``make system``, except in CI or as root, where ``make test`` installs them
+(tools/ensure_system.sh) and a missing one is an error, so that CI skips none. The notebook cells that
 have run are logged so that ``tests/test_freshness.py`` can wait for notebooks on
 another worker.
 """
+import functools
 import gc
 import os
 import shutil
@@ -38,14 +46,12 @@ if "DERIVATIONS_SESSION_RESULTS" not in os.environ:
     shutil.rmtree(Path(__file__).resolve().parent / "build" / "runs" / "defaults" / "figures", ignore_errors=True)
 os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 
-#: Test files (and the notebooks) that read most claims: when any is collected, all claims are computed up front.
-_READERS = ("notebooks/", "tests/test_mutations.py", "tests/test_report.py", "tests/test_registry.py",
-            "tests/test_docs_verdicts.py", "tests/test_shown_verdicts.py", "tests/test_site.py",
-            "tests/test_run_in_book.py")
-
-
 #: The mutation test: its runs are computed with the claims.
-_MUTATIONS = "tests/test_mutations.py"
+_MUTATIONS = "tests/test_mutations.py::test_some_mutant_of_the_claim_is_killed"
+
+#: Tests (and the notebooks) that read most claims: when any is to run, all claims are computed up front.
+_READERS = ("notebooks/", _MUTATIONS, "tests/test_report.py", "tests/test_registry.py", "tests/test_docs_verdicts.py",
+            "tests/test_shown_verdicts.py", "tests/test_site.py", "tests/test_run_in_book.py")
 
 
 #: The files that take longest (measured), longest first; the others follow in their order, the freshness test last.
@@ -56,6 +62,32 @@ _LONGEST_FIRST = ("tests/test_site.py", "tests/test_run_in_book.py", "tests/test
                   "notebooks/00_overview.ipynb", "tests/test_parameters.py", "tests/test_registry.py")
 
 
+#: The programs a ``browser`` test runs (``make system`` installs them; ``$CHROMIUM`` names a Chromium of yours).
+SYSTEM = ("chromium", "npm", "pdftoppm", "pdftotext")
+
+
+def pytest_itemcollected(item):
+    if item.path.suffix == ".ipynb":
+        item.add_marker(pytest.mark.notebook)
+
+
+@functools.cache
+def _missing_programs() -> tuple[str, ...]:
+    from book.browser import find_chromium
+
+    return tuple(p for p in SYSTEM if (find_chromium() if p == "chromium" else shutil.which(p)) is None)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("browser") and (missing := _missing_programs()):
+        why = (f"{', '.join(missing)} not found: `make system` installs them (apt-get)"
+               + (", or set CHROMIUM to a Chromium or Chrome" if "chromium" in missing else ""))
+        if os.environ.get("CI") or os.geteuid() == 0:     # CI and containers: `make test` installs them first
+            pytest.fail(f"{why}; in CI and as root `make test` installs them (tools/ensure_system.sh), and no test "
+                        f"may skip for want of them", pytrace=False)
+        pytest.skip(why)
+
+
 def _rank(nodeid: str) -> int:
     path = nodeid.split("::", 1)[0]
     if path == "tests/test_freshness.py":
@@ -63,6 +95,7 @@ def _rank(nodeid: str) -> int:
     return _LONGEST_FIRST.index(path) if path in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
 
+@pytest.hookimpl(trylast=True)        # after -m and -k have deselected: what is computed is what runs
 def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda i: _rank(i.nodeid))     # stable: each file's tests keep their order
     if any(i.nodeid.startswith(_READERS) for i in items):

@@ -24,15 +24,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What `make test` gives pytest-xdist (the Makefile's XDIST; pyproject.toml's addopts no longer does): the same
+#: options passed to the reference commit's pytest only repeat its addopts.
+XDIST = re.search(r"^XDIST := (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
 CASES = [
     ("python -m derivations", [sys.executable, "-m", "derivations"], 5.0, 300.0),
-    ("python -m pytest (make test after set-up)", [sys.executable, "-m", "pytest", "-q"], 30.0, None),
+    ("python -m pytest (make test after set-up)", [sys.executable, "-m", "pytest", "-q", *XDIST], 30.0, None),
 ]
 
 

@@ -203,7 +203,7 @@ PYODIDE_VERSION = "314.0.8"
 PYODIDE_PARTS = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 #: The pure-Python distributions the derivation cells import (SymPy and mpmath; pylatexenc, which the engine's text
 #: module reads): this environment's installed copies, the versions the notebooks ran with (pinned in
-#: requirements.lock), without their test suites, compiled for Pyodide's Python (:func:`_packed_distributions`).
+#: uv.lock), without their test suites, compiled for Pyodide's Python (:func:`_packed_distributions`).
 RUN_DISTRIBUTIONS = ("sympy", "mpmath", "pylatexenc")
 #: The modules of the project the cells import in the page, with every module of the package they import in turn.
 RUN_ROOTS = ("derivations.engine.derive", "derivations.engine.display")

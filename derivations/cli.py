@@ -17,14 +17,13 @@ import sys
 
 #: What the engine and the chapters import beyond the library's NumPy, as module -> distribution: the
 #: ``companion`` extra of the package (tests/test_packaging.py checks it against pyproject.toml and the imports).
-COMPANION = {"sympy": "sympy", "mpmath": "mpmath", "matplotlib": "matplotlib", "sklearn": "scikit-learn",
-             "threadpoolctl": "threadpoolctl",
+COMPANION = {"sympy": "sympy", "mpmath": "mpmath", "matplotlib": "matplotlib", "threadpoolctl": "threadpoolctl",
              "pylatexenc": "pylatexenc"}
 #: What ``run`` imports beyond the companion (the ``run`` extra), and the kernel it starts.
 RUN = {"nbformat": "nbformat", "nbclient": "nbclient", "jupyter_client": "jupyter-client",
        "jupyter_core": "jupyter-core", "traitlets": "traitlets", "ipykernel": "ipykernel"}
 INSTALL = ("pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]', "
-           "or `make`, which installs the pinned requirements.txt)")
+           "or `make`, which installs the pinned uv.lock)")
 
 
 def missing(packages: dict) -> list[str]:

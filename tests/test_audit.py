@@ -109,6 +109,7 @@ def test_the_two_sentences_have_verdicts(cid, verdict, chapter):
     assert c.source == "note" and c.chapter == chapter and run(c).verdict is verdict and run(c).ok
 
 
+@pytest.mark.slow                      # a planted claim decided anew
 def test_a_target_without_mass_off_the_label_kills_the_wrong_classes_claim():
     c = get("ch2.wrong_classes")
     hard_as_soft = r"p(y_j|x) = \begin{cases} 1 - \epsilon, & \text{if } j = 1\\ 0, & \text{otherwise} \end{cases}"
@@ -119,6 +120,7 @@ def test_a_target_without_mass_off_the_label_kills_the_wrong_classes_claim():
     assert "computed verdict erratum differs from the stated verdict holds" in o.problems, o.problems
 
 
+@pytest.mark.slow                      # a planted claim decided anew
 def test_flipping_with_the_wrong_probability_kills_the_definition_claim():
     c = get("ch3.smoothing_by_flipping")
     planted = dataclasses.replace(c, printed=r"flipping output labels with a certain probability (say $1-\epsilon$ )")

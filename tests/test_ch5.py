@@ -531,6 +531,7 @@ def _swapped(x: ch5.Experiment, pairs: dict) -> ch5.Experiment:
     return y
 
 
+@pytest.mark.slow                      # chapter 5's experiment
 def test_the_checks_read_the_measurements(monkeypatch):
     """No fact is hard-coded: hand the claims an experiment in which every smoothed network, hard labels included,
     is the under-confident alpha = 0.2 network, and the four calibration claims turn: hard labels are not
@@ -545,6 +546,7 @@ def test_the_checks_read_the_measurements(monkeypatch):
 
 
 # -- the sweep over the training set's size, stored (issue 33) ---------------------------------------------------
+@pytest.mark.slow                      # chapter 5's sweep
 def test_the_stored_sweep_is_what_the_chapter_computes():
     """regimes.json is computed once (minutes): its entry at the defaults' size is the defaults' experiment, to the
     digit, and two seeds of another size, trained again here, give its per-seed values."""

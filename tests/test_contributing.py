@@ -116,6 +116,7 @@ def test_adding_a_claim_takes_six_things():
     assert things == {"the entry", "Verdict", "as_printed", "verdict", "a numeric check", "the tag derivation"}, things
 
 
+@pytest.mark.slow                       # in a copy of the repository
 def test_the_first_recipe_adds_a_claim_to_chapter_1(copy):
     report = run(copy, "-m", "derivations", "--claim", "ch1.loss_positive")
     assert report.returncode == 0, report.stdout + report.stderr
@@ -137,6 +138,7 @@ def test_the_first_recipe_adds_a_claim_to_chapter_1(copy):
 DECIDED = "test_each_claim_is_decided_in_one_derivation_cell_of_its_chapter"
 
 
+@pytest.mark.slow                       # in a copy of the repository
 def test_the_second_recipe_adds_a_chapter_in_one_folder(copy):
     # one process (SymPy imported once): the chapter discovered in the copy's package, then its report
     found = run(copy, "-c", "import runpy, sys, derivations, derivations.chapters as c; print(derivations.__file__); "

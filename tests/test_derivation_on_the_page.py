@@ -37,6 +37,9 @@ def _text(cell) -> str:
                      for o in cell.outputs)
 
 
+pytestmark = pytest.mark.slow             # a notebook run in a kernel; the notebooks copied
+
+
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory):
     """Chapter 1's notebook with one step shown more and one step made wrong, run again in a fresh kernel."""

@@ -205,6 +205,7 @@ def test_every_chapter_with_figures_is_drawn_here():
     assert set(DRAWN) == set(FIGURE_CHAPTERS), "a chapter's figures are not tested: add it to DRAWN"
 
 
+@pytest.mark.slow                      # every figure at other values
 @pytest.mark.parametrize("chapter,K,eps", VALUES)
 def test_every_chapter_figure_passes_the_check_and_is_shown_with_its_caption(folder, chapter, K, eps):
     """Each figure function saves through the check (which would raise), and shows its figure numbered in the

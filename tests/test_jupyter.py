@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from derivations.chapters import CHAPTERS
 from derivations.engine import figures, parameters
@@ -20,6 +21,7 @@ def tracked_changes() -> str:
                           text=True, check=True).stdout
 
 
+@pytest.mark.slow                      # a notebook run in a kernel
 def test_other_values_in_jupyter_write_no_tracked_file(tmp_path):
     chapter = CHAPTERS[1]
     values = {"K": 37, "SEED": 2 ** 31 + 5}                  # a folder no other test or run uses

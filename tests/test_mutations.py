@@ -28,6 +28,7 @@ def first_kills():
     return {r.claim.id: r for r in report(ALL, timeout=TIMEOUT, jobs=os.cpu_count() or 1)}
 
 
+@pytest.mark.slow                      # every claim's mutants
 @pytest.mark.parametrize("claim", ALL, ids=[c.id for c in ALL])
 def test_some_mutant_of_the_claim_is_killed(claim, first_kills):
     assert run(claim).ok, f"{claim.id}: the normal run is unsound, so killing mutants would prove nothing"
@@ -189,6 +190,7 @@ def test_an_unsound_outcome_kills():
     assert status is Status.KILLED and why == "numeric check failed: printed is 1 - eps"
 
 
+@pytest.mark.slow                      # two processes
 def test_the_mutation_command_reaches_the_chapters_claims():
     """``make mutants`` runs ``python -m audit.mutation``, which imports the chapters; an empty selection says so
     (exit 2) instead of printing an empty table; the package's own command points to the audit."""

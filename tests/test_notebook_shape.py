@@ -124,6 +124,7 @@ def test_chapters_1_to_3_show_their_derivations(chapter):
     assert len(deciding) >= 6, f"chapter {chapter}: {len(deciding)} derivation cells decide a claim"
 
 
+@pytest.mark.slow                      # every derivation cell run
 @pytest.mark.parametrize("chapter", DERIVED)
 def test_each_claim_is_decided_in_one_derivation_cell_of_its_chapter(chapter):
     run = derivation_cells.run(chapter)

@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -75,7 +76,7 @@ def test_pip_knows_the_installed_distribution():
 
 def imported_modules(paths) -> set[str]:
     """Top-level modules imported by the files ``paths``: import statements, and the string given to
-    ``importlib.util.find_spec`` or ``importlib.import_module`` (chapter 5 finds scikit-learn's data so); an import
+    ``importlib.util.find_spec`` or ``importlib.import_module``; an import
     tried in a ``try`` whose ``except ImportError`` does without it is optional (IPython, for Jupyter's display)."""
     found = set()
     for path in paths:
@@ -126,7 +127,7 @@ def test_the_companion_extra_is_what_the_engine_and_chapters_import():
     is NumPy, and the extra holds nothing they do not import; ``cli.COMPANION`` names the same packages."""
     from derivations.cli import COMPANION
     used = imported_modules(COMPANION_FILES)
-    assert {"sympy", "matplotlib", "sklearn"} <= used, "the scan found the companion's imports"
+    assert {"sympy", "matplotlib", "threadpoolctl"} <= used, "the scan found the companion's imports"
     extra = names(PROJECT["optional-dependencies"]["companion"])
     assert distributions(used) - names(PROJECT["dependencies"]) == extra
     assert set(COMPANION) == used - {"numpy"}
@@ -171,13 +172,13 @@ def test_the_library_works_without_the_companion():
 
 
 def test_python_m_derivations_says_what_to_install_without_the_companion():
-    code = BLOCK.format(blocked=("sympy", "sklearn")) + "runpy.run_module('derivations', run_name='__main__')\n"
+    code = BLOCK.format(blocked=("sympy", "threadpoolctl")) + "runpy.run_module('derivations', run_name='__main__')\n"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.strip() == (
-        "python -m derivations needs the companion packages; missing: sympy, scikit-learn. Install them with: "
+        "python -m derivations needs the companion packages; missing: sympy, threadpoolctl. Install them with: "
         "pip install 'soft-targets-companion[companion]'  (from a clone: pip install '.[companion]', or `make`, "
-        "which installs the pinned requirements.txt)")
+        "which installs the pinned uv.lock)")
 
 
 def test_citation_licence_and_version_agree():
@@ -219,41 +220,143 @@ def test_the_numeric_api_does_not_load_sympy():
     assert r.stdout.strip() == "[]"
 
 
-def _pins(path: Path) -> dict[str, str]:
-    """``name -> version`` of a lock (``name==version [; markers]  # via ...``)."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+def _uv() -> str:
+    """The uv that ``make`` set the environment up with (tools/setup_venv.sh: its pinned version)."""
+    r = subprocess.run(["bash", str(ROOT / "tools" / "setup_venv.sh"), "--uv", sys.prefix], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, f"no uv for this environment (make sets it up): {r.stderr}"
+    return r.stdout.strip()
 
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            req = Requirement(line)
-            (spec,) = req.specifier
-            assert spec.operator == "==", line
-            pins[canonicalize_name(req.name)] = spec.version
-    return pins
+
+def _locked() -> dict[str, str]:
+    """``name -> version`` of every package uv.lock pins."""
+    return {p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+            if "version" in p}
 
 
 def test_the_lock_pins_every_installed_package():
-    """The environment is installed from requirements.lock (tools/setup_venv.sh): every distribution in it, transitive
-    ones included, is pinned there (or in requirements-lab.lock, `make lab`), at the version installed; and the lock
-    holds requirements.txt's pins (`make lock` writes it from them and constraints.txt)."""
-    from packaging.utils import canonicalize_name
-
-    lock, lab = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-lab.lock")
-    tools = {"pip", "setuptools", "wheel", "uv", canonicalize_name(PROJECT["name"])}   # the installers, the package
+    """The environment is installed from uv.lock (tools/setup_venv.sh: ``uv sync --locked``): every distribution in
+    it, transitive ones included, is pinned there at the version installed; and the lock is current, that is, it
+    holds what pyproject.toml asks for (``uv lock --check``, offline: it resolves nothing anew)."""
+    lock = _locked()
+    tools = {"pip", "setuptools", "wheel", "uv", PROJECT["name"]}      # the installers; the package (editable)
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     assert len(installed) > 50, "the scan found too few distributions to prove anything"
     for name, version in installed.items():
         if name in tools:
             continue
-        assert name in lock or name in lab, f"{name} {version} is installed but pinned in no lock"
-        assert version == lock.get(name, lab.get(name)), f"{name}: installed {version}, locked {lock.get(name, lab.get(name))}"
-    for name, version in _pins(ROOT / "requirements.txt").items():
-        assert lock.get(name) == version, f"requirements.txt pins {name}=={version}; requirements.lock {lock.get(name)}"
-    for name, version in _pins(ROOT / "constraints.txt").items():
-        assert lock.get(name, version) == version, f"constraints.txt pins {name}=={version}; the lock {lock[name]}"
+        assert lock.get(name) == version, f"{name}: installed {version}, locked {lock.get(name)}"
+    r = subprocess.run([_uv(), "lock", "--check", "--offline"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"uv.lock does not hold what pyproject.toml asks (make lock rewrites it):\n{r.stderr}"
+
+
+#: The files exported from uv.lock for pip, which hold no pin of their own (tools/lock.sh writes them).
+EXPORTS = ("requirements.txt", "binder/requirements.txt")
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_the_exports_are_uv_locks(name):
+    """Each export is what the command in its header writes from today's uv.lock (run again here, offline): a pin
+    changed by hand, or a lock changed without ``make lock``, fails."""
+    text = (ROOT / name).read_text()
+    header = text.splitlines()[1].lstrip("# ").split()
+    assert header[:2] == ["uv", "export"] and header[-2:] == ["-o", name], header
+    r = subprocess.run([_uv(), *header[1:-2], "--offline", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[2:] == text.splitlines()[2:], f"{name} is not uv.lock's export: make lock"
+
+
+def test_the_test_path_stays_lean():
+    """No ``jupyter`` metapackage, JupyterLab or notebook server in what ``make`` installs (they slow every nbval
+    run): JupyterLab is in the ``lab`` group alone (``make lab``)."""
+    pins = {canonicalize_name(Requirement(line.split(";")[0]).name)
+            for line in (ROOT / "requirements.txt").read_text().splitlines() if line and line[0].isalnum()}
+    assert "nbval" in pins and not {"jupyter", "jupyterlab", "notebook", "jupyter-server"} & pins
+
+
+def test_binder_runs_the_notebooks_with_the_package_and_its_companion():
+    """binder/ is what a reader needs to run the notebooks (Binder brings JupyterLab and the kernel): the package
+    with its companion, at uv.lock's versions, and nothing of the tests or the book; on a supported Python."""
+    text = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "-e ." in text.splitlines()
+    pins = {canonicalize_name(Requirement(line.split(";")[0]).name)
+            for line in text.splitlines() if line and line[0].isalnum()}
+    assert names(PROJECT["optional-dependencies"]["companion"]) | {"numpy"} <= pins
+    assert not {"pytest", "sphinx", "ruff", "nbval", "scikit-learn"} & pins
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    assert runtime.removeprefix("python-") in supported_minors(), runtime
+
+
+def _crosscheck() -> dict[str, str | None]:
+    """``name -> version`` (None: unpinned) of requirements-crosscheck.txt."""
+    reqs = {}
+    for line in (ROOT / "requirements-crosscheck.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            req = Requirement(line)
+            reqs[canonicalize_name(req.name)] = next((s.version for s in req.specifier if s.operator == "=="), None)
+    return reqs
+
+
+def test_each_pin_has_one_home():
+    """requirements-crosscheck.txt (``make crosscheck``, installed with pip and ``-c requirements.txt``) pins only
+    what uv.lock does not hold, and names what it does without a version (the lock's then); torch is pinned (the
+    CPU build on this machine's disk; unpinned: a CUDA build); pyproject.toml's groups name packages, no versions."""
+    lock, cross = _locked(), _crosscheck()
+    assert {"jax", "jaxlib", "optax", "torch"} <= set(cross) and cross["torch"] == "2.13.0"
+    for name, version in cross.items():
+        if name in lock:
+            assert version is None, f"requirements-crosscheck.txt pins {name}, which uv.lock pins: name it only"
+        else:
+            assert version, f"requirements-crosscheck.txt: pin {name} (uv.lock does not hold it)"
+    for group, reqs in PYPROJECT["dependency-groups"].items():
+        for r in reqs:
+            if isinstance(r, str):
+                assert not Requirement(r).specifier, f"group {group}: {r}: the version belongs to uv.lock"
+
+
+#: Packages of the groups that no file imports, and what uses them.
+USED_OTHERWISE = {
+    "ipykernel": "the notebooks' kernel (nbval, tools/run_notebooks.py)",
+    "nbval": "pytest's plugin for the notebooks (--nbval)",
+    "pytest-xdist": "pytest's plugin that shares the files among the cores (-n)",
+    "ruff": "a program: tests/test_lint.py runs it",
+    "myst-nb": "a Sphinx extension named in book/conf.py",
+    "sphinx-book-theme": "the book's Sphinx theme, named in book/conf.py",
+    "jupyterlab": "a program: make lab",
+    "soft-targets-companion": "the package itself, with its companion extra",
+}
+
+
+def _third_party_imports() -> set[str]:
+    """Top-level modules that the repository's Python files import (the package, tests, tools, the book's build,
+    benchmarks, any folder), less the standard library and the repository's own modules."""
+    files = [p for p in ROOT.rglob("*.py")
+             if not {".venv", ".venvs", ".venv-crosscheck", "build", ".git"} & set(p.relative_to(ROOT).parts)
+             and not p.relative_to(ROOT).parts[0].startswith(".venv")]
+    local = {p.stem for p in files} | {p.relative_to(ROOT).parts[0] for p in files}
+    return imported_modules(files) - local
+
+
+def test_what_is_imported_is_declared_and_what_is_declared_is_used():
+    """Every third-party module imported anywhere is provided by a package that pyproject.toml declares (the
+    dependencies, an extra, a group) or requirements-crosscheck.txt names (JAX, PyTorch: never in .venv); every
+    package a group names is imported somewhere, or is used otherwise (:data:`USED_OTHERWISE`, which holds no
+    stale entry)."""
+    groups = {canonicalize_name(Requirement(r).name) for reqs in PYPROJECT["dependency-groups"].values()
+              for r in reqs if isinstance(r, str)}
+    declared = (names(PROJECT["dependencies"]) | groups | set(_crosscheck())
+                | {n for reqs in PROJECT["optional-dependencies"].values() for n in names(reqs)})
+    provided = importlib.metadata.packages_distributions()
+    used = set()
+    for module in sorted(_third_party_imports()):
+        dists = {canonicalize_name(d) for d in provided.get(module, [])} or {canonicalize_name(module)}
+        assert dists & declared, f"{module} is imported but no declared package provides it (one of {sorted(dists)})"
+        used |= dists & declared
+    assert groups - used == set(USED_OTHERWISE), (
+        f"named in a group, imported nowhere: {sorted(groups - used - set(USED_OTHERWISE))}; "
+        f"said to be used otherwise but not in a group, or imported: {sorted(set(USED_OTHERWISE) - (groups - used))}")
 
 
 def test_the_package_re_exports_the_library_without_importing_numpy_first():

@@ -25,6 +25,8 @@ MAX_LINES = 150
 COVERED = {
     "run": ("tools/run_notebooks.py", "tests/test_runner.py"),
     "test": ("-m pytest", ".ci/run"),
+    "check": ('-m "not browser and not slow"', ".ci/run"),
+    "system": ("ensure_system.sh --sudo", "tests/test_system.py"),
     "html": ("-m book.builder", "tests/test_site.py"),
     "pdf": ("-m book.builder --pdf", "tests/test_site.py"),
     "verify": ("-m derivations", "tests/test_report.py"),

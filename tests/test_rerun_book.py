@@ -12,8 +12,7 @@ import pytest
 from derivations.chapters import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.skipif(shutil.which("npm") is None and not (ROOT / "build" / "npm").exists(),
-                                 reason="npm missing (make test installs it)"),
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 

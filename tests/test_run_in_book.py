@@ -36,14 +36,11 @@ from pathlib import Path
 import pytest
 
 from book import builder
-from book.browser import Browser
+from book.browser import Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
 pytestmark = [pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-needs_chromium = pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftotext") is None,
-                                    reason="chromium or pdftotext not installed (make test installs them)")
 
 #: The page's derivation cell that decides the soft target, and the notation cell that defines it (``p``).
 SOFT_TARGET, NOTATION = 'as_printed("ch2.soft_target")', "def p(i)"
@@ -97,6 +94,7 @@ def shipped(tmp_path_factory):
     return run, modules
 
 
+@pytest.mark.browser                # the book's runner: Pyodide from npm, compiled by Node
 def test_the_book_ships_python_for_every_chapter_with_derivation_cells(shipped):
     run, modules = shipped
     chapters = {nb.stem for nb in (ROOT / "notebooks").glob("*.ipynb")
@@ -111,6 +109,7 @@ def test_the_book_ships_python_for_every_chapter_with_derivation_cells(shipped):
         (ROOT / "derivations" / "engine" / "derive.py").read_bytes()
 
 
+@pytest.mark.browser                # the book's runner: Pyodide from npm, compiled by Node
 def test_every_cell_run_after_its_dependencies_alone_gives_its_stored_output_without_numpy(shipped):
     """Each chapter in a process of its own (side by side): every derivation cell run after only the cells it
     depends on (from the namespace kept for them), compared with the notebook's stored outputs."""
@@ -266,7 +265,7 @@ def run_in_book(browser: Browser, tab: str, base: str) -> dict:
 @pytest.fixture(scope="module")
 def page(chapter2):
     out, base, served = chapter2
-    with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=CHROMIUM) as browser:
+    with Browser("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", executable=find_chromium()) as browser:
         tab = browser.open("about:blank", watch=True)
         assert browser.visit(tab, base + "02_soft_labels.html", "site-check") is not None
         served_before = list(served)
@@ -293,14 +292,14 @@ def _is_python(path: str) -> bool:
     return bool(re.search(r"/_static/(pyodide/|run/|run-worker\.js|run_cells\.py)", path))
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_nothing_of_python_loads_before_a_click(page):
     assert page["controls"] == 17                              # chapter 2's derivation cells shown with their code
     assert not [u for u in page["before"] if _is_python(u)]
     assert not [p for p, _ in page["served_before"] if _is_python(p)]
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_a_first_run_shows_the_stored_output_again(page):
     first = page["first"]
     assert first["status"].startswith("Ran in"), first
@@ -313,7 +312,7 @@ def test_a_first_run_shows_the_stored_output_again(page):
     assert page["rerun"]["seconds"] < RERUN_LIMIT and page["rerun"]["verdict"] == "holds"
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_an_edited_soft_target_changes_the_output_and_the_verdict(page):
     assert "No output" in page["notation"]["text"]
     edited = page["edited"]
@@ -326,24 +325,24 @@ def test_an_edited_soft_target_changes_the_output_and_the_verdict(page):
     assert any("numeric check finds it right" in p for p in verdict["problems"])
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_an_error_is_readable_under_the_cell(page):
     assert page["error"]["error"] == "NameError: name 'nope' is not defined (line 5 of cell 15)"
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_reset_restores_the_verified_code_and_its_output(page):
     stored = json.loads((ROOT / "notebooks" / "02_soft_labels.ipynb").read_text())["cells"][15]["source"]
     assert page["reset"] == {"code": "".join(stored), "output": False, "stored": True}
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_a_long_run_is_stopped_and_the_next_run_works(page):
     assert page["stopped"]["status"].startswith("Stopped"), page["stopped"]
     assert page["after_stop"]["verdict"] == "holds" and "Python started in" in page["after_stop"]["status"]
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_no_request_leaves_the_site(page):
     base = page["base"]
     assert page["worker"] and all(u.startswith(base) for u in page["worker"]), page["worker"]
@@ -354,13 +353,13 @@ def test_no_request_leaves_the_site(page):
     assert not page["errors"]
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_over_file_the_control_says_to_serve_the_book(page):
     assert "make serve" in page["file"] and "http://127.0.0.1:8000/02_soft_labels.html" in page["file"]
     assert page["file_worker"]
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_the_printed_page_shows_the_stored_output_and_where_to_run_it(page):
     text = " ".join(page["printed"].split())
     assert "can be edited and run in its page of the book" in text and "make serve" in text

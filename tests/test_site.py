@@ -15,8 +15,8 @@ with ``pdftotext`` (the verdicts shown, words printed over each other). The
 verdicts on every page and in every PDF are read back (audit/shown_verdicts.py)
 and compared with the registry's. Each check is shown to catch a planted fault,
 on a probe page: a line too wide, a table cell running into the next, a wrong
-verdict. `make test` installs Chromium, npm and poppler first
-(tools/ensure_system.sh).
+verdict. It needs Chromium, npm and poppler (the ``browser`` marker: `make test`
+installs them as root, `make system` otherwise; conftest.py skips or fails without them).
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -45,8 +44,7 @@ from book.browser import PROFILE_PREFIX, Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = find_chromium()
-pytestmark = [pytest.mark.skipif(CHROMIUM is None or shutil.which("pdftoppm") is None,
-                                 reason="chromium or pdftoppm not installed (make test installs them)"),
+pytestmark = [pytest.mark.browser,
               # Sphinx 9's notices to extensions (myst-parser) about its next major version
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]

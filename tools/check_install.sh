@@ -43,5 +43,15 @@ if msg="$("$vpy" -m derivations --jobs 1 2>&1)"; then echo "FAILED: python -m de
 grep -q "pip install 'soft-targets-companion\[companion\]'" <<<"$msg" || { echo "FAILED: unexpected: $msg" >&2; exit 1; }
 echo "python -m derivations without the companion: $msg"
 "$vpy" -m pip install --quiet --disable-pip-version-check "$root[companion]"
+# the companion brings neither scikit-learn nor SciPy: chapter 5's digits ship in the package, with their credit
+"$vpy" - "$tmp/venv" <<'PY'
+import importlib.util, pathlib, sys
+from derivations.chapters.ch5 import digits
+for gone in ("sklearn", "scipy"):
+    assert importlib.util.find_spec(gone) is None, f"the companion installed {gone}"
+X, y = digits.load()
+assert pathlib.Path(digits.data_file()).is_relative_to(sys.argv[1]) and digits.data_file().with_name("digits.md").is_file()
+print(f"chapter 5's digits from the installed package: {X.shape[0]} images, {digits.data_file().stat().st_size:,} bytes")
+PY
 "$vpy" -m derivations --jobs 1 | tail -1     # the claims and the note's transcription ship too
 echo "pip install . into a clean venv ($("$py" -c 'import sys; print("Python %d.%d" % sys.version_info[:2])')): ok"

@@ -17,7 +17,7 @@ that it is sharp and a point of its text is a point on the page.
 
 PNG from Matplotlib's Agg backend is byte-stable for a given Matplotlib and
 FreeType version once the ``Software`` metadata (which carries the version)
-is dropped; the versions are pinned in ``requirements.txt``.
+is dropped; the versions are pinned in ``uv.lock``.
 """
 from __future__ import annotations
 
