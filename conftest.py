@@ -112,8 +112,21 @@ def pytest_collection_finish(session):
 _KERNELS: set[str] = set()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item):
+class _NbvalKernelLock:
+    """A plugin of one hook (:meth:`pytest_runtest_setup`), registered by :func:`pytest_configure` beside this
+    file's own ``pytest_runtest_setup`` (which skips browser tests when a program is missing)."""
+
+    @staticmethod
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(item):
+        yield from _kernel_lock(item)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_NbvalKernelLock(), "nbval-kernel-lock")
+
+
+def _kernel_lock(item):
     """nbval starts a notebook's kernel when the notebook's first cell is set up, over TCP: nbval 0.11 builds its
     kernel manager itself, with no option or configuration for IPC, which the runner and the tests' own kernels
     use (``derivations.runner.kernel_config``). Its manager picks free ports and closes them, and the kernel binds

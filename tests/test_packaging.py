@@ -318,7 +318,6 @@ def test_each_pin_has_one_home():
 
 #: Packages of the groups that no file imports, and what uses them.
 USED_OTHERWISE = {
-    "ipykernel": "the notebooks' kernel (nbval, tools/run_notebooks.py)",
     "nbval": "pytest's plugin for the notebooks (--nbval)",
     "pytest-xdist": "pytest's plugin that shares the files among the cores (-n)",
     "ruff": "a program: tests/test_lint.py runs it",

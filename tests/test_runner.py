@@ -49,14 +49,24 @@ def first_run(tmp_path_factory):
     kernels started at once (``--jobs 8``), as the runner starts them (:func:`derivations.runner.kernel_config`). Returns the folder, the
     completed process and the failing notebooks' bytes before the run."""
     folder = tmp_path_factory.mktemp("first-run")
-    good = write(folder / "good.ipynb", [new_markdown_cell("# ok"), new_code_cell("print(6 * 7)")])
+    flag = "open({!r}, 'w').close()\n"       # each of the three says it has reached its end (a file)
+    good = write(folder / "good.ipynb", [new_markdown_cell("# ok"),
+                                         new_code_cell(flag.format(str(folder / "good.done")) + "print(6 * 7)")])
     bad = write(folder / "bad.ipynb", [new_code_cell("x = 1"), new_markdown_cell("text"),
-                                       new_code_cell("raise RuntimeError('boom')")])
+                                       new_code_cell(flag.format(str(folder / "bad.done")) + "raise RuntimeError('boom')")])
     check = write(folder / "check.ipynb", [new_code_cell(
-        "from derivations.engine.finding import Finding, Findings, confirm\n"
+        "from derivations.engine.finding import Finding, Findings, confirm\n" + flag.format(str(folder / "check.done")) +
         "confirm(Findings('demo', [Finding('numeric', 'one is even', False, observed='1 % 2 = 1', bound='exact')]))")])
+    # the sleepers wait for the three to reach their ends, then 3 s more (whatever the machine's load): so the three
+    # finish first, and the sleepers are seen at their last cell by the progress lines
+    wait = ("import pathlib, time\n"
+            f"done = [pathlib.Path({str(folder)!r}) / n for n in ('good.done', 'bad.done', 'check.done')]\n"
+            "t = time.monotonic()\n"
+            "while not all(p.exists() for p in done) and time.monotonic() - t < 150:\n"
+            "    time.sleep(0.2)\n"
+            "time.sleep(3)")
     more = [write(folder / f"more{i}.ipynb", [new_code_cell("import time"), new_code_cell(f"print({i})"),
-                                              new_code_cell("time.sleep(3)")]) for i in range(SIDE_BY_SIDE)]
+                                              new_code_cell(wait)]) for i in range(SIDE_BY_SIDE)]
     before = {p.name: p.read_bytes() for p in (bad, check)}
     return folder, run(*more, good, bad, check, "--jobs", "8", "--progress", "1"), before
 
