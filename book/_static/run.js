@@ -5,7 +5,8 @@
  * cell after the cells it depends on (run_cells.py finds them), each from its source in the page, edited or not. The
  * output replaces the stored one, typeset as it is (MathJax, already on the page): the steps, and the verdict
  * recomputed from what the cell hands verdict(...), with the numeric checks as the book's build computed them (they
- * need NumPy), said so in their fold. Run again after an edit: the cells above are not run again. "Reset" puts back
+ * need NumPy), said so in their fold. Run again after an edit: the cells above are not run again, nor a statement
+ * whose code and inputs are what they were in an earlier run (run_cells.py; the status says how many). "Reset" puts back
  * the verified code and the stored output; "Stop" ends a long run (its worker is ended; the next run starts another).
  * An error is shown under the cell, in words. A page opened as a file cannot start Python (browsers forbid a worker
  * there): the control says how to serve the book instead. In print, the stored output is printed, and one line says
@@ -219,7 +220,9 @@
           (msg.load ? " (Python started in " + msg.load.toFixed(1) + " s, once for this page)" : "") +
           (r.ran.length > 1 ? "; with notebook cell" + (r.ran.length > 2 ? "s " : " ") +
                                r.ran.slice(0, -1).map(function (i) { return i + (i in msg.edited ? " (edited)" : ""); })
-                                .join(", ") + ", which it uses" : "") + ".";
+                                .join(", ") + ", which it uses" : "") +
+          (r.recalled ? "; " + r.recalled + " statement" + (r.recalled > 1 ? "s" : "") + " with the same code and " +
+                        "inputs as before not run again" : "") + ".";
       });
     }).catch(function (err) {
       if (err && err.stopped) { return; }
