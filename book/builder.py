@@ -330,31 +330,6 @@ def _pack(names, pyodide: Path, into: Path) -> list[Path]:
     return out
 
 
-def _shipped(packed: Path) -> Path:
-    """A packed distribution as the page receives it (``<packed>.gz``, made once beside it): its files in an
-    uncompressed zip, gzipped whole. The page's worker inflates it with the browser's own ``DecompressionStream`` and
-    writes its files into Pyodide's file system itself (``run-worker.js``), in place of Pyodide's ``unpackArchive``
-    (Python's ``zipfile``, inflating in WebAssembly: 0.5 s of CPU in Node against 0.1 s). One stream across the files
-    compresses a little better too (SymPy: 7.8 MB against 8.3 MB)."""
-    import gzip
-    import io
-    import zipfile
-
-    shipped = packed.with_name(packed.name + ".gz")
-    with _cache_lock(packed.parent):
-        if not shipped.exists():
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(packed) as z, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
-                for info in z.infolist():
-                    entry = zipfile.ZipInfo(info.filename, info.date_time)
-                    entry.external_attr = info.external_attr
-                    out.writestr(entry, z.read(info))
-            tmp = shipped.with_suffix(".tmp")
-            tmp.write_bytes(gzip.compress(buffer.getvalue(), compresslevel=9, mtime=0))
-            os.replace(tmp, shipped)
-    return shipped
-
-
 def run_modules(roots=RUN_ROOTS) -> list[Path]:
     """The project's source files the cells import in the page: the modules of ``roots`` and every module of the
     package they import (at the top or inside a function), found in their source, with the packages ``derivations``
@@ -444,11 +419,9 @@ def run_manifest(notebook: Path) -> dict | None:
 def stage_runner(notebooks: Path, src: Path, pyodide: Path) -> None:
     """Put what the pages need to run their derivation cells into ``src/_run``, a static folder of the site: Pyodide
     (from ``pyodide``, the npm package) in ``pyodide/``; in ``run/``, the distributions the cells import
-    (:data:`RUN_DISTRIBUTIONS`) and the project's modules they import (``derivations.zip.gz``: :func:`run_modules`),
-    each an uncompressed zip, gzipped (:func:`_shipped`), and a manifest for each chapter with derivation cells
-    (``<notebook>.json``: :func:`run_manifest`). The page loads none of it until the reader runs a cell
-    (``book/_static/run.js``)."""
-    import gzip
+    (:data:`RUN_DISTRIBUTIONS`), the project's modules they import (``derivations.zip``: :func:`run_modules`), and a
+    manifest for each chapter with derivation cells (``<notebook>.json``: :func:`run_manifest`). The page loads
+    none of it until the reader runs a cell (``book/_static/run.js``)."""
     import io
     import zipfile
 
@@ -460,10 +433,9 @@ def stage_runner(notebooks: Path, src: Path, pyodide: Path) -> None:
     run = dest / "run"
     packages = []
     for packed in _packed_distributions(RUN_DISTRIBUTIONS, pyodide, pyodide.parents[1] / "packed"):
-        shipped = _shipped(packed)
-        _write_if_changed(run / shipped.name, shipped.read_bytes())
-        packages.append(shipped.name)
-    packages.append("derivations.zip.gz")
+        _write_if_changed(run / packed.name, packed.read_bytes())
+        packages.append(packed.name)
+    packages.append("derivations.zip")
     keep = set(packages)
     contexts = set()
     for nb in sorted(notebooks.glob("*.ipynb")):
@@ -474,10 +446,11 @@ def stage_runner(notebooks: Path, src: Path, pyodide: Path) -> None:
             keep.add(f"{nb.stem}.json")
             contexts |= {c["context"].split(":")[0] for c in manifest["claims"] if c["context"]}
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for path in run_modules((*RUN_ROOTS, *sorted(contexts))) + [ROOT / "derivations" / "engine" / "note.md"]:
-            z.writestr(zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), (2020, 1, 1, 0, 0, 0)), path.read_bytes())
-    _write_if_changed(run / "derivations.zip.gz", gzip.compress(buffer.getvalue(), compresslevel=9, mtime=0))
+            z.writestr(zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), (2020, 1, 1, 0, 0, 0)), path.read_bytes(),
+                       zipfile.ZIP_DEFLATED)
+    _write_if_changed(run / "derivations.zip", buffer.getvalue())
     for old in run.iterdir():                                # nothing of an earlier build is left to be served
         if old.name not in keep:
             old.unlink()

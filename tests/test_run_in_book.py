@@ -4,7 +4,7 @@ Two halves:
 
 * In CPython, in a subprocess that cannot import NumPy: ``book/_static/run_cells.py`` runs every derivation cell of
   every chapter that has them, each after only the cells it depends on, from the modules the book ships
-  (``derivations.zip.gz``) and the manifests the build writes (``book/builder.py``: ``stage_runner``), and gives back,
+  (``derivations.zip``) and the manifests the build writes (``book/builder.py``: ``stage_runner``), and gives back,
   cell by cell, exactly the stored outputs of the notebook (the steps' LaTeX, the verdict's Markdown; only the
   summary of the folded numeric checks says that they were computed when the book was built).
 * In Chromium (``book/browser.py``), with every host but 127.0.0.1 unresolvable: a book of chapter 2 is built and
@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import collections
 import functools
-import gzip
 import http.server
-import io
 import json
 import re
 import shutil
@@ -93,7 +91,7 @@ def shipped(tmp_path_factory):
     builder.stage_runner(ROOT / "notebooks", src, builder.ensure_pyodide(ROOT / "build" / "pyodide"))
     run = src / "_run" / "run"
     modules = src / "modules"
-    with zipfile.ZipFile(io.BytesIO(gzip.decompress((run / "derivations.zip.gz").read_bytes()))) as z:
+    with zipfile.ZipFile(run / "derivations.zip") as z:
         z.extractall(modules)
     return run, modules
 
@@ -106,8 +104,7 @@ def test_the_book_ships_python_for_every_chapter_with_derivation_cells(shipped):
     assert chapters and {p.stem for p in run.glob("*.json")} == chapters
     names = {p.name for p in run.iterdir()}
     for name in builder.RUN_DISTRIBUTIONS:
-        assert any(n.startswith(f"{name}-") and n.endswith(f"-pyodide-{builder.PYODIDE_VERSION}.zip.gz")
-                   for n in names)
+        assert any(n.startswith(f"{name}-") and n.endswith(f"-pyodide-{builder.PYODIDE_VERSION}.zip") for n in names)
     # no chapter's package is shipped (its __init__ finds every chapter, whose claims import NumPy)
     assert not list(modules.glob("derivations/chapters/**/__init__.py"))
     assert (modules / "derivations" / "engine" / "derive.py").read_bytes() == \
@@ -436,7 +433,7 @@ def test_no_request_leaves_the_site(page):
     base = page["base"]
     assert page["worker"] and all(u.startswith(base) for u in page["worker"]), page["worker"]
     assert any(u.endswith("pyodide.asm.wasm") for u in page["worker"])
-    assert any(re.search(r"/run/sympy-[\d.]+-pyodide-[\d.]+\.zip\.gz$", u) for u in page["worker"])
+    assert any(re.search(r"/run/sympy-[\d.]+-pyodide-[\d.]+\.zip$", u) for u in page["worker"])
     assert all(u.startswith(base) for u in page["requests"])
     assert not [(p, code) for p, code in page["served"] if not (isinstance(code, int) and code < 400)]
     assert not page["errors"]
