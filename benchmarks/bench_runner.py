@@ -4,9 +4,9 @@ click, a re-run of an edited cell within 1 s).
     .venv/bin/python benchmarks/bench_runner.py [--site build/html ...] [--runs 5] [--reruns 3]
 
 Not part of the test suite (timings belong here, not in tests). Each ``--site`` (a built book, ``make html``;
-default ``build/html``; give two to compare two builds, e.g. a copy of an earlier one) is served by Python's
-``http.server`` on 127.0.0.1, and headless Chromium (``book.browser.Browser``), every other host unresolvable,
-measures, the sites taken in turn (A B A B ...) so that the machine's drift hits each alike:
+default ``build/html``, built first when absent; give two to compare two builds, e.g. a copy of an earlier one) is
+served by Python's ``http.server`` on 127.0.0.1, and headless Chromium (``book.browser.Browser``), every other host
+unresolvable, measures, the sites taken in turn (A B A B ...) so that the machine's drift hits each alike:
 
 * **first result, cold**: a fresh browser profile each time (no HTTP cache, no compiled WebAssembly kept),
   chapter 2's page loaded, "Edit and run" clicked on the soft target's cell (notebook cell 15, after cells 8 and 9):
@@ -14,9 +14,13 @@ measures, the sites taken in turn (A B A B ...) so that the machine's drift hits
   the worker's stages (Python's runtime ready, the packages unpacked, ``import sympy``, the chapter set up);
 * **first result, second visit**: the same page loaded again in that browser (its cache kept), clicked again;
 * **re-runs**: in chapter 3's page (a profile of its own), each of :data:`RERUNS`' cells run once, then run again
-  unchanged, then edited and run again (each edit in :data:`RERUNS`, which changes what the cell derives or checks),
-  ``--reruns`` times each; and chapter 2's soft target re-run after its notation cell is edited (``1 - eps`` to
-  ``1 - 2*eps``), as tests/test_run_in_book.py does.
+  unchanged, then, for each kind of edit in :data:`RERUNS` (each changes what the cell derives or checks), a new
+  edit run (one never run before) and run again, ``--reruns`` times each; and chapter 2's soft target re-run
+  unchanged and after its notation cell is edited (``1 - eps`` to ``1 - 2*eps``), as tests/test_run_in_book.py does.
+
+The first result is also measured in CPU seconds (Linux's ``/proc``): of all the browser's threads, and of the
+page's worker thread alone (the Python), which other work on the machine stretches much less than the wall clock.
+``--runs 0`` measures the re-runs only.
 
 Prints a Markdown table (median, range, runs) per site, and the machine's load average before and after; writes
 the raw times as JSON beside (``--json``).
@@ -30,6 +34,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -43,16 +48,17 @@ from book.browser import Browser, find_chromium  # noqa: E402
 #: Chapter 2's soft target (notebook cell 15) and its notation cell (9), as in tests/test_run_in_book.py.
 SOFT_TARGET, NOTATION = 'as_printed("ch2.soft_target")', "def p(i)"
 NOTATION_EDIT = ("(1 - eps) * KroneckerDelta", "(1 - 2*eps) * KroneckerDelta")
-#: Chapter 3's cells re-run: (a needle in its code, its notebook index, [(what the edit does, old, new), ...]).
+#: Chapter 3's cells re-run: (a needle in its code, its notebook index, [(what the edit does, old, new), ...]); ``new``
+#: holds ``{k}``, the repetition (1, 2, ...): each repetition a new edit, never run before.
 RERUNS = [
     ('as_printed("ch3.gradient_covariance")', 39, [
-        ("the checked pairs: (c, d) dropped (last lines)", "(c, c), (c, d)]", "(c, c)]"),
-        ("the noise: a factor 2 (line 4 of 13)", "noise = cov.lhs.replace(Pr, flipped).doit()",
-         "noise = 2*cov.lhs.replace(Pr, flipped).doit()"),
+        ("fewer pairs checked (line 9 of 13; holds)", "for s, t in pairs]", "for s, t in pairs[:-{k}]]"),
+        ("the noise times k + 1 (line 4 of 13; ERRATUM)", "noise = cov.lhs.replace(Pr, flipped).doit()",
+         "noise = ({k} + 1)*cov.lhs.replace(Pr, flipped).doit()"),
     ]),
     ('as_printed("ch3.optimum_noise")', 43, [
-        ("the noise compared with twice the spread (last line)", "noise.rhs - spread", "noise.rhs - 2*spread"),
-        ("the point: every logit shifted (line 4 of 15)", "lambda w: point.rhs(w))", "lambda w: point.rhs(w) + 1)"),
+        ("the spread times k + 1 (last line; ERRATUM)", "noise.rhs - spread", "noise.rhs - ({k} + 1)*spread"),
+        ("every logit shifted by k (line 4 of 15; holds)", "lambda w: point.rhs(w))", "lambda w: point.rhs(w) + {k})"),
     ]),
 ]
 
@@ -152,7 +158,8 @@ def first_result(base: str) -> dict:
 
 
 def reruns(base: str, times: int) -> dict:
-    """Chapter 3's heavy cells: the first run, re-runs unchanged, and re-runs after each edit."""
+    """Chapter 3's heavy cells: the first run, re-runs unchanged, and after each kind of edit: a new edit (never run
+    before), and that edit run again."""
     out: dict = {}
     with _browser() as browser:
         tab = browser.open("about:blank")
@@ -161,13 +168,15 @@ def reruns(base: str, times: int) -> dict:
             out[f"{index}: first run"] = [_run(browser, tab, needle, index, ".run-open")["client"]]
             out[f"{index}: re-run"] = [_run(browser, tab, needle, index, ".run-run")["client"] for _ in range(times)]
             for what, old, new in edits:
-                times_edited = []
-                for _ in range(times):
+                fresh, again = [], []
+                for k in range(1, times + 1):
                     browser.evaluate(tab, f"{_CELL % json.dumps(needle)}.querySelector('.run-reset').click()")
                     _run(browser, tab, needle, index, ".run-run")            # the verified code, run (kept)
-                    _edit(browser, tab, needle, old, new)
-                    times_edited.append(_run(browser, tab, needle, index, ".run-run")["client"])
-                out[f"{index}: edited, {what}"] = times_edited
+                    _edit(browser, tab, needle, old, new.format(k=k))
+                    fresh.append(_run(browser, tab, needle, index, ".run-run")["client"])
+                    again.append(_run(browser, tab, needle, index, ".run-run")["client"])
+                out[f"{index}: a new edit, {what}"] = fresh
+                out[f"{index}: the same edit run again, {what}"] = again
             browser.evaluate(tab, f"{_CELL % json.dumps(needle)}.querySelector('.run-reset').click()")
     return out
 
@@ -190,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     sites = args.site or [ROOT / "build" / "html"]
     if find_chromium() is None:
         raise SystemExit("no Chromium found (book/browser.find_chromium)")
+    if not args.site and not (sites[0] / "index.html").exists():           # make bench: the book built first
+        subprocess.run([sys.executable, "-m", "book.builder", "--out", str(sites[0])], check=True, cwd=ROOT)
     for s in sites:
         if not (s / "_static" / "run").is_dir():
             raise SystemExit(f"{s}: not a built book with runnable derivations (make html)")
