@@ -175,6 +175,27 @@ def pytest_unconfigure(config):
     gc.freeze()
 
 
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """The book (``book.builder.build``), built once per test session into the session's folder and shared by the
+    files that visit it (``tests/test_site.py``, ``tests/test_run_in_book.py``): on several test workers the first
+    to ask builds while the others wait on a lock. Its ``html`` folder; tests read and serve it, never write in it."""
+    import fcntl
+
+    from book.builder import build
+
+    out = Path(os.environ["DERIVATIONS_SESSION_RESULTS"], "book", "html")
+    with open(os.path.join(os.environ["DERIVATIONS_SESSION_RESULTS"], "book.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not out.with_name("built").exists():
+                build(Path(__file__).resolve().parent / "notebooks", out, Path(__file__).resolve().parent / "build" / "npm")
+                out.with_name("built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
+
+
 def _cells_file(which: str) -> Path:
     """The session's list of notebook cells collected (``expected``) or run so far (``ran``)."""
     return Path(os.environ["DERIVATIONS_SESSION_RESULTS"], f"cells.{which}")

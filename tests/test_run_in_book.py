@@ -7,16 +7,15 @@ Two halves:
   (``derivations.zip``) and the manifests the build writes (``book/builder.py``: ``stage_runner``), and gives back,
   cell by cell, exactly the stored outputs of the notebook (the steps' LaTeX, the verdict's Markdown; only the
   summary of the folded numeric checks says that they were computed when the book was built).
-* In Chromium (``book/browser.py``), with every host but 127.0.0.1 unresolvable: a book of chapter 2 is built and
-  served; nothing of Python loads before a click; "Edit and run" on the soft target's cell runs it and shows the
-  stored output again; the soft target of the notation cell is edited (``1 - eps`` to ``1 - 2*eps``) and the cell
+* In Chromium (``book/browser.py``), with every host but 127.0.0.1 unresolvable: the book is served (built once
+  per session, ``conftest.built_book``); nothing of Python loads before a click; "Edit and run" on chapter 2's
+  soft target's cell runs it and shows the stored output again; the soft target of the notation cell is edited (``1 - eps`` to ``1 - 2*eps``) and the cell
   run again: its output changes and its verdict turns to ERRATUM; an error shows in words under the cell; Reset puts
   back the verified code and the stored output; a run that does not end is stopped, and the next run works; no
   request leaves the site (the page's, the worker's, and what the server saw); over ``file://`` the control says to
   serve the book; the printed page shows the stored output and where to run the cells.
 
-:func:`run_in_book` drives a loaded chapter-2 page and returns what it saw, so that the book test
-(``tests/test_site.py``) can call it in its own visit of the page instead of building a book here.
+:func:`run_in_book` drives a loaded chapter-2 page and returns what it saw.
 """
 from __future__ import annotations
 
@@ -25,7 +24,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,13 +82,11 @@ def _stored(cell: dict) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    """What the book ships for its pages to run: the manifests and the modules, staged from the committed
-    notebooks; the modules unpacked into a folder."""
-    src = tmp_path_factory.mktemp("run-src")
-    builder.stage_runner(ROOT / "notebooks", src, builder.ensure_pyodide(ROOT / "build" / "pyodide"))
-    run = src / "_run" / "run"
-    modules = src / "modules"
+def shipped(built_book, tmp_path_factory):
+    """What the book ships for its pages to run (the session's book, ``conftest.built_book``, as it serves them):
+    the manifests and the modules; the modules unpacked into a folder."""
+    run = built_book / "_static" / "run"
+    modules = tmp_path_factory.mktemp("modules")
     with zipfile.ZipFile(run / "derivations.zip") as z:
         z.extractall(modules)
     return run, modules
@@ -260,13 +256,10 @@ class _Server(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def chapter2(tmp_path_factory):
-    """A book of chapter 2 (the chapters are independent pages; the whole book is test_site's), served on
-    127.0.0.1; the server's log of requests."""
-    notebooks = tmp_path_factory.mktemp("notebooks")
-    shutil.copy(ROOT / "notebooks" / "02_soft_labels.ipynb", notebooks)
-    out = tmp_path_factory.mktemp("book") / "html"
-    builder.build(notebooks, out, ROOT / "build" / "npm")
+def chapter2(built_book):
+    """The session's book (``conftest.built_book``, shared with tests/test_site.py), served on 127.0.0.1 by a server
+    of this file's own; the server's log of requests."""
+    out = built_book
     seen: list = []
     handler = type("Handler", (_Server,), {"seen": seen})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(out)))

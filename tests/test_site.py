@@ -364,6 +364,7 @@ class Site:
     out: Path
     pages: list[Path]
     bases: dict[str, str]                                   # "http" / "file" -> base URL
+    printed: Path                                           # where the printed pages go (the book is shared)
     visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
     search: dict[str, list[str] | None] = field(default_factory=dict)
     pdfs: dict[str, list[np.ndarray]] = field(default_factory=dict)
@@ -429,8 +430,8 @@ def _probe(browser: Browser, tab: str, site: Site) -> None:
              "{ window.markScrolling(); return window.displayFormulas(); })", wait=30)
     # the faults are at the top of the article, so the first sheet has them all: only it is printed (the page's
     # own eleven sheets were printed just before)
-    site.overflow_probe = _pages(browser.print_pdf(tab, pageRanges="1"), site.out.parent, "probe")
-    site.probe_pdf = site.out.parent / "probe.pdf"
+    site.overflow_probe = _pages(browser.print_pdf(tab, pageRanges="1"), site.printed, "probe")
+    site.probe_pdf = site.printed / "probe.pdf"
 
 
 def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
@@ -449,8 +450,8 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
                 site.first_screen[name] = _first_screen(browser, tab)
             if how == "http" and name in PRINTED:
                 pdf = builder.print_page(browser, tab, fit=LIVE_PRINTED)       # as the book's PDF prints it
-                site.pdfs[name] = _pages(pdf, site.out.parent, name.removesuffix(".html"))
-                site.pdf_files[name] = site.out.parent / f"{name.removesuffix('.html')}.pdf"
+                site.pdfs[name] = _pages(pdf, site.printed, name.removesuffix(".html"))
+                site.pdf_files[name] = site.printed / f"{name.removesuffix('.html')}.pdf"
                 site.live_printed[name] = browser.evaluate(tab, "window.__livePrinted")
             if how == "phone":                  # a phone's visit: the page's report (what fits), nothing driven
                 continue
@@ -474,16 +475,15 @@ def _visit(browser: Browser, site: Site, pages: dict[str, list[str]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The book built once, every page visited over http and file, two pages printed."""
-    from book.builder import build
-
-    out = tmp_path_factory.mktemp("book") / "html"
-    pages = build(ROOT / "notebooks", out, ROOT / "build" / "npm")
+def site(built_book, tmp_path_factory):
+    """The session's book (``conftest.built_book``), every page visited over http and file, two pages printed."""
+    out = built_book
+    pages = builder.reading_order(out)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     http_base = f"http://127.0.0.1:{server.server_address[1]}/"
-    s = Site(out, pages, {"http": http_base, "file": out.as_uri() + "/", "phone": http_base})
+    s = Site(out, pages, {"http": http_base, "file": out.as_uri() + "/", "phone": http_base},
+             printed=tmp_path_factory.mktemp("printed"))
     try:
         temp = Path(tempfile.gettempdir())
         before = set(temp.iterdir())

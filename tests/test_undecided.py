@@ -18,7 +18,7 @@ from derivations.engine.registry import Claim, Counterexample, Evidence, Verdict
 from derivations.engine.report import as_json, as_rows, format_table
 from derivations.engine.stats import interval_finding, side
 
-ID = "ch99.smoothing_lowers_ece"              # a claim id as the pages write it (tools/shown_verdicts.CLAIM_ID)
+ID = "ch99.smoothing_lowers_ece"              # a claim id as the pages write it (audit/shown_verdicts.CLAIM_ID)
 RULE = "paired bootstrap over the test images; z-test at false-alarm $10^{-6}$"
 
 
