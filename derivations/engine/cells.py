@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["TAG", "Cell", "Run", "add_notebook", "notebooks_folder", "cells", "run", "decision", "digest"]
+__all__ = ["TAG", "Cell", "Run", "add_notebook", "notebooks_folder", "cells", "run", "where_decided", "decision",
+           "digest"]
 
 #: The tag of a derivation cell (a code cell's ``metadata.tags``).
 TAG = "derivation"
@@ -121,7 +122,24 @@ def run(chapter: int) -> Run:
             for claim_id in set(found) - seen:
                 r.decided_in[claim_id] = cell
     r.decisions = dict(found)
+    where_decided(chapter, r)
     return r
+
+
+def where_decided(chapter: int, ran: Run | None = None) -> tuple[dict[str, int], str | None]:
+    """Which notebook cell decided each claim of ``chapter`` (by index), and the error that stopped the run, if any:
+    from ``ran``, or from :func:`run`; kept for the other processes of a test session
+    (:func:`derivations.engine.results.shared`), where the first to run the cells (the claims' computation) leaves it
+    for the notebook-shape test.
+
+    Checked by: tests/test_notebook_shape.py
+    """
+    from derivations.engine import results
+
+    def found() -> tuple[dict[str, int], str | None]:
+        r = ran if ran is not None else run(chapter)
+        return {claim_id: cell.index for claim_id, cell in r.decided_in.items()}, r.error
+    return results.shared(f"cells.{chapter}.decided_in", found)
 
 
 def decision(claim, formulas=None):
