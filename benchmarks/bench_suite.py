@@ -14,7 +14,8 @@ children), in MB (10^6 bytes). Prints a Markdown table; exits 1 if a target is m
 
     .venv/bin/python benchmarks/bench_suite.py --against 0d7c0d3 [--repeat 3]
 
-The same two commands, each run in turn in this checkout and in a checkout of the reference commit (a git worktree in
+The same two commands and ``make check`` (against the reference's whole suite: issue 35's budgets, at most 1.3 and
+0.5 times it), each run in turn in this checkout and in a checkout of the reference commit (a git worktree in
 ``build/bench-ref/``, with its own venv set up by its own Makefile, and ``../shared`` beside it), A B A B ...: the
 medians of both and the median of the ratios pair by pair. This machine's speed drifts (2.4 times between two days
 of 2026-12), so a target set on one day is checked on another as a ratio to the code it was set against.
@@ -37,6 +38,14 @@ XDIST = re.search(r"^XDIST := (.*)$", (ROOT / "Makefile").read_text(), re.M).gro
 CASES = [
     ("python -m derivations", [sys.executable, "-m", "derivations"], 5.0, 300.0),
     ("python -m pytest (make test after set-up)", [sys.executable, "-m", "pytest", "-q", *XDIST], 30.0, None),
+]
+#: With ``--against``: each command, the reference's command it is timed against, and issue 35's budget for the
+#: ratio (None: none set). ``make check`` is held to half of the reference's whole suite.
+AGAINST = [
+    (*CASES[0][:2], CASES[0][1], None),
+    (*CASES[1][:2], CASES[1][1], 1.3),
+    ("python -m pytest -m 'not browser and not slow' (make check)",
+     [sys.executable, "-m", "pytest", "-q", *XDIST, "-m", "not browser and not slow"], CASES[1][1], 0.5),
 ]
 
 
@@ -79,18 +88,31 @@ def reference(commit: str) -> Path:
     return where
 
 
-def against(commit: str, repeat: int, cases) -> None:
-    """Each case run in this checkout (A) and in ``commit``'s (B) in turn; medians and the pairwise ratio A/B."""
+def against(commit: str, repeat: int, cases) -> bool:
+    """Each case run in this checkout (A) and its reference command in ``commit``'s checkout (B) in turn, with the
+    load average before each run; medians, the pairwise ratio A/B and its budget. Whether every budget is met."""
     where = reference(commit)
     print(f"A: this checkout; B: {commit} ({where.name}), {repeat} runs each, in turn after one warm-up each\n")
-    print("| command | A wall s (median, min-max) | B wall s (median, min-max) | A/B (median of pairs, min-max) |")
-    print("| --- | --- | --- | --- |")
-    for name, cmd, _, _ in cases:
-        one(cmd), one(cmd, where)                                   # warm-up
-        pairs = [(one(cmd)[0], one(cmd, where)[0]) for _ in range(repeat)]
+    print("| command | A wall s (median, min-max) | B wall s (median, min-max) | A/B (median of pairs, min-max) | "
+          "budget | load (1 min) before the runs |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    met = True
+    for name, cmd, ref_cmd, budget in cases:
+        one(cmd), one(ref_cmd, where)                               # warm-up
+        pairs, loads = [], []
+        for _ in range(repeat):
+            loads.append(os.getloadavg()[0])
+            a = one(cmd)[0]
+            loads.append(os.getloadavg()[0])
+            pairs.append((a, one(ref_cmd, where)[0]))
         a, b, r = [p[0] for p in pairs], [p[1] for p in pairs], [p[0] / p[1] for p in pairs]
+        ok = budget is None or statistics.median(r) <= budget
+        met &= ok
         print(f"| `{name}` | {statistics.median(a):.1f} ({min(a):.1f}-{max(a):.1f}) | {statistics.median(b):.1f} "
-              f"({min(b):.1f}-{max(b):.1f}) | {statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f}) |")
+              f"({min(b):.1f}-{max(b):.1f}) | {statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f}) | "
+              f"{'-' if budget is None else f'<= {budget:g}: ' + ('met' if ok else 'MISSED')} | "
+              f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
+    return met
 
 
 def main() -> int:
@@ -102,8 +124,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
           f"{platform.python_version()}\n")
     if args.against:
-        against(args.against, args.repeat, CASES[:1] if args.skip_tests else CASES)
-        return 0
+        return 0 if against(args.against, args.repeat, AGAINST[:1] if args.skip_tests else AGAINST) else 1
     print("| command | wall s (median, min-max) | target | peak MB (largest process) | target | met |")
     print("| --- | --- | --- | --- | --- | --- |")
     missed = False
