@@ -15,7 +15,7 @@ from audit.shown_verdicts import CLAIM_ID, check, computed, in_markdown, in_plai
 from derivations.engine.display import ClaimView, VerdictTable, errata
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.registry import claims, run
-from derivations.engine.text import MathError, folded, math_text, plain, table_cell
+from derivations.engine.text import folded, math_text, plain, table_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -111,12 +111,7 @@ def test_a_folds_summary_takes_no_math():
 
 
 # -- the plain form, made from the Markdown source ------------------------------------------------------
-@pytest.mark.parametrize("source, expected", [
-    (r"$\epsilon(1-\epsilon)$", "ε(1-ε)"),
-    (r"$\mathrm{diag}(q) - q q^\top$", "diag(q) - q qᵀ"),
-    (r"$\|z\|_\infty$", "‖z‖_∞"),
-    (r"$H_j(p, q)$", "Hⱼ(p, q)"),
-    (r"$\sum_{l=1}^N H_i$", "∑_(l=1)^N Hᵢ"),
+@pytest.mark.parametrize("source, expected", [          # beyond the examples of derivations/engine/text.py
     (r"$\mathrm{LSE}(z) - \max_j z_j = \log(1 + t)$", "LSE(z) - maxⱼ zⱼ = log(1 + t)"),
     (r"$M = \|z\|_\infty$", "M = ‖z‖_∞"),
     (r"$z^{(i)}_1 - \frac{\epsilon}{2}\sum_{j>1} z^{(i)}_j$", "z^(i)₁ - ε/2 ∑_(j>1) z^(i)ⱼ"),
@@ -125,15 +120,9 @@ def test_a_folds_summary_takes_no_math():
     (r"**bold**, *em*, `code_x`, [a link](x.html), a\|b, 3 * 4 * 5, flip_labels", "bold, em, code_x, a link, a|b, "
                                                                                 "3 * 4 * 5, flip_labels"),
     ("costs \\$5 and $x^2$", "costs $5 and x²"),
-    ("the loss\n$$\\mathrm{LSE}(z) - z_1$$\nexactly", "the loss\n    LSE(z) - z₁\nexactly"),
 ])
 def test_plain_text_from_markdown_with_math(source, expected):
     assert plain(source) == expected
-
-
-def test_unreadable_math_is_named():
-    with pytest.raises(MathError, match=r"cannot read the math '\\\\frac\{1'"):
-        plain(r"half: $\frac{1$")
 
 
 def test_every_reader_facing_text_has_a_plain_form_without_latex():
