@@ -373,12 +373,12 @@ def of_outcomes(outcomes) -> dict[str, list[Shown]]:
     (each in Markdown, as GitHub renders it, and as plain text), the terminal report, the corrected note's boxes."""
     from markdown_it import MarkdownIt
 
-    from book.corrected_note import _box
+    from book.corrected_note import box
     from derivations.engine.display import ClaimView, ErrataView, VerdictTable
     from derivations.engine.report import as_rows, format_table
 
     table, views, listed = VerdictTable(outcomes), [ClaimView(o) for o in outcomes], ErrataView(outcomes)
-    boxes = "\n\n".join("\n".join(_box(o, quoted=True, linked=False).splitlines()[3:-1]) for o in outcomes)   # each box's body
+    boxes = "\n\n".join("\n".join(box(o, quoted=True, linked=False).splitlines()[3:-1]) for o in outcomes)   # each box's body
     return {"table (Markdown)": in_markdown(table._repr_markdown_(), "table"),
             "table (text)": in_plain(repr(table), "table"),
             "views (Markdown)": in_markdown("\n\n".join(v._repr_markdown_() for v in views), "views"),

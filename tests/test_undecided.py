@@ -9,7 +9,7 @@ import re
 import pytest
 
 from audit.shown_verdicts import check
-from book.corrected_note import _box
+from book.corrected_note import box
 from derivations.engine.display import ClaimView, ErrataView, Summary, badge
 from derivations.engine.finding import Finding, Findings, confirm, stop_at_failed_finding, tally
 from derivations.engine.registry import Claim, Counterexample, Evidence, Verdict, problems_of, run, verdict_of
@@ -160,14 +160,14 @@ def test_every_surface_shows_it_undecided(outcome):
     assert "Undecided at the stated false-alarm probability: Test ECE: smoothing minus hard labels: interval" in \
         repr(view)
     assert "As corrected" not in repr(view) and "Counterexample" not in repr(view)
-    box = _box(outcome, quoted=True)
-    assert box.startswith("````{container} verdict undecided\n") and "**Undecided** at the stated false-alarm " \
-                                                                      "probability" in box
+    note = box(outcome, quoted=True)
+    assert note.startswith("````{container} verdict undecided\n") and "**Undecided** at the stated false-alarm " \
+                                                                      "probability" in note
     table = format_table(as_rows([(outcome, 0.0)]))
     assert "statistical tests at stated false-alarm: undecided" in table
     listed = ErrataView([run("ch1.softmax"), outcome])
     assert "Undecided: Test ECE" in repr(listed) and "Corrected" not in repr(listed)
-    for text in (view._repr_markdown_(), repr(view), box, table, listed._repr_markdown_(), repr(listed)):
+    for text in (view._repr_markdown_(), repr(view), note, table, listed._repr_markdown_(), repr(listed)):
         _no_erratum(text)
 
 
