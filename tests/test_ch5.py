@@ -18,11 +18,12 @@ from derivations.chapters.ch5 import worked as ch5
 from derivations.chapters.ch5.mlp import Target, forward, gradients, initial_stack, train
 from derivations.engine.notation import read
 from derivations.engine.registry import Verdict, check_claim, claims, get, run, verdict_of
+from derivations.engine.stats import normal_quantile
 from derivations.library.numeric import log_softmax, softmax
 
 IDS = ["ch5.hard_overconfident", "ch5.chosen_alpha_helps", "ch5.as_temperature",
        "ch5.too_much_smoothing", "ch5.fresh_matches_soft", "ch5.once_memorises"]
-Z = cal.z_bound()
+Z = normal_quantile()
 
 
 # -- data and networks ---------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_fresh_flips_change_the_label_at_rate_eps():
     X, y = digits.load()
     run_ = train(X[None, :100], y[None, :100], 10, [Target("flip_fresh", 0.2)], hidden=4, steps=50, lr=0.01, seeds=[0])
     n = 100 * 50
-    assert abs(run_.flips[0] / n - 0.2) <= float(cal.z_bound() * np.sqrt(0.2 * 0.8 / n))
+    assert abs(run_.flips[0] / n - 0.2) <= float(normal_quantile() * np.sqrt(0.2 * 0.8 / n))
 
 
 # -- the measures, on planted data -----------------------------------------------------------------------------
