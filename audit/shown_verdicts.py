@@ -392,7 +392,8 @@ def of_outcomes(outcomes) -> dict[str, list[Shown]]:
 def check(outcomes=None) -> list[str]:
     """Every shown verdict that is not the computed one, and every claim a surface must show and does not: the
     library's views of ``outcomes`` (default: every registered claim, run), the stored outputs of every notebook
-    (Markdown and plain text: each tabulates its chapter's claims, the overview all), the prose pages. The built
+    (Markdown and plain text: each tabulates its chapter's claims, the overview all), the prose pages; the library's
+    views show each claim once, in order. The built
     book's pages and PDFs are read with the same readers in tests/test_site.py."""
     import derivations.chapters  # noqa: F401  (the chapters' claims)
     from derivations.engine.registry import claims, run
@@ -402,6 +403,7 @@ def check(outcomes=None) -> list[str]:
     verdicts = {o.claim.id: o.verdict.value for o in outcomes}
     surfaces = [(name, shown, [i for i in verdicts if verdicts[i] != "holds" or not name.startswith("errata")])
                 for name, shown in of_outcomes(outcomes).items()]
+    library = len(surfaces)
     if files:
         for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
             chapter = [c.id for c in claims(int(nb.stem[:2]) or None)]
@@ -410,10 +412,12 @@ def check(outcomes=None) -> list[str]:
         for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "book").glob("*.md"))]:
             surfaces.append((str(page.relative_to(ROOT)), in_prose(page.read_text(encoding="utf-8"), page.name), []))
     out = []
-    for name, shown, must in surfaces:
+    for n, (name, shown, must) in enumerate(surfaces):
         out += wrong(shown, verdicts)
-        seen = {s.claim for s in shown}
-        out += [f"{name}: no verdict shown for {sorted(set(must) - seen)}"] if set(must) - seen else []
+        seen = [s.claim for s in shown]
+        out += [f"{name}: no verdict shown for {sorted(set(must) - set(seen))}"] if set(must) - set(seen) else []
+        if n < library and set(must) <= set(seen) and seen != must:           # the library's: each once, in order
+            out.append(f"{name}: shows {seen}, not each claim once in order")
     return out
 
 

@@ -55,6 +55,8 @@ def test_a_wrong_verdict_on_any_surface_is_caught(verdicts):
     listed = errata()._repr_markdown_().replace("ERRATUM</span>", "holds</span>", 1)
     assert len(wrong(in_markdown(listed, "planted"), verdicts)) == 1
     page = "| `ch3.same_q` | 5 | we obtain the same q | **holds** |\n1 claims: 1 holds, 0 holds under an assumption, 0 erratum"
+    ch1 = [run(c) for c in claims(1)]
+    assert all(p.endswith("not each claim once in order") for p in check(ch1 + ch1[:1])) and len(check(ch1 + ch1[:1])) == 6
     found = wrong(in_prose(page, "page"), verdicts)
     assert found[0] == "page: line 1: ch3.same_q shows 'holds', computed 'erratum'" and len(found) == 2, found
     assert found[1].startswith(f"page: line 2: '1 claims: 1 holds, 0 holds under an assumption, 0 erratum', "
