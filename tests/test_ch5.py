@@ -494,7 +494,9 @@ def test_an_undecided_claim_says_what_would_decide_it():
     assert any("seeds would decide it" in f.observed for f in o.evidence.findings)
 
 
-def _with(claim_id: str, old: str, new: str):
+def edited(claim_id: str, old: str, new: str):
+    """The outcome of the claim with ``old`` replaced by ``new`` in its printed formula (tests/test_ch4_claims.py and
+    tests/test_ch5_muller.py use it too)."""
     c = get(claim_id)
     assert old in c.printed
     return check_claim(dataclasses.replace(c, printed=c.printed.replace(old, new)))
@@ -512,12 +514,12 @@ def _with(claim_id: str, old: str, new: str):
     ("ch5.once_memorises", r"$q_{k} > q_{1}$", r"$q_{k} < q_{1}$"),
 ])
 def test_a_wrong_statement_does_not_keep_its_verdict(claim_id, old, new):
-    o = _with(claim_id, old, new)
+    o = edited(claim_id, old, new)
     assert o.verdict is not get(claim_id).stated and not o.ok
 
 
 def test_a_refuted_statement_carries_its_measurement():
-    o = _with("ch5.chosen_alpha_helps", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$")
+    o = edited("ch5.chosen_alpha_helps", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$")
     assert o.verdict is Verdict.ERRATUM
     assert o.evidence.counterexample is not None and o.evidence.counterexample.correct > 0
 
