@@ -1,6 +1,6 @@
 """What a reader sees: every verdict shown on a rendered surface, read back as a reader reads it.
 
-    python -m audit.shown_verdicts [FILE ...]     (default: the stored outputs of notebooks/*.ipynb)
+    python -m audit.shown_verdicts [FILE ...]     (default: every surface but the built book, :func:`check`)
 
 Each surface is read without the code that made it: a notebook's stored outputs
 (``text/markdown`` rendered by markdown-it-py as GitHub reads a table: cells split at
@@ -12,7 +12,9 @@ is found where a reader finds it:
   (the columns by their header, by position in a PDF or a fixed-width text table);
 * a claim's view: its heading, ``id · verdict · title`` (the id first in its paragraph or line);
 * a list of errata: a line or paragraph that opens with the verdict, then `` · `` and the id;
-* the corrected note: a box's mark, before `` — ``, and the id in its link.
+* the corrected note: a box's mark, before `` — ``, and the id in its link;
+* a prose page (README.md, docs/, book/): a line naming one claim id with a verdict after it, and the
+  report's summary line, "47 claims: 35 holds, ...".
 
 :func:`wrong` compares what was read with the registry's computed verdicts
 (:func:`derivations.engine.registry.run`): anything else shown in a verdict's place
@@ -34,7 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["Shown", "in_html", "in_markdown", "in_plain", "in_pdf", "in_notebook", "computed", "wrong", "main"]
+__all__ = ["Shown", "in_html", "in_markdown", "in_plain", "in_pdf", "in_notebook", "in_prose", "of_outcomes",
+           "computed", "wrong", "check", "main"]
 
 #: A claim id as the pages write it.
 CLAIM_ID = re.compile(r"\bch\d+\.[a-z][a-z0-9_]*[a-zA-Z0-9]\b")
@@ -291,6 +294,38 @@ def overprinted(pdf: Path) -> list[str]:
     return out
 
 
+# -- prose pages ----------------------------------------------------------------------------------------
+_PROSE_ID = re.compile(r"(?<![\w.])(ch\d+\.[A-Za-z][A-Za-z0-9_]*[A-Za-z0-9])")
+_PROSE_VERDICT = re.compile(r"\b(holds under an assumption|holds|erratum|undecided)\b", re.I)
+_SUMMARY = re.compile(r"\d+ claims: \d+ holds, \d+ holds under an assumption, \d+ erratum(?:, \d+ undecided)?")
+#: The claim of a :class:`Shown` that is the report's summary line, not one claim's verdict.
+SUMMARY = "(summary)"
+
+
+def in_prose(text: str, where: str) -> list[Shown]:
+    """The verdicts quoted in a prose page: each line naming exactly one claim id with a verdict after it (a table
+    row, a sentence), and each summary line of ``python -m derivations``.
+
+    >>> [(s.claim, s.text) for s in in_prose("| `ch3.same_q` | 5 | same q | **ERRATUM** |\\nch1.softmax, ch1.x hold"
+    ...                                       "\\n3 claims: 1 holds, 1 holds under an assumption, 1 erratum", "p")]
+    [('ch3.same_q', 'erratum'), ('(summary)', '3 claims: 1 holds, 1 holds under an assumption, 1 erratum')]
+    """
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        ids = list(_PROSE_ID.finditer(line))
+        verdict = _PROSE_VERDICT.search(line, ids[0].end()) if len(ids) == 1 else None
+        if verdict:
+            out.append(Shown(f"{where}: line {n}", ids[0][1], verdict[1].lower()))
+        out += [Shown(f"{where}: line {n}", SUMMARY, m[0]) for m in _SUMMARY.finditer(line)]
+    return out
+
+
+def _summary(verdicts: dict[str, str]) -> str:
+    counts = {v: sum(x == v for x in verdicts.values()) for v in ("holds", "holds under an assumption", "erratum",
+                                                                 "undecided")}
+    return f"{len(verdicts)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n or v != "undecided")
+
+
 # -- notebooks ------------------------------------------------------------------------------------------
 def in_notebook(path: Path) -> tuple[list[Shown], list[Shown]]:
     """The verdicts in a notebook's stored outputs: (in its Markdown outputs, in its plain-text outputs)."""
@@ -323,10 +358,66 @@ def wrong(shown: list[Shown], verdicts: dict[str, str]) -> list[str]:
     each id shown that the registry does not hold."""
     out = []
     for s in shown:
-        if s.claim not in verdicts:
+        if s.claim == SUMMARY:
+            if s.text != _summary(verdicts):
+                out.append(f"{s.where}: {s.text!r}, computed {_summary(verdicts)!r}")
+        elif s.claim not in verdicts:
             out.append(f"{s.where}: {s.claim} is not a registered claim")
         elif s.text.lower() != verdicts[s.claim].lower():
             out.append(f"{s.where}: {s.claim} shows {s.text!r}, computed {verdicts[s.claim]!r}")
+    return out
+
+
+def of_outcomes(outcomes) -> dict[str, list[Shown]]:
+    """What the library shows of these outcomes, read back: the verdict table, the claims' views and the errata
+    (each in Markdown, as GitHub renders it, and as plain text), the terminal report, the corrected note's boxes."""
+    from markdown_it import MarkdownIt
+
+    from book.corrected_note import box
+    from derivations.engine.display import ClaimView, ErrataView, VerdictTable
+    from derivations.engine.report import as_rows, format_table
+
+    table, views, listed = VerdictTable(outcomes), [ClaimView(o) for o in outcomes], ErrataView(outcomes)
+    boxes = "\n\n".join("\n".join(box(o, quoted=True, linked=False).splitlines()[3:-1]) for o in outcomes)   # each box's body
+    return {"table (Markdown)": in_markdown(table._repr_markdown_(), "table"),
+            "table (text)": in_plain(repr(table), "table"),
+            "views (Markdown)": in_markdown("\n\n".join(v._repr_markdown_() for v in views), "views"),
+            "views (text)": in_plain("\n\n".join(repr(v) for v in views), "views"),
+            "errata (Markdown)": in_markdown(listed._repr_markdown_(), "errata"),
+            "errata (text)": in_plain(repr(listed), "errata"),
+            "python -m derivations": in_plain(format_table(as_rows([(o, 0.0) for o in outcomes])), "report"),
+            "corrected note": in_html(MarkdownIt("commonmark").render(boxes), "corrected note")}
+
+
+def check(outcomes=None) -> list[str]:
+    """Every shown verdict that is not the computed one, and every claim a surface must show and does not: the
+    library's views of ``outcomes`` (default: every registered claim, run), the stored outputs of every notebook
+    (Markdown and plain text: each tabulates its chapter's claims, the overview all), the prose pages; the library's
+    views show each claim once, in order. The built
+    book's pages and PDFs are read with the same readers in tests/test_site.py."""
+    import derivations.chapters  # noqa: F401  (the chapters' claims)
+    from derivations.engine.registry import claims, run
+
+    files = outcomes is None
+    outcomes = [run(c) for c in claims()] if files else outcomes
+    verdicts = {o.claim.id: o.verdict.value for o in outcomes}
+    surfaces = [(name, shown, [i for i in verdicts if verdicts[i] != "holds" or not name.startswith("errata")])
+                for name, shown in of_outcomes(outcomes).items()]
+    library = len(surfaces)
+    if files:
+        for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            chapter = [c.id for c in claims(int(nb.stem[:2]) or None)]
+            md, text = in_notebook(nb)
+            surfaces += [(f"{nb.name} (Markdown)", md, chapter), (f"{nb.name} (text)", text, chapter)]
+        for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "book").glob("*.md"))]:
+            surfaces.append((str(page.relative_to(ROOT)), in_prose(page.read_text(encoding="utf-8"), page.name), []))
+    out = []
+    for n, (name, shown, must) in enumerate(surfaces):
+        out += wrong(shown, verdicts)
+        seen = [s.claim for s in shown]
+        out += [f"{name}: no verdict shown for {sorted(set(must) - set(seen))}"] if set(must) - set(seen) else []
+        if n < library and set(must) <= set(seen) and seen != must:           # the library's: each once, in order
+            out.append(f"{name}: shows {seen}, not each claim once in order")
     return out
 
 
@@ -334,10 +425,14 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="*", type=Path, help="notebooks (.ipynb), pages (.html), PDFs, text files")
+    ap.add_argument("files", nargs="*", type=Path, help="notebooks (.ipynb), pages (.html, .md), PDFs, text files")
     args = ap.parse_args(argv)
+    if not args.files:
+        bad = check()
+        print("\n".join(bad) if bad else "every surface shows the computed verdicts")
+        return 1 if bad else 0
     shown = []
-    for f in args.files or sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for f in args.files:
         if f.suffix == ".ipynb":
             md, text = in_notebook(f)
             shown += md + text
@@ -345,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             shown += in_html(f.read_text(encoding="utf-8"), f.name)
         elif f.suffix == ".pdf":
             shown += in_pdf(f, f.name)
+        elif f.suffix == ".md":
+            shown += in_prose(f.read_text(encoding="utf-8"), f.name)
         else:
             shown += in_plain(f.read_text(encoding="utf-8"), f.name)
     bad = wrong(shown, computed())

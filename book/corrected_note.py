@@ -26,7 +26,7 @@ from derivations.engine.registry import Claim, Outcome, Verdict, claims, run_all
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "markdown", "main"]
+__all__ = ["CHAPTERS", "CSS_CLASS", "Block", "note_claims", "blocks", "box", "markdown", "main"]
 
 #: The chapters that re-derive the note (the others go beyond it): the note's parts.
 CHAPTERS = note.PARTS
@@ -88,7 +88,7 @@ def _math(latex: str) -> str:
     return f"“{latex.strip()}”" if "$" in latex or not any(ch in latex for ch in "\\_^=") else f"$$\n{latex}\n$$"
 
 
-def _box(o: Outcome, quoted: bool, linked: bool = True) -> str:
+def box(o: Outcome, quoted: bool, linked: bool = True) -> str:
     """The verdict box of one claim: verdict, link (when its chapter is in the book), and the correction or the
     assumption; for an undecided claim, the statistical checks that the evidence neither confirms nor refutes (no
     correction, no counterexample: it is not an erratum)."""
@@ -127,7 +127,7 @@ def markdown(outcomes: list[Outcome], chapters=None) -> str:
     found[1:3] = _byline(found[1:3])
     for b in found:
         parts.append(b.text + "\n")
-        parts += [_box(o, quoted=not _is_displayed(b.text), linked=o.claim.chapter in linked) for o in b.outcomes]
+        parts += [box(o, quoted=not _is_displayed(b.text), linked=o.claim.chapter in linked) for o in b.outcomes]
     return "\n".join(parts)
 
 

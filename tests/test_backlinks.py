@@ -39,14 +39,6 @@ def test_the_search_follows_closures_globals_and_modules_but_not_the_engine():
     assert _reached(checks.largest, targets) == set()                 # the engine's own code is not followed
 
 
-def test_the_module_examples():
-    import doctest
-
-    import audit.backlinks
-
-    assert doctest.testmod(audit.backlinks).failed == 0
-
-
 def _documented():
     """Every function of the package whose docstring has a ``Used in:`` line, with its docstring."""
     import importlib

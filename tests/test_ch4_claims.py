@@ -1,14 +1,14 @@
 """Chapter 4's registered claims: sound, sensitive to their formulas, and their tolerances justified."""
-import dataclasses
 
 import mpmath
 import numpy as np
 import pytest
+from test_ch5 import edited as _with
 
 from derivations.chapters.ch4 import claims as ch4c
 from derivations.chapters.ch4.linear_response import free_logit_spread, soft_gap_path
 from derivations.chapters.ch4.training import TrainingPlan
-from derivations.engine.registry import Verdict, check_claim, claims, get, run
+from derivations.engine.registry import Verdict, claims, run
 from derivations.engine.stats import variance_ratio_band
 from derivations.library.smoothing import smoothed_optimum_gap, target_levels
 
@@ -27,12 +27,6 @@ def test_the_claims_rest_on_statistical_tests(claim_id):
     o = run(claim_id)
     assert any(f.kind == "statistical" and "false-alarm" in f.statement for f in o.evidence.findings)
     assert o.symbolic_summary.startswith("statistical tests at stated false-alarm")
-
-
-def _with(claim_id: str, old: str, new: str):
-    c = get(claim_id)
-    assert old in c.printed
-    return check_claim(dataclasses.replace(c, printed=c.printed.replace(old, new)))
 
 
 def test_a_wrong_optimal_gap_is_an_erratum():

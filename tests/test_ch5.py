@@ -18,11 +18,12 @@ from derivations.chapters.ch5 import worked as ch5
 from derivations.chapters.ch5.mlp import Target, forward, gradients, initial_stack, train
 from derivations.engine.notation import read
 from derivations.engine.registry import Verdict, check_claim, claims, get, run, verdict_of
+from derivations.engine.stats import normal_quantile
 from derivations.library.numeric import log_softmax, softmax
 
 IDS = ["ch5.hard_overconfident", "ch5.chosen_alpha_helps", "ch5.as_temperature",
        "ch5.too_much_smoothing", "ch5.fresh_matches_soft", "ch5.once_memorises"]
-Z = cal.z_bound()
+Z = normal_quantile()
 
 
 # -- data and networks ---------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_fresh_flips_change_the_label_at_rate_eps():
     X, y = digits.load()
     run_ = train(X[None, :100], y[None, :100], 10, [Target("flip_fresh", 0.2)], hidden=4, steps=50, lr=0.01, seeds=[0])
     n = 100 * 50
-    assert abs(run_.flips[0] / n - 0.2) <= float(cal.z_bound() * np.sqrt(0.2 * 0.8 / n))
+    assert abs(run_.flips[0] / n - 0.2) <= float(normal_quantile() * np.sqrt(0.2 * 0.8 / n))
 
 
 # -- the measures, on planted data -----------------------------------------------------------------------------
@@ -493,7 +494,9 @@ def test_an_undecided_claim_says_what_would_decide_it():
     assert any("seeds would decide it" in f.observed for f in o.evidence.findings)
 
 
-def _with(claim_id: str, old: str, new: str):
+def edited(claim_id: str, old: str, new: str):
+    """The outcome of the claim with ``old`` replaced by ``new`` in its printed formula (tests/test_ch4_claims.py and
+    tests/test_ch5_muller.py use it too)."""
     c = get(claim_id)
     assert old in c.printed
     return check_claim(dataclasses.replace(c, printed=c.printed.replace(old, new)))
@@ -511,12 +514,12 @@ def _with(claim_id: str, old: str, new: str):
     ("ch5.once_memorises", r"$q_{k} > q_{1}$", r"$q_{k} < q_{1}$"),
 ])
 def test_a_wrong_statement_does_not_keep_its_verdict(claim_id, old, new):
-    o = _with(claim_id, old, new)
+    o = edited(claim_id, old, new)
     assert o.verdict is not get(claim_id).stated and not o.ok
 
 
 def test_a_refuted_statement_carries_its_measurement():
-    o = _with("ch5.chosen_alpha_helps", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$")
+    o = edited("ch5.chosen_alpha_helps", r"$E_{\alpha} < E_{0}$", r"$E_{0} < E_{\alpha}$")
     assert o.verdict is Verdict.ERRATUM
     assert o.evidence.counterexample is not None and o.evidence.counterexample.correct > 0
 

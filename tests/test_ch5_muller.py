@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from test_ch5 import edited as _with
 
 import derivations.chapters  # noqa: F401  (the chapters' claims, named to the registry)
 from derivations.chapters.ch5 import CHAPTER
@@ -189,12 +190,6 @@ def test_the_claims_are_registered_after_the_chapters_own_sound_and_cite_the_pap
         assert any(f.kind == "statistical" and f.asserted for f in o.evidence.findings)
         assert "Müller, Kornblith & Hinton (2019), Section" in c.remark
     assert "Section 2 and Figure 1" in get(IDS[0]).remark and "Section 4 and Figure 5" in get(IDS[1]).remark
-
-
-def _with(claim_id: str, old: str, new: str):
-    c = get(claim_id)
-    assert old in c.printed
-    return check_claim(dataclasses.replace(c, printed=c.printed.replace(old, new)))
 
 
 def test_a_reversed_statement_is_an_erratum_with_its_measurement():

@@ -7,9 +7,9 @@ eps at and between their edges, and every reduction. The reference is PyTorch's 
 the same (rounded) inputs: per example ``sum_j w_j p_j (LSE(z) - z_j)`` with ``p = on t + off (1 - t)``, and the
 mean divided as PyTorch divides it. The tolerance is the library's documented accuracy, ``loss_rtol(K, dtype,
 weighted=...)``, per example (with the dtype's smallest normal number as an absolute floor: a loss below it
-is subnormal); a sum or a mean adds NumPy's pairwise summation (``summation_bound``, derived in
-tests/test_smoothing.py) and the division. The same properties hold for the Array API path, run here with NumPy
-2 as the namespace (`make crosscheck` runs them against PyTorch, on torch tensors).
+is subnormal); a sum or a mean adds NumPy's pairwise summation (``summation_bound``) and the division. The same
+properties hold for the Array API path, run here with NumPy 2 as the namespace (`make crosscheck` runs them
+against PyTorch, on torch tensors).
 
 Hypothesis is derandomised (the examples are the same on every run: a failure is reproducible, and the suite is
 not flaky); the number of examples is bounded by mpmath's cost.
@@ -103,8 +103,9 @@ def reference(c) -> tuple[np.ndarray, float, float]:
 
 
 def summation_bound(n: int, dtype) -> float:
-    """NumPy's pairwise sum of ``n`` non-negative terms in float64 (float32 and narrower summed in float64 and
-    rounded once to the result's dtype), relative (tests/test_smoothing.py derives it)."""
+    """Relative error of NumPy's pairwise sum of ``n`` non-negative terms in float64 (leaves of up to 128 terms in 8
+    interleaved partial sums, each at most ``(16 + 3) u``, then ``log2(n/128)`` levels); float32 and narrower are
+    summed in float64 and rounded once to the result's dtype."""
     levels = max(0.0, math.log2(max(n, 1) / 128))
     name = np.dtype(dtype).name
     final = {"float32": U32, "float16": 2.0 ** -11}.get(name, 0.0)

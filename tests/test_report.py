@@ -12,7 +12,7 @@ import pytest
 import derivations.chapters
 from derivations import cli
 from derivations.engine.finding import Finding, Kind
-from derivations.engine.registry import REGISTRY, Claim, Counterexample, Evidence, Verdict, claims
+from derivations.engine.registry import REGISTRY, Claim, Evidence, Verdict, claims
 from derivations.engine.report import SCHEMA
 
 
@@ -22,23 +22,6 @@ def test_cli_runs_as_a_module_and_exits_zero():
     for c in claims(1):
         assert c.id in r.stdout
     assert "0 failed" in r.stdout.splitlines()[-1]
-
-
-def test_cli_table_lists_every_claim_of_every_chapter(capsys):
-    assert cli.main([]) == 0
-    out = capsys.readouterr().out
-    for c in claims():
-        assert c.id in out
-    assert f"{len(claims())} claims" in out and "0 failed" in out.splitlines()[-1]
-
-
-def test_cli_json(capsys):
-    assert cli.main(["--json", "--chapter", "1"]) == 0
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["ok"] is True
-    rows = {r["id"]: r for r in doc["claims"]}
-    assert set(rows) == {c.id for c in claims(1)}
-    assert rows["ch1.loss_approx_max"]["counterexample"]
 
 
 def test_cli_help(capsys):
@@ -127,30 +110,10 @@ def test_json_report_follows_its_schema(capsys):
             assert ce is not None and ce["printed"] != ce["correct"]
     ce = rows["ch1.loss_approx_max"]["counterexample"]
     assert ce["K"] == 3 and ce["z"] == [-20.0, -40.0, -40.0] and ce["printed"] == 60.0
-    assert rows["ch2.loss_squared"]["corrected"] and rows["ch1.loss_others_zero"]["assumption"]
-
-
-def test_the_validator_rejects_what_the_schema_forbids():
-    with pytest.raises(AssertionError):
-        validate({"claims": [{"id": 3}], "ok": True}, SCHEMA)
-    with pytest.raises(AssertionError):
-        validate({"claims": [], "ok": "yes"}, SCHEMA)
-
-
-def test_cli_exits_nonzero_when_the_computed_verdict_is_not_the_stated_one(capsys):
-    """A claim that names an assumption but whose evidence makes it an erratum is a failure, not 'erratum ... ok'."""
-    ce = Counterexample("value", 1.0, 0.0, K=2, z=(0.0, 1.0))
-    flipped = Claim("zz.flipped", 0, "test", 1, "stated: holds under an assumption", "x",
-                    stated=Verdict.HOLDS_UNDER, assumption="an assumption", corrected="y",
-                    check=lambda f: Evidence(holds=False, holds_under=False, corrected_ok=True, counterexample=ce,
-                                           findings=[Finding("symbolic", "not under the assumption either", True)]))
-    REGISTRY[flipped.id] = flipped
-    try:
-        assert cli.main(["--chapter", "0"]) == 1
-        out = capsys.readouterr().out
-        assert "zz.flipped" in out and "computed verdict erratum differs from the stated verdict holds under" in out
-    finally:
-        del REGISTRY[flipped.id]
+    assert rows["ch2.loss_squared"]["corrected"] and rows["ch1.loss_others_zero"]["assumption"] and doc["ok"] is True
+    for forbidden in ({"claims": [{"id": 3}], "ok": True}, {"claims": [], "ok": "yes"}):        # the validator can fail
+        with pytest.raises(AssertionError):
+            validate(forbidden, SCHEMA)
 
 
 def _undecided(stated: Verdict) -> Claim:
@@ -170,22 +133,12 @@ def test_cli_reports_an_undecided_claim_as_undecided(capsys):
         table = capsys.readouterr().out
         assert "zz.undecided" in table and " undecided " in table and "erratum" not in table
         assert table.splitlines()[-1] == "1 claims: 1 undecided. 1 checked ok, 0 failed."
+        assert "statistical tests at stated false-alarm: undecided" in table
         assert cli.main(["--json", "--chapter", "0"]) == 0
         doc = json.loads(capsys.readouterr().out)
         validate(doc, SCHEMA)
         (row,) = doc["claims"]
         assert doc["ok"] and row["computed_verdict"] == "undecided" and row["counterexample"] is None
         assert [(f["kind"], f["ok"], f["undecided"]) for f in row["findings"]] == [("statistical", False, True)]
-    finally:
-        del REGISTRY["zz.undecided"]
-
-
-def test_cli_fails_a_claim_stated_to_hold_that_comes_out_undecided_without_calling_it_an_erratum(capsys):
-    REGISTRY["zz.undecided"] = _undecided(Verdict.HOLDS)
-    try:
-        assert cli.main(["--chapter", "0"]) == 1
-        out = capsys.readouterr().out
-        assert "FAILED: computed verdict undecided differs from the stated verdict holds" in out
-        assert "erratum" not in out and "check failed" not in out
     finally:
         del REGISTRY["zz.undecided"]

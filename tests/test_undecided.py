@@ -1,21 +1,19 @@
 """The *undecided* verdict (issue 33, item 2): a statistical claim that the evidence neither confirms nor refutes at
 its stated false-alarm probability is undecided, never an erratum, and is shown as such on every surface that shows
 a verdict (the notebook's views and tables, the overview's sentence, the corrected note's box, the report and its
-JSON), as audit/shown_verdicts.py reads them back."""
+JSON: tests/test_report.py), as audit/shown_verdicts.py reads them back."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from markdown_it import MarkdownIt
 
-from audit.shown_verdicts import in_html, in_markdown, in_plain, wrong
-from book.corrected_note import _box
-from derivations.engine.display import ClaimView, ErrataView, Summary, VerdictTable, badge
+from audit.shown_verdicts import check
+from book.corrected_note import box
+from derivations.engine.display import ClaimView, ErrataView, Summary, badge
 from derivations.engine.finding import Finding, Findings, confirm, stop_at_failed_finding, tally
 from derivations.engine.registry import Claim, Counterexample, Evidence, Verdict, problems_of, run, verdict_of
-from derivations.engine.report import as_json, as_rows, format_table
+from derivations.engine.report import as_rows, format_table
 from derivations.engine.stats import interval_finding, side
 
 ID = "ch99.smoothing_lowers_ece"              # a claim id as the pages write it (audit/shown_verdicts.CLAIM_ID)
@@ -151,20 +149,26 @@ def _no_erratum(text: str) -> None:
     assert not re.search(r"erratum|errata|🔴", text, re.I), text
 
 
-def test_the_notebook_shows_it_undecided(outcome):
+def test_every_surface_shows_it_undecided(outcome):
+    """The verdict table, the view and the errata (Markdown and text), the report, the corrected note's box, as
+    audit/shown_verdicts.py reads them back; and none of them says erratum."""
+    assert not check([run("ch1.softmax"), outcome])
     view = ClaimView(outcome)
-    md, text = view._repr_markdown_(), repr(view)
     assert badge(Verdict.UNDECIDED) == ('<span class="verdict-mark undecided" style="color:#3e5f7d;font-weight:bold">'
                                         '<span class="verdict-dot">🔵</span> undecided</span>')
-    assert badge(Verdict.UNDECIDED) in md
-    assert text.startswith(f"{ID} · undecided · ")
-    assert "Undecided at the stated false-alarm probability: Test ECE: smoothing minus hard labels: interval" in text
-    assert "As corrected" not in text and "Counterexample" not in text
-    for s in (md, text):
-        _no_erratum(s)
-    assert wrong(in_markdown(md, "view"), {ID: "undecided"}) == [] and [s.text for s in in_markdown(md, "v")] == \
-        ["undecided"]
-    assert [s.text for s in in_plain(text, "view")] == ["undecided"]
+    assert badge(Verdict.UNDECIDED) in view._repr_markdown_()
+    assert "Undecided at the stated false-alarm probability: Test ECE: smoothing minus hard labels: interval" in \
+        repr(view)
+    assert "As corrected" not in repr(view) and "Counterexample" not in repr(view)
+    note = box(outcome, quoted=True)
+    assert note.startswith("````{container} verdict undecided\n") and "**Undecided** at the stated false-alarm " \
+                                                                      "probability" in note
+    table = format_table(as_rows([(outcome, 0.0)]))
+    assert "statistical tests at stated false-alarm: undecided" in table
+    listed = ErrataView([run("ch1.softmax"), outcome])
+    assert "Undecided: Test ECE" in repr(listed) and "Corrected" not in repr(listed)
+    for text in (view._repr_markdown_(), repr(view), note, table, listed._repr_markdown_(), repr(listed)):
+        _no_erratum(text)
 
 
 def test_show_and_the_chapters_verdicts_show_a_registered_undecided_claim():
@@ -178,7 +182,6 @@ def test_show_and_the_chapters_verdicts_show_a_registered_undecided_claim():
         assert view.verdict is Verdict.UNDECIDED and f"{ID} · undecided · " in repr(view)
         table = chapter_verdicts(99, {ID: view})
         assert table.rows()[0][::3] == (ID, "undecided")
-        assert [(s.claim, s.text) for s in in_markdown(table._repr_markdown_(), "t")] == [(ID, "undecided")]
     finally:
         del REGISTRY[ID]
 
@@ -190,54 +193,17 @@ def test_the_pdf_reader_finds_an_undecided_note_box():
     assert _note_boxes(text) == [("undecided", ID)]
 
 
-def test_the_tables_and_the_summary_show_it_undecided(outcome):
-    holds = run("ch1.softmax")
-    verdicts = {ID: "undecided", "ch1.softmax": "holds"}
-    table = VerdictTable([holds, outcome])
-    for seen in (in_markdown(table._repr_markdown_(), "table"), in_plain(repr(table), "table")):
-        assert [(s.claim, s.text.lower()) for s in seen] == [("ch1.softmax", "holds"), (ID, "undecided")]
-        assert not wrong(seen, verdicts)
-    assert 'class="verdict-mark undecided"' in table._repr_markdown_()
+def test_the_summary_shows_it_undecided(outcome):
     one = Summary([outcome])
     assert repr(one) == f"Verdicts: The 1 result of this chapter is undecided ({ID})."
     two = Summary([outcome, run(_claim(*INSIDE, stated=Verdict.HOLDS))])
     assert repr(two) == f"Verdicts: Of the 2 results of this chapter, 1 holds and 1 is undecided ({ID})."
     assert '<span class="verdict-mark undecided" style="color:#3e5f7d;font-weight:bold">is undecided</span>' \
            in two._repr_markdown_()
-    listed = ErrataView([holds, outcome])
-    for seen in (in_markdown(listed._repr_markdown_(), "list"), in_plain(repr(listed), "list")):
-        assert [(s.claim, s.text) for s in seen] == [(ID, "undecided")]
-    assert "Undecided: Test ECE" in repr(listed) and "Corrected" not in repr(listed)
 
 
-def test_the_book_page_and_the_corrected_note_show_it_undecided(outcome):
-    html = MarkdownIt("commonmark").enable("table").render(ClaimView(outcome)._repr_markdown_())
-    assert [(s.claim, s.text) for s in in_html(html, "page")] == [(ID, "undecided")]
-    box = _box(outcome, quoted=True)
-    assert box.startswith("````{container} verdict undecided\n") and '<span class="mark">undecided</span> — ' in box
-    assert "**Undecided** at the stated false-alarm probability" in box
-    _no_erratum(box)
-    body = MarkdownIt("commonmark").render("\n".join(box.splitlines()[3:-1]))       # the box's body, rendered
-    assert [(s.claim, s.text) for s in in_html(body, "note")] == [(ID, "undecided")]
-
-
-def test_the_report_and_its_json_show_it_undecided(outcome):
-    rows = as_rows([(outcome, 0.0)])
-    table = format_table(rows)
-    assert [(s.claim, s.text) for s in in_plain(table, "python -m derivations")] == [(ID, "undecided")]
-    assert table.splitlines()[-1] == "1 claims: 1 undecided. 1 checked ok, 0 failed."
-    assert "statistical tests at stated false-alarm: undecided" in table
-    _no_erratum(table)
-    doc = json.loads(as_json(rows))
-    row = doc["claims"][0]
-    assert doc["ok"] and row["computed_verdict"] == row["stated_verdict"] == "undecided" and row["ok"]
-    assert [f["undecided"] for f in row["findings"]] == [False, True]
-
-
-def test_the_readers_know_the_undecided_dot():
-    from audit import shown_verdicts
+def test_each_verdict_has_its_own_dot_mark_and_colour():
     from derivations.engine import display
 
-    assert set("".join(display._DOT.values())) <= set(shown_verdicts._DOTS)
     assert len(set(display._DOT.values())) == len(display._DOT) == len(Verdict)
     assert set(display.MARK) == set(display._CSS) == set(display._COLOUR) == set(Verdict)

@@ -238,6 +238,8 @@ def table_cell(markdown: str) -> str:
 
     >>> table_cell(r"$\|z\|_\infty$ and $p(y_j|x)$, a|b, `x|y`")
     '$\\Vert z\\Vert _\\infty$ and $p(y_j\\vert x)$, a&#124;b, `x\\|y`'
+    >>> table_cell("two\nlines")
+    'two lines'
     """
     out, at = [], 0
     for m in _MATH_OR_CODE.finditer(markdown):

@@ -48,18 +48,13 @@ from derivations.library.numeric import log_softmax, softmax
 
 __all__ = ["BINS", "KINDS", "BETA_RANGE", "top_label", "bin_index", "ece", "reliability", "Scores", "scores",
            "fit_temperature", "fit_temperature_ece", "TEMPERATURES", "temperature_margin", "statistics", "Pooled", "pooled",
-           "z_bound", "Test", "confidence_test",
+           "Test", "confidence_test",
            "lower_test", "calibration_test", "calibrated_ece"]
 
 #: Confidence bins of the ECE (Guo et al., 2017, Table 1: M = 15).
 BINS = 15
 #: The two binnings: equal width on [0, 1], equal mass (the same number of images in each bin).
 KINDS = ("width", "mass")
-
-
-def z_bound(false_alarm: float = FALSE_ALARM) -> float:
-    """The two-sided normal quantile a difference must clear, in standard errors (4.89 at 1e-6)."""
-    return normal_quantile(false_alarm)
 
 
 def top_label(P, y) -> tuple[np.ndarray, np.ndarray]:
@@ -374,5 +369,5 @@ def calibration_test(runs: list, observed: float, bins: int = BINS, kind: str = 
     would show? ``"calibrated"`` unless it exceeds the calibrated model's mean ECE by more than ``z`` of its standard
     deviations (then ``"miscalibrated"``). ``value`` is the excess over the floor, ``bound`` the allowed excess."""
     floor, sd = calibrated_ece(runs, bins, kind, draws, seed)
-    m = z_bound(false_alarm) * sd
+    m = normal_quantile(false_alarm) * sd
     return Test(observed - floor, sd, m, "calibrated" if observed - floor <= m else "miscalibrated")

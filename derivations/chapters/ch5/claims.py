@@ -49,7 +49,7 @@ from derivations.chapters.ch5.inference import MARGIN, SEED_FALSE_ALARM, binomia
 from derivations.engine.finding import Finding, shown
 from derivations.engine.notation import EPS, HARD, SOFT, evaluate
 from derivations.engine.registry import Claim, Counterexample, Evidence, Formulas, Verdict, claims, register, verdict_of
-from derivations.engine.stats import FALSE_ALARM, interval_finding
+from derivations.engine.stats import FALSE_ALARM, interval_finding, normal_quantile
 from derivations.engine.symbolic import Logits
 from derivations.engine.tex import inline
 
@@ -271,7 +271,7 @@ def _check_hard_overconfident(f: Formulas, x: ch5.Experiment | None = None) -> E
                        observed=f"ECE {test.value + r.lines['hard labels'].floor:.3f} against "
                                 f"{r.lines['hard labels'].floor:.3f} for a calibrated model with the same confidences "
                                 f"(excess {test.value:.3f})",
-                       bound=f"excess at most {test.bound:.3f} = {cal.z_bound():.2f} SD of a calibrated model's ECE "
+                       bound=f"excess at most {test.bound:.3f} = {normal_quantile():.2f} SD of a calibrated model's ECE "
                              f"(consistency resampling of the test images' correctness, false-alarm "
                              f"{inline(FALSE_ALARM, 'g')})"))
     out.append(_regime("over", {"confirmed": "over-confident", "undecided": "undecided",

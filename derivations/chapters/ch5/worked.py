@@ -36,7 +36,7 @@ from derivations.chapters.ch5.mlp import Target, train
 from derivations.engine import results
 from derivations.engine.finding import Finding, Findings, shown
 from derivations.engine.regimes import regime, uniform_eps
-from derivations.engine.stats import FALSE_ALARM
+from derivations.engine.stats import FALSE_ALARM, normal_quantile
 from derivations.engine.tex import inline
 from derivations.engine.text import Prose
 from derivations.library.numeric import cross_entropy_per_example, softmax
@@ -581,7 +581,7 @@ def setup_text(x: Experiment) -> Prose:
         "whole interval lies on the claimed side, refuted when it lies on the other, undecided otherwise. Whether a "
         "network is *calibrated* is a question about the test images' correctness at fixed confidences, decided by "
         "consistency resampling at the companion's false-alarm "
-        f"{inline(FALSE_ALARM, 'g')} ({cal.z_bound():.2f} standard deviations): redrawing each test image's "
+        f"{inline(FALSE_ALARM, 'g')} ({normal_quantile():.2f} standard deviations): redrawing each test image's "
         "correctness with probability its confidence gives the ECE a perfectly calibrated model with the same "
         "confidences shows on as many images. It is never 0; its mean is printed as the floor.",
     ]))
