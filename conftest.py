@@ -50,7 +50,7 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 _MUTATIONS = "tests/test_mutations.py::test_some_mutant_of_the_claim_is_killed"
 
 #: Tests (and the notebooks) that read most claims: when any is to run, all claims are computed up front.
-_READERS = ("notebooks/", _MUTATIONS, "tests/test_report.py", "tests/test_registry.py", "tests/test_docs_verdicts.py",
+_READERS = ("notebooks/", _MUTATIONS, "tests/test_report.py", "tests/test_registry.py",
             "tests/test_shown_verdicts.py", "tests/test_site.py", "tests/test_run_in_book.py")
 
 
