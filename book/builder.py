@@ -468,6 +468,7 @@ def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = No
         raise SystemExit(f"the book cannot be built into a folder whose path holds a comma: {out}")
     stage(notebooks, src, ensure_mathjax(cache))
     stage_runner(notebooks, src, ensure_pyodide(cache.parent / "pyodide"))
+    _doctrees_of_this_checkout(src / ".doctrees")
     args = ["-b", "html", "-q", "-W", "--keep-going", "-c", str(BOOK), "-d", str(src / ".doctrees"),
             "-D", f"html_static_path={BOOK / '_static'},{src / '_mathjax'},{src / '_live'},{src / '_run'}",
             str(src), str(out)]
@@ -476,6 +477,18 @@ def build(notebooks: Path, out: Path, cache: Path, announcement: str | None = No
     if build_main(args) != 0:
         raise SystemExit(f"sphinx-build failed (sources in {src})")
     return reading_order(out)
+
+
+def _doctrees_of_this_checkout(doctrees: Path) -> None:
+    """Sphinx's saved environment, kept between builds into one folder, names this checkout's files (the
+    bibliography's path among them): one saved by a build from another checkout (a clone elsewhere, a moved folder)
+    made the next build fail in sphinxcontrib-bibtex (``KeyError`` on the other ``references.bib``). It is dropped
+    then, and the book built afresh."""
+    origin = doctrees / "checkout.txt"
+    if doctrees.exists() and (not origin.exists() or origin.read_text(encoding="utf-8") != str(BOOK)):
+        shutil.rmtree(doctrees)
+    doctrees.mkdir(parents=True, exist_ok=True)
+    origin.write_text(str(BOOK), encoding="utf-8")
 
 
 def reading_order(out: Path) -> list[Path]:

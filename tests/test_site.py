@@ -1324,3 +1324,17 @@ def test_the_corrected_notes_byline_is_not_a_heading(cited_pages):
     assert headed_byline(html) == []
     byline = _soup(html).select_one(".byline")
     assert byline is not None and AUTHOR in byline.get_text(), "the note's author is not given as its byline"
+
+
+def test_a_saved_environment_of_another_checkout_is_dropped(tmp_path):
+    """Sphinx's saved environment names this checkout's files: one left by a build from another checkout made the
+    next build into the same folder fail (sphinxcontrib-bibtex, KeyError on the other references.bib)."""
+    doctrees = tmp_path / ".doctrees"
+    doctrees.mkdir()
+    (doctrees / "environment.pickle").write_bytes(b"another checkout's")
+    (doctrees / "checkout.txt").write_text("/elsewhere/book")
+    builder._doctrees_of_this_checkout(doctrees)
+    assert not (doctrees / "environment.pickle").exists()
+    (doctrees / "environment.pickle").write_bytes(b"this checkout's")
+    builder._doctrees_of_this_checkout(doctrees)                 # the same checkout: kept
+    assert (doctrees / "environment.pickle").exists() and (doctrees / "checkout.txt").read_text() == str(builder.BOOK)
