@@ -35,7 +35,7 @@ import sympy as sp
 
 from derivations.engine.finding import Finding
 from derivations.engine.registry import Formulas, get
-from derivations.engine.symbolic import Logits, is_zero
+from derivations.engine.symbolic import Logits, is_zero, written_out
 
 __all__ = ["as_printed", "as_corrected", "steps", "verdict", "decide", "Decision", "Part", "ByClass",
            "CONCRETE_K", "overriding", "collecting"]
@@ -356,7 +356,7 @@ def _vanishes(v) -> tuple[object, dict]:
     if _K in e.free_symbols:                          # a general K: decided again at each concrete one
         where["general K"] = zero
         for k in CONCRETE_K:
-            ek = _plain_logits(e.xreplace({_K: k}).doit())
+            ek = _plain_logits(written_out(e.xreplace({_K: k})))
             where[f"K={k}"] = is_zero(ek, force_log=False) or is_zero(ek, force_log=True)
     # a difference left is reduced for the reader; not under other formulas (a mutation test's), whose verdict is
     # all that is read: SymPy's simplify of a mutated sum can take 20 s (docs/measurements.md)
