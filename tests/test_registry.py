@@ -154,3 +154,50 @@ def test_a_catalogue_that_fails_to_import_raises_at_every_read(monkeypatch):
             claims()
     with pytest.raises(ModuleNotFoundError):
         get("ch1.softmax")
+
+
+def _sum_simplify_calls(monkeypatch) -> list:
+    """SymPy's simplification of sums (``sum_simplify``), recorded, and failing as it did on chapter 3's edited
+    noise at the optimum (``StopIteration`` after seconds; SymPy 1.14)."""
+    import importlib
+
+    simplify_module = importlib.import_module("sympy.simplify.simplify")   # its name is also the function's
+    calls: list = []
+
+    def failing(s, **kwargs):
+        calls.append(s)
+        raise StopIteration
+
+    monkeypatch.setattr(simplify_module, "sum_simplify", failing)
+    return calls
+
+
+def test_a_long_difference_holding_a_sum_is_decided_and_shown_reduced_around_its_sums(monkeypatch):
+    """Issue 36: a difference too long to show as it is, holding a general-K sum, is still decided (wrong, for a
+    general K and each concrete one), and reduced for the reader with each sum as one unknown: SymPy's sum
+    simplification is not tried (it would have failed here, and the difference been shown as an ellipsis)."""
+    import sympy as sp
+
+    calls = _sum_simplify_calls(monkeypatch)
+    x, eps = Logits(), sp.Symbol("epsilon", positive=True)
+    total = x.sum(lambda j: sp.exp(x.z(j)))
+    long = total * (sp.expand((eps + 1) ** 6) - (eps + 1) ** 6 + 1)        # = total, written long
+    assert len(sp.latex(long)) > 160
+    part = decide("test.tmp", long).parts[0]
+    assert not part.zero and part.where == {"general K": False, "K=2": False, "K=3": False}
+    assert part.value == total and not calls
+    assert part.finding().statement == (r"printed line: $\sum_{j=1}^{K} e^{{z}_{j}}$, not $0$ (general $K$ and "
+                                        r"$K = 2, 3$), so it is wrong")
+    assert decide("test.tmp", long - total).parts[0].zero           # and a long one that vanishes, vanishes
+
+
+def test_a_short_difference_holding_sums_is_simplified_whole(monkeypatch):
+    """A difference short enough to show is simplified sums and all, as the stored verdicts' differences are (its
+    sums combined into one)."""
+    import sympy as sp
+
+    x, eps = Logits(), sp.Symbol("epsilon", positive=True)
+    short = x.sum(lambda j: (1 + eps) * x.z(j)) - x.sum(lambda j: x.z(j))
+    assert decide("test.tmp", short).parts[0].value == eps * x.sum(lambda j: x.z(j))
+    calls = _sum_simplify_calls(monkeypatch)
+    assert decide("test.tmp", short + 1).parts[0].value == short + 1 and calls    # tried; on failure shown as it is

@@ -224,6 +224,29 @@ def test_a_statement_that_changes_what_it_reads_is_always_run(runner):
         assert _printed(r) == "computed 1\n[1, 2]\n" and r["recalled"] == 0
 
 
+def test_a_slow_sum_is_evaluated_once_across_edits_that_keep_it(runner, monkeypatch):
+    """Issue 36: the value of a sum SymPy evaluated slowly is kept across runs (``Sum.doit``, keyed by the sum), so
+    that an edited statement evaluating the same sum finds it; a sum that differs (a symbol's assumptions) does not."""
+    rc = runner({1: "from sympy import *\nK = symbols('K', integer=True, positive=True)\nj = symbols('j', integer=True)"
+                    "\nz = IndexedBase('z')",
+                 2: "s = Sum(KroneckerDelta(j, 1) * z[j] ** 2 + z[j], (j, 1, K))\nprint(s.doit())"})
+    monkeypatch.setattr(rc, "MEMO_SECONDS", 0.0)
+    monkeypatch.setitem(rc._STATE, "sums", collections.OrderedDict())
+    rc._remembering_sums()
+    first = _printed(rc.run(2))
+    assert first == "z[1]**2 + Sum(z[j], (j, 1, K))\n"
+    from sympy import IndexedBase, KroneckerDelta, Sum, Symbol, symbols
+
+    j, K, z = symbols("j", integer=True), symbols("K", integer=True, positive=True), IndexedBase("z")
+    key, = [k for k in rc._STATE["sums"] if k[0] == Sum(KroneckerDelta(j, 1) * z[j] ** 2 + z[j], (j, 1, K))]
+    rc._STATE["sums"][key] = Symbol("remembered")          # what the next run reads, if it reads the kept value
+    assert _printed(rc.run(2, {2: "s = Sum(KroneckerDelta(j, 1) * z[j] ** 2 + z[j], (j, 1, K))\nprint(2 * s.doit())"})) \
+        == "2*remembered\n"
+    real = rc.run(2, {2: "z = IndexedBase('z', real=True)\ns = Sum(KroneckerDelta(j, 1) * z[j] ** 2 + z[j], (j, 1, K))"
+                         "\nprint(s.doit())"})
+    assert _printed(real) == first
+
+
 def test_values_are_told_apart_by_their_type_and_structure(runner):
     rc = runner({})
     fp = rc._fingerprint

@@ -12,6 +12,7 @@ from derivations.engine.symbolic import (
     one_hot,
     smoothed_target,
     softmax,
+    written_out,
 )
 from derivations.library import numeric as num
 
@@ -77,3 +78,39 @@ def test_canonical_distinguishes_different_sums():
 def test_logits_rejects_K_below_two():
     with pytest.raises(ValueError, match="K must be an integer >= 2; got 1"):
         Logits(1)
+
+
+def test_a_sum_written_out_has_the_value_doit_gives():
+    """Issue 36: the verdict's concrete-K decisions write sums out term by term (written_out) instead of SymPy's
+    summation; the same value, including where SymPy's convention for an upper limit below the lower one applies."""
+    x, j, c = Logits(), sp.Symbol("j", integer=True), sp.Symbol("c", integer=True, positive=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    p = sp.KroneckerDelta(1, j) * (1 - eps) + (1 - sp.KroneckerDelta(1, j)) * eps / (x.K - 1)
+    sums = [sp.Sum(p * sp.log(p / sp.Sum(sp.exp(x.z(j)), (j, 1, x.K))), (j, 1, x.K)),
+            sp.Sum(sp.KroneckerDelta(j, c) * x.z(j) ** 2, (j, 1, x.K)), sp.Sum(j, (j, 5, x.K)), sp.Sum(j, (j, 1, 40))]
+    for s in sums:
+        for k in (2, 3):
+            e = s.subs(x.K, k)
+            assert sp.simplify(written_out(e) - e.doit()) == 0, (s, k)
+    assert written_out(sums[0].subs(x.K, 2)).count(sp.Sum) == 0
+    assert written_out(sums[1].subs(x.K, 2)) == sums[1].subs(x.K, 2).doit()         # a class index: left to doit()
+    assert written_out(sums[2].subs(x.K, 2)) == sums[2].subs(x.K, 2).doit() == -7      # 5..2: minus the sum over 3..4
+
+
+def test_a_wrong_general_k_difference_with_a_class_index_is_rejected_at_a_concrete_point(monkeypatch):
+    """A general-K difference with a free class index c is probed at K = 3 with c = 2 (a point its assumptions allow):
+    clearly non-zero there, it is rejected without SymPy's simplify; one that vanishes is still shown to."""
+    from derivations.engine import symbolic
+
+    x, c = Logits(), sp.Symbol("c", integer=True, positive=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    wrong = 2 * eps * (1 - eps) * x.z(c) / (x.K - 1) + softmax(x, c) - eps * c
+    right = (x.z(c) + softmax(x, c)) ** 2 - x.z(c) ** 2 - 2 * x.z(c) * softmax(x, c) - softmax(x, c) ** 2
+
+    def refused(*args, **kwargs):
+        raise AssertionError("simplify called")
+
+    monkeypatch.setattr(symbolic.sp, "simplify", refused)
+    assert not is_zero(wrong, force_log=True) and not is_zero(wrong / 3, force_log=False)
+    monkeypatch.undo()
+    assert is_zero(right, force_log=True)

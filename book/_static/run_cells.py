@@ -19,7 +19,9 @@ results of each statement that took a while (:data:`MEMO_SECONDS`), keyed by the
 name it reads (through the functions it calls too): a statement whose code and inputs are unchanged is not run
 again, its names bound to what it gave and its outputs shown again (:func:`_fingerprint` says when two values are
 the same; a statement that changed what it read, or whose inputs cannot be compared, is always run). A function a
-cell defined reads the namespace of the run it is used in, never one of an earlier run.
+cell defined reads the namespace of the run it is used in, never one of an earlier run. And the value of each sum
+SymPy evaluated slowly (:func:`_remembering_sums`), so that an edited statement that evaluates the same sums finds
+them.
 
 The verdict is decided again from what the cell hands ``verdict``: the engine's own
 :func:`~derivations.engine.derive.decide`, then :func:`~derivations.engine.registry.evidence_of` with the numeric
@@ -51,6 +53,8 @@ _SUMMARY = "<summary>How it was checked: "
 MEMO_SECONDS = 0.02
 #: How many statements' results are kept (the least recently used go first).
 MEMO_SIZE = 256
+#: How many sums' values are kept (:func:`_remembering_sums`; the least recently used go first).
+SUMS_SIZE = 256
 
 _STATE: dict = {}
 #: Marks a namespace of this module's runs (its key ``__book__``): a function whose globals are one was defined by a
@@ -84,9 +88,46 @@ def setup(manifest: str | dict) -> dict:
                                        n["printed"], n["assuming"], n["corrected"])
     _STATE.update(cells={c["index"]: c["source"] for c in m["cells"]}, numeric=numeric, snapshots={},
                   outputs=None, memo=collections.OrderedDict(), library=_library())
+    _STATE["sums"] = collections.OrderedDict()
+    _remembering_sums()
     derive._show = _show                       # steps(...) and friends: into this run's outputs
     display.shown_verdict = _verdict           # verdict(...): recomputed, with the build's numeric checks
     return {"cells": [{"index": c["index"], "hidden": c.get("hidden", False)} for c in m["cells"]]}
+
+
+def _remembering_sums() -> None:
+    """SymPy's ``Sum.doit`` made to keep, across runs, the value of each sum that took :data:`MEMO_SECONDS` or more,
+    keyed by the sum (its structure: SymPy's expressions are immutable and compare by it), the hints, and SymPy's
+    global state (:func:`_sympy_state`). An edit that changes a statement but not the sums it evaluates (chapter 3's
+    cell 39: ``noise = 2*cov.lhs.replace(Pr, flipped).doit()``, 0.5-0.7 s of summation in CPython) finds their
+    values. Only SymPy's expressions are kept (immutable); an error is not."""
+    from sympy import Basic, Sum
+
+    if getattr(Sum.doit, "_book_sums", False):
+        return
+    evaluate = Sum.doit
+
+    def doit(self, **hints):
+        memo = _STATE.get("sums")
+        try:
+            key = (self, tuple(sorted(hints.items())), _sympy_state())
+            found = memo.get(key) if memo is not None else None
+        except TypeError:                              # a hint that is not hashable
+            return evaluate(self, **hints)
+        if found is not None:
+            memo.move_to_end(key)
+            return found
+        t0 = time.perf_counter()
+        value = evaluate(self, **hints)
+        if memo is not None and isinstance(value, Basic) and time.perf_counter() - t0 >= MEMO_SECONDS:
+            memo[key] = value
+            while len(memo) > SUMS_SIZE:
+                memo.popitem(last=False)
+        return value
+
+    doit._book_sums = True
+    doit.__doc__ = evaluate.__doc__
+    Sum.doit = doit
 
 
 def _library() -> frozenset:
