@@ -417,9 +417,16 @@ def _fails_at_concrete_k(e, K: int = 3) -> bool:
     (True, False)
     >>> _fails_at_concrete_k(x.z(c) / (x.K - 1)), _fails_at_concrete_k(x.sum(lambda j: sp.KroneckerDelta(j, c)) - 1)
     (True, False)
+    >>> b, d = sp.symbols("b d", integer=True, positive=True)     # three indices: 2, 3 and 4 > K = 3, no point
+    >>> one_each = x.sum(lambda j: sp.KroneckerDelta(j, b) + sp.KroneckerDelta(j, c) + sp.KroneckerDelta(j, d)) - 3
+    >>> _fails_at_concrete_k(one_each), _fails_at_concrete_k(one_each, K=4)
+    (False, False)
     """
     e = sp.sympify(e)
-    e = e.xreplace(_class_values(e.free_symbols - {Logits().K}))
+    values = _class_values(e.free_symbols - {Logits().K})
+    if any(v > K for v in values.values()):
+        return False                    # more class indices than classes 2..K: no such point (a class is at most K)
+    e = e.xreplace(values)
     concrete = written_out(e.subs(Logits().K, K))
     if concrete.has(sp.Sum):
         return False
