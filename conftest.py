@@ -49,8 +49,9 @@ os.environ["DERIVATIONS_RESULTS"] = os.environ["DERIVATIONS_SESSION_RESULTS"]
 #: The mutation test: its runs are computed with the claims.
 _MUTATIONS = "tests/test_mutations.py::test_some_mutant_of_the_claim_is_killed"
 
-#: Tests (and the notebooks) that read most claims: when any is to run, all claims are computed up front.
-_READERS = ("notebooks/", _MUTATIONS, "tests/test_report.py", "tests/test_registry.py",
+#: Tests (and the notebooks) that read most claims: when any is to run, all claims are computed up front (of
+#: tests/test_registry.py only the test of every claim's evidence: its others decide claims of their own).
+_READERS = ("notebooks/", _MUTATIONS, "tests/test_report.py", "tests/test_registry.py::test_claim_evidence_supports",
             "tests/test_shown_verdicts.py", "tests/test_site.py", "tests/test_run_in_book.py")
 
 
