@@ -105,7 +105,8 @@ def _exec(cell: Cell, namespace: dict, chapter: int) -> None:
 @lru_cache(maxsize=None)
 def run(chapter: int) -> Run:
     """Run ``chapter``'s derivation cells in order (once per process) and collect their decisions. A cell that
-    raises stops the run; the claims it had not decided yet report why (:func:`decision`)."""
+    raises stops the run; the claims it had not decided yet report why (:func:`decision`). Which cell decided each
+    claim is kept for the run's other processes (:func:`where_decided`)."""
     from derivations.engine.derive import collecting
 
     r = Run(chapter)
